@@ -1,0 +1,188 @@
+"""Plain data shared by the core, storage and the Discord layer.
+
+Everything here is a frozen-ish dataclass with no behaviour beyond small helpers,
+so storage backends and cogs can pass these around without importing each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ParsedPaper:
+    """One paper as read from a dump, before dedupe."""
+
+    title: str
+    abstract: str  # "" when the dump had no abstract for this title
+    position: int  # 1-based order in the dump: the only popularity signal a text dump has
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    upvotes: int | None = None
+    published: dt.date | None = None  # arXiv date (JSON `publishedAt`)
+
+
+@dataclass(frozen=True)
+class SkippedParagraph:
+    line: int  # 1-based line where the paragraph starts
+    text: str  # first characters, for the report
+    reason: str
+
+
+@dataclass
+class ParsedDump:
+    """The result of parsing one file; `day` is resolved later by `resolve_dump_day`."""
+
+    format: str  # "text" or "json"
+    papers: list[ParsedPaper]
+    date_lines: list[tuple[int, int]] = field(default_factory=list)  # (month, day) seen
+    json_days: list[dt.date] = field(default_factory=list)  # submittedOnDailyAt days
+    skipped: list[SkippedParagraph] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class DumpError(ValueError):
+    """A dump that cannot be ingested at all. The message is one user-facing line."""
+
+
+@dataclass(frozen=True)
+class KnownPaper:
+    """A stored paper as the dedupe step needs to see it."""
+
+    id: int
+    key: str
+    title: str
+    arxiv_id: str | None
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    topic: str  # topic slug
+    score: float
+    why: tuple[str, ...]  # the keywords/phrases that matched
+
+
+@dataclass
+class Topic:
+    slug: str  # stable identifier, e.g. "speech-audio"
+    name: str  # display name, e.g. "Speech & audio"
+    keywords: tuple[str, ...] = ()  # single words; a trailing * makes a prefix
+    phrases: tuple[str, ...] = ()  # multi-word phrases matched as a whole
+    guild_id: int | None = None  # None for the built-in taxonomy
+
+
+@dataclass(frozen=True)
+class StoredPaper:
+    """A paper as read back from storage for search results, digests and /paper."""
+
+    id: int
+    key: str
+    title: str
+    abstract: str
+    arxiv_id: str | None
+    authors: tuple[str, ...]
+    upvotes: int | None
+    first_seen: dt.date
+    last_seen: dt.date
+    days: tuple[dt.date, ...]
+    topics: tuple[TopicHit, ...]
+    position: int | None = None  # position on the day being shown, when known
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    paper: StoredPaper
+    score: float
+    why: tuple[str, ...]  # human-readable reasons: "title: protein", "topic: Biology"
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    hits: list[SearchHit]
+    corrected: str | None = None  # the query as spelling-corrected, when it was
+    total: int = 0  # hits before the limit
+
+
+@dataclass
+class IngestReport:
+    """The health report of one dump. `to_dict` is the CLI's --json shape."""
+
+    source: str
+    format: str = ""
+    day: dt.date | None = None
+    day_source: str = ""  # "--date", "file name", "date line", "json", "today"
+    content_hash: str = ""
+    parsed: int = 0
+    new: int = 0
+    known: int = 0
+    merged: int = 0  # near-duplicate titles recorded as an existing paper
+    duplicates_in_file: int = 0
+    already_ingested: bool = False
+    skipped: list[SkippedParagraph] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (incoming, stored title)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "day": self.day.isoformat() if self.day else None,
+            "day_source": self.day_source,
+            "content_hash": self.content_hash,
+            "parsed": self.parsed,
+            "new": self.new,
+            "known": self.known,
+            "merged": self.merged,
+            "duplicates_in_file": self.duplicates_in_file,
+            "already_ingested": self.already_ingested,
+            "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in self.skipped],
+            "warnings": list(self.warnings),
+            "merges": [{"incoming": a, "stored": b} for a, b in self.merges],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A user query reduced to safe pieces; each backend builds its own match syntax."""
+
+    terms: tuple[str, ...] = ()  # plain words, casefolded
+    prefixes: tuple[str, ...] = ()  # words typed with a trailing *
+    phrases: tuple[tuple[str, ...], ...] = ()  # "quoted phrases", as word tuples
+
+    @property
+    def empty(self) -> bool:
+        return not (self.terms or self.prefixes or self.phrases)
+
+    def all_words(self) -> tuple[str, ...]:
+        out = list(self.terms) + list(self.prefixes)
+        for phrase in self.phrases:
+            out.extend(phrase)
+        return tuple(out)
+
+
+@dataclass
+class PlannedPaper:
+    """What one ingest will write for one incoming paper (decided by bot.core.dedupe)."""
+
+    paper: ParsedPaper
+    action: str  # "new", "known" or "merged"
+    keys: tuple[str, ...]  # every key to register for this paper
+    blocks: tuple[str, ...]  # title blocking keys to register
+    norm_title: str
+    topics: tuple[TopicHit, ...]
+    existing_id: int | None = None  # for known/merged
+    words: tuple[str, ...] = ()  # distinct words, for the vocabulary (new papers only)
+
+
+@dataclass
+class IngestPlan:
+    day: dt.date
+    papers: list[PlannedPaper]
+    content_hash: str
+    source: str
+    format: str
+    day_source: str
+    report_json: str = "{}"

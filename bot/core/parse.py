@@ -1,0 +1,84 @@
+"""Read one daily-papers dump: decode and sanity-check the bytes, then pick the format.
+
+Every refusal is a `DumpError` with a one-line message meant for the uploader, so the
+Discord layer and the CLI can show it as is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.core.models import DumpError, ParsedDump
+from bot.core.parse_json import parse_json
+from bot.core.parse_text import parse_text
+
+__all__ = ["DumpError", "decode_dump", "parse_dump"]
+
+_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# More than this share of control characters means a binary file that happens to decode.
+_CONTROL_LIMIT = 0.10
+# The start of a JSON object or of a list of objects/strings/lists. A text page never
+# starts like this: its first line is chrome or a title, and titles such as
+# "[Re] Reproducing ..." or "[1] ..." do not match. Lists of bare numbers are not dumps.
+_JSONISH = re.compile(r'\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\]]|$))')
+
+
+# C0 controls except tab, newlines, FF and VT (ordinary in text), DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def decode_dump(raw: bytes) -> str:
+    """UTF-8 text of a dump with the BOM removed and line endings normalised to "\\n"."""
+    if not raw:
+        raise DumpError("the file is empty")
+    if raw.startswith(_UTF16_BOMS):
+        raise DumpError("the file is UTF-16 text, not UTF-8; save the dump as UTF-8")
+    offset = 0
+    if raw.startswith(_BOM):
+        raw, offset = raw[len(_BOM) :], len(_BOM)
+    if not raw:
+        raise DumpError("the file is empty (only a byte-order mark)")
+    if b"\x00" in raw:
+        raise DumpError("the file looks binary (it contains NUL bytes), not a text or JSON dump")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DumpError(
+            f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start + offset}); save the dump as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DumpError("the file is blank (only whitespace)")
+    if len(_CONTROL.findall(text)) > _CONTROL_LIMIT * len(text):
+        raise DumpError(
+            "the file looks binary (mostly control characters), not a text or JSON dump"
+        )
+    return text
+
+
+def _load_json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = "; the file looks truncated" if exc.pos >= len(text.rstrip()) else ""
+        raise DumpError(
+            f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){hint}"
+        ) from None
+    except (ValueError, RecursionError):
+        # json raises plain ValueError for numbers past int's digit limit.
+        raise DumpError("invalid JSON (nested too deeply or a number too long)") from None
+
+
+def parse_dump(raw: bytes, source_name: str = "") -> ParsedDump:
+    """Parse a dump, JSON or the text page, chosen by content.
+
+    `source_name` is the file name: a `.json` name forces the JSON reader, so a broken
+    JSON file is reported as broken JSON rather than read as text. Raises DumpError.
+    """
+    text = decode_dump(raw)
+    if source_name.casefold().endswith(".json") or _JSONISH.match(text):
+        return parse_json(_load_json(text))
+    return parse_text(text)
