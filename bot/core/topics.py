@@ -1,0 +1,583 @@
+"""The topic taxonomy and the rule matcher that tags papers at ingest.
+
+A topic is a set of rules: single-word keywords (a trailing ``*`` makes a prefix) and
+multi-word phrases. Text and rules go through the same tokenisation (`words()`, i.e.
+NFKC + casefold + alphanumeric runs) and a light plural normalisation, so ``model``
+matches ``Models`` and ``self-supervised`` matches ``Self Supervised``.
+
+Scoring, per topic: every distinct rule found in the title adds ``TITLE_WEIGHT``,
+every distinct rule found in the abstract adds ``ABSTRACT_WEIGHT`` scaled by a slowly
+growing function of how often it occurs; phrases are worth ``PHRASE_WEIGHT`` times a
+keyword because they are far less ambiguous, and abstract mentions of a few words every
+ML abstract uses (``WEAK_WORDS``: dataset, benchmark, code, ...) count half. A topic is
+attached when its score reaches the threshold: one title hit always does, a single
+passing mention in the abstract never does.
+
+The matcher runs for every ingested paper (up to a million), so topics are compiled once
+into lookup tables (`TopicMatcher`) and each text is tokenised exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+import unicodedata
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from importlib import resources
+from itertools import filterfalse
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.core.models import Topic, TopicHit
+from bot.core.text import words
+
+SLUG_RE = re.compile(r"[-a-z0-9]{1,32}")  # used with fullmatch: Discord choice values
+MAX_NAME_CHARS = 100
+MAX_RULES = 25  # keywords + phrases per topic
+MAX_RULE_CHARS = 50
+MIN_KEYWORD_CHARS = 2  # a one-letter keyword would match stray variable names
+MIN_PREFIX_CHARS = 3  # `a*` would match half the vocabulary
+MAX_PHRASE_WORDS = 6
+
+TITLE_WEIGHT = 3.0
+ABSTRACT_WEIGHT = 1.0
+PHRASE_WEIGHT = 1.5
+# One title hit (3) passes; one abstract mention (1), even of a phrase (1.5), or a
+# keyword repeated three times (1.79) does not; two distinct abstract keywords do.
+DEFAULT_THRESHOLD = 2.0
+# Words nearly every ML abstract uses ("code is available", "on three benchmarks"). As a
+# keyword they still count fully in a title, but an abstract mention is weak evidence.
+WEAK_WORDS = frozenset(
+    {"benchmark", "code", "data", "dataset", "image", "language", "learning", "model", "task"}
+    | {"text", "training"}
+)
+WEAK_ABSTRACT_FACTOR = 0.5
+MAX_WHY = 8  # enough to explain a tag without bloating stored rows
+
+_MEMO_LIMIT = 100_000  # distinct words remembered per matcher (~10 MB) before starting over
+# Small: ad hoc one-topic lists (keyword follows) come and go, while the ingest taxonomy
+# is one big list that stays warm.
+_MATCHER_CACHE_LIMIT = 32
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+def normalize_word(word: str) -> str:
+    """Light plural folding applied to text words and rule words alike.
+
+    Not a stemmer: it only has to make ``models``/``model`` and ``studies``/``study``
+    meet. Being applied to both sides is what matters, so odd results such as
+    ``analysis`` -> ``analysi`` are harmless.
+    """
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@functools.cache
+def _spellings(norm: str) -> tuple[str, ...]:
+    """Every raw word that `normalize_word` maps to `norm` (the rule is invertible)."""
+    options = [norm, norm + "s"]
+    if norm.endswith("y"):
+        options.append(norm[:-1] + "ies")
+    return tuple(w for w in options if normalize_word(w) == norm)
+
+
+def _abstract_score(count: int) -> float:
+    # Diminishing returns: 1, 1.5, 1.79, 2, ... so a word repeated all over one abstract
+    # cannot outweigh several distinct rules.
+    return 1.0 + 0.5 * math.log2(count)
+
+
+_ABSTRACT_SCORES = tuple(_abstract_score(n) if n else 0.0 for n in range(64))
+
+
+# --------------------------------------------------------------------------- matcher
+
+
+class TopicMatcher:
+    """A set of topics compiled into lookup tables; use one for bulk tagging.
+
+    `match_topics` keeps a small cache of these, keyed by the topics' rules, so callers
+    that pass the same list every time get the compiled form without managing it.
+
+    Per text, after `words()`: one C-level check that every word has been seen before,
+    one C-level filter+count of the few words that matter, then a substring count for
+    each phrase whose first two words both occur. Working out what a word matches
+    (normalisation, prefixes) happens at compile time or the first time it is seen.
+    """
+
+    def __init__(self, topics: Sequence[Topic]) -> None:
+        self.topics: tuple[Topic, ...] = tuple(topics)
+        # Per rule id, parallel lists: scoring reads them in a tight loop.
+        self._rule_topic: list[int] = []
+        self._title_gain: list[float] = []
+        self._abstract_weight: list[float] = []
+        self._why_title: list[str] = []
+        self._why_abstract: list[str] = []
+        self._exact: dict[str, list[int]] = {}  # normalised keyword -> rule ids
+        self._prefixes: dict[str, list[int]] = {}  # casefolded prefix -> rule ids
+        # (rule id, " w1  w2 ... " normalised, spellings of w2). Testing w2 first is
+        # cheap and rules out most phrases that start with "language" or "in".
+        self._phrases: list[tuple[int, str, frozenset[str]]] = []
+        self._phrase_starts: dict[str, list[int]] = {}  # normalised w1 -> phrase ids
+        self._phrase_words: set[str] = set()  # normalised w1 and w2 of every phrase
+        for index, topic in enumerate(self.topics):
+            for keyword in topic.keywords:
+                self._add_keyword(index, keyword)
+            for phrase in topic.phrases:
+                self._add_phrase(index, phrase, PHRASE_WEIGHT)
+        self._prefix_lengths = tuple(sorted({len(p) for p in self._prefixes}))
+        self._prefix_heads = frozenset(p[:MIN_PREFIX_CHARS] for p in self._prefixes)
+        # Raw words whose role is known without seeing any text: every spelling that
+        # normalises to a keyword or to a phrase's first or second word.
+        self._static: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        for norm in {*self._exact, *self._phrase_words}:
+            for raw in _spellings(norm):
+                self._static[raw] = self._classify(raw)
+        self._reset_memo()
+
+    def _reset_memo(self) -> None:
+        # raw word -> (keyword/prefix rule ids, ids of phrases it starts) for the words
+        # that matter; `_seen` also holds the far more numerous words that match nothing.
+        self._entries = dict(self._static)
+        self._interesting = set(self._entries)
+        self._seen = set(self._entries)
+        # raw word -> normalised form, only for words normalisation changes, so that
+        # `map(self._plural.get, toks, toks)` normalises a whole text at C speed.
+        self._plural = {w: normalize_word(w) for w in self._seen if normalize_word(w) != w}
+
+    # Compilation is lenient on purpose: topics read back from storage were validated
+    # when created, and a rule that slipped through should degrade, not crash ingest.
+    def _add_keyword(self, index: int, keyword: str) -> None:
+        keyword = keyword.strip()
+        if keyword.endswith("*"):
+            body = keyword.rstrip("*")
+            toks = words(body)
+            if len(toks) == 1 and len(toks[0]) >= MIN_PREFIX_CHARS:
+                rule = self._new_rule(index, keyword, 1.0)
+                self._prefixes.setdefault(toks[0], []).append(rule)
+                return
+            keyword = body
+        toks = words(keyword)
+        if len(toks) == 1:
+            norm = normalize_word(toks[0])
+            weak = WEAK_ABSTRACT_FACTOR if norm in WEAK_WORDS else 1.0
+            rule = self._new_rule(index, keyword, 1.0, weak)
+            self._exact.setdefault(norm, []).append(rule)
+        elif len(toks) > 1:
+            # "self-supervised" typed as a keyword can only ever match as a phrase.
+            self._add_phrase(index, keyword, 1.0)
+
+    def _add_phrase(self, index: int, phrase: str, weight: float) -> None:
+        norms = [normalize_word(w) for w in words(phrase.replace("*", " "))]
+        if len(norms) == 1:
+            rule = self._new_rule(index, phrase, 1.0)
+            self._exact.setdefault(norms[0], []).append(rule)
+        elif norms:
+            rule = self._new_rule(index, phrase, weight)
+            self._phrase_starts.setdefault(norms[0], []).append(len(self._phrases))
+            second = frozenset(_spellings(norms[1]))
+            self._phrases.append((rule, " " + "  ".join(norms) + " ", second))
+            self._phrase_words.update(norms[:2])
+
+    def _new_rule(self, index: int, label: str, weight: float, abstract_factor: float = 1.0) -> int:
+        self._rule_topic.append(index)
+        self._title_gain.append(TITLE_WEIGHT * weight)
+        self._abstract_weight.append(ABSTRACT_WEIGHT * weight * abstract_factor)
+        self._why_title.append(f"title: {label}")
+        self._why_abstract.append(f"abstract: {label}")
+        return len(self._rule_topic) - 1
+
+    def _classify(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(keyword/prefix rule ids, phrase ids) for one raw, casefolded word."""
+        norm = normalize_word(word)
+        rules = list(self._exact.get(norm, ()))
+        # Prefixes apply to the raw word (`robots*` must still match "robots"). Probing
+        # each distinct prefix length is a handful of dict lookups and, unlike a single
+        # bisect, also finds nested prefixes such as `gen*` and `genom*`.
+        for length in self._prefix_lengths:
+            if length > len(word):
+                break
+            rules.extend(self._prefixes.get(word[:length], ()))
+        return tuple(rules), tuple(self._phrase_starts.get(norm, ()))
+
+    def _learn(self, toks: list[str]) -> None:
+        """Remember words not seen before; only prefixes can make one of them matter."""
+        new = set(filterfalse(self._seen.__contains__, toks))
+        if len(self._seen) + len(new) > _MEMO_LIMIT:
+            self._reset_memo()  # bounded memory over a million papers' vocabulary
+            new = set(filterfalse(self._seen.__contains__, toks))
+        heads = self._prefix_heads
+        for word in new:
+            if word[-1] == "s":
+                norm = normalize_word(word)
+                if norm != word:
+                    self._plural[word] = norm
+            # Every spelling of an exact keyword or phrase word is static, so a new
+            # word can only match a prefix; most fail this one-slice test.
+            if word[:MIN_PREFIX_CHARS] in heads:
+                entry = self._classify(word)
+                if entry[0]:
+                    self._entries[word] = entry
+                    self._interesting.add(word)
+        self._seen.update(new)
+
+    def _count(self, toks: list[str]) -> dict[int, int]:
+        """Occurrences of each rule id in one tokenised text."""
+        if not toks:
+            return {}
+        if not self._seen.issuperset(toks):
+            self._learn(toks)
+        present = Counter(filter(self._interesting.__contains__, toks))
+        counts: dict[int, int] = {}
+        candidates: list[int] = []
+        entries = self._entries
+        for word, n in present.items():
+            rule_ids, starts = entries[word]
+            for rule in rule_ids:
+                counts[rule] = counts.get(rule, 0) + n
+            if starts:
+                candidates.extend(starts)
+        if candidates:
+            # Phrases are counted as substrings of the normalised text, built only if
+            # some phrase's second word occurs too. Words are joined by two spaces and a
+            # phrase is " w1  w2 ": word-aligned, and `str.count` (non-overlapping) still
+            # sees back-to-back repeats, each taking one space of the pair between them.
+            # `dict.fromkeys` drops repeats from "model"/"models".
+            present_words = present.keys()
+            joined = ""
+            phrases = self._phrases
+            for phrase_id in dict.fromkeys(candidates):
+                rule, padded, second = phrases[phrase_id]
+                if present_words.isdisjoint(second):
+                    continue
+                if not joined:
+                    joined = "  " + "  ".join(map(self._plural.get, toks, toks)) + "  "
+                n = joined.count(padded)
+                if n:
+                    counts[rule] = counts.get(rule, 0) + n
+        return counts
+
+    def match(
+        self, title: str, abstract: str, threshold: float = DEFAULT_THRESHOLD
+    ) -> list[TopicHit]:
+        """Topics whose score reaches `threshold`, best first (ties by slug)."""
+        return self.match_words(words(title), words(abstract), threshold)
+
+    def match_words(
+        self,
+        title_words: list[str],
+        abstract_words: list[str],
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> list[TopicHit]:
+        """`match` for texts already split by `words()`, so ingest can tokenise once."""
+        title_counts = self._count(title_words)
+        abstract_counts = self._count(abstract_words)
+        if not title_counts and not abstract_counts:
+            return []
+        topic_of = self._rule_topic
+        title_gain = self._title_gain
+        abstract_weight = self._abstract_weight
+        # A dict, not a list per topic: the ingest taxonomy includes every guild's own
+        # topics, so the work must follow the matched rules, not the number of topics.
+        scores: dict[int, float] = {}
+        for rule in title_counts:
+            topic = topic_of[rule]
+            scores[topic] = scores.get(topic, 0.0) + title_gain[rule]
+        for rule, n in abstract_counts.items():
+            topic = topic_of[rule]
+            gain = _ABSTRACT_SCORES[n] if n < len(_ABSTRACT_SCORES) else _abstract_score(n)
+            scores[topic] = scores.get(topic, 0.0) + abstract_weight[rule] * gain
+        # The epsilon keeps sums that equal the threshold (1.5 + 0.5) from failing on
+        # float rounding. Only matched topics are in `scores`, so threshold=0 still
+        # means "matched at all".
+        limit = threshold - 1e-9
+        hits = []
+        for topic, score in scores.items():
+            if score < limit:
+                continue
+            # Reasons: title rules first, then abstract rules, most repeated first.
+            why = [self._why_title[r] for r in title_counts if topic_of[r] == topic]
+            in_abstract = [r for r in abstract_counts if topic_of[r] == topic]
+            in_abstract.sort(key=abstract_counts.__getitem__, reverse=True)
+            why.extend(self._why_abstract[r] for r in in_abstract)
+            hits.append(TopicHit(self.topics[topic].slug, round(score, 3), tuple(why[:MAX_WHY])))
+        hits.sort(key=lambda h: (-h.score, h.topic))
+        return hits
+
+
+_matchers: OrderedDict[tuple, TopicMatcher] = OrderedDict()
+
+
+def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
+    """The compiled matcher for `topics`, reused while their rules are unchanged.
+
+    Keyed by content rather than identity, so editing a topic in place can never leave
+    a stale matcher behind. Least recently used matchers are dropped first.
+    """
+    key = tuple((t.slug, tuple(t.keywords), tuple(t.phrases)) for t in topics)
+    matcher = _matchers.get(key)
+    if matcher is None:
+        matcher = _matchers[key] = TopicMatcher(topics)
+        if len(_matchers) > _MATCHER_CACHE_LIMIT:
+            _matchers.popitem(last=False)
+    else:
+        _matchers.move_to_end(key)
+    return matcher
+
+
+def match_topics(
+    title: str, abstract: str, topics: Sequence[Topic], threshold: float = DEFAULT_THRESHOLD
+) -> list[TopicHit]:
+    """Tag one paper: the topics whose score reaches `threshold`, best first.
+
+    `why` on each hit lists the matched rules as ``"title: speech"`` /
+    ``"abstract: self-supervised"``. For bulk tagging, `compile_topics(topics).match`
+    skips re-checking the cache key on every call.
+    """
+    return compile_topics(topics).match(title, abstract, threshold)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def slugify(name: str) -> str:
+    """A slug for a user-supplied topic name (may be empty when the name has no letters)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:32].rstrip("-")
+
+
+def _check_keyword(keyword: str) -> str:
+    text = unicodedata.normalize("NFKC", keyword).strip()
+    if not text:
+        raise ValueError("empty keyword")
+    if len(text) > MAX_RULE_CHARS:
+        raise ValueError(f"keyword {text[:20]!r}... is longer than {MAX_RULE_CHARS} characters")
+    is_prefix = text.endswith("*")
+    body = text[:-1] if is_prefix else text
+    if "*" in body:
+        raise ValueError(f"keyword {text!r}: * is only allowed once, at the end")
+    toks = words(body)
+    if len(toks) != 1 or toks[0] != body.casefold():
+        raise ValueError(f"keyword {text!r} must be one word of letters and digits (quote phrases)")
+    if is_prefix and len(body) < MIN_PREFIX_CHARS:
+        raise ValueError(f"prefix {text!r} is too short: use at least {MIN_PREFIX_CHARS} letters")
+    if not is_prefix and len(body) < MIN_KEYWORD_CHARS:
+        raise ValueError(f"keyword {text!r} is too short: use at least {MIN_KEYWORD_CHARS}")
+    return text
+
+
+def _check_phrase(phrase: str) -> str:
+    text = " ".join(unicodedata.normalize("NFKC", phrase).split())
+    if not text:
+        raise ValueError("empty phrase")
+    if len(text) > MAX_RULE_CHARS:
+        raise ValueError(f"phrase {text[:20]!r}... is longer than {MAX_RULE_CHARS} characters")
+    if "*" in text:
+        raise ValueError(f"phrase {text!r}: * only works on single keywords")
+    toks = words(text)
+    if not toks:
+        raise ValueError(f"phrase {text!r} has no letters or digits")
+    if len(toks) == 1:
+        raise ValueError(f"phrase {text!r} is a single word: add it as a keyword")
+    if len(toks) > MAX_PHRASE_WORDS:
+        raise ValueError(f"phrase {text!r} has more than {MAX_PHRASE_WORDS} words")
+    return text
+
+
+def _rule_key(rule: str, is_phrase: bool) -> str:
+    # What the matcher will actually compare, so "Model"/"models" count as duplicates.
+    if is_phrase:
+        return " ".join(normalize_word(w) for w in words(rule))
+    if rule.endswith("*"):
+        return _fold(rule)
+    return normalize_word(_fold(rule))
+
+
+def validate_topic(
+    slug: str,
+    name: str,
+    keywords: Iterable[str],
+    phrases: Iterable[str] = (),
+    *,
+    guild_id: int | None = None,
+) -> Topic:
+    """A checked `Topic`; raises ValueError with a one-line, user-facing message.
+
+    Keywords keep the spelling given (it is what `why` shows); duplicates that the
+    matcher could not tell apart (``Model``, ``models``) are dropped.
+    """
+    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
+        raise ValueError(f"topic id {slug!r} must be 1-32 lowercase letters, digits or hyphens")
+    clean_name = " ".join(str(name).split())
+    if not clean_name:
+        raise ValueError("topic name is empty")
+    if len(clean_name) > MAX_NAME_CHARS:
+        raise ValueError(f"topic name is longer than {MAX_NAME_CHARS} characters")
+    if isinstance(keywords, str) or isinstance(phrases, str):
+        raise ValueError("keywords and phrases must be lists, not one string")
+    seen: set[tuple[bool, str]] = set()
+    kept_keywords: list[str] = []
+    kept_phrases: list[str] = []
+    for keyword in keywords:
+        text = _check_keyword(keyword)
+        key = (False, _rule_key(text, False))
+        if key not in seen:
+            seen.add(key)
+            kept_keywords.append(text)
+    for phrase in phrases:
+        text = _check_phrase(phrase)
+        key = (True, _rule_key(text, True))
+        if key not in seen:
+            seen.add(key)
+            kept_phrases.append(text)
+    total = len(kept_keywords) + len(kept_phrases)
+    if total == 0:
+        raise ValueError("a topic needs at least one keyword or phrase")
+    if total > MAX_RULES:
+        raise ValueError(f"too many keywords and phrases: {total} (at most {MAX_RULES})")
+    return Topic(
+        slug=slug,
+        name=clean_name,
+        keywords=tuple(kept_keywords),
+        phrases=tuple(kept_phrases),
+        guild_id=guild_id,
+    )
+
+
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»"})  # phone keyboards send curly quotes
+_ITEM = re.compile(r'"([^"]*)"|([^,;\n"]+)')
+
+
+def parse_keyword_list(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split user input such as ``diffusion, "score matching", denois*``.
+
+    Items are separated by commas (or semicolons/newlines); double quotes group a phrase
+    and may also stand next to each other without a comma. An item of several words,
+    quoted or not (``reinforcement learning``, ``self-supervised``), becomes a phrase;
+    one word, optionally ending in ``*``, a keyword. Returns ``(keywords, phrases)``
+    unvalidated: pass them to `validate_topic`.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    if text.count('"') % 2:
+        raise ValueError("unbalanced quote in the keyword list")
+    keywords: list[str] = []
+    phrases: list[str] = []
+    for match in _ITEM.finditer(text):
+        item = " ".join((match.group(1) if match.group(1) is not None else match.group(2)).split())
+        if not item:
+            continue
+        if not words(item):
+            raise ValueError(f"{item!r} has no letters or digits")
+        if len(words(item.rstrip("*"))) == 1 and " " not in item:
+            keywords.append(item)
+        else:
+            phrases.append(item)
+    return tuple(keywords), tuple(phrases)
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+@functools.cache
+def _default_topics() -> tuple[Topic, ...]:
+    raw = resources.files("bot").joinpath("data/topics.json").read_text(encoding="utf-8")
+    topics: list[Topic] = []
+    for entry in json.loads(raw):
+        slug = entry.get("slug")
+        try:
+            topics.append(
+                validate_topic(slug, entry["name"], entry["keywords"], entry.get("phrases", []))
+            )
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"topics.json: topic {slug!r}: {exc}") from exc
+    slugs = [t.slug for t in topics]
+    if len(set(slugs)) != len(slugs):
+        raise ValueError("topics.json: duplicate topic slugs")
+    return tuple(topics)
+
+
+def load_default_topics() -> list[Topic]:
+    """The built-in taxonomy from ``bot/data/topics.json`` (parsed once, fresh copies)."""
+    # Topic is mutable; copies keep one caller's edits out of everyone else's list.
+    return [replace(t) for t in _default_topics()]
+
+
+# --------------------------------------------------------------------------- lookup
+
+FUZZY_CUTOFF = 70.0
+
+
+def topic_by_slug(topics: Iterable[Topic], slug: str) -> Topic | None:
+    """The topic with exactly this slug (case and surrounding spaces ignored)."""
+    wanted = slug.strip().lower()
+    return next((t for t in topics if t.slug == wanted), None)
+
+
+def _choices(topics: Sequence[Topic]) -> list[str]:
+    # Slugs first, then names; an index i maps back to topics[i % len(topics)].
+    return [t.slug for t in topics] + [t.name for t in topics]
+
+
+def find_topic(topics: Sequence[Topic], text: str) -> Topic | None:
+    """The topic a user most likely means by `text` (slug or name, typos allowed).
+
+    None when nothing scores at least `FUZZY_CUTOFF`, so a lookup never silently picks
+    an unrelated topic.
+    """
+    topics = list(topics)
+    if not topics or not text.strip():
+        return None
+    exact = topic_by_slug(topics, text)
+    if exact is not None:
+        return exact
+    folded = _fold(" ".join(text.split()))
+    for topic in topics:
+        if _fold(topic.name) == folded:
+            return topic
+    best = process.extractOne(
+        text,
+        _choices(topics),
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        score_cutoff=FUZZY_CUTOFF,
+    )
+    return None if best is None else topics[best[2] % len(topics)]
+
+
+def suggest_topics(topics: Sequence[Topic], text: str, limit: int = 25) -> list[Topic]:
+    """Autocomplete candidates, best first; every topic (in order) for empty input."""
+    topics = list(topics)
+    if not text.strip():
+        return topics[:limit]
+    ranked = process.extract(
+        text,
+        _choices(topics),
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        score_cutoff=60.0,
+        limit=None,
+    )
+    out: list[Topic] = []
+    seen: set[int] = set()
+    for _, _, index in ranked:
+        index %= len(topics)
+        if index not in seen:
+            seen.add(index)
+            out.append(topics[index])
+            if len(out) == limit:
+                break
+    return out
