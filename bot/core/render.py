@@ -1,0 +1,380 @@
+"""Message layout shared by search, /paper and digests, as plain REST payload dicts.
+
+Nothing here imports discord: every function returns the exact JSON body Discord's
+REST API takes, so the layout is testable against :mod:`bot.core.limits` without a
+client, and the Discord layer only adds components (buttons) and sends it.
+
+Every piece of dump text is escaped (:func:`bot.core.markdown.escape_markdown`) and
+every payload carries ``allowed_mentions={"parse": []}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import quote
+
+from bot.core.limits import (
+    EMBED_CHAR_BUDGET,
+    MAX_EMBED_DESCRIPTION,
+    MAX_EMBED_TITLE,
+    MAX_EMBEDS,
+    MAX_FOOTER_TEXT,
+    embed_length,
+)
+from bot.core.markdown import ZWSP, clean_text, escape_markdown, teaser, truncate
+from bot.core.models import SearchResponse, StoredPaper
+
+ARXIV_ABS_URL = "https://arxiv.org/abs/"
+HF_SEARCH_URL = "https://huggingface.co/papers?q="
+EMBED_COLOR = 0xB31B1B  # arXiv red: one colour for every paper embed
+
+TEASER_CHARS = 300
+# Caps for the metadata lines under the teaser. They keep one paper embed far below
+# the 6000-char message budget, so packing rarely has to shorten anything.
+_TOPICS_CHARS = 300
+_WHY_CHARS = 300
+_AUTHORS_CHARS = 240
+_AUTHORS_CHARS_FULL = 900
+_AUTHORS_SHOWN = 3
+_AUTHORS_SHOWN_FULL = 40
+# A percent-encoded CJK title is ~9x its length; cap the search query in the fallback
+# URL so it stays short (Discord rejects URLs over 2048 chars and the link line of the
+# description counts towards the embed budget).
+_MAX_QUERY_CHARS = 240
+_CODE_SPAN_CHARS = 100
+_NO_ABSTRACT = "*No abstract in the dump.*"
+_UNTITLED = "(untitled)"
+
+EmbedBuilder = Callable[[int | None], dict]
+
+
+def no_mentions() -> dict[str, list[str]]:
+    """A fresh ``allowed_mentions`` value that pings nobody (fresh: callers may mutate)."""
+    return {"parse": []}
+
+
+# --- links ------------------------------------------------------------------------------
+
+
+def paper_url(paper: StoredPaper) -> str:
+    """The paper's canonical link: its arXiv abstract page, else a Hugging Face search."""
+    arxiv_id = (paper.arxiv_id or "").strip()
+    if arxiv_id:
+        return ARXIV_ABS_URL + quote(arxiv_id, safe="/.")
+    return HF_SEARCH_URL + _quoted_query(paper.title)
+
+
+def _quoted_query(title: str) -> str:
+    text = " ".join(clean_text(title).split())
+    encoded = quote(text, safe="")
+    if len(encoded) <= _MAX_QUERY_CHARS:
+        return encoded
+    # Encode char by char so the cap never splits a %XX sequence.
+    parts: list[str] = []
+    size = 0
+    for ch in text:
+        piece = quote(ch, safe="")
+        if size + len(piece) > _MAX_QUERY_CHARS:
+            break
+        parts.append(piece)
+        size += len(piece)
+    return "".join(parts).removesuffix("%20")
+
+
+# --- small text pieces --------------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (titles arrive with newlines from wrapped dumps)."""
+    return " ".join(clean_text(text).split())
+
+
+def safe_inline(text: str, limit: int, *, keep_urls: bool = True) -> str:
+    """Untrusted text as one escaped line of at most ``limit`` chars."""
+    return truncate(escape_markdown(one_line(text), keep_urls=keep_urls), limit)
+
+
+def code_span(text: str, limit: int = _CODE_SPAN_CHARS) -> str:
+    """Show user input (a search query) as inline code that cannot break out.
+
+    Backslashes do not escape inside a code span, so backticks are swapped for a
+    look-alike; mention-looking text still gets a zero-width space.
+    """
+    shown = one_line(text).replace("`", "ˋ")
+    shown = re.sub(r"@(?=everyone|here)|(?<=<)@", "@" + ZWSP, shown)
+    shown = truncate(shown, limit)
+    return f"`{shown}`" if shown else "`…`"
+
+
+def topic_display_names(slugs: Sequence[str], topic_names: Mapping[str, str] | None) -> list[str]:
+    """Display names for topic slugs (the slug itself when unnamed), without repeats."""
+    names: list[str] = []
+    for slug in slugs:
+        name = one_line((topic_names or {}).get(slug, slug)) or slug
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def format_day(day: dt.date) -> str:
+    """``Thu 14 Mar 2026``: fixed English names so the locale cannot change it."""
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{days[day.weekday()]} {day.day} {months[day.month - 1]} {day.year}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- the paper embed ------------------------------------------------------------------------
+
+
+def paper_embed(
+    paper: StoredPaper,
+    *,
+    full: bool = False,
+    why: tuple[str, ...] = (),
+    topic_names: Mapping[str, str] | None = None,
+    max_length: int | None = None,
+) -> dict:
+    """One paper as an embed dict.
+
+    Title (escaped, <= 256) links to :func:`paper_url`. The description is a teaser
+    (or with ``full=True`` the whole abstract, cut to fit 4096) followed by lines for
+    topics, why it matched, authors/upvotes and the link; the footer says when it was
+    first seen and on how many days. ``max_length`` caps :func:`embed_length` of the
+    result (used when packing many embeds into one message): the abstract text gives
+    way first, then the metadata lines, then the title.
+    """
+    title = safe_inline(paper.title, MAX_EMBED_TITLE, keep_urls=False) or _UNTITLED
+    footer = truncate(_footer_text(paper), MAX_FOOTER_TEXT)
+    meta = _meta_lines(paper, why, topic_names, full)
+    body = _body(paper, full)
+
+    room = MAX_EMBED_DESCRIPTION
+    if max_length is not None:
+        room = min(room, max_length - len(title) - len(footer))
+    description = _compose(body, meta, room)
+
+    embed: dict = {"title": title, "url": paper_url(paper), "color": EMBED_COLOR}
+    if description:
+        embed["description"] = description
+    if footer:
+        embed["footer"] = {"text": footer}
+    if max_length is not None and embed_length(embed) > max_length:
+        _force_fit(embed, max_length)
+    return embed
+
+
+def _body(paper: StoredPaper, full: bool) -> str:
+    if full:
+        paragraphs = re.split(r"\n\s*\n", clean_text(paper.abstract))
+        text = "\n\n".join(p for p in (" ".join(x.split()) for x in paragraphs) if p)
+    else:
+        text = teaser(paper.abstract, TEASER_CHARS)
+    return escape_markdown(text) if text else _NO_ABSTRACT
+
+
+def _meta_lines(
+    paper: StoredPaper,
+    why: tuple[str, ...],
+    topic_names: Mapping[str, str] | None,
+    full: bool,
+) -> list[str]:
+    """Metadata lines, most important first (the fitting code drops from the end)."""
+    lines: list[str] = []
+    link = _link_line(paper)
+    hits = sorted(paper.topics, key=lambda h: -h.score)
+    names = topic_display_names([h.topic for h in hits], topic_names)
+    if names:
+        lines.append("**Topics:** " + safe_inline(" · ".join(names), _TOPICS_CHARS))
+    reasons = [one_line(w) for w in why if one_line(w)]
+    if reasons:
+        lines.append("**Why:** " + safe_inline(" · ".join(reasons), _WHY_CHARS))
+    people = _people_line(paper, full)
+    if people:
+        lines.append(people)
+    lines.append(link)
+    return lines
+
+
+def _people_line(paper: StoredPaper, full: bool) -> str:
+    parts: list[str] = []
+    authors = [one_line(a) for a in paper.authors if one_line(a)]
+    if authors:
+        shown_max = _AUTHORS_SHOWN_FULL if full else _AUTHORS_SHOWN
+        shown = ", ".join(authors[:shown_max])
+        if len(authors) > shown_max:
+            shown += f" +{len(authors) - shown_max} more"
+        limit = _AUTHORS_CHARS_FULL if full else _AUTHORS_CHARS
+        parts.append("**Authors:** " + safe_inline(shown, limit))
+    if paper.upvotes is not None:
+        parts.append(f"▲ {_plural(paper.upvotes, 'upvote')}")
+    return " · ".join(parts)
+
+
+def _link_line(paper: StoredPaper) -> str:
+    url = paper_url(paper)
+    arxiv_id = one_line(paper.arxiv_id or "")
+    if arxiv_id:
+        # Our own masked link; the id is dump text, so it is escaped like any other.
+        return f"[arXiv:{safe_inline(arxiv_id, 60, keep_urls=False)}]({url})"
+    return f"[Find on Hugging Face]({url})"
+
+
+def _footer_text(paper: StoredPaper) -> str:
+    seen = len(set(paper.days)) or 1
+    return f"First seen {paper.first_seen.isoformat()} · seen on {_plural(seen, 'day')}"
+
+
+def _compose(body: str, meta: list[str], room: int) -> str:
+    """Body + blank line + metadata within ``room`` chars; the body shrinks first."""
+    if room <= 0:
+        return ""
+    meta = list(meta)
+    min_body = min(len(body), 80)
+    # Drop metadata lines (all but the link, which is last) from the least important
+    # end until a sliver of body fits. The link outranks the body: it goes only when
+    # it cannot fit on its own.
+    while len(meta) > 1 and len("\n".join(meta)) + 2 + min_body > room:
+        meta.pop(-2)
+    if meta and len(meta[-1]) > room:
+        meta.pop()
+    meta_text = "\n".join(meta)
+    if not meta_text:
+        return truncate(body, room)
+    body_room = room - len(meta_text) - 2
+    body = truncate(body, body_room) if body_room > 0 else ""
+    return f"{body}\n\n{meta_text}" if body else meta_text
+
+
+def _force_fit(embed: dict, max_length: int) -> None:
+    """Last resort for tiny budgets: cut description, then footer, then title."""
+    excess = embed_length(embed) - max_length
+    for key in ("description", "footer", "title"):
+        if excess <= 0:
+            return
+        if key == "footer" and "footer" in embed:
+            text = embed["footer"]["text"]
+            new = truncate(text, max(len(text) - excess, 0))
+            if new:
+                embed["footer"]["text"] = new
+            else:
+                del embed["footer"]
+            excess -= len(text) - len(new)
+        elif key in embed:
+            text = embed[key]
+            new = truncate(text, max(len(text) - excess, 1 if key == "title" else 0))
+            if new:
+                embed[key] = new
+            else:
+                del embed[key]
+            excess -= len(text) - len(new)
+
+
+def fit_group(builders: Sequence[EmbedBuilder], budget: int = EMBED_CHAR_BUDGET) -> list[dict]:
+    """Build embeds that must share one message, shrinking the longest if needed.
+
+    Each builder takes ``max_length`` (None = natural size). When the natural sizes
+    sum over ``budget``, a common cap is chosen so the short embeds stay intact and
+    only those above the cap are rebuilt shorter (water-filling), which guarantees
+    the sum fits.
+    """
+    embeds = [build(None) for build in builders]
+    lengths = [embed_length(e) for e in embeds]
+    if sum(lengths) <= budget:
+        return embeds
+    cap = _water_level(lengths, budget)
+    return [
+        build(cap) if n > cap else e for build, e, n in zip(builders, embeds, lengths, strict=True)
+    ]
+
+
+def _water_level(lengths: Sequence[int], budget: int) -> int:
+    """The largest cap c with sum(min(n, c)) <= budget."""
+    remaining = budget
+    ordered = sorted(lengths)
+    for i, n in enumerate(ordered):
+        share = remaining // (len(ordered) - i)
+        if n > share:
+            return share
+        remaining -= n
+    return ordered[-1] if ordered else budget
+
+
+def page_count(n_items: int, per_page: int) -> int:
+    """Number of pages for ``n_items`` at ``per_page`` (at least 1, for "page 1/1")."""
+    return max(1, math.ceil(n_items / per_page))
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+
+def search_page_payload(
+    response: SearchResponse,
+    query_label: str,
+    page: int,
+    per_page: int = 5,
+    topic_names: Mapping[str, str] | None = None,
+) -> dict:
+    """One page of search results as a message body.
+
+    ``page`` is 1-based and clamped into range, so a stale button cannot produce an
+    empty page. The header reads "Results 6–10 of 23 for `protein`", plus "Did you
+    mean `…`?" when the query was spelling-corrected. One embed per hit, with the
+    hit's reasons as the "Why" line. No components: the Discord layer adds buttons
+    (they do not count towards any text limit). No hits -> :func:`empty_search_payload`.
+    """
+    if not 1 <= per_page <= MAX_EMBEDS:
+        raise ValueError(f"per_page must be 1..{MAX_EMBEDS}, got {per_page}")
+    hits = response.hits
+    if not hits:
+        return empty_search_payload(query_label)
+    pages = page_count(len(hits), per_page)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    chunk = hits[start : start + per_page]
+    total = max(response.total, len(hits))
+
+    header = f"Results {start + 1}–{start + len(chunk)} of {total} for {code_span(query_label)}"
+    if total > len(hits):
+        header += f" (top {len(hits)} shown)"
+    if response.corrected:
+        header += f"\nDid you mean {code_span(response.corrected)}?"
+
+    builders = [_builder(hit.paper, why=tuple(hit.why), topic_names=topic_names) for hit in chunk]
+    return {"content": header, "embeds": fit_group(builders), "allowed_mentions": no_mentions()}
+
+
+def empty_search_payload(query_label: str) -> dict:
+    """The reply when a search finds nothing."""
+    content = (
+        f"No papers found for {code_span(query_label)}. "
+        "Try fewer or different words, or a topic name."
+    )
+    return {"content": content, "embeds": [], "allowed_mentions": no_mentions()}
+
+
+def paper_detail_payload(paper: StoredPaper, topic_names: Mapping[str, str] | None = None) -> dict:
+    """``/paper``: one embed with the full abstract (cut to fit) and all metadata."""
+    embed = paper_embed(paper, full=True, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
+    return {"content": "", "embeds": [embed], "allowed_mentions": no_mentions()}
+
+
+def _builder(
+    paper: StoredPaper,
+    *,
+    full: bool = False,
+    why: tuple[str, ...] = (),
+    topic_names: Mapping[str, str] | None = None,
+) -> EmbedBuilder:
+    def build(max_length: int | None) -> dict:
+        return paper_embed(
+            paper, full=full, why=why, topic_names=topic_names, max_length=max_length
+        )
+
+    return build
