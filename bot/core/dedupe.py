@@ -1,0 +1,198 @@
+"""Deciding, without IDs, whether an incoming paper is new, known, or a near-duplicate.
+
+A paper is known by keys: `arxiv:<id>` when the dump gives one, and `t:<normalized
+title>` for every title variant seen. Exact keys catch reformatting; for an edited
+title (a typo fixed, a subtitle changed) we look up stored papers sharing a blocking
+key (the normalized title's first or last 16 characters) and compare with rapidfuzz.
+Blocking keeps this an indexed lookup at a million papers instead of a full scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
+
+from bot.core.models import KnownPaper, ParsedPaper, PlannedPaper, TopicHit
+from bot.core.text import normalize_title, words
+
+BLOCK_CHARS = 16
+# ratio() on normalized titles: 93 allows a fixed typo or two in a typical 60-char title
+# while two genuinely different papers that share a template ("A Survey of X") stay apart.
+SAME_TITLE_RATIO = 93.0
+SUBTITLE_OVERLAP = 50.0
+_NUMBER = re.compile(r"\d+")
+_HEAD_SPLIT = re.compile(r"\s*[:\u2013\u2014]\s+|\s+-{1,2}\s+")
+
+
+def paper_keys(paper: ParsedPaper, norm_title: str) -> tuple[str, ...]:
+    keys = []
+    if paper.arxiv_id:
+        keys.append(f"arxiv:{paper.arxiv_id}")
+    if norm_title:
+        keys.append(f"t:{norm_title}")
+    return tuple(keys)
+
+
+def title_blocks(title: str, norm_title: str) -> tuple[str, ...]:
+    """Blocking keys: the normalized title's first and last 16 characters (a typo
+    rarely hits both ends) and its distinctive head (a reworded subtitle keeps it)."""
+    if not norm_title:
+        return ()
+    blocks = [f"p:{norm_title[:BLOCK_CHARS]}", f"s:{norm_title[-BLOCK_CHARS:]}"]
+    head = _head(title)
+    if head:
+        blocks.append(f"h:{head}")
+    return tuple(blocks)
+
+
+def _head(title: str) -> str | None:
+    """The part before a subtitle separator, if it looks like a distinctive name.
+
+    `RAD-DINO: Exploring ...` has head `RAD-DINO`; a generic head such as `Survey`
+    must not glue two unrelated papers together, so a head counts only when it has
+    three or more words or mixes case/digits like a model name.
+    """
+    parts = _HEAD_SPLIT.split(title, maxsplit=1)
+    if len(parts) < 2:
+        return None
+    head = parts[0].strip()
+    distinctive = len(words(head)) >= 3 or (
+        len(normalize_title(head)) >= 4
+        and (any(c.isdigit() for c in head) or sum(c.isupper() for c in head) >= 2)
+    )
+    return normalize_title(head) if distinctive else None
+
+
+def near_duplicate(a: str, b: str) -> bool:
+    """True when two titles name the same paper: a small edit, or the same distinctive
+    head with a reworded subtitle."""
+    norm_a, norm_b = normalize_title(a), normalize_title(b)
+    if not norm_a or not norm_b:
+        return False
+    # `Llama 2` and `Llama 3` are different papers however alike the rest reads.
+    if _NUMBER.findall(a) != _NUMBER.findall(b):
+        return False
+    if norm_a == norm_b or fuzz.ratio(norm_a, norm_b) >= SAME_TITLE_RATIO:
+        return True
+    head_a, head_b = _head(a), _head(b)
+    if head_a and head_a == head_b:
+        return (
+            fuzz.token_set_ratio(a, b, processor=default_process) >= SUBTITLE_OVERLAP + 30
+            or fuzz.token_sort_ratio(a, b, processor=default_process) >= SUBTITLE_OVERLAP
+        )
+    return False
+
+
+def _compatible(incoming: ParsedPaper, known: KnownPaper) -> bool:
+    """Two different arXiv IDs are two papers, however alike their titles."""
+    return not (incoming.arxiv_id and known.arxiv_id and incoming.arxiv_id != known.arxiv_id)
+
+
+@dataclass
+class DedupeOutcome:
+    planned: list[PlannedPaper]
+    duplicates_in_file: int
+    merges: list[tuple[str, str]]
+
+
+def plan_papers(
+    papers: Sequence[ParsedPaper],
+    by_key: dict[str, KnownPaper],
+    candidates: Sequence[KnownPaper],
+    topics_for: Callable[[str, str], tuple[TopicHit, ...]],
+) -> DedupeOutcome:
+    """Classify each incoming paper against what storage already knows.
+
+    `by_key` holds the stored papers matching any incoming key; `candidates` those
+    sharing a blocking key. Papers repeated within the file collapse into the first.
+    """
+    planned: list[PlannedPaper] = []
+    merges: list[tuple[str, str]] = []
+    duplicates = 0
+    by_existing: dict[int, PlannedPaper] = {}
+    # New papers so far, indexed the way storage indexes them, for in-file repeats.
+    fresh_by_key: dict[str, PlannedPaper] = {}
+    fresh_by_block: dict[str, list[PlannedPaper]] = {}
+
+    for paper in papers:
+        norm = normalize_title(paper.title)
+        keys = paper_keys(paper, norm)
+        blocks = title_blocks(paper.title, norm)
+        known = next((by_key[k] for k in keys if k in by_key), None)
+        action = "known"
+        if known is None:
+            known = next(
+                (
+                    c
+                    for c in candidates
+                    if _compatible(paper, c) and near_duplicate(paper.title, c.title)
+                ),
+                None,
+            )
+            action = "merged"
+        if known is not None:
+            if known.id in by_existing:
+                duplicates += 1
+                _absorb(by_existing[known.id], keys, blocks)
+                continue
+            if action == "merged":
+                merges.append((paper.title, known.title))
+            item = PlannedPaper(
+                paper,
+                action,
+                keys,
+                blocks,
+                norm,
+                topics_for(paper.title, paper.abstract),
+                existing_id=known.id,
+            )
+            by_existing[known.id] = item
+            planned.append(item)
+            continue
+        twin = next((fresh_by_key[k] for k in keys if k in fresh_by_key), None)
+        if twin is None:
+            nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
+            twin = next(
+                (
+                    f
+                    for f in nearby
+                    if _compatible(paper, _as_known(f))
+                    and near_duplicate(paper.title, f.paper.title)
+                ),
+                None,
+            )
+        if twin is not None:
+            duplicates += 1
+            _absorb(twin, keys, blocks)
+            continue
+        item = PlannedPaper(
+            paper,
+            "new",
+            keys,
+            blocks,
+            norm,
+            topics_for(paper.title, paper.abstract),
+            words=tuple(sorted(set(words(paper.title)) | set(words(paper.abstract)))),
+        )
+        for key in keys:
+            fresh_by_key[key] = item
+        for block in blocks:
+            fresh_by_block.setdefault(block, []).append(item)
+        planned.append(item)
+    return DedupeOutcome(planned, duplicates, merges)
+
+
+def _absorb(target: PlannedPaper, keys: tuple[str, ...], blocks: tuple[str, ...]) -> None:
+    """A repeat within the file still teaches us its title variant."""
+    target.keys = tuple(dict.fromkeys(target.keys + keys))
+    target.blocks = tuple(dict.fromkeys(target.blocks + blocks))
+
+
+def _as_known(item: PlannedPaper) -> KnownPaper:
+    return KnownPaper(
+        id=-1, key=item.norm_title, title=item.paper.title, arxiv_id=item.paper.arxiv_id
+    )

@@ -1,0 +1,166 @@
+"""Ingest: parse a dump, decide what is new, and write it in one transaction.
+
+Parsing and dedupe are pure; only `Storage.ingest_transaction` touches the database,
+so a dump that fails anywhere leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from bot.core.dedupe import paper_keys, plan_papers, title_blocks
+from bot.core.dumpdate import resolve_dump_day
+from bot.core.models import DumpError, IngestPlan, IngestReport, Topic, TopicHit
+from bot.core.parse import parse_dump
+from bot.core.text import normalize_title
+from bot.core.topics import compile_topics, load_default_topics, match_topics
+from storage.base import Storage
+
+DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
+# A dump is a day's page: a few hundred KB. Anything far larger is not one, and reading
+# it whole would only waste memory before the parser refuses it.
+MAX_DUMP_BYTES = 64 * 1024 * 1024
+
+ProgressCallback = Callable[[int, int, IngestReport], None]
+
+
+def topic_key(topic: Topic) -> str:
+    """Built-in topics are stored as their slug; a guild's own as `<guild id>:<slug>`."""
+    return topic.slug if topic.guild_id is None else f"{topic.guild_id}:{topic.slug}"
+
+
+async def ingest_taxonomy(storage: Storage) -> list[Topic]:
+    """What every ingest tags papers with: the built-ins and every guild's own topics,
+    each under the key it is stored with."""
+    own = [
+        Topic(topic_key(t), t.name, t.keywords, t.phrases, None)
+        for t in await storage.guild_topics(None)
+    ]
+    return [*load_default_topics(), *own]
+
+
+async def tag_stored_papers(storage: Storage, topic: Topic) -> int:
+    """Tag every stored paper with a new (guild) topic; later ingests tag new papers.
+    Returns how many papers matched."""
+    key = topic_key(topic)
+    matcher = compile_topics([Topic(key, topic.name, topic.keywords, topic.phrases)])
+    hits: list[tuple[int, TopicHit]] = []
+    async for batch in storage.paper_texts():
+        for paper_id, title, abstract in batch:
+            hits += [(paper_id, hit) for hit in matcher.match(title, abstract)]
+    await storage.replace_topic_assignments(key, hits)
+    return len(hits)
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+async def ingest_bytes(
+    storage: Storage,
+    raw: bytes,
+    source: str,
+    *,
+    cli_date: dt.date | None = None,
+    today: dt.date | None = None,
+    topics: Sequence[Topic] | None = None,
+) -> IngestReport:
+    """Ingest one dump. Bad input comes back as `report.error`; nothing is written then."""
+    report = IngestReport(source=source, content_hash=content_hash(raw))
+    if len(raw) > MAX_DUMP_BYTES:
+        report.error = (
+            f"{source}: {len(raw) // (1024 * 1024)} MB is too large for a daily dump "
+            f"(limit {MAX_DUMP_BYTES // (1024 * 1024)} MB)"
+        )
+        return report
+    try:
+        parsed = parse_dump(raw, Path(source).name)
+    except DumpError as exc:
+        report.error = f"{source}: {exc}"
+        return report
+    day, day_source = resolve_dump_day(
+        parsed, Path(source).name, cli_date, today or dt.date.today()
+    )
+    report.format, report.day, report.day_source = parsed.format, day, day_source
+    report.parsed = len(parsed.papers)
+    report.skipped, report.warnings = list(parsed.skipped), list(parsed.warnings)
+    taxonomy = list(topics) if topics is not None else await ingest_taxonomy(storage)
+
+    def topics_for(title: str, abstract: str) -> tuple[TopicHit, ...]:
+        return tuple(match_topics(title, abstract, taxonomy))
+
+    async with storage.ingest_transaction() as tx:
+        if await tx.dump_exists(report.content_hash):
+            report.already_ingested = True
+            report.known = report.parsed
+            return report
+        norms = [normalize_title(p.title) for p in parsed.papers]
+        keys = [k for p, n in zip(parsed.papers, norms, strict=True) for k in paper_keys(p, n)]
+        blocks = [
+            b for p, n in zip(parsed.papers, norms, strict=True) for b in title_blocks(p.title, n)
+        ]
+        by_key = await tx.papers_by_keys(keys)
+        candidates = await tx.papers_by_blocks(blocks)
+        outcome = plan_papers(parsed.papers, by_key, candidates, topics_for)
+        report.new = sum(1 for p in outcome.planned if p.action == "new")
+        report.known = sum(1 for p in outcome.planned if p.action == "known")
+        report.merged = sum(1 for p in outcome.planned if p.action == "merged")
+        report.duplicates_in_file = outcome.duplicates_in_file
+        report.merges = outcome.merges
+        plan = IngestPlan(
+            day=day,
+            papers=outcome.planned,
+            content_hash=report.content_hash,
+            source=source,
+            format=parsed.format,
+            day_source=day_source,
+            report_json=json.dumps(report.to_dict()),
+        )
+        await tx.apply(plan)
+    return report
+
+
+def collect_dump_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders expanded to their dump files in name order (which is
+    date order for dated names, so days are ingested oldest first)."""
+    found: list[Path] = []
+    for raw_path in paths:
+        path = Path(raw_path)
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DUMP_SUFFIXES
+            )
+        else:
+            found.append(path)
+    return found
+
+
+async def ingest_paths(
+    storage: Storage,
+    paths: Sequence[str | Path],
+    *,
+    cli_date: dt.date | None = None,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[IngestReport]:
+    """Ingest files and folders, one transaction per dump; a bad file never stops the rest."""
+    files = collect_dump_files(paths)
+    topics = await ingest_taxonomy(storage)
+    reports = []
+    for index, path in enumerate(files, start=1):
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            report = IngestReport(source=str(path), error=f"{path}: cannot read ({exc.strerror})")
+        else:
+            report = await ingest_bytes(
+                storage, raw, str(path), cli_date=cli_date, today=today, topics=topics
+            )
+        reports.append(report)
+        if progress is not None:
+            progress(index, len(files), report)
+    return reports

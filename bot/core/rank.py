@@ -1,0 +1,105 @@
+"""Pure ranking helpers: combining engine relevance with title and acronym matches, and
+explaining in words why each result matched."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz
+
+from bot.core.models import ParsedQuery, StoredPaper
+from bot.core.text import normalize_title, words
+
+_NAME_SPLIT = re.compile(r"\s*[:\u2013\u2014]\s+|\s+-{1,2}\s+")
+
+# Weights on a 0..1 engine score: a paper matching every term outranks a partial
+# match; naming the paper (its acronym or its whole title) outranks both.
+ALL_TERMS_BONUS = 1.0
+TITLE_SIMILARITY_WEIGHT = 0.6
+NAME_BONUS = 2.0
+
+
+def stem(word: str) -> str:
+    """A light plural fold, so `models` explains a hit on `model` (FTS uses porter)."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def title_name(title: str) -> str | None:
+    """The paper's short name, normalized: `LoRAMoE` in `LoRAMoE: Revolutionizing ...`."""
+    parts = _NAME_SPLIT.split(title, maxsplit=1)
+    if len(parts) < 2:
+        return None
+    name = normalize_title(parts[0])
+    return name if 2 <= len(name) <= 40 else None
+
+
+def _contains(text_words: set[str], word: str, prefix: bool) -> bool:
+    if prefix:
+        return any(w.startswith(word) for w in text_words)
+    return stem(word) in text_words
+
+
+def explain(
+    paper: StoredPaper, query: ParsedQuery, corrections: dict[str, str] | None = None
+) -> tuple[list[str], int]:
+    """('title: a, b', 'abstract: c', ...) and how many query words the paper contains."""
+    title_words = {stem(w) for w in words(paper.title)}
+    abstract_words = {stem(w) for w in words(paper.abstract)}
+    in_title, in_abstract = [], []
+    wanted = [(t, False) for t in query.terms] + [(p, True) for p in query.prefixes]
+    wanted += [(w, False) for phrase in query.phrases for w in phrase]
+    for word, prefix in dict.fromkeys(wanted):
+        label = f"{word}*" if prefix else word
+        if _contains(title_words, word, prefix):
+            in_title.append(label)
+        elif _contains(abstract_words, word, prefix):
+            in_abstract.append(label)
+    why = []
+    name = title_name(paper.title)
+    joined = normalize_title(" ".join(query.all_words()))
+    if name and (name == joined or name in query.terms):
+        why.append(f"name: {paper.title.split(':')[0].strip()}")
+    if in_title:
+        why.append("title: " + ", ".join(in_title))
+    if in_abstract:
+        why.append("abstract: " + ", ".join(in_abstract))
+    for wrong, right in (corrections or {}).items():
+        why.append(f"spelling: {wrong} → {right}")
+    return why, len(in_title) + len(in_abstract)
+
+
+def combined_score(
+    paper: StoredPaper,
+    query: ParsedQuery,
+    engine_score: float,
+    best_engine_score: float,
+    matched_words: int,
+    total_words: int,
+) -> float:
+    """Engine relevance scaled to 0..1, plus bonuses for matching every word, a
+    similar title, and naming the paper by its short name."""
+    score = engine_score / best_engine_score if best_engine_score > 0 else 0.0
+    if total_words and matched_words >= total_words:
+        score += ALL_TERMS_BONUS
+    text = " ".join(query.all_words())
+    score += TITLE_SIMILARITY_WEIGHT * fuzz.token_set_ratio(text, paper.title.casefold()) / 100
+    name = title_name(paper.title)
+    if name and (name == normalize_title(text) or name in query.terms):
+        score += NAME_BONUS
+    return score
+
+
+def name_index(titles: Iterable[tuple[int, str]]) -> dict[str, list[int]]:
+    """Short name -> paper ids, for acronym lookups the word index cannot do
+    (`w2v bert` must find `W2v-BERT`, `loramoe` must find `LoRAMoE`)."""
+    index: dict[str, list[int]] = {}
+    for pid, title in titles:
+        name = title_name(title)
+        if name:
+            index.setdefault(name, []).append(pid)
+    return index

@@ -1,0 +1,170 @@
+"""Keyword and topic search over a Storage, ranked and explained.
+
+The engine (FTS5 BM25, titles weighted ×10) finds candidates; this module corrects
+misspelled words against the vocabulary, adds acronym and title-similarity signals
+with rapidfuzz, and says for each result why it matched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+
+from bot.core.models import ParsedQuery, SearchHit, SearchResponse, StoredPaper, Topic
+from bot.core.query import correct_spelling, describe, parse_query
+from bot.core.rank import combined_score, explain, name_index
+from bot.core.text import normalize_title
+from storage.base import Storage
+
+CANDIDATES = 100  # engine results reranked per query
+MAX_LIMIT = 100
+
+
+class SearchService:
+    """Holds the small in-memory indexes (vocabulary, titles, short names) and rebuilds
+    them whenever storage reports new data, including ingests by another process."""
+
+    def __init__(self, storage: Storage, topics: Sequence[Topic]) -> None:
+        self.storage = storage
+        self.topics = {t.slug: t for t in topics}
+        self._version: int | None = None
+        self._vocabulary: dict[str, int] = {}
+        self._by_length: dict[int, list[str]] = {}
+        self._titles: list[tuple[int, str]] = []
+        self._processed_titles: list[str] = []
+        self._names: dict[str, list[int]] = {}
+
+    async def _refresh(self) -> None:
+        version = await self.storage.data_version()
+        if version == self._version:
+            return
+        self._vocabulary = await self.storage.vocabulary()
+        by_length: dict[int, list[str]] = {}
+        for term in self._vocabulary:
+            by_length.setdefault(len(term), []).append(term)
+        self._by_length = by_length
+        self._titles = await self.storage.all_titles()
+        self._processed_titles = [default_process(t) for _, t in self._titles]
+        self._names = name_index(self._titles)
+        self._version = version
+
+    async def search(
+        self,
+        text: str | None,
+        *,
+        topic: str | None = None,
+        since: dt.date | None = None,
+        limit: int = 10,
+    ) -> SearchResponse:
+        """Results for a query, a topic, or both. Never raises on odd user text."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        query = parse_query(text or "")
+        if query.empty:
+            if topic is None:
+                return SearchResponse(hits=[])
+            return await self._topic_only(topic, since, limit)
+        await self._refresh()
+        query, corrections = correct_spelling(query, self._vocabulary, self._by_length)
+        found = await self.storage.text_search(
+            query, match_all=True, topic=topic, since=since, limit=CANDIDATES
+        )
+        if len(found) < limit:
+            # Too few papers hold every word: widen to any word, ranked below.
+            extra = await self.storage.text_search(
+                query, match_all=False, topic=topic, since=since, limit=CANDIDATES
+            )
+            seen = {pid for pid, _ in found}
+            found += [(pid, score) for pid, score in extra if pid not in seen]
+        engine = dict(found)
+        for pid in self._name_hits(query):
+            engine.setdefault(pid, 0.0)
+        papers = await self.storage.get_papers(list(engine))
+        if topic is not None or since is not None:
+            papers = [p for p in papers if _passes(p, topic, since)]
+        hits = self._rank(papers, engine, query, corrections, topic)
+        return SearchResponse(
+            hits=hits[:limit],
+            corrected=describe(query) if corrections else None,
+            total=len(hits),
+        )
+
+    def _name_hits(self, query: ParsedQuery) -> list[int]:
+        keys = {normalize_title(" ".join(query.all_words())), *query.terms}
+        return [pid for key in keys for pid in self._names.get(key, ())]
+
+    def _rank(
+        self,
+        papers: list[StoredPaper],
+        engine: dict[int, float],
+        query: ParsedQuery,
+        corrections: dict[str, str],
+        topic: str | None,
+    ) -> list[SearchHit]:
+        best = max(engine.values(), default=0.0)
+        total_words = len(set(query.all_words()))
+        hits = []
+        for paper in papers:
+            why, matched = explain(paper, query, corrections)
+            score = combined_score(paper, query, engine[paper.id], best, matched, total_words)
+            if topic is not None:
+                why.append(f"topic: {self.topic_name(topic)}")
+            hits.append(SearchHit(paper=paper, score=round(score, 4), why=tuple(why)))
+        # Ties (equal scores) go to the more recent paper, then the more popular one.
+        hits.sort(key=lambda h: (-h.score, -h.paper.last_seen.toordinal(), h.paper.id))
+        return hits
+
+    async def _topic_only(self, topic: str, since: dt.date | None, limit: int) -> SearchResponse:
+        ranked = await self.storage.topic_papers(topic, since=since, limit=limit)
+        papers = await self.storage.get_papers([pid for pid, _ in ranked])
+        scores = dict(ranked)
+        hits = []
+        for paper in papers:
+            rules = next((t.why for t in paper.topics if t.topic == topic), ())
+            reason = f"topic: {self.topic_name(topic)}"
+            if rules:
+                reason += " (" + ", ".join(rules[:4]) + ")"
+            hits.append(SearchHit(paper=paper, score=round(scores[paper.id], 4), why=(reason,)))
+        return SearchResponse(hits=hits, total=len(hits))
+
+    def topic_name(self, slug: str) -> str:
+        topic = self.topics.get(slug)
+        return topic.name if topic else slug
+
+    async def title_choices(self, text: str, limit: int = 25) -> list[tuple[int, str]]:
+        """Autocomplete: the titles closest to what was typed (newest first when empty)."""
+        await self._refresh()
+        limit = max(1, min(limit, 25))
+        if not text.strip():
+            return self._titles[-limit:][::-1]
+        matches = process.extract(
+            default_process(text),
+            self._processed_titles,
+            scorer=fuzz.WRatio,
+            processor=None,
+            limit=limit,
+            score_cutoff=50,
+        )
+        return [self._titles[index] for _, _, index in matches]
+
+    async def find_paper(self, text: str) -> StoredPaper | None:
+        """The paper a user means by a title (exact, then fuzzy) or an id like `#12`."""
+        await self._refresh()
+        stripped = text.strip().lstrip("#")
+        if stripped.isdigit():
+            found = await self.storage.get_papers([int(stripped)])
+            if found:
+                return found[0]
+        choices = await self.title_choices(text, limit=1)
+        if not choices:
+            return None
+        found = await self.storage.get_papers([choices[0][0]])
+        return found[0] if found else None
+
+
+def _passes(paper: StoredPaper, topic: str | None, since: dt.date | None) -> bool:
+    if topic is not None and topic not in {t.topic for t in paper.topics}:
+        return False
+    return since is None or paper.last_seen >= since

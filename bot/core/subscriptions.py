@@ -1,0 +1,105 @@
+"""Who gets what, when: channel subscriptions, follows, delivery times, and their
+validation (pure; storage persists these, the scheduler reads them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+_TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
+FAILURES_BEFORE_PAUSE = 3
+MAX_DIGEST_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class ChannelSubscription:
+    channel_id: int
+    guild_id: int
+    post_time: str  # HH:MM
+    timezone: str
+    topics: tuple[str, ...] = ()
+    max_items: int = 10
+    paused: bool = False
+    failures: int = 0
+    last_error: str | None = None
+    created_by: int | None = None
+    last_run_day: dt.date | None = None  # local day of the last scheduled run
+
+    @property
+    def target(self) -> str:
+        return f"channel:{self.channel_id}"
+
+
+@dataclass(frozen=True)
+class Follow:
+    kind: str  # "topic" or "keyword"
+    value: str  # topic slug or keyword text
+    guild_id: int = 0  # the guild a guild topic belongs to; 0 for built-in/keywords
+
+
+@dataclass(frozen=True)
+class UserDelivery:
+    user_id: int
+    post_time: str = "08:00"
+    timezone: str = "UTC"
+    dm_closed: bool = False
+    dm_closed_told: bool = False
+    follows: tuple[Follow, ...] = field(default_factory=tuple)
+    last_run_day: dt.date | None = None
+
+    @property
+    def target(self) -> str:
+        return f"user:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    target: str
+    day: dt.date
+    status: str  # "sending", "sent", "failed", "empty"
+    message_id: int | None
+    attempts: int
+    detail: str | None = None
+
+
+def parse_post_time(text: str) -> str:
+    """`8`, `8:30`, `08:30`, `8pm`, `20:05` -> `HH:MM`; ValueError with a helpful message."""
+    match = _TIME.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not a time; use HH:MM in 24-hour form, e.g. 08:30")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    meridiem = (match.group(3) or "").lower()
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{text!r}: with am/pm the hour must be 1-12")
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day; use 00:00-23:59")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name (case-insensitive), `UTC`, or ValueError naming a close match."""
+    name = (text or "").strip()
+    if name.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    lookup = {z.casefold(): z for z in available_timezones()}
+    if name.casefold() in lookup:
+        return lookup[name.casefold()]
+    raise ValueError(f"unknown timezone {text!r}; use an IANA name such as Europe/Berlin")
+
+
+def timezone_choices(text: str, limit: int = 25) -> list[str]:
+    """Autocomplete for time zones: names containing what was typed, shortest first."""
+    needle = (text or "").strip().casefold().replace(" ", "_")
+    zones = sorted(available_timezones() | {"UTC"})
+    hits = [z for z in zones if needle in z.casefold()] if needle else ["UTC", *zones[:24]]
+    hits.sort(key=lambda z: (not z.casefold().startswith(needle), len(z), z))
+    return hits[:limit]

@@ -1,0 +1,228 @@
+"""The storage interface: everything the bot needs from a database, and nothing more.
+
+`bot/` and `cogs/` only ever see these methods, so a PostgreSQL backend can be added
+beside `storage/sqlite` without touching them. All values in and out are plain data from
+`bot.core.models`; no SQL crosses this line.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from bot.core.models import IngestPlan, KnownPaper, ParsedQuery, StoredPaper, Topic, TopicHit
+from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+
+
+class IngestTransaction(abc.ABC):
+    """One dump's ingest: reads and writes inside a single write transaction."""
+
+    @abc.abstractmethod
+    async def dump_exists(self, content_hash: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]: ...
+
+    @abc.abstractmethod
+    async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]: ...
+
+    @abc.abstractmethod
+    async def apply(self, plan: IngestPlan) -> None: ...
+
+
+class PaperStorage(abc.ABC):
+    """Papers, dumps and search."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> PaperStorage:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- ingest -----------------------------------------------------------------
+    @abc.abstractmethod
+    def ingest_transaction(self) -> AbstractAsyncContextManager[IngestTransaction]:
+        """Commit on normal exit, roll back on any exception."""
+
+    # -- reading papers ---------------------------------------------------------
+    @abc.abstractmethod
+    async def get_papers(self, ids: Sequence[int], day: dt.date | None = None) -> list[StoredPaper]:
+        """Papers in the order of `ids`; `position` is filled in for `day` when given."""
+
+    @abc.abstractmethod
+    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]:
+        """Every paper that appeared on `day`, in dump order."""
+
+    @abc.abstractmethod
+    async def days(self, limit: int = 30) -> list[dt.date]:
+        """Days that have papers, newest first."""
+
+    @abc.abstractmethod
+    async def all_titles(self) -> list[tuple[int, str]]:
+        """(id, title) of every paper: the autocomplete and title-lookup index."""
+
+    # -- search -----------------------------------------------------------------
+    @abc.abstractmethod
+    async def text_search(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        """(paper id, relevance) best first; higher relevance is better."""
+
+    @abc.abstractmethod
+    async def topic_papers(
+        self, topic: str, *, since: dt.date | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """(paper id, topic score) by match strength, then recency."""
+
+    @abc.abstractmethod
+    async def vocabulary(self) -> dict[str, int]:
+        """Every indexed word with its document frequency."""
+
+    # -- facts --------------------------------------------------------------------
+    @abc.abstractmethod
+    async def data_version(self) -> int:
+        """A number that changes whenever papers change, even by another process, so
+        in-memory indexes know when to rebuild."""
+
+    @abc.abstractmethod
+    async def stats(self) -> dict:
+        """At least `papers`, `days`, `dumps`, `latest_day`, `topics` ({slug: count})."""
+
+    @abc.abstractmethod
+    async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
+        """Papers per topic on `day` (all days when None)."""
+
+    @abc.abstractmethod
+    async def last_ingests(self, limit: int = 5) -> list[dict]:
+        """The most recent dumps' health reports, newest first."""
+
+
+class DeliveryStorage(abc.ABC):
+    """Subscriptions, follows, guild topics and the exactly-once delivery ledger."""
+
+    # -- channel digests ---------------------------------------------------------------
+    @abc.abstractmethod
+    async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
+        """Create or replace; replacing un-pauses and clears the failure count."""
+
+    @abc.abstractmethod
+    async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def channel_subscriptions(
+        self, guild_id: int | None = None
+    ) -> list[ChannelSubscription]: ...
+
+    @abc.abstractmethod
+    async def channel_subscription(self, channel_id: int) -> ChannelSubscription | None: ...
+
+    @abc.abstractmethod
+    async def record_channel_failure(
+        self, channel_id: int, error: str, pause_after: int
+    ) -> ChannelSubscription | None:
+        """Count a consecutive failure; pause the subscription at `pause_after`."""
+
+    @abc.abstractmethod
+    async def record_channel_success(self, channel_id: int) -> None: ...
+
+    # -- members ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def add_follow(self, user_id: int, follow: Follow) -> bool:
+        """False when the user already followed it."""
+
+    @abc.abstractmethod
+    async def remove_follow(self, user_id: int, kind: str, value: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def user_delivery(self, user_id: int) -> UserDelivery | None:
+        """The user's delivery time, DM state and follows (None if they never set any)."""
+
+    @abc.abstractmethod
+    async def user_deliveries(self) -> list[UserDelivery]:
+        """Every user with at least one follow."""
+
+    @abc.abstractmethod
+    async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None:
+        """Set when DMs arrive; also clears a recorded closed-DM state (they may retry)."""
+
+    @abc.abstractmethod
+    async def set_last_run(self, target: str, day: dt.date) -> None:
+        """Remember the local day of `target`'s last scheduled run (for catch-up)."""
+
+    @abc.abstractmethod
+    async def set_dm_closed(self, user_id: int, closed: bool, told: bool = False) -> None: ...
+
+    # -- guild topics ------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def upsert_guild_topic(self, topic: Topic) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> bool:
+        """Also removes the topic's paper assignments and follows."""
+
+    @abc.abstractmethod
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...
+
+    @abc.abstractmethod
+    async def replace_topic_assignments(
+        self, topic_key: str, hits: Sequence[tuple[int, TopicHit]]
+    ) -> None:
+        """Set exactly which papers carry `topic_key` (used to backfill a new topic)."""
+
+    @abc.abstractmethod
+    def paper_texts(self, batch: int = 1000) -> AsyncIterator[list[tuple[int, str, str]]]:
+        """(id, title, abstract) for every paper, in batches."""
+
+    # -- the delivery ledger ---------------------------------------------------------------
+    @abc.abstractmethod
+    async def claim_delivery(self, target: str, day: dt.date) -> DeliveryRecord:
+        """Atomically record the intent to send `day` to `target`.
+
+        Returns the row after the claim: status 'sending' with attempts == 1 means
+        "send it now"; 'sending' with attempts > 1 means an earlier attempt may have
+        reached Discord, so reconcile first; 'sent' or 'empty' means done already.
+        A 'failed' row is retried (becomes 'sending' again).
+        """
+
+    @abc.abstractmethod
+    async def finish_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        status: str,
+        message_id: int | None = None,
+        detail: str | None = None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def delivery(self, target: str, day: dt.date) -> DeliveryRecord | None: ...
+
+    @abc.abstractmethod
+    async def last_delivered_day(self, target: str) -> dt.date | None:
+        """The newest day delivered ('sent' or 'empty') to `target`."""
+
+    @abc.abstractmethod
+    async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]: ...
+
+    # -- small settings ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Storage(PaperStorage, DeliveryStorage):
+    """A paperbot database: everything `bot/` and `cogs/` may ask of one.
+    Use `async with` or call `close()`."""

@@ -1,0 +1,334 @@
+"""SQLite implementation of DeliveryStorage: subscriptions, follows, guild topics and
+the delivery ledger. Mixed into SqliteStorage, which provides `write()` and `_rows()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Sequence
+
+from bot.core.models import Topic, TopicHit
+from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from storage.base import DeliveryStorage
+
+_SUB_COLUMNS = (
+    "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
+    " last_error, created_by, last_run_day"
+)
+_USER_COLUMNS = "user_id, post_time, timezone, dm_closed, dm_closed_told, last_run_day"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _sub(row: tuple) -> ChannelSubscription:
+    cid, gid, post_time, tz, topics, max_items, paused, failures, error, by, last_run = row
+    return ChannelSubscription(
+        cid,
+        gid,
+        post_time,
+        tz,
+        tuple(json.loads(topics)),
+        max_items,
+        bool(paused),
+        failures,
+        error,
+        by,
+        _day(last_run),
+    )
+
+
+def _user(row: tuple, follows: list[Follow]) -> UserDelivery:
+    uid, post_time, tz, closed, told, last_run = row
+    return UserDelivery(
+        uid, post_time, tz, bool(closed), bool(told), tuple(follows), _day(last_run)
+    )
+
+
+def _record(row: tuple) -> DeliveryRecord:
+    target, day, status, message_id, attempts, detail = row
+    return DeliveryRecord(target, dt.date.fromisoformat(day), status, message_id, attempts, detail)
+
+
+class SqliteDeliveryStore(DeliveryStorage):
+    # -- channel digests ---------------------------------------------------------------
+    async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO channel_subscriptions (channel_id, guild_id, post_time, timezone,"
+                " topics, max_items, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
+                " post_time = excluded.post_time, timezone = excluded.timezone,"
+                " topics = excluded.topics, max_items = excluded.max_items,"
+                " paused = 0, failures = 0, last_error = NULL",
+                (
+                    sub.channel_id,
+                    sub.guild_id,
+                    sub.post_time,
+                    sub.timezone,
+                    json.dumps(list(sub.topics)),
+                    sub.max_items,
+                    sub.created_by,
+                    _now(),
+                ),
+            )
+
+    async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool:
+        async with self.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM channel_subscriptions WHERE guild_id = ? AND channel_id = ?",
+                (guild_id, channel_id),
+            )
+            return cur.rowcount > 0
+
+    async def channel_subscriptions(self, guild_id: int | None = None) -> list[ChannelSubscription]:
+        if guild_id is None:
+            rows = await self._rows(
+                f"SELECT {_SUB_COLUMNS} FROM channel_subscriptions ORDER BY channel_id"
+            )
+        else:
+            rows = await self._rows(
+                f"SELECT {_SUB_COLUMNS} FROM channel_subscriptions WHERE guild_id = ?"
+                " ORDER BY channel_id",
+                (guild_id,),
+            )
+        return [_sub(r) for r in rows]
+
+    async def channel_subscription(self, channel_id: int) -> ChannelSubscription | None:
+        rows = await self._rows(
+            f"SELECT {_SUB_COLUMNS} FROM channel_subscriptions WHERE channel_id = ?",
+            (channel_id,),
+        )
+        return _sub(rows[0]) if rows else None
+
+    async def record_channel_failure(
+        self, channel_id: int, error: str, pause_after: int
+    ) -> ChannelSubscription | None:
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE channel_subscriptions SET failures = failures + 1, last_error = ?,"
+                " paused = CASE WHEN failures + 1 >= ? THEN 1 ELSE paused END"
+                " WHERE channel_id = ?",
+                (error[:300], pause_after, channel_id),
+            )
+        return await self.channel_subscription(channel_id)
+
+    async def record_channel_success(self, channel_id: int) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE channel_subscriptions SET failures = 0, last_error = NULL"
+                " WHERE channel_id = ? AND (failures != 0 OR last_error IS NOT NULL)",
+                (channel_id,),
+            )
+
+    # -- members ---------------------------------------------------------------------------
+    async def add_follow(self, user_id: int, follow: Follow) -> bool:
+        async with self.write() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO user_follows VALUES (?, ?, ?, ?)",
+                (user_id, follow.kind, follow.value, follow.guild_id),
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO user_delivery (user_id) VALUES (?)", (user_id,)
+            )
+            return cur.rowcount > 0
+
+    async def remove_follow(self, user_id: int, kind: str, value: str) -> bool:
+        async with self.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM user_follows WHERE user_id = ? AND kind = ? AND value = ?",
+                (user_id, kind, value),
+            )
+            return cur.rowcount > 0
+
+    async def _follows(self, user_ids: Sequence[int] | None) -> dict[int, list[Follow]]:
+        sql = "SELECT user_id, kind, value, guild_id FROM user_follows"
+        params: tuple = ()
+        if user_ids is not None:
+            sql += f" WHERE user_id IN ({','.join('?' * len(user_ids))})"
+            params = tuple(user_ids)
+        found: dict[int, list[Follow]] = {}
+        for uid, kind, value, gid in await self._rows(sql + " ORDER BY kind, value", params):
+            found.setdefault(uid, []).append(Follow(kind, value, gid))
+        return found
+
+    async def user_delivery(self, user_id: int) -> UserDelivery | None:
+        rows = await self._rows(
+            f"SELECT {_USER_COLUMNS} FROM user_delivery WHERE user_id = ?", (user_id,)
+        )
+        if not rows:
+            return None
+        return _user(rows[0], (await self._follows([user_id])).get(user_id, []))
+
+    async def user_deliveries(self) -> list[UserDelivery]:
+        follows = await self._follows(None)
+        rows = await self._rows(f"SELECT {_USER_COLUMNS} FROM user_delivery ORDER BY user_id")
+        return [_user(row, follows[row[0]]) for row in rows if row[0] in follows]
+
+    async def set_last_run(self, target: str, day: dt.date) -> None:
+        kind, _, ident = target.partition(":")
+        table, column = {
+            "channel": ("channel_subscriptions", "channel_id"),
+            "user": ("user_delivery", "user_id"),
+        }[kind]
+        async with self.write() as conn:
+            await conn.execute(
+                f"UPDATE {table} SET last_run_day = ? WHERE {column} = ?",
+                (day.isoformat(), int(ident)),
+            )
+
+    async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO user_delivery (user_id, post_time, timezone) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET post_time = excluded.post_time,"
+                " timezone = excluded.timezone, dm_closed = 0, dm_closed_told = 0",
+                (user_id, post_time, timezone),
+            )
+
+    async def set_dm_closed(self, user_id: int, closed: bool, told: bool = False) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO user_delivery (user_id, dm_closed, dm_closed_told) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET dm_closed = excluded.dm_closed,"
+                " dm_closed_told = excluded.dm_closed_told",
+                (user_id, int(closed), int(told)),
+            )
+
+    # -- guild topics ------------------------------------------------------------------------
+    async def upsert_guild_topic(self, topic: Topic) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO guild_topics VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, slug)"
+                " DO UPDATE SET name = excluded.name, keywords = excluded.keywords,"
+                " phrases = excluded.phrases",
+                (
+                    topic.guild_id,
+                    topic.slug,
+                    topic.name,
+                    json.dumps(list(topic.keywords)),
+                    json.dumps(list(topic.phrases)),
+                ),
+            )
+
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> bool:
+        async with self.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM guild_topics WHERE guild_id = ? AND slug = ?", (guild_id, slug)
+            )
+            await conn.execute("DELETE FROM paper_topics WHERE topic = ?", (f"{guild_id}:{slug}",))
+            await conn.execute(
+                "DELETE FROM user_follows WHERE kind = 'topic' AND value = ? AND guild_id = ?",
+                (slug, guild_id),
+            )
+            return cur.rowcount > 0
+
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]:
+        sql = "SELECT guild_id, slug, name, keywords, phrases FROM guild_topics"
+        params: tuple = ()
+        if guild_id is not None:
+            sql, params = sql + " WHERE guild_id = ?", (guild_id,)
+        return [
+            Topic(slug, name, tuple(json.loads(kw)), tuple(json.loads(ph)), gid)
+            for gid, slug, name, kw, ph in await self._rows(
+                sql + " ORDER BY guild_id, slug", params
+            )
+        ]
+
+    async def replace_topic_assignments(
+        self, topic_key: str, hits: Sequence[tuple[int, TopicHit]]
+    ) -> None:
+        async with self.write() as conn:
+            await conn.execute("DELETE FROM paper_topics WHERE topic = ?", (topic_key,))
+            await conn.executemany(
+                "INSERT OR REPLACE INTO paper_topics VALUES (?, ?, ?, ?)",
+                [(pid, topic_key, hit.score, json.dumps(list(hit.why))) for pid, hit in hits],
+            )
+
+    async def paper_texts(self, batch: int = 1000) -> AsyncIterator[list[tuple[int, str, str]]]:
+        last = 0
+        while True:
+            rows = await self._rows(
+                "SELECT id, title, abstract FROM papers WHERE id > ? ORDER BY id LIMIT ?",
+                (last, batch),
+            )
+            if not rows:
+                return
+            yield [(r[0], r[1], r[2]) for r in rows]
+            last = rows[-1][0]
+
+    # -- the delivery ledger -------------------------------------------------------------------
+    async def claim_delivery(self, target: str, day: dt.date) -> DeliveryRecord:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO deliveries (target, day, status, attempts, updated_at)"
+                " VALUES (?, ?, 'sending', 1, ?) ON CONFLICT (target, day) DO UPDATE SET"
+                " attempts = attempts + 1, updated_at = excluded.updated_at,"
+                " status = CASE WHEN status = 'failed' THEN 'sending' ELSE status END"
+                " WHERE status IN ('sending', 'failed')",
+                (target, day.isoformat(), _now()),
+            )
+            async with conn.execute(
+                "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
+                " WHERE target = ? AND day = ?",
+                (target, day.isoformat()),
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return _record(row)
+
+    async def finish_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        status: str,
+        message_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET status = ?, message_id = ?, detail = ?, updated_at = ?"
+                " WHERE target = ? AND day = ?",
+                (status, message_id, detail, _now(), target, day.isoformat()),
+            )
+
+    async def delivery(self, target: str, day: dt.date) -> DeliveryRecord | None:
+        rows = await self._rows(
+            "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
+            " WHERE target = ? AND day = ?",
+            (target, day.isoformat()),
+        )
+        return _record(rows[0]) if rows else None
+
+    async def last_delivered_day(self, target: str) -> dt.date | None:
+        rows = await self._rows(
+            "SELECT MAX(day) FROM deliveries WHERE target = ? AND status IN ('sent', 'empty')",
+            (target,),
+        )
+        return dt.date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
+    async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]:
+        rows = await self._rows(
+            "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
+            " WHERE status = ? ORDER BY target, day",
+            (status,),
+        )
+        return [_record(r) for r in rows]
+
+    # -- small settings ----------------------------------------------------------------------
+    async def get_meta(self, key: str) -> str | None:
+        rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO meta VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

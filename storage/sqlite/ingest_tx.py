@@ -1,0 +1,189 @@
+"""The SQLite side of one dump's ingest: lookups and writes inside one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+
+import aiosqlite
+
+from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
+from storage.base import IngestTransaction
+
+# SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
+CHUNK = 500
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class SqliteIngestTransaction(IngestTransaction):
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def dump_exists(self, content_hash: str) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM dumps WHERE content_hash = ?", (content_hash,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]:
+        found: dict[str, KnownPaper] = {}
+        for part in chunks(list(dict.fromkeys(keys))):
+            sql = (
+                "SELECT k.key, p.id, p.norm_title, p.title, p.arxiv_id FROM paper_keys k "
+                f"JOIN papers p ON p.id = k.paper_id WHERE k.key IN ({placeholders(len(part))})"
+            )
+            async with self._conn.execute(sql, tuple(part)) as cur:
+                async for key, pid, norm, title, arxiv in cur:
+                    found[key] = KnownPaper(id=pid, key=norm, title=title, arxiv_id=arxiv)
+        return found
+
+    async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
+        seen: dict[int, KnownPaper] = {}
+        for part in chunks(list(dict.fromkeys(blocks))):
+            sql = (
+                "SELECT DISTINCT p.id, p.norm_title, p.title, p.arxiv_id FROM title_blocks b "
+                f"JOIN papers p ON p.id = b.paper_id WHERE b.block IN ({placeholders(len(part))})"
+            )
+            async with self._conn.execute(sql, tuple(part)) as cur:
+                async for pid, norm, title, arxiv in cur:
+                    seen[pid] = KnownPaper(id=pid, key=norm, title=title, arxiv_id=arxiv)
+        return list(seen.values())
+
+    async def apply(self, plan: IngestPlan) -> None:
+        day = plan.day.isoformat()
+        cur = await self._conn.execute(
+            "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                plan.content_hash,
+                plan.source,
+                plan.format,
+                day,
+                plan.day_source,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                plan.report_json,
+            ),
+        )
+        dump_id = cur.lastrowid
+        await cur.close()
+        retopic: set[int] = set()
+        for item in plan.papers:
+            if item.action == "new":
+                item.existing_id = await self._insert_paper(item, day)
+                retopic.add(item.existing_id)
+            elif await self._update_paper(item, day):
+                assert item.existing_id is not None
+                retopic.add(item.existing_id)
+        await self._write_children(plan, day, dump_id, retopic)
+
+    async def _insert_paper(self, item: PlannedPaper, day: str) -> int:
+        paper = item.paper
+        cur = await self._conn.execute(
+            "INSERT INTO papers (title, norm_title, abstract, arxiv_id, authors, upvotes,"
+            " published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                paper.title,
+                item.norm_title,
+                paper.abstract,
+                paper.arxiv_id,
+                json.dumps(list(paper.authors)),
+                paper.upvotes,
+                paper.published.isoformat() if paper.published else None,
+                day,
+                day,
+            ),
+        )
+        paper_id = cur.lastrowid
+        await cur.close()
+        assert paper_id is not None
+        return paper_id
+
+    async def _update_paper(self, item: PlannedPaper, day: str) -> bool:
+        """Fold a re-appearance in: widen the date range, fill what was missing.
+
+        The newest day's title wins (a fixed typo should show), and an abstract is only
+        replaced by a non-empty one, so a later dump missing it loses nothing. Returns
+        whether the indexed text changed, in which case the topics are recomputed.
+        """
+        paper = item.paper
+        async with self._conn.execute(
+            "SELECT title, norm_title, abstract, last_seen FROM papers WHERE id = ?",
+            (item.existing_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None, "planned update of a paper that does not exist"
+        title, norm_title, abstract, last_seen = row
+        newer = day >= last_seen
+        if newer:
+            title, norm_title = paper.title, item.norm_title
+        if paper.abstract and (newer or not abstract):
+            abstract = paper.abstract
+        changed = (title, abstract) != (row[0], row[2])
+        authors = json.dumps(list(paper.authors)) if paper.authors else None
+        await self._conn.execute(
+            "UPDATE papers SET title = ?, norm_title = ?, abstract = ?,"
+            " arxiv_id = COALESCE(arxiv_id, ?), authors = COALESCE(?, authors),"
+            " upvotes = COALESCE(?, upvotes), published = COALESCE(published, ?),"
+            " first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?",
+            (
+                title,
+                norm_title,
+                abstract,
+                paper.arxiv_id,
+                authors,
+                paper.upvotes,
+                paper.published.isoformat() if paper.published else None,
+                day,
+                day,
+                item.existing_id,
+            ),
+        )
+        if changed:
+            await self._conn.execute(
+                "DELETE FROM paper_topics WHERE paper_id = ?", (item.existing_id,)
+            )
+        return changed
+
+    async def _write_children(
+        self, plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]
+    ) -> None:
+        conn = self._conn
+        keys, blocks, appearances, topics, vocab = [], [], [], [], {}
+        for item in plan.papers:
+            pid = item.existing_id
+            keys += [(key, pid) for key in item.keys]
+            blocks += [(block, pid) for block in item.blocks]
+            appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
+            if pid in retopic:
+                topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
+            for word in item.words:
+                vocab[word] = vocab.get(word, 0) + 1
+        await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
+        await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", blocks)
+        # A paper listed twice on one day keeps its best (lowest) position.
+        await conn.executemany(
+            "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, day) DO UPDATE SET"
+            " position = MIN(position, excluded.position),"
+            " upvotes = COALESCE(excluded.upvotes, upvotes)",
+            appearances,
+        )
+        await conn.executemany(
+            "INSERT INTO paper_topics VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, topic)"
+            " DO UPDATE SET score = excluded.score, why = excluded.why",
+            topics,
+        )
+        await conn.executemany(
+            "INSERT INTO vocab VALUES (?, ?)"
+            " ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+            list(vocab.items()),
+        )

@@ -1,0 +1,233 @@
+"""SqliteStorage: the embedded default backend.
+
+Two connections: one for writes, serialised by a lock so one coroutine's transaction
+never absorbs another's statements, and one for reads, which WAL lets run while a
+write transaction is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from bot.core.models import ParsedQuery, StoredPaper, TopicHit
+from storage.base import IngestTransaction, Storage
+from storage.sqlite.connection import connect, migrate
+from storage.sqlite.delivery_store import SqliteDeliveryStore
+from storage.sqlite.fts import match_expression
+from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
+
+# bm25 column weights: a title hit counts ten abstract hits.
+TITLE_WEIGHT, ABSTRACT_WEIGHT = 10.0, 1.0
+
+
+class SqliteStorage(SqliteDeliveryStore, Storage):
+    def __init__(
+        self, path: str | Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ):
+        self.path = str(path)
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStorage:
+        writer = await connect(path)
+        try:
+            await migrate(writer)
+            reader = await connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: BEGIN IMMEDIATE takes the write lock before any read,
+        so a read-then-write never fails halfway with SQLITE_BUSY."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def ingest_transaction(self) -> AsyncIterator[IngestTransaction]:
+        async with self.write() as conn:
+            yield SqliteIngestTransaction(conn)
+
+    async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    # -- reading papers -------------------------------------------------------------
+    async def get_papers(self, ids: Sequence[int], day: dt.date | None = None) -> list[StoredPaper]:
+        ids = list(dict.fromkeys(ids))
+        rows: dict[int, tuple] = {}
+        days: dict[int, list[str]] = {i: [] for i in ids}
+        positions: dict[int, int | None] = {}
+        topics: dict[int, list[TopicHit]] = {i: [] for i in ids}
+        for part in chunks(ids):
+            marks = placeholders(len(part))
+            for row in await self._rows(
+                "SELECT id, norm_title, title, abstract, arxiv_id, authors, upvotes,"
+                f" first_seen, last_seen FROM papers WHERE id IN ({marks})",
+                part,
+            ):
+                rows[row[0]] = row
+            for pid, seen, position in await self._rows(
+                f"SELECT paper_id, day, position FROM appearances WHERE paper_id IN ({marks})"
+                " ORDER BY day",
+                part,
+            ):
+                days[pid].append(seen)
+                if day is not None and seen == day.isoformat():
+                    positions[pid] = position
+            for pid, topic, score, why in await self._rows(
+                f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
+                " ORDER BY score DESC",
+                part,
+            ):
+                topics[pid].append(TopicHit(topic, score, tuple(json.loads(why))))
+        return [
+            _stored_paper(rows[i], days[i], topics[i], positions.get(i)) for i in ids if i in rows
+        ]
+
+    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]:
+        ids = [
+            r[0]
+            for r in await self._rows(
+                "SELECT paper_id FROM appearances WHERE day = ? ORDER BY position, paper_id",
+                (day.isoformat(),),
+            )
+        ]
+        return await self.get_papers(ids, day=day)
+
+    async def days(self, limit: int = 30) -> list[dt.date]:
+        rows = await self._rows(
+            "SELECT DISTINCT day FROM appearances ORDER BY day DESC LIMIT ?", (limit,)
+        )
+        return [dt.date.fromisoformat(r[0]) for r in rows]
+
+    async def all_titles(self) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in await self._rows("SELECT id, title FROM papers ORDER BY id")]
+
+    # -- search -----------------------------------------------------------------------
+    async def text_search(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        expression = match_expression(query, match_all=match_all)
+        if expression is None:
+            return []
+        joins, params = _filters(topic, since, "f.rowid")
+        sql = (
+            f"SELECT f.rowid, bm25(papers_fts, {TITLE_WEIGHT}, {ABSTRACT_WEIGHT}) AS rank"
+            f" FROM papers_fts f {joins} WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
+        )
+        rows = await self._rows(sql, [*params, expression, limit])
+        # bm25() is "lower is better"; the interface promises "higher is better".
+        return [(pid, -rank) for pid, rank in rows]
+
+    async def topic_papers(
+        self, topic: str, *, since: dt.date | None, limit: int
+    ) -> list[tuple[int, float]]:
+        params: list = [topic]
+        where = ""
+        if since is not None:
+            where = " AND p.last_seen >= ?"
+            params.append(since.isoformat())
+        rows = await self._rows(
+            "SELECT t.paper_id, t.score FROM paper_topics t JOIN papers p ON p.id = t.paper_id"
+            f" WHERE t.topic = ?{where} ORDER BY t.score DESC, p.last_seen DESC, p.id DESC"
+            " LIMIT ?",
+            [*params, limit],
+        )
+        return [(pid, score) for pid, score in rows]
+
+    async def vocabulary(self) -> dict[str, int]:
+        return dict(await self._rows("SELECT term, df FROM vocab"))
+
+    # -- facts --------------------------------------------------------------------------
+    async def data_version(self) -> int:
+        # Every ingest that writes papers adds exactly one dumps row, in the same commit.
+        return int((await self._rows("SELECT COALESCE(MAX(id), 0) FROM dumps"))[0][0])
+
+    async def stats(self) -> dict:
+        (papers,) = (await self._rows("SELECT COUNT(*) FROM papers"))[0]
+        (days, latest) = (
+            await self._rows("SELECT COUNT(DISTINCT day), MAX(day) FROM appearances")
+        )[0]
+        (dumps,) = (await self._rows("SELECT COUNT(*) FROM dumps"))[0]
+        return {
+            "papers": papers,
+            "days": days,
+            "dumps": dumps,
+            "latest_day": latest,
+            "topics": await self.topic_counts(None),
+            "database": self.path,
+        }
+
+    async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
+        if day is None:
+            rows = await self._rows("SELECT topic, COUNT(*) FROM paper_topics GROUP BY topic")
+        else:
+            rows = await self._rows(
+                "SELECT t.topic, COUNT(*) FROM paper_topics t JOIN appearances a"
+                " ON a.paper_id = t.paper_id WHERE a.day = ? GROUP BY t.topic",
+                (day.isoformat(),),
+            )
+        return dict(rows)
+
+    async def last_ingests(self, limit: int = 5) -> list[dict]:
+        rows = await self._rows("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", (limit,))
+        return [json.loads(r[0]) for r in rows]
+
+
+def _filters(topic: str | None, since: dt.date | None, id_column: str) -> tuple[str, list]:
+    joins, params = "", []
+    if topic is not None:
+        joins += f" JOIN paper_topics t ON t.paper_id = {id_column} AND t.topic = ?"
+        params.append(topic)
+    if since is not None:
+        joins += f" JOIN papers p ON p.id = {id_column} AND p.last_seen >= ?"
+        params.append(since.isoformat())
+    return joins, params
+
+
+def _stored_paper(
+    row: tuple, days: list[str], topics: list[TopicHit], position: int | None
+) -> StoredPaper:
+    pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
+    return StoredPaper(
+        id=pid,
+        key=norm,
+        title=title,
+        abstract=abstract,
+        arxiv_id=arxiv,
+        authors=tuple(json.loads(authors)),
+        upvotes=upvotes,
+        first_seen=dt.date.fromisoformat(first),
+        last_seen=dt.date.fromisoformat(last),
+        days=tuple(dt.date.fromisoformat(d) for d in days),
+        topics=tuple(topics),
+        position=position,
+    )
