@@ -1,0 +1,264 @@
+"""The handlers behind each `paperbot` subcommand (argument parsing is in bot.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from bot.core.digest import DigestSettings, layout_digest
+from bot.core.ingest import ingest_paths
+from bot.core.models import IngestReport, SearchHit
+from bot.core.render import paper_url
+from bot.core.search import SearchService
+from bot.core.topics import find_topic, load_default_topics, topic_by_slug
+from storage import Storage, open_storage
+
+
+class CliError(Exception):
+    """A one-line message for stderr; exit code 1 (bad input) unless told otherwise."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@asynccontextmanager
+async def opened(db: str) -> AsyncIterator[Storage]:
+    try:
+        storage = await open_storage(db)
+    except (sqlite3.Error, OSError, ValueError, RuntimeError) as exc:
+        raise CliError(f"cannot open database {db}: {exc}") from None
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+def _out(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _report_line(report: IngestReport) -> str:
+    if report.error:
+        return f"error: {report.error}"
+    if report.already_ingested:
+        return f"{report.source}: already ingested ({report.day}), nothing to do"
+    return (
+        f"{report.source}: {report.day} ({report.day_source}), {report.format}: "
+        f"{report.parsed} parsed, {report.new} new, {report.known} already known, "
+        f"{report.merged} merged as near-duplicates"
+        + (f", {report.duplicates_in_file} repeated in file" if report.duplicates_in_file else "")
+    )
+
+
+def _print_report(report: IngestReport) -> None:
+    print(_report_line(report))
+    for skipped in report.skipped:
+        print(f"  skipped line {skipped.line}: {skipped.reason}: {skipped.text!r}")
+    for warning in report.warnings:
+        print(f"  warning: {warning}")
+    for incoming, stored in report.merges:
+        print(f"  merged: {incoming!r} is {stored!r}")
+
+
+async def cmd_ingest(args: argparse.Namespace) -> int:
+    show_progress = not args.quiet and not args.json
+
+    def progress(done: int, total: int, report: IngestReport) -> None:
+        if show_progress and total > 1:
+            status = "failed" if report.error else f"{report.new} new"
+            print(f"[{done}/{total}] {report.source}: {status}", file=sys.stderr, flush=True)
+
+    async with opened(args.db) as storage:
+        reports = await ingest_paths(storage, args.paths, cli_date=args.date, progress=progress)
+    if not reports:
+        raise CliError("no dump files found in " + ", ".join(args.paths))
+    if args.json:
+        _out([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            if not report.error:
+                _print_report(report)
+        if len(reports) > 1:
+            ok = [r for r in reports if not r.error]
+            print(
+                f"total: {len(reports)} dumps, {sum(r.new for r in ok)} new papers, "
+                f"{sum(r.merged for r in ok)} merged, {len(reports) - len(ok)} failed"
+            )
+    errors = [r.error for r in reports if r.error]
+    for error in errors:
+        print(f"paperbot: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _resolve_topic(topic: str | None) -> str | None:
+    if topic is None:
+        return None
+    topics = load_default_topics()
+    if topic_by_slug(topics, topic) is not None:
+        return topic
+    guess = find_topic(topics, topic)
+    hint = f"; did you mean {guess.slug!r}?" if guess else ""
+    raise CliError(f"unknown topic {topic!r}{hint} (run `paperbot topics` for the list)")
+
+
+def hit_json(hit: SearchHit) -> dict:
+    paper = hit.paper
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "dates": [d.isoformat() for d in paper.days],
+        "topics": [t.topic for t in paper.topics],
+        "score": hit.score,
+        "url": paper_url(paper),
+        "why": list(hit.why),
+    }
+
+
+async def cmd_search(args: argparse.Namespace) -> int:
+    if not (args.query and args.query.strip()) and args.topic is None:
+        raise CliError("search needs a QUERY, a --topic, or both", exit_code=2)
+    topic = _resolve_topic(args.topic)
+    async with opened(args.db) as storage:
+        service = SearchService(storage, load_default_topics())
+        response = await service.search(args.query, topic=topic, since=args.since, limit=args.limit)
+    if args.json:
+        _out([hit_json(h) for h in response.hits])
+        return 0
+    if response.corrected:
+        print(f"(showing results for: {response.corrected})")
+    if not response.hits:
+        print("no papers found")
+    for rank, hit in enumerate(response.hits, start=1):
+        print(f"{rank:>2}. {hit.paper.title}")
+        print(f"    {paper_url(hit.paper)}")
+        print(f"    why: {'; '.join(hit.why) or '-'}  (score {hit.score:.3f})")
+    return 0
+
+
+async def cmd_digest(args: argparse.Namespace) -> int:
+    wanted = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+    for slug in wanted:
+        _resolve_topic(slug)
+    topics = load_default_topics()
+    async with opened(args.db) as storage:
+        day = args.date
+        if day is None:
+            days = await storage.days(limit=1)
+            day = days[0] if days else dt.date.today()
+        papers = await storage.papers_on_day(day)
+    settings = DigestSettings(topics=wanted, max_items=args.max)
+    payloads = layout_digest(papers, day, settings, {t.slug: t.name for t in topics})
+    if args.json:
+        _out(payloads)
+        return 0
+    for number, payload in enumerate(payloads, start=1):
+        print(f"--- message {number}/{len(payloads)} ---")
+        if payload.get("content"):
+            print(payload["content"])
+        for embed in payload.get("embeds", []):
+            print(f"* {embed.get('title', '')}  <{embed.get('url', '')}>")
+            if embed.get("description"):
+                print("  " + embed["description"].replace("\n", "\n  "))
+    return 0
+
+
+async def cmd_topics(args: argparse.Namespace) -> int:
+    topics = load_default_topics()
+    async with opened(args.db) as storage:
+        days = await storage.days(limit=1)
+        today = await storage.topic_counts(days[0]) if days else {}
+        total = await storage.topic_counts(None)
+    rows = [
+        {
+            "slug": t.slug,
+            "name": t.name,
+            "latest_day": today.get(t.slug, 0),
+            "total": total.get(t.slug, 0),
+            "keywords": list(t.keywords),
+            "phrases": list(t.phrases),
+        }
+        for t in topics
+    ]
+    if args.json:
+        _out(rows)
+        return 0
+    print(f"{'topic':<24} {'latest day':>10} {'total':>7}  name")
+    for row in rows:
+        print(f"{row['slug']:<24} {row['latest_day']:>10} {row['total']:>7}  {row['name']}")
+    return 0
+
+
+async def cmd_stats(args: argparse.Namespace) -> int:
+    async with opened(args.db) as storage:
+        stats = await storage.stats()
+    if args.json:
+        _out(stats)
+        return 0
+    print(f"database:   {stats['database']}")
+    print(f"papers:     {stats['papers']}")
+    print(f"days:       {stats['days']} (latest {stats['latest_day'] or '-'})")
+    print(f"dumps:      {stats['dumps']}")
+    print("topics:     " + ", ".join(f"{k} {v}" for k, v in sorted(stats["topics"].items())))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+    "ingest": cmd_ingest,
+    "search": cmd_search,
+    "digest": cmd_digest,
+    "topics": cmd_topics,
+    "stats": cmd_stats,
+}
+
+
+def _settings(args: argparse.Namespace):  # -> Settings (imported lazily: discord is heavy)
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        raise CliError(f"bad setting: {exc}") from None
+    if args.db:
+        from dataclasses import replace
+
+        settings = replace(settings, db=args.db)
+    return settings
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.token:
+        print(
+            "paperbot: no DISCORD_TOKEN is set (in the environment or .env), so the bot can't "
+            "connect to Discord.\nStarting the offline console instead: type slash commands "
+            "and see the replies. Copy .env.example to .env and add a token to run the real bot.",
+            file=sys.stderr,
+        )
+        return await cmd_console(args)
+    from bot.runner import run_bot
+
+    return await run_bot(settings)
+
+
+async def cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.token:
+        raise CliError("no DISCORD_TOKEN set; `paperbot sync` needs the real bot token")
+    from bot.runner import run_bot
+
+    return await run_bot(settings, sync_only=True)
+
+
+async def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return await run_console(db=args.db, ingest_sample=not getattr(args, "no_sample", False))
+
+
+COMMANDS.update({"run": cmd_run, "sync": cmd_sync, "console": cmd_console})
