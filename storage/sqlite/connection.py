@@ -65,6 +65,13 @@ async def migrate(conn: aiosqlite.Connection) -> int:
             continue
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process may have migrated while we waited for the write lock.
+            async with conn.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            if row and int(row[0]) >= version:
+                await conn.execute("COMMIT")
+                current = int(row[0])
+                continue
             for statement in _split_sql(sql):
                 await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {version}")

@@ -290,10 +290,13 @@ class SqliteDeliveryStore(DeliveryStorage):
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None:
+        # 'sent' and 'empty' are final: a late finish from a racing attempt (another
+        # process, or one that outlived its claim) must not turn a delivered day back
+        # into 'failed', which the next claim would retry and post a second time.
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE deliveries SET status = ?, message_id = ?, detail = ?, updated_at = ?"
-                " WHERE target = ? AND day = ?",
+                " WHERE target = ? AND day = ? AND status NOT IN ('sent', 'empty')",
                 (status, message_id, detail, _now(), target, day.isoformat()),
             )
 

@@ -8,8 +8,10 @@ write transaction is open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -56,11 +58,14 @@ class SqliteStorage(SqliteDeliveryStore, Storage):
         """A write transaction: BEGIN IMMEDIATE takes the write lock before any read,
         so a read-then-write never fails halfway with SQLITE_BUSY."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # Also on cancellation: a BEGIN that ran after its awaiter was cancelled
+                # must not leave the connection inside a transaction forever.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
             await self._writer.execute("COMMIT")
 
