@@ -58,14 +58,18 @@ class SearchService:
         topic: str | None = None,
         since: dt.date | None = None,
         limit: int = 10,
+        topic_label: str | None = None,
     ) -> SearchResponse:
-        """Results for a query, a topic, or both. Never raises on odd user text."""
+        """Results for a query, a topic, or both. Never raises on odd user text.
+
+        `topic_label` is the topic's display name when the caller knows it (a guild's
+        own topics are not in the built-in taxonomy this service holds)."""
         limit = max(1, min(limit, MAX_LIMIT))
         query = parse_query(text or "")
         if query.empty:
             if topic is None:
                 return SearchResponse(hits=[])
-            return await self._topic_only(topic, since, limit)
+            return await self._topic_only(topic, since, limit, topic_label)
         await self._refresh()
         query, corrections = correct_spelling(query, self._vocabulary, self._by_length)
         found = await self.storage.text_search(
@@ -84,7 +88,7 @@ class SearchService:
         papers = await self.storage.get_papers(list(engine))
         if topic is not None or since is not None:
             papers = [p for p in papers if _passes(p, topic, since)]
-        hits = self._rank(papers, engine, query, corrections, topic)
+        hits = self._rank(papers, engine, query, corrections, topic, topic_label)
         return SearchResponse(
             hits=hits[:limit],
             corrected=describe(query) if corrections else None,
@@ -102,6 +106,7 @@ class SearchService:
         query: ParsedQuery,
         corrections: dict[str, str],
         topic: str | None,
+        topic_label: str | None,
     ) -> list[SearchHit]:
         best = max(engine.values(), default=0.0)
         total_words = len(set(query.all_words()))
@@ -110,20 +115,22 @@ class SearchService:
             why, matched = explain(paper, query, corrections)
             score = combined_score(paper, query, engine[paper.id], best, matched, total_words)
             if topic is not None:
-                why.append(f"topic: {self.topic_name(topic)}")
+                why.append(f"topic: {topic_label or self.topic_name(topic)}")
             hits.append(SearchHit(paper=paper, score=round(score, 4), why=tuple(why)))
         # Ties (equal scores) go to the more recent paper, then the more popular one.
         hits.sort(key=lambda h: (-h.score, -h.paper.last_seen.toordinal(), h.paper.id))
         return hits
 
-    async def _topic_only(self, topic: str, since: dt.date | None, limit: int) -> SearchResponse:
+    async def _topic_only(
+        self, topic: str, since: dt.date | None, limit: int, label: str | None
+    ) -> SearchResponse:
         ranked = await self.storage.topic_papers(topic, since=since, limit=limit)
         papers = await self.storage.get_papers([pid for pid, _ in ranked])
         scores = dict(ranked)
         hits = []
         for paper in papers:
             rules = next((t.why for t in paper.topics if t.topic == topic), ())
-            reason = f"topic: {self.topic_name(topic)}"
+            reason = f"topic: {label or self.topic_name(topic)}"
             if rules:
                 reason += " (" + ", ".join(rules[:4]) + ")"
             hits.append(SearchHit(paper=paper, score=round(scores[paper.id], 4), why=(reason,)))

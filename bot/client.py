@@ -1,0 +1,151 @@
+"""PaperBot: the discord.py client. It takes its dependencies in the constructor and
+does its one-time start-up work in `setup_hook` (never in `on_ready`, which fires again
+on every reconnect)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+
+import discord
+from discord.ext import commands
+
+from bot import __version__
+from bot.core.ingest import ingest_taxonomy, topic_key
+from bot.core.models import Topic
+from bot.core.search import SearchService
+from bot.core.topics import load_default_topics
+from bot.delivery import DeliveryService
+from bot.errors import on_tree_error
+from bot.scheduling import ScheduleService
+from bot.settings import Settings
+from bot.views import DigestPageButton
+from storage import Storage
+
+log = logging.getLogger("paperbot")
+
+EXTENSIONS = (
+    "cogs.search",
+    "cogs.digest",
+    "cogs.follow",
+    "cogs.topic_admin",
+    "cogs.operate",
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class PaperBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        storage: Storage,
+        clock: Callable[[], dt.datetime] = utcnow,
+        extensions: Sequence[str] = EXTENSIONS,
+        start_scheduler: bool = True,
+        sync_commands: bool = True,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),  # no privileged intents needed
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.version = __version__
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+        self.default_topics = load_default_topics()
+        self.search = SearchService(storage, self.default_topics)
+        self.delivery = DeliveryService(self)
+        self.schedules = ScheduleService(self)
+        self._extensions = tuple(extensions)
+        self._start_scheduler = start_scheduler
+        self._sync_commands = sync_commands
+        self.failed_extensions: dict[str, str] = {}
+        self._after_command_tasks: set[asyncio.Task] = set()
+        self.tree.on_error = on_tree_error
+
+    async def setup_hook(self) -> None:
+        # Digest pager buttons on old messages keep working after a restart.
+        self.add_dynamic_items(DigestPageButton)
+        for name in self._extensions:
+            try:
+                await self.load_extension(name)
+            except Exception as exc:  # one broken cog must not take the others down
+                log.exception("failed to load extension %s", name)
+                self.failed_extensions[name] = str(exc)
+        if self._sync_commands:
+            await self.sync_commands_if_changed()
+        if self._start_scheduler:
+            await self.schedules.start()
+
+    async def close(self) -> None:
+        await self.schedules.shutdown()
+        # Let post-command work (the closed-DM notice) finish before storage goes away.
+        pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        await super().close()
+
+    # -- topics ----------------------------------------------------------------------------
+    async def taxonomy(self, guild_id: int | None) -> list[Topic]:
+        """Built-in topics plus this guild's own, each keyed as stored on papers."""
+        own = await self.storage.guild_topics(guild_id) if guild_id else []
+        return [*self.default_topics, *own]
+
+    async def topic_names(self, guild_id: int | None) -> dict[str, str]:
+        return {topic_key(t): t.name for t in await self.taxonomy(guild_id)}
+
+    async def ingest_taxonomy(self) -> list[Topic]:
+        return await ingest_taxonomy(self.storage)
+
+    # -- command sync ------------------------------------------------------------------------
+    def command_tree_hash(self) -> str:
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        payload = [cmd.to_dict(self.tree) for cmd in self.tree.get_commands(guild=None)]
+        scope = f"guild:{guild.id}" if guild else "global"
+        text = json.dumps([scope, payload], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self, force: bool = False) -> bool:
+        """Sync only when the command tree changed since the last sync (stored hash),
+        so restarts don't burn Discord's daily command-create limit."""
+        digest = self.command_tree_hash()
+        if not force and await self.storage.get_meta("command_tree_hash") == digest:
+            log.info("slash commands unchanged; not syncing")
+            return False
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+        await self.storage.set_meta("command_tree_hash", digest)
+        log.info("slash commands synced (%s)", "guild" if self.settings.dev_guild_id else "global")
+        return True
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: object
+    ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._after_command_tasks.add(task)
+        try:
+            await self.delivery.notify_closed_dms(interaction)
+        finally:
+            self._after_command_tasks.discard(task)  # type: ignore[arg-type]
+
+    async def on_ready(self) -> None:
+        # Fires again after every reconnect: log only, never start work here.
+        user = self.user
+        log.info(
+            "connected as %s (%s) to %d guilds", user, user.id if user else "?", len(self.guilds)
+        )

@@ -1,0 +1,221 @@
+"""`paperbot console`: every slash command, offline, with replies rendered as text.
+
+It runs the real bot and cogs against the same loopback fake Discord the tests use, in
+a little server with a #papers channel where you are an admin. With stdin not a
+terminal it reads one command per line and exits at end of input, so it can be
+scripted: `printf '/search query:protein\\n' | paperbot console`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.client import PaperBot
+from bot.core.ingest import ingest_bytes
+from bot.fakediscord import MANAGE_GUILD, FakeDiscord, render_message_text, running_bot
+from bot.settings import Settings
+from storage import open_storage
+
+SAMPLE_DUMP = Path(__file__).parent / "data" / "sample_dump.txt"
+CHANNEL, ATTACHMENT, INTEGER, NUMBER, BOOLEAN = 7, 11, 4, 10, 5
+
+INTRO = """paperbot console: slash commands against an offline Discord. You are an admin of a
+server with #papers and #general. Examples:
+  /search query:protein          /search query:"speech recognition" topic:speech-audio
+  /paper title:loramoe           /topics            /digest preview
+  /digest subscribe channel:#papers time:08:00 timezone:Europe/Berlin
+  /digest now channel:#papers    /follow topic:speech-audio     /status   /help
+After a reply with buttons: `next`, `prev`, `open N` (a paper from the menu).
+`quit` or end of input exits."""
+
+
+class ConsoleError(Exception):
+    """A line the console could not turn into a command."""
+
+
+class Console:
+    def __init__(self, fake: FakeDiscord, out: TextIO) -> None:
+        self.fake, self.out = fake, out
+        self.guild = fake.add_guild("paperbot console")
+        self.channels = {name: fake.add_channel(self.guild, name) for name in ("papers", "general")}
+        self.user = fake.add_member(self.guild, "you", permissions=MANAGE_GUILD)
+        self.last: Any = None
+        self._seen: dict[int, int] = {}
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line in ("quit", "exit", "/quit", "/exit"):
+            return False
+        try:
+            if line.startswith("/"):
+                reply = await self.run_command(line)
+            else:
+                reply = await self.component(line)
+        except ConsoleError as exc:
+            self.say(f"! {exc}")
+            return True
+        except (ValueError, LookupError, TimeoutError, PermissionError) as exc:
+            self.say(f"! {exc}")
+            return True
+        self.show(reply)
+        return True
+
+    def show(self, reply: Any) -> None:
+        if reply is not None:
+            if reply.choices is not None:
+                self.say("\n".join(f"  {c['name']}" for c in reply.choices) or "  (no choices)")
+            else:
+                self.say(render_message_text(reply))
+                for followup in reply.followups:
+                    self.say(render_message_text(followup))
+                self.last = reply
+        # Anything the bot posted to a channel meanwhile (e.g. /digest now).
+        for name, channel_id in self.channels.items():
+            posted = self.fake.channel_messages(channel_id, include_interaction_responses=False)
+            for message in posted[self._seen.get(channel_id, 0) :]:
+                self.say(f"── posted in #{name} ──\n{render_message_text(message)}")
+                self.last = message
+            self._seen[channel_id] = len(posted)
+
+    async def run_command(self, line: str) -> Any:
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()  # an unbalanced quote is just text, as in Discord
+        path = [w for w in words if ":" not in w]
+        raw = dict(w.split(":", 1) for w in words if ":" in w)
+        if not path:
+            raise ConsoleError("type a command, e.g. /search query:protein")
+        name = " ".join(path)
+        specs = self._option_specs(path)
+        options = {key: self._value(specs.get(key), value) for key, value in raw.items()}
+        return await self.fake.invoke(
+            self.guild, self.channels["general"], self.user, name, options, timeout=30
+        )
+
+    def _option_specs(self, path: list[str]) -> dict[str, dict]:
+        commands = self.fake.registered_commands(None) + self.fake.registered_commands(self.guild)
+        command = next((c for c in commands if c["name"] == path[0]), None)
+        if command is None:
+            known = ", ".join(sorted("/" + c["name"] for c in commands))
+            raise ConsoleError(f"no command /{path[0]}; try one of: {known}")
+        specs = command.get("options") or []
+        for part in path[1:]:
+            sub = next((o for o in specs if o["name"] == part), None)
+            specs = (sub or {}).get("options") or []
+        return {spec["name"]: spec for spec in specs}
+
+    def _value(self, spec: dict | None, value: str) -> Any:
+        kind = spec["type"] if spec else None
+        if kind == CHANNEL:
+            channel = self.channels.get(value.lstrip("#"))
+            if channel is None:
+                raise ConsoleError(f"no channel {value}; use #papers or #general")
+            return channel
+        if kind == ATTACHMENT:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise ConsoleError(f"no file {value}")
+            return self.fake.add_attachment(path.name, path.read_bytes())
+        if kind in (INTEGER, NUMBER):
+            try:
+                return int(value) if kind == INTEGER else float(value)
+            except ValueError:
+                raise ConsoleError(f"{spec['name']} must be a number") from None
+        if kind == BOOLEAN:
+            return value.lower() in ("1", "true", "yes", "on")
+        return value
+
+    async def component(self, line: str) -> Any:
+        if self.last is None:
+            raise ConsoleError("nothing to click yet; run a slash command first")
+        message = self.last if isinstance(self.last, dict) else self.last.message
+        parts = line.split()
+        buttons, selects = _components(message or {})
+        if parts[0] in ("next", "prev", "previous"):
+            word = "Next" if parts[0] == "next" else "Previous"
+            button = next((b for b in buttons if word in b.get("label", "")), None)
+            if button is None or button.get("disabled"):
+                raise ConsoleError(f"no {word} button to press here")
+            return await self.fake.click(message, self.user, button["custom_id"])
+        if parts[0] == "open" and len(parts) == 2 and parts[1].isdigit() and selects:
+            options = selects[0].get("options", [])
+            index = int(parts[1]) - 1
+            if not 0 <= index < len(options):
+                raise ConsoleError(f"pick 1–{len(options)}")
+            return await self.fake.select(
+                message, self.user, selects[0]["custom_id"], [options[index]["value"]]
+            )
+        raise ConsoleError("commands start with /; after a reply: next, prev, open N")
+
+
+def _components(message: dict) -> tuple[list[dict], list[dict]]:
+    buttons, selects = [], []
+    for row in message.get("components") or []:
+        for item in row.get("components") or []:
+            (buttons if item.get("type") == 2 else selects).append(item)
+    return buttons, selects
+
+
+async def _lines(stdin: TextIO) -> Any:
+    interactive = stdin.isatty()
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, "paperbot> ")
+            except EOFError:
+                return
+        else:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                return
+        yield line
+
+
+async def run_console(
+    db: str | None = None,
+    *,
+    ingest_sample: bool = True,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    stdin, out = stdin or sys.stdin, out or sys.stdout
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperbot-")))
+        db_path = db or str(folder / "console.db")
+        storage = await open_storage(db_path)
+        try:
+            if ingest_sample:
+                report = await ingest_bytes(
+                    storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=dt.date.today()
+                )
+                print(
+                    f"(sample dump: {report.parsed} papers for {report.day}, {report.new} new)",
+                    file=out,
+                )
+            settings = Settings(token="console", db=db_path, dumps_dir=folder / "dumps")
+            bot = PaperBot(settings=settings, storage=storage)
+            async with FakeDiscord() as fake, running_bot(fake, bot):
+                console = Console(fake, out)
+                await asyncio.sleep(0.05)  # let the GUILD_CREATE for the new server land
+                if stdin.isatty():
+                    print(INTRO, file=out)
+                async for line in _lines(stdin):
+                    if not await console.handle(line):
+                        break
+        finally:
+            await storage.close()
+    return 0

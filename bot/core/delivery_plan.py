@@ -1,0 +1,129 @@
+"""Pure decisions behind every post: which day a target gets, whether a missed post is
+still worth sending, and which papers a member's follows pick out (and why)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.core.models import StoredPaper, Topic
+from bot.core.subscriptions import Follow
+from bot.core.topics import compile_topics, parse_keyword_list
+
+DIGEST_MARKER = "paperbot digest"  # in every digest's first line: how reconciliation finds it
+
+
+def digest_marker(day: dt.date) -> str:
+    """A string only the digest for `day` carries, found again in channel history."""
+    return f"{DIGEST_MARKER} {day.isoformat()}"
+
+
+def choose_digest_day(
+    days_newest_first: Sequence[dt.date], last_delivered: dt.date | None, today: dt.date
+) -> dt.date | None:
+    """The newest day with papers that the target has not received yet.
+
+    Days at or before the last delivered one are never sent: a late-arriving older dump
+    must not post a stale digest after a newer one went out.
+    """
+    for day in days_newest_first:
+        if day > today:
+            continue  # a dump dated ahead of the target's local day waits for it
+        if last_delivered is None or day > last_delivered:
+            return day
+        return None
+    return None
+
+
+def local_today(now: dt.datetime, timezone: str) -> dt.date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def last_fire_time(now: dt.datetime, post_time: str, timezone: str) -> dt.datetime:
+    """The most recent wall-clock `post_time` in `timezone` at or before `now` (aware).
+
+    A time that a DST jump skips (02:30 in Berlin in spring) counts as 03:30 that day,
+    so the sweeper still posts when cron, which skips such times, did not fire.
+    """
+    zone = ZoneInfo(timezone)
+    hour, minute = (int(part) for part in post_time.split(":"))
+    local_now = now.astimezone(zone)
+    for back in range(0, 3):
+        day = local_now.date() - dt.timedelta(days=back)
+        candidate = _wall_clock(day, hour, minute, zone)
+        if candidate <= now:
+            return candidate
+    raise AssertionError("unreachable: some fire time lies within three days")
+
+
+def _wall_clock(day: dt.date, hour: int, minute: int, zone: ZoneInfo) -> dt.datetime:
+    # fold=0 reads a skipped time (02:30 on a spring-forward night) with the offset in
+    # force before the jump, i.e. one hour later on the new clock, and a repeated time
+    # (autumn) as its first occurrence: one post either way.
+    naive = dt.datetime(day.year, day.month, day.day, hour, minute)
+    return naive.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+
+
+def missed_post_due(
+    now: dt.datetime,
+    post_time: str,
+    timezone: str,
+    last_attempt_day: dt.date | None,
+    grace: dt.timedelta,
+) -> bool:
+    """After downtime: is the latest scheduled post still inside the grace window and not
+    yet done for that local day?"""
+    fired = last_fire_time(now, post_time, timezone)
+    if now - fired > grace:
+        return False
+    fired_day = fired.astimezone(ZoneInfo(timezone)).date()
+    return last_attempt_day is None or last_attempt_day < fired_day
+
+
+def follow_topic(follow: Follow, topics_by_key: dict[str, Topic]) -> Topic | None:
+    """The Topic a follow stands for: a taxonomy topic, or an ad hoc one for a keyword."""
+    if follow.kind == "topic":
+        key = follow.value if not follow.guild_id else f"{follow.guild_id}:{follow.value}"
+        return topics_by_key.get(key)
+    keywords, phrases = parse_keyword_list(follow.value)
+    return Topic(
+        slug=f"keyword:{follow.value}", name=f"“{follow.value}”", keywords=keywords, phrases=phrases
+    )
+
+
+def papers_for_member(
+    papers: Sequence[StoredPaper],
+    follows: Sequence[Follow],
+    topics_by_key: dict[str, Topic],
+) -> list[tuple[StoredPaper, tuple[str, ...]]]:
+    """The day's papers a member's follows select, in dump order, each with the reasons.
+
+    Topic follows use the topics stored at ingest; keyword follows are matched here,
+    since they are free text that no ingest could have known.
+    """
+    wanted = [(f, follow_topic(f, topics_by_key)) for f in follows]
+    # One compiled matcher per keyword follow, built once for the whole day.
+    matchers = {
+        i: compile_topics([topic])
+        for i, (follow, topic) in enumerate(wanted)
+        if topic is not None and follow.kind == "keyword"
+    }
+    chosen = []
+    for paper in papers:
+        reasons: list[str] = []
+        stored = {hit.topic: hit for hit in paper.topics}
+        for index, (follow, topic) in enumerate(wanted):
+            if topic is None:
+                continue
+            if follow.kind == "topic":
+                hit = stored.get(topic.slug)
+                if hit is not None:
+                    reasons.append(f"topic {topic.name}: " + ", ".join(hit.why[:3]))
+            else:
+                hits = matchers[index].match(paper.title, paper.abstract, threshold=0.0)
+                if hits and hits[0].why:
+                    reasons.append(f"keyword {topic.name}: " + ", ".join(hits[0].why[:3]))
+        if reasons:
+            chosen.append((paper, tuple(reasons)))
+    return chosen

@@ -1,0 +1,38 @@
+"""The DM a member gets: the day's papers their follows picked, each with why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from bot.core.digest import pack_embeds
+from bot.core.limits import EMBED_CHAR_BUDGET
+from bot.core.models import StoredPaper
+from bot.core.render import format_day, no_mentions, paper_embed
+
+
+def member_digest_pages(
+    matches: Sequence[tuple[StoredPaper, tuple[str, ...]]],
+    day: dt.date,
+    topic_names: Mapping[str, str] | None = None,
+    per_page: int = 5,
+) -> list[dict]:
+    """Pages for a one-message pager; an empty list when nothing matched (no DM then)."""
+    embeds = [
+        paper_embed(paper, why=why, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
+        for paper, why in matches
+    ]
+    groups = pack_embeds(embeds, per_page, EMBED_CHAR_BUDGET)
+    count = len(matches)
+    header = (
+        f"**Your papers — {format_day(day)}** · {count} paper{'' if count == 1 else 's'} "
+        "matching what you follow (`/following` to change)"
+    )
+    return [
+        {
+            "content": f"{header} · page {number}/{len(groups)}",
+            "embeds": group,
+            "allowed_mentions": no_mentions(),
+        }
+        for number, group in enumerate(groups, start=1)
+    ]

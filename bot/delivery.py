@@ -1,0 +1,218 @@
+"""Posting digests and member DMs exactly once per (target, day).
+
+The ledger row is written *before* the message goes out ('sending') and marked 'sent'
+with the message id after. If the process dies in between, the next attempt finds a
+'sending' row with attempts > 1 and first looks in the channel's recent history for
+the digest (every digest's first line carries `paperbot digest YYYY-MM-DD`): found
+means it already went out, so it is recorded, never re-sent. Discord's `nonce` would
+only dedupe for a few minutes; the history check works after any length of downtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.core.delivery_plan import (
+    choose_digest_day,
+    digest_marker,
+    local_today,
+    papers_for_member,
+)
+from bot.core.digest import DigestSettings, digest_pages
+from bot.core.member_digest import member_digest_pages
+from bot.core.pacing import Pacer
+from bot.core.subscriptions import FAILURES_BEFORE_PAUSE, ChannelSubscription, UserDelivery
+from bot.replies import send_kwargs
+from bot.views import pager_view
+
+if TYPE_CHECKING:
+    from bot.client import PaperBot
+
+log = logging.getLogger("paperbot.delivery")
+
+HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
+CLOSED_DMS = 50007
+GONE = {10003, 50001, 50013}  # unknown channel, missing access, missing permissions
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent, reconciled, already, nothing-new, paused, failed, empty, dms-closed, busy
+    day: dt.date | None = None
+    message_id: int | None = None
+    detail: str = ""
+
+
+def with_marker(payload: dict, day: dt.date) -> dict:
+    marked = dict(payload)
+    marked["content"] = f"{payload.get('content', '')}\n-# {digest_marker(day)}".strip()
+    return marked
+
+
+class DeliveryService:
+    def __init__(self, bot: PaperBot) -> None:
+        self.bot = bot
+        self.pacer = Pacer(bot.settings.max_posts_per_second)
+        self._inflight: set[str] = set()  # targets being sent right now, in this process
+
+    # -- building the messages (also used by the pager buttons and /digest preview) ----------
+    async def channel_pages(
+        self, sub_topics: tuple[str, ...], max_items: int, guild_id: int | None, day: dt.date
+    ) -> list[dict]:
+        papers = await self.bot.storage.papers_on_day(day)
+        settings = DigestSettings(topics=sub_topics, max_items=max_items)
+        names = await self.bot.topic_names(guild_id)
+        return [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
+
+    async def member_pages(self, user: UserDelivery, day: dt.date) -> list[dict]:
+        papers = await self.bot.storage.papers_on_day(day)
+        taxonomy = await self.bot.ingest_taxonomy()
+        by_key = {t.slug: t for t in taxonomy}
+        matches = papers_for_member(papers, user.follows, by_key)
+        names = {t.slug: t.name for t in taxonomy}
+        return [with_marker(p, day) for p in member_digest_pages(matches, day, names)]
+
+    # -- channels ---------------------------------------------------------------------------
+    async def deliver_channel(self, sub: ChannelSubscription, now: dt.datetime) -> Outcome:
+        """Post the newest day this channel has not received; safe to call any number of
+        times (cron fire, catch-up sweep, `/digest now`, after a restart)."""
+        if sub.paused:
+            return Outcome("paused")
+        target = sub.target
+        if target in self._inflight:
+            return Outcome("busy")
+        self._inflight.add(target)
+        try:
+            storage = self.bot.storage
+            day = choose_digest_day(
+                await storage.days(limit=60),
+                await storage.last_delivered_day(target),
+                local_today(now, sub.timezone),
+            )
+            if day is None:
+                return Outcome("nothing-new")
+            pages = await self.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
+            channel = self.bot.get_partial_messageable(sub.channel_id, guild_id=sub.guild_id)
+            outcome = await self._send_once(target, day, channel, pages, scope="c")
+            if outcome.status == "failed-gone":
+                updated = await storage.record_channel_failure(
+                    sub.channel_id, outcome.detail, FAILURES_BEFORE_PAUSE
+                )
+                if updated and updated.paused:
+                    log.warning("paused digest for channel %s: %s", sub.channel_id, outcome.detail)
+                return Outcome("failed", day, detail=outcome.detail)
+            if outcome.status in ("sent", "reconciled"):
+                await storage.record_channel_success(sub.channel_id)
+            return outcome
+        finally:
+            self._inflight.discard(target)
+
+    # -- members ----------------------------------------------------------------------------
+    async def deliver_member(self, user: UserDelivery, now: dt.datetime) -> Outcome:
+        if user.dm_closed:
+            return Outcome("dms-closed")
+        target = user.target
+        if target in self._inflight:
+            return Outcome("busy")
+        self._inflight.add(target)
+        try:
+            storage = self.bot.storage
+            day = choose_digest_day(
+                await storage.days(limit=60),
+                await storage.last_delivered_day(target),
+                local_today(now, user.timezone),
+            )
+            if day is None:
+                return Outcome("nothing-new")
+            pages = await self.member_pages(user, day)
+            if not pages:
+                record = await storage.claim_delivery(target, day)
+                if record.status == "sending":
+                    await storage.finish_delivery(target, day, "empty")
+                return Outcome("empty", day)
+            try:
+                channel = await self.bot.create_dm(discord.Object(user.user_id))
+            except discord.HTTPException as exc:
+                return Outcome("failed", day, detail=f"cannot open DM: {exc.text or exc.status}")
+            outcome = await self._send_once(target, day, channel, pages, scope="u")
+            if outcome.status == "failed-closed":
+                await storage.set_dm_closed(user.user_id, True)
+                return Outcome("dms-closed", day, detail=outcome.detail)
+            return outcome
+        finally:
+            self._inflight.discard(target)
+
+    # -- the exactly-once core ----------------------------------------------------------------
+    async def _send_once(
+        self,
+        target: str,
+        day: dt.date,
+        channel: discord.abc.Messageable,
+        pages: list[dict],
+        scope: str,
+    ) -> Outcome:
+        storage = self.bot.storage
+        record = await storage.claim_delivery(target, day)
+        if record.status in ("sent", "empty"):
+            return Outcome("already", day, record.message_id)
+        if record.attempts > 1:
+            found = await self._find_posted(channel, day)
+            if found is not None:
+                await storage.finish_delivery(target, day, "sent", found, "reconciled")
+                return Outcome("reconciled", day, found)
+        await self.pacer.acquire()
+        view = pager_view(scope, day, 1, len(pages))
+        try:
+            message = await channel.send(**send_kwargs(pages[0], view))
+        except discord.Forbidden as exc:
+            status = "failed-closed" if exc.code == CLOSED_DMS else "failed-gone"
+            await storage.finish_delivery(target, day, "failed", detail=_describe(exc))
+            return Outcome(status, day, detail=_describe(exc))
+        except discord.NotFound as exc:
+            await storage.finish_delivery(target, day, "failed", detail=_describe(exc))
+            return Outcome("failed-gone", day, detail=_describe(exc))
+        except (TimeoutError, discord.HTTPException, OSError) as exc:
+            # Leave the row 'sending': the request may have reached Discord, so the next
+            # attempt reconciles against history before it sends again.
+            log.warning("sending %s for %s failed: %s", target, day, exc)
+            return Outcome("failed", day, detail=str(exc)[:200])
+        await storage.finish_delivery(target, day, "sent", message.id)
+        return Outcome("sent", day, message.id)
+
+    async def _find_posted(self, channel: discord.abc.Messageable, day: dt.date) -> int | None:
+        marker = digest_marker(day)
+        me = self.bot.user.id if self.bot.user else None
+        try:
+            async for message in channel.history(limit=HISTORY_LOOKBACK):
+                if message.author.id == me and marker in (message.content or ""):
+                    return message.id
+        except discord.HTTPException as exc:
+            log.warning("could not read history to reconcile %s: %s", marker, exc)
+        return None
+
+    # -- telling members their DMs are closed --------------------------------------------------
+    async def notify_closed_dms(self, interaction: discord.Interaction) -> None:
+        """Once, after their next command: we stopped DMing them, and how to fix it."""
+        user = await self.bot.storage.user_delivery(interaction.user.id)
+        if user is None or not user.dm_closed or user.dm_closed_told:
+            return
+        await self.bot.storage.set_dm_closed(user.user_id, True, told=True)
+        text = (
+            "⚠️ I couldn't send you your papers: your DMs are closed to me. Allow direct "
+            "messages from this server's members, then run `/delivery` to turn them back on."
+        )
+        try:
+            await interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException:
+            log.info("could not tell user %s about closed DMs", user.user_id)
+
+
+def _describe(exc: discord.HTTPException) -> str:
+    return f"{exc.status} {exc.text or exc.__class__.__name__} (code {exc.code})"[:300]

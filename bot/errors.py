@@ -1,0 +1,48 @@
+"""Errors users see: one short ephemeral line that says what to do."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.replies import reply_text
+
+log = logging.getLogger("paperbot.errors")
+
+
+class UserError(app_commands.AppCommandError):
+    """Bad input or a refused action; the message is shown to the user as is."""
+
+
+def message_for(error: app_commands.AppCommandError) -> str | None:
+    """The user-facing line for errors we expect; None for bugs."""
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, app_commands.MissingPermissions):
+        return "You need the **Manage Server** permission to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works in a server channel."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand {error.value!r}; check the option and try again."
+    return None
+
+
+async def on_tree_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """The catch-all: expected errors as their line, bugs logged with a generic reply."""
+    text = message_for(error)
+    if text is None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command /%s failed", command, exc_info=error)
+        text = "Something went wrong on my side; it has been logged. Please try again."
+    try:
+        await reply_text(interaction, text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not send the error message for an interaction")

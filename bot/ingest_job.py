@@ -1,0 +1,93 @@
+"""The periodic ingest: fetch the day's dump from DUMP_URL (optional) into DUMPS_DIR,
+then ingest every dump file there that has not been seen yet."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from bot.core.ingest import collect_dump_files, ingest_bytes
+from bot.core.models import IngestReport
+
+if TYPE_CHECKING:
+    from bot.client import PaperBot
+
+log = logging.getLogger("paperbot.ingest")
+
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60)
+MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
+
+
+class IngestJob:
+    def __init__(self, bot: PaperBot) -> None:
+        self.bot = bot
+        self._seen: dict[Path, tuple[float, int]] = {}  # path -> (mtime, size) ingested
+        self._lock = asyncio.Lock()
+        self.last_reports: list[IngestReport] = []
+
+    async def run(self, today: dt.date | None = None) -> list[IngestReport]:
+        async with self._lock:  # a slow run must not overlap the next tick
+            today = today or self.bot.clock().date()
+            if self.bot.settings.dump_url:
+                await self.fetch(today)
+            return await self.scan(today)
+
+    async def fetch(self, day: dt.date) -> Path | None:
+        """Download the dump for `day` into DUMPS_DIR as `<day>.json` (or `.txt`)."""
+        url = self.bot.settings.dump_url.replace("{date}", day.isoformat())
+        folder = self.bot.settings.dumps_dir
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as session,
+                session.get(url) as response,
+            ):
+                if response.status != 200:
+                    log.warning("DUMP_URL answered %s for %s", response.status, day)
+                    return None
+                body = await response.content.read(MAX_DOWNLOAD_BYTES + 1)
+                kind = response.headers.get("Content-Type", "")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not fetch the dump for %s: %s", day, exc)
+            return None
+        if not body.strip() or len(body) > MAX_DOWNLOAD_BYTES:
+            log.warning("DUMP_URL gave an empty or oversized body for %s", day)
+            return None
+        suffix = ".json" if "json" in kind or body.lstrip()[:1] in (b"[", b"{") else ".txt"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{day.isoformat()}{suffix}"
+        # Write then rename, so the scan never reads a half-written file.
+        partial = path.with_suffix(path.suffix + ".part")
+        partial.write_bytes(body)
+        partial.replace(path)
+        return path
+
+    async def scan(self, today: dt.date) -> list[IngestReport]:
+        folder = self.bot.settings.dumps_dir
+        if not folder.is_dir():
+            return []
+        reports = []
+        taxonomy = await self.bot.ingest_taxonomy()
+        for path in collect_dump_files([folder]):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            signature = (stat.st_mtime, stat.st_size)
+            if self._seen.get(path) == signature:
+                continue
+            report = await ingest_bytes(
+                self.bot.storage, path.read_bytes(), str(path), today=today, topics=taxonomy
+            )
+            self._seen[path] = signature
+            if report.error:
+                log.warning("ingest refused %s", report.error)
+            elif not report.already_ingested:
+                log.info("ingested %s: %d new, %d known", path.name, report.new, report.known)
+            reports.append(report)
+        self.last_reports = reports
+        return reports

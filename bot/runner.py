@@ -1,0 +1,69 @@
+"""`paperbot run` and `paperbot sync`: starting the real bot."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import discord
+
+from bot.client import PaperBot
+from bot.settings import Settings
+from storage import open_storage
+
+log = logging.getLogger("paperbot")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace the token anywhere in a log record, whatever logged it and at any level."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, ()
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    level = getattr(logging, settings.log_level, logging.INFO)
+    discord.utils.setup_logging(level=level, root=True)
+    redact = RedactSecrets(settings.token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+async def run_bot(settings: Settings, *, force_sync: bool = False, sync_only: bool = False) -> int:
+    setup_logging(settings)
+    storage = await open_storage(settings.db)
+    bot = PaperBot(
+        settings=settings,
+        storage=storage,
+        start_scheduler=not sync_only,
+        sync_commands=not sync_only,
+    )
+    try:
+        if sync_only:
+            await bot.login(settings.token)  # runs setup_hook: loads the cogs, no scheduler
+            await bot.sync_commands_if_changed(force=True)
+            print("slash commands synced")
+            return 0
+        log.info("starting paperbot (database %s)", settings.db)
+        await bot.start(settings.token)
+        return 0
+    except discord.LoginFailure:
+        print(
+            "paperbot: Discord rejected DISCORD_TOKEN; copy a fresh token from the developer "
+            "portal (Bot → Reset Token) into .env",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if not bot.is_closed():
+            await bot.close()
+        await storage.close()

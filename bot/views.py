@@ -1,0 +1,79 @@
+"""The digest pager: Previous/Next buttons that edit one message in place.
+
+The buttons are DynamicItems: everything needed to redraw a page (who it is for, the
+day, the page) is in the custom_id, and the rest comes from the database, so a digest
+posted last week still pages after any number of restarts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.replies import send_kwargs
+
+if TYPE_CHECKING:
+    from bot.client import PaperBot
+
+_TEMPLATE = r"pb:dg:(?P<scope>[cu]):(?P<day>\d{4}-\d{2}-\d{2}):(?P<dir>[pn]):(?P<page>\d+)"
+
+
+def pager_view(scope: str, day: dt.date, page: int, pages: int) -> discord.ui.View | None:
+    """Buttons for page `page` of `pages`; None when everything fits on one page."""
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(DigestPageButton(scope, day, "p", max(1, page - 1), disabled=page <= 1))
+    view.add_item(
+        discord.ui.Button(
+            label=f"{page}/{pages}", disabled=True, custom_id=f"pb:dg:{scope}:{day}:at:{page}"
+        )
+    )
+    view.add_item(DigestPageButton(scope, day, "n", min(pages, page + 1), disabled=page >= pages))
+    return view
+
+
+class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
+    def __init__(
+        self, scope: str, day: dt.date, direction: str, page: int, disabled: bool = False
+    ) -> None:
+        self.scope, self.day, self.direction, self.page = scope, day, direction, page
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Previous" if direction == "p" else "Next ▶",
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"pb:dg:{scope}:{day.isoformat()}:{direction}:{page}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> DigestPageButton:
+        return cls(
+            match["scope"], dt.date.fromisoformat(match["day"]), match["dir"], int(match["page"])
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: PaperBot = interaction.client  # type: ignore[assignment]
+        pages = await self._pages(bot, interaction)
+        if not pages:
+            await interaction.response.send_message(
+                "That digest is no longer available.", ephemeral=True
+            )
+            return
+        page = min(max(self.page, 1), len(pages))
+        view = pager_view(self.scope, self.day, page, len(pages))
+        await interaction.response.edit_message(**send_kwargs(pages[page - 1], view))
+
+    async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[dict]:
+        if self.scope == "u":
+            user = await bot.storage.user_delivery(interaction.user.id)
+            return await bot.delivery.member_pages(user, self.day) if user else []
+        sub = await bot.storage.channel_subscription(interaction.channel_id or 0)
+        topics, max_items = (sub.topics, sub.max_items) if sub else ((), 10)
+        return await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, self.day)

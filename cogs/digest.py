@@ -1,0 +1,196 @@
+"""/digest: channel digests (Manage Server). A guild only ever sees its own."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_helpers import (
+    discord_time,
+    paperbot,
+    post_time_option,
+    resolve_topics,
+    timezone_autocomplete,
+    timezone_option,
+    topic_autocomplete,
+)
+from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
+from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
+from bot.errors import UserError
+from bot.replies import reply, reply_text
+from bot.views import pager_view
+
+OUTCOME_TEXT = {
+    "sent": "Posted the digest for {day} in {channel}.",
+    "reconciled": "The digest for {day} was already in {channel}.",
+    "already": "{channel} already got the digest for {day}; it posts once per day.",
+    "nothing-new": "Nothing new to post in {channel}: it has every day's digest already.",
+    "paused": "The digest for {channel} is paused after repeated failures. Fix my "
+    "permissions there, then run `/digest subscribe` again.",
+    "busy": "A digest for {channel} is being posted right now.",
+    "failed": "Couldn't post in {channel}: {detail}",
+}
+
+
+def _can_post(channel: discord.abc.GuildChannel, me: discord.Member | None) -> bool:
+    if me is None:
+        return True  # unknown: the first send will tell, and failures pause the digest
+    perms = channel.permissions_for(me)
+    return perms.view_channel and perms.send_messages and perms.embed_links
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class DigestCog(commands.GroupCog, group_name="digest"):
+    """Daily digests posted to this server's channels."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # default_permissions is only a hint that admins can override: enforce it here.
+        perms = interaction.permissions
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if not perms.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    async def _own_sub(
+        self, interaction: discord.Interaction, channel_id: int
+    ) -> ChannelSubscription:
+        sub = await paperbot(interaction).storage.channel_subscription(channel_id)
+        if sub is None or sub.guild_id != interaction.guild_id:
+            raise UserError(f"<#{channel_id}> has no digest. Add one with `/digest subscribe`.")
+        return sub
+
+    @app_commands.command(name="subscribe")
+    @app_commands.describe(
+        channel="Where to post",
+        time="Local time of day, e.g. 08:30",
+        timezone="IANA time zone, e.g. Europe/Berlin",
+        topics="Only these topics (comma-separated); all papers when empty",
+        max="Most papers per digest (default 10)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_autocomplete)
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        time: str,
+        timezone: str,
+        topics: str | None = None,
+        max: app_commands.Range[int, 1, MAX_DIGEST_ITEMS] = 10,
+    ) -> None:
+        """Post a daily digest to a channel at a local time."""
+        bot = paperbot(interaction)
+        post_time, zone = post_time_option(time), timezone_option(timezone)
+        keys = resolve_topics(await bot.taxonomy(interaction.guild_id), topics)
+        guild = interaction.guild
+        if not _can_post(channel, guild.me if guild else None):
+            raise UserError(
+                f"I can't post in {channel.mention}: give me View Channel, Send Messages "
+                "and Embed Links there, then try again."
+            )
+        sub = ChannelSubscription(
+            channel.id,
+            interaction.guild_id or 0,
+            post_time,
+            zone,
+            keys,
+            max,
+            created_by=interaction.user.id,
+        )
+        await bot.storage.upsert_channel_subscription(sub)
+        # A time already passed today starts tomorrow, rather than posting this minute.
+        now = bot.clock()
+        fired = last_fire_time(now, post_time, zone)
+        await bot.storage.set_last_run(sub.target, local_today(fired, zone))
+        await bot.schedules.rebuild()
+        names = await bot.topic_names(interaction.guild_id)
+        topic_text = ", ".join(names.get(k, k) for k in keys) or "all topics"
+        await reply_text(
+            interaction,
+            f"📬 {channel.mention} gets up to {max} papers ({topic_text}) every day at "
+            f"{post_time} {zone}. Next: {discord_time(bot.schedules.next_run(sub.target))}.\n"
+            "Try `/digest preview` to see it, or `/digest now` to post today's.",
+        )
+
+    @app_commands.command(name="unsubscribe")
+    @app_commands.describe(channel="The channel to stop posting to")
+    async def unsubscribe(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        """Stop a channel's daily digest."""
+        bot = paperbot(interaction)
+        if not await bot.storage.delete_channel_subscription(interaction.guild_id or 0, channel.id):
+            raise UserError(f"{channel.mention} has no digest here.")
+        await bot.schedules.rebuild()
+        await reply_text(interaction, f"🛑 {channel.mention} will get no more digests.")
+
+    @app_commands.command(name="list")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        """This server's channel digests and when each posts next."""
+        bot = paperbot(interaction)
+        subs = await bot.storage.channel_subscriptions(interaction.guild_id)
+        if not subs:
+            await reply_text(interaction, "No digests yet. Add one with `/digest subscribe`.")
+            return
+        names = await bot.topic_names(interaction.guild_id)
+        lines = []
+        for sub in subs:
+            topics = ", ".join(names.get(k, k) for k in sub.topics) or "all topics"
+            state = (
+                "⏸️ paused: " + (sub.last_error or "failing")
+                if sub.paused
+                else (f"next {discord_time(bot.schedules.next_run(sub.target))}")
+            )
+            lines.append(
+                f"<#{sub.channel_id}> · {sub.post_time} {sub.timezone} · max {sub.max_items} · "
+                f"{topics} · {state}"
+            )
+        await reply_text(interaction, "\n".join(lines)[:2000])
+
+    @app_commands.command(name="preview")
+    @app_commands.describe(channel="Preview this channel's digest (default: this channel)")
+    async def preview(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        """Show, only to you, exactly what the next digest would post."""
+        bot = paperbot(interaction)
+        channel_id = channel.id if channel else interaction.channel_id or 0
+        sub = await bot.storage.channel_subscription(channel_id)
+        if sub is not None and sub.guild_id != interaction.guild_id:
+            sub = None
+        topics, max_items = (sub.topics, sub.max_items) if sub else ((), 10)
+        zone = sub.timezone if sub else "UTC"
+        days = await bot.storage.days(limit=60)
+        last = await bot.storage.last_delivered_day(sub.target) if sub else None
+        day = choose_digest_day(days, last, local_today(bot.clock(), zone)) or (
+            days[0] if days else None
+        )
+        if day is None:
+            raise UserError("No papers yet: ingest a dump first (`/ingest`).")
+        pages = await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, day)
+        await reply(interaction, pages[0], ephemeral=True, view=pager_view("c", day, 1, len(pages)))
+
+    @app_commands.command(name="now")
+    @app_commands.describe(channel="The subscribed channel to post to now")
+    async def now(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        """Post today's digest now (once per day; it won't post twice)."""
+        bot = paperbot(interaction)
+        sub = await self._own_sub(interaction, channel.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await bot.delivery.deliver_channel(sub, bot.clock())
+        text = OUTCOME_TEXT.get(outcome.status, "{channel}: {detail}").format(
+            day=outcome.day, channel=channel.mention, detail=outcome.detail or outcome.status
+        )
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(DigestCog(bot))

@@ -1,0 +1,174 @@
+"""/follow, /unfollow, /following, /delivery: a member's own papers, by DM."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_helpers import (
+    choice,
+    discord_time,
+    paperbot,
+    post_time_option,
+    resolve_topic,
+    timezone_autocomplete,
+    timezone_option,
+    topic_autocomplete,
+)
+from bot.core.subscriptions import Follow
+from bot.core.topics import parse_keyword_list
+from bot.errors import UserError
+from bot.replies import reply_text
+
+MAX_FOLLOWS = 25
+MAX_KEYWORD_CHARS = 100
+
+
+def _label(follow: Follow, names: dict[str, str]) -> str:
+    if follow.kind == "keyword":
+        return f"keyword “{follow.value}”"
+    key = f"{follow.guild_id}:{follow.value}" if follow.guild_id else follow.value
+    return f"topic {names.get(key, follow.value)}"
+
+
+async def _followed(
+    interaction: discord.Interaction, current: str, kind: str
+) -> list[app_commands.Choice[str]]:
+    user = await paperbot(interaction).storage.user_delivery(interaction.user.id)
+    needle = current.casefold()
+    values = [f.value for f in (user.follows if user else ()) if f.kind == kind]
+    return [choice(v, v) for v in values if needle in v.casefold()][:25]
+
+
+async def _followed_topics(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _followed(interaction, current, "topic")
+
+
+async def _followed_keywords(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _followed(interaction, current, "keyword")
+
+
+class FollowCog(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def _follow_from_options(
+        self, interaction: discord.Interaction, topic: str | None, keyword: str | None
+    ) -> Follow:
+        if (topic is None) == (keyword is None):
+            raise UserError("Give either a `topic` or a `keyword` (one of them).")
+        if topic is not None:
+            found = resolve_topic(await paperbot(interaction).taxonomy(interaction.guild_id), topic)
+            return Follow("topic", found.slug, found.guild_id or 0)
+        text = " ".join((keyword or "").split())
+        if not text or len(text) > MAX_KEYWORD_CHARS:
+            raise UserError(f"A keyword must be 1–{MAX_KEYWORD_CHARS} characters.")
+        try:
+            words, phrases = parse_keyword_list(text)
+        except ValueError as exc:
+            raise UserError(str(exc).capitalize()) from None
+        if not (words or phrases):
+            raise UserError("That keyword has no letters or digits to match.")
+        return Follow("keyword", text.casefold())
+
+    @app_commands.command(name="follow")
+    @app_commands.describe(
+        topic="A topic to follow (see /topics)",
+        keyword='A word or phrase to watch for, e.g. diffusion or "state space model"',
+    )
+    @app_commands.autocomplete(topic=topic_autocomplete)
+    async def follow(
+        self, interaction: discord.Interaction, topic: str | None = None, keyword: str | None = None
+    ) -> None:
+        """Get the day's papers on a topic or keyword by DM."""
+        bot = paperbot(interaction)
+        follow = await self._follow_from_options(interaction, topic, keyword)
+        current = await bot.storage.user_delivery(interaction.user.id)
+        if current and len(current.follows) >= MAX_FOLLOWS:
+            raise UserError(f"You follow {MAX_FOLLOWS} things already; `/unfollow` some first.")
+        added = await bot.storage.add_follow(interaction.user.id, follow)
+        await bot.schedules.rebuild()
+        user = await bot.storage.user_delivery(interaction.user.id)
+        names = await bot.topic_names(interaction.guild_id)
+        what = _label(follow, names)
+        when = f"{user.post_time} {user.timezone}" if user else "08:00 UTC"
+        text = (
+            f"✅ Following {what}. Matching papers arrive by DM daily at {when} "
+            "(change it with `/delivery`)."
+            if added
+            else f"You already follow {what}."
+        )
+        await reply_text(interaction, text)
+
+    @app_commands.command(name="unfollow")
+    @app_commands.describe(topic="A topic you follow", keyword="A keyword you follow")
+    @app_commands.autocomplete(topic=_followed_topics, keyword=_followed_keywords)
+    async def unfollow(
+        self, interaction: discord.Interaction, topic: str | None = None, keyword: str | None = None
+    ) -> None:
+        """Stop following a topic or keyword."""
+        bot = paperbot(interaction)
+        if (topic is None) == (keyword is None):
+            raise UserError("Give either a `topic` or a `keyword` (one of them).")
+        kind, value = ("topic", topic) if topic is not None else ("keyword", keyword or "")
+        value = value.strip() if kind == "topic" else " ".join(value.split()).casefold()
+        removed = await bot.storage.remove_follow(interaction.user.id, kind, value)
+        if not removed and kind == "topic":
+            taxonomy = await bot.taxonomy(interaction.guild_id)
+            found = resolve_topic(taxonomy, value)
+            removed = await bot.storage.remove_follow(interaction.user.id, kind, found.slug)
+        if not removed:
+            raise UserError(f"You don't follow that {kind}. `/following` lists what you do.")
+        await bot.schedules.rebuild()
+        await reply_text(interaction, f"Unfollowed that {kind}.")
+
+    @app_commands.command(name="following")
+    async def following(self, interaction: discord.Interaction) -> None:
+        """What you follow and when your DM arrives."""
+        bot = paperbot(interaction)
+        user = await bot.storage.user_delivery(interaction.user.id)
+        if user is None or not user.follows:
+            await reply_text(
+                interaction,
+                'You follow nothing yet. Try `/follow topic:` or `/follow keyword:"diffusion"`.',
+            )
+            return
+        names = await bot.topic_names(interaction.guild_id)
+        lines = [f"• {_label(f, names)}" for f in user.follows]
+        lines.append(
+            f"DM daily at {user.post_time} {user.timezone}; next "
+            f"{discord_time(bot.schedules.next_run(user.target))}."
+        )
+        if user.dm_closed:
+            lines.append(
+                "⚠️ Your DMs are closed to me, so nothing is being sent. Open them and "
+                "run `/delivery` again."
+            )
+        await reply_text(interaction, "\n".join(lines)[:2000])
+
+    @app_commands.command(name="delivery")
+    @app_commands.describe(time="Local time of day, e.g. 07:45", timezone="e.g. America/New_York")
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def delivery(self, interaction: discord.Interaction, time: str, timezone: str) -> None:
+        """Set when your daily DM arrives."""
+        bot = paperbot(interaction)
+        post_time, zone = post_time_option(time), timezone_option(timezone)
+        await bot.storage.set_user_delivery(interaction.user.id, post_time, zone)
+        await bot.schedules.rebuild()
+        target = f"user:{interaction.user.id}"
+        user = await bot.storage.user_delivery(interaction.user.id)
+        note = "" if user and user.follows else " You don't follow anything yet: try `/follow`."
+        await reply_text(
+            interaction,
+            f"🕗 Your papers arrive daily at {post_time} {zone}; next "
+            f"{discord_time(bot.schedules.next_run(target))}.{note}",
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(FollowCog(bot))

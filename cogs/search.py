@@ -1,0 +1,231 @@
+"""/search, /paper and /topics: interaction in, one core call, a payload out.
+
+Everything that can fail on user input (no query, a bad date, an unknown topic) is
+checked *before* the interaction is deferred: a public "thinking…" defer can only be
+resolved publicly, and input errors must stay ephemeral.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.ingest import topic_key
+from bot.core.markdown import truncate
+from bot.core.models import Topic
+from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
+from bot.core.topics import find_topic, suggest_topics
+from bot.errors import UserError
+from bot.replies import reply, send_kwargs
+from bot.search_view import PER_PAGE, SearchResultsView, topics_payload
+
+if TYPE_CHECKING:
+    from bot.client import PaperBot
+
+T = TypeVar("T")
+
+FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
+MAX_CHOICES = 25  # Discord's cap on autocomplete choices
+MAX_CHOICE_NAME = 100
+# Interactions must be answered within 3 s; lookups still running after this long are
+# deferred so the token does not lapse.
+DEFER_AFTER = 2.0
+_RELATIVE = re.compile(r"(\d{1,4})\s*d(?:ays?)?", re.IGNORECASE)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SINCE_HELP = "Use a date like `2026-03-14`, or a number of days back like `7d` or `30d`."
+
+
+# --- pure helpers (tested directly) --------------------------------------------------------
+
+
+def parse_since(text: str | None, today: dt.date) -> dt.date | None:
+    """`since` as a date: ``YYYY-MM-DD`` or ``Nd`` (N days before ``today``)."""
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    relative = _RELATIVE.fullmatch(raw)
+    if relative:
+        return today - dt.timedelta(days=int(relative[1]))
+    if not _ISO_DAY.fullmatch(raw):
+        raise UserError(f"I can't read {code_span(raw, 40)} as a date. {SINCE_HELP}")
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise UserError(f"{code_span(raw, 40)} is not a real date. {SINCE_HELP}") from None
+    if day > today:
+        raise UserError(f"{code_span(raw, 40)} is in the future. {SINCE_HELP}")
+    return day
+
+
+def topic_choices(taxonomy: Sequence[Topic], typed: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for `topic`: fuzzy on slug and name; the first 25 when nothing typed."""
+    found = suggest_topics(taxonomy, typed[:MAX_CHOICE_NAME], limit=MAX_CHOICES)
+    return [
+        app_commands.Choice(name=_topic_label(topic), value=topic_key(topic))
+        for topic in found[:MAX_CHOICES]
+    ]
+
+
+def _topic_label(topic: Topic) -> str:
+    name = one_line(topic.name) or topic.slug
+    if topic.guild_id is not None:
+        name += " (this server)"
+    return truncate(name, MAX_CHOICE_NAME)
+
+
+def resolve_topic(taxonomy: Sequence[Topic], value: str) -> Topic:
+    """The topic a `topic` option names: a picked choice (its key), else free text."""
+    for topic in taxonomy:
+        if topic_key(topic) == value:
+            return topic
+    # The user typed instead of picking a choice: a slug, a name, or close to one.
+    found = find_topic(taxonomy, value)
+    if found is None:
+        raise UserError(
+            f"There is no topic {code_span(value, 60)}. Pick one from the list as you type, "
+            "or run /topics to see them all."
+        )
+    return found
+
+
+def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
+    """What the results header says was searched for."""
+    parts = []
+    if query:
+        # Cut the query first so a pasted essay cannot push the filters out of view.
+        parts.append(truncate(one_line(query), 60))
+    if topic is not None:
+        parts.append(f"topic: {one_line(topic.name)}")
+    if since is not None:
+        parts.append(f"since {since.isoformat()}")
+    return " · ".join(parts)
+
+
+async def answer_soon(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False
+) -> T:
+    """Await ``work``, deferring the interaction first if it is not done within
+    `DEFER_AFTER` seconds. Fast lookups then still get an immediate (possibly
+    ephemeral) reply; a slow one shows "thinking…" instead of timing out."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    return await task
+
+
+# --- the cog ----------------------------------------------------------------------------
+
+
+class SearchCog(commands.Cog):
+    """Searching papers, opening one, and listing the topics."""
+
+    def __init__(self, bot: PaperBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="search")
+    @app_commands.describe(
+        query="Words to look for in titles and abstracts (optional when you pick a topic)",
+        topic="Only papers in this topic (start typing to pick one)",
+        since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
+    )
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 6000] | None = None,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        since: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        """Search papers by keywords and/or topic."""
+        query = query.strip() if query and query.strip() else None
+        if query is None and not (topic and topic.strip()):
+            raise UserError("Give a query, a topic, or both.")
+        day = parse_since(since, self.bot.clock().date())
+        chosen = None
+        if topic and topic.strip():
+            chosen = resolve_topic(await self.bot.taxonomy(interaction.guild_id), topic.strip())
+
+        # Input is valid: from here on the reply is public, so defer publicly.
+        await interaction.response.defer(thinking=True)
+        response = await self.bot.search.search(
+            query,
+            topic=topic_key(chosen) if chosen else None,
+            since=day,
+            limit=FETCH_LIMIT,
+            # The service knows only the built-in names; a guild's own topic needs its name.
+            topic_label=one_line(chosen.name) if chosen else None,
+        )
+        names = await self.bot.topic_names(interaction.guild_id)
+        label = query_label(query, chosen, day)
+        if not response.hits:
+            payload = search_page_payload(response, label, 1, PER_PAGE, names)
+            await interaction.edit_original_response(**send_kwargs(payload))
+            return
+        view = SearchResultsView(
+            owner_id=interaction.user.id, response=response, label=label, topic_names=names
+        )
+        view.origin = interaction
+        await interaction.edit_original_response(**send_kwargs(view.payload(), view))
+
+    @search.autocomplete("topic")
+    async def search_topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return topic_choices(await self.bot.taxonomy(interaction.guild_id), current)
+
+    @app_commands.command(name="paper")
+    @app_commands.describe(title="The paper's title (start typing to pick one) or its #id")
+    async def paper(
+        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 500]
+    ) -> None:
+        """Show one paper with its full abstract."""
+        found = await answer_soon(interaction, self.bot.search.find_paper(title))
+        if found is None:
+            raise UserError(
+                f"No paper matches {code_span(title, 80)}. Pick a title from the list as you "
+                "type, or try /search."
+            )
+        names = await self.bot.topic_names(interaction.guild_id)
+        await reply(interaction, paper_detail_payload(found, names))
+
+    @paper.autocomplete("title")
+    async def paper_title_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        found = await self.bot.search.title_choices(current[:300], MAX_CHOICES)
+        return [
+            app_commands.Choice(
+                name=truncate(one_line(title), MAX_CHOICE_NAME) or f"Paper #{pid}",
+                value=str(pid),
+            )
+            for pid, title in found[:MAX_CHOICES]
+        ]
+
+    @app_commands.command(name="topics")
+    async def topics(self, interaction: discord.Interaction) -> None:
+        """List every topic with how many papers it has."""
+        payload = await answer_soon(interaction, self._topics_payload(interaction), ephemeral=True)
+        await reply(interaction, payload, ephemeral=True)
+
+    async def _topics_payload(self, interaction: discord.Interaction) -> dict:
+        storage = self.bot.storage
+        taxonomy = await self.bot.taxonomy(interaction.guild_id)
+        days = await storage.days(1)
+        newest = days[0] if days else None
+        day_counts = await storage.topic_counts(newest) if newest else {}
+        totals = await storage.topic_counts(None)
+        keyed = [(topic_key(t), t) for t in taxonomy]
+        builtin = [(k, t) for k, t in keyed if t.guild_id is None]
+        own = [(k, t) for k, t in keyed if t.guild_id is not None]
+        return topics_payload(builtin, own, newest, day_counts, totals)
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(SearchCog(bot))

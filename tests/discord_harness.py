@@ -1,0 +1,148 @@
+"""A real PaperBot (discord.py client, SQLite storage) running against the loopback fake
+Discord, with the bundled sample dump ingested. Shared by the cog tests.
+
+    async with bot_against_fake(tmp_path, extensions=("cogs.search",)) as (fake, bot, ids):
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": "x"})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import bot as bot_package
+from bot.client import PaperBot
+from bot.core.ingest import ingest_bytes
+from bot.fakediscord import MANAGE_GUILD, FakeDiscord, running_bot
+from bot.settings import Settings
+from storage import open_storage
+
+SAMPLE_DUMP = Path(bot_package.__file__).parent / "data" / "sample_dump.txt"
+# The sample's date line says `Mar 14` with no year; with this "today" it is 2026-03-14.
+SAMPLE_TODAY = dt.date(2026, 11, 26)
+SAMPLE_DAY = dt.date(2026, 3, 14)
+NO_MENTIONS = {"parse": []}
+
+# Routes through which the bot creates or edits a message, and where the body sits.
+_MESSAGE_ROUTES = (
+    "POST /channels/{channel_id}/messages",
+    "PATCH /channels/{channel_id}/messages/{message_id}",
+    "POST /webhooks/{app_id}/{token}",
+    "PATCH /webhooks/{app_id}/{token}/messages/@original",
+    "PATCH /webhooks/{app_id}/{token}/messages/{message_id}",
+)
+_CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{token}/callback"
+_MESSAGE_CALLBACKS = {4, 7}  # channel message, update message
+
+
+@dataclasses.dataclass(frozen=True)
+class Ids:
+    """Snowflakes of the little world the bot runs in."""
+
+    guild: int
+    channel: int
+    user: int  # an ordinary member
+    other: int  # a second ordinary member
+    admin: int  # a member with Manage Server
+
+
+@contextlib.asynccontextmanager
+async def bot_against_fake(
+    tmp_path: Path,
+    *,
+    extensions: Sequence[str] = ("cogs.search",),
+    settings: Mapping[str, Any] | None = None,
+    ingest_sample: bool = True,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> AsyncIterator[tuple[FakeDiscord, PaperBot, Ids]]:
+    """Yield (fake, bot, ids) with the bot connected, its commands synced and, unless
+    ``ingest_sample=False``, the sample dump ingested as 2026-03-14.
+
+    ``settings`` overrides fields of the test Settings (``token="x"``, the temp db).
+    ``clock`` defaults to noon UTC the day after the sample, so relative dates
+    ("7d") land in the sample's week.
+    """
+    db = tmp_path / "t.db"
+    base = Settings(token="x", db=str(db))
+    config = dataclasses.replace(base, **dict(settings or {}))
+    storage = await open_storage(db)
+    try:
+        if ingest_sample:
+            report = await ingest_bytes(
+                storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=SAMPLE_TODAY
+            )
+            assert report.error is None, report.error
+        now = clock or (lambda: dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC))
+        paperbot = PaperBot(
+            settings=config,
+            storage=storage,
+            clock=now,
+            extensions=tuple(extensions),
+            start_scheduler=False,
+        )
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Lab")
+            ids = Ids(
+                guild=guild,
+                channel=fake.add_channel(guild, "papers"),
+                user=fake.add_member(guild, "alice"),
+                other=fake.add_member(guild, "bob"),
+                admin=fake.add_member(guild, "carol", permissions=MANAGE_GUILD),
+            )
+            async with running_bot(fake, paperbot):
+                assert not paperbot.failed_extensions, paperbot.failed_extensions
+                try:
+                    yield fake, paperbot, ids
+                finally:
+                    await settle()
+    finally:
+        await storage.close()
+
+
+# Names discord.py gives the tasks that run our code: command invocations, event
+# handlers (on_app_command_completion runs *after* the reply the test waited for) and
+# view callbacks.
+_BOT_TASK_PREFIXES = ("CommandTree-invoker", "discord.py: ", "discord-ui-")
+
+
+async def settle(timeout: float = 5.0) -> None:
+    """Wait for the bot's in-flight command, event and view tasks, so none of them is
+    still running when the test ends and the database is closed under it."""
+    current = asyncio.current_task()
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and task.get_name().startswith(_BOT_TASK_PREFIXES)
+    ]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+
+
+def bot_message_bodies(fake: FakeDiscord) -> Iterator[tuple[str, dict]]:
+    """(route, body) of every message the bot created or edited, in order: channel
+    posts, interaction responses (types 4 and 7), followups and webhook edits."""
+    for request in fake.requests:
+        body = request.json
+        if not isinstance(body, dict):
+            continue
+        if request.route == _CALLBACK_ROUTE:
+            if body.get("type") in _MESSAGE_CALLBACKS:
+                yield request.route, body.get("data") or {}
+        elif request.route in _MESSAGE_ROUTES:
+            yield request.route, body
+
+
+def mention_leaks(fake: FakeDiscord) -> list[tuple[str, Any]]:
+    """Message bodies the bot sent without ``allowed_mentions={"parse": []}``."""
+    return [
+        (route, body.get("allowed_mentions"))
+        for route, body in bot_message_bodies(fake)
+        if body.get("allowed_mentions") != NO_MENTIONS
+    ]
