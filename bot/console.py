@@ -95,8 +95,7 @@ class Console:
             words = shlex.split(line[1:])
         except ValueError:
             words = line[1:].split()  # an unbalanced quote is just text, as in Discord
-        path = [w for w in words if ":" not in w]
-        raw = dict(w.split(":", 1) for w in words if ":" in w)
+        path, raw = _split_words(words)
         if not path:
             raise ConsoleError("type a command, e.g. /search query:protein")
         name = " ".join(path)
@@ -160,6 +159,26 @@ class Console:
                 message, self.user, selects[0]["custom_id"], [options[index]["value"]]
             )
         raise ConsoleError("commands start with /; after a reply: next, prev, open N")
+
+
+def _split_words(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`digest subscribe channel:#x time:8` -> (["digest", "subscribe"], {...}).
+
+    As in Discord's own box, an option's value runs until the next `name:`, so
+    `/search query:language model` needs no quotes."""
+    path: list[str] = []
+    options: dict[str, str] = {}
+    current: str | None = None
+    for word in words:
+        name, colon, value = word.partition(":")
+        if colon and name.isidentifier():
+            current = name
+            options[current] = value
+        elif current is None:
+            path.append(word)
+        else:
+            options[current] = f"{options[current]} {word}".strip()
+    return path, options
 
 
 def _components(message: dict) -> tuple[list[dict], list[dict]]:

@@ -1,0 +1,110 @@
+"""The offline console, `paperbot run` without a token, and command-sync hashing."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+from bot.client import PaperBot
+from bot.console import run_console
+from bot.fakediscord import FakeDiscord, running_bot
+from bot.settings import Settings
+from storage import open_storage
+
+COMMAND_PUT = "PUT /applications/{app_id}/commands"
+
+
+async def console_output(*lines: str) -> str:
+    out = io.StringIO()
+    code = await run_console(stdin=io.StringIO("\n".join(lines) + "\n"), out=out)
+    assert code == 0
+    return out.getvalue()
+
+
+async def test_console_answers_search_preview_and_topics() -> None:
+    text = await console_output(
+        "/search query:protein", "/digest preview", "/topics", "next", "/nonsense"
+    )
+    assert "sample dump: 98 papers" in text
+    assert "Long-context Protein Language Model" in text
+    assert "Why:** title: protein" in text
+    assert "page 1/2" in text  # the preview is the paged digest
+    assert "Speech & audio" in text and "speech-audio" in text  # /topics
+    assert "! no command /nonsense" in text
+
+
+async def test_console_pages_and_opens_a_paper() -> None:
+    text = await console_output("/search query:language model", "next", "open 1")
+    assert "Results 1–5 of" in text and "Results 6–10 of" in text
+    assert text.count("(only you can see this)") >= 1  # the abstract opens ephemerally
+
+
+async def test_console_channel_options_and_posting() -> None:
+    text = await console_output(
+        "/digest subscribe channel:#papers time:08:00 timezone:Europe/Berlin",
+        "/digest now channel:#papers",
+        "/digest now channel:#papers",
+        "/digest now channel:#nowhere",
+    )
+    assert "every day at 08:00 Europe/Berlin" in text
+    assert text.count("── posted in #papers ──") == 1  # once per day, however often asked
+    assert "already" in text.split("── posted in #papers ──")[1] or "Nothing new" in text
+    assert "! no channel #nowhere" in text
+
+
+def _run(args: list[str], stdin: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "PAPERBOT"))}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,  # no .env here
+        env=environ,
+    )
+
+
+def test_scripted_console_as_a_subprocess(tmp_path) -> None:
+    done = _run(["console"], "/search query:protein\n", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Long-context Protein Language Model" in done.stdout
+
+
+def test_run_without_a_token_explains_and_falls_back_to_the_console(tmp_path) -> None:
+    done = _run(["run"], "/search query:loramoe\n", tmp_path, DISCORD_TOKEN="")
+    assert done.returncode == 0, done.stderr
+    assert "no DISCORD_TOKEN" in done.stderr and "offline console" in done.stderr
+    assert "LoRAMoE" in done.stdout
+    assert not (tmp_path / "data").exists()  # the console's database is temporary
+
+
+async def test_commands_sync_only_when_the_tree_changes(tmp_path) -> None:
+    db = tmp_path / "sync.db"
+
+    async def start(fake: FakeDiscord, extensions: tuple[str, ...]) -> None:
+        storage = await open_storage(db)
+        bot = PaperBot(
+            settings=Settings(token="x", db=str(db)),
+            storage=storage,
+            extensions=extensions,
+            start_scheduler=False,
+        )
+        try:
+            async with running_bot(fake, bot):
+                pass
+        finally:
+            await storage.close()
+
+    async with FakeDiscord() as fake:
+        await start(fake, ("cogs.search",))
+        assert len(fake.requests_matching(COMMAND_PUT)) == 1
+        await start(fake, ("cogs.search",))  # a restart: same tree, no sync
+        assert len(fake.requests_matching(COMMAND_PUT)) == 1
+        await start(fake, ("cogs.search", "cogs.operate"))  # new commands: sync
+        puts = fake.requests_matching(COMMAND_PUT)
+        assert len(puts) == 2
+        assert {"search", "help", "status"} <= {c["name"] for c in puts[-1].json}
