@@ -6,6 +6,7 @@ import logging
 import sys
 
 import discord
+import yarl
 
 from bot.client import PaperBot
 from bot.settings import Settings
@@ -38,8 +39,17 @@ def setup_logging(settings: Settings) -> None:
         handler.addFilter(redact)
 
 
-async def run_bot(settings: Settings, *, force_sync: bool = False, sync_only: bool = False) -> int:
+def use_discord_endpoints(settings: Settings) -> None:
+    """Send REST and gateway traffic elsewhere when configured (the tests' fake Discord)."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
     setup_logging(settings)
+    use_discord_endpoints(settings)
     storage = await open_storage(settings.db)
     bot = PaperBot(
         settings=settings,

@@ -36,6 +36,9 @@ class Settings:
     log_level: str = "INFO"
     sweep_every_seconds: int = 300
     max_posts_per_second: float = 45.0  # under Discord's 50/s global limit, with headroom
+    # Point the client at another Discord (the loopback fake in tests); empty = real one.
+    discord_api_base: str = ""
+    discord_gateway_url: str = ""
 
     @classmethod
     def load(cls, env_file: str | Path | None = ".env", environ: dict | None = None) -> Settings:
@@ -60,4 +63,7 @@ class Settings:
             ingest_every_minutes=every or 30,
             misfire_grace=dt.timedelta(hours=grace_hours or 0),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            sweep_every_seconds=_int(env, "SWEEP_EVERY_SECONDS", 300) or 300,
+            discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
+            discord_gateway_url=env.get("DISCORD_GATEWAY_URL", "").strip(),
         )
