@@ -67,16 +67,17 @@ def _head(title: str) -> str | None:
     return normalize_title(head) if distinctive else None
 
 
-def near_duplicate(a: str, b: str) -> bool:
+def near_duplicate(a: str, b: str, norm_a: str | None = None, norm_b: str | None = None) -> bool:
     """True when two titles name the same paper: a small edit, or the same distinctive
-    head with a reworded subtitle."""
-    norm_a, norm_b = normalize_title(a), normalize_title(b)
-    if not norm_a or not norm_b:
-        return False
+    head with a reworded subtitle. Pass the normalized titles when already known."""
     # `Llama 2` and `Llama 3` are different papers however alike the rest reads.
     if _NUMBER.findall(a) != _NUMBER.findall(b):
         return False
-    if norm_a == norm_b or fuzz.ratio(norm_a, norm_b) >= SAME_TITLE_RATIO:
+    norm_a = normalize_title(a) if norm_a is None else norm_a
+    norm_b = normalize_title(b) if norm_b is None else norm_b
+    if not norm_a or not norm_b:
+        return False
+    if norm_a == norm_b or fuzz.ratio(norm_a, norm_b, score_cutoff=SAME_TITLE_RATIO):
         return True
     head_a, head_b = _head(a), _head(b)
     if head_a and head_a == head_b:
@@ -114,6 +115,12 @@ def plan_papers(
     merges: list[tuple[str, str]] = []
     duplicates = 0
     by_existing: dict[int, PlannedPaper] = {}
+    # Stored candidates by blocking key: each paper is compared only with those sharing
+    # one of its blocks, never with every candidate of the dump.
+    stored_by_block: dict[str, list[KnownPaper]] = {}
+    for candidate in candidates:
+        for block in title_blocks(candidate.title, candidate.key):
+            stored_by_block.setdefault(block, []).append(candidate)
     # New papers so far, indexed the way storage indexes them, for in-file repeats.
     fresh_by_key: dict[str, PlannedPaper] = {}
     fresh_by_block: dict[str, list[PlannedPaper]] = {}
@@ -125,11 +132,12 @@ def plan_papers(
         known = next((by_key[k] for k in keys if k in by_key), None)
         action = "known"
         if known is None:
+            nearby = {c.id: c for b in blocks for c in stored_by_block.get(b, ())}
             known = next(
                 (
                     c
-                    for c in candidates
-                    if _compatible(paper, c) and near_duplicate(paper.title, c.title)
+                    for c in nearby.values()
+                    if _compatible(paper, c) and near_duplicate(paper.title, c.title, norm, c.key)
                 ),
                 None,
             )
@@ -161,7 +169,7 @@ def plan_papers(
                     f
                     for f in nearby
                     if _compatible(paper, _as_known(f))
-                    and near_duplicate(paper.title, f.paper.title)
+                    and near_duplicate(paper.title, f.paper.title, norm, f.norm_title)
                 ),
                 None,
             )
