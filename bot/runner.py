@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
 import discord
@@ -64,6 +67,11 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
             print("slash commands synced")
             return 0
         log.info("starting paperbot (database %s)", settings.db)
+        # SIGTERM (systemd stop) closes cleanly; an in-flight post is recorded either way.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
         await bot.start(settings.token)
         return 0
     except discord.LoginFailure:

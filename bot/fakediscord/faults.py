@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import asyncio
 import random
 import time
 from dataclasses import dataclass, field
@@ -123,6 +124,9 @@ class FaultInjector:
         self.refused_dm_users: set[int] = set()
         self.rate_limiter: RateLimiter | None = None
         self._queued: list[list[Any]] = []  # [normalized route or None, status, remaining]
+        # Responses to hold back after the request took effect: [route, skip, seconds].
+        self._holds: list[list[Any]] = []
+        self.holding = asyncio.Event()  # set while a held response is waiting
 
     def reseed(self, seed: int) -> None:
         """Restart the random sequence."""
@@ -153,6 +157,27 @@ class FaultInjector:
         500 makes discord.py retry after ~1 s, anything else is a plain JSON error.
         """
         self._queued.append([normalize_route(route) if route else None, status, count])
+
+    def hold_response(self, route: str, *, skip: int = 0, seconds: float = 30.0) -> None:
+        """Let the request after ``skip`` matching ones take effect (the message is stored,
+        as Discord would have accepted it), then delay its response by ``seconds``.
+
+        This is the window "accepted by Discord, not yet known to the bot": a test kills
+        the bot while ``holding`` is set.
+        """
+        self.holding.clear()
+        self._holds.append([normalize_route(route), skip, seconds])
+
+    def response_delay(self, route: str) -> float:
+        """Seconds to hold this (already handled) request's response; 0 for none."""
+        for entry in self._holds:
+            if entry[0] == normalize_route(route):
+                if entry[1] > 0:
+                    entry[1] -= 1
+                    return 0.0
+                self._holds.remove(entry)
+                return entry[2]
+        return 0.0
 
     def _queued_fault(self, route: str) -> Fault | None:
         for entry in self._queued:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import re
 import time
@@ -194,6 +196,10 @@ class RestApi:
             status, data = await handler(req)
         except ApiError as exc:
             status, data = exc.status, exc.body
+        delay = fake.faults.response_delay(route) if status < 300 else 0.0
+        if delay:
+            fake.faults.holding.set()
+            await asyncio.sleep(delay)
         return self._finish(record, status, data, headers)
 
     def _authorized(self, request: web.Request, path: str) -> bool:
