@@ -75,14 +75,14 @@ def post_time_option(text: str) -> str:
     try:
         return parse_post_time(text)
     except ValueError as exc:
-        raise UserError(str(exc).capitalize()) from None
+        raise UserError.from_value_error(exc) from None
 
 
 def timezone_option(text: str) -> str:
     try:
         return parse_timezone(text)
     except ValueError as exc:
-        raise UserError(str(exc).capitalize()) from None
+        raise UserError.from_value_error(exc) from None
 
 
 def discord_time(moment: dt.datetime | None) -> str:

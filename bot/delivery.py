@@ -105,6 +105,7 @@ class DeliveryService:
                 )
                 if updated and updated.paused:
                     log.warning("paused digest for channel %s: %s", sub.channel_id, outcome.detail)
+                    await self.bot.schedules.rebuild()  # a paused digest has no cron job
                 return Outcome("failed", day, detail=outcome.detail)
             if outcome.status in ("sent", "reconciled"):
                 await storage.record_channel_success(sub.channel_id)

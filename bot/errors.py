@@ -15,6 +15,13 @@ log = logging.getLogger("paperbot.errors")
 class UserError(app_commands.AppCommandError):
     """Bad input or a refused action; the message is shown to the user as is."""
 
+    @classmethod
+    def from_value_error(cls, exc: ValueError) -> UserError:
+        """A core validation message as a user-facing sentence (first letter up only:
+        `Europe/Berlin` and `IANA` keep their spelling)."""
+        text = str(exc)
+        return cls(text[:1].upper() + text[1:])
+
 
 def message_for(error: app_commands.AppCommandError) -> str | None:
     """The user-facing line for errors we expect; None for bugs."""

@@ -18,35 +18,57 @@ from bot.replies import send_kwargs
 if TYPE_CHECKING:
     from bot.client import PaperBot
 
-_TEMPLATE = r"pb:dg:(?P<scope>[cu]):(?P<day>\d{4}-\d{2}-\d{2}):(?P<dir>[pn]):(?P<page>\d+)"
+# The channel part is optional: a preview names the channel it previews (it may be shown
+# in another channel); posted digests and older buttons page the channel they are in.
+_TEMPLATE = (
+    r"pb:dg:(?P<scope>[cu]):(?:(?P<channel>\d+):)?"
+    r"(?P<day>\d{4}-\d{2}-\d{2}):(?P<dir>[pn]):(?P<page>\d+)"
+)
 
 
-def pager_view(scope: str, day: dt.date, page: int, pages: int) -> discord.ui.View | None:
-    """Buttons for page `page` of `pages`; None when everything fits on one page."""
+def pager_view(
+    scope: str, day: dt.date, page: int, pages: int, channel_id: int | None = None
+) -> discord.ui.View | None:
+    """Buttons for page `page` of `pages`; None when everything fits on one page.
+    `channel_id`: whose channel digest to page (default: the channel clicked in)."""
     if pages <= 1:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(DigestPageButton(scope, day, "p", max(1, page - 1), disabled=page <= 1))
+    back, ahead = max(1, page - 1), min(pages, page + 1)
+    view.add_item(DigestPageButton(scope, day, "p", back, page <= 1, channel_id))
     view.add_item(
         discord.ui.Button(
-            label=f"{page}/{pages}", disabled=True, custom_id=f"pb:dg:{scope}:{day}:at:{page}"
+            label=f"{page}/{pages}",
+            disabled=True,
+            custom_id=f"{_prefix(scope, channel_id)}{day}:at:{page}",
         )
     )
-    view.add_item(DigestPageButton(scope, day, "n", min(pages, page + 1), disabled=page >= pages))
+    view.add_item(DigestPageButton(scope, day, "n", ahead, page >= pages, channel_id))
     return view
+
+
+def _prefix(scope: str, channel_id: int | None) -> str:
+    return f"pb:dg:{scope}:{channel_id}:" if channel_id else f"pb:dg:{scope}:"
 
 
 class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
     def __init__(
-        self, scope: str, day: dt.date, direction: str, page: int, disabled: bool = False
+        self,
+        scope: str,
+        day: dt.date,
+        direction: str,
+        page: int,
+        disabled: bool = False,
+        channel_id: int | None = None,
     ) -> None:
         self.scope, self.day, self.direction, self.page = scope, day, direction, page
+        self.channel_id = channel_id
         super().__init__(
             discord.ui.Button(
                 label="◀ Previous" if direction == "p" else "Next ▶",
                 style=discord.ButtonStyle.secondary,
                 disabled=disabled,
-                custom_id=f"pb:dg:{scope}:{day.isoformat()}:{direction}:{page}",
+                custom_id=f"{_prefix(scope, channel_id)}{day.isoformat()}:{direction}:{page}",
             )
         )
 
@@ -54,9 +76,9 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> DigestPageButton:
-        return cls(
-            match["scope"], dt.date.fromisoformat(match["day"]), match["dir"], int(match["page"])
-        )
+        channel = int(match["channel"]) if match["channel"] else None
+        day = dt.date.fromisoformat(match["day"])
+        return cls(match["scope"], day, match["dir"], int(match["page"]), channel_id=channel)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: PaperBot = interaction.client  # type: ignore[assignment]
@@ -67,13 +89,15 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
             )
             return
         page = min(max(self.page, 1), len(pages))
-        view = pager_view(self.scope, self.day, page, len(pages))
+        view = pager_view(self.scope, self.day, page, len(pages), self.channel_id)
         await interaction.response.edit_message(**send_kwargs(pages[page - 1], view))
 
     async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[dict]:
         if self.scope == "u":
             user = await bot.storage.user_delivery(interaction.user.id)
             return await bot.delivery.member_pages(user, self.day) if user else []
-        sub = await bot.storage.channel_subscription(interaction.channel_id or 0)
+        sub = await bot.storage.channel_subscription(self.channel_id or interaction.channel_id or 0)
+        if sub is not None and sub.guild_id != interaction.guild_id:
+            sub = None  # never another server's settings
         topics, max_items = (sub.topics, sub.max_items) if sub else ((), 10)
         return await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, self.day)

@@ -174,7 +174,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         if day is None:
             raise UserError("No papers yet: ingest a dump first (`/ingest`).")
         pages = await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, day)
-        await reply(interaction, pages[0], ephemeral=True, view=pager_view("c", day, 1, len(pages)))
+        # Its buttons page the previewed channel's digest, wherever the preview is shown.
+        view = pager_view("c", day, 1, len(pages), channel_id)
+        await reply(interaction, pages[0], ephemeral=True, view=view)
 
     @app_commands.command(name="now")
     @app_commands.describe(channel="The subscribed channel to post to now")

@@ -3,6 +3,16 @@ Discord, with the bundled sample dump ingested. Shared by the cog tests.
 
     async with bot_against_fake(tmp_path, extensions=("cogs.search",)) as (fake, bot, ids):
         reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": "x"})
+
+Restarts: keep one fake running and start bots against it one after another; each is a
+new PaperBot on the same database file, seeing the same guild, channels and messages:
+
+    async with FakeDiscord() as fake:
+        ids = build_world(fake)
+        async with bot_against_fake(tmp_path, fake=fake, ids=ids) as (_, bot, _):
+            ...
+        async with bot_against_fake(tmp_path, fake=fake, ids=ids, ingest_sample=False) as ...:
+            ...  # the restarted bot
 """
 
 from __future__ import annotations
@@ -51,6 +61,87 @@ class Ids:
     admin: int  # a member with Manage Server
 
 
+def build_world(fake: FakeDiscord) -> Ids:
+    """The standard little world: guild "Lab" with #papers, two members and an admin."""
+    guild = fake.add_guild("Lab")
+    return Ids(
+        guild=guild,
+        channel=fake.add_channel(guild, "papers"),
+        user=fake.add_member(guild, "alice"),
+        other=fake.add_member(guild, "bob"),
+        admin=fake.add_member(guild, "carol", permissions=MANAGE_GUILD),
+    )
+
+
+def bot_settings(tmp_path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings for a test bot: token "x", the database in ``tmp_path``, plus overrides."""
+    base = Settings(token="x", db=str(tmp_path / "t.db"))
+    return dataclasses.replace(base, **dict(overrides or {}))
+
+
+def default_clock() -> dt.datetime:
+    return dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC)
+
+
+class Clock:
+    """A clock a test moves by hand: pass it as ``clock=`` and set ``.now``."""
+
+    def __init__(self, now: dt.datetime | None = None) -> None:
+        self.now = now or default_clock()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@contextlib.asynccontextmanager
+async def paperbot_on(
+    fake: FakeDiscord,
+    tmp_path: Path,
+    *,
+    extensions: Sequence[str] = ("cogs.search",),
+    settings: Mapping[str, Any] | None = None,
+    ingest_sample: bool = True,
+    clock: Callable[[], dt.datetime] | None = None,
+    scheduler: bool = False,
+) -> AsyncIterator[PaperBot]:
+    """One bot process: a fresh PaperBot on the database ``tmp_path/t.db`` (created or
+    reopened), connected to an already running ``fake``. Leaving the block closes the
+    bot and the database, like a process exit; entering again with the same fake and
+    ``tmp_path`` is a restart against the same Discord and the same data.
+
+    With ``scheduler=True`` the bot's start-up scheduling runs as in production (jobs
+    rebuilt from the database, APScheduler started) except that the scheduler starts
+    paused and without the sweep/ingest timers: jobs are real, with next run times, but
+    nothing fires by itself; the test drives ``bot.schedules.fire``/``sweep`` with its
+    clock."""
+    config = bot_settings(tmp_path, settings)
+    storage = await open_storage(config.db)
+    try:
+        if ingest_sample:
+            report = await ingest_bytes(
+                storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=SAMPLE_TODAY
+            )
+            assert report.error is None, report.error
+        paperbot = PaperBot(
+            settings=config,
+            storage=storage,
+            clock=clock or default_clock,
+            extensions=tuple(extensions),
+            start_scheduler=False,
+        )
+        async with running_bot(fake, paperbot):
+            assert not paperbot.failed_extensions, paperbot.failed_extensions
+            if scheduler:
+                await paperbot.schedules.rebuild()
+                paperbot.schedules.scheduler.start(paused=True)
+            try:
+                yield paperbot
+            finally:
+                await settle()
+    finally:
+        await storage.close()
+
+
 @contextlib.asynccontextmanager
 async def bot_against_fake(
     tmp_path: Path,
@@ -59,6 +150,9 @@ async def bot_against_fake(
     settings: Mapping[str, Any] | None = None,
     ingest_sample: bool = True,
     clock: Callable[[], dt.datetime] | None = None,
+    fake: FakeDiscord | None = None,
+    ids: Ids | None = None,
+    scheduler: bool = False,
 ) -> AsyncIterator[tuple[FakeDiscord, PaperBot, Ids]]:
     """Yield (fake, bot, ids) with the bot connected, its commands synced and, unless
     ``ingest_sample=False``, the sample dump ingested as 2026-03-14.
@@ -66,42 +160,37 @@ async def bot_against_fake(
     ``settings`` overrides fields of the test Settings (``token="x"``, the temp db).
     ``clock`` defaults to noon UTC the day after the sample, so relative dates
     ("7d") land in the sample's week.
+
+    Pass ``fake`` and ``ids`` from an earlier run to restart: a new PaperBot on the same
+    database (``tmp_path``) and the same running fake Discord, guild and channels; the
+    fake is then left running for the caller. ``scheduler``: see :func:`paperbot_on`.
     """
-    db = tmp_path / "t.db"
-    base = Settings(token="x", db=str(db))
-    config = dataclasses.replace(base, **dict(settings or {}))
-    storage = await open_storage(db)
-    try:
-        if ingest_sample:
-            report = await ingest_bytes(
-                storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=SAMPLE_TODAY
-            )
-            assert report.error is None, report.error
-        now = clock or (lambda: dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC))
-        paperbot = PaperBot(
-            settings=config,
-            storage=storage,
-            clock=now,
-            extensions=tuple(extensions),
-            start_scheduler=False,
-        )
-        async with FakeDiscord() as fake:
-            guild = fake.add_guild("Lab")
-            ids = Ids(
-                guild=guild,
-                channel=fake.add_channel(guild, "papers"),
-                user=fake.add_member(guild, "alice"),
-                other=fake.add_member(guild, "bob"),
-                admin=fake.add_member(guild, "carol", permissions=MANAGE_GUILD),
-            )
-            async with running_bot(fake, paperbot):
-                assert not paperbot.failed_extensions, paperbot.failed_extensions
-                try:
-                    yield fake, paperbot, ids
-                finally:
-                    await settle()
-    finally:
-        await storage.close()
+    if fake is not None:
+        if ids is None:
+            raise ValueError("restarting against an existing fake needs its ids too")
+        async with paperbot_on(
+            fake,
+            tmp_path,
+            extensions=extensions,
+            settings=settings,
+            ingest_sample=ingest_sample,
+            clock=clock,
+            scheduler=scheduler,
+        ) as paperbot:
+            yield fake, paperbot, ids
+        return
+    async with FakeDiscord() as new_fake:
+        world = build_world(new_fake)
+        async with paperbot_on(
+            new_fake,
+            tmp_path,
+            extensions=extensions,
+            settings=settings,
+            ingest_sample=ingest_sample,
+            clock=clock,
+            scheduler=scheduler,
+        ) as paperbot:
+            yield new_fake, paperbot, world
 
 
 # Names discord.py gives the tasks that run our code: command invocations, event

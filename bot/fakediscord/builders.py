@@ -233,6 +233,9 @@ def resolve_entity(
         channel = state.channels.get(snowflake)
         if channel is None:
             raise ValueError(f"unknown channel {snowflake}")
+        if channel.guild_id is not None and channel.guild_id != ctx[0]:
+            # Discord only offers (and accepts) the invoking server's own channels.
+            raise ValueError(f"channel {snowflake} is not in this server")
         if channel_types and channel.type not in channel_types:
             raise ValueError(f"channel {snowflake} has type {channel.type}, not {channel_types}")
         perms = state.member_permissions(guild_id, user_id) if guild_id else 0

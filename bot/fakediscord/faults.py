@@ -6,9 +6,9 @@ fake through Python calls and is never affected.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
-import asyncio
 import random
 import time
 from dataclasses import dataclass, field
