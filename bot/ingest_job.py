@@ -21,6 +21,7 @@ log = logging.getLogger("paperbot.ingest")
 
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60)
 MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
+NO_PAPERS_YET = {b"[]", b'{"papers":[]}'}
 
 
 class IngestJob:
@@ -57,9 +58,16 @@ class IngestJob:
         if not body.strip() or len(body) > MAX_DOWNLOAD_BYTES:
             log.warning("DUMP_URL gave an empty or oversized body for %s", day)
             return None
+        if len(body) < 64 and b"".join(body.split()) in NO_PAPERS_YET:
+            # The API's answer for a day before anyone submitted a paper (or a weekend):
+            # not an error, and not a file the scan should refuse on every tick.
+            log.info("DUMP_URL has no papers for %s yet", day)
+            return None
         suffix = ".json" if "json" in kind or body.lstrip()[:1] in (b"[", b"{") else ".txt"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{day.isoformat()}{suffix}"
+        if path.is_file() and path.read_bytes() == body:
+            return path  # unchanged since the last tick: keep the file, so no re-ingest
         # Write then rename, so the scan never reads a half-written file.
         partial = path.with_suffix(path.suffix + ".part")
         partial.write_bytes(body)

@@ -17,12 +17,31 @@ from bot.command_helpers import (
     topic_autocomplete,
 )
 from bot.core.subscriptions import Follow
-from bot.core.topics import parse_keyword_list
+from bot.core.topics import parse_keyword_list, validate_topic
 from bot.errors import UserError
 from bot.replies import reply_text
 
 MAX_FOLLOWS = 25
 MAX_KEYWORD_CHARS = 100
+
+
+def keyword_value(text: str) -> str:
+    """The stored form of a keyword follow: its validated words and phrases, casefolded,
+    so `"Self-Supervised"` and `self-supervised` are one follow (and one `/unfollow`).
+    Raises UserError with the reason a keyword can't be matched."""
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_KEYWORD_CHARS:
+        raise UserError(f"A keyword must be 1–{MAX_KEYWORD_CHARS} characters.")
+    try:
+        words, phrases = parse_keyword_list(text)
+        if not (words or phrases):
+            raise ValueError("that keyword has no letters or digits to match")
+        # The same rules as a server topic's keywords: no one-letter words, no `a*`.
+        checked = validate_topic("keyword", text, words, phrases)
+    except ValueError as exc:
+        raise UserError.from_value_error(exc) from None
+    quoted = [f'"{p}"' if any(c in p for c in ",;") else p for p in checked.phrases]
+    return ", ".join([*checked.keywords, *quoted]).casefold()
 
 
 def _label(follow: Follow, names: dict[str, str]) -> str:
@@ -65,16 +84,7 @@ class FollowCog(commands.Cog):
         if topic is not None:
             found = resolve_topic(await paperbot(interaction).taxonomy(interaction.guild_id), topic)
             return Follow("topic", found.slug, found.guild_id or 0)
-        text = " ".join((keyword or "").split())
-        if not text or len(text) > MAX_KEYWORD_CHARS:
-            raise UserError(f"A keyword must be 1–{MAX_KEYWORD_CHARS} characters.")
-        try:
-            words, phrases = parse_keyword_list(text)
-        except ValueError as exc:
-            raise UserError(str(exc).capitalize()) from None
-        if not (words or phrases):
-            raise UserError("That keyword has no letters or digits to match.")
-        return Follow("keyword", text.casefold())
+        return Follow("keyword", keyword_value(keyword or ""))
 
     @app_commands.command(name="follow")
     @app_commands.describe(
@@ -118,6 +128,13 @@ class FollowCog(commands.Cog):
         kind, value = ("topic", topic) if topic is not None else ("keyword", keyword or "")
         value = value.strip() if kind == "topic" else " ".join(value.split()).casefold()
         removed = await bot.storage.remove_follow(interaction.user.id, kind, value)
+        if not removed and kind == "keyword":
+            try:
+                canonical = keyword_value(value)
+            except UserError:
+                canonical = value
+            if canonical != value:
+                removed = await bot.storage.remove_follow(interaction.user.id, kind, canonical)
         if not removed and kind == "topic":
             taxonomy = await bot.taxonomy(interaction.guild_id)
             found = resolve_topic(taxonomy, value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -11,6 +13,9 @@ from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes, ingest_taxonomy
 from bot.core.models import IngestReport
 from bot.errors import UserError
 from bot.replies import reply, reply_text
+
+BOILERPLATE = "page boilerplate"  # the reason parse_text gives for skipped page chrome
+SHOWN = 5  # skipped paragraphs and warnings listed in an /ingest reply
 
 HELP = """**paperbot** — the day's research papers, where your community reads them.
 
@@ -40,12 +45,36 @@ def report_text(report: IngestReport) -> str:
         f"{report.new} new, {report.known} already known, {report.merged} merged as "
         "near-duplicates"
     ]
-    lines += [f"• skipped line {s.line}: {s.reason}" for s in report.skipped[:5]]
-    lines += [f"• {w}" for w in report.warnings[:5]]
-    hidden = len(report.skipped) + len(report.warnings) - 10
+    # Page chrome (`Subscribe`, ...) is skipped in every copied page: not worth a line.
+    skipped = [s for s in report.skipped if s.reason != BOILERPLATE]
+    lines += [f"• skipped line {s.line}: {s.reason}" for s in skipped[:SHOWN]]
+    lines += [f"• {w}" for w in report.warnings[:SHOWN]]
+    hidden = max(0, len(skipped) - SHOWN) + max(0, len(report.warnings) - SHOWN)
     if hidden > 0:
         lines.append(f"• …and {hidden} more")
-    return "\n".join(lines)[:2000]
+    return fit_lines(lines, [])
+
+
+def fit_lines(head: list[str], tail: list[str], what: str = "more", limit: int = 2000) -> str:
+    """`head` lines, then as many `tail` lines as fit in `limit` characters, then a note
+    of how many were left out; never a line cut in half (a cut `<#id>` or `<t:...>`
+    would show as raw text)."""
+    lines = [line[:limit] for line in head]
+    size = sum(len(line) + 1 for line in lines)
+    for index, line in enumerate(tail):
+        left = len(tail) - index
+        note = f"…and {left - 1} {what}" if left > 1 else ""
+        if size + len(line) + 1 + len(note) + 1 > limit:
+            lines.append(f"…and {left} {what}")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)[:limit]
+
+
+def source_name(source: object) -> str:
+    name = PurePath(str(source or "")).name or "?"
+    return name[-60:].replace("`", "'")  # shown in a code span: only ` would break it
 
 
 def _manage_guild_only(interaction: discord.Interaction) -> bool:
@@ -100,12 +129,16 @@ class OperateCog(commands.Cog):
         if last:
             r = last[0]
             lines.append(
-                f"Last ingest: **{r.get('day')}** from `{str(r.get('source', ''))[-60:]}` — "
+                # The file name only: a DUMPS_DIR path is the server's business.
+                f"Last ingest: **{r.get('day')}** from `{source_name(r.get('source'))}` — "
                 f"{r.get('parsed', 0)} parsed, {r.get('new', 0)} new, {r.get('merged', 0)} merged"
                 + (f", {len(r.get('warnings', []))} warnings" if r.get("warnings") else "")
             )
         else:
             lines.append("No dump ingested yet.")
+        if bot.failed_extensions:
+            lines.append("⚠️ Not loaded: " + ", ".join(bot.failed_extensions))
+        digests: list[str] = []
         if interaction.guild_id:
             subs = await bot.storage.channel_subscriptions(interaction.guild_id)
             for sub in subs:
@@ -115,12 +148,11 @@ class OperateCog(commands.Cog):
                     else f"next {discord_time(bot.schedules.next_run(sub.target))}"
                     + (f" (⚠️ {sub.failures} recent failures)" if sub.failures else "")
                 )
-                lines.append(f"<#{sub.channel_id}> at {sub.post_time} {sub.timezone}: {state}")
+                digests.append(f"<#{sub.channel_id}> at {sub.post_time} {sub.timezone}: {state}")
             if not subs:
                 lines.append("No digests in this server (`/digest subscribe`).")
-        if bot.failed_extensions:
-            lines.append("⚠️ Not loaded: " + ", ".join(bot.failed_extensions))
-        await reply(interaction, {"content": "\n".join(lines)[:2000]}, ephemeral=True)
+        text = fit_lines(lines, digests, "more digests (`/digest list`)")
+        await reply(interaction, {"content": text}, ephemeral=True)
 
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction) -> None:

@@ -58,7 +58,7 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
             words, phrases = parse_keyword_list(keywords)
             topic = validate_topic(slug, name, words, phrases, guild_id=guild_id)
         except ValueError as exc:
-            raise UserError(str(exc).capitalize()) from None
+            raise UserError.from_value_error(exc) from None
         await interaction.response.defer(ephemeral=True, thinking=True)
         await bot.storage.upsert_guild_topic(topic)
         tagged = await tag_stored_papers(bot.storage, topic)
@@ -80,6 +80,8 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
         match = next((t for t in topics if name in (t.slug, t.name)), None)
         if match is None or not await bot.storage.delete_guild_topic(guild_id, match.slug):
             raise UserError("This server has no such topic. `/topics` lists them.")
+        # Its follows went with it: members left following nothing lose their DM job.
+        await bot.schedules.rebuild()
         await reply_text(interaction, f"Removed the topic **{match.name}**.")
 
 

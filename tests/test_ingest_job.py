@@ -1,0 +1,302 @@
+"""The periodic ingest job: dump files dropped into DUMPS_DIR, and the day's dump fetched
+from DUMP_URL (a loopback HTTP server here), ingested into a real SQLite file."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import socket
+
+import pytest
+from aiohttp import web
+
+from bot.client import PaperBot
+from bot.settings import Settings
+from tests.conftest import SAMPLE_DUMP
+
+TODAY = dt.date(2026, 3, 16)
+NOON = dt.datetime(2026, 3, 16, 12, tzinfo=dt.UTC)
+
+SMALL_DUMP = """new
+
+Subscribe
+
+Mar 15
+
+Folding Proteins with Tiny Transformers
+
+We train a small transformer to predict protein contact maps from amino acid sequences. \
+The model matches far larger baselines on two benchmarks while using a tenth of the \
+compute, and we release code and weights.
+
+Quantum Error Correction for Sparse Codes
+
+Sparse codes promise cheap fault tolerance. We present a decoder for sparse quantum codes \
+that runs in linear time and improves the threshold by a third over prior decoders on \
+standard noise models.
+"""
+
+
+def daily_papers(day: dt.date) -> list[dict]:
+    """A `/api/daily_papers?date=` response, in the API's shape."""
+    at = f"{day.isoformat()}T13:00:00.000Z"
+    return [
+        {
+            "paper": {
+                "id": f"2603.1{i:04d}",
+                "title": title,
+                "summary": summary,
+                "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}],
+                "upvotes": upvotes,
+                "publishedAt": at,
+            },
+            "title": title,
+            "publishedAt": at,
+            "submittedOnDailyAt": at,
+            "numComments": 2,
+        }
+        for i, (title, summary, upvotes) in enumerate(
+            [
+                (
+                    "Sparse Mixture of Experts for Speech Recognition",
+                    "We route audio frames to experts and cut speech recognition cost.",
+                    41,
+                ),
+                (
+                    "Diffusion Policies for Dexterous Manipulation",
+                    "A diffusion model drives a robot hand through in-hand rotation.",
+                    7,
+                ),
+            ]
+        )
+    ]
+
+
+class DumpServer:
+    """A loopback stand-in for the daily_papers API: answers `status` with `body`."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body: object = None
+        self.requests: list[str] = []
+        self.port = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        if self.status != 200:
+            return web.Response(status=self.status, text="nope")
+        day = dt.date.fromisoformat(request.query["date"])
+        body = self.body if self.body is not None else daily_papers(day)
+        return web.json_response(body)
+
+    @contextlib.asynccontextmanager
+    async def running(self):
+        app = web.Application()
+        app.router.add_get("/api/daily_papers", self.handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        try:
+            yield self
+        finally:
+            await runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/daily_papers?date={{date}}"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def ingest_bot(storage, tmp_path, **overrides):
+    settings = dataclasses.replace(
+        Settings(), db=str(tmp_path / "paperbot.db"), dumps_dir=tmp_path / "dumps", **overrides
+    )
+    bot = PaperBot(settings=settings, storage=storage, clock=lambda: NOON, start_scheduler=False)
+    try:
+        yield bot
+    finally:
+        await bot.close()
+
+
+def warnings_of(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "paperbot.ingest" and r.levelno == logging.WARNING
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _log_level(caplog):
+    caplog.set_level(logging.INFO, logger="paperbot")
+
+
+# --- DUMPS_DIR ----------------------------------------------------------------------------
+
+
+async def test_a_dropped_dump_is_ingested_once(storage, tmp_path, caplog) -> None:
+    async with ingest_bot(storage, tmp_path) as bot:
+        folder = bot.settings.dumps_dir
+        assert await bot.schedules.ingest.run(TODAY) == []  # no folder yet: nothing to do
+        folder.mkdir()
+        (folder / "2026-03-14.txt").write_bytes(SAMPLE_DUMP.read_bytes())
+
+        [report] = await bot.schedules.ingest.run(TODAY)
+        assert report.error is None
+        assert (report.day, report.new) == (dt.date(2026, 3, 14), 98)
+        assert (await storage.stats())["papers"] == 98
+        assert await storage.days() == [dt.date(2026, 3, 14)]
+        assert "ingested 2026-03-14.txt: 98 new, 0 known" in caplog.messages
+
+        # The next tick skips the file it has seen.
+        assert await bot.schedules.ingest.run(TODAY) == []
+        assert (await storage.stats())["dumps"] == 1
+
+        # A second dump dropped later is picked up on its own.
+        (folder / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+        [later] = await bot.schedules.ingest.run(TODAY)
+        assert (later.day, later.new) == (dt.date(2026, 3, 15), 2)
+        assert (await storage.stats())["papers"] == 100
+    assert warnings_of(caplog) == []
+
+
+async def test_after_a_restart_a_seen_dump_changes_nothing(storage, tmp_path) -> None:
+    async with ingest_bot(storage, tmp_path) as bot:
+        bot.settings.dumps_dir.mkdir()
+        (bot.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+        await bot.schedules.ingest.run(TODAY)
+    async with ingest_bot(storage, tmp_path) as restarted:
+        [report] = await restarted.schedules.ingest.run(TODAY)
+        assert report.already_ingested
+        assert (await storage.stats())["papers"] == 2
+
+
+async def test_a_bad_file_is_refused_and_the_others_still_ingested(
+    storage, tmp_path, caplog
+) -> None:
+    async with ingest_bot(storage, tmp_path) as bot:
+        folder = bot.settings.dumps_dir
+        folder.mkdir()
+        (folder / "2026-03-13.txt").write_bytes(SMALL_DUMP.replace("a", "é").encode("latin-1"))
+        (folder / "2026-03-14.json").write_text('[{"paper": {"title": "x"', encoding="utf-8")
+        (folder / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+        (folder / "notes.pdf").write_bytes(b"%PDF-1.4 not a dump")  # not a dump suffix
+
+        reports = await bot.schedules.ingest.run(TODAY)
+        assert [r.error is None for r in reports] == [False, False, True]
+        assert "not UTF-8 text" in reports[0].error
+        assert "invalid JSON" in reports[1].error
+        assert await storage.days() == [dt.date(2026, 3, 15)]
+        assert (await storage.stats())["papers"] == 2
+        problems = warnings_of(caplog)
+        assert len(problems) == 2
+        assert all(m.startswith("ingest refused ") for m in problems)
+
+        # A refused file is not retried every tick, but a fixed one is.
+        assert await bot.schedules.ingest.run(TODAY) == []
+        (folder / "2026-03-13.txt").write_text(SMALL_DUMP.replace("Mar 15", "Mar 13"))
+        [fixed] = await bot.schedules.ingest.run(TODAY)
+        assert fixed.error is None and fixed.day == dt.date(2026, 3, 13)
+
+
+# --- DUMP_URL -----------------------------------------------------------------------------
+
+
+async def test_the_days_dump_is_downloaded_and_ingested(storage, tmp_path, caplog) -> None:
+    server = DumpServer()
+    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+        [report] = await bot.schedules.ingest.run(TODAY)
+        assert server.requests == ["/api/daily_papers?date=2026-03-16"]
+        saved = bot.settings.dumps_dir / "2026-03-16.json"
+        assert json.loads(saved.read_text(encoding="utf-8")) == daily_papers(TODAY)
+        assert [p.name for p in bot.settings.dumps_dir.iterdir()] == ["2026-03-16.json"]
+        assert (report.error, report.format, report.day, report.new) == (
+            None,
+            "json",
+            TODAY,
+            2,
+        )
+        papers = await storage.papers_on_day(TODAY)
+        assert {(p.arxiv_id, p.upvotes) for p in papers} == {("2603.10000", 41), ("2603.10001", 7)}
+        speech = next(p for p in papers if p.arxiv_id == "2603.10000")
+        assert speech.authors == ("Ada Lovelace", "Alan Turing")
+        assert "speech-audio" in {h.topic for h in speech.topics}
+
+        # The next tick downloads again (the day's list grows), but an unchanged dump
+        # is not ingested a second time.
+        assert await bot.schedules.ingest.run(TODAY) == []
+        assert len(server.requests) == 2
+        assert (await storage.stats())["dumps"] == 1
+    assert warnings_of(caplog) == []
+
+
+async def test_a_grown_dump_adds_only_the_new_papers(storage, tmp_path) -> None:
+    server = DumpServer()
+    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+        server.body = daily_papers(TODAY)[:1]
+        [first] = await bot.schedules.ingest.run(TODAY)
+        assert first.new == 1
+        server.body = None  # later that day: both papers
+        [second] = await bot.schedules.ingest.run(TODAY)
+        assert (second.new, second.known) == (1, 1)
+        assert (await storage.stats())["papers"] == 2
+
+
+async def test_no_papers_yet_is_not_an_error(storage, tmp_path, caplog) -> None:
+    server = DumpServer()
+    server.body = []  # what the API answers for a day with no papers (yet)
+    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+        assert await bot.schedules.ingest.run(TODAY) == []
+        assert await bot.schedules.ingest.run(TODAY) == []
+        assert not bot.settings.dumps_dir.exists() or not any(bot.settings.dumps_dir.iterdir())
+        assert (await storage.stats())["papers"] == 0
+    assert warnings_of(caplog) == []
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_an_http_error_logs_a_warning_and_changes_nothing(
+    storage, tmp_path, caplog, status
+) -> None:
+    server = DumpServer()
+    server.status = status
+    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+        assert await bot.schedules.ingest.run(TODAY) == []
+        assert len(server.requests) == 1
+        assert not bot.settings.dumps_dir.exists()
+        assert (await storage.stats())["papers"] == 0
+    assert warnings_of(caplog) == [f"DUMP_URL answered {status} for 2026-03-16"]
+
+
+async def test_a_refused_connection_logs_a_warning_and_changes_nothing(
+    storage, tmp_path, caplog
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/api/daily_papers?date={{date}}"
+    async with ingest_bot(storage, tmp_path, dump_url=url) as bot:
+        bot.settings.dumps_dir.mkdir()
+        (bot.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+        # The fetch fails, and the files already there are still ingested.
+        [report] = await bot.schedules.ingest.run(TODAY)
+        assert report.day == dt.date(2026, 3, 15)
+        assert [p.name for p in bot.settings.dumps_dir.iterdir()] == ["2026-03-15.txt"]
+        assert (await storage.stats())["papers"] == 2
+    [warning] = warnings_of(caplog)
+    assert warning.startswith("could not fetch the dump for 2026-03-16: ")
+
+
+async def test_the_job_defaults_to_the_clocks_day(storage, tmp_path) -> None:
+    server = DumpServer()
+    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+        await bot.schedules.ingest.run()
+        assert server.requests == [f"/api/daily_papers?date={NOON.date().isoformat()}"]
