@@ -24,6 +24,13 @@ def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _id_set(env: dict[str, str], name: str) -> frozenset[int]:
+    parts = [p.strip() for p in (env.get(name) or "").split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise SettingsError(f"{name} must be comma-separated server ids, not {env.get(name)!r}")
+    return frozenset(int(p) for p in parts)
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str = field(default="", repr=False)  # never printed, never logged
@@ -39,6 +46,9 @@ class Settings:
     # Point the client at another Discord (the loopback fake in tests); empty = real one.
     discord_api_base: str = ""
     discord_gateway_url: str = ""
+    # Papers are shared by every server the bot is in, so on a shared instance only these
+    # servers may /ingest; empty = any server's Manage Server members.
+    ingest_guild_ids: frozenset[int] = frozenset()
 
     @classmethod
     def load(cls, env_file: str | Path | None = ".env", environ: dict | None = None) -> Settings:
@@ -64,6 +74,7 @@ class Settings:
             misfire_grace=dt.timedelta(hours=grace_hours or 0),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             sweep_every_seconds=_int(env, "SWEEP_EVERY_SECONDS", 300) or 300,
+            ingest_guild_ids=_id_set(env, "INGEST_GUILD_IDS"),
             discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
             discord_gateway_url=env.get("DISCORD_GATEWAY_URL", "").strip(),
         )

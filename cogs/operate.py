@@ -97,6 +97,12 @@ class OperateCog(commands.Cog):
     async def ingest(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         """Ingest an uploaded daily dump and show its health report."""
         bot = paperbot(interaction)
+        allowed = bot.settings.ingest_guild_ids
+        if allowed and interaction.guild_id not in allowed:
+            raise UserError(
+                "Papers here are shared by every server this bot serves, so its operator "
+                "has limited /ingest to their own server."
+            )
         if file.size > MAX_DUMP_BYTES:
             raise UserError(f"{file.filename} is too large for a daily dump.")
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -54,3 +54,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
         write("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
     totals = [sum(r[i] for r in rows) for i in range(1, 7)]
     write("  ".join(str(x).ljust(w) for x, w in zip(("TOTAL", *totals), widths, strict=True)))
+    for result in RESULTS:
+        for note in result.notes:
+            write(f"  {result.scenario[:48]}: {note}")
