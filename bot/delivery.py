@@ -42,7 +42,10 @@ GONE = {10003, 50001, 50013}  # unknown channel, missing access, missing permiss
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent, reconciled, already, nothing-new, paused, failed, empty, dms-closed, busy
+    # sent, reconciled, already, nothing-new, paused, empty, dms-closed, busy: settled;
+    # failed: the target refused (403/404), counted toward pausing;
+    # retry: a transient error (5xx or 429 after discord.py's retries, a timeout).
+    status: str
     day: dt.date | None = None
     message_id: int | None = None
     detail: str = ""
@@ -139,7 +142,7 @@ class DeliveryService:
             try:
                 channel = await self.bot.create_dm(discord.Object(user.user_id))
             except discord.HTTPException as exc:
-                return Outcome("failed", day, detail=f"cannot open DM: {exc.text or exc.status}")
+                return Outcome("retry", day, detail=f"cannot open DM: {exc.text or exc.status}")
             outcome = await self._send_once(target, day, channel, pages, scope="u")
             if outcome.status == "failed-closed":
                 await storage.set_dm_closed(user.user_id, True)
@@ -181,7 +184,7 @@ class DeliveryService:
             # Leave the row 'sending': the request may have reached Discord, so the next
             # attempt reconciles against history before it sends again.
             log.warning("sending %s for %s failed: %s", target, day, exc)
-            return Outcome("failed", day, detail=str(exc)[:200])
+            return Outcome("retry", day, detail=str(exc)[:200])
         await storage.finish_delivery(target, day, "sent", message.id)
         return Outcome("sent", day, message.id)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("paperbot.schedule")
 
 SWEEP_CONCURRENCY = 8  # deliveries in flight at once during a catch-up sweep
+TRANSIENT = {"retry", "busy"}  # outcomes the next sweep should try again
 
 
 def cron_for(post_time: str, timezone: str) -> CronTrigger:
@@ -120,12 +121,16 @@ class ScheduleService:
 
     async def _run_channel(self, sub: ChannelSubscription, now: dt.datetime) -> None:
         outcome = await self.bot.delivery.deliver_channel(sub, now)
-        await self._mark_run(sub.target, sub.post_time, sub.timezone, now)
+        # A transient failure leaves the run unmarked, so the next sweep tries again
+        # (within the grace window) instead of losing the day.
+        if outcome.status not in TRANSIENT:
+            await self._mark_run(sub.target, sub.post_time, sub.timezone, now)
         log.info("channel %s: %s %s", sub.channel_id, outcome.status, outcome.day or "")
 
     async def _run_member(self, user: UserDelivery, now: dt.datetime) -> None:
         outcome = await self.bot.delivery.deliver_member(user, now)
-        await self._mark_run(user.target, user.post_time, user.timezone, now)
+        if outcome.status not in TRANSIENT:
+            await self._mark_run(user.target, user.post_time, user.timezone, now)
         log.info("user %s: %s %s", user.user_id, outcome.status, outcome.day or "")
 
     async def _mark_run(self, target: str, post_time: str, timezone: str, now: dt.datetime) -> None:

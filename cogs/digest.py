@@ -30,6 +30,7 @@ OUTCOME_TEXT = {
     "permissions there, then run `/digest subscribe` again.",
     "busy": "A digest for {channel} is being posted right now.",
     "failed": "Couldn't post in {channel}: {detail}",
+    "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
 }
 
 
