@@ -108,3 +108,34 @@ async def test_commands_sync_only_when_the_tree_changes(tmp_path) -> None:
         puts = fake.requests_matching(COMMAND_PUT)
         assert len(puts) == 2
         assert {"search", "help", "status"} <= {c["name"] for c in puts[-1].json}
+
+
+async def test_paperbot_sync_forces_a_sync_against_the_configured_discord(tmp_path) -> None:
+    import asyncio
+
+    async with FakeDiscord(token="sync-token") as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "PAPERBOT"))}
+        env.update(
+            DISCORD_TOKEN="sync-token",
+            DISCORD_API_BASE=fake.api_base,
+            DISCORD_GATEWAY_URL=fake.gateway_url,
+            PAPERBOT_DB=str(tmp_path / "s.db"),
+        )
+        for expected_puts in (1, 2):  # forced: a second run syncs again, unchanged or not
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "sync",
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            assert "slash commands synced" in out.decode()
+            puts = fake.requests_matching(COMMAND_PUT)
+            assert len(puts) == expected_puts
+        names = {c["name"] for c in puts[-1].json}
+        assert {"search", "paper", "topics", "digest", "follow", "topic", "ingest"} <= names
