@@ -80,6 +80,27 @@ class PaperStorage(abc.ABC):
         """(paper id, relevance) best first; higher relevance is better."""
 
     @abc.abstractmethod
+    async def papers_by_name(self, names: Sequence[str]) -> list[int]:
+        """Papers whose short name (`LoRAMoE` in `LoRAMoE: ...`, normalized) is one of
+        `names`: acronym lookups a word index cannot do."""
+
+    @abc.abstractmethod
+    async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
+        """(id, title) of papers whose titles match the query's words, for autocomplete."""
+
+    @abc.abstractmethod
+    async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(id, title) for these ids, in their order."""
+
+    @abc.abstractmethod
+    async def recent_titles(self, limit: int) -> list[tuple[int, str]]:
+        """(id, title) of the most recently seen papers."""
+
+    @abc.abstractmethod
+    async def sync_search_index(self) -> int:
+        """Bring any derived search index up to date; returns papers (re)indexed."""
+
+    @abc.abstractmethod
     async def topic_papers(
         self, topic: str, *, since: dt.date | None, limit: int
     ) -> list[tuple[int, float]]:

@@ -37,3 +37,20 @@ async def sample_storage(storage, sample_bytes):
     assert report.error is None, report.error
     assert report.new == 98
     return storage
+
+
+async def assert_index_matches(store, sample: int = 25) -> None:
+    """The derived search index holds exactly the stored papers, once each, and finds
+    papers by their current titles: what crash and update tests check after the fact."""
+    from bot.core.query import parse_query
+
+    await store.sync_search_index()
+    papers = await store.all_titles()
+    indexed = store.search_index.all_ids()
+    assert sorted(indexed) == sorted(pid for pid, _ in papers), "index and papers differ"
+    step = max(1, len(papers) // sample)
+    for paper_id, title in papers[::step]:
+        hits = await store.text_search(
+            parse_query(title), match_all=True, topic=None, since=None, limit=500
+        )
+        assert paper_id in [pid for pid, _ in hits], f"{title!r} not found by its title"

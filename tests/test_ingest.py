@@ -9,8 +9,9 @@ import sqlite3
 import pytest
 
 from bot.core.ingest import content_hash, ingest_bytes
+from bot.core.models import ParsedQuery
 from storage.sqlite.connection import migrations
-from tests.conftest import SAMPLE_DAY, TODAY
+from tests.conftest import SAMPLE_DAY, TODAY, assert_index_matches
 
 
 def table_snapshot(path) -> dict[str, list]:
@@ -20,22 +21,12 @@ def table_snapshot(path) -> dict[str, list]:
         tables = [
             r[0]
             for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'papers_fts%'"
+                "SELECT name FROM sqlite_master WHERE type='table'"
                 " AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
         snap = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
-        snap["_fts"] = sorted(conn.execute("SELECT rowid, * FROM papers_fts").fetchall())
         return snap
-    finally:
-        conn.close()
-
-
-def fts_integrity(path) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
 
@@ -199,25 +190,42 @@ async def test_failure_mid_write_rolls_back_everything(sample_storage, sample_by
     conn.close()
     report = await ingest_bytes(sample_storage, dump, "2026-03-21.txt", today=TODAY)
     assert report.new == 60
-    fts_integrity(sample_storage.path)
+    await assert_index_matches(sample_storage)
 
 
-async def test_fts_stays_consistent_through_updates(sample_storage, sample_bytes) -> None:
+async def test_search_index_follows_updates(sample_storage, sample_bytes) -> None:
     edited = sample_bytes.replace(
         b"Long-context Protein Language Model", b"Long-context Protein Language Models"
     )
     report = await ingest_bytes(sample_storage, edited, "2026-03-15.txt", today=TODAY)
     assert report.known + report.merged == 98
-    fts_integrity(sample_storage.path)
-    conn = sqlite3.connect(sample_storage.path)
+    await assert_index_matches(sample_storage)
+    hits = await sample_storage.text_search(
+        ParsedQuery(phrases=(("protein", "language", "models"),)),
+        match_all=True,
+        topic=None,
+        since=dt.date(2026, 3, 15),
+        limit=5,
+    )
+    [(paper_id, _)] = hits
+    [paper] = await sample_storage.get_papers([paper_id])
+    assert paper.title == "Long-context Protein Language Models"
+
+
+async def test_a_lost_search_index_is_rebuilt(sample_storage, tmp_path) -> None:
+    """The index is derived data: delete it and the next open rebuilds it in full."""
+    import shutil
+
+    from storage import open_storage
+
+    path = sample_storage.path
+    await sample_storage.close()
+    shutil.rmtree(f"{path}.search")
+    reopened = await open_storage(path)
     try:
-        hits = conn.execute(
-            "SELECT p.title FROM papers_fts f JOIN papers p ON p.id = f.rowid"
-            " WHERE papers_fts MATCH 'title:\"protein language models\"'"
-        ).fetchall()
+        await assert_index_matches(reopened)
     finally:
-        conn.close()
-    assert hits == [("Long-context Protein Language Models",)]
+        await reopened.close()
 
 
 async def test_report_is_stored_with_the_dump(sample_storage, sample_bytes) -> None:

@@ -68,8 +68,12 @@ async def ingest_bytes(
     cli_date: dt.date | None = None,
     today: dt.date | None = None,
     topics: Sequence[Topic] | None = None,
+    sync_index: bool = True,
 ) -> IngestReport:
-    """Ingest one dump. Bad input comes back as `report.error`; nothing is written then."""
+    """Ingest one dump. Bad input comes back as `report.error`; nothing is written then.
+
+    With `sync_index`, the search index is brought up to date before returning (a
+    folder ingest does it once at the end instead)."""
     report = IngestReport(source=source, content_hash=content_hash(raw))
     if len(raw) > MAX_DUMP_BYTES:
         report.error = (
@@ -121,6 +125,8 @@ async def ingest_bytes(
             report_json=json.dumps(report.to_dict()),
         )
         await tx.apply(plan)
+    if sync_index:
+        await storage.sync_search_index()
     return report
 
 
@@ -158,9 +164,16 @@ async def ingest_paths(
             report = IngestReport(source=str(path), error=f"{path}: cannot read ({exc.strerror})")
         else:
             report = await ingest_bytes(
-                storage, raw, str(path), cli_date=cli_date, today=today, topics=topics
+                storage,
+                raw,
+                str(path),
+                cli_date=cli_date,
+                today=today,
+                topics=topics,
+                sync_index=False,
             )
         reports.append(report)
         if progress is not None:
             progress(index, len(files), report)
+    await storage.sync_search_index()
     return reports

@@ -4,7 +4,6 @@ explaining in words why each result matched."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
@@ -46,8 +45,8 @@ def _contains(text_words: set[str], word: str, prefix: bool) -> bool:
 
 def explain(
     paper: StoredPaper, query: ParsedQuery, corrections: dict[str, str] | None = None
-) -> tuple[list[str], int]:
-    """('title: a, b', 'abstract: c', ...) and how many query words the paper contains."""
+) -> list[str]:
+    """('name: X', 'title: a, b', 'abstract: c', 'spelling: x → y') for one result."""
     title_words = {stem(w) for w in words(paper.title)}
     abstract_words = {stem(w) for w in words(paper.abstract)}
     in_title, in_abstract = [], []
@@ -60,9 +59,7 @@ def explain(
         elif _contains(abstract_words, word, prefix):
             in_abstract.append(label)
     why = []
-    name = title_name(paper.title)
-    joined = normalize_title(" ".join(query.all_words()))
-    if name and (name == joined or name in query.terms):
+    if names_paper(paper.title, query):
         why.append(f"name: {paper.title.split(':')[0].strip()}")
     if in_title:
         why.append("title: " + ", ".join(in_title))
@@ -70,7 +67,14 @@ def explain(
         why.append("abstract: " + ", ".join(in_abstract))
     for wrong, right in (corrections or {}).items():
         why.append(f"spelling: {wrong} → {right}")
-    return why, len(in_title) + len(in_abstract)
+    return why
+
+
+def names_paper(title: str, query: ParsedQuery) -> bool:
+    """The query is the paper's short name, or one of its words is."""
+    name = title_name(title)
+    joined = normalize_title(" ".join(query.all_words()))
+    return bool(name) and (name == joined or name in query.terms)
 
 
 def combined_score(
@@ -78,28 +82,15 @@ def combined_score(
     query: ParsedQuery,
     engine_score: float,
     best_engine_score: float,
-    matched_words: int,
-    total_words: int,
+    has_every_word: bool,
 ) -> float:
-    """Engine relevance scaled to 0..1, plus bonuses for matching every word, a
-    similar title, and naming the paper by its short name."""
+    """Engine relevance scaled to 0..1, plus bonuses for holding every word, a title
+    similar to the query, and being named by it (its acronym)."""
     score = engine_score / best_engine_score if best_engine_score > 0 else 0.0
-    if total_words and matched_words >= total_words:
+    if has_every_word:
         score += ALL_TERMS_BONUS
     text = " ".join(query.all_words())
     score += TITLE_SIMILARITY_WEIGHT * fuzz.token_set_ratio(text, paper.title.casefold()) / 100
-    name = title_name(paper.title)
-    if name and (name == normalize_title(text) or name in query.terms):
+    if names_paper(paper.title, query):
         score += NAME_BONUS
     return score
-
-
-def name_index(titles: Iterable[tuple[int, str]]) -> dict[str, list[int]]:
-    """Short name -> paper ids, for acronym lookups the word index cannot do
-    (`w2v bert` must find `W2v-BERT`, `loramoe` must find `LoRAMoE`)."""
-    index: dict[str, list[int]] = {}
-    for pid, title in titles:
-        name = title_name(title)
-        if name:
-            index.setdefault(name, []).append(pid)
-    return index

@@ -15,17 +15,19 @@ from rapidfuzz.utils import default_process
 
 from bot.core.models import ParsedQuery, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.query import correct_spelling, describe, parse_query
-from bot.core.rank import combined_score, explain, name_index
+from bot.core.rank import combined_score, explain
 from bot.core.text import normalize_title
 from storage.base import Storage
 
-CANDIDATES = 100  # engine results reranked per query
+CANDIDATES = 50  # engine results reranked per query
+TITLE_POOL = 200  # title candidates scored with rapidfuzz per autocomplete keystroke
 MAX_LIMIT = 100
 
 
 class SearchService:
-    """Holds the small in-memory indexes (vocabulary, titles, short names) and rebuilds
-    them whenever storage reports new data, including ingests by another process."""
+    """Spelling correction needs the vocabulary in memory; it is reloaded whenever
+    storage reports new data, including ingests by another process. Everything else is
+    asked of storage per query, so memory stays flat however large the corpus grows."""
 
     def __init__(self, storage: Storage, topics: Sequence[Topic]) -> None:
         self.storage = storage
@@ -33,9 +35,6 @@ class SearchService:
         self._version: int | None = None
         self._vocabulary: dict[str, int] = {}
         self._by_length: dict[int, list[str]] = {}
-        self._titles: list[tuple[int, str]] = []
-        self._processed_titles: list[str] = []
-        self._names: dict[str, list[int]] = {}
 
     async def _refresh(self) -> None:
         version = await self.storage.data_version()
@@ -46,9 +45,6 @@ class SearchService:
         for term in self._vocabulary:
             by_length.setdefault(len(term), []).append(term)
         self._by_length = by_length
-        self._titles = await self.storage.all_titles()
-        self._processed_titles = [default_process(t) for _, t in self._titles]
-        self._names = name_index(self._titles)
         self._version = version
 
     async def search(
@@ -72,53 +68,56 @@ class SearchService:
             return await self._topic_only(topic, since, limit, topic_label)
         await self._refresh()
         query, corrections = correct_spelling(query, self._vocabulary, self._by_length)
+        pool = max(CANDIDATES, limit)
         found = await self.storage.text_search(
-            query, match_all=True, topic=topic, since=since, limit=CANDIDATES
+            query, match_all=True, topic=topic, since=since, limit=pool
         )
+        complete = {pid for pid, _ in found}
         if len(found) < limit:
             # Too few papers hold every word: widen to any word, ranked below.
             extra = await self.storage.text_search(
-                query, match_all=False, topic=topic, since=since, limit=CANDIDATES
+                query, match_all=False, topic=topic, since=since, limit=pool
             )
-            seen = {pid for pid, _ in found}
-            found += [(pid, score) for pid, score in extra if pid not in seen]
+            found += [(pid, score) for pid, score in extra if pid not in complete]
         engine = dict(found)
-        for pid in self._name_hits(query):
+        for pid in await self.storage.papers_by_name(self._name_keys(query)):
             engine.setdefault(pid, 0.0)
         papers = await self.storage.get_papers(list(engine))
         if topic is not None or since is not None:
             papers = [p for p in papers if _passes(p, topic, since)]
-        hits = self._rank(papers, engine, query, corrections, topic, topic_label)
+        hits = self._rank(papers, engine, complete, query, corrections, topic, topic_label)
         return SearchResponse(
             hits=hits[:limit],
             corrected=describe(query) if corrections else None,
             total=len(hits),
         )
 
-    def _name_hits(self, query: ParsedQuery) -> list[int]:
-        keys = {normalize_title(" ".join(query.all_words())), *query.terms}
-        return [pid for key in keys for pid in self._names.get(key, ())]
+    @staticmethod
+    def _name_keys(query: ParsedQuery) -> list[str]:
+        return [normalize_title(" ".join(query.all_words())), *query.terms]
 
     def _rank(
         self,
         papers: list[StoredPaper],
         engine: dict[int, float],
+        complete: set[int],
         query: ParsedQuery,
         corrections: dict[str, str],
         topic: str | None,
         topic_label: str | None,
     ) -> list[SearchHit]:
         best = max(engine.values(), default=0.0)
-        total_words = len(set(query.all_words()))
+        scored = sorted(
+            ((combined_score(p, query, engine[p.id], best, p.id in complete), p) for p in papers),
+            # Ties (equal scores) go to the more recent paper, then the older id.
+            key=lambda item: (-item[0], -item[1].last_seen.toordinal(), item[1].id),
+        )
         hits = []
-        for paper in papers:
-            why, matched = explain(paper, query, corrections)
-            score = combined_score(paper, query, engine[paper.id], best, matched, total_words)
+        for score, paper in scored:
+            why = explain(paper, query, corrections)
             if topic is not None:
                 why.append(f"topic: {topic_label or self.topic_name(topic)}")
             hits.append(SearchHit(paper=paper, score=round(score, 4), why=tuple(why)))
-        # Ties (equal scores) go to the more recent paper, then the more popular one.
-        hits.sort(key=lambda h: (-h.score, -h.paper.last_seen.toordinal(), h.paper.id))
         return hits
 
     async def _topic_only(
@@ -141,24 +140,36 @@ class SearchService:
         return topic.name if topic else slug
 
     async def title_choices(self, text: str, limit: int = 25) -> list[tuple[int, str]]:
-        """Autocomplete: the titles closest to what was typed (newest first when empty)."""
-        await self._refresh()
+        """Autocomplete: the titles closest to what was typed (newest first when empty).
+
+        The index narrows a million titles to a few hundred holding the typed words
+        (the last one as a prefix); rapidfuzz orders those."""
         limit = max(1, min(limit, 25))
-        if not text.strip():
-            return self._titles[-limit:][::-1]
+        typed = parse_query(text or "")
+        if typed.empty:
+            return await self.storage.recent_titles(limit)
+        words = list(typed.all_words())
+        as_you_type = ParsedQuery(tuple(words[:-1]), (words[-1],), ())
+        pool = await self.storage.title_candidates(as_you_type, TITLE_POOL)
+        await self._refresh()
+        corrected, corrections = correct_spelling(typed, self._vocabulary, self._by_length)
+        if corrections or len(pool) < limit:
+            pool += await self.storage.title_candidates(corrected, TITLE_POOL)
+        unique = list(dict(pool).items())
+        if not unique:
+            return []
         matches = process.extract(
             default_process(text),
-            self._processed_titles,
+            [default_process(title) for _, title in unique],
             scorer=fuzz.WRatio,
             processor=None,
             limit=limit,
             score_cutoff=50,
         )
-        return [self._titles[index] for _, _, index in matches]
+        return [unique[index] for _, _, index in matches]
 
     async def find_paper(self, text: str) -> StoredPaper | None:
         """The paper a user means by a title (exact, then fuzzy) or an id like `#12`."""
-        await self._refresh()
         stripped = text.strip().lstrip("#")
         if stripped.isdigit():
             found = await self.storage.get_papers([int(stripped)])

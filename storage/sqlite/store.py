@@ -18,25 +18,30 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.models import ParsedQuery, StoredPaper, TopicHit
+from bot.core.models import StoredPaper, TopicHit
 from storage.base import IngestTransaction, Storage
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
-from storage.sqlite.fts import match_expression
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
+from storage.sqlite.search_index import SearchIndex
+from storage.sqlite.search_store import SqliteSearchStore
 
-# bm25 column weights: a title hit counts ten abstract hits.
-TITLE_WEIGHT, ABSTRACT_WEIGHT = 10.0, 1.0
 
-
-class SqliteStorage(SqliteDeliveryStore, Storage):
+class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, Storage):
     def __init__(
-        self, path: str | Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
-    ):
+        self,
+        path: str | Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        search_index: SearchIndex,
+    ) -> None:
         self.path = str(path)
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self.search_index = search_index
+        self._index_lock = asyncio.Lock()
+        self._indexed_seq = 0
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
@@ -47,7 +52,9 @@ class SqliteStorage(SqliteDeliveryStore, Storage):
         except BaseException:
             await writer.close()
             raise
-        return cls(path, writer, reader)
+        # The derived search index lives beside the database file.
+        index = await asyncio.to_thread(SearchIndex, Path(f"{path}.search"))
+        return cls(path, writer, reader, index)
 
     async def close(self) -> None:
         await self._reader.close()
@@ -130,28 +137,7 @@ class SqliteStorage(SqliteDeliveryStore, Storage):
     async def all_titles(self) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in await self._rows("SELECT id, title FROM papers ORDER BY id")]
 
-    # -- search -----------------------------------------------------------------------
-    async def text_search(
-        self,
-        query: ParsedQuery,
-        *,
-        match_all: bool,
-        topic: str | None,
-        since: dt.date | None,
-        limit: int,
-    ) -> list[tuple[int, float]]:
-        expression = match_expression(query, match_all=match_all)
-        if expression is None:
-            return []
-        joins, params = _filters(topic, since, "f.rowid")
-        sql = (
-            f"SELECT f.rowid, bm25(papers_fts, {TITLE_WEIGHT}, {ABSTRACT_WEIGHT}) AS rank"
-            f" FROM papers_fts f {joins} WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
-        )
-        rows = await self._rows(sql, [*params, expression, limit])
-        # bm25() is "lower is better"; the interface promises "higher is better".
-        return [(pid, -rank) for pid, rank in rows]
-
+    # -- search (text search lives in SqliteSearchStore) ----------------------------------
     async def topic_papers(
         self, topic: str, *, since: dt.date | None, limit: int
     ) -> list[tuple[int, float]]:
@@ -205,17 +191,6 @@ class SqliteStorage(SqliteDeliveryStore, Storage):
     async def last_ingests(self, limit: int = 5) -> list[dict]:
         rows = await self._rows("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", (limit,))
         return [json.loads(r[0]) for r in rows]
-
-
-def _filters(topic: str | None, since: dt.date | None, id_column: str) -> tuple[str, list]:
-    joins, params = "", []
-    if topic is not None:
-        joins += f" JOIN paper_topics t ON t.paper_id = {id_column} AND t.topic = ?"
-        params.append(topic)
-    if since is not None:
-        joins += f" JOIN papers p ON p.id = {id_column} AND p.last_seen >= ?"
-        params.append(since.isoformat())
-    return joins, params
 
 
 def _stored_paper(

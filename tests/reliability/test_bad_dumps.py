@@ -19,7 +19,7 @@ from bot.core.models import DumpError
 from bot.core.parse import parse_dump
 from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
-from tests.conftest import SAMPLE_DUMP, TODAY
+from tests.conftest import SAMPLE_DUMP, TODAY, assert_index_matches
 from tests.reliability.dumps import sample_pairs
 
 ABSTRACT = "We propose a method. It works well on three benchmarks. Code is released."
@@ -163,9 +163,7 @@ async def test_hostile_dump(name, sample_storage, figures) -> None:
     assert report.parsed >= expected
     assert report.new + report.known + report.merged == expected
     figures.posts_expected = figures.posts_seen = expected
-    conn = sqlite3.connect(sample_storage.path)
-    conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
-    conn.close()
+    await assert_index_matches(sample_storage)
     day = report.day
     papers = await sample_storage.papers_on_day(day)
     assert len(papers) == expected
