@@ -75,82 +75,95 @@ class SqliteIngestTransaction(IngestTransaction):
         )
         dump_id = cur.lastrowid
         await cur.close()
-        retopic: set[int] = set()
-        for item in plan.papers:
-            if item.action == "new":
-                item.existing_id = await self._insert_paper(item, day)
-                retopic.add(item.existing_id)
-            elif await self._update_paper(item, day):
-                assert item.existing_id is not None
-                retopic.add(item.existing_id)
+        retopic = await self._insert_papers([p for p in plan.papers if p.action == "new"], day)
+        retopic |= await self._update_papers([p for p in plan.papers if p.action != "new"], day)
         await self._write_children(plan, day, dump_id, retopic)
 
-    async def _insert_paper(self, item: PlannedPaper, day: str) -> int:
-        paper = item.paper
-        cur = await self._conn.execute(
-            "INSERT INTO papers (title, norm_title, abstract, arxiv_id, authors, upvotes,"
-            " published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                paper.title,
-                item.norm_title,
-                paper.abstract,
-                paper.arxiv_id,
-                json.dumps(list(paper.authors)),
-                paper.upvotes,
-                paper.published.isoformat() if paper.published else None,
-                day,
-                day,
-            ),
+    async def _insert_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+        """One executemany for the day's new papers. Ids are assigned here (we hold the
+        write lock, so MAX(id) + 1 is exactly what SQLite itself would pick)."""
+        if not items:
+            return set()
+        async with self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM papers") as cur:
+            row = await cur.fetchone()
+        next_id = int(row[0]) + 1 if row else 1
+        rows = []
+        for offset, item in enumerate(items):
+            paper = item.paper
+            item.existing_id = next_id + offset
+            rows.append(
+                (
+                    item.existing_id,
+                    paper.title,
+                    item.norm_title,
+                    paper.abstract,
+                    paper.arxiv_id,
+                    json.dumps(list(paper.authors)),
+                    paper.upvotes,
+                    paper.published.isoformat() if paper.published else None,
+                    day,
+                    day,
+                )
+            )
+        await self._conn.executemany(
+            "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
+            " published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
-        paper_id = cur.lastrowid
-        await cur.close()
-        assert paper_id is not None
-        return paper_id
+        return {item.existing_id for item in items if item.existing_id is not None}
 
-    async def _update_paper(self, item: PlannedPaper, day: str) -> bool:
-        """Fold a re-appearance in: widen the date range, fill what was missing.
+    async def _update_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+        """Fold re-appearances in: widen the date range, fill what was missing.
 
         The newest day's title wins (a fixed typo should show), and an abstract is only
         replaced by a non-empty one, so a later dump missing it loses nothing. Returns
-        whether the indexed text changed, in which case the topics are recomputed.
-        """
-        paper = item.paper
-        async with self._conn.execute(
-            "SELECT title, norm_title, abstract, last_seen FROM papers WHERE id = ?",
-            (item.existing_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None, "planned update of a paper that does not exist"
-        title, norm_title, abstract, last_seen = row
-        newer = day >= last_seen
-        if newer:
-            title, norm_title = paper.title, item.norm_title
-        if paper.abstract and (newer or not abstract):
-            abstract = paper.abstract
-        changed = (title, abstract) != (row[0], row[2])
-        authors = json.dumps(list(paper.authors)) if paper.authors else None
-        await self._conn.execute(
+        the papers whose indexed text changed; their topics are recomputed."""
+        if not items:
+            return set()
+        current: dict[int, tuple] = {}
+        for part in chunks([item.existing_id for item in items]):
+            sql = (
+                "SELECT id, title, norm_title, abstract, last_seen FROM papers"
+                f" WHERE id IN ({placeholders(len(part))})"
+            )
+            async with self._conn.execute(sql, tuple(part)) as cur:
+                async for pid, *rest in cur:
+                    current[pid] = tuple(rest)
+        updates, changed = [], set()
+        for item in items:
+            assert item.existing_id in current, "planned update of a paper that does not exist"
+            title, norm_title, abstract, last_seen = current[item.existing_id]
+            paper = item.paper
+            newer = day >= last_seen
+            new_title, new_norm = (paper.title, item.norm_title) if newer else (title, norm_title)
+            keep_old = not paper.abstract or (abstract and not newer)
+            new_abstract = abstract if keep_old else paper.abstract
+            if (new_title, new_abstract) != (title, abstract):
+                changed.add(item.existing_id)
+            updates.append(
+                (
+                    new_title,
+                    new_norm,
+                    new_abstract,
+                    paper.arxiv_id,
+                    json.dumps(list(paper.authors)) if paper.authors else None,
+                    paper.upvotes,
+                    paper.published.isoformat() if paper.published else None,
+                    day,
+                    day,
+                    item.existing_id,
+                )
+            )
+        await self._conn.executemany(
             "UPDATE papers SET title = ?, norm_title = ?, abstract = ?,"
             " arxiv_id = COALESCE(arxiv_id, ?), authors = COALESCE(?, authors),"
             " upvotes = COALESCE(?, upvotes), published = COALESCE(published, ?),"
             " first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?",
-            (
-                title,
-                norm_title,
-                abstract,
-                paper.arxiv_id,
-                authors,
-                paper.upvotes,
-                paper.published.isoformat() if paper.published else None,
-                day,
-                day,
-                item.existing_id,
-            ),
+            updates,
         )
-        if changed:
-            await self._conn.execute(
-                "DELETE FROM paper_topics WHERE paper_id = ?", (item.existing_id,)
-            )
+        await self._conn.executemany(
+            "DELETE FROM paper_topics WHERE paper_id = ?", [(pid,) for pid in changed]
+        )
         return changed
 
     async def _write_children(

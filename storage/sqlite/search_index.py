@@ -75,14 +75,23 @@ class SearchIndex:
         if fresh:
             version_file.write_text(SCHEMA_VERSION)
         self.created = fresh  # the caller must reindex everything (watermark 0)
+        self._open_writer: tantivy.IndexWriter | None = None
 
     # -- writing ------------------------------------------------------------------------
+    def _writer(self) -> tantivy.IndexWriter:
+        """The process keeps tantivy's writer once it has it (opening one costs more
+        than a day's indexing); a process that cannot get it leaves indexing to the
+        holder, whose next catch-up covers every change."""
+        if self._open_writer is None:
+            try:
+                self._open_writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as exc:  # tantivy's LockBusy: another process is indexing
+                raise IndexBusy(str(exc)) from None
+        return self._open_writer
+
     def apply(self, papers: Iterable[IndexedPaper], removed: Iterable[int] = ()) -> None:
         """Replace these papers' documents (and drop removed ones), then commit."""
-        try:
-            writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
-        except ValueError as exc:  # tantivy's LockBusy: another process is indexing
-            raise IndexBusy(str(exc)) from None
+        writer = self._writer()
         try:
             for paper_id in removed:
                 writer.delete_documents_by_term("id", paper_id)
@@ -90,18 +99,22 @@ class SearchIndex:
                 writer.delete_documents_by_term("id", paper.id)
                 writer.add_document(_document(paper))
             writer.commit()
-            writer.wait_merging_threads()
         except BaseException:
             writer.rollback()
             raise
         self.index.reload()
 
     def clear(self) -> None:
-        writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        writer = self._writer()
         writer.delete_all_documents()
         writer.commit()
-        writer.wait_merging_threads()
         self.index.reload()
+
+    def close(self) -> None:
+        """Release the writer (and its lock) so another process can index."""
+        if self._open_writer is not None:
+            writer, self._open_writer = self._open_writer, None
+            writer.wait_merging_threads()
 
     # -- reading ------------------------------------------------------------------------
     def refresh(self) -> None:

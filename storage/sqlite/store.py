@@ -57,6 +57,7 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, Storage):
         return cls(path, writer, reader, index)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.search_index.close)
         await self._reader.close()
         await self._writer.close()
 
