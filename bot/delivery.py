@@ -25,6 +25,7 @@ from bot.core.delivery_plan import (
 )
 from bot.core.digest import DigestSettings, digest_pages
 from bot.core.member_digest import member_digest_pages
+from bot.core.models import StoredPaper
 from bot.core.pacing import Pacer
 from bot.core.subscriptions import FAILURES_BEFORE_PAUSE, ChannelSubscription, UserDelivery
 from bot.replies import send_kwargs
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("paperbot.delivery")
 
+PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 CLOSED_DMS = 50007
 GONE = {10003, 50001, 50013}  # unknown channel, missing access, missing permissions
@@ -62,15 +64,33 @@ class DeliveryService:
         self.bot = bot
         self.pacer = Pacer(bot.settings.max_posts_per_second)
         self._inflight: set[str] = set()  # targets being sent right now, in this process
+        self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
+        self._pages_cache: dict[tuple, list[dict]] = {}
 
     # -- building the messages (also used by the pager buttons and /digest preview) ----------
+    async def _day_papers(self, day: dt.date) -> list[StoredPaper]:
+        """The day's papers, read once per fan-out rather than once per channel."""
+        version = await self.bot.storage.data_version()
+        key = (day, version)
+        if self._day_cache is None or self._day_cache[0] != key:
+            self._day_cache = (key, await self.bot.storage.papers_on_day(day))
+        return self._day_cache[1]
+
     async def channel_pages(
         self, sub_topics: tuple[str, ...], max_items: int, guild_id: int | None, day: dt.date
     ) -> list[dict]:
-        papers = await self.bot.storage.papers_on_day(day)
-        settings = DigestSettings(topics=sub_topics, max_items=max_items)
+        papers = await self._day_papers(day)
         names = await self.bot.topic_names(guild_id)
-        return [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
+        # Channels with the same settings get the same pages: lay each variant out once.
+        key = (day, id(papers), sub_topics, max_items, tuple(sorted(names.items())))
+        pages = self._pages_cache.get(key)
+        if pages is None:
+            settings = DigestSettings(topics=sub_topics, max_items=max_items)
+            pages = [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
+            if len(self._pages_cache) > PAGES_CACHE_SIZE:
+                self._pages_cache.clear()
+            self._pages_cache[key] = pages
+        return pages
 
     async def member_pages(self, user: UserDelivery, day: dt.date) -> list[dict]:
         papers = await self.bot.storage.papers_on_day(day)

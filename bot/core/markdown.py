@@ -9,6 +9,7 @@ and braces (and stops the text *looking* like a mention).
 
 from __future__ import annotations
 
+import functools
 import re
 
 ZWSP = "\u200b"
@@ -198,6 +199,7 @@ def _is_boundary(text: str, start: int, punct: int, end: int) -> bool:
     return not (following and following[0].islower())
 
 
+@functools.lru_cache(maxsize=8192)  # the same papers are laid out for every channel
 def teaser(abstract: str, max_chars: int = 300) -> str:
     """One or two leading sentences of ``abstract``, at most ``max_chars`` long.
 
@@ -207,7 +209,9 @@ def teaser(abstract: str, max_chars: int = 300) -> str:
     """
     if max_chars <= 0:
         return ""
-    sentences = split_sentences(clean_text(abstract))
+    # Only the first two sentences within max_chars can be used; a sentence still open at
+    # the end of this prefix ends past max_chars, so cutting there changes nothing.
+    sentences = split_sentences(clean_text(abstract)[: 2 * max_chars + 64])
     if not sentences:
         return ""
     first = sentences[0]

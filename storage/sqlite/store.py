@@ -160,8 +160,9 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, Storage):
 
     # -- facts --------------------------------------------------------------------------
     async def data_version(self) -> int:
-        # Every ingest that writes papers adds exactly one dumps row, in the same commit.
-        return int((await self._rows("SELECT COALESCE(MAX(id), 0) FROM dumps"))[0][0])
+        # Every change to a paper or its topics logs a row in paper_changes (triggers, same
+        # transaction); AUTOINCREMENT's counter never goes back, even after pruning.
+        return await self._change_head()
 
     async def stats(self) -> dict:
         (papers,) = (await self._rows("SELECT COUNT(*) FROM papers"))[0]
