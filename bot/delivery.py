@@ -10,6 +10,7 @@ only dedupe for a few minutes; the history check works after any length of downt
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -62,19 +63,21 @@ def with_marker(payload: dict, day: dt.date) -> dict:
 class DeliveryService:
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
-        self.pacer = Pacer(bot.settings.max_posts_per_second)
+        self.pacer = Pacer(bot.settings.max_posts_per_second, burst=2)
         self._inflight: set[str] = set()  # targets being sent right now, in this process
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
         self._pages_cache: dict[tuple, list[dict]] = {}
+        self._day_lock = asyncio.Lock()
 
     # -- building the messages (also used by the pager buttons and /digest preview) ----------
     async def _day_papers(self, day: dt.date) -> list[StoredPaper]:
         """The day's papers, read once per fan-out rather than once per channel."""
-        version = await self.bot.storage.data_version()
-        key = (day, version)
-        if self._day_cache is None or self._day_cache[0] != key:
-            self._day_cache = (key, await self.bot.storage.papers_on_day(day))
-        return self._day_cache[1]
+        async with self._day_lock:  # a fan-out asks for it hundreds of times at once
+            version = await self.bot.storage.data_version()
+            key = (day, version)
+            if self._day_cache is None or self._day_cache[0] != key:
+                self._day_cache = (key, await self.bot.storage.papers_on_day(day))
+            return self._day_cache[1]
 
     async def channel_pages(
         self, sub_topics: tuple[str, ...], max_items: int, guild_id: int | None, day: dt.date
@@ -130,7 +133,7 @@ class DeliveryService:
                     log.warning("paused digest for channel %s: %s", sub.channel_id, outcome.detail)
                     await self.bot.schedules.rebuild()  # a paused digest has no cron job
                 return Outcome("failed", day, detail=outcome.detail)
-            if outcome.status in ("sent", "reconciled"):
+            if outcome.status in ("sent", "reconciled") and (sub.failures or sub.last_error):
                 await storage.record_channel_success(sub.channel_id)
             return outcome
         finally:

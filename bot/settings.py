@@ -42,7 +42,7 @@ class Settings:
     misfire_grace: dt.timedelta = dt.timedelta(hours=6)
     log_level: str = "INFO"
     sweep_every_seconds: int = 300
-    max_posts_per_second: float = 45.0  # under Discord's 50/s global limit, with headroom
+    max_posts_per_second: float = 47.0  # with a burst of 2: at most 49 in any second, under 50
     # Point the client at another Discord (the loopback fake in tests); empty = real one.
     discord_api_base: str = ""
     discord_gateway_url: str = ""
