@@ -37,18 +37,30 @@ def title_name(title: str) -> str | None:
     return name if 2 <= len(name) <= 40 else None
 
 
+def _variants(word: str) -> set[str]:
+    """The spellings a stemmed index treats as this word (model, models, modeling is
+    left out on purpose: only plurals are folded for the explanation)."""
+    base = stem(word)
+    forms = {word, base, base + "s", base + "es"}
+    if base.endswith("y"):
+        forms.add(base[:-1] + "ies")
+    return forms
+
+
 def _contains(text_words: set[str], word: str, prefix: bool) -> bool:
     if prefix:
         return any(w.startswith(word) for w in text_words)
-    return stem(word) in text_words
+    return not text_words.isdisjoint(_variants(word))
 
 
 def explain(
     paper: StoredPaper, query: ParsedQuery, corrections: dict[str, str] | None = None
 ) -> list[str]:
     """('name: X', 'title: a, b', 'abstract: c', 'spelling: x → y') for one result."""
-    title_words = {stem(w) for w in words(paper.title)}
-    abstract_words = {stem(w) for w in words(paper.abstract)}
+    # Raw word sets (built in C) checked against each query word's few spellings, rather
+    # than stemming every word of every abstract.
+    title_words = set(words(paper.title))
+    abstract_words = set(words(paper.abstract))
     in_title, in_abstract = [], []
     wanted = [(t, False) for t in query.terms] + [(p, True) for p in query.prefixes]
     wanted += [(w, False) for phrase in query.phrases for w in phrase]

@@ -85,7 +85,7 @@ class SearchService:
         papers = await self.storage.get_papers(list(engine))
         if topic is not None or since is not None:
             papers = [p for p in papers if _passes(p, topic, since)]
-        hits = self._rank(papers, engine, complete, query, corrections, topic, topic_label)
+        hits = self._rank(papers, engine, complete, query, corrections, topic, topic_label, limit)
         return SearchResponse(
             hits=hits[:limit],
             corrected=describe(query) if corrections else None,
@@ -105,6 +105,7 @@ class SearchService:
         corrections: dict[str, str],
         topic: str | None,
         topic_label: str | None,
+        explain_first: int,
     ) -> list[SearchHit]:
         best = max(engine.values(), default=0.0)
         scored = sorted(
@@ -113,8 +114,9 @@ class SearchService:
             key=lambda item: (-item[0], -item[1].last_seen.toordinal(), item[1].id),
         )
         hits = []
-        for score, paper in scored:
-            why = explain(paper, query, corrections)
+        for rank, (score, paper) in enumerate(scored):
+            # Only results that will be shown are explained; the rest only count.
+            why = explain(paper, query, corrections) if rank < explain_first else []
             if topic is not None:
                 why.append(f"topic: {topic_label or self.topic_name(topic)}")
             hits.append(SearchHit(paper=paper, score=round(score, 4), why=tuple(why)))
