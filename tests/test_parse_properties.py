@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import string
 import textwrap
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import bot.core.parse as parse_mod
+import bot.core.parse_text as parse_text
 from bot.core.models import DumpError
 from bot.core.parse import parse_dump
+from bot.core.parse_text import Shape, classify, count_sentences
 
 HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\n"
 HEADER += "byAK and the research community\n\n"
@@ -127,3 +131,112 @@ def test_well_formed_pages_round_trip(
     assert len(dump.date_lines) == 1
     assert dump.warnings == []
     assert {s.reason for s in dump.skipped} == {"page boilerplate"}
+
+
+# -- (3) fast paths give what the plain definitions give -------------------------------
+# The parser skips work it can prove cannot change the result (sentence counting of long
+# paragraphs, date/chrome checks of long lines, regexes on ASCII text); these compare the
+# shortcuts with the straightforward versions they replace.
+
+
+def reference_count_sentences(text: str) -> int:
+    tokens = text.split()
+    count = 1 if tokens else 0
+    for token, following in itertools.pairwise(tokens):
+        core = token.rstrip(parse_text._CLOSERS)
+        if not core or core[-1] not in ".!?":
+            continue
+        start = following.lstrip(parse_text._OPENERS)
+        if not start or not (start[0].isupper() or start[0].isdigit()):
+            continue
+        if core[-1] == "." and parse_text._is_abbreviation(core[:-1]):
+            continue
+        count += 1
+    return count
+
+
+def reference_classify(text: str, n_lines: int) -> Shape:
+    sentences = reference_count_sentences(text)
+    period = parse_text._ends_with_period(text)
+    if len(text) > parse_text.MAX_TITLE_CHARS:
+        if n_lines == 1 and sentences == 1 and not period:
+            return Shape.LONG
+        return Shape.ABSTRACT
+    if sentences >= 3 or (sentences == 2 and period):
+        return Shape.ABSTRACT
+    if n_lines > 1:
+        return Shape.TITLE if sentences == 1 and not period else Shape.ABSTRACT
+    if period or sentences == 2:
+        return Shape.UNSURE
+    return Shape.TITLE
+
+
+_PROSE = ["word", "Word", "end.", "End.", "why?", "Yes!", "e.g.", "et", "al.", "J.", "(Note)"]
+_PROSE += ["3.", "x.", '"Quoted."', "'so'", "(2023).", "...", ".", "vs.", "Dr.", "“Open", "end.”"]
+_PROSE += ["Fig.", "2"]
+_PROSE_TOKENS = st.sampled_from(_PROSE)
+_PARAGRAPHS = (
+    st.lists(_PROSE_TOKENS, max_size=12).map(" ".join)
+    | st.lists(_PROSE_TOKENS | _WORD, max_size=80).map(" ".join)
+    | st.text(max_size=400)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PARAGRAPHS, st.integers(min_value=1, max_value=3), st.sampled_from(["", "", "x" * 300]))
+@example("A end. B end. C end", 1, "")  # three sentences, no final period: an abstract
+@example("Why? A Study", 1, "")
+@example("Why? A Study", 1, "x" * 300)
+def test_classify_equals_the_plain_version(text: str, n_lines: int, padding: str) -> None:
+    text = parse_text.collapse_ws(f"{padding} {text}")  # with padding: the long branch
+    assert count_sentences(text) == reference_count_sentences(text)
+    assert classify(text, n_lines) is reference_classify(text, n_lines)
+
+
+def reference_clean_lines(text: str) -> list[tuple[int, str]]:
+    text = parse_text._CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return [
+        (number, parse_text.collapse_ws(raw).strip(parse_text._INVISIBLE).strip())
+        for number, raw in enumerate(text.split("\n"), start=1)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=300)
+    | st.text(alphabet=" \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2000\u200bab.", max_size=60)
+    | st.text(max_size=100)
+)
+def test_line_cleaning_equals_the_plain_version(text: str) -> None:
+    assert list(parse_text._clean_lines(text)) == reference_clean_lines(text)
+
+
+_MARKER_WORDS = ["Mar", "september.", "ſep", "14", "31st", "2024", ",", "·", "•", "submitted"]
+_MARKER_WORDS += ["by", "x", "authors", "1234", "Subscribe", "new"]
+_MARKER_WORDS += ["Get trending papers in your email inbox!"]
+_MARKERS = st.sampled_from(_MARKER_WORDS)
+_MARKER_STARTS = st.sampled_from(["", "· submitted by", "• Submitted by", "SUBMITTED BY", "• 12"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.tuples(
+        _MARKER_STARTS, st.lists(_MARKERS | st.text(min_size=1, max_size=70), max_size=12)
+    ).map(lambda parts: " ".join([parts[0], *parts[1]]))
+)
+@example("· submitted by " + "x" * 61)  # the longest chrome line, 76 characters
+@example("September. 31st, 2024")  # the longest date line
+@example("get trending papers in your email inbox!")
+def test_lines_too_long_for_a_marker_are_never_one(line: str) -> None:
+    line = parse_text.collapse_ws(line)
+    if parse_text.date_line(line) is not None or parse_text.is_boilerplate(line):
+        assert len(line) <= parse_text._MAX_MARKER_CHARS
+    long_line = f"{line} {'x' * parse_text._MAX_MARKER_CHARS}"
+    assert parse_text.date_line(long_line) is None
+    assert not parse_text.is_boilerplate(long_line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0xA0), max_size=200) | st.text(max_size=200))
+def test_control_count_equals_the_regex(text: str) -> None:
+    assert parse_mod._count_controls(text) == len(parse_mod._CONTROL.findall(text))

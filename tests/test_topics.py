@@ -6,6 +6,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 from collections import Counter
 from importlib import resources
 
@@ -14,8 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.core.topics as topics_mod
-from bot.core.models import Topic
-from bot.core.text import words
+from bot.core.dedupe import paper_words
+from bot.core.models import Topic, TopicHit
+from bot.core.text import (
+    _normalize_title_unicode,
+    _words_unicode,
+    normalize_title,
+    word_tuple,
+    words,
+)
 from bot.core.topics import (
     DEFAULT_THRESHOLD,
     TopicMatcher,
@@ -407,6 +415,202 @@ def test_results_do_not_depend_on_what_the_matcher_saw_before(title, abstract):
     assert warm.match(title, abstract) == fresh.match(title, abstract)
     # Casefolding happens before matching (the title only holds VOCAB words).
     assert fresh.match(title.upper(), abstract) == fresh.match(title, abstract)
+
+
+# --------------------------------------------------------------------------- reference
+# A deliberately plain matcher: it reads the rules the way `TopicMatcher` documents,
+# then walks the words of each text once per rule. The optimised matcher (memo, phrase
+# triggers, substring counts, compile cache) must give exactly the same hits.
+
+
+def _reference_rules(topics: list[Topic]) -> list[dict]:
+    rules: list[dict] = []
+
+    def new(index: int, label: str, weight: float, factor: float = 1.0, **how) -> None:
+        rules.append(
+            {
+                "id": len(rules),
+                "topic": index,
+                "label": label,
+                "title_gain": topics_mod.TITLE_WEIGHT * weight,
+                "abstract_weight": topics_mod.ABSTRACT_WEIGHT * weight * factor,
+                **how,
+            }
+        )
+
+    def phrase(index: int, text: str, weight: float) -> None:
+        norms = [normalize_word(w) for w in words(text.replace("*", " "))]
+        if len(norms) == 1:
+            new(index, text, 1.0, exact=norms[0])
+        elif norms:
+            new(index, text, weight, phrase=norms)
+
+    for index, t in enumerate(topics):
+        for keyword in t.keywords:
+            keyword = keyword.strip()
+            if keyword.endswith("*"):
+                body = keyword.rstrip("*")
+                toks = words(body)
+                if len(toks) == 1 and len(toks[0]) >= topics_mod.MIN_PREFIX_CHARS:
+                    new(index, keyword, 1.0, prefix=toks[0])
+                    continue
+                keyword = body
+            toks = words(keyword)
+            if len(toks) == 1:
+                norm = normalize_word(toks[0])
+                weak = topics_mod.WEAK_ABSTRACT_FACTOR if norm in topics_mod.WEAK_WORDS else 1.0
+                new(index, keyword, 1.0, weak, exact=norm)
+            elif len(toks) > 1:
+                phrase(index, keyword, 1.0)
+        for text in t.phrases:
+            phrase(index, text, topics_mod.PHRASE_WEIGHT)
+    return rules
+
+
+def _reference_counts(rules: list[dict], text: str) -> dict[int, int]:
+    """Rule id -> occurrences, in the documented order: keyword and prefix rules as
+    their words first occur (per word: exact rules, then prefixes shortest first), then
+    phrases (counted left to right without overlap) as their first words first occur."""
+    raw = _words_unicode(text)  # the slow path, so the fast tokeniser is checked too
+    norm = [normalize_word(w) for w in raw]
+    counts: dict[int, int] = {}
+    for word, folded in zip(raw, norm, strict=True):
+        exact = [r for r in rules if r.get("exact") == folded]
+        prefixed = [r for r in rules if "prefix" in r and word.startswith(r["prefix"])]
+        prefixed.sort(key=lambda r: (len(r["prefix"]), r["id"]))
+        for r in exact + prefixed:
+            counts[r["id"]] = counts.get(r["id"], 0) + 1
+    found = []
+    for r in rules:
+        if "phrase" not in r:
+            continue
+        size, i, n = len(r["phrase"]), 0, 0
+        while i + size <= len(norm):
+            if norm[i : i + size] == r["phrase"]:
+                n, i = n + 1, i + size
+            else:
+                i += 1
+        if n:
+            found.append((norm.index(r["phrase"][0]), r["id"], n))
+    for _, rule_id, n in sorted(found):
+        counts[rule_id] = n
+    return counts
+
+
+def reference_match(
+    topics: list[Topic], title: str, abstract: str, threshold: float = DEFAULT_THRESHOLD
+) -> list[TopicHit]:
+    rules = _reference_rules(topics)
+    in_title = _reference_counts(rules, title)
+    in_abstract = _reference_counts(rules, abstract)
+    scores: dict[int, float] = {}
+    for rule_id in in_title:
+        r = rules[rule_id]
+        scores[r["topic"]] = scores.get(r["topic"], 0.0) + r["title_gain"]
+    for rule_id, n in in_abstract.items():
+        r = rules[rule_id]
+        gain = 1.0 + 0.5 * math.log2(n)
+        scores[r["topic"]] = scores.get(r["topic"], 0.0) + r["abstract_weight"] * gain
+    hits = []
+    for index, score in scores.items():
+        if score < threshold - 1e-9:
+            continue
+        why = [f"title: {rules[i]['label']}" for i in in_title if rules[i]["topic"] == index]
+        mine = [i for i in in_abstract if rules[i]["topic"] == index]
+        mine.sort(key=in_abstract.__getitem__, reverse=True)
+        why += [f"abstract: {rules[i]['label']}" for i in mine]
+        hits.append(TopicHit(topics[index].slug, round(score, 3), tuple(why[: topics_mod.MAX_WHY])))
+    hits.sort(key=lambda h: (-h.score, h.topic))
+    return hits
+
+
+# Words that exercise plurals (model/models, study/studies, "ss"), prefixes (nested, and
+# a prefix that is also a plural), stop words inside phrases, repeated phrase words
+# ("step by step"), NFKC (the "ﬁ" ligature) and casefolding ("ß" -> "ss").
+RULE_WORDS = ["model", "models", "study", "studies", "class", "step", "by", "in", "of", "a"]
+RULE_WORDS += ["language", "context", "learning", "robot", "robots", "gen", "genomics"]
+RULE_WORDS += ["data", "speech", "self", "supervised", "ﬁne", "fine", "tuning", "ss", "ß"]
+_KEYWORDS = st.sampled_from(RULE_WORDS) | st.sampled_from(
+    ["robot*", "gen*", "genom*", "studi*", "ab*", "self-supervised", "fine-tuning", " Model "]
+)
+_PHRASES = st.lists(st.sampled_from(RULE_WORDS), min_size=1, max_size=4).map(" ".join)
+_PHRASES |= st.sampled_from(["step by step", "in context learning", "language model", "x*y"])
+_TOPICS = st.lists(
+    st.builds(
+        lambda slug, keywords, phrases: Topic(slug, slug, tuple(keywords), tuple(phrases)),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.lists(_KEYWORDS, max_size=4),
+        st.lists(_PHRASES, max_size=4),
+    ),
+    min_size=1,
+    max_size=4,
+)
+_TEXT_WORDS = st.sampled_from([*RULE_WORDS, "Models", "STUDIES", "robotics", "x", "Step-by-step"])
+
+
+def texts(topics: list[Topic]) -> st.SearchStrategy[str]:
+    """Text made of the topics' own rules (so several phrases of one topic occur, in
+    any order and repeated), rule-like words and arbitrary snippets."""
+    rules = [rule for t in topics for rule in (*t.keywords, *t.phrases)]
+    pieces = _TEXT_WORDS | st.text(max_size=6)
+    if rules:
+        pieces |= st.sampled_from(rules).map(lambda rule: rule.replace("*", "s"))
+    return st.lists(pieces, max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(topics=_TOPICS, data=st.data(), threshold=st.sampled_from([DEFAULT_THRESHOLD, 0.0, 3.0]))
+def test_matcher_equals_the_reference(topics, data, threshold):
+    title = data.draw(texts(topics), label="title")
+    abstract = data.draw(texts(topics), label="abstract")
+    expected = reference_match(topics, title, abstract, threshold)
+    fresh = TopicMatcher(topics)
+    assert fresh.match(title, abstract, threshold) == expected
+    # The cached matcher, warmed up on other text first, and the tokenised entry point.
+    warm = compile_topics(topics)
+    warm.match(abstract, title + " " + " ".join(RULE_WORDS))
+    assert match_topics(title, abstract, topics, threshold) == expected
+    assert warm.match_words(words(title), words(abstract), threshold) == expected
+
+
+def test_matcher_equals_the_reference_on_the_sample(papers, taxonomy):
+    matcher = compile_topics(taxonomy)
+    for title, abstract in papers:
+        assert matcher.match(title, abstract) == reference_match(taxonomy, title, abstract)
+
+
+def test_compile_cache_sees_in_place_edits_of_list_rules():
+    t = Topic("t", "T", ["speech"], [])  # lists, as a caller might pass them
+    assert match_topics("Audio", "", [t]) == []
+    t.keywords.append("audio")
+    assert match_topics("Audio", "", [t])
+    t.keywords.clear()
+    assert match_topics("Audio", "", [t]) == []
+
+
+# --------------------------------------------------------------------------- tokenising
+
+_ASCII = st.text(alphabet=st.characters(max_codepoint=127), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ASCII)
+def test_ascii_fast_path_equals_nfkc_path(text):
+    assert text.isascii()
+    assert words(text) == _words_unicode(text)
+    assert normalize_title(text) == _normalize_title_unicode(text)
+    assert word_tuple(text) == tuple(_words_unicode(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=100), st.text(max_size=300))
+def test_tokenising_any_text_matches_the_definition(title, abstract):
+    for text in (title, abstract):
+        nfkc = unicodedata.normalize("NFKC", text).casefold()
+        assert words(text) == re.findall(r"[^\W_]+", nfkc)
+        assert normalize_title(text) == re.sub(r"[\W_]+", "", nfkc)
+    # The vocabulary of a new paper reuses the words topic tagging just split.
+    assert paper_words(title, abstract) == tuple(sorted(set(words(title)) | set(words(abstract))))
 
 
 # --------------------------------------------------------------------------- validation

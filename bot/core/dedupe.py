@@ -9,6 +9,7 @@ Blocking keeps this an indexed lookup at a million papers instead of a full scan
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from bot.core.models import KnownPaper, ParsedPaper, PlannedPaper, TopicHit
-from bot.core.text import normalize_title, words
+from bot.core.text import normalize_title, word_tuple, words
 
 BLOCK_CHARS = 16
 # ratio() on normalized titles: 93 allows a fixed typo or two in a typical 60-char title
@@ -26,6 +27,9 @@ SAME_TITLE_RATIO = 93.0
 SUBTITLE_OVERLAP = 50.0
 _NUMBER = re.compile(r"\d+")
 _HEAD_SPLIT = re.compile(r"\s*[:\u2013\u2014]\s+|\s+-{1,2}\s+")
+# Ingest computes every incoming paper's blocks to query storage, then `plan_papers`
+# needs them again: remembering a few dumps' worth makes the second time a lookup.
+_BLOCKS_CACHE = 4096
 
 
 def paper_keys(paper: ParsedPaper, norm_title: str) -> tuple[str, ...]:
@@ -37,6 +41,7 @@ def paper_keys(paper: ParsedPaper, norm_title: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+@functools.lru_cache(maxsize=_BLOCKS_CACHE)
 def title_blocks(title: str, norm_title: str) -> tuple[str, ...]:
     """Blocking keys: the normalized title's first and last 16 characters (a typo
     rarely hits both ends) and its distinctive head (a reworded subtitle keeps it)."""
@@ -184,7 +189,7 @@ def plan_papers(
             blocks,
             norm,
             topics_for(paper.title, paper.abstract),
-            words=tuple(sorted(set(words(paper.title)) | set(words(paper.abstract)))),
+            words=paper_words(paper.title, paper.abstract),
         )
         for key in keys:
             fresh_by_key[key] = item
@@ -192,6 +197,14 @@ def plan_papers(
             fresh_by_block.setdefault(block, []).append(item)
         planned.append(item)
     return DedupeOutcome(planned, duplicates, merges)
+
+
+def paper_words(title: str, abstract: str) -> tuple[str, ...]:
+    """A new paper's distinct words, sorted, for the vocabulary.
+
+    `word_tuple` remembers recent texts, so the words topic tagging just split are reused.
+    """
+    return tuple(sorted({*word_tuple(title), *word_tuple(abstract)}))
 
 
 def _absorb(target: PlannedPaper, keys: tuple[str, ...], blocks: tuple[str, ...]) -> None:

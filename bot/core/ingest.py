@@ -17,7 +17,7 @@ from bot.core.dumpdate import resolve_dump_day
 from bot.core.models import DumpError, IngestPlan, IngestReport, Topic, TopicHit
 from bot.core.parse import parse_dump
 from bot.core.text import normalize_title
-from bot.core.topics import compile_topics, load_default_topics, match_topics
+from bot.core.topics import compile_topics, load_default_topics
 from storage.base import Storage
 
 DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
@@ -94,8 +94,10 @@ async def ingest_bytes(
     report.skipped, report.warnings = list(parsed.skipped), list(parsed.warnings)
     taxonomy = list(topics) if topics is not None else await ingest_taxonomy(storage)
 
+    matcher = compile_topics(taxonomy)  # once per dump, not once per paper
+
     def topics_for(title: str, abstract: str) -> tuple[TopicHit, ...]:
-        return tuple(match_topics(title, abstract, taxonomy))
+        return tuple(matcher.match(title, abstract))
 
     async with storage.ingest_transaction() as tx:
         if await tx.dump_exists(report.content_hash):

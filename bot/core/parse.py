@@ -27,6 +27,15 @@ _JSONISH = re.compile(r'\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\]]|$))')
 
 # C0 controls except tab, newlines, FF and VT (ordinary in text), DEL, and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_ASCII_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])  # ASCII part
+
+
+def _count_controls(text: str) -> int:
+    """How many characters of `text` match `_CONTROL` (ASCII text: one C-level pass)."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data) - len(data.translate(None, _ASCII_CONTROL_BYTES))
+    return len(_CONTROL.findall(text))
 
 
 def decode_dump(raw: bytes) -> str:
@@ -49,10 +58,11 @@ def decode_dump(raw: bytes) -> str:
             f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset "
             f"{exc.start + offset}); save the dump as UTF-8"
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DumpError("the file is blank (only whitespace)")
-    if len(_CONTROL.findall(text)) > _CONTROL_LIMIT * len(text):
+    if _count_controls(text) > _CONTROL_LIMIT * len(text):
         raise DumpError(
             "the file looks binary (mostly control characters), not a text or JSON dump"
         )

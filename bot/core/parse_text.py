@@ -88,6 +88,14 @@ _OPENERS = "\"'“‘(["
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # Zero-width characters that make a visually blank line look non-blank.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# `_CONTROL` for ASCII text, as a `bytes.translate` table.
+_ASCII_CONTROL_TO_SPACE = bytes(
+    32 if (c < 0x20 and c != 0x0A) or c == 0x7F else c for c in range(256)
+)
+# No date or chrome line is longer (in a whitespace-collapsed line, the longest date is
+# `september. 31st, 2024`, 21 characters; the longest chrome `· submitted by ` plus 61
+# characters; casefolding never shortens text), so longer lines skip those checks.
+_MAX_MARKER_CHARS = 100
 
 
 def collapse_ws(text: str) -> str:
@@ -133,6 +141,13 @@ class Shape(enum.Enum):
 
 def count_sentences(text: str) -> int:
     """Sentences in `text`: a [.!?] then a capitalised word, not after an abbreviation."""
+    return _count_sentences(text, None)
+
+
+def _count_sentences(text: str, limit: int | None) -> int:
+    """`count_sentences`, but stops counting at `limit` (None: no limit)."""
+    if "." not in text and "!" not in text and "?" not in text:
+        return 0 if not text or text.isspace() else 1  # no sentence end is possible
     tokens = text.split()
     count = 1 if tokens else 0
     for token, following in itertools.pairwise(tokens):
@@ -145,6 +160,8 @@ def count_sentences(text: str) -> int:
         if core[-1] == "." and _is_abbreviation(core[:-1]):
             continue
         count += 1
+        if count == limit:
+            break
     return count
 
 
@@ -161,12 +178,14 @@ def _ends_with_period(text: str) -> bool:
 
 def classify(text: str, n_lines: int) -> Shape:
     """The shape of one paragraph (already whitespace-collapsed)."""
-    sentences = count_sentences(text)
     period = _ends_with_period(text)
     if len(text) > MAX_TITLE_CHARS:
-        if n_lines == 1 and sentences == 1 and not period:
+        # Only "one sentence or more?" matters here, and only for a single line with no
+        # final period: an abstract is settled by its length without reading it.
+        if n_lines == 1 and not period and _count_sentences(text, 2) == 1:
             return Shape.LONG
         return Shape.ABSTRACT
+    sentences = _count_sentences(text, 3)  # the rules below tell 1, 2 and 3+ apart
     if sentences >= 3 or (sentences == 2 and period):
         return Shape.ABSTRACT
     if n_lines > 1:
@@ -194,10 +213,21 @@ class _Block:
 
 def _clean_lines(text: str) -> Iterator[tuple[int, str]]:
     """(1-based line number, whitespace-collapsed line) for every line, blank ones as ""."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub(" ", text)
+    if "\r" in text:  # `decode_dump` has normalised line endings already
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _CONTROL.sub(" ", text)
+        for number, raw in enumerate(text.split("\n"), start=1):
+            yield number, collapse_ws(raw).strip(_INVISIBLE).strip()
+        return
+    # The same for ASCII, faster: after the controls become spaces, a space is the only
+    # whitespace left and no invisible character can occur, so a line with no double,
+    # leading or trailing space is already clean (most lines: collapsing is the cost).
+    text = text.encode("ascii").translate(_ASCII_CONTROL_TO_SPACE).decode("ascii")
     for number, raw in enumerate(text.split("\n"), start=1):
-        yield number, collapse_ws(raw).strip(_INVISIBLE).strip()
+        if "  " in raw or raw[:1] == " " or raw[-1:] == " ":
+            raw = collapse_ws(raw)
+        yield number, raw
 
 
 def _raw_blocks(text: str) -> list[_Block]:
@@ -212,8 +242,9 @@ def _raw_blocks(text: str) -> list[_Block]:
         if not line:
             current = None
             continue
-        day = date_line(line)
-        if day is not None or is_boilerplate(line):
+        short = len(line) <= _MAX_MARKER_CHARS
+        day = date_line(line) if short else None
+        if day is not None or (short and is_boilerplate(line)):
             kind = "date" if day is not None else "chrome"
             blocks.append(_Block(number, [line], kind=kind, date=day))
             current = None

@@ -20,8 +20,10 @@ into lookup tables (`TopicMatcher`) and each text is tokenised exactly once.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
+import operator
 import re
 import unicodedata
 from collections import Counter, OrderedDict
@@ -33,7 +35,7 @@ from itertools import filterfalse
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.models import Topic, TopicHit
-from bot.core.text import words
+from bot.core.text import word_tuple, words
 
 SLUG_RE = re.compile(r"[-a-z0-9]{1,32}")  # used with fullmatch: Discord choice values
 MAX_NAME_CHARS = 100
@@ -105,6 +107,17 @@ _ABSTRACT_SCORES = tuple(_abstract_score(n) if n else 0.0 for n in range(64))
 
 # --------------------------------------------------------------------------- matcher
 
+# (phrase id, rule id, " w1  w2 ... " normalised, w1 normalised)
+_Phrase = tuple[int, int, str, str]
+_RULE_WORD = "#"  # the memo's mark for a word only keyword/prefix rules match
+
+
+def _marks(seen: dict[str, str], toks: Sequence[str]) -> Sequence[str]:
+    """`[seen[w] for w in toks]` in one C call (KeyError for an unseen word)."""
+    if len(toks) > 1:
+        return operator.itemgetter(*toks)(seen)  # a tuple, looked up at C speed
+    return [seen[w] for w in toks]
+
 
 class TopicMatcher:
     """A set of topics compiled into lookup tables; use one for bulk tagging.
@@ -112,10 +125,12 @@ class TopicMatcher:
     `match_topics` keeps a small cache of these, keyed by the topics' rules, so callers
     that pass the same list every time get the compiled form without managing it.
 
-    Per text, after `words()`: one C-level check that every word has been seen before,
-    one C-level filter+count of the few words that matter, then a substring count for
-    each phrase whose first two words both occur. Working out what a word matches
-    (normalisation, prefixes) happens at compile time or the first time it is seen.
+    Per text, after `words()`: one C-level pass looks every word up in a memo of what
+    it is to the matcher (nothing, a keyword/prefix word, or a phrase word in normalised
+    form), one C-level count of the words that matter, then, for each phrase whose two
+    "trigger" words both occur, a substring count in the text rebuilt from those
+    lookups. Working out what a word matches (normalisation, prefixes) happens at
+    compile time or the first time the word is seen.
     """
 
     def __init__(self, topics: Sequence[Topic]) -> None:
@@ -128,35 +143,37 @@ class TopicMatcher:
         self._why_abstract: list[str] = []
         self._exact: dict[str, list[int]] = {}  # normalised keyword -> rule ids
         self._prefixes: dict[str, list[int]] = {}  # casefolded prefix -> rule ids
-        # (rule id, " w1  w2 ... " normalised, spellings of w2). Testing w2 first is
-        # cheap and rules out most phrases that start with "language" or "in".
-        self._phrases: list[tuple[int, str, frozenset[str]]] = []
-        self._phrase_starts: dict[str, list[int]] = {}  # normalised w1 -> phrase ids
-        self._phrase_words: set[str] = set()  # normalised w1 and w2 of every phrase
+        # Normalised first trigger -> [(normalised second trigger, [(phrase id, rule id,
+        # " w1  w2 ... " normalised, w1)])]: one membership test of the second trigger
+        # rules out all phrases sharing the pair.
+        self._phrase_index: dict[str, list[tuple[str, list[_Phrase]]]] = {}
+        self._phrase_words: set[str] = set()  # normalised words of every phrase
+        self._pending_phrases: list[tuple[int, list[str]]] = []  # (rule id, norms)
         for index, topic in enumerate(self.topics):
             for keyword in topic.keywords:
                 self._add_keyword(index, keyword)
             for phrase in topic.phrases:
                 self._add_phrase(index, phrase, PHRASE_WEIGHT)
+        self._index_phrases()
+        self._phrase_firsts = frozenset(self._phrase_index)
         self._prefix_lengths = tuple(sorted({len(p) for p in self._prefixes}))
         self._prefix_heads = frozenset(p[:MIN_PREFIX_CHARS] for p in self._prefixes)
-        # Raw words whose role is known without seeing any text: every spelling that
-        # normalises to a keyword or to a phrase's first or second word.
-        self._static: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        # Raw words whose role is known without seeing any text, every spelling of a
+        # keyword or of a phrase word: raw word -> (keyword/prefix rule ids, memo mark).
+        self._static: dict[str, tuple[tuple[int, ...], str]] = {}
         for norm in {*self._exact, *self._phrase_words}:
+            mark = norm if norm in self._phrase_words else _RULE_WORD
             for raw in _spellings(norm):
-                self._static[raw] = self._classify(raw)
+                self._static[raw] = (self._classify(raw), mark)
         self._reset_memo()
 
     def _reset_memo(self) -> None:
-        # raw word -> (keyword/prefix rule ids, ids of phrases it starts) for the words
-        # that matter; `_seen` also holds the far more numerous words that match nothing.
-        self._entries = dict(self._static)
-        self._interesting = set(self._entries)
-        self._seen = set(self._entries)
-        # raw word -> normalised form, only for words normalisation changes, so that
-        # `map(self._plural.get, toks, toks)` normalises a whole text at C speed.
-        self._plural = {w: normalize_word(w) for w in self._seen if normalize_word(w) != w}
+        # `_seen`: every raw word met so far -> its mark: the normalised form of a phrase
+        # word, `_RULE_WORD` for another word that keyword or prefix rules match, "" for
+        # the far more numerous words that match nothing. `_word_rules`: raw word -> the
+        # keyword/prefix rule ids it matches.
+        self._seen = {word: mark for word, (_, mark) in self._static.items()}
+        self._word_rules = {word: rules for word, (rules, _) in self._static.items() if rules}
 
     # Compilation is lenient on purpose: topics read back from storage were validated
     # when created, and a rule that slipped through should degrade, not crash ingest.
@@ -187,10 +204,37 @@ class TopicMatcher:
             self._exact.setdefault(norms[0], []).append(rule)
         elif norms:
             rule = self._new_rule(index, phrase, weight)
-            self._phrase_starts.setdefault(norms[0], []).append(len(self._phrases))
-            second = frozenset(_spellings(norms[1]))
-            self._phrases.append((rule, " " + "  ".join(norms) + " ", second))
-            self._phrase_words.update(norms[:2])
+            self._pending_phrases.append((rule, norms))
+
+    def _index_phrases(self) -> None:
+        """Pick each phrase's two trigger words and index the phrase by one of them.
+
+        A phrase can only occur where all its words do, so which two words gate the
+        substring count changes no result, only how often it runs. Words that few
+        phrases share are the likelier to be rare in text too ("code language model"
+        is gated by "code" and "model", not by "language" and "model", which most
+        "language model" abstracts have), and one- or two-letter words ("in", "of")
+        come last; the phrase is looked up by the first of the pair. Phrase ids keep
+        the order the phrases were given in.
+        """
+        uses = Counter(w for _, norms in self._pending_phrases for w in set(norms))
+
+        def rarity(word: str) -> tuple[bool, int, int]:
+            return len(word) <= 2, uses[word], -len(word)
+
+        for phrase_id, (rule, norms) in enumerate(self._pending_phrases):
+            pair = sorted(dict.fromkeys(norms), key=rarity)[:2]
+            first, second = pair * 2 if len(pair) == 1 else pair
+            phrase = (phrase_id, rule, " " + "  ".join(norms) + " ", norms[0])
+            by_second = self._phrase_index.setdefault(first, [])
+            for other, group in by_second:
+                if other == second:
+                    group.append(phrase)
+                    break
+            else:
+                by_second.append((second, [phrase]))
+            self._phrase_words.update(norms)
+        self._pending_phrases = []
 
     def _new_rule(self, index: int, label: str, weight: float, abstract_factor: float = 1.0) -> int:
         self._rule_topic.append(index)
@@ -200,8 +244,8 @@ class TopicMatcher:
         self._why_abstract.append(f"abstract: {label}")
         return len(self._rule_topic) - 1
 
-    def _classify(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """(keyword/prefix rule ids, phrase ids) for one raw, casefolded word."""
+    def _classify(self, word: str) -> tuple[int, ...]:
+        """Keyword/prefix rule ids for one raw, casefolded word."""
         norm = normalize_word(word)
         rules = list(self._exact.get(norm, ()))
         # Prefixes apply to the raw word (`robots*` must still match "robots"). Probing
@@ -211,75 +255,90 @@ class TopicMatcher:
             if length > len(word):
                 break
             rules.extend(self._prefixes.get(word[:length], ()))
-        return tuple(rules), tuple(self._phrase_starts.get(norm, ()))
+        return tuple(rules)
 
-    def _learn(self, toks: list[str]) -> None:
+    def _learn(self, toks: Sequence[str]) -> None:
         """Remember words not seen before; only prefixes can make one of them matter."""
-        new = set(filterfalse(self._seen.__contains__, toks))
-        if len(self._seen) + len(new) > _MEMO_LIMIT:
+        seen = self._seen
+        new = set(filterfalse(seen.__contains__, toks))
+        if len(seen) + len(new) > _MEMO_LIMIT:
             self._reset_memo()  # bounded memory over a million papers' vocabulary
-            new = set(filterfalse(self._seen.__contains__, toks))
+            seen = self._seen
+            new = set(filterfalse(seen.__contains__, toks))
         heads = self._prefix_heads
         for word in new:
-            if word[-1] == "s":
-                norm = normalize_word(word)
-                if norm != word:
-                    self._plural[word] = norm
-            # Every spelling of an exact keyword or phrase word is static, so a new
-            # word can only match a prefix; most fail this one-slice test.
+            mark = ""
+            # Every spelling of an exact keyword or phrase word is static, so a new word
+            # can only match a prefix; most fail this one-slice test.
             if word[:MIN_PREFIX_CHARS] in heads:
-                entry = self._classify(word)
-                if entry[0]:
-                    self._entries[word] = entry
-                    self._interesting.add(word)
-        self._seen.update(new)
+                rules = self._classify(word)
+                if rules:
+                    self._word_rules[word] = rules
+                    mark = _RULE_WORD
+            seen[word] = mark
 
-    def _count(self, toks: list[str]) -> dict[int, int]:
-        """Occurrences of each rule id in one tokenised text."""
-        if not toks:
-            return {}
-        if not self._seen.issuperset(toks):
+    def _count(self, toks: Sequence[str]) -> dict[int, int]:
+        """Occurrences of each rule id in one tokenised text.
+
+        Insertion order matters (it orders `why` and the float sums): keyword and prefix
+        rules in the order their words first occur, then phrases in the order their
+        first words first occur (ties: the order the phrases were given in).
+        """
+        try:
+            marks = _marks(self._seen, toks)
+        except KeyError:  # a word never seen before
             self._learn(toks)
-        present = Counter(filter(self._interesting.__contains__, toks))
+            marks = _marks(self._seen, toks)
+        if not any(marks):
+            return {}  # many titles: nothing to count
+        present = Counter(itertools.compress(toks, marks))  # the words that matter
         counts: dict[int, int] = {}
-        candidates: list[int] = []
-        entries = self._entries
-        for word, n in present.items():
-            rule_ids, starts = entries[word]
-            for rule in rule_ids:
+        word_rules = self._word_rules
+        for word in filter(word_rules.__contains__, present):
+            n = present[word]
+            for rule in word_rules[word]:
                 counts[rule] = counts.get(rule, 0) + n
-            if starts:
-                candidates.extend(starts)
-        if candidates:
-            # Phrases are counted as substrings of the normalised text, built only if
-            # some phrase's second word occurs too. Words are joined by two spaces and a
-            # phrase is " w1  w2 ": word-aligned, and `str.count` (non-overlapping) still
-            # sees back-to-back repeats, each taking one space of the pair between them.
-            # `dict.fromkeys` drops repeats from "model"/"models".
-            present_words = present.keys()
-            joined = ""
-            phrases = self._phrases
-            for phrase_id in dict.fromkeys(candidates):
-                rule, padded, second = phrases[phrase_id]
-                if present_words.isdisjoint(second):
+        normalised = set(map(self._seen.__getitem__, present))  # phrase words that occur
+        firsts = normalised & self._phrase_firsts
+        if not firsts:
+            return counts
+        # Phrases are counted as substrings of the marks joined (every phrase word
+        # normalised, other words blank or `_RULE_WORD`, so the string stays short),
+        # built only if both triggers of some phrase occur. Words are joined by two
+        # spaces and a phrase is " w1  w2 ": word-aligned (no phrase word equals another
+        # word's mark), and `str.count` (non-overlapping) still sees back-to-back
+        # repeats, each taking one space of the pair between them.
+        index = self._phrase_index
+        joined = ""
+        found: list[tuple[int, int, str, int]] = []  # (phrase id, rule, w1, count)
+        for first in firsts:
+            for second, group in index[first]:
+                if second not in normalised:
                     continue
                 if not joined:
-                    joined = "  " + "  ".join(map(self._plural.get, toks, toks)) + "  "
-                n = joined.count(padded)
-                if n:
-                    counts[rule] = counts.get(rule, 0) + n
+                    joined = "  " + "  ".join(marks) + "  "
+                for phrase_id, rule, padded, first_word in group:
+                    n = joined.count(padded)
+                    if n:
+                        found.append((phrase_id, rule, first_word, n))
+        if len(found) > 1:
+            # The set above has no useful order; `joined.find(" w1 ")` is where the
+            # phrase's first word first occurs.
+            found.sort(key=lambda f: (joined.find(" " + f[2] + " "), f[0]))
+        for _, rule, _, n in found:
+            counts[rule] = counts.get(rule, 0) + n
         return counts
 
     def match(
         self, title: str, abstract: str, threshold: float = DEFAULT_THRESHOLD
     ) -> list[TopicHit]:
         """Topics whose score reaches `threshold`, best first (ties by slug)."""
-        return self.match_words(words(title), words(abstract), threshold)
+        return self.match_words(word_tuple(title), word_tuple(abstract), threshold)
 
     def match_words(
         self,
-        title_words: list[str],
-        abstract_words: list[str],
+        title_words: Sequence[str],
+        abstract_words: Sequence[str],
         threshold: float = DEFAULT_THRESHOLD,
     ) -> list[TopicHit]:
         """`match` for texts already split by `words()`, so ingest can tokenise once."""
@@ -305,20 +364,27 @@ class TopicMatcher:
         # means "matched at all".
         limit = threshold - 1e-9
         hits = []
+        why_title, why_abstract = self._why_title, self._why_abstract
         for topic, score in scores.items():
             if score < limit:
                 continue
             # Reasons: title rules first, then abstract rules, most repeated first.
-            why = [self._why_title[r] for r in title_counts if topic_of[r] == topic]
+            why = [why_title[r] for r in title_counts if topic_of[r] == topic]
             in_abstract = [r for r in abstract_counts if topic_of[r] == topic]
-            in_abstract.sort(key=abstract_counts.__getitem__, reverse=True)
-            why.extend(self._why_abstract[r] for r in in_abstract)
+            if len(in_abstract) > 1:
+                in_abstract.sort(key=abstract_counts.__getitem__, reverse=True)
+            why += [why_abstract[r] for r in in_abstract]
             hits.append(TopicHit(self.topics[topic].slug, round(score, 3), tuple(why[:MAX_WHY])))
-        hits.sort(key=lambda h: (-h.score, h.topic))
+        if len(hits) > 1:
+            hits.sort(key=lambda h: (-h.score, h.topic))
         return hits
 
 
 _matchers: OrderedDict[tuple, TopicMatcher] = OrderedDict()
+_rule_fields = operator.attrgetter("slug", "keywords", "phrases")
+# The latest (key, matcher): ingest calls `match_topics` with the same list for every
+# paper, and comparing a key with an equal one is far cheaper than hashing it twice.
+_last: tuple[tuple, TopicMatcher] | None = None
 
 
 def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
@@ -327,7 +393,13 @@ def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
     Keyed by content rather than identity, so editing a topic in place can never leave
     a stale matcher behind. Least recently used matchers are dropped first.
     """
-    key = tuple((t.slug, tuple(t.keywords), tuple(t.phrases)) for t in topics)
+    global _last
+    key = tuple(map(_rule_fields, topics))
+    if _last is not None and key == _last[0]:
+        return _last[1]  # already the most recently used entry of `_matchers`
+    if not all(type(k) is tuple and type(p) is tuple for _, k, p in key):
+        # Lists in a key would be unhashable and could change under it: copy them.
+        key = tuple((slug, tuple(k), tuple(p)) for slug, k, p in key)
     matcher = _matchers.get(key)
     if matcher is None:
         matcher = _matchers[key] = TopicMatcher(topics)
@@ -335,6 +407,7 @@ def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
             _matchers.popitem(last=False)
     else:
         _matchers.move_to_end(key)
+    _last = (key, matcher)
     return matcher
 
 

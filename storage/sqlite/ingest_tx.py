@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import aiosqlite
@@ -170,7 +171,7 @@ class SqliteIngestTransaction(IngestTransaction):
         self, plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]
     ) -> None:
         conn = self._conn
-        keys, blocks, appearances, topics, vocab = [], [], [], [], {}
+        keys, blocks, appearances, topics, vocab = [], [], [], [], Counter()
         for item in plan.papers:
             pid = item.existing_id
             keys += [(key, pid) for key in item.keys]
@@ -178,8 +179,7 @@ class SqliteIngestTransaction(IngestTransaction):
             appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
             if pid in retopic:
                 topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
-            for word in item.words:
-                vocab[word] = vocab.get(word, 0) + 1
+            vocab.update(item.words)
         await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
         await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", blocks)
         # A paper listed twice on one day keeps its best (lowest) position.
