@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bench.options import add_arguments as add_bench_arguments
 from bot import __version__
 from bot.cli_commands import COMMANDS, CliError
 
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-sample", action="store_true", help="don't ingest the bundled sample")
     sub.add_parser("sync", parents=[common], help="force a slash-command sync with Discord")
+
+    p = sub.add_parser(
+        "bench",
+        help="measure ingest, search, digest layout and fan-out on a synthetic corpus "
+        "(its own database, never --db's; see bench/README.md)",
+    )
+    add_bench_arguments(p)
     return parser
 
 

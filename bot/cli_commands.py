@@ -261,4 +261,14 @@ async def cmd_console(args: argparse.Namespace) -> int:
     return await run_console(db=args.db, ingest_sample=not getattr(args, "no_sample", False))
 
 
-COMMANDS.update({"run": cmd_run, "sync": cmd_sync, "console": cmd_console})
+async def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import BenchError
+    from bench.runner import run
+
+    try:
+        return await run(args)
+    except BenchError as exc:
+        raise CliError(str(exc)) from None
+
+
+COMMANDS.update({"run": cmd_run, "sync": cmd_sync, "console": cmd_console, "bench": cmd_bench})

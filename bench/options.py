@@ -1,0 +1,92 @@
+"""Command-line options of the benchmark, shared by `python -m bench` and `paperbot bench`.
+
+Kept free of heavy imports: `paperbot --help` builds this parser too.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_OUT = "bench_results"
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--papers",
+        type=_positive,
+        default=10_000,
+        help="synthetic corpus size in distinct papers (default 10000; try 100000)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--skip-fanout", action="store_true", help="no fan-out (the bot start is still timed)"
+    )
+    parser.add_argument(
+        "--fanout-channels",
+        type=_count,
+        default=300,
+        help="subscribed channels posted to at once in the fan-out (default 300)",
+    )
+    parser.add_argument(
+        "--digest-channels",
+        type=_positive,
+        default=10_000,
+        help="channel settings the digest layout is timed for (default 10000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=2,
+        help="measured passes over the query mix, after one warm-up pass (default 2)",
+    )
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help=f"folder for results-<papers>.json, report.md and the plot (default {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--db",
+        dest="bench_db",
+        default=None,
+        metavar="PATH",
+        help="keep the benchmark database here; a later run with the same --papers and "
+        "--seed reuses it and skips ingest (default: a temporary file, deleted)",
+    )
+    parser.add_argument(
+        "--no-tantivy", action="store_true", help="skip the tantivy baseline even if installed"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run cProfile over ingest and search and write the hotspots to --out "
+        "(timings of a profiled run are inflated, so it is not saved as a result)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark paperbot on a synthetic corpus: ingest, search, autocomplete, "
+        "digest layout, bot start and fan-out, against FTS5 and tantivy baselines.",
+    )
+    add_arguments(parser)
+    return parser

@@ -1,0 +1,185 @@
+"""Results as JSON, Markdown tables and a plot of search p99 against corpus size."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+RESULT_NAME = re.compile(r"^results-(\d+)\.json$")
+PLOT_NAME = "search_p99_vs_size.png"
+
+# (label, key): the rows of the summary table.
+ROWS: list[tuple[str, str]] = [
+    ("papers (distinct, generated)", "papers"),
+    ("papers stored after dedupe", "papers_stored"),
+    ("repeats dedupe did not recognise", "dedupe_unrecognised_repeats"),
+    ("dump entries (with repeats) / days", "dump_entries"),
+    ("ingest papers/s (all days)", "ingest_papers_per_s"),
+    ("ingest papers/s, first 10% of days", "ingest_papers_per_s_first_10pct_days"),
+    ("ingest papers/s, last 10% of days", "ingest_papers_per_s_last_10pct_days"),
+    ("ingest total s", "ingest_s"),
+    ("ingest new / known / merged", "ingest_new"),
+    ("database MB", "db_mb"),
+    ("search first call ms (builds indexes)", "search_first_call_ms"),
+    ("search p50 ms", "search_p50_ms"),
+    ("search p95 ms", "search_p95_ms"),
+    ("search p99 ms", "search_p99_ms"),
+    ("fts5 baseline p99 ms", "fts5_p99_ms"),
+    ("tantivy baseline p99 ms", "tantivy_p99_ms"),
+    ("ratio paperbot p99 / fts5 p99", "ratio_p99_vs_fts5"),
+    ("ratio paperbot p99 / tantivy p99", "ratio_p99_vs_tantivy"),
+    ("common-word p99 ms", "common_word_p99_ms"),
+    ("fts5 common-word p99 ms", "fts5_common_word_p99_ms"),
+    ("tantivy common-word p99 ms", "tantivy_common_word_p99_ms"),
+    ("topic-only search p99 ms", "topic_only_p99_ms"),
+    ("autocomplete p50 ms", "autocomplete_p50_ms"),
+    ("autocomplete p99 ms", "autocomplete_p99_ms"),
+    ("digest layout, 10k channels, s", "digest_layout_10k_channels_s"),
+    ("digest pages (paged form), 10k channels, s", "digest_pages_10k_channels_s"),
+    ("bot start-to-ready s (first start)", "bot_start_ready_s"),
+    ("bot restart-to-ready s", "bot_restart_ready_s"),
+    ("fan-out channels", "fanout_channels"),
+    ("fan-out posts/s", "fanout_posts_per_s"),
+    ("fan-out 429s", "fanout_429s"),
+    ("peak RSS MB (product phases)", "peak_rss_mb"),
+    ("peak RSS MB (with baselines)", "peak_rss_mb_with_baselines"),
+    ("tantivy index build s", "tantivy_index_build_s"),
+    ("whole run s", "elapsed_s"),
+]
+CLASS_ORDER = [
+    "common", "rare", "name", "two_words", "three_words", "phrase", "misspelled", "prefix",
+    "topic_filter", "since_filter",
+]  # fmt: skip
+
+
+def print_json(result: dict[str, Any]) -> None:
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _cell(result: dict[str, Any], key: str) -> str:
+    if key == "dump_entries":
+        return f"{_fmt(result.get(key))} / {_fmt(result.get('dump_days'))}"
+    if key == "ingest_new":
+        parts = ("ingest_new", "ingest_known", "ingest_merged")
+        return " / ".join(_fmt(result.get(k)) for k in parts)
+    if key == "digest_layout_10k_channels_s" and result.get("digest_layout_10k_is_estimate"):
+        return _fmt(result.get(key)) + " (scaled)"
+    return _fmt(result.get(key))
+
+
+def summary_table(results: Sequence[dict[str, Any]]) -> str:
+    head = "| metric | " + " | ".join(f"{r['papers']:,} papers" for r in results) + " |"
+    lines = [head, "|---|" + "---:|" * len(results)]
+    for label, key in ROWS:
+        if all(r.get(key) is None for r in results) and key != "tantivy_p99_ms":
+            continue
+        lines.append(f"| {label} | " + " | ".join(_cell(r, key) for r in results) + " |")
+    return "\n".join(lines)
+
+
+def class_table(result: dict[str, Any]) -> str:
+    engines = [
+        ("paperbot", result.get("search_class_p99_ms") or {}),
+        ("fts5", result.get("fts5_class_p99_ms") or {}),
+        ("tantivy", result.get("tantivy_class_p99_ms") or {}),
+    ]
+    hits = result.get("search_hits_per_query_by_class") or {}
+    lines = [
+        f"p99 ms by query class, {result['papers']:,} papers:",
+        "",
+        "| class | paperbot | fts5 | tantivy | paperbot / fts5 | paperbot hits/query |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    classes = [c for c in CLASS_ORDER if c in engines[0][1]]
+    classes += [c for c in engines[0][1] if c not in classes]
+    for cls in classes:
+        values = [e.get(cls) for _, e in engines]
+        rel = values[0] / values[1] if values[0] is not None and values[1] else None
+        cells = [_fmt(v) for v in values] + [_fmt(rel), _fmt(hits.get(cls))]
+        lines.append(f"| {cls} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_run(result: dict[str, Any]) -> str:
+    return summary_table([result]) + "\n\n" + class_table(result) + "\n"
+
+
+def load_results(out: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in out.iterdir():
+        if RESULT_NAME.match(path.name):
+            try:
+                found.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+    return sorted(found, key=lambda r: r.get("papers", 0))
+
+
+def write_outputs(out: Path, result: dict[str, Any]) -> list[Path]:
+    """results-<papers>.json for this run, then report.md (and the plot when two or more
+    sizes exist) over every results file in ``out``."""
+    written = []
+    path = out / f"results-{result['papers']}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(path)
+    results = load_results(out)
+    report = ["# paperbot benchmark", "", summary_table(results), ""]
+    for each in results:
+        report += [class_table(each), ""]
+    plot = out / PLOT_NAME
+    if len(results) >= 2 and plot_p99(results, plot):
+        report += [f"![search p99 vs corpus size]({PLOT_NAME})", ""]
+        written.append(plot)
+    (out / "report.md").write_text("\n".join(report), encoding="utf-8")
+    written.append(out / "report.md")
+    return written
+
+
+def plot_p99(results: Sequence[dict[str, Any]], path: Path) -> bool:
+    """Search p99 (all queries and common words) against corpus size, log-log; False
+    when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["papers"] for r in results]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = [
+        ("paperbot", "search_p99_ms", "common_word_p99_ms", "tab:red"),
+        ("FTS5 bm25 (raw SQL)", "fts5_p99_ms", "fts5_common_word_p99_ms", "tab:blue"),
+        ("tantivy", "tantivy_p99_ms", "tantivy_common_word_p99_ms", "tab:green"),
+    ]
+    for label, key, common_key, color in series:
+        for k, style, suffix in ((key, "-o", "all queries"), (common_key, "--x", "common words")):
+            points = [(s, r.get(k)) for s, r in zip(sizes, results, strict=True)]
+            points = [(s, v) for s, v in points if v is not None]
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, style, color=color, label=f"{label}, {suffix}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("papers in the corpus")
+    ax.set_ylabel("search p99 latency (ms)")
+    ax.set_title("Search p99 vs corpus size (200-query mix, top 10)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True

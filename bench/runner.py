@@ -1,0 +1,236 @@
+"""One benchmark run: build (or reuse) the corpus database, measure every phase, write
+the results next to those of other sizes, and print them."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import sqlite3
+import tempfile
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from bench import BenchError
+from bench.corpus import CorpusGenerator
+from bench.measure_baselines import (
+    empty_tantivy_result,
+    measure_fts5,
+    measure_tantivy,
+    tantivy_available,
+)
+from bench.measure_bot import measure_bot
+from bench.measure_digest import measure_digest
+from bench.measure_ingest import measure_ingest
+from bench.measure_search import measure_search
+from bench.report import markdown_run, print_json, write_outputs
+from bench.stats import Progress, current_rss_mb, peak_rss_mb, ratio
+from storage import open_storage
+
+GENERATOR_VERSION = 2  # bump when the corpus generator's output changes
+META_KEY = "bench_corpus"
+
+
+async def run(args: argparse.Namespace) -> int:
+    progress = Progress(not args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-"))
+    try:
+        result = await _run(args, out, scratch, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.json:
+        print_json(result)
+    else:
+        print(markdown_run(result))
+    return 0
+
+
+async def _run(
+    args: argparse.Namespace, out: Path, scratch: Path, progress: Progress
+) -> dict[str, Any]:
+    db_path = str(Path(args.bench_db)) if args.bench_db else str(scratch / "bench.db")
+    profilers: dict[str, cProfile.Profile] = {}
+    if args.profile:  # ingest: only inside ingest_bytes; search: the whole phase
+        profilers = {"ingest": cProfile.Profile(), "search": cProfile.Profile()}
+    result: dict[str, Any] = {
+        "papers": args.papers,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": _load(),
+    }
+    corpus = {"papers": args.papers, "seed": args.seed, "generator": GENERATOR_VERSION}
+
+    storage = await open_storage(db_path)
+    try:
+        stored = await storage.get_meta(META_KEY)
+        count = (await storage.stats())["papers"]
+        if stored is not None and json.loads(stored) == corpus:
+            progress(f"reusing the corpus in the database ({count} papers); ingest not timed")
+            result.update({"ingest_reused": True, "ingest_papers_per_s": None})
+        elif count or stored is not None:
+            raise BenchError(f"--db {args.bench_db} holds other data; give a new path or delete it")
+        else:
+            generator = CorpusGenerator(args.papers, seed=args.seed)
+            progress(f"ingest: {args.papers} papers through ingest_bytes, one dump per day")
+            ingest = await measure_ingest(storage, generator, progress, profilers.get("ingest"))
+            if ingest.errors:
+                raise BenchError(f"ingest failed: {ingest.errors[0]}")
+            result.update(ingest.to_dict())
+            result["ingest_reused"] = False
+            await storage.set_meta(META_KEY, json.dumps(corpus))
+        days = await storage.days(limit=1)
+        if not days:
+            raise BenchError("the database holds no papers")
+        newest = days[0]
+        result["papers_stored"] = (await storage.stats())["papers"]
+        # Generated repeats that dedupe did not recognise (each became a second paper).
+        result["dedupe_unrecognised_repeats"] = result["papers_stored"] - args.papers
+        result["newest_day"] = newest.isoformat()
+        rss = result["rss_mb_after_phase"] = {"ingest": current_rss_mb()}
+
+        progress("search: the fixed 200-query mix through SearchService.search")
+        if "search" in profilers:
+            profilers["search"].enable()
+        try:
+            result.update(await measure_search(storage, db_path, newest, args.repeat, progress))
+        finally:
+            if "search" in profilers:
+                profilers["search"].disable()
+        rss["search"] = current_rss_mb()
+        result.update(await measure_digest(storage, newest, args.digest_channels, progress))
+        rss["digest"] = current_rss_mb()
+    finally:
+        await storage.close()
+    result["db_mb"] = _size_mb([Path(db_path)])
+    # A search index the product keeps beside the database file (e.g. `<db>.search`).
+    result["derived_index_mb"] = _size_mb(_derived(db_path))
+
+    # The bot writes subscriptions and a delivery ledger: give it a copy, so a kept
+    # database stays reusable and every run posts afresh.
+    bot_db = str(scratch / "bot.db")
+    _copy_store(db_path, bot_db)
+    fanout = 0 if args.skip_fanout else args.fanout_channels
+    result.update(await measure_bot(bot_db, newest, fanout, progress))
+    if fanout == 0:
+        result.update({"fanout_posts_per_s": None, "fanout_429s": None})
+    rss["bot"] = current_rss_mb()
+    for path in [Path(bot_db), *_derived(bot_db)]:
+        _remove(path)
+    result["peak_rss_mb"] = peak_rss_mb()  # the product's phases only
+
+    result.update(measure_fts5(db_path, newest, args.repeat, progress, scratch))
+    if args.no_tantivy or not tantivy_available():
+        why = "--no-tantivy" if args.no_tantivy else "the tantivy package is not installed"
+        progress(f"baseline tantivy: skipped ({why})")
+        result.update(empty_tantivy_result())
+    else:
+        result.update(measure_tantivy(db_path, newest, args.repeat, progress, scratch))
+    rss["baselines"] = current_rss_mb()
+    result["peak_rss_mb_with_baselines"] = peak_rss_mb()
+    _ratios(result)
+    result["elapsed_s"] = round(time.perf_counter() - progress.start, 1)
+    result["load_avg_at_end"] = _load()  # other work on the machine skews timings
+
+    if args.profile:
+        stem = f"profile-{args.papers}"
+        for phase, profiler in profilers.items():
+            text = _hotspots(phase, profiler)
+            (out / f"{stem}-{phase}.txt").write_text(text, encoding="utf-8")
+        (out / f"{stem}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        progress(f"profiles written to {out}/{stem}-*.txt (timings inflated, not saved)")
+    else:
+        written = write_outputs(out, result)
+        progress("wrote " + ", ".join(str(p) for p in written))
+    return result
+
+
+def _ratios(result: dict[str, Any]) -> None:
+    p99 = result.get("search_p99_ms")
+    common = result.get("common_word_p99_ms")
+    result["ratio_p99_vs_fts5"] = ratio(p99, result.get("fts5_p99_ms"))
+    result["ratio_p99_vs_tantivy"] = ratio(p99, result.get("tantivy_p99_ms"))
+    result["ratio_common_word_p99_vs_fts5"] = ratio(common, result.get("fts5_common_word_p99_ms"))
+    result["ratio_common_word_p99_vs_tantivy"] = ratio(
+        common, result.get("tantivy_common_word_p99_ms")
+    )
+    result["fts5_p99_vs_tantivy_p99"] = ratio(
+        result.get("fts5_p99_ms"), result.get("tantivy_p99_ms")
+    )
+
+
+def _hotspots(phase: str, profiler: cProfile.Profile) -> str:
+    """The top functions by own time and by cumulative time. cProfile sees the event
+    loop's thread only: SQLite work in aiosqlite's thread shows up as waiting (epoll)."""
+    text = io.StringIO()
+    for order in ("tottime", "cumulative"):
+        text.write(f"==== {phase}: top 40 by {order} ====\n")
+        stats = pstats.Stats(profiler, stream=text)
+        stats.strip_dirs().sort_stats(order).print_stats(40)
+    return text.getvalue()
+
+
+def _derived(db_path: str) -> list[Path]:
+    """Files and folders the product keeps beside its database (`bench.db.search`),
+    not SQLite's own -wal/-shm/-journal files."""
+    db = Path(db_path)
+    if not db.parent.is_dir():
+        return []
+    return sorted(p for p in db.parent.iterdir() if p.name.startswith(db.name + "."))
+
+
+def _copy_store(source: str, target: str) -> None:
+    """The database (consistently, through SQLite's backup API) and whatever the
+    product derived from it, as a restarted bot would find them."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    for path in _derived(source):
+        copy = Path(target + path.name[len(Path(source).name) :])
+        if path.is_dir():
+            shutil.copytree(path, copy)
+        else:
+            shutil.copy2(path, copy)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with suppress(OSError):
+            path.unlink()
+
+
+def _size_mb(paths: list[Path]) -> float | None:
+    total = 0
+    for path in paths:
+        files = path.rglob("*") if path.is_dir() else [path, Path(f"{path}-wal")]
+        for file in files:
+            with suppress(OSError):
+                if file.is_file():
+                    total += file.stat().st_size
+    return round(total / (1024 * 1024), 1) if total else None
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None

@@ -1,0 +1,167 @@
+"""The benchmark suite runs end to end at a tiny size and reports every key.
+
+Performance is never asserted here: only that each number exists and is sane. The main
+run hides tantivy, as CI without the `bench` extra has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import json
+import sys
+
+import pytest
+
+from bench import main
+from bench.corpus import SAMPLE_DUMP, CorpusGenerator
+from bench.measure_baselines import measure_tantivy
+from bench.queries import autocomplete_inputs, query_mix
+from bench.report import write_outputs
+from bench.stats import Progress, percentile
+from bot.cli import build_parser
+from bot.core.ingest import ingest_bytes
+from bot.core.parse import parse_dump
+from storage import open_storage
+
+REQUIRED = [
+    "papers",
+    "ingest_papers_per_s",
+    "search_p50_ms",
+    "search_p99_ms",
+    "fts5_p99_ms",
+    "tantivy_p99_ms",
+    "common_word_p99_ms",
+    "fts5_common_word_p99_ms",
+    "autocomplete_p99_ms",
+    "digest_layout_10k_channels_s",
+    "peak_rss_mb",
+    "fanout_posts_per_s",
+    "fanout_429s",
+    "ratio_p99_vs_fts5",
+    "ratio_p99_vs_tantivy",
+    "search_class_p99_ms",
+    "fts5_class_p99_ms",
+    "bot_start_ready_s",
+]
+TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
+CLASSES = {
+    "common", "rare", "name", "two_words", "three_words", "phrase", "misspelled", "prefix",
+    "topic_filter", "since_filter",
+}  # fmt: skip
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main([*args, "--json", "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatch, capsys):
+    # The product's own modules load first (its storage may use tantivy itself); after
+    # that, the benchmark's baseline and extras find nothing, as without `.[bench]`.
+    importlib.import_module("storage.sqlite.store")
+    for extra in ("tantivy", "psutil", "matplotlib"):
+        monkeypatch.setitem(sys.modules, extra, None)  # `import tantivy` now fails
+    out, db = tmp_path / "out", tmp_path / "bench.db"
+    common = ["--papers", "600", "--repeat", "1", "--digest-channels", "50", "--out", str(out)]
+    result = _run(capsys, *common, "--fanout-channels", "20", "--db", str(db))
+
+    missing = [key for key in REQUIRED if key not in result]
+    assert not missing
+    assert result["papers"] == 600
+    assert result["ingest_reused"] is False
+    # Every generated paper is stored once; only a missed near-duplicate adds one.
+    assert 600 <= result["papers_stored"] <= 600 + result["generated_edited_repeats"]
+    assert result["ingest_known"] + result["ingest_merged"] > 0  # repeats were recognised
+    assert result["ingest_papers_per_s"] > 0
+    assert 0 < result["search_p50_ms"] <= result["search_p99_ms"]
+    assert result["fts5_p99_ms"] > 0
+    assert set(result["search_class_p99_ms"]) == CLASSES
+    assert result["search_hits_per_query_by_class"]["common"] == 10
+    assert result["autocomplete_p99_ms"] > 0
+    assert result["digest_layout_10k_channels_s"] > 0
+    assert result["digest_day_papers"] > 0
+    assert result["peak_rss_mb"] > 0
+    assert result["bot_start_ready_s"] > 0
+    assert result["fanout_posted"] == 20
+    assert result["fanout_posts_per_s"] > 0
+    assert result["fanout_429s"] >= 0
+    assert result["tantivy_p99_ms"] is None
+    assert result["ratio_p99_vs_tantivy"] is None
+    assert result["ratio_p99_vs_fts5"] > 0
+    assert (out / "results-600.json").is_file()
+    assert "| search p99 ms |" in (out / "report.md").read_text(encoding="utf-8")
+
+    # The same --db again: the corpus is reused, not ingested a second time.
+    again = _run(capsys, *common, "--skip-fanout", "--db", str(db))
+    assert again["ingest_reused"] is True
+    assert again["papers_stored"] == result["papers_stored"]
+    assert again["fanout_posts_per_s"] is None and again["fanout_429s"] is None
+
+
+async def _sample_db(path) -> dt.date:
+    """A database holding the bundled sample (98 papers on one day), made by paperbot."""
+    storage = await open_storage(path)
+    try:
+        report = await ingest_bytes(storage, SAMPLE_DUMP.read_bytes(), "sample.txt", today=TODAY)
+        assert report.error is None
+        return (await storage.days(limit=1))[0]
+    finally:
+        await storage.close()
+
+
+def test_a_database_holding_other_data_is_refused(tmp_path, capsys):
+    db = tmp_path / "paperbot.db"
+    asyncio.run(_sample_db(db))
+    assert main(["--papers", "300", "--quiet", "--out", str(tmp_path), "--db", str(db)]) == 1
+    assert "holds other data" in capsys.readouterr().err
+
+
+def test_tantivy_baseline_when_installed(tmp_path):
+    pytest.importorskip("tantivy")
+    db = tmp_path / "paperbot.db"
+    newest = asyncio.run(_sample_db(db))
+    result = measure_tantivy(str(db), newest, 1, Progress(enabled=False))
+    assert result["tantivy_p99_ms"] > 0
+    assert result["tantivy_index_build_s"] >= 0
+    assert set(result["tantivy_class_p99_ms"]) == CLASSES
+    assert result["tantivy_hits_per_query"] > 0
+
+
+def test_corpus_is_deterministic_and_parses_back():
+    first = [d.raw for d in CorpusGenerator(700, seed=3).days()]
+    again = [d.raw for d in CorpusGenerator(700, seed=3).days()]
+    assert first == again
+    days = list(CorpusGenerator(700, seed=3).days())
+    assert sum(d.new for d in days) == 700
+    assert sum(d.repeats for d in days) > 0
+    for day in days:
+        parsed = parse_dump(day.raw, day.source)
+        assert len(parsed.papers) == day.new + day.repeats
+        assert not parsed.warnings
+
+
+def test_query_mix_is_fixed():
+    mix = query_mix()
+    assert len(mix) == 200
+    assert mix == query_mix()
+    assert {q.cls for q in mix} == CLASSES
+    assert len(autocomplete_inputs([f"Title number {i}" for i in range(50)])) == 50
+
+
+def test_percentile_and_plot(tmp_path):
+    assert percentile([], 99) is None
+    assert percentile([1.0, 2.0, 3.0], 50) == 2.0
+    assert percentile([0.0, 10.0], 99) == pytest.approx(9.9)
+    pytest.importorskip("matplotlib")
+    for papers, p99 in ((1000, 5.0), (10000, 20.0)):
+        write_outputs(tmp_path, {"papers": papers, "search_p99_ms": p99, "fts5_p99_ms": 1.0})
+    assert (tmp_path / "search_p99_vs_size.png").stat().st_size > 0
+
+
+def test_paperbot_bench_subcommand_parses():
+    args = build_parser().parse_args(["bench", "--papers", "5000", "--skip-fanout", "--json"])
+    assert (args.command, args.papers, args.skip_fanout, args.json) == ("bench", 5000, True, True)
+    assert args.bench_db is None  # never the product's --db / PAPERBOT_DB
+    assert Progress(enabled=False)("quiet") is None
