@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import importlib.util
 import json
 import sys
 
@@ -118,8 +119,8 @@ def test_a_database_holding_other_data_is_refused(tmp_path, capsys):
     assert "holds other data" in capsys.readouterr().err
 
 
-def test_tantivy_baseline_when_installed(tmp_path):
-    pytest.importorskip("tantivy")
+def test_tantivy_baseline(tmp_path):
+    # tantivy is a core dependency (it is the search engine), so this always runs.
     db = tmp_path / "paperbot.db"
     newest = asyncio.run(_sample_db(db))
     result = measure_tantivy(str(db), newest, 1, Progress(enabled=False))
@@ -154,10 +155,16 @@ def test_percentile_and_plot(tmp_path):
     assert percentile([], 99) is None
     assert percentile([1.0, 2.0, 3.0], 50) == 2.0
     assert percentile([0.0, 10.0], 99) == pytest.approx(9.9)
-    pytest.importorskip("matplotlib")
     for papers, p99 in ((1000, 5.0), (10000, 20.0)):
         write_outputs(tmp_path, {"papers": papers, "search_p99_ms": p99, "fts5_p99_ms": 1.0})
-    assert (tmp_path / "search_p99_vs_size.png").stat().st_size > 0
+    assert "10,000" in (tmp_path / "report.md").read_text()
+    plot = tmp_path / "search_p99_vs_size.png"
+    # The plot is optional (matplotlib is in the bench extra only): drawn when it is
+    # installed, cleanly left out when it is not.
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert plot.stat().st_size > 0
+    else:
+        assert not plot.exists()
 
 
 def test_paperbot_bench_subcommand_parses():
