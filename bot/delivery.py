@@ -11,8 +11,10 @@ only dedupe for a few minutes; the history check works after any length of downt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -103,6 +105,27 @@ class DeliveryService:
         names = {t.slug: t.name for t in taxonomy}
         return [with_marker(p, day) for p in member_digest_pages(matches, day, names)]
 
+    @contextlib.contextmanager
+    def _alone(self, target: str) -> Iterator[bool]:
+        """True when no other coroutine of this process is delivering to `target` (a cron
+        fire and a sweep can meet); the ledger guards against other processes."""
+        if target in self._inflight:
+            yield False
+            return
+        self._inflight.add(target)
+        try:
+            yield True
+        finally:
+            self._inflight.discard(target)
+
+    async def _due_day(self, target: str, timezone: str, now: dt.datetime) -> dt.date | None:
+        storage = self.bot.storage
+        return choose_digest_day(
+            await storage.days(limit=60),
+            await storage.last_delivered_day(target),
+            local_today(now, timezone),
+        )
+
     # -- channels ---------------------------------------------------------------------------
     async def deliver_channel(self, sub: ChannelSubscription, now: dt.datetime) -> Outcome:
         """Post the newest day this channel has not received; safe to call any number of
@@ -110,16 +133,11 @@ class DeliveryService:
         if sub.paused:
             return Outcome("paused")
         target = sub.target
-        if target in self._inflight:
-            return Outcome("busy")
-        self._inflight.add(target)
-        try:
+        with self._alone(target) as alone:
+            if not alone:
+                return Outcome("busy")
             storage = self.bot.storage
-            day = choose_digest_day(
-                await storage.days(limit=60),
-                await storage.last_delivered_day(target),
-                local_today(now, sub.timezone),
-            )
+            day = await self._due_day(target, sub.timezone, now)
             if day is None:
                 return Outcome("nothing-new")
             pages = await self.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
@@ -136,24 +154,17 @@ class DeliveryService:
             if outcome.status in ("sent", "reconciled") and (sub.failures or sub.last_error):
                 await storage.record_channel_success(sub.channel_id)
             return outcome
-        finally:
-            self._inflight.discard(target)
 
     # -- members ----------------------------------------------------------------------------
     async def deliver_member(self, user: UserDelivery, now: dt.datetime) -> Outcome:
         if user.dm_closed:
             return Outcome("dms-closed")
         target = user.target
-        if target in self._inflight:
-            return Outcome("busy")
-        self._inflight.add(target)
-        try:
+        with self._alone(target) as alone:
+            if not alone:
+                return Outcome("busy")
             storage = self.bot.storage
-            day = choose_digest_day(
-                await storage.days(limit=60),
-                await storage.last_delivered_day(target),
-                local_today(now, user.timezone),
-            )
+            day = await self._due_day(target, user.timezone, now)
             if day is None:
                 return Outcome("nothing-new")
             pages = await self.member_pages(user, day)
@@ -171,8 +182,6 @@ class DeliveryService:
                 await storage.set_dm_closed(user.user_id, True)
                 return Outcome("dms-closed", day, detail=outcome.detail)
             return outcome
-        finally:
-            self._inflight.discard(target)
 
     # -- the exactly-once core ----------------------------------------------------------------
     async def _send_once(
