@@ -207,13 +207,27 @@ class DeliveryStorage(abc.ABC):
 
     # -- the delivery ledger ---------------------------------------------------------------
     @abc.abstractmethod
-    async def claim_delivery(self, target: str, day: dt.date) -> DeliveryRecord:
+    async def claim_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        *,
+        owner: str | None = None,
+        lease: dt.timedelta | None = None,
+    ) -> DeliveryRecord:
         """Atomically record the intent to send `day` to `target`.
 
         Returns the row after the claim: status 'sending' with attempts == 1 means
         "send it now"; 'sending' with attempts > 1 means an earlier attempt may have
         reached Discord, so reconcile first; 'sent' or 'empty' means done already.
         A 'failed' row is retried (becomes 'sending' again).
+
+        With `owner` and `lease` (several processes sharing one database) the claim is a
+        lease held by `owner` until now + `lease`. A 'sending' row that another owner
+        holds under an unexpired lease is not taken: the returned record has status
+        'held' and nothing is written. A row whose lease expired (its owner died or
+        stalled) is taken over with attempts + 1, so the new owner reconciles first.
+        Without them (one process), a 'sending' row is always taken over.
         """
 
     @abc.abstractmethod
@@ -244,6 +258,46 @@ class DeliveryStorage(abc.ABC):
     async def set_meta(self, key: str, value: str) -> None: ...
 
 
-class Storage(PaperStorage, DeliveryStorage):
+# Tables in copy order (parents before children), the same names and columns in every
+# backend: what `paperbot migrate-db` moves. Derived data (search indexes, change logs,
+# generated columns) is not copied; each backend rebuilds its own.
+PORTABLE_TABLES = (
+    "papers",
+    "paper_keys",
+    "title_blocks",
+    "dumps",
+    "appearances",
+    "paper_topics",
+    "vocab",
+    "channel_subscriptions",
+    "user_follows",
+    "user_delivery",
+    "guild_topics",
+    "deliveries",
+    "meta",
+)
+
+
+class PortableStorage(abc.ABC):
+    """Row-level export and import for moving a whole database between backends."""
+
+    @abc.abstractmethod
+    def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
+        """Every row of `table` (one of PORTABLE_TABLES) as {column: value} dicts, in
+        primary-key order, in batches. Values are plain Python: int, float, str, None."""
+
+    @abc.abstractmethod
+    async def import_rows(self, table: str, rows: Sequence[dict]) -> int:
+        """Insert rows exported by any backend; rows whose primary key (or unique key)
+        already exists are left alone, so importing twice changes nothing. Returns how
+        many were new."""
+
+    @abc.abstractmethod
+    async def finish_import(self) -> None:
+        """After an import: move id sequences past the imported ids and bring derived
+        data (search index, counters) up to date."""
+
+
+class Storage(PaperStorage, DeliveryStorage, PortableStorage):
     """A paperbot database: everything `bot/` and `cogs/` may ask of one.
     Use `async with` or call `close()`."""

@@ -58,10 +58,12 @@ class UserDelivery:
 class DeliveryRecord:
     target: str
     day: dt.date
-    status: str  # "sending", "sent", "failed", "empty"
+    status: str  # "sending", "sent", "failed", "empty"; "held" = another owner's lease
     message_id: int | None
     attempts: int
     detail: str | None = None
+    owner: str | None = None  # who holds the claim (several processes); None = unleased
+    lease_until: dt.datetime | None = None  # UTC; an expired lease may be taken over
 
 
 def parse_post_time(text: str) -> str:

@@ -23,11 +23,12 @@ from storage.base import IngestTransaction, Storage
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
+from storage.sqlite.portable import SqlitePortableStore
 from storage.sqlite.search_index import SearchIndex
 from storage.sqlite.search_store import SqliteSearchStore
 
 
-class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, Storage):
+class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore, Storage):
     def __init__(
         self,
         path: str | Path,
