@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--db",
         default=None,
-        help=f"database file or sqlite:/// URL (default: $PAPERBOT_DB or {DEFAULT_DB})",
+        help="database file, sqlite:///PATH or postgresql:// URL "
+        f"(default: $DATABASE_URL, then $PAPERBOT_DB, then {DEFAULT_DB})",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", parents=[common], help="force a slash-command sync with Discord")
 
     p = sub.add_parser(
+        "migrate-db",
+        help="copy a whole database (papers, subscriptions, follows, delivery records) "
+        "into another, e.g. SQLite to PostgreSQL; safe to run again",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="URL", help="copy from")
+    p.add_argument("--to", dest="target", required=True, metavar="URL", help="copy into")
+    p.add_argument("--json", action="store_true", help="print the per-table counts as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser(
         "bench",
         help="measure ingest, search, digest layout and fan-out on a synthetic corpus "
         "(its own database, never --db's; see bench/README.md)",
@@ -101,14 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve_db(arg: str | None) -> str | None:
-    """--db, then PAPERBOT_DB; None lets the bot's settings (which read .env) decide."""
-    return arg or os.environ.get("PAPERBOT_DB")
+    """--db, then DATABASE_URL, then PAPERBOT_DB; None lets the bot's settings (which
+    read .env) decide."""
+    return arg or os.environ.get("DATABASE_URL") or os.environ.get("PAPERBOT_DB")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.db = resolve_db(getattr(args, "db", None))
-    if args.db is None and args.command not in ("run", "console", "sync"):
+    if args.db is None and args.command not in ("run", "console", "sync", "migrate-db"):
         args.db = DEFAULT_DB
     handler = COMMANDS[args.command]
     try:

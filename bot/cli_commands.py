@@ -271,4 +271,50 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
-COMMANDS.update({"run": cmd_run, "sync": cmd_sync, "console": cmd_console, "bench": cmd_bench})
+async def cmd_migrate_db(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from storage import sqlite_path
+    from storage.migrate import MigrationRefused, TableCount, copy_database
+    from storage.urls import is_postgres_url
+
+    if args.source.strip() == args.target.strip():
+        raise CliError("--from and --to name the same database")
+    if not is_postgres_url(args.source):
+        try:
+            source_file = Path(sqlite_path(args.source))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        if not source_file.is_file():  # opening would create an empty one
+            raise CliError(f"no database at {source_file}")
+    show_progress = not args.quiet and not args.json
+
+    def progress(count: TableCount) -> None:
+        if show_progress:
+            print(f"  {count.table}: {count.read} read, {count.new} new", file=sys.stderr)
+
+    async with opened(args.source) as source, opened(args.target) as target:
+        try:
+            report = await copy_database(source, target, progress)
+        except MigrationRefused as exc:
+            raise CliError(str(exc)) from None
+    if args.json:
+        _out(report.to_dict())
+        return 0
+    print(f"{'table':<24} {'read':>9} {'new':>9} {'already there':>14}")
+    for count in report.tables:
+        print(f"{count.table:<24} {count.read:>9} {count.new:>9} {count.already:>14}")
+    already = report.read - report.new
+    print(f"total: {report.read} rows read, {report.new} copied, {already} already there")
+    return 0
+
+
+COMMANDS.update(
+    {
+        "run": cmd_run,
+        "sync": cmd_sync,
+        "console": cmd_console,
+        "bench": cmd_bench,
+        "migrate-db": cmd_migrate_db,
+    }
+)

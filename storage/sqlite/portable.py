@@ -43,9 +43,10 @@ class SqlitePortableStore(PortableStorage):
             f" VALUES ({', '.join('?' for _ in columns)})"
         )
         async with self.write() as conn:  # type: ignore[attr-defined]
-            before = conn.total_changes
-            await conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
-            return conn.total_changes - before
+            # rowcount counts the rows this statement inserted, not the change-log rows
+            # its triggers wrote (total_changes would).
+            cursor = await conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+            return max(cursor.rowcount, 0)
 
     async def finish_import(self) -> None:
         # INTEGER PRIMARY KEY needs no sequence reset; the search index catches up from

@@ -1,0 +1,149 @@
+"""`paperbot migrate-db`: a whole database copied into another, counted, idempotent, and
+refused when it would mix unrelated data. Real databases on both sides."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+from bot.core.ingest import ingest_bytes
+from bot.core.models import Topic
+from bot.core.query import parse_query
+from bot.core.subscriptions import ChannelSubscription, Follow
+from storage import open_storage
+from storage.base import PORTABLE_TABLES
+from storage.migrate import MigrationRefused, copy_database
+from tests.conftest import SAMPLE_DAY, SAMPLE_DUMP, TODAY
+
+SNOWFLAKE_GUILD = 1_180_000_000_000_000_001  # Discord ids do not fit in 32 bits
+SNOWFLAKE_CHANNEL = 1_180_000_000_000_000_777
+USER = 1_180_000_000_000_000_042
+
+
+async def populate(store) -> None:
+    report = await ingest_bytes(store, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=TODAY)
+    assert report.new == 98
+    await store.upsert_channel_subscription(
+        ChannelSubscription(
+            SNOWFLAKE_CHANNEL,
+            SNOWFLAKE_GUILD,
+            "08:30",
+            "Europe/Berlin",
+            ("nlp",),
+            7,
+            created_by=USER,
+        )
+    )
+    await store.add_follow(USER, Follow("keyword", "protein"))
+    await store.add_follow(USER, Follow("topic", "speech-audio"))
+    await store.set_user_delivery(USER, "07:15", "America/New_York")
+    await store.upsert_guild_topic(
+        Topic("robots", "Robots", ("robot*",), ("legged locomotion",), SNOWFLAKE_GUILD)
+    )
+    await store.claim_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY)
+    await store.finish_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY, "sent", 123456789)
+    await store.set_meta("commands_hash", "abc")
+
+
+async def snapshot(store) -> dict:
+    """Everything a user would notice, read back through the interface."""
+    user = await store.user_delivery(USER)
+    hits = await store.text_search(
+        parse_query("protein language model"), match_all=False, topic=None, since=None, limit=5
+    )
+    return {
+        "stats": {k: v for k, v in (await store.stats()).items() if k != "database"},
+        "titles": await store.all_titles(),
+        "day": [
+            (p.id, p.title, p.position, p.topics) for p in await store.papers_on_day(SAMPLE_DAY)
+        ],
+        "subs": await store.channel_subscriptions(),
+        "user": (user.post_time, user.timezone, sorted(user.follows, key=str)),
+        "topics": await store.guild_topics(SNOWFLAKE_GUILD),
+        "delivery": await store.delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY),
+        "meta": await store.get_meta("commands_hash"),
+        "vocab": len(await store.vocabulary()),
+        "search": [pid for pid, _ in hits][:2],
+    }
+
+
+@pytest.fixture
+async def source(tmp_path):
+    store = await open_storage(tmp_path / "source.db")
+    await populate(store)
+    yield store
+    await store.close()
+
+
+async def test_copy_keeps_everything_and_is_idempotent(source, tmp_path) -> None:
+    async with await open_storage(f"sqlite:///{tmp_path / 'copy.db'}") as target:
+        first = await copy_database(source, target)
+        assert [t.table for t in first.tables] == list(PORTABLE_TABLES)
+        counts = {t.table: (t.read, t.new) for t in first.tables}
+        assert counts["papers"] == (98, 98)
+        assert counts["channel_subscriptions"] == (1, 1)
+        assert counts["user_follows"] == (2, 2)
+        assert counts["deliveries"] == (1, 1)
+        assert first.new == first.read
+        assert await snapshot(target) == await snapshot(source)
+
+        again = await copy_database(source, target)
+        assert again.read == first.read and again.new == 0
+        assert await snapshot(target) == await snapshot(source)
+
+        # The copy is a working database: new dumps get fresh ids after the copied ones.
+        dump = b"Mar 15\n\nA Brand New Paper About Copying Databases\n\nAbstract text here.\n"
+        report = await ingest_bytes(target, dump, "2026-03-15.txt", today=TODAY)
+        assert report.error is None and report.new == 1
+        assert max(pid for pid, _ in await target.all_titles()) > 98
+
+
+async def test_copied_delivery_ledger_still_prevents_a_second_post(source, tmp_path) -> None:
+    async with await open_storage(tmp_path / "copy.db") as target:
+        await copy_database(source, target)
+        record = await target.claim_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY)
+        assert record.status == "sent" and record.message_id == 123456789
+
+
+async def test_refuses_to_merge_into_an_unrelated_database(source, tmp_path) -> None:
+    async with await open_storage(tmp_path / "other.db") as other:
+        await ingest_bytes(other, SAMPLE_DUMP.read_bytes(), "x.txt", today=TODAY)
+        before = await other.stats()
+        with pytest.raises(MigrationRefused, match="empty database"):
+            await copy_database(source, other)
+        assert await other.stats() == before
+
+
+def test_cli_reports_counts_then_nothing_new(tmp_path, capsys) -> None:
+    src = str(tmp_path / "src.db")
+    assert main(["ingest", str(SAMPLE_DUMP), "--db", src, "--quiet"]) == 0
+    capsys.readouterr()
+    dest = f"sqlite:///{tmp_path / 'dest.db'}"
+    assert main(["migrate-db", "--from", src, "--to", dest, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["tables"]["papers"] == {"read": 98, "new": 98}
+    assert main(["migrate-db", "--from", src, "--to", dest]) == 0
+    out, err = capsys.readouterr()
+    assert "0 copied" in out.splitlines()[-1]
+    assert "papers: 98 read, 0 new" in err  # progress goes to stderr
+    assert main(["search", "protein", "--db", dest, "--json"]) == 0
+    titles = [h["title"] for h in json.loads(capsys.readouterr().out)]
+    assert "Long-context Protein Language Model" in titles[:2]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "missing.db", "--to", "x.db"], "no database at"),
+        (["--from", "same.db", "--to", "same.db"], "same database"),
+        (["--from", "mysql://host/db", "--to", "x.db"], "unsupported database URL"),
+    ],
+)
+def test_cli_bad_arguments_are_one_line_errors(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["migrate-db", *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.db").exists()
