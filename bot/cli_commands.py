@@ -17,6 +17,7 @@ from bot.core.render import paper_url
 from bot.core.search import SearchService
 from bot.core.topics import find_topic, load_default_topics, topic_by_slug
 from storage import Storage, open_storage
+from storage.urls import redact
 
 
 class CliError(Exception):
@@ -32,7 +33,7 @@ async def opened(db: str) -> AsyncIterator[Storage]:
     try:
         storage = await open_storage(db)
     except (sqlite3.Error, OSError, ValueError, RuntimeError) as exc:
-        raise CliError(f"cannot open database {db}: {exc}") from None
+        raise CliError(f"cannot open database {redact(db)}: {exc}") from None
     try:
         yield storage
     finally:

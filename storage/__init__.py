@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.base import IngestTransaction, Storage
+from storage.urls import is_postgres_url
 
 __all__ = ["IngestTransaction", "Storage", "open_storage", "sqlite_path"]
 
@@ -15,12 +16,24 @@ def sqlite_path(url_or_path: str | Path) -> str:
     if text.startswith("sqlite:///"):
         return text[len("sqlite:///") :]
     if "://" in text:
-        raise ValueError(f"unsupported database URL {text!r}; use sqlite:///PATH or a file path")
+        # Only the scheme is echoed: the rest may hold a password.
+        raise ValueError(
+            f"unsupported database URL {text.split('://', 1)[0]}://…;"
+            " use sqlite:///PATH, a file path or postgresql://USER:PASSWORD@HOST/DB"
+        )
     return text
 
 
 async def open_storage(url_or_path: str | Path) -> Storage:
-    """Open (creating and migrating as needed) the database named by a URL or path."""
+    """Open (creating and migrating as needed) the database named by a URL or path.
+
+    PostgreSQL failures are one-line errors that name the host, never the password:
+    ConnectionError (an OSError) when the server cannot be reached, ValueError for a
+    malformed URL, RuntimeError when the schema cannot be migrated."""
+    if is_postgres_url(url_or_path):  # postgresql://… or postgres://…
+        from storage.postgres.store import PostgresStorage
+
+        return await PostgresStorage.open(str(url_or_path).strip())
     from storage.sqlite.store import SqliteStorage
 
     return await SqliteStorage.open(sqlite_path(url_or_path))

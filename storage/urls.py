@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_postgres_url(url_or_path: str | Path) -> bool:
     return str(url_or_path).strip().startswith(POSTGRES_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by `***` (for logs, stats and errors)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not parseable as a URL: mask anything between `user:` and `@`
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    if not password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

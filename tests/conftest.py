@@ -1,15 +1,30 @@
-"""Shared fixtures: a real SQLite file in a temp dir, and the bundled sample dump."""
+"""Shared fixtures: a real SQLite file in a temp dir, a real PostgreSQL schema, and the
+bundled sample dump.
+
+`storage` is SQLite. `backend_storage` runs a test once per backend (SQLite in
+tmp_path, PostgreSQL in a fresh schema of the test server, dropped afterwards). The
+server comes from PAPERBOT_TEST_DATABASE_URL (default below); if it cannot be reached
+the PostgreSQL tests fail, telling how to start it: they are never skipped.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 import bot
 from bot.core.ingest import ingest_bytes
-from storage import open_storage
+from storage import Storage, open_storage
+from storage.urls import redact
 
 SAMPLE_DUMP = Path(bot.__file__).parent / "data" / "sample_dump.txt"
 # The sample's date line says `Mar 14` with no year; with this "today" it is 2026-03-14.
@@ -31,23 +46,138 @@ async def storage(tmp_path):
         await store.close()
 
 
-@pytest.fixture
-async def sample_storage(storage, sample_bytes):
-    report = await ingest_bytes(storage, sample_bytes, "sample_dump.txt", today=TODAY)
+async def _ingest_sample(store: Storage, sample_bytes: bytes) -> Storage:
+    report = await ingest_bytes(store, sample_bytes, "sample_dump.txt", today=TODAY)
     assert report.error is None, report.error
     assert report.new == 98
-    return storage
+    return store
+
+
+@pytest.fixture
+async def sample_storage(storage, sample_bytes):
+    return await _ingest_sample(storage, sample_bytes)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://paperbot:paperbot@127.0.0.1:5432/paperbot_test"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with its `search_path` setting (a server setting asyncpg passes on) set."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test server's URL, checked once per session: unreachable means fail."""
+    url = os.environ.get("PAPERBOT_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+    async def check() -> None:
+        conn = await asyncpg.connect(url, timeout=5)
+        await conn.close()
+
+    # A thread of its own: this may run while a test's event loop is running.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, check()).result()
+        except Exception as exc:
+            pytest.fail(
+                f"PostgreSQL test server unreachable at {redact(url)} ({exc}). Start one with"
+                " `bash .ci/postgres`, or point PAPERBOT_TEST_DATABASE_URL at a server where"
+                " the user may create schemas.",
+                pytrace=False,
+            )
+    return url
+
+
+async def create_schema(url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"CREATE SCHEMA {name}")
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_schema(url: str, name: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"DROP SCHEMA {name} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def postgres_schema(postgres_url) -> AsyncIterator[str]:
+    """A fresh, empty schema for one test; the URL selecting it. Dropped afterwards."""
+    name = await create_schema(postgres_url)
+    try:
+        yield with_search_path(postgres_url, name)
+    finally:
+        await drop_schema(postgres_url, name)
+
+
+@pytest.fixture
+async def postgres_storage(postgres_schema) -> AsyncIterator[Storage]:
+    store = await open_storage(postgres_schema)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend_storage(request, tmp_path) -> AsyncIterator[Storage]:
+    """An open, empty Storage of each backend in turn."""
+    base = name = None
+    if request.param == "sqlite":
+        location = str(tmp_path / "paperbot.db")
+    else:
+        # Requested here rather than as an argument so SQLite runs need no server.
+        base = request.getfixturevalue("postgres_url")
+        name = await create_schema(base)
+        location = with_search_path(base, name)
+    try:
+        store = await open_storage(location)
+        try:
+            yield store
+        finally:
+            await store.close()
+    finally:
+        if base and name:
+            await drop_schema(base, name)
+
+
+@pytest.fixture
+async def backend_sample_storage(backend_storage, sample_bytes) -> Storage:
+    """`backend_storage` holding the sample dump (98 papers on SAMPLE_DAY)."""
+    return await _ingest_sample(backend_storage, sample_bytes)
+
+
+def backend_of(store: Storage) -> str:
+    return "postgres" if hasattr(store, "url") else "sqlite"
+
+
+def location_of(store: Storage) -> str:
+    """What `open_storage` takes to open the same database again (another "process")."""
+    return store.url if backend_of(store) == "postgres" else store.path  # type: ignore[attr-defined]
 
 
 async def assert_index_matches(store, sample: int = 25) -> None:
-    """The derived search index holds exactly the stored papers, once each, and finds
-    papers by their current titles: what crash and update tests check after the fact."""
+    """The search index holds exactly the stored papers, once each (SQLite's derived
+    index; PostgreSQL's is maintained with the rows), and finds papers by their current
+    titles: what crash and update tests check after the fact."""
     from bot.core.query import parse_query
 
     await store.sync_search_index()
     papers = await store.all_titles()
-    indexed = store.search_index.all_ids()
-    assert sorted(indexed) == sorted(pid for pid, _ in papers), "index and papers differ"
+    if hasattr(store, "search_index"):
+        indexed = store.search_index.all_ids()
+        assert sorted(indexed) == sorted(pid for pid, _ in papers), "index and papers differ"
     step = max(1, len(papers) // sample)
     for paper_id, title in papers[::step]:
         hits = await store.text_search(

@@ -10,7 +10,6 @@ import pytest
 from bot.cli import main
 from bot.core.ingest import ingest_bytes
 from bot.core.models import Topic
-from bot.core.query import parse_query
 from bot.core.subscriptions import ChannelSubscription, Follow
 from storage import open_storage
 from storage.base import PORTABLE_TABLES
@@ -50,9 +49,6 @@ async def populate(store) -> None:
 async def snapshot(store) -> dict:
     """Everything a user would notice, read back through the interface."""
     user = await store.user_delivery(USER)
-    hits = await store.text_search(
-        parse_query("protein language model"), match_all=False, topic=None, since=None, limit=5
-    )
     return {
         "stats": {k: v for k, v in (await store.stats()).items() if k != "database"},
         "titles": await store.all_titles(),
@@ -65,7 +61,6 @@ async def snapshot(store) -> dict:
         "delivery": await store.delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY),
         "meta": await store.get_meta("commands_hash"),
         "vocab": len(await store.vocabulary()),
-        "search": [pid for pid, _ in hits][:2],
     }
 
 
@@ -77,34 +72,34 @@ async def source(tmp_path):
     await store.close()
 
 
-async def test_copy_keeps_everything_and_is_idempotent(source, tmp_path) -> None:
-    async with await open_storage(f"sqlite:///{tmp_path / 'copy.db'}") as target:
-        first = await copy_database(source, target)
-        assert [t.table for t in first.tables] == list(PORTABLE_TABLES)
-        counts = {t.table: (t.read, t.new) for t in first.tables}
-        assert counts["papers"] == (98, 98)
-        assert counts["channel_subscriptions"] == (1, 1)
-        assert counts["user_follows"] == (2, 2)
-        assert counts["deliveries"] == (1, 1)
-        assert first.new == first.read
-        assert await snapshot(target) == await snapshot(source)
+async def test_copy_keeps_everything_and_is_idempotent(source, backend_storage) -> None:
+    target = backend_storage
+    first = await copy_database(source, target)
+    assert [t.table for t in first.tables] == list(PORTABLE_TABLES)
+    counts = {t.table: (t.read, t.new) for t in first.tables}
+    assert counts["papers"] == (98, 98)
+    assert counts["channel_subscriptions"] == (1, 1)
+    assert counts["user_follows"] == (2, 2)
+    assert counts["deliveries"] == (1, 1)
+    assert first.new == first.read
+    assert await snapshot(target) == await snapshot(source)
 
-        again = await copy_database(source, target)
-        assert again.read == first.read and again.new == 0
-        assert await snapshot(target) == await snapshot(source)
+    again = await copy_database(source, target)
+    assert again.read == first.read and again.new == 0
+    assert await snapshot(target) == await snapshot(source)
 
-        # The copy is a working database: new dumps get fresh ids after the copied ones.
-        dump = b"Mar 15\n\nA Brand New Paper About Copying Databases\n\nAbstract text here.\n"
-        report = await ingest_bytes(target, dump, "2026-03-15.txt", today=TODAY)
-        assert report.error is None and report.new == 1
-        assert max(pid for pid, _ in await target.all_titles()) > 98
+    # The copy is a working database: new dumps get fresh ids after the copied ones.
+    dump = b"Mar 15\n\nA Brand New Paper About Copying Databases\n\nAbstract text here.\n"
+    report = await ingest_bytes(target, dump, "2026-03-15.txt", today=TODAY)
+    assert report.error is None and report.new == 1
+    assert max(pid for pid, _ in await target.all_titles()) > 98
 
 
-async def test_copied_delivery_ledger_still_prevents_a_second_post(source, tmp_path) -> None:
-    async with await open_storage(tmp_path / "copy.db") as target:
-        await copy_database(source, target)
-        record = await target.claim_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY)
-        assert record.status == "sent" and record.message_id == 123456789
+async def test_copied_delivery_ledger_still_prevents_a_second_post(source, backend_storage):
+    target = backend_storage
+    await copy_database(source, target)
+    record = await target.claim_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY)
+    assert record.status == "sent" and record.message_id == 123456789
 
 
 async def test_refuses_to_merge_into_an_unrelated_database(source, tmp_path) -> None:
@@ -116,11 +111,18 @@ async def test_refuses_to_merge_into_an_unrelated_database(source, tmp_path) -> 
         assert await other.stats() == before
 
 
-def test_cli_reports_counts_then_nothing_new(tmp_path, capsys) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def target_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dest.db'}"
+    return request.getfixturevalue("postgres_schema")
+
+
+def test_cli_reports_counts_then_nothing_new(tmp_path, capsys, target_url) -> None:
     src = str(tmp_path / "src.db")
     assert main(["ingest", str(SAMPLE_DUMP), "--db", src, "--quiet"]) == 0
     capsys.readouterr()
-    dest = f"sqlite:///{tmp_path / 'dest.db'}"
+    dest = target_url
     assert main(["migrate-db", "--from", src, "--to", dest, "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["tables"]["papers"] == {"read": 98, "new": 98}

@@ -1,6 +1,8 @@
-"""DeliveryStorage against a real SQLite file: subscriptions, follows, guild topics, the
+"""DeliveryStorage against real databases: subscriptions, follows, guild topics, the
 exactly-once delivery ledger, meta, and migrations. No mocks: every test goes through
-`open_storage` and reads back what it wrote."""
+`open_storage` and reads back what it wrote. Interface tests run on both backends
+(`backend_storage`); those about SQLite's file and locking use `storage` (SQLite);
+PostgreSQL's own are in test_postgres_*.py."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from bot.core.models import Topic, TopicHit
 from bot.core.subscriptions import FAILURES_BEFORE_PAUSE, ChannelSubscription, Follow
 from storage import open_storage
 from storage.sqlite.store import SqliteStorage
+from tests.conftest import location_of
 
 DAY = dt.date(2026, 3, 14)
 GUILD_A, GUILD_B = 111, 222
@@ -47,27 +50,29 @@ def db_path(tmp_path):
 # -- channel subscriptions ---------------------------------------------------------------
 
 
-async def test_upsert_creates_subscription(storage):
-    assert await storage.channel_subscription(CHANNEL) is None
-    await storage.upsert_channel_subscription(sub(topics=("nlp", "vision"), max_items=5))
-    got = await storage.channel_subscription(CHANNEL)
+async def test_upsert_creates_subscription(backend_storage):
+    assert await backend_storage.channel_subscription(CHANNEL) is None
+    await backend_storage.upsert_channel_subscription(sub(topics=("nlp", "vision"), max_items=5))
+    got = await backend_storage.channel_subscription(CHANNEL)
     assert got == ChannelSubscription(
         CHANNEL, GUILD_A, "08:00", "UTC", ("nlp", "vision"), 5, False, 0, None, 7, None
     )
     assert got.target == f"channel:{CHANNEL}"
 
 
-async def test_upsert_again_replaces_settings_and_unpauses(storage):
-    await storage.upsert_channel_subscription(sub())
+async def test_upsert_again_replaces_settings_and_unpauses(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub())
     for _ in range(FAILURES_BEFORE_PAUSE):
-        await storage.record_channel_failure(CHANNEL, "403 Missing Access", FAILURES_BEFORE_PAUSE)
-    paused = await storage.channel_subscription(CHANNEL)
+        await backend_storage.record_channel_failure(
+            CHANNEL, "403 Missing Access", FAILURES_BEFORE_PAUSE
+        )
+    paused = await backend_storage.channel_subscription(CHANNEL)
     assert paused.paused and paused.failures == FAILURES_BEFORE_PAUSE
 
-    await storage.upsert_channel_subscription(
+    await backend_storage.upsert_channel_subscription(
         sub(post_time="19:30", timezone="Europe/Berlin", topics=(), max_items=25)
     )
-    got = await storage.channel_subscription(CHANNEL)
+    got = await backend_storage.channel_subscription(CHANNEL)
     assert (got.post_time, got.timezone, got.topics, got.max_items) == (
         "19:30",
         "Europe/Berlin",
@@ -77,87 +82,89 @@ async def test_upsert_again_replaces_settings_and_unpauses(storage):
     assert got.paused is False
     assert got.failures == 0
     assert got.last_error is None
-    assert len(await storage.channel_subscriptions()) == 1
+    assert len(await backend_storage.channel_subscriptions()) == 1
 
 
-async def test_delete_only_within_the_owning_guild(storage):
-    await storage.upsert_channel_subscription(sub(guild_id=GUILD_A))
-    assert await storage.delete_channel_subscription(GUILD_B, CHANNEL) is False
-    assert await storage.channel_subscription(CHANNEL) is not None
-    assert await storage.delete_channel_subscription(GUILD_A, CHANNEL) is True
-    assert await storage.channel_subscription(CHANNEL) is None
-    assert await storage.delete_channel_subscription(GUILD_A, CHANNEL) is False
+async def test_delete_only_within_the_owning_guild(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub(guild_id=GUILD_A))
+    assert await backend_storage.delete_channel_subscription(GUILD_B, CHANNEL) is False
+    assert await backend_storage.channel_subscription(CHANNEL) is not None
+    assert await backend_storage.delete_channel_subscription(GUILD_A, CHANNEL) is True
+    assert await backend_storage.channel_subscription(CHANNEL) is None
+    assert await backend_storage.delete_channel_subscription(GUILD_A, CHANNEL) is False
 
 
-async def test_channel_subscriptions_isolates_guilds(storage):
-    await storage.upsert_channel_subscription(sub(3, GUILD_A))
-    await storage.upsert_channel_subscription(sub(1, GUILD_A))
-    await storage.upsert_channel_subscription(sub(2, GUILD_B))
-    assert [s.channel_id for s in await storage.channel_subscriptions(GUILD_A)] == [1, 3]
-    assert [s.channel_id for s in await storage.channel_subscriptions(GUILD_B)] == [2]
-    assert await storage.channel_subscriptions(333) == []
-    assert [s.channel_id for s in await storage.channel_subscriptions()] == [1, 2, 3]
-    assert {s.guild_id for s in await storage.channel_subscriptions(GUILD_B)} == {GUILD_B}
+async def test_channel_subscriptions_isolates_guilds(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub(3, GUILD_A))
+    await backend_storage.upsert_channel_subscription(sub(1, GUILD_A))
+    await backend_storage.upsert_channel_subscription(sub(2, GUILD_B))
+    assert [s.channel_id for s in await backend_storage.channel_subscriptions(GUILD_A)] == [1, 3]
+    assert [s.channel_id for s in await backend_storage.channel_subscriptions(GUILD_B)] == [2]
+    assert await backend_storage.channel_subscriptions(333) == []
+    assert [s.channel_id for s in await backend_storage.channel_subscriptions()] == [1, 2, 3]
+    assert {s.guild_id for s in await backend_storage.channel_subscriptions(GUILD_B)} == {GUILD_B}
 
 
-async def test_failures_count_and_pause_exactly_at_threshold(storage):
-    await storage.upsert_channel_subscription(sub())
-    await storage.upsert_channel_subscription(sub(CHANNEL + 1))
-    first = await storage.record_channel_failure(CHANNEL, "404 Unknown Channel", 3)
+async def test_failures_count_and_pause_exactly_at_threshold(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub())
+    await backend_storage.upsert_channel_subscription(sub(CHANNEL + 1))
+    first = await backend_storage.record_channel_failure(CHANNEL, "404 Unknown Channel", 3)
     assert (first.failures, first.paused, first.last_error) == (1, False, "404 Unknown Channel")
-    second = await storage.record_channel_failure(CHANNEL, "403 Missing Access", 3)
+    second = await backend_storage.record_channel_failure(CHANNEL, "403 Missing Access", 3)
     assert (second.failures, second.paused, second.last_error) == (2, False, "403 Missing Access")
-    third = await storage.record_channel_failure(CHANNEL, "403 Missing Access", 3)
+    third = await backend_storage.record_channel_failure(CHANNEL, "403 Missing Access", 3)
     assert (third.failures, third.paused) == (3, True)
     # Only the failing channel is touched.
-    other = await storage.channel_subscription(CHANNEL + 1)
+    other = await backend_storage.channel_subscription(CHANNEL + 1)
     assert (other.failures, other.paused) == (0, False)
 
 
-async def test_success_resets_consecutive_failures(storage):
-    await storage.upsert_channel_subscription(sub())
-    await storage.record_channel_failure(CHANNEL, "403", 3)
-    await storage.record_channel_failure(CHANNEL, "403", 3)
-    await storage.record_channel_success(CHANNEL)
-    got = await storage.channel_subscription(CHANNEL)
+async def test_success_resets_consecutive_failures(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub())
+    await backend_storage.record_channel_failure(CHANNEL, "403", 3)
+    await backend_storage.record_channel_failure(CHANNEL, "403", 3)
+    await backend_storage.record_channel_success(CHANNEL)
+    got = await backend_storage.channel_subscription(CHANNEL)
     assert (got.failures, got.last_error, got.paused) == (0, None, False)
     # Consecutive: two more failures after a success do not pause.
-    await storage.record_channel_failure(CHANNEL, "403", 3)
-    again = await storage.record_channel_failure(CHANNEL, "403", 3)
+    await backend_storage.record_channel_failure(CHANNEL, "403", 3)
+    again = await backend_storage.record_channel_failure(CHANNEL, "403", 3)
     assert (again.failures, again.paused) == (2, False)
-    await storage.record_channel_success(CHANNEL)  # idempotent
-    assert (await storage.channel_subscription(CHANNEL)).failures == 0
+    await backend_storage.record_channel_success(CHANNEL)  # idempotent
+    assert (await backend_storage.channel_subscription(CHANNEL)).failures == 0
 
 
-async def test_failure_error_is_truncated_and_unknown_channel_is_none(storage):
-    await storage.upsert_channel_subscription(sub())
-    got = await storage.record_channel_failure(CHANNEL, "x" * 5000, 3)
+async def test_failure_error_is_truncated_and_unknown_channel_is_none(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub())
+    got = await backend_storage.record_channel_failure(CHANNEL, "x" * 5000, 3)
     assert got.last_error == "x" * 300
-    assert await storage.record_channel_failure(404404, "gone", 3) is None
-    await storage.record_channel_success(404404)  # no row, no error
+    assert await backend_storage.record_channel_failure(404404, "gone", 3) is None
+    await backend_storage.record_channel_success(404404)  # no row, no error
 
 
-async def test_channel_last_run_day(storage):
-    await storage.upsert_channel_subscription(sub())
-    await storage.upsert_channel_subscription(sub(CHANNEL + 1))
-    await storage.set_last_run(f"channel:{CHANNEL}", DAY)
-    assert (await storage.channel_subscription(CHANNEL)).last_run_day == DAY
-    assert (await storage.channel_subscription(CHANNEL + 1)).last_run_day is None
-    await storage.set_last_run(f"channel:{CHANNEL}", DAY + dt.timedelta(days=1))
-    assert (await storage.channel_subscription(CHANNEL)).last_run_day == DAY + dt.timedelta(1)
+async def test_channel_last_run_day(backend_storage):
+    await backend_storage.upsert_channel_subscription(sub())
+    await backend_storage.upsert_channel_subscription(sub(CHANNEL + 1))
+    await backend_storage.set_last_run(f"channel:{CHANNEL}", DAY)
+    assert (await backend_storage.channel_subscription(CHANNEL)).last_run_day == DAY
+    assert (await backend_storage.channel_subscription(CHANNEL + 1)).last_run_day is None
+    await backend_storage.set_last_run(f"channel:{CHANNEL}", DAY + dt.timedelta(days=1))
+    assert (await backend_storage.channel_subscription(CHANNEL)).last_run_day == DAY + dt.timedelta(
+        1
+    )
 
 
 # -- follows and member delivery ---------------------------------------------------------
 
 
-async def test_add_follow_reports_duplicates(storage):
+async def test_add_follow_reports_duplicates(backend_storage):
     nlp = Follow("topic", "nlp")
-    assert await storage.add_follow(USER, nlp) is True
-    assert await storage.add_follow(USER, nlp) is False
+    assert await backend_storage.add_follow(USER, nlp) is True
+    assert await backend_storage.add_follow(USER, nlp) is False
     # The same slug from a guild is a different follow.
-    assert await storage.add_follow(USER, Follow("topic", "nlp", GUILD_A)) is True
-    assert await storage.add_follow(USER, Follow("keyword", "protein folding")) is True
-    got = await storage.user_delivery(USER)
+    assert await backend_storage.add_follow(USER, Follow("topic", "nlp", GUILD_A)) is True
+    assert await backend_storage.add_follow(USER, Follow("keyword", "protein folding")) is True
+    got = await backend_storage.user_delivery(USER)
     assert got.follows == (
         Follow("keyword", "protein folding"),
         Follow("topic", "nlp", 0),
@@ -174,85 +181,85 @@ async def test_add_follow_reports_duplicates(storage):
     assert got.target == f"user:{USER}"
 
 
-async def test_remove_follow(storage):
-    await storage.add_follow(USER, Follow("topic", "nlp"))
-    await storage.add_follow(USER, Follow("keyword", "nlp"))
-    assert await storage.remove_follow(USER, "topic", "nlp") is True
-    assert await storage.remove_follow(USER, "topic", "nlp") is False
-    assert await storage.remove_follow(USER + 1, "keyword", "nlp") is False
-    assert (await storage.user_delivery(USER)).follows == (Follow("keyword", "nlp"),)
+async def test_remove_follow(backend_storage):
+    await backend_storage.add_follow(USER, Follow("topic", "nlp"))
+    await backend_storage.add_follow(USER, Follow("keyword", "nlp"))
+    assert await backend_storage.remove_follow(USER, "topic", "nlp") is True
+    assert await backend_storage.remove_follow(USER, "topic", "nlp") is False
+    assert await backend_storage.remove_follow(USER + 1, "keyword", "nlp") is False
+    assert (await backend_storage.user_delivery(USER)).follows == (Follow("keyword", "nlp"),)
 
 
-async def test_user_delivery_none_for_strangers(storage):
-    assert await storage.user_delivery(USER) is None
+async def test_user_delivery_none_for_strangers(backend_storage):
+    assert await backend_storage.user_delivery(USER) is None
 
 
-async def test_user_deliveries_lists_only_users_with_follows(storage):
-    await storage.add_follow(3, Follow("topic", "vision"))
-    await storage.add_follow(1, Follow("keyword", "diffusion"))
-    await storage.add_follow(1, Follow("topic", "nlp"))
-    await storage.set_user_delivery(2, "09:00", "UTC")  # a time but nothing followed
-    await storage.add_follow(4, Follow("topic", "nlp"))
-    await storage.remove_follow(4, "topic", "nlp")  # followed, then unfollowed
-    users = await storage.user_deliveries()
+async def test_user_deliveries_lists_only_users_with_follows(backend_storage):
+    await backend_storage.add_follow(3, Follow("topic", "vision"))
+    await backend_storage.add_follow(1, Follow("keyword", "diffusion"))
+    await backend_storage.add_follow(1, Follow("topic", "nlp"))
+    await backend_storage.set_user_delivery(2, "09:00", "UTC")  # a time but nothing followed
+    await backend_storage.add_follow(4, Follow("topic", "nlp"))
+    await backend_storage.remove_follow(4, "topic", "nlp")  # followed, then unfollowed
+    users = await backend_storage.user_deliveries()
     assert [u.user_id for u in users] == [1, 3]
     assert users[0].follows == (Follow("keyword", "diffusion"), Follow("topic", "nlp"))
     assert users[1].follows == (Follow("topic", "vision"),)
     # The user without follows still has their settings.
-    assert (await storage.user_delivery(2)).follows == ()
+    assert (await backend_storage.user_delivery(2)).follows == ()
 
 
-async def test_set_user_delivery_sets_time_and_clears_dm_closed(storage):
-    await storage.add_follow(USER, Follow("topic", "nlp"))
-    await storage.set_dm_closed(USER, True, told=True)
-    closed = await storage.user_delivery(USER)
+async def test_set_user_delivery_sets_time_and_clears_dm_closed(backend_storage):
+    await backend_storage.add_follow(USER, Follow("topic", "nlp"))
+    await backend_storage.set_dm_closed(USER, True, told=True)
+    closed = await backend_storage.user_delivery(USER)
     assert (closed.dm_closed, closed.dm_closed_told) == (True, True)
-    await storage.set_user_delivery(USER, "21:15", "America/New_York")
-    got = await storage.user_delivery(USER)
+    await backend_storage.set_user_delivery(USER, "21:15", "America/New_York")
+    got = await backend_storage.user_delivery(USER)
     assert (got.post_time, got.timezone) == ("21:15", "America/New_York")
     assert (got.dm_closed, got.dm_closed_told) == (False, False)
     assert got.follows == (Follow("topic", "nlp"),)
 
 
-async def test_set_user_delivery_creates_row(storage):
-    await storage.set_user_delivery(USER, "06:05", "Asia/Tokyo")
-    got = await storage.user_delivery(USER)
+async def test_set_user_delivery_creates_row(backend_storage):
+    await backend_storage.set_user_delivery(USER, "06:05", "Asia/Tokyo")
+    got = await backend_storage.user_delivery(USER)
     assert (got.post_time, got.timezone, got.follows) == ("06:05", "Asia/Tokyo", ())
 
 
-async def test_set_dm_closed_with_told_flag(storage):
-    await storage.add_follow(USER, Follow("topic", "nlp"))
-    await storage.set_dm_closed(USER, True)
-    got = await storage.user_delivery(USER)
+async def test_set_dm_closed_with_told_flag(backend_storage):
+    await backend_storage.add_follow(USER, Follow("topic", "nlp"))
+    await backend_storage.set_dm_closed(USER, True)
+    got = await backend_storage.user_delivery(USER)
     assert (got.dm_closed, got.dm_closed_told) == (True, False)
-    await storage.set_dm_closed(USER, True, told=True)
-    got = await storage.user_delivery(USER)
+    await backend_storage.set_dm_closed(USER, True, told=True)
+    got = await backend_storage.user_delivery(USER)
     assert (got.dm_closed, got.dm_closed_told) == (True, True)
-    await storage.set_dm_closed(USER, False)
-    got = await storage.user_delivery(USER)
+    await backend_storage.set_dm_closed(USER, False)
+    got = await backend_storage.user_delivery(USER)
     assert (got.dm_closed, got.dm_closed_told) == (False, False)
     # Works for a user with no row yet, without inventing follows.
-    await storage.set_dm_closed(USER + 1, True)
-    stranger = await storage.user_delivery(USER + 1)
+    await backend_storage.set_dm_closed(USER + 1, True)
+    stranger = await backend_storage.user_delivery(USER + 1)
     assert (stranger.dm_closed, stranger.follows) == (True, ())
-    assert [u.user_id for u in await storage.user_deliveries()] == [USER]
+    assert [u.user_id for u in await backend_storage.user_deliveries()] == [USER]
 
 
-async def test_user_last_run_day(storage):
-    await storage.add_follow(USER, Follow("topic", "nlp"))
-    await storage.add_follow(USER + 1, Follow("topic", "nlp"))
-    await storage.set_last_run(f"user:{USER}", DAY)
-    assert (await storage.user_delivery(USER)).last_run_day == DAY
-    assert (await storage.user_delivery(USER + 1)).last_run_day is None
+async def test_user_last_run_day(backend_storage):
+    await backend_storage.add_follow(USER, Follow("topic", "nlp"))
+    await backend_storage.add_follow(USER + 1, Follow("topic", "nlp"))
+    await backend_storage.set_last_run(f"user:{USER}", DAY)
+    assert (await backend_storage.user_delivery(USER)).last_run_day == DAY
+    assert (await backend_storage.user_delivery(USER + 1)).last_run_day is None
 
 
-async def test_last_run_targets_do_not_collide(storage):
+async def test_last_run_targets_do_not_collide(backend_storage):
     """`channel:5` and `user:5` are different rows in different tables."""
-    await storage.upsert_channel_subscription(sub(5))
-    await storage.add_follow(5, Follow("topic", "nlp"))
-    await storage.set_last_run("user:5", DAY)
-    assert (await storage.channel_subscription(5)).last_run_day is None
-    assert (await storage.user_delivery(5)).last_run_day == DAY
+    await backend_storage.upsert_channel_subscription(sub(5))
+    await backend_storage.add_follow(5, Follow("topic", "nlp"))
+    await backend_storage.set_last_run("user:5", DAY)
+    assert (await backend_storage.channel_subscription(5)).last_run_day is None
+    assert (await backend_storage.user_delivery(5)).last_run_day == DAY
 
 
 # -- guild topics ----------------------------------------------------------------------------
@@ -264,18 +271,18 @@ def guild_topic(guild_id: int = GUILD_A, slug: str = "proteins", **changes) -> T
     return Topic(slug, guild_id=guild_id, **fields)
 
 
-async def test_guild_topics_upsert_and_list(storage):
-    await storage.upsert_guild_topic(guild_topic(GUILD_A, "proteins"))
-    await storage.upsert_guild_topic(guild_topic(GUILD_A, "agents", name="Agents"))
-    await storage.upsert_guild_topic(guild_topic(GUILD_B, "proteins", name="B's proteins"))
-    assert await storage.guild_topics(GUILD_A) == [
+async def test_guild_topics_upsert_and_list(backend_storage):
+    await backend_storage.upsert_guild_topic(guild_topic(GUILD_A, "proteins"))
+    await backend_storage.upsert_guild_topic(guild_topic(GUILD_A, "agents", name="Agents"))
+    await backend_storage.upsert_guild_topic(guild_topic(GUILD_B, "proteins", name="B's proteins"))
+    assert await backend_storage.guild_topics(GUILD_A) == [
         guild_topic(GUILD_A, "agents", name="Agents"),
         guild_topic(GUILD_A, "proteins"),
     ]
-    assert await storage.guild_topics(GUILD_B) == [
+    assert await backend_storage.guild_topics(GUILD_B) == [
         guild_topic(GUILD_B, "proteins", name="B's proteins")
     ]
-    assert [(t.guild_id, t.slug) for t in await storage.guild_topics()] == [
+    assert [(t.guild_id, t.slug) for t in await backend_storage.guild_topics()] == [
         (GUILD_A, "agents"),
         (GUILD_A, "proteins"),
         (GUILD_B, "proteins"),
@@ -284,13 +291,13 @@ async def test_guild_topics_upsert_and_list(storage):
     changed = guild_topic(
         GUILD_A, "proteins", name="Protein science", keywords=("fold",), phrases=()
     )
-    await storage.upsert_guild_topic(changed)
-    assert (await storage.guild_topics(GUILD_A))[1] == changed
-    assert len(await storage.guild_topics()) == 3
+    await backend_storage.upsert_guild_topic(changed)
+    assert (await backend_storage.guild_topics(GUILD_A))[1] == changed
+    assert len(await backend_storage.guild_topics()) == 3
 
 
-async def test_delete_guild_topic_removes_assignments_and_follows(sample_storage):
-    storage = sample_storage
+async def test_delete_guild_topic_removes_assignments_and_follows(backend_sample_storage):
+    storage = backend_sample_storage
     ids = [pid for pid, _, _ in (await anext(storage.paper_texts(batch=6)))]
     builtin_before = await storage.topic_counts(None)
     await storage.upsert_guild_topic(guild_topic(GUILD_A, "proteins"))
@@ -326,8 +333,8 @@ async def test_delete_guild_topic_removes_assignments_and_follows(sample_storage
     assert await storage.delete_guild_topic(GUILD_A, "never-existed") is False
 
 
-async def test_replace_topic_assignments_replaces_exactly(sample_storage):
-    storage = sample_storage
+async def test_replace_topic_assignments_replaces_exactly(backend_sample_storage):
+    storage = backend_sample_storage
     key = f"{GUILD_A}:agents"
     ids = [pid for batch in [b async for b in storage.paper_texts(batch=50)] for pid, _, _ in batch]
     first = [(ids[0], TopicHit(key, 1.0, ("agent",))), (ids[1], TopicHit(key, 3.0, ("tool",)))]
@@ -347,15 +354,15 @@ async def test_replace_topic_assignments_replaces_exactly(sample_storage):
     assert await storage.topic_papers(other, since=None, limit=10) == [(ids[5], 1.0)]
 
 
-async def test_paper_texts_batches_all_sample_papers(sample_storage):
-    batches = [batch async for batch in sample_storage.paper_texts(batch=10)]
+async def test_paper_texts_batches_all_sample_papers(backend_sample_storage):
+    batches = [batch async for batch in backend_sample_storage.paper_texts(batch=10)]
     assert len(batches) == 10
     assert [len(b) for b in batches] == [10] * 9 + [8]
     ids = [pid for batch in batches for pid, _, _ in batch]
     assert len(ids) == len(set(ids)) == 98
     assert ids == sorted(ids)
-    assert ids == [pid for pid, _ in await sample_storage.all_titles()]
-    titles = dict(await sample_storage.all_titles())
+    assert ids == [pid for pid, _ in await backend_sample_storage.all_titles()]
+    titles = dict(await backend_sample_storage.all_titles())
     for batch in batches:
         for pid, title, abstract in batch:
             assert title == titles[pid]
@@ -363,8 +370,8 @@ async def test_paper_texts_batches_all_sample_papers(sample_storage):
     assert sum(1 for batch in batches for *_, abstract in batch if abstract) > 0
 
 
-async def test_paper_texts_on_empty_database(storage):
-    assert [batch async for batch in storage.paper_texts()] == []
+async def test_paper_texts_on_empty_database(backend_storage):
+    assert [batch async for batch in backend_storage.paper_texts()] == []
 
 
 # -- the delivery ledger -------------------------------------------------------------------
@@ -373,9 +380,9 @@ async def test_paper_texts_on_empty_database(storage):
 TARGET = f"channel:{CHANNEL}"
 
 
-async def test_first_claim_sends(storage):
-    assert await storage.delivery(TARGET, DAY) is None
-    record = await storage.claim_delivery(TARGET, DAY)
+async def test_first_claim_sends(backend_storage):
+    assert await backend_storage.delivery(TARGET, DAY) is None
+    record = await backend_storage.claim_delivery(TARGET, DAY)
     assert (record.target, record.day, record.status, record.attempts) == (
         TARGET,
         DAY,
@@ -383,143 +390,146 @@ async def test_first_claim_sends(storage):
         1,
     )
     assert record.message_id is None
-    assert await storage.delivery(TARGET, DAY) == record
+    assert await backend_storage.delivery(TARGET, DAY) == record
 
 
-async def test_unfinished_claim_means_reconcile(storage):
-    await storage.claim_delivery(TARGET, DAY)
-    again = await storage.claim_delivery(TARGET, DAY)
+async def test_unfinished_claim_means_reconcile(backend_storage):
+    await backend_storage.claim_delivery(TARGET, DAY)
+    again = await backend_storage.claim_delivery(TARGET, DAY)
     assert (again.status, again.attempts) == ("sending", 2)
-    third = await storage.claim_delivery(TARGET, DAY)
+    third = await backend_storage.claim_delivery(TARGET, DAY)
     assert (third.status, third.attempts) == ("sending", 3)
 
 
-async def test_claims_are_per_target_and_day(storage):
-    await storage.claim_delivery(TARGET, DAY)
-    other_day = await storage.claim_delivery(TARGET, DAY + dt.timedelta(days=1))
-    other_target = await storage.claim_delivery(f"user:{CHANNEL}", DAY)
+async def test_claims_are_per_target_and_day(backend_storage):
+    await backend_storage.claim_delivery(TARGET, DAY)
+    other_day = await backend_storage.claim_delivery(TARGET, DAY + dt.timedelta(days=1))
+    other_target = await backend_storage.claim_delivery(f"user:{CHANNEL}", DAY)
     assert other_day.attempts == other_target.attempts == 1
 
 
-async def test_sent_is_final_for_claims(storage):
-    await storage.claim_delivery(TARGET, DAY)
-    await storage.finish_delivery(TARGET, DAY, "sent", 123456789012345678)
+async def test_sent_is_final_for_claims(backend_storage):
+    await backend_storage.claim_delivery(TARGET, DAY)
+    await backend_storage.finish_delivery(TARGET, DAY, "sent", 123456789012345678)
     for _ in range(3):
-        record = await storage.claim_delivery(TARGET, DAY)
+        record = await backend_storage.claim_delivery(TARGET, DAY)
         assert (record.status, record.attempts, record.message_id) == (
             "sent",
             1,
             123456789012345678,
         )
-    assert (await storage.delivery(TARGET, DAY)).attempts == 1
+    assert (await backend_storage.delivery(TARGET, DAY)).attempts == 1
 
 
-async def test_failed_is_reclaimable(storage):
-    await storage.claim_delivery(TARGET, DAY)
-    await storage.finish_delivery(TARGET, DAY, "failed", detail="403 Missing Access")
-    failed = await storage.delivery(TARGET, DAY)
+async def test_failed_is_reclaimable(backend_storage):
+    await backend_storage.claim_delivery(TARGET, DAY)
+    await backend_storage.finish_delivery(TARGET, DAY, "failed", detail="403 Missing Access")
+    failed = await backend_storage.delivery(TARGET, DAY)
     assert (failed.status, failed.attempts, failed.detail) == ("failed", 1, "403 Missing Access")
-    retry = await storage.claim_delivery(TARGET, DAY)
+    retry = await backend_storage.claim_delivery(TARGET, DAY)
     assert (retry.status, retry.attempts) == ("sending", 2)
-    await storage.finish_delivery(TARGET, DAY, "sent", 77)
-    done = await storage.claim_delivery(TARGET, DAY)
+    await backend_storage.finish_delivery(TARGET, DAY, "sent", 77)
+    done = await backend_storage.claim_delivery(TARGET, DAY)
     assert (done.status, done.attempts, done.message_id) == ("sent", 2, 77)
 
 
-async def test_empty_is_final(storage):
-    await storage.claim_delivery(TARGET, DAY)
-    await storage.finish_delivery(TARGET, DAY, "empty")
+async def test_empty_is_final(backend_storage):
+    await backend_storage.claim_delivery(TARGET, DAY)
+    await backend_storage.finish_delivery(TARGET, DAY, "empty")
     for _ in range(2):
-        record = await storage.claim_delivery(TARGET, DAY)
+        record = await backend_storage.claim_delivery(TARGET, DAY)
         assert (record.status, record.attempts, record.message_id) == ("empty", 1, None)
 
 
-async def test_finish_never_reopens_a_delivered_day(storage):
+async def test_finish_never_reopens_a_delivered_day(backend_storage):
     """A late 'failed' from a racing attempt must not make a sent day re-sendable."""
-    await storage.claim_delivery(TARGET, DAY)
-    await storage.finish_delivery(TARGET, DAY, "sent", 55, "reconciled")
-    await storage.finish_delivery(TARGET, DAY, "failed", detail="late 403")
-    record = await storage.claim_delivery(TARGET, DAY)
+    await backend_storage.claim_delivery(TARGET, DAY)
+    await backend_storage.finish_delivery(TARGET, DAY, "sent", 55, "reconciled")
+    await backend_storage.finish_delivery(TARGET, DAY, "failed", detail="late 403")
+    record = await backend_storage.claim_delivery(TARGET, DAY)
     assert (record.status, record.message_id, record.detail) == ("sent", 55, "reconciled")
 
     other = DAY + dt.timedelta(days=1)
-    await storage.claim_delivery(TARGET, other)
-    await storage.finish_delivery(TARGET, other, "empty")
-    await storage.finish_delivery(TARGET, other, "sent", 56)
-    assert (await storage.delivery(TARGET, other)).status == "empty"
-    assert await storage.last_delivered_day(TARGET) == other
+    await backend_storage.claim_delivery(TARGET, other)
+    await backend_storage.finish_delivery(TARGET, other, "empty")
+    await backend_storage.finish_delivery(TARGET, other, "sent", 56)
+    assert (await backend_storage.delivery(TARGET, other)).status == "empty"
+    assert await backend_storage.last_delivered_day(TARGET) == other
 
 
-async def test_finish_without_claim_writes_nothing(storage):
-    await storage.finish_delivery(TARGET, DAY, "sent", 1)
-    assert await storage.delivery(TARGET, DAY) is None
+async def test_finish_without_claim_writes_nothing(backend_storage):
+    await backend_storage.finish_delivery(TARGET, DAY, "sent", 1)
+    assert await backend_storage.delivery(TARGET, DAY) is None
 
 
-async def test_last_delivered_day_counts_only_sent_and_empty(storage):
-    assert await storage.last_delivered_day(TARGET) is None
+async def test_last_delivered_day_counts_only_sent_and_empty(backend_storage):
+    assert await backend_storage.last_delivered_day(TARGET) is None
     days = [DAY + dt.timedelta(days=i) for i in range(5)]
     for day in days:
-        await storage.claim_delivery(TARGET, day)
-    await storage.finish_delivery(TARGET, days[0], "sent", 1)
-    await storage.finish_delivery(TARGET, days[2], "empty")
-    await storage.finish_delivery(TARGET, days[3], "failed", detail="404")
+        await backend_storage.claim_delivery(TARGET, day)
+    await backend_storage.finish_delivery(TARGET, days[0], "sent", 1)
+    await backend_storage.finish_delivery(TARGET, days[2], "empty")
+    await backend_storage.finish_delivery(TARGET, days[3], "failed", detail="404")
     # days[1] and days[4] stay 'sending'.
-    assert await storage.last_delivered_day(TARGET) == days[2]
-    await storage.finish_delivery(TARGET, days[4], "sent", 5)
-    assert await storage.last_delivered_day(TARGET) == days[4]
+    assert await backend_storage.last_delivered_day(TARGET) == days[2]
+    await backend_storage.finish_delivery(TARGET, days[4], "sent", 5)
+    assert await backend_storage.last_delivered_day(TARGET) == days[4]
     # Another target's deliveries do not count; a far-later day in it is ignored.
-    await storage.claim_delivery("user:1", DAY + dt.timedelta(days=400))
-    await storage.finish_delivery("user:1", DAY + dt.timedelta(days=400), "sent", 9)
-    assert await storage.last_delivered_day(TARGET) == days[4]
-    assert await storage.last_delivered_day("user:2") is None
+    await backend_storage.claim_delivery("user:1", DAY + dt.timedelta(days=400))
+    await backend_storage.finish_delivery("user:1", DAY + dt.timedelta(days=400), "sent", 9)
+    assert await backend_storage.last_delivered_day(TARGET) == days[4]
+    assert await backend_storage.last_delivered_day("user:2") is None
 
 
-async def test_last_delivered_day_is_a_date_max_across_months(storage):
+async def test_last_delivered_day_is_a_date_max_across_months(backend_storage):
     dec, jan = dt.date(2025, 12, 31), dt.date(2026, 1, 2)
     for day in (jan, dec):
-        await storage.claim_delivery(TARGET, day)
-        await storage.finish_delivery(TARGET, day, "sent", 1)
-    assert await storage.last_delivered_day(TARGET) == jan
+        await backend_storage.claim_delivery(TARGET, day)
+        await backend_storage.finish_delivery(TARGET, day, "sent", 1)
+    assert await backend_storage.last_delivered_day(TARGET) == jan
 
 
-async def test_deliveries_in_state(storage):
+async def test_deliveries_in_state(backend_storage):
     d1, d2 = DAY, DAY + dt.timedelta(days=1)
-    await storage.claim_delivery("user:2", d2)
-    await storage.claim_delivery("user:2", d1)
-    await storage.claim_delivery("channel:9", d1)
-    await storage.claim_delivery("channel:8", d1)
-    await storage.finish_delivery("channel:8", d1, "sent", 3)
-    await storage.claim_delivery("channel:7", d1)
-    await storage.finish_delivery("channel:7", d1, "failed", detail="boom")
-    sending = await storage.deliveries_in_state("sending")
+    await backend_storage.claim_delivery("user:2", d2)
+    await backend_storage.claim_delivery("user:2", d1)
+    await backend_storage.claim_delivery("channel:9", d1)
+    await backend_storage.claim_delivery("channel:8", d1)
+    await backend_storage.finish_delivery("channel:8", d1, "sent", 3)
+    await backend_storage.claim_delivery("channel:7", d1)
+    await backend_storage.finish_delivery("channel:7", d1, "failed", detail="boom")
+    sending = await backend_storage.deliveries_in_state("sending")
     assert [(r.target, r.day) for r in sending] == [
         ("channel:9", d1),
         ("user:2", d1),
         ("user:2", d2),
     ]
     assert all(r.status == "sending" for r in sending)
-    assert [(r.target, r.message_id) for r in await storage.deliveries_in_state("sent")] == [
-        ("channel:8", 3)
-    ]
-    failed = await storage.deliveries_in_state("failed")
+    assert [
+        (r.target, r.message_id) for r in await backend_storage.deliveries_in_state("sent")
+    ] == [("channel:8", 3)]
+    failed = await backend_storage.deliveries_in_state("failed")
     assert [(r.target, r.detail) for r in failed] == [("channel:7", "boom")]
-    assert await storage.deliveries_in_state("empty") == []
+    assert await backend_storage.deliveries_in_state("empty") == []
 
 
-async def test_concurrent_claims_on_one_storage(storage):
-    records = await asyncio.gather(*(storage.claim_delivery(TARGET, DAY) for _ in range(50)))
+async def test_concurrent_claims_on_one_storage(backend_storage):
+    records = await asyncio.gather(
+        *(backend_storage.claim_delivery(TARGET, DAY) for _ in range(50))
+    )
     assert sum(1 for r in records if r.attempts == 1) == 1
     assert sorted(r.attempts for r in records) == list(range(1, 51))
     assert all(r.status == "sending" for r in records)
-    assert (await storage.delivery(TARGET, DAY)).attempts == 50
+    assert (await backend_storage.delivery(TARGET, DAY)).attempts == 50
 
 
-async def test_concurrent_claims_from_two_processes(storage, db_path):
-    """Two SqliteStorage objects on one file: separate connections, so only SQLite's own
-    locking (BEGIN IMMEDIATE + busy timeout) keeps the claim atomic."""
-    other = await SqliteStorage.open(db_path)
+async def test_concurrent_claims_from_two_processes(backend_storage):
+    """Two Storage objects on one database: separate connections, so only the database's
+    own locking (SQLite: BEGIN IMMEDIATE + busy timeout; PostgreSQL: row locks) keeps the
+    claim atomic."""
+    other = await open_storage(location_of(backend_storage))
     try:
-        stores = [storage, other] * 25
+        stores = [backend_storage, other] * 25
         records = await asyncio.gather(*(s.claim_delivery(TARGET, DAY) for s in stores))
         assert sum(1 for r in records if r.attempts == 1) == 1
         assert sorted(r.attempts for r in records) == list(range(1, 51))
@@ -527,9 +537,11 @@ async def test_concurrent_claims_from_two_processes(storage, db_path):
         # Whoever won finishes; from then on both "processes" see the day as done.
         fresh = DAY + dt.timedelta(days=1)
         first = await asyncio.gather(
-            storage.claim_delivery(TARGET, fresh), other.claim_delivery(TARGET, fresh)
+            backend_storage.claim_delivery(TARGET, fresh), other.claim_delivery(TARGET, fresh)
         )
-        winner = [s for s, r in zip((storage, other), first, strict=True) if r.attempts == 1]
+        winner = [
+            s for s, r in zip((backend_storage, other), first, strict=True) if r.attempts == 1
+        ]
         assert len(winner) == 1
         await winner[0].finish_delivery(TARGET, fresh, "sent", 4242)
         after = await asyncio.gather(*(s.claim_delivery(TARGET, fresh) for s in stores[:10]))
@@ -542,15 +554,15 @@ async def test_concurrent_claims_from_two_processes(storage, db_path):
 # -- meta ----------------------------------------------------------------------------------
 
 
-async def test_meta_get_set_overwrite(storage):
-    assert await storage.get_meta("schedule.version") is None
-    await storage.set_meta("schedule.version", "1")
-    assert await storage.get_meta("schedule.version") == "1"
-    await storage.set_meta("schedule.version", "2")
-    assert await storage.get_meta("schedule.version") == "2"
-    await storage.set_meta("other", "")
-    assert await storage.get_meta("other") == ""
-    assert await storage.get_meta("schedule.version") == "2"
+async def test_meta_get_set_overwrite(backend_storage):
+    assert await backend_storage.get_meta("schedule.version") is None
+    await backend_storage.set_meta("schedule.version", "1")
+    assert await backend_storage.get_meta("schedule.version") == "1"
+    await backend_storage.set_meta("schedule.version", "2")
+    assert await backend_storage.get_meta("schedule.version") == "2"
+    await backend_storage.set_meta("other", "")
+    assert await backend_storage.get_meta("other") == ""
+    assert await backend_storage.get_meta("schedule.version") == "2"
 
 
 # -- migrations ----------------------------------------------------------------------------

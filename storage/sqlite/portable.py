@@ -27,8 +27,11 @@ class SqlitePortableStore(PortableStorage):
         where = ""
         if name == "meta":
             where = " WHERE key NOT IN (" + ", ".join(f"'{k}'" for k in LOCAL_META) + ")"
-        # rowid tables stream in id order; WITHOUT ROWID tables in primary-key order.
-        async with self._reader.execute(f"SELECT * FROM {name}{where}") as cur:
+        async with self._reader.execute(f"PRAGMA table_info({name})") as cur:
+            key = [row[1] for row in sorted(await cur.fetchall(), key=lambda r: r[5]) if row[5]]
+        # Primary-key order, as the interface promises (a plain scan may follow an index).
+        order = f" ORDER BY {', '.join(key)}" if key else ""
+        async with self._reader.execute(f"SELECT * FROM {name}{where}{order}") as cur:
             columns = [d[0] for d in cur.description]
             while rows := await cur.fetchmany(batch):
                 yield [dict(zip(columns, row, strict=True)) for row in rows]

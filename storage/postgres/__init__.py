@@ -1,0 +1,1 @@
+"""The PostgreSQL backend (asyncpg): `open_storage("postgresql://…")` selects it."""

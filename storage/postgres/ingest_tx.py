@@ -1,0 +1,235 @@
+"""The PostgreSQL side of one dump's ingest: lookups and writes inside one transaction
+(opened by PostgresStorage.ingest_transaction, which holds the papers advisory lock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Sequence
+
+import asyncpg
+
+from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
+from bot.core.rank import title_name
+from storage.base import IngestTransaction
+
+
+class PostgresIngestTransaction(IngestTransaction):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def dump_exists(self, content_hash: str) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM dumps WHERE content_hash = $1", content_hash
+        )
+        return found is not None
+
+    async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]:
+        rows = await self._conn.fetch(
+            "SELECT k.key, p.id, p.norm_title, p.title, p.arxiv_id FROM paper_keys k"
+            " JOIN papers p ON p.id = k.paper_id WHERE k.key = ANY($1::text[])",
+            list(dict.fromkeys(keys)),
+        )
+        return {
+            key: KnownPaper(id=pid, key=norm, title=title, arxiv_id=arxiv)
+            for key, pid, norm, title, arxiv in rows
+        }
+
+    async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
+        rows = await self._conn.fetch(
+            "SELECT DISTINCT p.id, p.norm_title, p.title, p.arxiv_id FROM title_blocks b"
+            " JOIN papers p ON p.id = b.paper_id WHERE b.block = ANY($1::text[]) ORDER BY p.id",
+            list(dict.fromkeys(blocks)),
+        )
+        return [KnownPaper(id=pid, key=norm, title=t, arxiv_id=a) for pid, norm, t, a in rows]
+
+    async def apply(self, plan: IngestPlan) -> None:
+        day = plan.day.isoformat()
+        dump_id = await self._conn.fetchval(
+            "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            plan.content_hash,
+            plan.source,
+            plan.format,
+            day,
+            plan.day_source,
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            plan.report_json,
+        )
+        retopic = await self._insert_papers([p for p in plan.papers if p.action == "new"], day)
+        retopic |= await self._update_papers([p for p in plan.papers if p.action != "new"], day)
+        await self._write_children(plan, day, dump_id, retopic)
+
+    async def _insert_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+        """Ids come from the papers sequence up front, so the plan's items know them
+        before the children are written."""
+        if not items:
+            return set()
+        ids = [
+            r[0]
+            for r in await self._conn.fetch(
+                "SELECT nextval(pg_get_serial_sequence('papers', 'id'))"
+                " FROM generate_series(1, $1)",
+                len(items),
+            )
+        ]
+        rows = []
+        for item, paper_id in zip(items, ids, strict=True):
+            paper = item.paper
+            item.existing_id = paper_id
+            rows.append(
+                (
+                    paper_id,
+                    paper.title,
+                    item.norm_title,
+                    paper.abstract,
+                    paper.arxiv_id,
+                    json.dumps(list(paper.authors)),
+                    paper.upvotes,
+                    paper.published.isoformat() if paper.published else None,
+                    day,
+                    day,
+                    title_name(paper.title),
+                )
+            )
+        # One statement for the whole day (array parameters, one column each).
+        await self._conn.execute(
+            "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
+            " published, first_seen, last_seen, short_name) SELECT * FROM unnest($1::bigint[],"
+            " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
+            " $8::text[], $9::text[], $10::text[], $11::text[])",
+            *_columns(rows, 11),
+        )
+        return set(ids)
+
+    async def _update_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+        """Fold re-appearances in exactly as the SQLite backend does (see its docstring):
+        the newest day's title wins, an abstract is only replaced by a non-empty one.
+        Returns the papers whose indexed text changed; their topics are recomputed."""
+        if not items:
+            return set()
+        current = {
+            r[0]: tuple(r[1:])
+            for r in await self._conn.fetch(
+                "SELECT id, title, norm_title, abstract, last_seen FROM papers"
+                " WHERE id = ANY($1::bigint[]) FOR UPDATE",
+                [item.existing_id for item in items],
+            )
+        }
+        updates, changed = [], set()
+        for item in items:
+            assert item.existing_id in current, "planned update of a paper that does not exist"
+            title, norm_title, abstract, last_seen = current[item.existing_id]
+            paper = item.paper
+            newer = day >= last_seen
+            new_title, new_norm = (paper.title, item.norm_title) if newer else (title, norm_title)
+            keep_old = not paper.abstract or (abstract and not newer)
+            new_abstract = abstract if keep_old else paper.abstract
+            if (new_title, new_abstract) != (title, abstract):
+                changed.add(item.existing_id)
+            updates.append(
+                (
+                    new_title,
+                    new_norm,
+                    new_abstract,
+                    paper.arxiv_id,
+                    json.dumps(list(paper.authors)) if paper.authors else None,
+                    paper.upvotes,
+                    paper.published.isoformat() if paper.published else None,
+                    day,
+                    item.existing_id,
+                    title_name(new_title),
+                )
+            )
+        # Several incoming items may fold into one paper: the last one wins, as when
+        # they were applied one by one.
+        updates = list({row[8]: row for row in updates}.values())
+        await self._conn.execute(
+            "UPDATE papers SET title = u.title, norm_title = u.norm_title,"
+            " abstract = u.abstract, arxiv_id = COALESCE(papers.arxiv_id, u.arxiv_id),"
+            " authors = COALESCE(u.authors, papers.authors),"
+            " upvotes = COALESCE(u.upvotes, papers.upvotes),"
+            " published = COALESCE(papers.published, u.published),"
+            " first_seen = LEAST(papers.first_seen, u.day),"
+            " last_seen = GREATEST(papers.last_seen, u.day), short_name = u.short_name"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            " $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[])"
+            " AS u(title, norm_title, abstract, arxiv_id, authors, upvotes, published, day,"
+            " id, short_name) WHERE papers.id = u.id",
+            *_columns(updates, 10),
+        )
+        if changed:
+            await self._conn.execute(
+                "DELETE FROM paper_topics WHERE paper_id = ANY($1::bigint[])", sorted(changed)
+            )
+        return changed
+
+    async def _write_children(
+        self, plan: IngestPlan, day: str, dump_id: int, retopic: set[int]
+    ) -> None:
+        conn = self._conn
+        keys, blocks, appearances, topics, vocab = [], [], [], [], Counter()
+        for item in plan.papers:
+            pid = item.existing_id
+            keys += [(key, pid) for key in item.keys]
+            blocks += [(block, pid) for block in item.blocks]
+            appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
+            if pid in retopic:
+                topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
+            vocab.update(item.words)
+        # Array parameters: one statement per table instead of a round trip per row.
+        if keys:
+            await conn.execute(
+                "INSERT INTO paper_keys (key, paper_id)"
+                " SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                [key for key, _ in keys],
+                [pid for _, pid in keys],
+            )
+        if blocks:
+            await conn.execute(
+                "INSERT INTO title_blocks (block, paper_id)"
+                " SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                [block for block, _ in blocks],
+                [pid for _, pid in blocks],
+            )
+        # ON CONFLICT DO UPDATE may touch a row once per statement, so rows for the same
+        # key are merged first the way applying them one by one would: a paper listed
+        # twice on a day keeps its best (lowest) position and its last known upvotes.
+        merged: dict[tuple, tuple] = {}
+        for pid, seen, position, upvotes, dump in appearances:
+            if (pid, seen) in merged:
+                _, _, old_position, old_upvotes, _ = merged[(pid, seen)]
+                known = [p for p in (position, old_position) if p is not None]
+                position = min(known) if known else None
+                upvotes = old_upvotes if upvotes is None else upvotes
+            merged[(pid, seen)] = (pid, seen, position, upvotes, dump)
+        await conn.execute(
+            "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
+            " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
+            " $5::bigint[]) ON CONFLICT (paper_id, day) DO UPDATE SET"
+            " position = LEAST(appearances.position, excluded.position),"
+            " upvotes = COALESCE(excluded.upvotes, appearances.upvotes)",
+            *_columns(list(merged.values()), 5),
+        )
+        if topics:
+            latest = {(row[0], row[1]): row for row in topics}
+            await conn.execute(
+                "INSERT INTO paper_topics (paper_id, topic, score, why)"
+                " SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[])"
+                " ON CONFLICT (paper_id, topic)"
+                " DO UPDATE SET score = excluded.score, why = excluded.why",
+                *_columns(list(latest.values()), 4),
+            )
+        if vocab:
+            await conn.execute(
+                "INSERT INTO vocab (term, df) SELECT * FROM unnest($1::text[], $2::bigint[])"
+                " ON CONFLICT (term) DO UPDATE SET df = vocab.df + excluded.df",
+                list(vocab),
+                list(vocab.values()),
+            )
+
+
+def _columns(rows: Sequence[tuple], width: int) -> list[list]:
+    """Rows -> one list per column, for unnest() over array parameters."""
+    return [[row[i] for row in rows] for i in range(width)]

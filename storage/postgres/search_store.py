@@ -1,0 +1,140 @@
+"""Search for the PostgreSQL backend, all native: a weighted tsvector (titles A,
+abstracts B) with a GIN index ranked by ts_rank_cd, a trigram index on titles for
+autocomplete, and the application-written `short_name` for acronym lookups. Mixed into
+PostgresStorage, which provides `_rows()`.
+
+Nothing the user typed is ever spliced into SQL or tsquery syntax: each word or phrase
+is a bound parameter turned into a tsquery by plainto_tsquery / phraseto_tsquery, and
+a prefix is one lexeme quoted by `_prefix_lexeme` (bot.core.query already reduced it
+to letters and digits; the quoting makes that not matter).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from bot.core.models import ParsedQuery
+
+# ts_rank_cd weights for {D, C, B, A}: a title hit counts ten abstract hits, as in the
+# SQLite backend's index.
+RANK_WEIGHTS = [0.1, 0.1, 0.1, 1.0]
+NAME_LIMIT = 20
+MIN_FUZZY_WORD = 3  # shorter words match most titles; no trigram index helps with them
+_ALNUM = re.compile(r"^[^\W_]+$")
+
+
+def _prefix_lexeme(word: str) -> str:
+    """`word` as one quoted tsquery lexeme with prefix matching: `'word':*`."""
+    escaped = word.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}':*"
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def tsquery_parts(query: ParsedQuery) -> list[tuple[str, str]]:
+    """(SQL function, bound value) per query item; the function makes one tsquery."""
+    parts = [("plainto_tsquery", t) for t in query.terms if _ALNUM.match(t)]
+    for phrase in query.phrases:
+        kept = [w for w in phrase if _ALNUM.match(w)]
+        if kept:
+            parts.append(("phraseto_tsquery", " ".join(kept)))
+    parts += [("to_tsquery", _prefix_lexeme(p)) for p in query.prefixes if _ALNUM.match(p)]
+    return parts
+
+
+class PostgresSearchStore:
+    async def _rows(self, sql: str, *params: object) -> list[tuple]:
+        raise NotImplementedError  # provided by PostgresStorage
+
+    async def sync_search_index(self) -> int:
+        # The tsvector column and its indexes change in the writing transaction.
+        return 0
+
+    async def text_search(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        parts = tsquery_parts(query)
+        if not parts:
+            return []
+        params: list[object] = [RANK_WEIGHTS, topic, since.isoformat() if since else None, limit]
+        pieces = []
+        for function, value in parts:
+            params.append(value)
+            pieces.append(f"{function}('english', ${len(params)})")
+        # Stop words give empty tsqueries, which && and || skip; only stop words: none.
+        combined = (" && " if match_all else " || ").join(pieces)
+        return await self._rows(
+            f"SELECT p.id, ts_rank_cd($1::float4[], p.search, q.q)::float8 AS rank"
+            f" FROM papers p, (SELECT {combined} AS q) q"
+            " WHERE numnode(q.q) > 0 AND p.search @@ q.q"
+            " AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM paper_topics t"
+            "  WHERE t.paper_id = p.id AND t.topic = $2))"
+            " AND ($3::text IS NULL OR p.last_seen >= $3)"
+            " ORDER BY rank DESC, p.last_seen DESC, p.id DESC LIMIT $4",
+            *params,
+        )
+
+    async def papers_by_name(self, names: Sequence[str]) -> list[int]:
+        wanted = [n for n in dict.fromkeys(names) if n]
+        if not wanted:
+            return []
+        rows = await self._rows(
+            "SELECT id FROM papers WHERE short_name = ANY($1::text[])"
+            " ORDER BY last_seen DESC, id DESC LIMIT $2",
+            wanted,
+            NAME_LIMIT,
+        )
+        return [r[0] for r in rows]
+
+    async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
+        """(id, title) of papers whose titles hold every typed word (each as a substring,
+        so the last, half-typed one matches too), then of those holding any of them,
+        each group most similar (trigrams) first. The trigram GIN index serves the
+        LIKE patterns."""
+        words = [w for w in dict.fromkeys(query.all_words()) if _ALNUM.match(w)]
+        if not words:
+            return []
+        found = await self._titles_like(words, words, True, limit)
+        if len(found) < limit:
+            long_words = [w for w in words if len(w) >= MIN_FUZZY_WORD] or words
+            seen = {pid for pid, _ in found}
+            more = await self._titles_like(long_words, words, False, limit + len(found))
+            found += [hit for hit in more if hit[0] not in seen]
+        return found[:limit]
+
+    async def _titles_like(
+        self, words: list[str], typed: list[str], match_all: bool, limit: int
+    ) -> list[tuple[int, str]]:
+        params: list[object] = [" ".join(typed), limit]
+        tests = []
+        for word in words:
+            params.append(_like_pattern(word))
+            tests.append(f"lower(title) LIKE ${len(params)}")
+        where = (" AND " if match_all else " OR ").join(tests)
+        return await self._rows(
+            f"SELECT id, title FROM papers WHERE {where}"
+            " ORDER BY similarity(lower(title), $1) DESC, last_seen DESC, id DESC LIMIT $2",
+            *params,
+        )
+
+    async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        by_id = dict(
+            await self._rows("SELECT id, title FROM papers WHERE id = ANY($1::bigint[])", list(ids))
+        )
+        return [(pid, by_id[pid]) for pid in ids if pid in by_id]
+
+    async def recent_titles(self, limit: int) -> list[tuple[int, str]]:
+        return await self._rows(
+            "SELECT id, title FROM papers ORDER BY last_seen DESC, id DESC LIMIT $1", limit
+        )
