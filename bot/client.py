@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -51,12 +52,14 @@ class PaperBot(commands.Bot):
         extensions: Sequence[str] = EXTENSIONS,
         start_scheduler: bool = True,
         sync_commands: bool = True,
+        **client_options: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),  # no privileged intents needed
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,
         )
         self.version = __version__
         self.settings = settings
@@ -149,3 +152,23 @@ class PaperBot(commands.Bot):
         log.info(
             "connected as %s (%s) to %d guilds", user, user.id if user else "?", len(self.guilds)
         )
+
+
+class ShardedPaperBot(PaperBot, commands.AutoShardedBot):
+    """PaperBot over a fixed range of shards (SHARD_COUNT / SHARD_IDS): several processes
+    each run some shards of one bot. Everything else is PaperBot's; the scheduler and the
+    delivery ledger keep posting single-owner across processes."""
+
+    def __init__(self, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(
+            settings=settings,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
+            **kwargs,
+        )
+
+
+def make_bot(*, settings: Settings, storage: Storage, **kwargs: Any) -> PaperBot:
+    """The client for these settings: sharded when SHARD_COUNT is set, else plain."""
+    cls = ShardedPaperBot if settings.sharded else PaperBot
+    return cls(settings=settings, storage=storage, **kwargs)

@@ -14,6 +14,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,8 +32,13 @@ from bot.core.delivery_plan import (
 from bot.core.digest import DigestSettings, digest_pages
 from bot.core.member_digest import member_digest_pages
 from bot.core.models import StoredPaper
-from bot.core.pacing import Pacer
-from bot.core.subscriptions import FAILURES_BEFORE_PAUSE, ChannelSubscription, UserDelivery
+from bot.core.pacing import Pacer, process_share
+from bot.core.subscriptions import (
+    FAILURES_BEFORE_PAUSE,
+    ChannelSubscription,
+    DeliveryRecord,
+    UserDelivery,
+)
 from bot.replies import send_kwargs
 from bot.views import pager_view
 
@@ -43,13 +51,15 @@ PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 CLOSED_DMS = 50007
 GONE = {10003, 50001, 50013}  # unknown channel, missing access, missing permissions
+HELD_DETAIL = "another bot process is posting it right now"
 
 
 @dataclass(frozen=True)
 class Outcome:
     # sent, reconciled, already, nothing-new, paused, empty, dms-closed, busy: settled;
     # failed: the target refused (403/404), counted toward pausing;
-    # retry: a transient error (5xx or 429 after discord.py's retries, a timeout).
+    # retry: a transient error (5xx or 429 after discord.py's retries, a timeout);
+    # held: another process holds a live claim on it (sharded); transient like retry.
     status: str
     day: dt.date | None = None
     message_id: int | None = None
@@ -65,7 +75,16 @@ def with_marker(payload: dict, day: dt.date) -> dict:
 class DeliveryService:
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
-        self.pacer = Pacer(bot.settings.max_posts_per_second, burst=2)
+        settings = bot.settings
+        rate, burst = process_share(
+            settings.max_posts_per_second, 2, len(settings.shard_ids), settings.shard_count
+        )
+        self.pacer = Pacer(rate, burst=burst)
+        # Sharded, several processes share the ledger: claims are leases held by this
+        # process (host, pid and a random part, so a restarted pid is a new owner).
+        self.owner: str | None = None
+        if settings.sharded:
+            self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._inflight: set[str] = set()  # targets being sent right now, in this process
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
         self._pages_cache: dict[tuple, list[dict]] = {}
@@ -169,7 +188,9 @@ class DeliveryService:
                 return Outcome("nothing-new")
             pages = await self.member_pages(user, day)
             if not pages:
-                record = await storage.claim_delivery(target, day)
+                record = await self._claim(target, day)
+                if record.status == "held":
+                    return Outcome("held", day, detail=HELD_DETAIL)
                 if record.status == "sending":
                     await storage.finish_delivery(target, day, "empty")
                 return Outcome("empty", day)
@@ -184,6 +205,13 @@ class DeliveryService:
             return outcome
 
     # -- the exactly-once core ----------------------------------------------------------------
+    async def _claim(self, target: str, day: dt.date) -> DeliveryRecord:
+        if self.owner is None:
+            return await self.bot.storage.claim_delivery(target, day)
+        return await self.bot.storage.claim_delivery(
+            target, day, owner=self.owner, lease=self.bot.settings.claim_timeout
+        )
+
     async def _send_once(
         self,
         target: str,
@@ -193,9 +221,13 @@ class DeliveryService:
         scope: str,
     ) -> Outcome:
         storage = self.bot.storage
-        record = await storage.claim_delivery(target, day)
+        record = await self._claim(target, day)
         if record.status in ("sent", "empty"):
             return Outcome("already", day, record.message_id)
+        if record.status == "held":
+            # The detail may reach users (`/digest now`); the owner id is for the log.
+            log.debug("%s for %s is claimed by %s", target, day, record.owner)
+            return Outcome("held", day, detail=HELD_DETAIL)
         if record.attempts > 1:
             found = await self._find_posted(channel, day)
             if found is not None:
@@ -204,7 +236,14 @@ class DeliveryService:
         await self.pacer.acquire()
         view = pager_view(scope, day, 1, len(pages))
         try:
-            message = await channel.send(**send_kwargs(pages[0], view))
+            sending = channel.send(**send_kwargs(pages[0], view))
+            if self.owner is not None:
+                # A lease only protects a send that ends before the lease does. Give up
+                # at half of it: the row stays 'sending', and whoever tries next (us, or
+                # a process taking over) looks in the channel's history first.
+                lease = self.bot.settings.claim_timeout.total_seconds()
+                sending = asyncio.wait_for(sending, timeout=lease / 2)
+            message = await sending
         except discord.Forbidden as exc:
             status = "failed-closed" if exc.code == CLOSED_DMS else "failed-gone"
             await storage.finish_delivery(target, day, "failed", detail=_describe(exc))

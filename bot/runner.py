@@ -11,9 +11,10 @@ import sys
 import discord
 import yarl
 
-from bot.client import PaperBot
+from bot.client import make_bot
 from bot.settings import Settings
 from storage import open_storage
+from storage.urls import redact
 
 log = logging.getLogger("paperbot")
 
@@ -37,7 +38,8 @@ class RedactSecrets(logging.Filter):
 def setup_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level, logging.INFO)
     discord.utils.setup_logging(level=level, root=True)
-    redact = RedactSecrets(settings.token)
+    password = yarl.URL(settings.db).password if "://" in settings.db else None
+    redact = RedactSecrets(settings.token, password or "")
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
 
@@ -54,7 +56,7 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
     setup_logging(settings)
     use_discord_endpoints(settings)
     storage = await open_storage(settings.db)
-    bot = PaperBot(
+    bot = make_bot(
         settings=settings,
         storage=storage,
         start_scheduler=not sync_only,
@@ -66,7 +68,12 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
             await bot.sync_commands_if_changed(force=True)
             print("slash commands synced")
             return 0
-        log.info("starting paperbot (database %s)", settings.db)
+        shards = f", shards {list(settings.shard_ids)} of {settings.shard_count}"
+        log.info(
+            "starting paperbot (database %s%s)",
+            redact(settings.db),
+            shards if settings.sharded else "",
+        )
         # SIGTERM (systemd stop) closes cleanly; an in-flight post is recorded either way.
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -7,6 +7,13 @@ Jobs:
 - a sweep every few minutes that posts anything missed within the grace window
   (downtime, or a post time that a DST jump skipped) — the ledger makes it idempotent;
 - an ingest job that watches DUMPS_DIR (and fetches DUMP_URL when set).
+
+Sharded (SHARD_COUNT set; several processes on one PostgreSQL database), each process
+schedules only the channels of guilds on its own shards, plus every member (DMs may go
+through any process: the leased claim in the ledger lets exactly one of them send). No
+job store is shared; the ledger alone decides who sends. Each process also writes a
+heartbeat per shard it runs, and its sweep takes over the due, overdue channels of
+shards whose heartbeat stopped: that is how a dead process's fan-out still finishes.
 """
 
 from __future__ import annotations
@@ -21,7 +28,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.delivery_plan import last_fire_time, missed_post_due
+from bot.core.delivery_plan import (
+    last_fire_time,
+    missed_post_due,
+    shard_looks_dead,
+    shard_of,
+    takeover_due,
+)
 from bot.core.subscriptions import ChannelSubscription, UserDelivery
 from bot.ingest_job import IngestJob
 
@@ -31,7 +44,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("paperbot.schedule")
 
 SWEEP_CONCURRENCY = 8  # deliveries in flight at once during a catch-up sweep
-TRANSIENT = {"retry", "busy"}  # outcomes the next sweep should try again
+TRANSIENT = {"retry", "busy", "held"}  # outcomes the next sweep should try again
+HEARTBEATS_PER_TIMEOUT = 4  # a live shard beats this often within one claim timeout
+
+
+def heartbeat_key(shard_id: int) -> str:
+    return f"shard-alive:{shard_id}"
 
 
 def cron_for(post_time: str, timezone: str) -> CronTrigger:
@@ -45,11 +63,30 @@ class ScheduleService:
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.ingest = IngestJob(bot)
         self.grace = bot.settings.misfire_grace
+        # A process judges other shards dead only after it has run for a whole claim
+        # timeout itself: peers starting alongside it need that long to beat once.
+        self.started_at = bot.clock()
+        self._dead_seen: set[int] = set()
 
     async def start(self) -> None:
+        self.started_at = self.bot.clock()
         await self.rebuild()
         every = self.bot.settings.sweep_every_seconds
         soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2)
+        if self.bot.settings.sharded:
+            await self.heartbeat()
+            # Both their own jobs, apart from the sweep: a sweep busy with a long catch-up
+            # must neither let our heartbeat go stale (peers would take over live shards)
+            # nor hold up rescuing a dead peer's digests until it is done.
+            beat = self.bot.settings.claim_timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
+            for job, name in ((self.heartbeat, "heartbeat"), (self.take_over, "takeover")):
+                self.scheduler.add_job(
+                    job,
+                    IntervalTrigger(seconds=max(beat, 0.5)),
+                    id=name,
+                    replace_existing=True,
+                    coalesce=True,
+                )
         self.scheduler.add_job(
             self.sweep,
             IntervalTrigger(seconds=every),
@@ -75,8 +112,9 @@ class ScheduleService:
     async def rebuild(self) -> None:
         """Make the in-memory jobs match the database exactly."""
         wanted: dict[str, tuple[CronTrigger, object]] = {}
+        owns = self.bot.settings.owns_guild
         for sub in await self.bot.storage.channel_subscriptions():
-            if not sub.paused:
+            if not sub.paused and owns(sub.guild_id):
                 wanted[sub.target] = (cron_for(sub.post_time, sub.timezone), sub.channel_id)
         for user in await self.bot.storage.user_deliveries():
             if not user.dm_closed:
@@ -144,11 +182,11 @@ class ScheduleService:
         Targets run concurrently (bounded), so one channel stuck in discord.py's retry
         backoff does not hold up the rest; the pacer still caps the request rate."""
         now = now or self.bot.clock()
+        dead = await self.dead_shards(now)
         due = [
             sub.target
             for sub in await self.bot.storage.channel_subscriptions()
-            if not sub.paused
-            and missed_post_due(now, sub.post_time, sub.timezone, sub.last_run_day, self.grace)
+            if not sub.paused and self._channel_due(sub, now, dead)
         ]
         due += [
             user.target
@@ -156,11 +194,77 @@ class ScheduleService:
             if not user.dm_closed
             and missed_post_due(now, user.post_time, user.timezone, user.last_run_day, self.grace)
         ]
+        await self._run_all(due, now)
+        return due
+
+    async def take_over(self, now: dt.datetime | None = None) -> list[str]:
+        """Only the dead shards' due channels (what `sweep` also does, on a short timer
+        of its own). Returns the targets it ran."""
+        now = now or self.bot.clock()
+        dead = await self.dead_shards(now)
+        if not dead:
+            return []
+        owns = self.bot.settings.owns_guild
+        due = [
+            sub.target
+            for sub in await self.bot.storage.channel_subscriptions()
+            if not sub.paused and not owns(sub.guild_id) and self._channel_due(sub, now, dead)
+        ]
+        await self._run_all(due, now)
+        return due
+
+    async def _run_all(self, targets: list[str], now: dt.datetime) -> None:
         gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
 
         async def run(target: str) -> None:
             async with gate:
                 await self.fire(target, now)
 
-        await asyncio.gather(*(run(target) for target in due))
-        return due
+        await asyncio.gather(*(run(target) for target in targets))
+
+    # -- sharding: heartbeats and taking over dead shards ----------------------------------
+    def _channel_due(self, sub: ChannelSubscription, now: dt.datetime, dead: set[int]) -> bool:
+        settings = self.bot.settings
+        if settings.owns_guild(sub.guild_id):
+            return missed_post_due(now, sub.post_time, sub.timezone, sub.last_run_day, self.grace)
+        # Another process's shard: ours only when that process looks dead and had a
+        # whole claim timeout to post it (a live one's own sweep will get to it).
+        assert settings.shard_count is not None  # owns_guild is True when unsharded
+        if shard_of(sub.guild_id, settings.shard_count) not in dead:
+            return False
+        return takeover_due(
+            now,
+            sub.post_time,
+            sub.timezone,
+            sub.last_run_day,
+            self.grace,
+            settings.claim_timeout,
+        )
+
+    async def heartbeat(self, now: dt.datetime | None = None) -> None:
+        """Record that this process's shards are alive (UTC, ISO seconds). Peers compare
+        it with their own clocks, so hosts need NTP: skew must stay well below the claim
+        timeout."""
+        stamp = (now or self.bot.clock()).astimezone(dt.UTC).isoformat(timespec="seconds")
+        for shard_id in self.bot.settings.shard_ids:
+            await self.bot.storage.set_meta(heartbeat_key(shard_id), stamp)
+
+    async def dead_shards(self, now: dt.datetime) -> set[int]:
+        """Other processes' shards whose heartbeat is older than a claim timeout (or
+        missing): their due channels are ours to post. Empty when not sharded, and
+        while we ourselves started less than a claim timeout ago."""
+        settings = self.bot.settings
+        if not settings.shard_count or now - self.started_at < settings.claim_timeout:
+            return set()
+        dead = set()
+        for shard_id in set(range(settings.shard_count)) - set(settings.shard_ids):
+            raw = await self.bot.storage.get_meta(heartbeat_key(shard_id))
+            beat = dt.datetime.fromisoformat(raw) if raw else None
+            if shard_looks_dead(beat, now, settings.claim_timeout):
+                dead.add(shard_id)
+        if dead - self._dead_seen:  # log changes, not every tick
+            log.warning("shards %s look dead (no heartbeat): taking over their digests", dead)
+        elif self._dead_seen - dead:
+            log.info("shards %s have a heartbeat again", self._dead_seen - dead)
+        self._dead_seen = dead
+        return dead

@@ -29,6 +29,8 @@ OUTCOME_TEXT = {
     "paused": "The digest for {channel} is paused after repeated failures. Fix my "
     "permissions there, then run `/digest subscribe` again.",
     "busy": "A digest for {channel} is being posted right now.",
+    "held": "Another paperbot process is posting the digest for {day} in {channel} right "
+    "now; it goes out once.",
     "failed": "Couldn't post in {channel}: {detail}",
     "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
 }

@@ -81,6 +81,33 @@ def missed_post_due(
     return last_attempt_day is None or last_attempt_day < fired_day
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The gateway shard Discord routes `guild_id`'s events to."""
+    return (guild_id >> 22) % shard_count
+
+
+def shard_looks_dead(
+    heartbeat: dt.datetime | None, now: dt.datetime, claim_timeout: dt.timedelta
+) -> bool:
+    """No heartbeat from a shard's process for longer than a claim lasts (or ever)."""
+    return heartbeat is None or now - heartbeat > claim_timeout
+
+
+def takeover_due(
+    now: dt.datetime,
+    post_time: str,
+    timezone: str,
+    last_attempt_day: dt.date | None,
+    grace: dt.timedelta,
+    claim_timeout: dt.timedelta,
+) -> bool:
+    """A channel of another (dead) process's shard: still due and not run although its
+    post time is more than a claim timeout ago, i.e. its owner had every chance."""
+    if not missed_post_due(now, post_time, timezone, last_attempt_day, grace):
+        return False
+    return now - last_fire_time(now, post_time, timezone) > claim_timeout
+
+
 def follow_topic(follow: Follow, topics_by_key: dict[str, Topic]) -> Topic | None:
     """The Topic a follow stands for: a taxonomy topic, or an ad hoc one for a keyword."""
     if follow.kind == "topic":

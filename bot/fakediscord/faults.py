@@ -127,6 +127,9 @@ class FaultInjector:
         # Responses to hold back after the request took effect: [route, skip, seconds].
         self._holds: list[list[Any]] = []
         self.holding = asyncio.Event()  # set while a held response is waiting
+        # The requests whose responses were held, in order (RecordedRequest): which
+        # channel, and so which shard's process, is waiting for an answer.
+        self.held: list[Any] = []
 
     def reseed(self, seed: int) -> None:
         """Restart the random sequence."""

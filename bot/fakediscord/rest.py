@@ -197,6 +197,7 @@ class RestApi:
             status, data = exc.status, exc.body
         delay = fake.faults.response_delay(route) if status < 300 else 0.0
         if delay:
+            fake.faults.held.append(record)
             fake.faults.holding.set()
             await asyncio.sleep(delay)
         return self._finish(record, status, data, headers)

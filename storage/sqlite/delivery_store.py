@@ -3,6 +3,7 @@ the delivery ledger. Mixed into SqliteStorage, which provides `write()` and `_ro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -24,6 +25,17 @@ def _now() -> str:
 
 def _day(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+def _held_by_other(record: DeliveryRecord, owner: str, now: dt.datetime) -> bool:
+    """A 'sending' row under another owner's unexpired lease."""
+    return (
+        record.status == "sending"
+        and record.owner is not None
+        and record.owner != owner
+        and record.lease_until is not None
+        and record.lease_until > now
+    )
 
 
 def _sub(row: tuple) -> ChannelSubscription:
@@ -50,9 +62,21 @@ def _user(row: tuple, follows: list[Follow]) -> UserDelivery:
     )
 
 
+_RECORD_COLUMNS = "target, day, status, message_id, attempts, detail, owner, lease_until"
+
+
 def _record(row: tuple) -> DeliveryRecord:
-    target, day, status, message_id, attempts, detail = row
-    return DeliveryRecord(target, dt.date.fromisoformat(day), status, message_id, attempts, detail)
+    target, day, status, message_id, attempts, detail, owner, lease_until = row
+    return DeliveryRecord(
+        target,
+        dt.date.fromisoformat(day),
+        status,
+        message_id,
+        attempts,
+        detail,
+        owner,
+        dt.datetime.fromisoformat(lease_until) if lease_until else None,
+    )
 
 
 class SqliteDeliveryStore(DeliveryStorage):
@@ -263,19 +287,72 @@ class SqliteDeliveryStore(DeliveryStorage):
             last = rows[-1][0]
 
     # -- the delivery ledger -------------------------------------------------------------------
-    async def claim_delivery(self, target: str, day: dt.date) -> DeliveryRecord:
+    async def claim_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        *,
+        owner: str | None = None,
+        lease: dt.timedelta | None = None,
+    ) -> DeliveryRecord:
+        if owner is None or lease is None:
+            return await self._claim_unleased(target, day)
+        now = dt.datetime.now(dt.UTC)
+        stamp = now.isoformat(timespec="seconds")
+        until = (now + lease).isoformat(timespec="seconds")
+        # BEGIN IMMEDIATE (in write()) holds SQLite's single write lock from the read to
+        # the write, so two processes on one file can never both take the same row.
+        async with self.write() as conn:
+            async with conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE target = ? AND day = ?",
+                (target, day.isoformat()),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                await conn.execute(
+                    "INSERT INTO deliveries (target, day, status, attempts, updated_at, owner,"
+                    " lease_until) VALUES (?, ?, 'sending', 1, ?, ?, ?)",
+                    (target, day.isoformat(), stamp, owner, until),
+                )
+                return DeliveryRecord(
+                    target, day, "sending", None, 1, None, owner, dt.datetime.fromisoformat(until)
+                )
+            current = _record(row)
+            if current.status in ("sent", "empty"):
+                return current
+            if _held_by_other(current, owner, now):
+                # Someone else is sending it right now: leave their claim alone.
+                return dataclasses.replace(current, status="held")
+            # Ours again (a retry), failed, unleased, or a lapsed lease of a dead owner:
+            # take it, counting the attempt so the taker reconciles before sending.
+            await conn.execute(
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1,"
+                " updated_at = ?, owner = ?, lease_until = ? WHERE target = ? AND day = ?",
+                (stamp, owner, until, target, day.isoformat()),
+            )
+        return dataclasses.replace(
+            current,
+            status="sending",
+            attempts=current.attempts + 1,
+            owner=owner,
+            lease_until=dt.datetime.fromisoformat(until),
+        )
+
+    async def _claim_unleased(self, target: str, day: dt.date) -> DeliveryRecord:
+        # One process: a 'sending' row is always taken over (it can only be our own
+        # interrupted attempt). Any lease left from a sharded run is dropped with it.
         async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO deliveries (target, day, status, attempts, updated_at)"
                 " VALUES (?, ?, 'sending', 1, ?) ON CONFLICT (target, day) DO UPDATE SET"
                 " attempts = attempts + 1, updated_at = excluded.updated_at,"
-                " status = CASE WHEN status = 'failed' THEN 'sending' ELSE status END"
+                " status = CASE WHEN status = 'failed' THEN 'sending' ELSE status END,"
+                " owner = NULL, lease_until = NULL"
                 " WHERE status IN ('sending', 'failed')",
                 (target, day.isoformat(), _now()),
             )
             async with conn.execute(
-                "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
-                " WHERE target = ? AND day = ?",
+                f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE target = ? AND day = ?",
                 (target, day.isoformat()),
             ) as cur:
                 row = await cur.fetchone()
@@ -302,8 +379,7 @@ class SqliteDeliveryStore(DeliveryStorage):
 
     async def delivery(self, target: str, day: dt.date) -> DeliveryRecord | None:
         rows = await self._rows(
-            "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
-            " WHERE target = ? AND day = ?",
+            f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE target = ? AND day = ?",
             (target, day.isoformat()),
         )
         return _record(rows[0]) if rows else None
@@ -317,8 +393,7 @@ class SqliteDeliveryStore(DeliveryStorage):
 
     async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]:
         rows = await self._rows(
-            "SELECT target, day, status, message_id, attempts, detail FROM deliveries"
-            " WHERE status = ? ORDER BY target, day",
+            f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE status = ? ORDER BY target, day",
             (status,),
         )
         return [_record(r) for r in rows]
