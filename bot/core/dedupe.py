@@ -72,23 +72,45 @@ def _head(title: str) -> str | None:
     return normalize_title(head) if distinctive else None
 
 
+@dataclass(frozen=True, slots=True)
+class _TitleFacts:
+    """What `near_duplicate` looks at in a title, worked out once per title: a paper is
+    compared with every stored candidate sharing a block (hundreds for a common opening
+    at 100k papers), and redoing the regex work per pair dominated the comparison."""
+
+    title: str
+    norm: str
+    numbers: tuple[str, ...]
+    head: str | None
+
+
+def _facts(title: str, norm: str | None = None) -> _TitleFacts:
+    return _TitleFacts(
+        title,
+        normalize_title(title) if norm is None else norm,
+        tuple(_NUMBER.findall(title)),
+        _head(title),
+    )
+
+
 def near_duplicate(a: str, b: str, norm_a: str | None = None, norm_b: str | None = None) -> bool:
     """True when two titles name the same paper: a small edit, or the same distinctive
     head with a reworded subtitle. Pass the normalized titles when already known."""
+    return _same_paper(_facts(a, norm_a), _facts(b, norm_b))
+
+
+def _same_paper(a: _TitleFacts, b: _TitleFacts) -> bool:
     # `Llama 2` and `Llama 3` are different papers however alike the rest reads.
-    if _NUMBER.findall(a) != _NUMBER.findall(b):
+    if a.numbers != b.numbers or not a.norm or not b.norm:
         return False
-    norm_a = normalize_title(a) if norm_a is None else norm_a
-    norm_b = normalize_title(b) if norm_b is None else norm_b
-    if not norm_a or not norm_b:
-        return False
-    if norm_a == norm_b or fuzz.ratio(norm_a, norm_b, score_cutoff=SAME_TITLE_RATIO):
+    if a.norm == b.norm or fuzz.ratio(a.norm, b.norm, score_cutoff=SAME_TITLE_RATIO):
         return True
-    head_a, head_b = _head(a), _head(b)
-    if head_a and head_a == head_b:
+    if a.head and a.head == b.head:
         return (
-            fuzz.token_set_ratio(a, b, processor=default_process) >= SUBTITLE_OVERLAP + 30
-            or fuzz.token_sort_ratio(a, b, processor=default_process) >= SUBTITLE_OVERLAP
+            fuzz.token_set_ratio(a.title, b.title, processor=default_process)
+            >= SUBTITLE_OVERLAP + 30
+            or fuzz.token_sort_ratio(a.title, b.title, processor=default_process)
+            >= SUBTITLE_OVERLAP
         )
     return False
 
@@ -123,9 +145,18 @@ def plan_papers(
     # Stored candidates by blocking key: each paper is compared only with those sharing
     # one of its blocks, never with every candidate of the dump.
     stored_by_block: dict[str, list[KnownPaper]] = {}
+    stored_facts: dict[int, _TitleFacts] = {}  # filled as candidates get compared
+
+    def facts_of(known: KnownPaper) -> _TitleFacts:
+        found = stored_facts.get(known.id)
+        if found is None:
+            found = stored_facts[known.id] = _facts(known.title, known.key)
+        return found
+
     for candidate in candidates:
         for block in title_blocks(candidate.title, candidate.key):
             stored_by_block.setdefault(block, []).append(candidate)
+    fresh_facts: dict[int, _TitleFacts] = {}  # id() of a new PlannedPaper -> its facts
     # New papers so far, indexed the way storage indexes them, for in-file repeats.
     fresh_by_key: dict[str, PlannedPaper] = {}
     fresh_by_block: dict[str, list[PlannedPaper]] = {}
@@ -136,13 +167,15 @@ def plan_papers(
         blocks = title_blocks(paper.title, norm)
         known = next((by_key[k] for k in keys if k in by_key), None)
         action = "known"
+        facts: _TitleFacts | None = None
         if known is None:
+            facts = _facts(paper.title, norm)
             nearby = {c.id: c for b in blocks for c in stored_by_block.get(b, ())}
             known = next(
                 (
                     c
                     for c in nearby.values()
-                    if _compatible(paper, c) and near_duplicate(paper.title, c.title, norm, c.key)
+                    if _compatible(paper, c) and _same_paper(facts, facts_of(c))
                 ),
                 None,
             )
@@ -168,13 +201,13 @@ def plan_papers(
             continue
         twin = next((fresh_by_key[k] for k in keys if k in fresh_by_key), None)
         if twin is None:
+            facts = facts or _facts(paper.title, norm)
             nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
             twin = next(
                 (
                     f
                     for f in nearby
-                    if _compatible(paper, _as_known(f))
-                    and near_duplicate(paper.title, f.paper.title, norm, f.norm_title)
+                    if _compatible(paper, _as_known(f)) and _same_paper(facts, fresh_facts[id(f)])
                 ),
                 None,
             )
@@ -191,6 +224,7 @@ def plan_papers(
             topics_for(paper.title, paper.abstract),
             words=paper_words(paper.title, paper.abstract),
         )
+        fresh_facts[id(item)] = facts or _facts(paper.title, norm)
         for key in keys:
             fresh_by_key[key] = item
         for block in blocks:

@@ -3,6 +3,7 @@ explaining in words why each result matched."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rapidfuzz import fuzz
@@ -28,6 +29,7 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=4096)  # the same papers come up query after query
 def title_name(title: str) -> str | None:
     """The paper's short name, normalized: `LoRAMoE` in `LoRAMoE: Revolutionizing ...`."""
     parts = _NAME_SPLIT.split(title, maxsplit=1)
@@ -85,24 +87,32 @@ def explain(
 def names_paper(title: str, query: ParsedQuery) -> bool:
     """The query is the paper's short name, or one of its words is."""
     name = title_name(title)
-    joined = normalize_title(" ".join(query.all_words()))
-    return bool(name) and (name == joined or name in query.terms)
+    return bool(name) and (name == _query_text(query)[1] or name in query.terms)
+
+
+@functools.lru_cache(maxsize=256)
+def _query_text(query: ParsedQuery) -> tuple[str, str]:
+    """The query's words joined, as typed and normalized: computed once per query, not
+    once per candidate."""
+    text = " ".join(query.all_words())
+    return text, normalize_title(text)
 
 
 def combined_score(
-    paper: StoredPaper,
+    title: str,
     query: ParsedQuery,
     engine_score: float,
     best_engine_score: float,
     has_every_word: bool,
 ) -> float:
     """Engine relevance scaled to 0..1, plus bonuses for holding every word, a title
-    similar to the query, and being named by it (its acronym)."""
+    similar to the query, and being named by it (its acronym). Needs only the title, so
+    every candidate is ranked before any full paper is loaded."""
     score = engine_score / best_engine_score if best_engine_score > 0 else 0.0
     if has_every_word:
         score += ALL_TERMS_BONUS
-    text = " ".join(query.all_words())
-    score += TITLE_SIMILARITY_WEIGHT * fuzz.token_set_ratio(text, paper.title.casefold()) / 100
-    if names_paper(paper.title, query):
+    text = _query_text(query)[0]
+    score += TITLE_SIMILARITY_WEIGHT * fuzz.token_set_ratio(text, title.casefold()) / 100
+    if names_paper(title, query):
         score += NAME_BONUS
     return score

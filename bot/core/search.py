@@ -1,8 +1,13 @@
 """Keyword and topic search over a Storage, ranked and explained.
 
-The engine (FTS5 BM25, titles weighted ×10) finds candidates; this module corrects
-misspelled words against the vocabulary, adds acronym and title-similarity signals
-with rapidfuzz, and says for each result why it matched.
+The engine (the backend's BM25, titles weighted ×10) finds candidates; this module
+corrects misspelled words against the vocabulary, adds acronym and title-similarity
+signals with rapidfuzz, and says for each result why it matched.
+
+Per query, storage is asked for the candidates (one engine lookup, two when few papers
+hold every word), their titles (all the ranking needs) and then only the shown page's
+full papers: loading all fifty candidates' abstracts, days and topics was the largest
+cost of a search before.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from bot.core.models import ParsedQuery, SearchHit, SearchResponse, StoredPaper, Topic
-from bot.core.query import correct_spelling, describe, parse_query
+from bot.core.query import Vocabulary, correct_spelling, describe, parse_query
 from bot.core.rank import combined_score, explain
 from bot.core.text import normalize_title
 from storage.base import Storage
@@ -33,18 +38,13 @@ class SearchService:
         self.storage = storage
         self.topics = {t.slug: t for t in topics}
         self._version: int | None = None
-        self._vocabulary: dict[str, int] = {}
-        self._by_length: dict[int, list[str]] = {}
+        self._vocabulary = Vocabulary({})
 
     async def _refresh(self) -> None:
         version = await self.storage.data_version()
         if version == self._version:
             return
-        self._vocabulary = await self.storage.vocabulary()
-        by_length: dict[int, list[str]] = {}
-        for term in self._vocabulary:
-            by_length.setdefault(len(term), []).append(term)
-        self._by_length = by_length
+        self._vocabulary = Vocabulary(await self.storage.vocabulary())
         self._version = version
 
     async def search(
@@ -67,7 +67,7 @@ class SearchService:
                 return SearchResponse(hits=[])
             return await self._topic_only(topic, since, limit, topic_label)
         await self._refresh()
-        query, corrections = correct_spelling(query, self._vocabulary, self._by_length)
+        query, corrections = correct_spelling(query, self._vocabulary)
         pool = max(CANDIDATES, limit)
         found = await self.storage.text_search(
             query, match_all=True, topic=topic, since=since, limit=pool
@@ -80,47 +80,66 @@ class SearchService:
             )
             found += [(pid, score) for pid, score in extra if pid not in complete]
         engine = dict(found)
-        for pid in await self.storage.papers_by_name(self._name_keys(query)):
-            engine.setdefault(pid, 0.0)
-        papers = await self.storage.get_papers(list(engine))
-        if topic is not None or since is not None:
-            papers = [p for p in papers if _passes(p, topic, since)]
-        hits = self._rank(papers, engine, complete, query, corrections, topic, topic_label, limit)
+        named = [
+            pid
+            for pid in await self.storage.papers_by_name(self._name_keys(query))
+            if pid not in engine
+        ]
+        engine.update(dict.fromkeys(named, 0.0))
+        best = max(engine.values(), default=0.0)
+        loaded: dict[int, StoredPaper] = {}
+        if named and (topic is not None or since is not None):
+            # The engine applied the filters to its own results; a paper found only by
+            # its short name still has to pass them.
+            loaded = {p.id: p for p in await self.storage.get_papers(named)}
+            for pid in named:
+                if pid not in loaded or not _passes(loaded[pid], topic, since):
+                    del engine[pid]
+        # Ranking needs only each candidate's title; the full papers (abstract, days,
+        # topics) are loaded for the few that will be shown.
+        titles = dict(await self.storage.titles(list(engine)))
+        scores = {
+            pid: combined_score(title, query, engine[pid], best, pid in complete)
+            for pid, title in titles.items()
+        }
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        shown = ranked
+        if len(ranked) > limit:
+            # Equal scores are ordered by recency, which needs the paper: load every
+            # candidate scoring at least as well as the last one shown.
+            cutoff = scores[ranked[limit - 1]]
+            shown = [pid for pid in ranked if scores[pid] >= cutoff]
+        wanted = [pid for pid in shown if pid not in loaded]
+        loaded.update((p.id, p) for p in await self.storage.get_papers(wanted))
+        papers = [loaded[pid] for pid in shown if pid in loaded]
+        papers.sort(key=lambda p: (-scores[p.id], -p.last_seen.toordinal(), p.id))
+        hits = [
+            self._hit(paper, scores[paper.id], query, corrections, topic, topic_label)
+            for paper in papers[:limit]
+        ]
         return SearchResponse(
-            hits=hits[:limit],
+            hits=hits,
             corrected=describe(query) if corrections else None,
-            total=len(hits),
+            total=len(scores) - (len(shown) - len(papers)),
         )
 
     @staticmethod
     def _name_keys(query: ParsedQuery) -> list[str]:
         return [normalize_title(" ".join(query.all_words())), *query.terms]
 
-    def _rank(
+    def _hit(
         self,
-        papers: list[StoredPaper],
-        engine: dict[int, float],
-        complete: set[int],
+        paper: StoredPaper,
+        score: float,
         query: ParsedQuery,
         corrections: dict[str, str],
         topic: str | None,
         topic_label: str | None,
-        explain_first: int,
-    ) -> list[SearchHit]:
-        best = max(engine.values(), default=0.0)
-        scored = sorted(
-            ((combined_score(p, query, engine[p.id], best, p.id in complete), p) for p in papers),
-            # Ties (equal scores) go to the more recent paper, then the older id.
-            key=lambda item: (-item[0], -item[1].last_seen.toordinal(), item[1].id),
-        )
-        hits = []
-        for rank, (score, paper) in enumerate(scored):
-            # Only results that will be shown are explained; the rest only count.
-            why = explain(paper, query, corrections) if rank < explain_first else []
-            if topic is not None:
-                why.append(f"topic: {topic_label or self.topic_name(topic)}")
-            hits.append(SearchHit(paper=paper, score=round(score, 4), why=tuple(why)))
-        return hits
+    ) -> SearchHit:
+        why = explain(paper, query, corrections)
+        if topic is not None:
+            why.append(f"topic: {topic_label or self.topic_name(topic)}")
+        return SearchHit(paper=paper, score=round(score, 4), why=tuple(why))
 
     async def _topic_only(
         self, topic: str, since: dt.date | None, limit: int, label: str | None
@@ -151,11 +170,14 @@ class SearchService:
         if typed.empty:
             return await self.storage.recent_titles(limit)
         words = list(typed.all_words())
-        as_you_type = ParsedQuery(tuple(words[:-1]), (words[-1],), ())
-        pool = await self.storage.title_candidates(as_you_type, TITLE_POOL)
         await self._refresh()
-        corrected, corrections = correct_spelling(typed, self._vocabulary, self._by_length)
-        if corrections or len(pool) < limit:
+        # The last word is usually half-typed: it is looked up as a prefix, and only
+        # corrected when no known word starts with it.
+        corrected, corrections = correct_spelling(typed, self._vocabulary, keep_last=True)
+        fixed = list(corrected.all_words()) if corrections else words
+        as_you_type = ParsedQuery(tuple(fixed[:-1]), (fixed[-1],), ())
+        pool = await self.storage.title_candidates(as_you_type, TITLE_POOL)
+        if len(pool) < limit and words[-1] != fixed[-1]:
             pool += await self.storage.title_candidates(corrected, TITLE_POOL)
         unique = list(dict(pool).items())
         if not unique:

@@ -24,13 +24,18 @@ from pathlib import Path
 import tantivy
 
 from bot.core.models import ParsedQuery
+from bot.core.text import words
 
 log = logging.getLogger("paperbot.search_index")
 
-SCHEMA_VERSION = "2"  # bump when the schema below changes: the index is then rebuilt
+SCHEMA_VERSION = "3"  # bump when the schema below changes: the index is then rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 EPOCH = dt.date(1970, 1, 1)
+# Autocomplete looks the half-typed last word up as one term: every title word is also
+# indexed as its beginnings (`p pr pro ... protein`), up to this many characters. A
+# longer typed word is cut to it (more candidates; rapidfuzz orders them anyway).
+PREFIX_CHARS = 12
 _ALNUM = re.compile(r"^[^\W_]+$")
 
 
@@ -55,6 +60,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("abstract", tokenizer_name="en_stem")
     builder.add_text_field("topics", tokenizer_name="raw")
     builder.add_text_field("name", tokenizer_name="raw")
+    # Lower-cased title words and their beginnings, space-separated (see title_prefixes);
+    # no positions: autocomplete never asks for phrases.
+    builder.add_text_field("title_prefix", tokenizer_name="whitespace", index_option="freq")
     builder.add_integer_field("last_seen", indexed=True, fast=True)
     return builder.build()
 
@@ -147,6 +155,19 @@ class SearchIndex:
         final = text if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
         return self._run(final, limit)
 
+    def title_search(self, typed: Sequence[str], *, match_all: bool, limit: int) -> list[int]:
+        """Papers whose title has a word starting with each (or any) of the `typed`
+        words, best BM25 first: what autocomplete offers while a title is being typed."""
+        occur = tantivy.Occur.Must if match_all else tantivy.Occur.Should
+        clauses = [
+            (occur, tantivy.Query.term_query(self.schema, "title_prefix", w[:PREFIX_CHARS]))
+            for w in dict.fromkeys(typed)
+            if w
+        ]
+        if not clauses:
+            return []
+        return [pid for pid, _ in self._run(tantivy.Query.boolean_query(clauses), limit)]
+
     def by_name(self, names: Iterable[str], limit: int = 20) -> list[int]:
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "name", n))
@@ -224,5 +245,15 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
         doc.add_text("topics", topic)
     if paper.name:
         doc.add_text("name", paper.name)
+    doc.add_text("title_prefix", title_prefixes(paper.title))
     doc.add_integer("last_seen", (paper.last_seen - EPOCH).days)
     return doc
+
+
+def title_prefixes(title: str) -> str:
+    """`Protein LMs` -> `p pr pro prot ... protein l lm lms`: each distinct word of the
+    title (as `bot.core.text.words` splits it) and all its beginnings."""
+    out: set[str] = set()
+    for word in words(title):
+        out.update(word[:n] for n in range(1, min(len(word), PREFIX_CHARS) + 1))
+    return " ".join(out)

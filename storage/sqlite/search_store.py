@@ -1,13 +1,30 @@
 """Search for the SQLite backend: keeps the tantivy index caught up with the database
 and answers text, short-name and title lookups through it. Mixed into SqliteStorage,
-which provides `_rows()`, `write()`, `search_index` and `_index_lock`."""
+which provides `_rows()`, `write()`, `path`, `search_index` and `_index_lock`.
+
+A search used to cost about twenty hops between the event loop and worker threads
+(aiosqlite's and asyncio's), and on a busy two-core machine every hop waits for the
+scheduler. Now:
+
+- small reads (the change counter, a page of titles, ten papers) run on the event loop
+  thread through a plain sqlite3 connection that never waits for a lock (WAL readers
+  do not, and a busy answer falls back to aiosqlite): each costs less than the hop;
+- a text search is one hop: in the worker thread the index's freshness is checked and
+  tantivy answers (a phrase over common words can take many milliseconds, which the
+  event loop must not spend);
+- lookups that cost tantivy a few term reads (short names) run inline too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from bot.core.models import ParsedQuery
 from bot.core.rank import title_name
@@ -17,13 +34,115 @@ from storage.sqlite.search_index import IndexBusy, IndexedPaper, SearchIndex
 log = logging.getLogger("paperbot.search_index")
 
 WATERMARK = "search_index_seq"
-BATCH = 20_000  # papers per index commit while catching up
+BATCH = 2_000  # papers per index commit while catching up: bounds the memory it takes
+HEAD_SQL = "SELECT seq FROM sqlite_sequence WHERE name = 'paper_changes'"
+WIDEN_BELOW = 10  # autocomplete widens to any word below limit/10 titles holding all
+WIDEN_POOL = 4  # ... and then asks for limit/4 more
+INLINE_IDS = 128  # reads by at most this many ids run on the event loop thread
+T = TypeVar("T")
+_STALE = object()
+
+
+def _connect(path: str, busy_ms: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    return conn
+
+
+class SearchReads:
+    """Plain sqlite3 connections for reads outside aiosqlite: one for worker threads
+    (they take turns on it), one for the event loop thread that never waits."""
+
+    def __init__(self, path: str) -> None:
+        self._worker = _connect(path, 10_000)
+        self._lock = threading.Lock()
+        self._inline = _connect(path, 0)
+
+    def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """In a worker thread."""
+        with self._lock:
+            return self._worker.execute(sql, tuple(params)).fetchall()
+
+    def rows_now(self, sql: str, params: Sequence = ()) -> list[tuple] | None:
+        """On the event loop thread; None when SQLite would have to wait for a lock."""
+        try:
+            return self._inline.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise
+
+    def head(self, rows: Callable[[str], list[tuple] | None] | None = None) -> int | None:
+        found = (rows or self.rows)(HEAD_SQL)
+        if found is None:
+            return None
+        return int(found[0][0]) if found else 0
+
+    def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        by_id: dict[int, str] = {}
+        for part in chunks(list(ids)):
+            sql = f"SELECT id, title FROM papers WHERE id IN ({placeholders(len(part))})"
+            by_id.update(self.rows(sql, part))
+        return [(pid, by_id[pid]) for pid in ids if pid in by_id]
+
+    def close(self) -> None:
+        with self._lock:
+            self._worker.close()
+        self._inline.close()
 
 
 class SqliteSearchStore:
+    path: str
     search_index: SearchIndex
     _index_lock: asyncio.Lock
     _indexed_seq: int
+    _search_reads: SearchReads | None = None
+
+    async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        raise NotImplementedError  # provided by SqliteStorage
+
+    def _reads(self) -> SearchReads | None:
+        """The extra connections, opened on first use (None in memory, where another
+        connection would see another database)."""
+        if self._search_reads is None and self.path != ":memory:":
+            reads = self._search_reads = SearchReads(self.path)
+            # Closed with the storage object: SqliteStorage.close does not know them.
+            weakref.finalize(self, reads.close)
+        return self._search_reads
+
+    async def _small_rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """A read that takes SQLite well under a millisecond: on the event loop thread,
+        unless SQLite would wait for a lock (then through aiosqlite, as any read)."""
+        reads = self._reads()
+        rows = reads.rows_now(sql, params) if reads is not None else None
+        return rows if rows is not None else await self._rows(sql, params)
+
+    def _current(self, head: int | None) -> bool:
+        return head is not None and head <= self._indexed_seq and not self.search_index.created
+
+    def _if_current(self, lookup: Callable[[], T]) -> T | object:
+        """In a worker thread: `lookup()` if the index holds every logged change."""
+        reads = self._reads()
+        if reads is None or not self._current(reads.head()):
+            return _STALE
+        return lookup()
+
+    async def _indexed(self, lookup: Callable[[], T]) -> T:
+        """`lookup()` in one worker-thread hop, after a catch-up when the index lags."""
+        result: Any = await asyncio.to_thread(self._if_current, lookup)
+        if result is _STALE:
+            await self.sync_search_index()
+            result = await asyncio.to_thread(lookup)
+        return result
+
+    async def _indexed_now(self, lookup: Callable[[], T]) -> T:
+        """`lookup()` on the event loop thread (for lookups of a few terms), after a
+        catch-up when the index lags."""
+        reads = self._reads()
+        if reads is None or not self._current(reads.head(reads.rows_now)):
+            await self.sync_search_index()
+        return lookup()
 
     async def sync_search_index(self) -> int:
         """Bring the index up to date with the database; returns papers (re)indexed.
@@ -54,26 +173,38 @@ class SqliteSearchStore:
 
     async def _change_head(self) -> int:
         # AUTOINCREMENT's counter never goes back, even after the log is pruned.
-        rows = await self._rows("SELECT seq FROM sqlite_sequence WHERE name = 'paper_changes'")
+        rows = await self._small_rows(HEAD_SQL)
         return int(rows[0][0]) if rows else 0
 
     async def _index_changes(self, after: int, head: int) -> int:
         if after == 0:  # a new or rebuilt index: everything, not just the logged changes
             await asyncio.to_thread(self.search_index.clear)
-            ids = [r[0] for r in await self._rows("SELECT id FROM papers ORDER BY id")]
-        else:
-            ids = [
+            # Page through the ids: a million of them at once took ~120 MB.
+            done, last = 0, 0
+            while batch := [
                 r[0]
                 for r in await self._rows(
-                    "SELECT DISTINCT paper_id FROM paper_changes WHERE seq > ? AND seq <= ?",
-                    (after, head),
+                    "SELECT id FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
                 )
-            ]
+            ]:
+                await self._index_batch(batch)
+                done, last = done + len(batch), batch[-1]
+            return done
+        ids = [
+            r[0]
+            for r in await self._rows(
+                "SELECT DISTINCT paper_id FROM paper_changes WHERE seq > ? AND seq <= ?",
+                (after, head),
+            )
+        ]
         for batch in chunks(ids, BATCH):
-            papers = await self._indexable(batch)
-            removed = set(batch) - {p.id for p in papers}
-            await asyncio.to_thread(self.search_index.apply, papers, removed)
+            await self._index_batch(batch)
         return len(ids)
+
+    async def _index_batch(self, batch: Sequence[int]) -> None:
+        papers = await self._indexable(batch)
+        removed = set(batch) - {p.id for p in papers}
+        await asyncio.to_thread(self.search_index.apply, papers, removed)
 
     async def _indexable(self, ids: Sequence[int]) -> list[IndexedPaper]:
         topics: dict[int, list[str]] = {}
@@ -120,54 +251,45 @@ class SqliteSearchStore:
         since: dt.date | None,
         limit: int,
     ) -> list[tuple[int, float]]:
-        await self.sync_search_index()
-        return await asyncio.to_thread(
-            self.search_index.search,
-            query,
-            match_all=match_all,
-            topic=topic,
-            since=since,
-            limit=limit,
+        index = self.search_index
+        return await self._indexed(
+            lambda: index.search(query, match_all=match_all, topic=topic, since=since, limit=limit)
         )
 
     async def papers_by_name(self, names: Sequence[str]) -> list[int]:
-        await self.sync_search_index()
-        return await asyncio.to_thread(self.search_index.by_name, names)
+        index = self.search_index
+        return await self._indexed_now(lambda: index.by_name(names))
 
     async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of papers whose titles hold the typed words (the last one as a
-        prefix); any of them when too few hold all."""
-        await self.sync_search_index()
-        found = await asyncio.to_thread(
-            self.search_index.search,
-            query,
-            match_all=True,
-            topic=None,
-            since=None,
-            limit=limit,
-            fields=("title",),
-        )
-        if len(found) < limit:
-            more = await asyncio.to_thread(
-                self.search_index.search,
-                query,
-                match_all=False,
-                topic=None,
-                since=None,
-                limit=limit,
-                fields=("title",),
-            )
-            seen = {pid for pid, _ in found}
-            found += [hit for hit in more if hit[0] not in seen]
-        return await self.titles([pid for pid, _ in found[:limit]])
+        """(id, title) of papers whose titles hold a word starting with each typed word;
+        any of them when too few hold all. One worker-thread hop, titles included."""
+        typed = list(query.all_words())
+        index = self.search_index
+
+        def lookup() -> tuple[list[int], list[tuple[int, str]] | None]:
+            found = index.title_search(typed, match_all=True, limit=limit)
+            if len(found) < max(1, limit // WIDEN_BELOW) and len(typed) > 1:
+                # A few titles holding every typed word is the usual answer to a long
+                # input. Topping it up with hundreds of titles that share one common
+                # word cost more than the rest of autocomplete (5-20 ms at 100k), and
+                # rapidfuzz ranks those below anyway: widen only when almost nothing
+                # matched, and ask for fewer.
+                seen = set(found)
+                more = index.title_search(typed, match_all=False, limit=max(1, limit // WIDEN_POOL))
+                found += [pid for pid in more if pid not in seen]
+            found = found[:limit]
+            reads = self._reads()
+            return found, reads.titles(found) if reads is not None else None
+
+        found, titles = await self._indexed(lookup)
+        return titles if titles is not None else await self.titles(found)
 
     async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        read = self._small_rows if len(ids) <= INLINE_IDS else self._rows
         by_id: dict[int, str] = {}
         for part in chunks(list(ids)):
-            for pid, title in await self._rows(
-                f"SELECT id, title FROM papers WHERE id IN ({placeholders(len(part))})", part
-            ):
-                by_id[pid] = title
+            sql = f"SELECT id, title FROM papers WHERE id IN ({placeholders(len(part))})"
+            by_id.update(await read(sql, part))
         return [(pid, by_id[pid]) for pid in ids if pid in by_id]
 
     async def recent_titles(self, limit: int) -> list[tuple[int, str]]:

@@ -25,7 +25,7 @@ from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
 from storage.sqlite.portable import SqlitePortableStore
 from storage.sqlite.search_index import SearchIndex
-from storage.sqlite.search_store import SqliteSearchStore
+from storage.sqlite.search_store import INLINE_IDS, SqliteSearchStore
 
 
 class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore, Storage):
@@ -58,6 +58,8 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
         return cls(path, writer, reader, index)
 
     async def close(self) -> None:
+        if self._search_reads is not None:
+            self._search_reads.close()
         await asyncio.to_thread(self.search_index.close)
         await self._reader.close()
         await self._writer.close()
@@ -84,25 +86,28 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
             yield SqliteIngestTransaction(conn)
 
     async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        async with self._reader.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        # One hop to aiosqlite's thread (execute, fetch and close together), not three.
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     # -- reading papers -------------------------------------------------------------
     async def get_papers(self, ids: Sequence[int], day: dt.date | None = None) -> list[StoredPaper]:
         ids = list(dict.fromkeys(ids))
+        # A search result page (ten papers) is read on the event loop thread: cheaper
+        # than three hops to aiosqlite's. Larger reads (a day's digest) go through it.
+        read = self._small_rows if len(ids) <= INLINE_IDS else self._rows
         rows: dict[int, tuple] = {}
         days: dict[int, list[str]] = {i: [] for i in ids}
         positions: dict[int, int | None] = {}
         topics: dict[int, list[TopicHit]] = {i: [] for i in ids}
         for part in chunks(ids):
             marks = placeholders(len(part))
-            for row in await self._rows(
+            for row in await read(
                 "SELECT id, norm_title, title, abstract, arxiv_id, authors, upvotes,"
                 f" first_seen, last_seen FROM papers WHERE id IN ({marks})",
                 part,
             ):
                 rows[row[0]] = row
-            for pid, seen, position in await self._rows(
+            for pid, seen, position in await read(
                 f"SELECT paper_id, day, position FROM appearances WHERE paper_id IN ({marks})"
                 " ORDER BY day",
                 part,
@@ -110,7 +115,7 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
                 days[pid].append(seen)
                 if day is not None and seen == day.isoformat():
                     positions[pid] = position
-            for pid, topic, score, why in await self._rows(
+            for pid, topic, score, why in await read(
                 f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
                 " ORDER BY score DESC",
                 part,
