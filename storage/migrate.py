@@ -74,11 +74,22 @@ async def _check_target(target: Storage, source_id: str) -> None:
     if copied_from == source_id:
         return  # an earlier (perhaps interrupted) copy of the same source: resume it
     stats = await target.stats()
-    subscriptions = await target.channel_subscriptions()
-    if stats["papers"] or stats["dumps"] or subscriptions:
+    deliveries = 0
+    for status in ("sending", "sent", "failed", "empty"):
+        deliveries += len(await target.deliveries_in_state(status))
+    held = {
+        "papers": stats["papers"],
+        "dumps": stats["dumps"],
+        "channel digests": len(await target.channel_subscriptions()),
+        "members": len(await target.user_deliveries()),
+        "server topics": len(await target.guild_topics()),
+        "deliveries": deliveries,
+    }
+    found = ", ".join(f"{count} {what}" for what, count in held.items() if count)
+    if found:
         raise MigrationRefused(
-            f"the target already holds {stats['papers']} papers and {len(subscriptions)} "
-            "channel digests that did not come from this source; copy into an empty database"
+            f"the target already holds {found} that did not come from this source;"
+            " copy into an empty database"
         )
 
 

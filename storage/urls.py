@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def is_postgres_url(url_or_path: str | Path) -> bool:
@@ -14,14 +15,17 @@ def is_postgres_url(url_or_path: str | Path) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL with any password replaced by `***` (for logs, stats and errors)."""
+    """The URL with any password replaced by `***` (for logs, stats and errors): the one
+    in `user:password@host` and a `password=` query parameter (libpq and asyncpg accept
+    both)."""
+    masked = _QUERY_PASSWORD.sub(r"\1***", url)
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(masked)
         password = parts.password
     except ValueError:  # not parseable as a URL: mask anything between `user:` and `@`
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", masked)
     if not password:
-        return url
+        return masked
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

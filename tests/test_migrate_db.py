@@ -106,9 +106,18 @@ async def test_refuses_to_merge_into_an_unrelated_database(source, tmp_path) -> 
     async with await open_storage(tmp_path / "other.db") as other:
         await ingest_bytes(other, SAMPLE_DUMP.read_bytes(), "x.txt", today=TODAY)
         before = await other.stats()
-        with pytest.raises(MigrationRefused, match="empty database"):
+        with pytest.raises(MigrationRefused, match=r"98 papers.*empty database"):
             await copy_database(source, other)
         assert await other.stats() == before
+
+
+async def test_refuses_a_target_holding_only_another_databases_follows(source, tmp_path):
+    async with await open_storage(tmp_path / "other.db") as other:
+        await other.add_follow(7, Follow("keyword", "robots"))
+        with pytest.raises(MigrationRefused, match="1 members"):
+            await copy_database(source, other)
+        assert (await other.user_delivery(7)).follows == (Follow("keyword", "robots"),)
+        assert (await other.stats())["papers"] == 0
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
