@@ -1,0 +1,160 @@
+"""Phrases over common words go through the indexed word pairs (SQLite + tantivy): the
+results must be exactly what the plain phrase query gives, ids and scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import tantivy
+
+from bench.common_words import common_stems as derive_common_stems
+from bot.core.models import ParsedQuery
+from bot.core.text import words
+from storage.sqlite.search_index import (
+    PAIRS_NARROW,
+    TITLE_BOOST,
+    SearchIndex,
+    common_stems,
+    phrase_pairs,
+    stem_tokens,
+    word_pairs,
+)
+
+FIXED = [
+    "language model",
+    "large language models",
+    "state of the art",
+    "mixture of experts",
+    "in context learning",
+    "of the",
+    "the model",
+    "protein language model",
+    "language models are",
+    "learning",  # one word: a term, not a phrase
+]
+
+
+def plain(index: SearchIndex, phrase: str, limit: int, filters: list | None = None) -> list:
+    """The phrase as the index answered it before pairs: tantivy's own phrase query."""
+    query = index.index.parse_query(f'"{phrase}"', ["title", "abstract"], {"title": TITLE_BOOST})
+    if filters:
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filters])
+    return index._run(query, limit)
+
+
+def sample_phrases(texts: list[str]) -> list[str]:
+    """Every adjacent two- and three-word run of the sample's titles and first abstract
+    sentences: phrases that occur, with common and rare words mixed."""
+    found: dict[str, None] = {}
+    for text in texts:
+        run = words(text)
+        for size in (2, 3):
+            for i in range(len(run) - size + 1):
+                found[" ".join(run[i : i + size])] = None
+    return list(found)
+
+
+async def test_pair_phrases_return_exactly_the_plain_phrase_results(sample_storage) -> None:
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    rows = await sample_storage._rows("SELECT title, abstract FROM papers ORDER BY id")
+    texts = [t for title, abstract in rows for t in (title, abstract.split(".")[0])]
+    phrases = FIXED + sample_phrases(texts)
+    through_pairs = with_hits = 0
+    for phrase in phrases:
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        expected = plain(index, phrase, 200)
+        # Through the pairs whenever the phrase has them, as the index plans it, and
+        # never: the same papers and scores each time.
+        for narrow in (1.0, PAIRS_NARROW, 0.0):
+            index.pairs_narrow = narrow
+            got = index.search(query, match_all=True, topic=None, since=None, limit=200)
+            assert sorted(got) == sorted(expected), (phrase, narrow)
+        through_pairs += phrase_pairs(phrase) is not None
+        with_hits += bool(expected)
+    # The pair path must actually have been taken, and have found papers.
+    assert through_pairs >= 100
+    assert with_hits >= 0.9 * len(phrases)
+
+
+async def test_pair_phrases_with_filters_and_other_words(sample_storage) -> None:
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    since = dt.date(2026, 3, 14)
+    days = (since - dt.date(1970, 1, 1)).days
+    index.pairs_narrow = 1.0  # the pair path whenever the phrase has pairs
+    for phrase in ["language model", "large language models", "instruction tuning"]:
+        assert phrase_pairs(phrase) is not None
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        got = index.search(query, match_all=True, topic="llm", since=since, limit=100)
+        topic = tantivy.Query.term_query(index.schema, "topics", "llm")
+        recent = tantivy.Query.range_query(
+            index.schema, "last_seen", tantivy.FieldType.Integer, days, None
+        )
+        filters = [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(topic, 0.0)),
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0)),
+        ]
+        assert got and sorted(got) == sorted(plain(index, phrase, 100, filters))
+    # A phrase among plain words, any of them, as the clauses were built before pairs:
+    # the same papers; scores equal but for float32 rounding (sums nest differently).
+    mixed = ParsedQuery(terms=("protein",), phrases=(("language", "model"),))
+    got = dict(index.search(mixed, match_all=False, topic=None, since=None, limit=200))
+    fields, boosts = ["title", "abstract"], {"title": TITLE_BOOST}
+    either = tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Should, index.index.parse_query(item, fields, boosts))
+            for item in ['"protein"', '"language model"']
+        ]
+    )
+    expected = dict(index._run(either, 200))
+    assert got and got.keys() == expected.keys()
+    assert all(got[pid] == pytest.approx(score, rel=1e-6) for pid, score in expected.items())
+
+
+def test_pairs_are_adjacent_common_words_only() -> None:
+    common = common_stems()
+    assert {"languag", "model", "larg", "tune"} <= common
+    assert not {"the", "of", "to"} & common  # stop words: no pairs
+    assert phrase_pairs("large language models") == ["larg languag", "languag model"]
+    assert phrase_pairs("Large-Language") == ["larg languag"]
+    assert phrase_pairs("state of the art") is None  # stop words are not paired
+    assert phrase_pairs("language") is None  # one word: a term query
+    assert phrase_pairs("kobatu language model") is None  # a rare word: already fast
+    pairs = word_pairs("Zyxwvut large language model, zyxwvut model")
+    assert pairs is not None
+    assert [(t.text, t.position) for t in pairs.tokens] == [
+        ("larg languag", 1),
+        ("languag model", 2),
+    ]
+    # A word too long to index leaves a gap: the words around it are not adjacent.
+    assert word_pairs("language " + "x" * 41 + " model") is None
+    assert stem_tokens("language " + "x" * 41 + " model") == ["languag", "model"]
+
+
+def test_common_word_list_is_the_sample_derivation() -> None:
+    """The stored list is what bench/common_words.py derives from the bundled sample:
+    it never follows a live database, and regenerating it changes nothing."""
+    assert sorted(common_stems()) == derive_common_stems()
+
+
+def test_ascii_fast_path_tokenizes_as_en_stem(sample_bytes) -> None:
+    """The pairs are made from a Python reading of ASCII text: it must give exactly the
+    terms and positions tantivy's analyzer gives, or a phrase could miss a paper."""
+    from storage.sqlite import search_index
+
+    texts = [sample_bytes.decode("utf-8", "replace")]
+    texts += [line for line in texts[0].splitlines() if line.isascii()]
+    texts += [
+        "GPT-4o x2 ABC123def state-of-the-art (in-context) e.g. 3.5 don't A/B",
+        "a " + "x" * 39 + " b " + "y" * 40 + " c " + "z" * 41 + " d",
+        "Naïve café: ünïcode text goes through tantivy",
+        "",
+        "  __init__ snake_case CamelCase",
+    ]
+    analyzer = search_index._analyzer()
+    for text in texts:
+        expected = [(t.text, t.position) for t in analyzer.pre_tokenize(text).tokens]
+        positions = [(t, i) for i, t in enumerate(search_index._terms(text)) if t is not None]
+        assert positions == expected, text[:60]
