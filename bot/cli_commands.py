@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -221,15 +222,18 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
 def _settings(args: argparse.Namespace):  # -> Settings (imported lazily: discord is heavy)
     from bot.settings import Settings, SettingsError
 
+    environ = dict(os.environ)
+    if args.db:
+        # Loaded as if set in the environment, so it is checked like one (a partial shard
+        # range needs a shared database), not swapped in after the checks have run.
+        if "://" in args.db:
+            environ["DATABASE_URL"] = args.db
+        else:
+            environ["DATABASE_URL"], environ["PAPERBOT_DB"] = "", args.db
     try:
-        settings = Settings.load()
+        return Settings.load(environ=environ)
     except SettingsError as exc:
         raise CliError(f"bad setting: {exc}") from None
-    if args.db:
-        from dataclasses import replace
-
-        settings = replace(settings, db=args.db)
-    return settings
 
 
 async def cmd_run(args: argparse.Namespace) -> int:

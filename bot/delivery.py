@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,9 +87,19 @@ class DeliveryService:
         if settings.sharded:
             self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._inflight: set[str] = set()  # targets being sent right now, in this process
+        self._closing = False  # shutting down: finish posts under way, start no new ones
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
         self._pages_cache: dict[tuple, list[dict]] = {}
         self._day_lock = asyncio.Lock()
+
+    async def drain(self, timeout: float) -> None:
+        """Shutting down: start no new posts, and give those under way up to `timeout`
+        seconds to be answered and recorded (cut off, a post stays 'sending' and the
+        next start reconciles it from the channel history)."""
+        self._closing = True
+        deadline = time.monotonic() + timeout
+        while self._inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     # -- building the messages (also used by the pager buttons and /digest preview) ----------
     async def _day_papers(self, day: dt.date) -> list[StoredPaper]:
@@ -221,6 +232,13 @@ class DeliveryService:
         scope: str,
     ) -> Outcome:
         storage = self.bot.storage
+        # Wait for our turn before claiming, not after: a fan-out can queue here for
+        # longer than a lease, and a post sent after its lease lapsed may meet a peer
+        # that took the claim over (finding nothing in the history yet) and sent it too.
+        await self.pacer.acquire()
+        if self._closing:  # the row is not even claimed: the next start posts it
+            return Outcome("retry", day, detail="shutting down")
+        claimed_at = time.monotonic()
         record = await self._claim(target, day)
         if record.status in ("sent", "empty"):
             return Outcome("already", day, record.message_id)
@@ -233,16 +251,21 @@ class DeliveryService:
             if found is not None:
                 await storage.finish_delivery(target, day, "sent", found, "reconciled")
                 return Outcome("reconciled", day, found)
-        await self.pacer.acquire()
+        timeout: float | None = None
+        if self.owner is not None:
+            # A lease only protects a send that ends before the lease does. Give up at
+            # half of it, counted from the claim (reconciling may have taken a while):
+            # the row stays 'sending', and whoever tries next (us, or a process taking
+            # over) looks in the channel's history first.
+            lease = self.bot.settings.claim_timeout.total_seconds()
+            timeout = lease / 2 - (time.monotonic() - claimed_at)
+            if timeout <= 0:
+                return Outcome("retry", day, detail="claim ran short before sending")
         view = pager_view(scope, day, 1, len(pages))
         try:
             sending = channel.send(**send_kwargs(pages[0], view))
-            if self.owner is not None:
-                # A lease only protects a send that ends before the lease does. Give up
-                # at half of it: the row stays 'sending', and whoever tries next (us, or
-                # a process taking over) looks in the channel's history first.
-                lease = self.bot.settings.claim_timeout.total_seconds()
-                sending = asyncio.wait_for(sending, timeout=lease / 2)
+            if timeout is not None:
+                sending = asyncio.wait_for(sending, timeout=timeout)
             message = await sending
         except discord.Forbidden as exc:
             status = "failed-closed" if exc.code == CLOSED_DMS else "failed-gone"

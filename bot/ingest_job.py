@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +52,7 @@ class IngestJob:
                 if response.status != 200:
                     log.warning("DUMP_URL answered %s for %s", response.status, day)
                     return None
-                body = await response.content.read(MAX_DOWNLOAD_BYTES + 1)
+                body = await _read_capped(response.content, MAX_DOWNLOAD_BYTES + 1)
                 kind = response.headers.get("Content-Type", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not fetch the dump for %s: %s", day, exc)
@@ -68,10 +70,15 @@ class IngestJob:
         path = folder / f"{day.isoformat()}{suffix}"
         if path.is_file() and path.read_bytes() == body:
             return path  # unchanged since the last tick: keep the file, so no re-ingest
-        # Write then rename, so the scan never reads a half-written file.
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.write_bytes(body)
-        partial.replace(path)
+        # Write then rename, so the scan never reads a half-written file. The temporary
+        # name is this process's own: bot processes sharing DUMPS_DIR fetch the same day
+        # at the same moment, and a shared one would be truncated under the other's write.
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            partial.write_bytes(body)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path
 
     async def scan(self, today: dt.date) -> list[IngestReport]:
@@ -99,3 +106,17 @@ class IngestJob:
             reports.append(report)
         self.last_reports = reports
         return reports
+
+
+async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, or its first `limit` bytes or a little more when it is longer.
+    `StreamReader.read(n)` returns whatever has arrived so far (often one chunk of a
+    few dozen KB), which would save a real day's dump cut short."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)

@@ -1,0 +1,98 @@
+"""Review findings on leased delivery claims: the time between taking a lease and
+sending must stay inside the lease, and a lease is never shorter than asked.
+
+A "peer" here is a second Storage handle on the same database claiming under its own
+owner, exactly what another bot process does."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.core.subscriptions import ChannelSubscription
+from bot.fakediscord import FakeDiscord
+from storage import open_storage
+from tests.discord_harness import SAMPLE_DAY, Clock, paperbot_on
+
+START = dt.datetime(2026, 3, 15, 8, 0, 30, tzinfo=dt.UTC)
+LEASE = dt.timedelta(seconds=1)
+
+
+def guild_on(shard: int, shards: int = 4) -> int:
+    return ((1_000_000 + shard) << 22) | 7
+
+
+def posts(fake: FakeDiscord, channel_id: int) -> int:
+    messages = fake.channel_messages(channel_id, include_interaction_responses=False)
+    return sum("paperbot digest" in (m.get("content") or "") for m in messages)
+
+
+async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) -> None:
+    """Sharded fan-out: many posts wait their turn in the pacer. A post must not be
+    claimed first and sent after its lease ran out, when a peer may already have taken
+    the lapsed claim over (reconciled: nothing in the history yet) and sent it too."""
+    # 0.5/s split over 2 of 4 shards: 0.25 posts/s, burst 1 (the second post waits 4 s).
+    settings = {
+        "shard_count": 4,
+        "shard_ids": (0, 1),
+        "claim_timeout": LEASE,
+        "max_posts_per_second": 0.5,
+    }
+    async with FakeDiscord() as fake:
+        guilds = [fake.add_guild(f"g{s}", guild_id=guild_on(s)) for s in (0, 1)]
+        channels = [fake.add_channel(g, "papers") for g in guilds]
+        async with paperbot_on(
+            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
+        ) as bot:
+            subs = []
+            for guild, channel in zip(guilds, channels, strict=True):
+                sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
+                await bot.storage.upsert_channel_subscription(sub)
+                subs.append(sub)
+            fan_out = asyncio.gather(*(bot.delivery.deliver_channel(s, START) for s in subs))
+            # Past our lease (1 s) while one post still waits for the pacer (4 s): a peer
+            # process's sweep claims both; whatever it wins, it now sends.
+            await asyncio.sleep(2)
+            peer = await open_storage(bot.storage.path)
+            try:
+                won = [
+                    await peer.claim_delivery(
+                        s.target, SAMPLE_DAY, owner="peer", lease=dt.timedelta(minutes=5)
+                    )
+                    for s in subs
+                ]
+            finally:
+                await peer.close()
+            outcomes = await fan_out
+            peer_sends = sum(r.status == "sending" for r in won)
+            ours = sum(o.status in ("sent", "reconciled") for o in outcomes)
+            assert peer_sends == 1, won
+            # Every (channel, day) is sent by exactly one process.
+            assert ours + peer_sends == 2, outcomes
+            assert sum(posts(fake, c) for c in channels) == ours
+
+
+async def test_a_reconcile_that_eats_the_lease_does_not_send(tmp_path) -> None:
+    """Taking over a lapsed claim means reading the channel history first; when that
+    read takes longer than half the lease, sending afterwards could outlive the lease."""
+    settings = {"shard_count": 4, "shard_ids": (0, 1), "claim_timeout": LEASE}
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("g0", guild_id=guild_on(0))
+        channel = fake.add_channel(guild, "papers")
+        async with paperbot_on(
+            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
+        ) as bot:
+            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
+            await bot.storage.upsert_channel_subscription(sub)
+            # A process claimed it and died; its lease is over.
+            await bot.storage.claim_delivery(
+                sub.target, SAMPLE_DAY, owner="dead", lease=dt.timedelta(0)
+            )
+            fake.faults.hold_response("GET /channels/{channel_id}/messages", seconds=1)
+            outcome = await bot.delivery.deliver_channel(sub, START)
+            assert outcome.status == "retry", outcome
+            assert posts(fake, channel) == 0
+            # The next try (now quick) reconciles again and posts once.
+            again = await bot.delivery.deliver_channel(sub, START)
+            assert again.status == "sent", again
+            assert posts(fake, channel) == 1

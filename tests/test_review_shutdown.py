@@ -1,0 +1,31 @@
+"""Review finding: README ("Deploying at scale") promises that on `systemctl stop`
+(SIGTERM) "paperbot finishes the message in flight before it exits". Closing the bot
+must let a post already sent to Discord be answered and recorded, not cut it off."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.core.subscriptions import ChannelSubscription
+from bot.fakediscord import FakeDiscord
+from tests.discord_harness import SAMPLE_DAY, Clock, paperbot_on
+
+START = dt.datetime(2026, 3, 15, 8, 0, 30, tzinfo=dt.UTC)
+
+
+async def test_closing_the_bot_finishes_the_post_in_flight(tmp_path) -> None:
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("g")
+        channel = fake.add_channel(guild, "papers")
+        async with paperbot_on(fake, tmp_path, extensions=(), clock=Clock(START)) as bot:
+            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
+            await bot.storage.upsert_channel_subscription(sub)
+            # Discord accepts the post but answers only a second later.
+            fake.faults.hold_response("POST /channels/{channel_id}/messages", seconds=1)
+            fire = asyncio.create_task(bot.schedules.fire(sub.target, START))
+            await asyncio.sleep(0.5)  # the post is on its way
+            await bot.close()  # what SIGTERM does
+            await fire
+            record = await bot.storage.delivery(sub.target, SAMPLE_DAY)
+            assert record is not None and record.status == "sent", record
