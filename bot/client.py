@@ -28,6 +28,8 @@ from bot.views import DigestPageButton
 from storage import Storage
 
 log = logging.getLogger("paperbot")
+# How long closing waits for posts under way; well inside systemd's TimeoutStopSec (30).
+SHUTDOWN_DRAIN_SECONDS = 20.0
 
 EXTENSIONS = (
     "cogs.search",
@@ -91,12 +93,18 @@ class PaperBot(commands.Bot):
             await self.schedules.start()
 
     async def close(self) -> None:
-        await self.schedules.shutdown()
-        # Let post-command work (the closed-DM notice) finish before storage goes away.
-        pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
-        if pending:
-            await asyncio.wait(pending, timeout=5)
-        await super().close()
+        try:
+            await self.schedules.shutdown()
+            # SIGTERM (systemctl stop): let posts already on their way be answered and
+            # recorded before the HTTP session and the database go away.
+            await self.delivery.drain(SHUTDOWN_DRAIN_SECONDS)
+            # Let post-command work (the closed-DM notice) finish before storage goes.
+            pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+        finally:
+            # Whatever failed above, the client still closes: a SIGTERM is never ignored.
+            await super().close()
 
     # -- topics ----------------------------------------------------------------------------
     async def taxonomy(self, guild_id: int | None) -> list[Topic]:

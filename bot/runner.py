@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 
 import discord
@@ -55,13 +56,24 @@ def use_discord_endpoints(settings: Settings) -> None:
 async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
     setup_logging(settings)
     use_discord_endpoints(settings)
-    storage = await open_storage(settings.db)
-    bot = make_bot(
-        settings=settings,
-        storage=storage,
-        start_scheduler=not sync_only,
-        sync_commands=not sync_only,
-    )
+    try:
+        storage = await open_storage(settings.db)
+    except (sqlite3.Error, OSError, ValueError, RuntimeError) as exc:
+        # An unreachable server or a bad URL: one line (the storage layer already keeps
+        # the password out of it), as for every other bad setting.
+        print(f"paperbot: cannot open database {redact(settings.db)}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        bot = make_bot(
+            settings=settings,
+            storage=storage,
+            start_scheduler=not sync_only,
+            sync_commands=not sync_only,
+        )
+    except BaseException:
+        # An open SQLite storage holds non-daemon threads: the process could not exit.
+        await storage.close()
+        raise
     try:
         if sync_only:
             await bot.login(settings.token)  # runs setup_hook: loads the cogs, no scheduler
@@ -89,6 +101,10 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
         )
         return 1
     finally:
-        if not bot.is_closed():
-            await bot.close()
-        await storage.close()
+        # The storage is closed even when closing the bot fails: an open SQLite storage
+        # holds non-daemon threads, and the process could not exit.
+        try:
+            if not bot.is_closed():
+                await bot.close()
+        finally:
+            await storage.close()

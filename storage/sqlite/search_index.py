@@ -23,6 +23,7 @@ already cheap. (Indexing every pair made the index 3x larger and indexing 4x slo
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import functools
 import itertools
 import logging
@@ -95,16 +96,21 @@ class SearchIndex:
         self.folder = folder
         self.schema = _schema()
         version_file = folder / "paperbot-index-version"
-        fresh = not (folder.is_dir() and version_file.is_file())
-        if not fresh and version_file.read_text().strip() != SCHEMA_VERSION:
-            log.info("search index format changed; rebuilding it")
-            fresh = True
-        if fresh and folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=str(folder))
-        if fresh:
-            version_file.write_text(SCHEMA_VERSION)
+        # Two processes opening a new or outdated index at once would delete and create
+        # the folder under each other: the check, rebuild and version write are one
+        # critical section, serialised by a lock file beside the folder.
+        with open(folder.with_name(folder.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            fresh = not (folder.is_dir() and version_file.is_file())
+            if not fresh and version_file.read_text().strip() != SCHEMA_VERSION:
+                log.info("search index format changed; rebuilding it")
+                fresh = True
+            if fresh and folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(folder))
+            if fresh:
+                version_file.write_text(SCHEMA_VERSION)
         self.created = fresh  # the caller must reindex everything (watermark 0)
         self.pairs_narrow = PAIRS_NARROW  # tests set 1.0: pairs whenever they exist
         self._open_writer: tantivy.IndexWriter | None = None

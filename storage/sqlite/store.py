@@ -46,23 +46,39 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
+        # Every aiosqlite connection runs a non-daemon thread: one left open when a later
+        # step fails (or is cancelled by Ctrl-C) keeps the process from ever exiting.
         writer = await connect(path)
+        reader = None
         try:
             await migrate(writer)
             reader = await connect(path)
+            # The derived search index lives beside the database file.
+            index = await asyncio.to_thread(SearchIndex, Path(f"{path}.search"))
         except BaseException:
-            await writer.close()
+            try:
+                if reader is not None:
+                    await reader.close()
+            finally:
+                await writer.close()
             raise
-        # The derived search index lives beside the database file.
-        index = await asyncio.to_thread(SearchIndex, Path(f"{path}.search"))
         return cls(path, writer, reader, index)
 
     async def close(self) -> None:
-        if self._search_reads is not None:
-            self._search_reads.close()
-        await asyncio.to_thread(self.search_index.close)
-        await self._reader.close()
-        await self._writer.close()
+        # Each part is closed even when closing an earlier one fails: the aiosqlite
+        # connections last, so a failure elsewhere cannot leave their threads running
+        # (and the process unable to exit).
+        try:
+            try:
+                if self._search_reads is not None:
+                    self._search_reads.close()
+            finally:
+                await asyncio.to_thread(self.search_index.close)
+        finally:
+            try:
+                await self._reader.close()
+            finally:
+                await self._writer.close()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

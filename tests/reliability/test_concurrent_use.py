@@ -47,11 +47,15 @@ async def test_ingest_search_and_fanout_at_once(tmp_path, figures, caplog) -> No
             str(dumps),
             "--db",
             db,
-            "--quiet",
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,  # a `[n/16]` progress line after each commit
         )
-        await asyncio.sleep(0.3)  # the ingest is under way
+        assert ingest.stderr is not None
+        # The ingest is under way (its first dump committed, fifteen to go) however long
+        # the process took to start on a loaded machine: a fixed sleep could fire the
+        # searches before it ever opened the database.
+        first = (await asyncio.wait_for(ingest.stderr.readline(), 120)).decode()
+        assert first.startswith("[1/16]"), first
         searches = [
             fake.invoke(
                 ids.guild, ids.channel, ids.user, "search", {"query": "protein"}, timeout=60
@@ -61,7 +65,7 @@ async def test_ingest_search_and_fanout_at_once(tmp_path, figures, caplog) -> No
         replies, _ = await asyncio.gather(asyncio.gather(*searches), bot.schedules.sweep(FIRE))
         for reply in replies:
             await reply.wait(timeout=60)
-        ingest_err = (await ingest.stderr.read()).decode()
+        ingest_err = first + (await ingest.stderr.read()).decode()
         assert await ingest.wait() == 0, ingest_err
         errors = [r for r in replies if r.ephemeral or "wrong" in (r.content or "")]
         wrong = [r for r in replies if PROTEIN not in str(r.embeds)]

@@ -1,12 +1,15 @@
 """Scenario 1: SIGKILL the real `paperbot ingest` at random points, 20 trials.
 
-After every kill the database must be intact, hold no half-applied dump, finish on a
-re-run, and then equal a clean run's database table by table."""
+After every kill the database must be intact, hold no half-applied dump, keep every dump
+whose commit was reported, finish on a re-run, and then equal a clean run's database
+table by table."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import select
 import sqlite3
 import subprocess
 import sys
@@ -25,12 +28,37 @@ DAYS = 16
 VOLATILE = {("dumps", "ingested_at"), ("dumps", "report")}
 
 
-def ingest(folder: Path, db: Path) -> subprocess.Popen:
+# Generous for a loaded 2-core machine: an ingest of DAYS dumps takes a few seconds.
+DEADLINE = 300
+
+
+def ingest(folder: Path, db: Path, *, quiet: bool = True) -> subprocess.Popen:
+    """Without `quiet`, a `[n/DAYS]` line on stderr follows the commit of each dump."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "ingest", str(folder), "--db", str(db), "--quiet"],
+        [sys.executable, "-m", "bot.cli", "ingest", str(folder), "--db", str(db)]
+        + (["--quiet"] if quiet else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def wait_for_commits(proc: subprocess.Popen, count: int) -> int:
+    """Block until the ingest has reported `count` committed dumps (or has exited);
+    returns how many it reported."""
+    assert proc.stderr is not None
+    reported, pending = 0, b""
+    deadline = time.monotonic() + DEADLINE
+    while reported < count:
+        left = deadline - time.monotonic()
+        assert left > 0, f"only {reported} of {count} dumps reported after {DEADLINE}s"
+        if not select.select([proc.stderr], [], [], left)[0]:
+            continue
+        chunk = os.read(proc.stderr.fileno(), 4096)
+        if not chunk:
+            break  # the ingest exited
+        *lines, pending = (pending + chunk).split(b"\n")
+        reported += sum(1 for line in lines if line.startswith(b"["))
+    return reported
 
 
 def snapshot(db: Path) -> dict[str, list]:
@@ -90,9 +118,7 @@ def test_sigkill_during_ingest_never_half_applies(tmp_path, figures) -> None:
     folder = tmp_path / "dumps"
     write_dump_folder(folder, DAYS)
     clean = tmp_path / "clean.db"
-    started = time.monotonic()
-    assert ingest(folder, clean).wait(timeout=300) == 0
-    duration = time.monotonic() - started
+    assert ingest(folder, clean).wait(timeout=DEADLINE) == 0
     expected = snapshot(clean)
     conn = sqlite3.connect(clean)
     per_day = dict(conn.execute("SELECT day, COUNT(*) FROM appearances GROUP BY day"))
@@ -103,14 +129,26 @@ def test_sigkill_during_ingest_never_half_applies(tmp_path, figures) -> None:
     partial_states = []
     for trial in range(TRIALS):
         db = tmp_path / f"trial{trial}.db"
-        proc = ingest(folder, db)
-        time.sleep(rng.uniform(0.05, duration * 0.95))
+        proc = ingest(folder, db, quiet=False)
+        # Where the kill lands is set by the ingest's own progress, not by a fraction of
+        # one clean run's duration: on a loaded machine one run's time says little about
+        # the next one's, and the kills could all land before or after the dumps. Wait
+        # for 0..DAYS commits (DAYS: the kill hits the index build or the exit), then a
+        # random moment into the next dump (from start-up on, before the first). Every
+        # count comes up at least once in TRIALS, so no phase goes untested.
+        commits = trial % (DAYS + 1)
+        committed = wait_for_commits(proc, commits)
+        time.sleep(rng.uniform(0.05, 1.0) if commits == 0 else rng.uniform(0, 0.2))
         proc.kill()
         proc.wait(timeout=30)
-        partial_states.append(check_consistent(db, per_day) if db.exists() else 0)
+        proc.stderr.close()
+        applied = check_consistent(db, per_day) if db.exists() else 0
+        # A dump whose commit was reported survives the kill.
+        assert applied >= committed, f"trial {trial}: {committed} reported, {applied} kept"
+        partial_states.append(applied)
         rerun = ingest(folder, db)
-        assert rerun.wait(timeout=300) == 0, rerun.stderr.read().decode() if rerun.stderr else ""
-        assert check_consistent(db, per_day) == DAYS
+        assert rerun.wait(timeout=DEADLINE) == 0, rerun.stderr.read().decode()
+        assert check_consistent(db, per_day) == DAYS, f"trial {trial}"
         assert snapshot(db) == expected, f"trial {trial} differs from a clean run"
         asyncio.run(index_matches(db))
     # The kills really landed mid-ingest, not only before or after it.
