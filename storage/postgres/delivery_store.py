@@ -13,6 +13,9 @@ import asyncpg
 from bot.core.models import Topic, TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
 from storage.base import DeliveryStorage
+from storage.rows import channel_subscription as _sub
+from storage.rows import day_or_none as _day
+from storage.rows import user_delivery as _user
 
 _SUB_COLUMNS = (
     "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
@@ -39,39 +42,11 @@ def _lease_end(now: dt.datetime, lease: dt.timedelta) -> str:
     return _stamp(end)
 
 
-def _day(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
-
-
 def _moment(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     moment = dt.datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _sub(row: tuple) -> ChannelSubscription:
-    cid, gid, post_time, tz, topics, max_items, paused, failures, error, by, last_run = row
-    return ChannelSubscription(
-        cid,
-        gid,
-        post_time,
-        tz,
-        tuple(json.loads(topics)),
-        max_items,
-        bool(paused),
-        failures,
-        error,
-        by,
-        _day(last_run),
-    )
-
-
-def _user(row: tuple, follows: list[Follow]) -> UserDelivery:
-    uid, post_time, tz, closed, told, last_run = row
-    return UserDelivery(
-        uid, post_time, tz, bool(closed), bool(told), tuple(follows), _day(last_run)
-    )
 
 
 def _record(row: tuple | asyncpg.Record, status: str | None = None) -> DeliveryRecord:

@@ -22,6 +22,7 @@ from storage.postgres.delivery_store import PostgresDeliveryStore
 from storage.postgres.ingest_tx import PostgresIngestTransaction
 from storage.postgres.portable import PostgresPortableStore
 from storage.postgres.search_store import PostgresSearchStore
+from storage.rows import stored_paper as _stored_paper
 from storage.urls import redact
 
 
@@ -156,23 +157,3 @@ class PostgresStorage(PostgresSearchStore, PostgresDeliveryStore, PostgresPortab
     async def last_ingests(self, limit: int = 5) -> list[dict]:
         rows = await self._rows("SELECT report FROM dumps ORDER BY id DESC LIMIT $1", limit)
         return [json.loads(r[0]) for r in rows]
-
-
-def _stored_paper(
-    row: tuple, days: list[str], topics: list[TopicHit], position: int | None
-) -> StoredPaper:
-    pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
-    return StoredPaper(
-        id=pid,
-        key=norm,
-        title=title,
-        abstract=abstract,
-        arxiv_id=arxiv,
-        authors=tuple(json.loads(authors)),
-        upvotes=upvotes,
-        first_seen=dt.date.fromisoformat(first),
-        last_seen=dt.date.fromisoformat(last),
-        days=tuple(dt.date.fromisoformat(d) for d in days),
-        topics=tuple(topics),
-        position=position,
-    )

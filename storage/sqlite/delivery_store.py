@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from bot.core.models import Topic, TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
 from storage.base import DeliveryStorage
+from storage.rows import channel_subscription as _sub
+from storage.rows import user_delivery as _user
 
 _SUB_COLUMNS = (
     "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
@@ -23,10 +25,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _day(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
-
-
 def _held_by_other(record: DeliveryRecord, owner: str, now: dt.datetime) -> bool:
     """A 'sending' row under another owner's unexpired lease."""
     return (
@@ -35,30 +33,6 @@ def _held_by_other(record: DeliveryRecord, owner: str, now: dt.datetime) -> bool
         and record.owner != owner
         and record.lease_until is not None
         and record.lease_until > now
-    )
-
-
-def _sub(row: tuple) -> ChannelSubscription:
-    cid, gid, post_time, tz, topics, max_items, paused, failures, error, by, last_run = row
-    return ChannelSubscription(
-        cid,
-        gid,
-        post_time,
-        tz,
-        tuple(json.loads(topics)),
-        max_items,
-        bool(paused),
-        failures,
-        error,
-        by,
-        _day(last_run),
-    )
-
-
-def _user(row: tuple, follows: list[Follow]) -> UserDelivery:
-    uid, post_time, tz, closed, told, last_run = row
-    return UserDelivery(
-        uid, post_time, tz, bool(closed), bool(told), tuple(follows), _day(last_run)
     )
 
 

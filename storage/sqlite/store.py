@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot.core.models import StoredPaper, TopicHit
 from storage.base import IngestTransaction, Storage
+from storage.rows import stored_paper as _stored_paper
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
@@ -215,23 +216,3 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
     async def last_ingests(self, limit: int = 5) -> list[dict]:
         rows = await self._rows("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", (limit,))
         return [json.loads(r[0]) for r in rows]
-
-
-def _stored_paper(
-    row: tuple, days: list[str], topics: list[TopicHit], position: int | None
-) -> StoredPaper:
-    pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
-    return StoredPaper(
-        id=pid,
-        key=norm,
-        title=title,
-        abstract=abstract,
-        arxiv_id=arxiv,
-        authors=tuple(json.loads(authors)),
-        upvotes=upvotes,
-        first_seen=dt.date.fromisoformat(first),
-        last_seen=dt.date.fromisoformat(last),
-        days=tuple(dt.date.fromisoformat(d) for d in days),
-        topics=tuple(topics),
-        position=position,
-    )
