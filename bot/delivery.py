@@ -4,8 +4,11 @@ The ledger row is written *before* the message goes out ('sending') and marked '
 with the message id after. If the process dies in between, the next attempt finds a
 'sending' row with attempts > 1 and first looks in the channel's recent history for
 the digest (every digest's first line carries `paperbot digest YYYY-MM-DD`): found
-means it already went out, so it is recorded, never re-sent. Discord's `nonce` would
-only dedupe for a few minutes; the history check works after any length of downtime.
+means it already went out, so it is recorded, never re-sent. Every attempt also sends
+the same message nonce, which Discord enforces for a few minutes: that covers the one
+case the history cannot, two attempts whose requests cross in flight (an attempt gave
+up waiting, but its request reached Discord only after the next attempt looked). The
+history check covers any length of downtime, which the nonce alone would not.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import discord
 
 from bot.core.delivery_plan import (
     choose_digest_day,
+    delivery_nonce,
     digest_marker,
     local_today,
     papers_for_member,
@@ -263,7 +267,7 @@ class DeliveryService:
                 return Outcome("retry", day, detail="claim ran short before sending")
         view = pager_view(scope, day, 1, len(pages))
         try:
-            sending = channel.send(**send_kwargs(pages[0], view))
+            sending = channel.send(**send_kwargs(pages[0], view), nonce=delivery_nonce(target, day))
             if timeout is not None:
                 sending = asyncio.wait_for(sending, timeout=timeout)
             message = await sending

@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.delivery_plan import (
     choose_digest_day,
+    delivery_nonce,
     last_fire_time,
     missed_post_due,
     papers_for_member,
@@ -143,3 +144,12 @@ def test_member_matching_explains_itself() -> None:
     assert [p.title for p, _ in chosen] == [speech.title, diffusion.title]
     assert "speech" in chosen[0][1][0].casefold()
     assert chosen[1][1][0].startswith("keyword")
+
+
+def test_delivery_nonce_is_stable_per_target_and_day_and_fits_discord() -> None:
+    day = D(2026, 3, 14)
+    nonce = delivery_nonce("c:42", day)
+    assert nonce == delivery_nonce("c:42", day)  # every attempt, every process
+    assert len(nonce) <= 25  # Discord's limit
+    others = {delivery_nonce("c:43", day), delivery_nonce("c:42", D(2026, 3, 15))}
+    assert nonce not in others and len(others) == 2

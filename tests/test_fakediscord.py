@@ -443,3 +443,18 @@ async def test_sharded_identify_receives_only_its_guilds() -> None:
             assert {g.id for g in client.guilds} == mine
         identify = next(e for e in fake.gateway_log if e["event"] == "identify")
         assert identify["shard"] == (1, 2)
+
+
+async def test_enforced_nonce_returns_the_first_message() -> None:
+    """discord.py sends `enforce_nonce` with every nonce; like Discord, the fake then
+    answers a repeat (same channel, author and nonce) with the message it already made."""
+    async with world() as (fake, bot, ids):
+        channel = bot.get_channel(ids["other"])
+        first = await channel.send("hello", nonce="pb-same")
+        again = await channel.send("hello", nonce="pb-same")
+        other = await channel.send("hello", nonce="pb-other")
+        plain = await channel.send("hello")
+        assert again.id == first.id
+        assert len({first.id, other.id, plain.id}) == 3
+        assert [m["content"] for m in fake.channel_messages(ids["other"])] == ["hello"] * 3
+        assert fake.stats["nonce_duplicates"] == 1

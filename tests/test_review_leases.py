@@ -96,3 +96,39 @@ async def test_a_reconcile_that_eats_the_lease_does_not_send(tmp_path) -> None:
             again = await bot.delivery.deliver_channel(sub, START)
             assert again.status == "sent", again
             assert posts(fake, channel) == 1
+
+
+async def test_a_send_discord_applies_after_it_was_given_up_posts_once(tmp_path) -> None:
+    """The one case the history check cannot cover: an attempt gives up waiting for its
+    send (half the lease), the next attempt looks in the history and finds nothing, and
+    only then does Discord apply the first request. Both carry the same nonce, so Discord
+    returns the first message to the second request instead of posting twice."""
+    settings = {"shard_count": 4, "shard_ids": (0, 1), "claim_timeout": LEASE}
+    route = "POST /channels/{channel_id}/messages"
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("g0", guild_id=guild_on(0))
+        channel = fake.add_channel(guild, "papers")
+        async with paperbot_on(
+            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
+        ) as bot:
+            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
+            await bot.storage.upsert_channel_subscription(sub)
+            # Discord sits on the first post for 1.5 s, past the attempt's 0.5 s budget.
+            fake.faults.delay_request(route, seconds=1.5)
+            first = await bot.delivery.deliver_channel(sub, START)
+            assert first.status == "retry", first
+            second = await bot.delivery.deliver_channel(sub, START)
+            assert second.status == "sent", second
+            assert posts(fake, channel) == 1
+            # Now the first request lands: same nonce, so no second message.
+            for _ in range(100):
+                landed = [r for r in fake.requests if r.route == route and r.status]
+                if len(landed) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(landed) == 2, landed
+            assert posts(fake, channel) == 1
+            assert fake.stats["nonce_duplicates"] == 1
+            assert {r.response["id"] for r in landed} == {str(second.message_id)}
+            # Every attempt for a (target, day) sends the same nonce.
+            assert len({r.json["nonce"] for r in landed}) == 1

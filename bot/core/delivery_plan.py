@@ -4,6 +4,7 @@ still worth sending, and which papers a member's follows pick out (and why)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,14 @@ DIGEST_MARKER = "paperbot digest"  # in every digest's first line: how reconcili
 def digest_marker(day: dt.date) -> str:
     """A string only the digest for `day` carries, found again in channel history."""
     return f"{DIGEST_MARKER} {day.isoformat()}"
+
+
+def delivery_nonce(target: str, day: dt.date) -> str:
+    """The message nonce for `target`'s post of `day`: the same in every attempt and in
+    every process, so Discord (which enforces it for a few minutes) returns the first
+    message instead of creating a second when two attempts' requests cross in flight."""
+    digest = hashlib.blake2b(f"{target}|{day.isoformat()}".encode(), digest_size=11)
+    return f"pb{digest.hexdigest()}"  # 24 characters
 
 
 def choose_digest_day(

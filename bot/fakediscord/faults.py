@@ -126,6 +126,8 @@ class FaultInjector:
         self._queued: list[list[Any]] = []  # [normalized route or None, status, remaining]
         # Responses to hold back after the request took effect: [route, skip, seconds].
         self._holds: list[list[Any]] = []
+        # Requests to hold back *before* they take effect: [route, skip, seconds].
+        self._delays: list[list[Any]] = []
         self.holding = asyncio.Event()  # set while a held response is waiting
         # The requests whose responses were held, in order (RecordedRequest): which
         # channel, and so which shard's process, is waiting for an answer.
@@ -171,16 +173,19 @@ class FaultInjector:
         self.holding.clear()
         self._holds.append([normalize_route(route), skip, seconds])
 
+    def delay_request(self, route: str, *, skip: int = 0, seconds: float = 30.0) -> None:
+        """Hold the request after ``skip`` matching ones for ``seconds`` *before* it takes
+        effect, and carry it out then even if the bot gave up waiting: Discord may apply a
+        request whose client timed out, after the client already tried again."""
+        self._delays.append([normalize_route(route), skip, seconds])
+
+    def request_delay(self, route: str) -> float:
+        """Seconds to wait before handling this request; 0 for none."""
+        return _take(self._delays, route)
+
     def response_delay(self, route: str) -> float:
         """Seconds to hold this (already handled) request's response; 0 for none."""
-        for entry in self._holds:
-            if entry[0] == normalize_route(route):
-                if entry[1] > 0:
-                    entry[1] -= 1
-                    return 0.0
-                self._holds.remove(entry)
-                return entry[2]
-        return 0.0
+        return _take(self._holds, route)
 
     def _queued_fault(self, route: str) -> Fault | None:
         for entry in self._queued:
@@ -261,3 +266,15 @@ class FaultInjector:
         if channel_id and channel_id.isdigit() and int(channel_id) in self.channel_faults:
             return headers, self.channel_faults[int(channel_id)]
         return headers, None
+
+
+def _take(entries: list[list[Any]], route: str) -> float:
+    """The delay of the first entry for ``route`` whose skips are used up (removed)."""
+    for entry in entries:
+        if entry[0] == normalize_route(route):
+            if entry[1] > 0:
+                entry[1] -= 1
+                return 0.0
+            entries.remove(entry)
+            return entry[2]
+    return 0.0

@@ -191,6 +191,11 @@ class RestApi:
             headers.update(fault.headers)
             return self._finish(record, fault.status, fault.body, headers)
         req = RestRequest(fake, request.method, route, params, record.query, body, files, record)
+        early = fake.faults.request_delay(route)
+        if early:
+            # aiohttp runs a handler to its end even when the client hangs up
+            # (handler_cancellation is off), as Discord applies what it received.
+            await asyncio.sleep(early)
         try:
             status, data = await handler(req)
         except ApiError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import TYPE_CHECKING, Any
 
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
@@ -17,6 +18,8 @@ from .payloads import (
 from .rest import ApiError, RestRequest, Router
 from .state import DM_CHANNEL, Channel, StoredMessage
 from .validation import command_problems
+
+NONCE_WINDOW_SECONDS = 300.0  # "the past few minutes" in Discord's docs
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -208,7 +211,21 @@ async def create_message(req: RestRequest) -> Result:
     if is_empty_message(body, req.files):
         raise ApiError(400, 50006, "Cannot send an empty message")
     req.validate_message(body)
-    stored = new_message(fake.state, channel.id, body, req.files, author_id=fake.state.bot.id)
+    author = fake.state.bot.id
+    nonce_key = None
+    if body.get("nonce") is not None and body.get("enforce_nonce"):
+        # Discord: the same author and nonce within a few minutes returns the message
+        # already created instead of creating another.
+        nonce_key = (channel.id, author, str(body["nonce"]))
+        earlier = fake.state.nonces.get(nonce_key)
+        if earlier and time.monotonic() - earlier[0] < NONCE_WINDOW_SECONDS:
+            existing = fake.state.messages.get(earlier[1])
+            if existing is not None and not existing.deleted:
+                fake.stats["nonce_duplicates"] += 1
+                return 200, copy.deepcopy(existing.payload)
+    stored = new_message(fake.state, channel.id, body, req.files, author_id=author)
+    if nonce_key is not None:
+        fake.state.nonces[nonce_key] = (time.monotonic(), int(stored.payload["id"]))
     announce(fake, stored)
     fake.messages_changed.pulse()
     return 200, copy.deepcopy(stored.payload)

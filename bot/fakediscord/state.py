@@ -115,6 +115,8 @@ class FakeState:
         self.messages: dict[int, StoredMessage] = {}
         self.channel_index: dict[int, list[int]] = {}
         self.attachments: dict[int, StoredAttachment] = {}
+        # enforce_nonce: (channel, author, nonce) -> (monotonic time, message id).
+        self.nonces: dict[tuple[int, int, str], tuple[float, int]] = {}
         # Registered application commands: key None = global, else guild id.
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         # Set by the server once it knows its port; attachment URLs are built from it.
