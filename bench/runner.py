@@ -126,7 +126,9 @@ async def _run(
     fanout = 0 if args.skip_fanout else args.fanout_channels
     result.update(await measure_bot(bot_db, newest, fanout, progress))
     if fanout == 0:
-        result.update({"fanout_posts_per_s": None, "fanout_429s": None})
+        result.update(
+            {"fanout_posts_per_s": None, "fanout_sustained_posts_per_s": None, "fanout_429s": None}
+        )
     rss["bot"] = current_rss_mb()
     for path in [Path(bot_db), *_derived(bot_db)]:
         _remove(path)

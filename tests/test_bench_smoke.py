@@ -39,6 +39,7 @@ REQUIRED = [
     "digest_layout_10k_channels_s",
     "peak_rss_mb",
     "fanout_posts_per_s",
+    "fanout_sustained_posts_per_s",
     "fanout_429s",
     "ratio_p99_vs_fts5",
     "ratio_p99_vs_tantivy",
@@ -87,6 +88,7 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert result["bot_start_ready_s"] > 0
     assert result["fanout_posted"] == 20
     assert result["fanout_posts_per_s"] > 0
+    assert result["fanout_sustained_posts_per_s"] > 0
     assert result["fanout_429s"] >= 0
     assert result["tantivy_p99_ms"] is None
     assert result["ratio_p99_vs_tantivy"] is None
