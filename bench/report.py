@@ -48,6 +48,10 @@ ROWS: list[tuple[str, str]] = [
     ("fan-out posts/s sustained (first to last post)", "fanout_sustained_posts_per_s"),
     ("fan-out 429s", "fanout_429s"),
     ("peak RSS MB (product phases)", "peak_rss_mb"),
+    (
+        "of the RSS after search, file-backed MB (mapped index, libraries)",
+        "rss_file_mb_after_search",
+    ),
     ("peak RSS MB (with baselines)", "peak_rss_mb_with_baselines"),
     ("tantivy index build s", "tantivy_index_build_s"),
     ("whole run s", "elapsed_s"),

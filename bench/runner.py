@@ -32,7 +32,7 @@ from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
 from bench.measure_search import measure_search
 from bench.report import markdown_run, print_json, write_outputs
-from bench.stats import Progress, current_rss_mb, peak_rss_mb, ratio
+from bench.stats import Progress, current_rss_mb, mapped_file_mb, peak_rss_mb, ratio
 from storage import open_storage
 
 GENERATOR_VERSION = 2  # bump when the corpus generator's output changes
@@ -111,6 +111,8 @@ async def _run(
             if "search" in profilers:
                 profilers["search"].disable()
         rss["search"] = current_rss_mb()
+        # Searching maps the index files in: how much of the resident set is those pages.
+        result["rss_file_mb_after_search"] = mapped_file_mb()
         result.update(await measure_digest(storage, newest, args.digest_channels, progress))
         rss["digest"] = current_rss_mb()
     finally:

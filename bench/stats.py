@@ -64,6 +64,19 @@ def current_rss_mb() -> float | None:
     return round(psutil.Process().memory_info().rss / (1024 * 1024), 1)
 
 
+def mapped_file_mb() -> float | None:
+    """The file-backed part of the resident set (Linux `RssFile`): memory-mapped index
+    files and shared libraries, pages the kernel can drop and read back; None elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("RssFile:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 class Progress:
     """Progress lines on stderr, prefixed with the elapsed time."""
 

@@ -85,6 +85,8 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert result["digest_layout_10k_channels_s"] > 0
     assert result["digest_day_papers"] > 0
     assert result["peak_rss_mb"] > 0
+    if sys.platform == "linux":
+        assert 0 < result["rss_file_mb_after_search"] < result["peak_rss_mb"]
     assert result["bot_start_ready_s"] > 0
     assert result["fanout_posted"] == 20
     assert result["fanout_posts_per_s"] > 0
