@@ -7,8 +7,12 @@ owner, exactly what another bot process does."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+from bot.client import PaperBot
 from bot.core.subscriptions import ChannelSubscription
 from bot.fakediscord import FakeDiscord
 from storage import open_storage
@@ -25,6 +29,23 @@ def guild_on(shard: int, shards: int = 4) -> int:
 def posts(fake: FakeDiscord, channel_id: int) -> int:
     messages = fake.channel_messages(channel_id, include_interaction_responses=False)
     return sum("paperbot digest" in (m.get("content") or "") for m in messages)
+
+
+@contextlib.asynccontextmanager
+async def one_sharded_channel(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[FakeDiscord, PaperBot, ChannelSubscription]]:
+    """A bot on shards 0-1 of 4 with one subscribed channel in a guild on shard 0."""
+    settings = {"shard_count": 4, "shard_ids": (0, 1), "claim_timeout": LEASE}
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("g0", guild_id=guild_on(0))
+        channel = fake.add_channel(guild, "papers")
+        async with paperbot_on(
+            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
+        ) as bot:
+            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
+            await bot.storage.upsert_channel_subscription(sub)
+            yield fake, bot, sub
 
 
 async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) -> None:
@@ -75,27 +96,19 @@ async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) 
 async def test_a_reconcile_that_eats_the_lease_does_not_send(tmp_path) -> None:
     """Taking over a lapsed claim means reading the channel history first; when that
     read takes longer than half the lease, sending afterwards could outlive the lease."""
-    settings = {"shard_count": 4, "shard_ids": (0, 1), "claim_timeout": LEASE}
-    async with FakeDiscord() as fake:
-        guild = fake.add_guild("g0", guild_id=guild_on(0))
-        channel = fake.add_channel(guild, "papers")
-        async with paperbot_on(
-            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
-        ) as bot:
-            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
-            await bot.storage.upsert_channel_subscription(sub)
-            # A process claimed it and died; its lease is over.
-            await bot.storage.claim_delivery(
-                sub.target, SAMPLE_DAY, owner="dead", lease=dt.timedelta(0)
-            )
-            fake.faults.hold_response("GET /channels/{channel_id}/messages", seconds=1)
-            outcome = await bot.delivery.deliver_channel(sub, START)
-            assert outcome.status == "retry", outcome
-            assert posts(fake, channel) == 0
-            # The next try (now quick) reconciles again and posts once.
-            again = await bot.delivery.deliver_channel(sub, START)
-            assert again.status == "sent", again
-            assert posts(fake, channel) == 1
+    async with one_sharded_channel(tmp_path) as (fake, bot, sub):
+        # A process claimed it and died; its lease is over.
+        await bot.storage.claim_delivery(
+            sub.target, SAMPLE_DAY, owner="dead", lease=dt.timedelta(0)
+        )
+        fake.faults.hold_response("GET /channels/{channel_id}/messages", seconds=1)
+        outcome = await bot.delivery.deliver_channel(sub, START)
+        assert outcome.status == "retry", outcome
+        assert posts(fake, sub.channel_id) == 0
+        # The next try (now quick) reconciles again and posts once.
+        again = await bot.delivery.deliver_channel(sub, START)
+        assert again.status == "sent", again
+        assert posts(fake, sub.channel_id) == 1
 
 
 async def test_a_send_discord_applies_after_it_was_given_up_posts_once(tmp_path) -> None:
@@ -103,32 +116,24 @@ async def test_a_send_discord_applies_after_it_was_given_up_posts_once(tmp_path)
     send (half the lease), the next attempt looks in the history and finds nothing, and
     only then does Discord apply the first request. Both carry the same nonce, so Discord
     returns the first message to the second request instead of posting twice."""
-    settings = {"shard_count": 4, "shard_ids": (0, 1), "claim_timeout": LEASE}
     route = "POST /channels/{channel_id}/messages"
-    async with FakeDiscord() as fake:
-        guild = fake.add_guild("g0", guild_id=guild_on(0))
-        channel = fake.add_channel(guild, "papers")
-        async with paperbot_on(
-            fake, tmp_path, extensions=(), settings=settings, clock=Clock(START)
-        ) as bot:
-            sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
-            await bot.storage.upsert_channel_subscription(sub)
-            # Discord sits on the first post for 1.5 s, past the attempt's 0.5 s budget.
-            fake.faults.delay_request(route, seconds=1.5)
-            first = await bot.delivery.deliver_channel(sub, START)
-            assert first.status == "retry", first
-            second = await bot.delivery.deliver_channel(sub, START)
-            assert second.status == "sent", second
-            assert posts(fake, channel) == 1
-            # Now the first request lands: same nonce, so no second message.
-            for _ in range(100):
-                landed = [r for r in fake.requests if r.route == route and r.status]
-                if len(landed) == 2:
-                    break
-                await asyncio.sleep(0.05)
-            assert len(landed) == 2, landed
-            assert posts(fake, channel) == 1
-            assert fake.stats["nonce_duplicates"] == 1
-            assert {r.response["id"] for r in landed} == {str(second.message_id)}
-            # Every attempt for a (target, day) sends the same nonce.
-            assert len({r.json["nonce"] for r in landed}) == 1
+    async with one_sharded_channel(tmp_path) as (fake, bot, sub):
+        # Discord sits on the first post for 1.5 s, past the attempt's 0.5 s budget.
+        fake.faults.delay_request(route, seconds=1.5)
+        first = await bot.delivery.deliver_channel(sub, START)
+        assert first.status == "retry", first
+        second = await bot.delivery.deliver_channel(sub, START)
+        assert second.status == "sent", second
+        assert posts(fake, sub.channel_id) == 1
+        # Now the first request lands: same nonce, so no second message.
+        for _ in range(100):
+            landed = [r for r in fake.requests if r.route == route and r.status]
+            if len(landed) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(landed) == 2, landed
+        assert posts(fake, sub.channel_id) == 1
+        assert fake.stats["nonce_duplicates"] == 1
+        assert {r.response["id"] for r in landed} == {str(second.message_id)}
+        # Every attempt for a (target, day) sends the same nonce.
+        assert len({r.json["nonce"] for r in landed}) == 1
