@@ -13,7 +13,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from bot.core.models import IngestPlan, KnownPaper, ParsedQuery, StoredPaper, Topic, TopicHit
-from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    TopicRemoval,
+    UserDelivery,
+)
 
 
 class IngestTransaction(abc.ABC):
@@ -163,7 +169,8 @@ class DeliveryStorage(abc.ABC):
         """False when the user already followed it."""
 
     @abc.abstractmethod
-    async def remove_follow(self, user_id: int, kind: str, value: str) -> bool: ...
+    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
+        """Remove one follow; a server topic's follow is also keyed by its `guild_id`."""
 
     @abc.abstractmethod
     async def user_delivery(self, user_id: int) -> UserDelivery | None:
@@ -189,8 +196,14 @@ class DeliveryStorage(abc.ABC):
     async def upsert_guild_topic(self, topic: Topic) -> None: ...
 
     @abc.abstractmethod
-    async def delete_guild_topic(self, guild_id: int, slug: str) -> bool:
-        """Also removes the topic's paper assignments and follows."""
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None:
+        """Remove a server topic with its paper assignments and follows, and drop it from
+        the filter of every digest of that server, in one transaction. Returns what
+        changed (None when there was no such topic), so each follower can be told once."""
+
+    @abc.abstractmethod
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]:
+        """User ids of the members following a server topic."""
 
     @abc.abstractmethod
     async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...

@@ -190,6 +190,18 @@ async def test_remove_follow(backend_storage):
     assert (await backend_storage.user_delivery(USER)).follows == (Follow("keyword", "nlp"),)
 
 
+async def test_remove_follow_of_a_server_topic_is_that_servers_only(backend_storage):
+    # Two servers may each have a topic with the same slug; unfollowing one keeps the other.
+    for guild in (0, GUILD_A, GUILD_B):
+        await backend_storage.add_follow(USER, Follow("topic", "proteins", guild))
+    assert await backend_storage.remove_follow(USER, "topic", "proteins", GUILD_A) is True
+    assert await backend_storage.remove_follow(USER, "topic", "proteins", GUILD_A) is False
+    assert (await backend_storage.user_delivery(USER)).follows == (
+        Follow("topic", "proteins", 0),
+        Follow("topic", "proteins", GUILD_B),
+    )
+
+
 async def test_user_delivery_none_for_strangers(backend_storage):
     assert await backend_storage.user_delivery(USER) is None
 
@@ -309,8 +321,30 @@ async def test_delete_guild_topic_removes_assignments_and_follows(backend_sample
     await storage.add_follow(USER, Follow("topic", "proteins", GUILD_B))
     await storage.add_follow(USER, Follow("keyword", "proteins"))
     await storage.add_follow(USER + 1, Follow("topic", "proteins", GUILD_A))
+    key_a, key_b = f"{GUILD_A}:proteins", f"{GUILD_B}:proteins"
+    await storage.upsert_channel_subscription(sub(1, topics=(key_a,)))
+    await storage.upsert_channel_subscription(sub(2, topics=("nlp", key_a, "vision")))
+    await storage.upsert_channel_subscription(sub(3, topics=("nlp",)))
+    await storage.upsert_channel_subscription(sub(4, GUILD_B, topics=(key_b,)))
+    assert await storage.topic_followers(GUILD_A, "proteins") == [USER, USER + 1]
+    assert await storage.topic_followers(GUILD_B, "proteins") == [USER]
 
-    assert await storage.delete_guild_topic(GUILD_A, "proteins") is True
+    removal = await storage.delete_guild_topic(GUILD_A, "proteins")
+
+    # It says who followed it and which digests filtered on it, as they are now.
+    assert removal is not None
+    assert removal.followers == (USER, USER + 1)
+    assert [(d.channel_id, d.topics) for d in removal.digests] == [
+        (1, ()),
+        (2, ("nlp", "vision")),
+    ]
+    assert [(s.channel_id, s.topics) for s in await storage.channel_subscriptions()] == [
+        (1, ()),
+        (2, ("nlp", "vision")),
+        (3, ("nlp",)),
+        (4, (key_b,)),
+    ]
+    assert await storage.topic_followers(GUILD_A, "proteins") == []
 
     assert await storage.guild_topics(GUILD_A) == []
     assert [t.slug for t in await storage.guild_topics(GUILD_B)] == ["proteins"]
@@ -329,8 +363,9 @@ async def test_delete_guild_topic_removes_assignments_and_follows(backend_sample
     assert (await storage.user_delivery(USER + 1)).follows == ()
     assert [u.user_id for u in await storage.user_deliveries()] == [USER]
 
-    assert await storage.delete_guild_topic(GUILD_A, "proteins") is False
-    assert await storage.delete_guild_topic(GUILD_A, "never-existed") is False
+    # A second removal finds nothing, so nobody could be told twice.
+    assert await storage.delete_guild_topic(GUILD_A, "proteins") is None
+    assert await storage.delete_guild_topic(GUILD_A, "never-existed") is None
 
 
 async def test_replace_topic_assignments_replaces_exactly(backend_sample_storage):

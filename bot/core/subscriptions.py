@@ -55,6 +55,14 @@ class UserDelivery:
 
 
 @dataclass(frozen=True)
+class TopicRemoval:
+    """What removing a server topic changed, all in the one transaction that removed it."""
+
+    digests: tuple[ChannelSubscription, ...] = ()  # those that filtered on it, as they are now
+    followers: tuple[int, ...] = ()  # user ids whose follow of it was removed
+
+
+@dataclass(frozen=True)
 class DeliveryRecord:
     target: str
     day: dt.date

@@ -4,6 +4,7 @@ the leased delivery ledger. Mixed into PostgresStorage, which provides `write()`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -11,7 +12,13 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 
 from bot.core.models import Topic, TopicHit
-from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    TopicRemoval,
+    UserDelivery,
+)
 from storage.base import DeliveryStorage
 from storage.rows import channel_subscription as _sub
 from storage.rows import day_or_none as _day
@@ -151,12 +158,14 @@ class PostgresDeliveryStore(DeliveryStorage):
             )
             return _deleted(status)
 
-    async def remove_follow(self, user_id: int, kind: str, value: str) -> bool:
+    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
         status = await self._pool.execute(
-            "DELETE FROM user_follows WHERE user_id = $1 AND kind = $2 AND value = $3",
+            "DELETE FROM user_follows WHERE user_id = $1 AND kind = $2 AND value = $3"
+            " AND guild_id = $4",
             user_id,
             kind,
             value,
+            guild_id,
         )
         return _deleted(status)
 
@@ -229,18 +238,51 @@ class PostgresDeliveryStore(DeliveryStorage):
             json.dumps(list(topic.phrases)),
         )
 
-    async def delete_guild_topic(self, guild_id: int, slug: str) -> bool:
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None:
+        key = f"{guild_id}:{slug}"
         async with self.write(papers=True) as conn:  # type: ignore[attr-defined]
+            # The row lock this DELETE takes makes a concurrent removal of the same topic
+            # wait, then find nothing: followers are reported (and told) once.
             status = await conn.execute(
                 "DELETE FROM guild_topics WHERE guild_id = $1 AND slug = $2", guild_id, slug
             )
-            await conn.execute("DELETE FROM paper_topics WHERE topic = $1", f"{guild_id}:{slug}")
-            await conn.execute(
-                "DELETE FROM user_follows WHERE kind = 'topic' AND value = $1 AND guild_id = $2",
+            if not _deleted(status):
+                return None
+            await conn.execute("DELETE FROM paper_topics WHERE topic = $1", key)
+            followers = await conn.fetch(
+                "DELETE FROM user_follows WHERE kind = 'topic' AND value = $1 AND guild_id = $2"
+                " RETURNING user_id",
                 slug,
                 guild_id,
             )
-            return _deleted(status)
+            # FOR UPDATE: a digest re-subscribed meanwhile is not overwritten with stale
+            # settings; this waits for it and filters its committed topics.
+            subs = await conn.fetch(
+                f"SELECT {_SUB_COLUMNS} FROM channel_subscriptions WHERE guild_id = $1"
+                " ORDER BY channel_id FOR UPDATE",
+                guild_id,
+            )
+            digests = []
+            for row in subs:
+                sub = _sub(tuple(row))
+                if key in sub.topics:
+                    sub = dataclasses.replace(sub, topics=tuple(t for t in sub.topics if t != key))
+                    await conn.execute(
+                        "UPDATE channel_subscriptions SET topics = $1 WHERE channel_id = $2",
+                        json.dumps(list(sub.topics)),
+                        sub.channel_id,
+                    )
+                    digests.append(sub)
+        return TopicRemoval(tuple(digests), tuple(sorted(r[0] for r in followers)))
+
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]:
+        rows = await self._rows(
+            "SELECT user_id FROM user_follows WHERE kind = 'topic' AND value = $1"
+            " AND guild_id = $2 ORDER BY user_id",
+            slug,
+            guild_id,
+        )
+        return [row[0] for row in rows]
 
     async def guild_topics(self, guild_id: int | None = None) -> list[Topic]:
         return [

@@ -9,7 +9,13 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from bot.core.models import Topic, TopicHit
-from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    TopicRemoval,
+    UserDelivery,
+)
 from storage.base import DeliveryStorage
 from storage.rows import channel_subscription as _sub
 from storage.rows import user_delivery as _user
@@ -136,11 +142,12 @@ class SqliteDeliveryStore(DeliveryStorage):
             )
             return cur.rowcount > 0
 
-    async def remove_follow(self, user_id: int, kind: str, value: str) -> bool:
+    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
         async with self.write() as conn:
             cur = await conn.execute(
-                "DELETE FROM user_follows WHERE user_id = ? AND kind = ? AND value = ?",
-                (user_id, kind, value),
+                "DELETE FROM user_follows WHERE user_id = ? AND kind = ? AND value = ?"
+                " AND guild_id = ?",
+                (user_id, kind, value, guild_id),
             )
             return cur.rowcount > 0
 
@@ -214,17 +221,47 @@ class SqliteDeliveryStore(DeliveryStorage):
                 ),
             )
 
-    async def delete_guild_topic(self, guild_id: int, slug: str) -> bool:
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None:
+        key = f"{guild_id}:{slug}"
+        # BEGIN IMMEDIATE (in write()) holds the write lock from these reads to the
+        # deletes: the followers returned are exactly the follows removed.
         async with self.write() as conn:
             cur = await conn.execute(
                 "DELETE FROM guild_topics WHERE guild_id = ? AND slug = ?", (guild_id, slug)
             )
-            await conn.execute("DELETE FROM paper_topics WHERE topic = ?", (f"{guild_id}:{slug}",))
-            await conn.execute(
-                "DELETE FROM user_follows WHERE kind = 'topic' AND value = ? AND guild_id = ?",
-                (slug, guild_id),
-            )
-            return cur.rowcount > 0
+            if cur.rowcount == 0:
+                return None
+            await conn.execute("DELETE FROM paper_topics WHERE topic = ?", (key,))
+            follow_where = "FROM user_follows WHERE kind = 'topic' AND value = ? AND guild_id = ?"
+            async with conn.execute(
+                f"SELECT user_id {follow_where} ORDER BY user_id", (slug, guild_id)
+            ) as found:
+                followers = tuple(row[0] for row in await found.fetchall())
+            await conn.execute(f"DELETE {follow_where}", (slug, guild_id))
+            async with conn.execute(
+                f"SELECT {_SUB_COLUMNS} FROM channel_subscriptions WHERE guild_id = ?"
+                " ORDER BY channel_id",
+                (guild_id,),
+            ) as found:
+                subs = [_sub(row) for row in await found.fetchall()]
+            digests = []
+            for sub in subs:
+                if key in sub.topics:
+                    sub = dataclasses.replace(sub, topics=tuple(t for t in sub.topics if t != key))
+                    await conn.execute(
+                        "UPDATE channel_subscriptions SET topics = ? WHERE channel_id = ?",
+                        (json.dumps(list(sub.topics)), sub.channel_id),
+                    )
+                    digests.append(sub)
+        return TopicRemoval(tuple(digests), followers)
+
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]:
+        rows = await self._rows(
+            "SELECT user_id FROM user_follows WHERE kind = 'topic' AND value = ? AND guild_id = ?"
+            " ORDER BY user_id",
+            (slug, guild_id),
+        )
+        return [row[0] for row in rows]
 
     async def guild_topics(self, guild_id: int | None = None) -> list[Topic]:
         sql = "SELECT guild_id, slug, name, keywords, phrases FROM guild_topics"
