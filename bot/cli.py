@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("digest", parents=[common], help="lay out a day's digest")
     p.add_argument("--date", type=_date, help="the day (default: the newest day with papers)")
-    p.add_argument("--topics", default="", help="comma-separated topic slugs to keep")
+    p.add_argument("--topics", default="", help="comma-separated topics to keep (slugs or names)")
     p.add_argument("--max", type=_positive, default=10, help="most papers to show (default 10)")
     p.add_argument("--json", action="store_true", help="print the Discord message payloads")
 

@@ -16,7 +16,14 @@ from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit
 from bot.core.render import paper_url
 from bot.core.search import SearchService
-from bot.core.topics import find_topic, load_default_topics, topic_by_slug
+from bot.core.topic_lookup import (
+    UnknownTopic,
+    or_list,
+    resolve_topic,
+    resolve_topic_list,
+    topic_key,
+)
+from bot.core.topics import load_default_topics
 from storage import Storage, open_storage
 from storage.urls import redact
 
@@ -98,15 +105,21 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _resolve_topic(topic: str | None) -> str | None:
-    if topic is None:
-        return None
-    topics = load_default_topics()
-    if topic_by_slug(topics, topic) is not None:
-        return topic
-    guess = find_topic(topics, topic)
-    hint = f"; did you mean {guess.slug!r}?" if guess else ""
-    raise CliError(f"unknown topic {topic!r}{hint} (run `paperbot topics` for the list)")
+def _cli_topics(text: str | None, *, several: bool = False) -> tuple[str, ...]:
+    """The built-in topics `--topic` (or, `several`, the comma-separated `--topics`)
+    names, by slug or name in any case, as stored keys: the bot's own exact lookup."""
+    taxonomy = load_default_topics()
+    try:
+        if several:
+            found = resolve_topic_list(taxonomy, text)
+        else:
+            found = (resolve_topic(taxonomy, text or ""),)
+    except UnknownTopic as exc:
+        hint = f"; did you mean {or_list(exc.suggestions)}?" if exc.suggestions else ""
+        raise CliError(
+            f"unknown topic {exc.typed!r}{hint} (run `paperbot topics` for the list)"
+        ) from None
+    return tuple(topic_key(t) for t in found)
 
 
 def hit_json(hit: SearchHit) -> dict:
@@ -125,7 +138,7 @@ def hit_json(hit: SearchHit) -> dict:
 async def cmd_search(args: argparse.Namespace) -> int:
     if not (args.query and args.query.strip()) and args.topic is None:
         raise CliError("search needs a QUERY, a --topic, or both", exit_code=2)
-    topic = _resolve_topic(args.topic)
+    topic = _cli_topics(args.topic)[0] if args.topic is not None else None
     async with opened(args.db) as storage:
         service = SearchService(storage, load_default_topics())
         response = await service.search(args.query, topic=topic, since=args.since, limit=args.limit)
@@ -144,9 +157,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
-    wanted = tuple(t.strip() for t in args.topics.split(",") if t.strip())
-    for slug in wanted:
-        _resolve_topic(slug)
+    wanted = _cli_topics(args.topics, several=True)
     topics = load_default_topics()
     async with opened(args.db) as storage:
         day = args.date
@@ -199,6 +210,7 @@ async def cmd_topics(args: argparse.Namespace) -> int:
 async def cmd_stats(args: argparse.Namespace) -> int:
     async with opened(args.db) as storage:
         stats = await storage.stats()
+        own = {topic_key(t): f"{t.name} (server topic)" for t in await storage.guild_topics()}
     if args.json:
         _out(stats)
         return 0
@@ -206,7 +218,9 @@ async def cmd_stats(args: argparse.Namespace) -> int:
     print(f"papers:     {stats['papers']}")
     print(f"days:       {stats['days']} (latest {stats['latest_day'] or '-'})")
     print(f"dumps:      {stats['dumps']}")
-    print("topics:     " + ", ".join(f"{k} {v}" for k, v in sorted(stats["topics"].items())))
+    # A server's own topic by its name: its `<guild id>:<slug>` key is storage's business.
+    counts = sorted(stats["topics"].items())
+    print("topics:     " + ", ".join(f"{own.get(k, k)} {v}" for k, v in counts))
     return 0
 
 

@@ -16,9 +16,11 @@ import discord
 from discord.ext import commands
 
 from bot import __version__
-from bot.core.ingest import ingest_taxonomy, topic_key
+from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
 from bot.core.search import SearchService
+from bot.core.subscriptions import Follow
+from bot.core.topic_lookup import key_of, topic_key
 from bot.core.topics import load_default_topics
 from bot.delivery import DeliveryService
 from bot.errors import on_tree_error
@@ -114,6 +116,14 @@ class PaperBot(commands.Bot):
 
     async def topic_names(self, guild_id: int | None) -> dict[str, str]:
         return {topic_key(t): t.name for t in await self.taxonomy(guild_id)}
+
+    async def followed_topics(self, follows: Sequence[Follow]) -> list[Topic]:
+        """The topics these follows name, wherever they were followed: a member may
+        follow the topics of several servers, and use /following or /unfollow anywhere."""
+        wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == "topic"}
+        guilds = sorted({f.guild_id for f in follows if f.kind == "topic" and f.guild_id})
+        own = [t for guild in guilds for t in await self.storage.guild_topics(guild)]
+        return [t for t in [*self.default_topics, *own] if topic_key(t) in wanted]
 
     async def ingest_taxonomy(self) -> list[Topic]:
         return await ingest_taxonomy(self.storage)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.core.ingest import topic_key
 from bot.core.models import Topic
+from bot.core.render import one_line, safe_inline
 from bot.core.subscriptions import parse_post_time, parse_timezone, timezone_choices
-from bot.core.topics import find_topic, suggest_topics
+from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, topic_key
+from bot.core.topic_lookup import resolve_topic as find_topic_exactly
+from bot.core.topics import suggest_topics
 from bot.errors import UserError
 
 if TYPE_CHECKING:
     from bot.client import PaperBot
 
 MAX_CHOICES = 25
+MAX_CHOICE_VALUE = 100  # Discord's limit on an autocomplete choice's value
 
 
 def paperbot(interaction: discord.Interaction) -> PaperBot:
@@ -31,19 +35,27 @@ def choice(name: str, value: str) -> app_commands.Choice[str]:
 async def topic_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Topics (built-in and this server's own) closest to what was typed; at most 25."""
+    """Topics (built-in and this server's own) closest to what was typed; at most 25.
+
+    Values are topic keys; names are what the member reads, never a key."""
     topics = await paperbot(interaction).taxonomy(interaction.guild_id)
     # A comma-separated list autocompletes its last item, keeping the earlier ones.
     head, _, last = current.rpartition(",")
-    prefix = f"{head}," if head else ""
     picked = suggest_topics(topics, last.strip(), limit=MAX_CHOICES) if last.strip() else topics
-    return [
-        choice(
-            f"{prefix}{t.name}" if not prefix else f"{prefix}{topic_key(t)}",
-            f"{prefix}{topic_key(t)}",
-        )
-        for t in picked[:MAX_CHOICES]
-    ]
+    earlier: tuple[Topic, ...] = ()
+    if head.strip():
+        try:
+            earlier = resolve_topic_list(topics, head)
+        except UnknownTopic:
+            return []  # an earlier item names nothing: submitting will say which
+    keys = [topic_key(t) for t in earlier]
+    names = [one_line(t.name) for t in earlier]
+    choices = []
+    for topic in picked[:MAX_CHOICES]:
+        value = ",".join([*keys, topic_key(topic)])
+        if len(value) <= MAX_CHOICE_VALUE:  # a cut value would name other topics
+            choices.append(choice(", ".join([*names, one_line(topic.name)]), value))
+    return choices
 
 
 async def timezone_autocomplete(
@@ -52,23 +64,30 @@ async def timezone_autocomplete(
     return [choice(z, z) for z in timezone_choices(current, MAX_CHOICES)]
 
 
-def resolve_topic(topics: list[Topic], text: str) -> Topic:
-    """A topic by key, slug, or a close name; UserError naming `/topics` otherwise."""
-    wanted = text.strip()
-    for topic in topics:
-        if wanted in (topic_key(topic), topic.slug):
-            return topic
-    guess = find_topic(topics, wanted)
-    if guess is None:
-        raise UserError(f"There is no topic called “{wanted[:50]}”. `/topics` lists them all.")
-    return guess
+def topic_not_found(exc: UnknownTopic, lead: str = "There is no topic called") -> UserError:
+    """The reply for a topic that names nothing: what was typed, the closest names."""
+    text = f"{lead} “{safe_inline(exc.typed, 60)}”."
+    if exc.suggestions:
+        names = [safe_inline(name, 100) for name in exc.suggestions]
+        text += f" Did you mean {or_list(names, '**{}**')}?"
+    return UserError(f"{text} `/topics` lists them all.")
 
 
-def resolve_topics(topics: list[Topic], text: str | None) -> tuple[str, ...]:
-    if not text or not text.strip():
-        return ()
-    keys = [topic_key(resolve_topic(topics, part)) for part in text.split(",") if part.strip()]
-    return tuple(dict.fromkeys(keys))
+def resolve_topic(topics: Sequence[Topic], text: str) -> Topic:
+    """The topic an option names (key, slug or name, exactly); UserError otherwise."""
+    try:
+        return find_topic_exactly(topics, text)
+    except UnknownTopic as exc:
+        raise topic_not_found(exc) from None
+
+
+def resolve_topics(topics: Sequence[Topic], text: str | None) -> tuple[str, ...]:
+    """The keys a comma-separated `topics` option names; UserError for the first that
+    names nothing."""
+    try:
+        return tuple(topic_key(t) for t in resolve_topic_list(topics, text))
+    except UnknownTopic as exc:
+        raise topic_not_found(exc) from None
 
 
 def post_time_option(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -16,7 +18,9 @@ from bot.command_helpers import (
     topic_autocomplete,
 )
 from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
+from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
+from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.errors import UserError
 from bot.replies import reply, reply_text
 from bot.views import pager_view
@@ -34,6 +38,12 @@ OUTCOME_TEXT = {
     "failed": "Couldn't post in {channel}: {detail}",
     "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
 }
+
+
+def filter_text(keys: Sequence[str], names: Mapping[str, str]) -> str:
+    """A digest's topic filter as its readers know it: names, never stored keys."""
+    shown = topic_display_names(keys, names, REMOVED_TOPIC)
+    return ", ".join(safe_inline(name, 100) for name in shown) or "all topics"
 
 
 def _can_post(channel: discord.abc.GuildChannel, me: discord.Member | None) -> bool:
@@ -112,8 +122,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         fired = last_fire_time(now, post_time, zone)
         await bot.storage.set_last_run(sub.target, local_today(fired, zone))
         await bot.schedules.rebuild()
-        names = await bot.topic_names(interaction.guild_id)
-        topic_text = ", ".join(names.get(k, k) for k in keys) or "all topics"
+        topic_text = filter_text(keys, await bot.topic_names(interaction.guild_id))
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {max} papers ({topic_text}) every day at "
@@ -144,7 +153,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         names = await bot.topic_names(interaction.guild_id)
         lines = []
         for sub in subs:
-            topics = ", ".join(names.get(k, k) for k in sub.topics) or "all topics"
+            topics = filter_text(sub.topics, names)
             state = (
                 "⏸️ paused: " + (sub.last_error or "failing")
                 if sub.paused

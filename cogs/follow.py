@@ -17,6 +17,7 @@ from bot.command_helpers import (
     topic_autocomplete,
 )
 from bot.core.subscriptions import Follow
+from bot.core.topic_lookup import find_exact, key_of, topic_key
 from bot.core.topics import parse_keyword_list, validate_topic
 from bot.errors import UserError
 from bot.replies import reply_text
@@ -47,8 +48,8 @@ def keyword_value(text: str) -> str:
 def _label(follow: Follow, names: dict[str, str]) -> str:
     if follow.kind == "keyword":
         return f"keyword “{follow.value}”"
-    key = f"{follow.guild_id}:{follow.value}" if follow.guild_id else follow.value
-    return f"topic {names.get(key, follow.value)}"
+    # A follow left over from a removed topic shows its slug, never its stored key.
+    return f"topic {names.get(key_of(follow.value, follow.guild_id), follow.value)}"
 
 
 async def _followed(
@@ -63,7 +64,16 @@ async def _followed(
 async def _followed_topics(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    return await _followed(interaction, current, "topic")
+    """The member's followed topics by name (they may come from several servers)."""
+    bot = paperbot(interaction)
+    user = await bot.storage.user_delivery(interaction.user.id)
+    topics = await bot.followed_topics(user.follows) if user else []
+    needle = current.casefold()
+    return [
+        choice(t.name, topic_key(t))
+        for t in topics
+        if needle in t.name.casefold() or needle in t.slug
+    ][:25]
 
 
 async def _followed_keywords(
@@ -126,8 +136,10 @@ class FollowCog(commands.Cog):
         if (topic is None) == (keyword is None):
             raise UserError("Give either a `topic` or a `keyword` (one of them).")
         kind, value = ("topic", topic) if topic is not None else ("keyword", keyword or "")
-        value = value.strip() if kind == "topic" else " ".join(value.split()).casefold()
-        removed = await bot.storage.remove_follow(interaction.user.id, kind, value)
+        removed = False
+        if kind == "keyword":
+            value = " ".join(value.split()).casefold()
+            removed = await bot.storage.remove_follow(interaction.user.id, kind, value)
         if not removed and kind == "keyword":
             try:
                 canonical = keyword_value(value)
@@ -135,14 +147,35 @@ class FollowCog(commands.Cog):
                 canonical = value
             if canonical != value:
                 removed = await bot.storage.remove_follow(interaction.user.id, kind, canonical)
-        if not removed and kind == "topic":
-            taxonomy = await bot.taxonomy(interaction.guild_id)
-            found = resolve_topic(taxonomy, value)
-            removed = await bot.storage.remove_follow(interaction.user.id, kind, found.slug)
+        if kind == "topic":
+            removed = await self._unfollow_topic(interaction, value)
         if not removed:
             raise UserError(f"You don't follow that {kind}. `/following` lists what you do.")
         await bot.schedules.rebuild()
         await reply_text(interaction, f"Unfollowed that {kind}.")
+
+    async def _unfollow_topic(self, interaction: discord.Interaction, text: str) -> bool:
+        """Unfollow the followed topic `text` names: its key, slug or name, as everywhere."""
+        bot = paperbot(interaction)
+        user = await bot.storage.user_delivery(interaction.user.id)
+        follows = user.follows if user else ()
+        followed = await bot.followed_topics(follows)
+        found = find_exact(followed, text)
+        if found is not None:
+            return await bot.storage.remove_follow(
+                interaction.user.id, "topic", found.slug, found.guild_id or 0
+            )
+        # A follow that outlived its topic (removed while being followed) goes by slug.
+        live = {topic_key(t) for t in followed}
+        for follow in follows:
+            stale = follow.kind == "topic" and key_of(follow.value, follow.guild_id) not in live
+            if stale and follow.value == text.strip().casefold():
+                return await bot.storage.remove_follow(
+                    interaction.user.id, "topic", follow.value, follow.guild_id
+                )
+        if followed and find_exact(await bot.taxonomy(interaction.guild_id), text) is None:
+            resolve_topic(followed, text)  # names no topic: did they mean one they follow?
+        return False
 
     @app_commands.command(name="following")
     async def following(self, interaction: discord.Interaction) -> None:
@@ -155,7 +188,7 @@ class FollowCog(commands.Cog):
                 'You follow nothing yet. Try `/follow topic:` or `/follow keyword:"diffusion"`.',
             )
             return
-        names = await bot.topic_names(interaction.guild_id)
+        names = {topic_key(t): t.name for t in await bot.followed_topics(user.follows)}
         lines = [f"• {_label(f, names)}" for f in user.follows]
         lines.append(
             f"DM daily at {user.post_time} {user.timezone}; next "

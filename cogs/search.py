@@ -17,11 +17,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.ingest import topic_key
+from bot.command_helpers import resolve_topic
 from bot.core.markdown import truncate
 from bot.core.models import Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
-from bot.core.topics import find_topic, suggest_topics
+from bot.core.topic_lookup import topic_key
+from bot.core.topics import suggest_topics
 from bot.errors import UserError
 from bot.replies import reply, send_kwargs
 from bot.search_view import PER_PAGE, SearchResultsView, topics_payload
@@ -80,21 +81,6 @@ def _topic_label(topic: Topic) -> str:
     return truncate(name, MAX_CHOICE_NAME)
 
 
-def resolve_topic(taxonomy: Sequence[Topic], value: str) -> Topic:
-    """The topic a `topic` option names: a picked choice (its key), else free text."""
-    for topic in taxonomy:
-        if topic_key(topic) == value:
-            return topic
-    # The user typed instead of picking a choice: a slug, a name, or close to one.
-    found = find_topic(taxonomy, value)
-    if found is None:
-        raise UserError(
-            f"There is no topic {code_span(value, 60)}. Pick one from the list as you type, "
-            "or run /topics to see them all."
-        )
-    return found
-
-
 def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
     """What the results header says was searched for."""
     parts = []
@@ -150,7 +136,7 @@ class SearchCog(commands.Cog):
         day = parse_since(since, self.bot.clock().date())
         chosen = None
         if topic and topic.strip():
-            chosen = resolve_topic(await self.bot.taxonomy(interaction.guild_id), topic.strip())
+            chosen = resolve_topic(await self.bot.taxonomy(interaction.guild_id), topic)
 
         # Input is valid: from here on the reply is public, so defer publicly.
         await interaction.response.defer(thinking=True)

@@ -179,11 +179,22 @@ async def test_topic_autocomplete_and_topic_only_search(world) -> None:
     assert all("Speech" in e["description"] for e in reply.embeds)
 
 
-async def test_typed_topic_name_is_resolved_fuzzily(world) -> None:
+async def test_typed_topic_is_matched_exactly_or_questioned(world) -> None:
     fake, _, ids = world
-    reply = await search(fake, ids, query="model", topic="speech and audio")
-    assert not reply.ephemeral
-    assert "topic: Speech & audio" in reply.content
+    # A name or slug in any case is the topic...
+    for typed in ("SPEECH & audio", "Speech-Audio"):
+        reply = await search(fake, ids, query="model", topic=typed)
+        assert not reply.ephemeral
+        assert "topic: Speech & audio" in reply.content
+    # ...but something merely close is a question, not a silent guess (both of these
+    # used to search "Speech & audio" without a word).
+    for typed in ("speech and audio", "speach"):
+        reply = await search(fake, ids, query="model", topic=typed)
+        assert reply.ephemeral and reply.embeds == []
+        assert reply.content == (
+            f"There is no topic called “{typed}”. Did you mean **Speech & audio**? "
+            "`/topics` lists them all."
+        )
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,6 @@ from bot.core.topics import (
     DEFAULT_THRESHOLD,
     TopicMatcher,
     compile_topics,
-    find_topic,
     load_default_topics,
     match_topics,
     normalize_word,
@@ -713,27 +712,6 @@ def test_topic_by_slug(taxonomy):
     assert topic_by_slug(taxonomy, "speech-audio").name == "Speech & audio"
     assert topic_by_slug(taxonomy, " Speech-Audio ").slug == "speech-audio"
     assert topic_by_slug(taxonomy, "speech") is None
-
-
-@pytest.mark.parametrize(
-    ("text", "slug"),
-    [
-        ("speech-audio", "speech-audio"),
-        ("Speech & audio", "speech-audio"),
-        ("speach", "speech-audio"),
-        ("robotics", "robotics"),
-        ("Reinforcement learning", "reinforcement-learning"),
-        ("multilingual", "translation-multilingual"),
-        ("computer vision", "computer-vision"),
-        ("self supervised", "self-supervised"),
-        ("cooking recipes", None),
-        ("zzzz", None),
-        ("", None),
-    ],
-)
-def test_find_topic(taxonomy, text, slug):
-    found = find_topic(taxonomy, text)
-    assert (found.slug if found else None) == slug
 
 
 def test_suggest_topics(taxonomy):

@@ -21,6 +21,7 @@ from bot.core.render import (
     safe_inline,
     topic_display_names,
 )
+from bot.core.topic_lookup import REMOVED_TOPIC
 
 _TITLE_CHARS = 200
 _TOPICS_CHARS = 1000
@@ -184,7 +185,8 @@ def _title(settings: DigestSettings) -> str:
 
 
 def _topics_text(settings: DigestSettings, topic_names: Mapping[str, str] | None) -> str:
-    names = topic_display_names(settings.topics, topic_names)
+    # A filter may name a topic its server has since removed: say so, never its key.
+    names = topic_display_names(settings.topics, topic_names, REMOVED_TOPIC)
     return truncate(escape_markdown(", ".join(names), keep_urls=False), _TOPICS_CHARS)
 
 

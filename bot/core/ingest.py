@@ -17,6 +17,7 @@ from bot.core.dumpdate import resolve_dump_day
 from bot.core.models import DumpError, IngestPlan, IngestReport, Topic, TopicHit
 from bot.core.parse import parse_dump
 from bot.core.text import normalize_title
+from bot.core.topic_lookup import topic_key
 from bot.core.topics import compile_topics, load_default_topics
 from storage.base import Storage
 
@@ -26,11 +27,6 @@ DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
 MAX_DUMP_BYTES = 64 * 1024 * 1024
 
 ProgressCallback = Callable[[int, int, IngestReport], None]
-
-
-def topic_key(topic: Topic) -> str:
-    """Built-in topics are stored as their slug; a guild's own as `<guild id>:<slug>`."""
-    return topic.slug if topic.guild_id is None else f"{topic.guild_id}:{topic.slug}"
 
 
 async def ingest_taxonomy(storage: Storage) -> list[Topic]:

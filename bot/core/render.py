@@ -26,6 +26,7 @@ from bot.core.limits import (
 )
 from bot.core.markdown import ZWSP, clean_text, escape_markdown, teaser, truncate
 from bot.core.models import SearchResponse, StoredPaper
+from bot.core.topic_lookup import topic_label
 
 ARXIV_ABS_URL = "https://arxiv.org/abs/"
 HF_SEARCH_URL = "https://huggingface.co/papers?q="
@@ -109,12 +110,19 @@ def code_span(text: str, limit: int = _CODE_SPAN_CHARS) -> str:
     return f"`{shown}`" if shown else "`…`"
 
 
-def topic_display_names(slugs: Sequence[str], topic_names: Mapping[str, str] | None) -> list[str]:
-    """Display names for topic slugs (the slug itself when unnamed), without repeats."""
+def topic_display_names(
+    slugs: Sequence[str],
+    topic_names: Mapping[str, str] | None,
+    unknown_server_topic: str | None = None,
+) -> list[str]:
+    """Display names for topic keys, without repeats: a built-in's slug when unnamed; a
+    server topic not in `topic_names` (another server's, or removed) as
+    `unknown_server_topic`, or left out when that is None. Never a raw key."""
     names: list[str] = []
     for slug in slugs:
-        name = one_line((topic_names or {}).get(slug, slug)) or slug
-        if name not in names:
+        label = topic_label(slug, topic_names or {})
+        name = unknown_server_topic if label is None else one_line(label) or slug
+        if name is not None and name not in names:
             names.append(name)
     return names
 

@@ -591,8 +591,6 @@ def load_default_topics() -> list[Topic]:
 
 # --------------------------------------------------------------------------- lookup
 
-FUZZY_CUTOFF = 70.0
-
 
 def topic_by_slug(topics: Iterable[Topic], slug: str) -> Topic | None:
     """The topic with exactly this slug (case and surrounding spaces ignored)."""
@@ -605,34 +603,11 @@ def _choices(topics: Sequence[Topic]) -> list[str]:
     return [t.slug for t in topics] + [t.name for t in topics]
 
 
-def find_topic(topics: Sequence[Topic], text: str) -> Topic | None:
-    """The topic a user most likely means by `text` (slug or name, typos allowed).
-
-    None when nothing scores at least `FUZZY_CUTOFF`, so a lookup never silently picks
-    an unrelated topic.
-    """
-    topics = list(topics)
-    if not topics or not text.strip():
-        return None
-    exact = topic_by_slug(topics, text)
-    if exact is not None:
-        return exact
-    folded = _fold(" ".join(text.split()))
-    for topic in topics:
-        if _fold(topic.name) == folded:
-            return topic
-    best = process.extractOne(
-        text,
-        _choices(topics),
-        scorer=fuzz.WRatio,
-        processor=utils.default_process,
-        score_cutoff=FUZZY_CUTOFF,
-    )
-    return None if best is None else topics[best[2] % len(topics)]
-
-
-def suggest_topics(topics: Sequence[Topic], text: str, limit: int = 25) -> list[Topic]:
-    """Autocomplete candidates, best first; every topic (in order) for empty input."""
+def suggest_topics(
+    topics: Sequence[Topic], text: str, limit: int = 25, score_cutoff: float = 60.0
+) -> list[Topic]:
+    """Autocomplete candidates (and "did you mean" hints), best first; every topic (in
+    order) for empty input. Never a lookup: `bot.core.topic_lookup` resolves exactly."""
     topics = list(topics)
     if not text.strip():
         return topics[:limit]
@@ -641,7 +616,7 @@ def suggest_topics(topics: Sequence[Topic], text: str, limit: int = 25) -> list[
         _choices(topics),
         scorer=fuzz.WRatio,
         processor=utils.default_process,
-        score_cutoff=60.0,
+        score_cutoff=score_cutoff,
         limit=None,
     )
     out: list[Topic] = []
