@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import choice, paperbot
+from bot.command_helpers import choice, paperbot, topic_not_found
 from bot.core.ingest import tag_stored_papers
+from bot.core.models import Topic
+from bot.core.render import safe_inline
+from bot.core.topic_lookup import UnknownTopic, find_exact, resolve_topic
 from bot.core.topics import parse_keyword_list, slugify, validate_topic
 from bot.errors import UserError
-from bot.replies import reply_text
+from bot.replies import reply, reply_text
+from bot.topic_removal import ConfirmRemoval, confirm_question, remove_topic, topic_usage
+
+if TYPE_CHECKING:
+    from bot.client import PaperBot
 
 MAX_GUILD_TOPICS = 25
 
@@ -73,16 +82,38 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
     @app_commands.describe(name="One of this server's own topics")
     @app_commands.autocomplete(name=_own_topics)
     async def remove(self, interaction: discord.Interaction, name: str) -> None:
-        """Remove one of this server's topics (and its follows)."""
+        """Remove one of this server's topics (asks first when digests or members use it)."""
         bot = paperbot(interaction)
         guild_id = interaction.guild_id or 0
-        topics = await bot.storage.guild_topics(guild_id)
-        match = next((t for t in topics if name in (t.slug, t.name)), None)
-        if match is None or not await bot.storage.delete_guild_topic(guild_id, match.slug):
-            raise UserError("This server has no such topic. `/topics` lists them.")
-        # Its follows went with it: members left following nothing lose their DM job.
-        await bot.schedules.rebuild()
-        await reply_text(interaction, f"Removed the topic **{match.name}**.")
+        topic = _own_topic(bot, await bot.storage.guild_topics(guild_id), name)
+        server = interaction.guild.name if interaction.guild else "this server"
+        usage = await topic_usage(bot, guild_id, topic)
+        if not usage.used:
+            text = await remove_topic(bot, guild_id, topic, server)
+            if text is None:
+                raise UserError("That topic was removed a moment ago.")
+            await reply_text(interaction, text)
+            return
+        view = ConfirmRemoval(
+            interaction.user.id, topic, lambda: remove_topic(bot, guild_id, topic, server)
+        )
+        question = await confirm_question(bot, guild_id, usage)
+        await reply(interaction, {"content": question}, ephemeral=True, view=view)
+        view.origin = interaction
+
+
+def _own_topic(bot: PaperBot, own: list[Topic], name: str) -> Topic:
+    """This server's topic `name` names exactly, or a UserError saying what it is."""
+    try:
+        return resolve_topic(own, name)
+    except UnknownTopic as exc:
+        builtin = find_exact(bot.default_topics, name)
+        if builtin is not None:
+            raise UserError(
+                f"**{safe_inline(builtin.name, 100)}** is a built-in topic; only this "
+                "server's own topics can be removed."
+            ) from None
+        raise topic_not_found(exc, "This server has no topic called") from None
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -141,9 +141,14 @@ async def test_guild_topic_add_search_follow_list_remove(world) -> None:
         ids.guild, ids.channel, ids.admin, "topic remove", {"name": ""}, focused="name"
     )
     assert own == [{"name": "Protein design", "value": "protein-design"}]
-    removed = await run(fake, ids, "topic remove", ids.admin, name="protein-design")
-    assert removed.ephemeral
-    assert removed.content == "Removed the topic **Protein design**."
+    # A followed topic is removed only once the admin confirms (see test_topic_lifecycle).
+    asked = await run(fake, ids, "topic remove", ids.admin, name="protein-design")
+    assert asked.ephemeral
+    assert asked.content.startswith("**Protein design** is followed by 1 member.")
+    [confirm] = [c for row in asked.components for c in row["components"] if c["label"] == "Remove"]
+    removed = await fake.click(asked, ids.admin, confirm["custom_id"])
+    await removed.wait_for(lambda r: "Removed" in (asked.content or ""), what="the result")
+    assert asked.content == "Removed the topic **Protein design**.\nTold its follower by DM."
     assert await bot.storage.guild_topics(ids.guild) == []
     assert (await bot.storage.user_delivery(ids.user)).follows == ()
     assert bot.schedules.next_run(f"user:{ids.user}") is None
@@ -151,7 +156,8 @@ async def test_guild_topic_add_search_follow_list_remove(world) -> None:
     gone = await run(fake, ids, "search", ids.user, topic=key)
     assert gone.ephemeral and gone.content.startswith("There is no topic")
     again = await run(fake, ids, "topic remove", ids.admin, name="protein-design")
-    assert again.ephemeral and again.content.startswith("This server has no such topic.")
+    assert again.ephemeral
+    assert again.content.startswith("This server has no topic called “protein-design”.")
 
 
 async def test_new_dumps_are_tagged_with_guild_topics(world) -> None:
