@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.fakediscord import (
     MANAGE_GUILD,
     FakeDiscord,
     InvocationRefused,
+    ValidatorUnavailable,
     render_message_text,
     running_bot,
 )
@@ -95,7 +97,7 @@ class ProbeBot(commands.Bot):
         @tree.command(description="Defer, then follow up")
         async def slow(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # the work a defer is for: real time passing
             await interaction.followup.send("done thinking")
             await interaction.followup.send("and one more")
 
@@ -275,7 +277,9 @@ async def test_gateway_drop_resumes_and_commands_still_work() -> None:
 
         # Periodic drops: every drop is resumed and nothing breaks.
         fake.drop_gateway_every(0.15)
-        await asyncio.sleep(0.5)
+        await fake.gateway.changed.wait_for(
+            lambda: fake.stats["gateway_drops"] >= 2, 10, "two periodic drops"
+        )
         fake.drop_gateway_every(None)
         assert fake.stats["gateway_drops"] >= 2
         await fake.wait_for_ready()
@@ -290,10 +294,9 @@ async def test_missed_dispatches_are_replayed_on_resume() -> None:
         await fake.drop_gateway(code=1001)
         # Created while the bot is disconnected: delivered by the RESUME replay.
         new_channel = fake.add_channel(ids["guild"], "late")
-        for _ in range(200):
-            if bot.get_channel(new_channel) is not None:
-                break
-            await asyncio.sleep(0.02)
+        # Registered before the loop runs again, so the replayed event cannot slip past.
+        created = bot.wait_for("guild_channel_create", check=lambda c: c.id == new_channel)
+        await asyncio.wait_for(created, 10)
         assert bot.get_channel(new_channel) is not None
         assert any(e.get("replayed") for e in fake.gateway_log if e["event"] == "resume")
 
@@ -458,3 +461,40 @@ async def test_enforced_nonce_returns_the_first_message() -> None:
         assert len({first.id, other.id, plain.id}) == 3
         assert [m["content"] for m in fake.channel_messages(ids["other"])] == ["hello"] * 3
         assert fake.stats["nonce_duplicates"] == 1
+
+
+@pytest.mark.parametrize("breakage", ["module missing", "function missing"])
+def test_a_fake_that_cannot_load_the_limits_refuses_to_start(monkeypatch, breakage) -> None:
+    """Without the limits every payload would pass unchecked, and every test with it."""
+    import bot.core.limits
+
+    if breakage == "module missing":
+        monkeypatch.setitem(sys.modules, "bot.core.limits", None)  # the import now fails
+    else:
+        monkeypatch.delattr(bot.core.limits, "message_problems")
+    with pytest.raises(ValidatorUnavailable, match=r"cannot check message payloads"):
+        FakeDiscord()
+
+
+async def test_a_fake_checks_payloads_against_the_limits_by_default() -> None:
+    async with world() as (fake, bot, ids):
+        await bot.get_channel(ids["other"]).send("x" * 2001)  # the fake accepts, but notes it
+        [(route, problems)] = fake.payload_problems
+        assert route == "POST /channels/{channel_id}/messages"
+        assert any("2001" in p for p in problems), problems
+
+
+async def test_wait_for_request_returns_once_the_bot_made_it() -> None:
+    async with world() as (fake, bot, ids):
+        route = "POST /channels/{channel_id}/messages"
+        fake.faults.delay_request(route, seconds=0.3)  # arrives now, answered later
+        send = asyncio.create_task(bot.get_channel(ids["other"]).send("slow"))
+        [arrived] = await fake.wait_for_request(route, channel_id=ids["other"])
+        assert arrived.status == 0 and not send.done()
+        [answered] = await fake.wait_for_request(route, answered=True)
+        assert answered is arrived and answered.status == 200
+        await send
+        with pytest.raises(TimeoutError, match="2 request"):
+            await fake.wait_for_request(route, count=2, timeout=0.2)
+        landed = await fake.wait_for_request(route, lambda r: r.json["content"] == "slow")
+        assert len(landed) == 1

@@ -14,6 +14,7 @@ from .rest import RecordedRequest
 from .server import FakeDiscord
 from .text_render import render_message_text
 from .util import ADMINISTRATOR, DEFAULT_EVERYONE_PERMISSIONS, MANAGE_GUILD
+from .validation import ValidatorUnavailable
 
 __all__ = [
     "ADMINISTRATOR",
@@ -24,6 +25,7 @@ __all__ = [
     "InvocationRefused",
     "RecordedRequest",
     "Reply",
+    "ValidatorUnavailable",
     "point_discord_at",
     "render_message_text",
     "running_bot",

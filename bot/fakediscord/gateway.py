@@ -281,6 +281,7 @@ class GatewayHub:
         conns = list(self.connections)
         self.log.append({"event": "drop", "code": code, "connections": len(conns)})
         self.stats["gateway_drops"] += len(conns)
+        self.changed.pulse()
         await asyncio.gather(*(c.close(code) for c in conns))
         return len(conns)
 

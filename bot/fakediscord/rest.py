@@ -174,7 +174,7 @@ class RestApi:
             files=[(name, len(data)) for name, data, _ in files],
             timestamp=time.monotonic(),
         )
-        fake.requests.append(record)
+        fake.record_request(record)
         fake.stats["requests"] += 1
         headers: dict[str, str] = {"Via": "1.1 google"}
         if handler is None:
@@ -213,15 +213,16 @@ class RestApi:
             return True
         return request.headers.get("Authorization") == f"Bot {self.fake.token}"
 
-    @staticmethod
     def _finish(
-        record: RecordedRequest, status: int, data: Any, headers: dict[str, str]
+        self, record: RecordedRequest, status: int, data: Any, headers: dict[str, str]
     ) -> web.Response:
         record.status = status
         record.response = data
         record.response_headers = dict(headers)
         if status == 204 or data is None:
             record.status = 204
+        self.fake.requests_changed.pulse()  # answered: waiters on the status re-check
+        if record.status == 204:
             return web.Response(status=204, headers=headers)
         return json_response(data, status, headers)
 

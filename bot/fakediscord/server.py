@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,9 +20,7 @@ from .payloads import role_payload as _role_payload
 from .rest import RecordedRequest, RestApi, Router, matches
 from .state import TEXT_CHANNEL, FakeState
 from .util import Signal
-from .validation import Validator, default_validator
-
-_DEFAULT: Any = object()
+from .validation import Validator, load_message_validator
 
 
 class FakeDiscord(InteractionDriver):
@@ -55,6 +54,8 @@ class FakeDiscord(InteractionDriver):
         self.gateway = GatewayHub(self.state, self.stats, heartbeat_interval_ms)
         self.interactions = InteractionTracker(self.state)
         self.requests: list[RecordedRequest] = []
+        # Pulsed when a request is recorded and again when it is answered.
+        self.requests_changed = Signal()
         self.payload_problems: list[tuple[str, list[str]]] = []
         self.messages_changed = Signal()
         self.token = token
@@ -63,7 +64,8 @@ class FakeDiscord(InteractionDriver):
         self.strict = strict
         self.recommended_shards = recommended_shards
         self.port = 0
-        self._validator: Any = _DEFAULT
+        # Loaded now, so a fake that cannot check payloads refuses to start at all.
+        self._validator: Validator | None = load_message_validator()
         router = Router()
         routes.register(router)
         interaction_routes.register(router)
@@ -128,8 +130,9 @@ class FakeDiscord(InteractionDriver):
 
     @property
     def validator(self) -> Validator | None:
-        """Message validator hook; defaults to ``bot.core.limits.message_problems`` if present."""
-        return default_validator() if self._validator is _DEFAULT else self._validator
+        """Message validator hook: ``bot.core.limits.message_problems`` unless replaced
+        (a test may set its own, or None to switch checking off on purpose)."""
+        return self._validator
 
     @validator.setter
     def validator(self, func: Validator | None) -> None:
@@ -146,7 +149,7 @@ class FakeDiscord(InteractionDriver):
         if request.match_info["attachment_id"].isdigit():
             stored = self.state.attachments.get(int(request.match_info["attachment_id"]))
         status = 200 if stored else 404
-        self.requests.append(
+        self.record_request(
             RecordedRequest(
                 "GET",
                 "GET /attachments/{channel_id}/{attachment_id}/{filename}",
@@ -324,6 +327,38 @@ class FakeDiscord(InteractionDriver):
     def requests_matching(self, route: str, **params: Any) -> list[RecordedRequest]:
         """Recorded requests for ``"METHOD /template"`` (placeholder names don't matter)."""
         return [r for r in self.requests if matches(r, route, params)]
+
+    def record_request(self, record: RecordedRequest) -> None:
+        """Keep a request the bot made and wake whoever waits on the recorded requests."""
+        self.requests.append(record)
+        self.requests_changed.pulse()
+
+    async def wait_for_request(
+        self,
+        route: str,
+        predicate: Callable[[RecordedRequest], bool] | None = None,
+        *,
+        count: int = 1,
+        answered: bool = False,
+        timeout: float = 10.0,
+        **params: Any,
+    ) -> list[RecordedRequest]:
+        """Wait until at least ``count`` recorded requests match ``route`` (and ``params``
+        and ``predicate``); return every match, in arrival order.
+
+        A request is recorded when it arrives, before it takes effect; with ``answered``
+        only requests the fake has already answered count (``status`` is set then)."""
+
+        def found() -> list[RecordedRequest]:
+            return [
+                r
+                for r in self.requests_matching(route, **params)
+                if (not answered or r.status) and (predicate is None or predicate(r))
+            ]
+
+        what = f"{count} {'answered ' if answered else ''}request(s) to {route}"
+        await self.requests_changed.wait_for(lambda: len(found()) >= count, timeout, what)
+        return found()
 
     def registered_commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """Commands the bot synced (global, or for one guild)."""

@@ -1,7 +1,8 @@
 """Payload validation hook: every message body the bot sends is checked against our limits.
 
-The real checks live in ``bot.core.limits.message_problems`` (owned by the core package).
-It is imported lazily so the fake keeps working while that module does not exist yet.
+The checks live in ``bot.core.limits.message_problems`` (owned by the core package). A
+fake that cannot load them refuses to start: silently switching the checks off would let
+every test pass on payloads Discord would reject.
 """
 
 from __future__ import annotations
@@ -13,38 +14,31 @@ from typing import Any
 
 Validator = Callable[[dict[str, Any]], list[str]]
 
-_MISSING: Any = object()
-_cached: Any = _MISSING
+LIMITS_MODULE = "bot.core.limits"
+LIMITS_FUNCTION = "message_problems"
 
 
-def default_validator() -> Validator | None:
-    """Return ``bot.core.limits.message_problems`` if importable, else None (validation off)."""
-    global _cached
-    if _cached is _MISSING:
-        try:
-            module = importlib.import_module("bot.core.limits")
-        except ModuleNotFoundError as exc:
-            # Only "the module is not written yet" disables validation.
-            if exc.name not in ("bot.core.limits", "bot.core", "bot"):
-                return _broken(exc)
-            module = None
-        except Exception as exc:
-            # A broken module must not turn REST calls into 500s (the bot would retry);
-            # report it on every validated payload instead.
-            return _broken(exc)
-        func = getattr(module, "message_problems", None) if module else None
-        # Cache a hit only; a miss is retried so the hook turns on once the module lands.
-        if func is None:
-            return None
-        _cached = func
-    return _cached
+class ValidatorUnavailable(RuntimeError):
+    """The message limits could not be loaded, so payloads could not be checked."""
 
 
-def _broken(exc: BaseException) -> Validator:
-    def report(_: dict[str, Any]) -> list[str]:
-        return [f"bot.core.limits failed to import: {type(exc).__name__}: {exc}"]
-
-    return report
+def load_message_validator() -> Validator:
+    """``bot.core.limits.message_problems``; raises :class:`ValidatorUnavailable` with the
+    reason when the module does not import or lacks the function."""
+    where = f"{LIMITS_MODULE}.{LIMITS_FUNCTION}"
+    try:
+        module = importlib.import_module(LIMITS_MODULE)
+    except Exception as exc:
+        raise ValidatorUnavailable(
+            f"fakediscord cannot check message payloads: {where} failed to load "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    func = getattr(module, LIMITS_FUNCTION, None)
+    if not callable(func):
+        raise ValidatorUnavailable(
+            f"fakediscord cannot check message payloads: {LIMITS_MODULE} has no {LIMITS_FUNCTION}()"
+        )
+    return func
 
 
 def run_validator(validator: Validator | None, payload: dict[str, Any]) -> list[str]:
