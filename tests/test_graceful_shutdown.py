@@ -1,4 +1,4 @@
-"""Review finding: README ("Deploying at scale") promises that on `systemctl stop`
+"""Graceful shutdown: README ("Deploying at scale") promises that on `systemctl stop`
 (SIGTERM) "paperbot finishes the message in flight before it exits". Closing the bot
 must let a post already sent to Discord be answered and recorded, not cut it off."""
 
@@ -22,9 +22,11 @@ async def test_closing_the_bot_finishes_the_post_in_flight(tmp_path) -> None:
             sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
             await bot.storage.upsert_channel_subscription(sub)
             # Discord accepts the post but answers only a second later.
-            fake.faults.hold_response("POST /channels/{channel_id}/messages", seconds=1)
+            route = "POST /channels/{channel_id}/messages"
+            fake.faults.hold_response(route, seconds=1)
             fire = asyncio.create_task(bot.schedules.fire(sub.target, START))
-            await asyncio.sleep(0.5)  # the post is on its way
+            await fake.wait_for_request(route)  # the post is on its way
+            assert not fire.done()  # its answer is still held back
             await bot.close()  # what SIGTERM does
             await fire
             record = await bot.storage.delivery(sub.target, SAMPLE_DAY)

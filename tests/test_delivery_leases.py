@@ -1,5 +1,5 @@
-"""Review findings on leased delivery claims: the time between taking a lease and
-sending must stay inside the lease, and a lease is never shorter than asked.
+"""Delivery under leased claims: the time between taking a lease and sending must stay
+inside the lease, and a lease is never shorter than asked.
 
 A "peer" here is a second Storage handle on the same database claiming under its own
 owner, exactly what another bot process does."""
@@ -71,9 +71,12 @@ async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) 
                 await bot.storage.upsert_channel_subscription(sub)
                 subs.append(sub)
             fan_out = asyncio.gather(*(bot.delivery.deliver_channel(s, START) for s in subs))
-            # Past our lease (1 s) while one post still waits for the pacer (4 s): a peer
-            # process's sweep claims both; whatever it wins, it now sends.
-            await asyncio.sleep(2)
+            # The first post went out; the second now waits for the pacer (4 s).
+            await fake.wait_for_request("POST /channels/{channel_id}/messages")
+            # Real time passing, not synchronisation: past our lease (1 s) while the
+            # second post still waits, a peer process's sweep claims both; whatever it
+            # wins, it now sends.
+            await asyncio.sleep(LEASE.total_seconds() + 0.5)
             peer = await open_storage(bot.storage.path)
             try:
                 won = [
@@ -126,11 +129,7 @@ async def test_a_send_discord_applies_after_it_was_given_up_posts_once(tmp_path)
         assert second.status == "sent", second
         assert posts(fake, sub.channel_id) == 1
         # Now the first request lands: same nonce, so no second message.
-        for _ in range(100):
-            landed = [r for r in fake.requests if r.route == route and r.status]
-            if len(landed) == 2:
-                break
-            await asyncio.sleep(0.05)
+        landed = await fake.wait_for_request(route, count=2, answered=True, timeout=5)
         assert len(landed) == 2, landed
         assert posts(fake, sub.channel_id) == 1
         assert fake.stats["nonce_duplicates"] == 1

@@ -1,5 +1,5 @@
-"""Review findings on `paperbot run` settings and start-up errors, run as the real
-console script in a subprocess (nothing reaches Discord: it is pointed at a closed port)."""
+"""`paperbot run` settings and start-up errors, run as the real console script in a
+subprocess (nothing reaches Discord: it is pointed at a closed port)."""
 
 from __future__ import annotations
 
