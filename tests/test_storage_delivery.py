@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from importlib import resources
 
+import aiosqlite
 import pytest
 
 from bot.core.models import Topic, TopicHit
@@ -639,14 +640,43 @@ async def test_newer_schema_is_refused(tmp_path):
 # -- regressions: races between processes and cancelled writers -------------------------
 
 
-async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path):
+class WriteLockRequests:
+    """Counts the `BEGIN IMMEDIATE`s handed to aiosqlite's worker threads, where each
+    then waits for SQLite's write lock: a test waits for a writer to be queued there,
+    instead of sleeping and hoping it got that far."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self._changed = asyncio.Event()
+        execute = aiosqlite.Connection.execute
+
+        def counting_execute(conn, sql, *args, **kwargs):
+            result = execute(conn, sql, *args, **kwargs)
+            if sql.strip().upper() == "BEGIN IMMEDIATE":
+                # Awaiting `result` queues the statement at once, before any other task
+                # runs; so by the time a waiter wakes, the statement is in the thread.
+                self.count += 1
+                self._changed.set()
+            return result
+
+        monkeypatch.setattr(aiosqlite.Connection, "execute", counting_execute)
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while self.count < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path, monkeypatch):
     path = tmp_path / "fresh.db"
+    write_locks = WriteLockRequests(monkeypatch)
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
         blocker.execute("PRAGMA journal_mode = WAL")
         blocker.execute("BEGIN IMMEDIATE")  # both opens read version 0, then wait here
         opens = [asyncio.create_task(open_storage(path)) for _ in range(2)]
-        await asyncio.sleep(0.3)
+        await write_locks.wait_for(2)  # both read version 0 and wait for the lock
         blocker.execute("COMMIT")
     finally:
         blocker.close()
@@ -660,15 +690,16 @@ async def test_two_processes_opening_a_fresh_file_migrate_once(tmp_path):
     assert user_version(path) == len(migration_files())
 
 
-async def test_cancelled_claim_does_not_wedge_the_writer(storage, db_path):
+async def test_cancelled_claim_does_not_wedge_the_writer(storage, db_path, monkeypatch):
     other = await SqliteStorage.open(db_path)
     try:
         holder = other.write()
         await holder.__aenter__()  # "another process" holds the write lock
+        write_locks = WriteLockRequests(monkeypatch)
         claim = asyncio.create_task(storage.claim_delivery(TARGET, DAY))
-        await asyncio.sleep(0.2)  # the claim is now waiting in BEGIN IMMEDIATE
+        await write_locks.wait_for(1)  # the claim is now waiting in BEGIN IMMEDIATE
         claim.cancel()
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one turn of the loop: the claim sees its cancellation
         await holder.__aexit__(None, None, None)
         with pytest.raises(asyncio.CancelledError):
             await claim
