@@ -235,3 +235,18 @@ def mention_leaks(fake: FakeDiscord) -> list[tuple[str, Any]]:
         for route, body in bot_message_bodies(fake)
         if body.get("allowed_mentions") != NO_MENTIONS
     ]
+
+
+async def bot_knows_channels(
+    bot: PaperBot, channel_ids: Sequence[int], timeout: float = 10.0
+) -> None:
+    """Wait until the bot has seen the CHANNEL_CREATE of every channel in ``channel_ids``:
+    on each such event, not for a while. Checking the cache and listening again happen
+    without yielding to the loop, so no event can slip past between the two."""
+    missing = {c for c in channel_ids if bot.get_channel(c) is None}
+    while missing:
+        waiting = frozenset(missing)
+        await bot.wait_for(
+            "guild_channel_create", check=lambda c, w=waiting: c.id in w, timeout=timeout
+        )
+        missing = {c for c in missing if bot.get_channel(c) is None}

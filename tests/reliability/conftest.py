@@ -1,4 +1,8 @@
-"""Collects each reliability scenario's figures and prints them as one table at the end."""
+"""Collects each reliability scenario's figures and prints them as one table at the end.
+
+Every figure in a row is counted by the test from what it observed (the fake Discord's
+messages and recorded requests, the database), never copied from the expected value, so
+a row can disagree with its expectation; a test that failed is marked as such."""
 
 from __future__ import annotations
 
@@ -17,17 +21,28 @@ class ScenarioFigures:
     losses: int = 0
     user_errors: int = 0
     notes: list[str] = field(default_factory=list)
+    failed: bool = False
 
 
 RESULTS: list[ScenarioFigures] = []
+FIGURES = pytest.StashKey[ScenarioFigures]()
 
 
 @pytest.fixture
 def figures(request) -> ScenarioFigures:
     """A row of the summary table for this test; filled in by the test."""
     row = ScenarioFigures(request.node.name)
+    request.node.stash[FIGURES] = row
     RESULTS.append(row)
     return row
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    row = item.stash.get(FIGURES, None)
+    if row is not None and outcome.get_result().failed:
+        row.failed = True
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -36,7 +51,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     write = terminalreporter.write_line
     write("")
     write("paperbot reliability summary")
-    header = ("scenario", "trials", "expected", "seen", "dupes", "losses", "user errors")
+    header = ("scenario", "trials", "expected", "seen", "dupes", "losses", "user errors", "test")
     rows = [
         (
             r.scenario[:48],
@@ -46,14 +61,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
             r.duplicates,
             r.losses,
             r.user_errors,
+            "FAILED" if r.failed else "passed",
         )
         for r in RESULTS
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
-    for line in (header, *rows):
-        write("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
+    failed = sum(r.failed for r in RESULTS)
     totals = [sum(r[i] for r in rows) for i in range(1, 7)]
-    write("  ".join(str(x).ljust(w) for x, w in zip(("TOTAL", *totals), widths, strict=True)))
+    total = ("TOTAL", *totals, f"{failed} failed" if failed else "all passed")
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, total, strict=True)]
+    for line in (header, *rows, total):
+        write("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
     for result in RESULTS:
         for note in result.notes:
             write(f"  {result.scenario[:48]}: {note}")

@@ -42,3 +42,11 @@ def write_dump_folder(folder: Path, days: int, per_day: int = 60, seed: int = 7)
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def papers_written(path: Path) -> int:
+    """How many papers a dump file written above holds: its paragraphs after the three
+    header ones, two per paper. Counted from the file's text, not by paperbot's parser,
+    so it can disagree with what paperbot stored."""
+    paragraphs = [p for p in path.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    return (len(paragraphs) - 3) // 2

@@ -145,14 +145,32 @@ def test_corpus_is_big_enough() -> None:
     assert len(CORPUS) >= 25
 
 
+def title_key(title: str) -> str:
+    """Two stored papers with this key equal are one paper stored twice. Independent of
+    the product's own title normalising, which is what is being checked."""
+    return " ".join(title.split()).casefold()
+
+
+def count_papers(figures, expected: int, papers: list) -> None:
+    """The row counts papers found in the database, never the expected number."""
+    distinct = len({title_key(p.title) for p in papers})
+    figures.posts_expected = expected
+    figures.posts_seen = len(papers)
+    figures.duplicates = len(papers) - distinct
+    figures.losses = max(0, expected - distinct)
+
+
 @pytest.mark.parametrize("name", sorted(CORPUS))
 async def test_hostile_dump(name, sample_storage, figures) -> None:
     raw, expected = CORPUS[name]
     before = snapshot(sample_storage.path)
+    papers_before = (await sample_storage.stats())["papers"]
     # A day of its own, so the papers counted below are this dump's only.
     report = await ingest_bytes(sample_storage, raw, f"2026-04-01-{name}.txt", today=TODAY)
     figures.trials = 1
     if expected is None:
+        # Papers a refused dump stored anyway show up as seen (and as a loss of trust).
+        figures.posts_seen = (await sample_storage.stats())["papers"] - papers_before
         assert report.error, f"{name} should have been refused"
         assert "\n" not in report.error and len(report.error) < 300
         assert snapshot(sample_storage.path) == before, "a refused dump wrote something"
@@ -160,13 +178,14 @@ async def test_hostile_dump(name, sample_storage, figures) -> None:
     assert report.error is None, report.error
     if report.already_ingested:  # same content as the sample, only re-encoded: a no-op
         pytest.fail(f"{name}: hashing should see different bytes")
-    assert report.parsed >= expected
-    assert report.new + report.known + report.merged == expected
-    figures.posts_expected = figures.posts_seen = expected
-    await assert_index_matches(sample_storage)
     day = report.day
     papers = await sample_storage.papers_on_day(day)
+    count_papers(figures, expected, papers)
+    assert report.parsed >= expected
+    assert report.new + report.known + report.merged == expected
+    await assert_index_matches(sample_storage)
     assert len(papers) == expected
+    assert figures.duplicates == 0 and figures.losses == 0, [p.title for p in papers]
     for payload in layout_digest(papers, day, DigestSettings(max_items=100)):
         assert message_problems(payload) == []
         text = json.dumps(payload)

@@ -20,7 +20,7 @@ import pytest
 
 from storage import open_storage
 from tests.conftest import assert_index_matches
-from tests.reliability.dumps import write_dump_folder
+from tests.reliability.dumps import papers_written, write_dump_folder
 
 TRIALS = 20
 DAYS = 16
@@ -104,6 +104,22 @@ def check_consistent(db: Path, per_day: dict[str, int]) -> int:
         conn.close()
 
 
+def dump_figures(db: Path, written: dict[str, int]) -> tuple[int, int, int]:
+    """(dumps applied whole, papers stored twice, dumps missing or short), read from the
+    database and measured against the papers each dump file holds, not against a clean
+    run that a bug would have shortened just the same."""
+    conn = sqlite3.connect(db)
+    try:
+        applied = {d for (d,) in conn.execute("SELECT day FROM dumps")}
+        rows = dict(conn.execute("SELECT day, COUNT(*) FROM appearances GROUP BY day"))
+        titles = [t for (t,) in conn.execute("SELECT title FROM papers")]
+    finally:
+        conn.close()
+    whole = sum(1 for day, count in written.items() if day in applied and rows.get(day) == count)
+    twice = len(titles) - len({" ".join(t.split()).casefold() for t in titles})
+    return whole, twice, len(written) - whole
+
+
 async def index_matches(db: Path) -> None:
     """The search index (derived, written after each commit) caught up exactly."""
     store = await open_storage(db)
@@ -116,7 +132,7 @@ async def index_matches(db: Path) -> None:
 @pytest.mark.heavy
 def test_sigkill_during_ingest_never_half_applies(tmp_path, figures) -> None:
     folder = tmp_path / "dumps"
-    write_dump_folder(folder, DAYS)
+    written = {path.stem: papers_written(path) for path in write_dump_folder(folder, DAYS)}
     clean = tmp_path / "clean.db"
     assert ingest(folder, clean).wait(timeout=DEADLINE) == 0
     expected = snapshot(clean)
@@ -147,12 +163,19 @@ def test_sigkill_during_ingest_never_half_applies(tmp_path, figures) -> None:
         assert applied >= committed, f"trial {trial}: {committed} reported, {applied} kept"
         partial_states.append(applied)
         rerun = ingest(folder, db)
-        assert rerun.wait(timeout=DEADLINE) == 0, rerun.stderr.read().decode()
+        exit_code = rerun.wait(timeout=DEADLINE)
+        whole, twice, short = dump_figures(db, written)
+        figures.trials += 1
+        figures.posts_expected += len(written)
+        figures.posts_seen += whole  # dumps applied exactly once, every paper in
+        figures.duplicates += twice
+        figures.losses += short
+        assert exit_code == 0, rerun.stderr.read().decode()
+        assert (whole, twice, short) == (DAYS, 0, 0), f"trial {trial}"
         assert check_consistent(db, per_day) == DAYS, f"trial {trial}"
         assert snapshot(db) == expected, f"trial {trial} differs from a clean run"
         asyncio.run(index_matches(db))
     # The kills really landed mid-ingest, not only before or after it.
     assert any(0 < applied < DAYS for applied in partial_states), partial_states
-    figures.trials = TRIALS
-    figures.posts_expected = figures.posts_seen = TRIALS * DAYS  # dumps applied exactly once
+    assert figures.trials == TRIALS
     figures.notes.append(f"dumps applied when killed: {partial_states}")
