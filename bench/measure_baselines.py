@@ -11,7 +11,9 @@ build their own index in a scratch folder, so they do not depend on the product'
   No spelling correction, reranking, explanations or paper loading.
 - ``tantivy``: BM25 top-10 over the same papers (title boosted ×10, English stemming),
   with topics and last-seen day indexed for the filters; same every-word-then-any-word
-  rule. Skipped (None) when the ``tantivy`` package is not installed.
+  rule. Skipped (None) when the ``tantivy`` package is not installed. It has no pair
+  fields: paperbot's own index also stores adjacent common-word pairs, which its phrase
+  queries walk, so the report says so next to every paperbot / tantivy ratio.
 """
 
 from __future__ import annotations

@@ -174,6 +174,12 @@ def _ratios(result: dict[str, Any]) -> None:
     result["fts5_p99_vs_tantivy_p99"] = ratio(
         result.get("fts5_p99_ms"), result.get("tantivy_p99_ms")
     )
+    ours = result.get("search_class_p99_ms") or {}
+    for engine in ("fts5", "tantivy"):
+        theirs = result.get(f"{engine}_class_p99_ms")
+        result[f"ratio_class_p99_vs_{engine}"] = (
+            {cls: ratio(p99, theirs.get(cls)) for cls, p99 in ours.items()} if theirs else None
+        )
 
 
 def _hotspots(phase: str, profiler: cProfile.Profile) -> str:

@@ -94,7 +94,9 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert result["fanout_429s"] >= 0
     assert result["tantivy_p99_ms"] is None
     assert result["ratio_p99_vs_tantivy"] is None
+    assert result["ratio_class_p99_vs_tantivy"] is None
     assert result["ratio_p99_vs_fts5"] > 0
+    assert set(result["ratio_class_p99_vs_fts5"]) == CLASSES
     assert (out / "results-600.json").is_file()
     assert "| search p99 ms |" in (out / "report.md").read_text(encoding="utf-8")
 
@@ -121,6 +123,29 @@ def test_a_database_holding_other_data_is_refused(tmp_path, capsys):
     asyncio.run(_sample_db(db))
     assert main(["--papers", "300", "--quiet", "--out", str(tmp_path), "--db", str(db)]) == 1
     assert "holds other data" in capsys.readouterr().err
+
+
+def test_the_ratio_to_tantivy_is_reported_per_query_class(tmp_path, capsys):
+    """With the tantivy baseline: paperbot p99 / tantivy p99 for every query class, in
+    the JSON and in the report's class table, with the note that the baseline's index
+    has no pair fields."""
+    out = tmp_path / "out"
+    result = _run(
+        capsys, "--papers", "600", "--repeat", "1", "--digest-channels", "50",
+        "--skip-fanout", "--out", str(out), "--db", str(tmp_path / "bench.db"),
+    )  # fmt: skip
+    ours, theirs = result["search_class_p99_ms"], result["tantivy_class_p99_ms"]
+    ratios = result["ratio_class_p99_vs_tantivy"]
+    assert set(ratios) == CLASSES
+    for cls, value in ratios.items():
+        assert value == pytest.approx(ours[cls] / theirs[cls], abs=0.006), cls
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| paperbot / tantivy |" in report
+    assert "pair fields" in report.split("p99 ms by query class")[1]
+    common_row = next(line for line in report.splitlines() if line.startswith("| common |"))
+    shown = common_row.split("|")[6]  # | class | 3 engines | / fts5 | / tantivy | hits |
+    assert float(shown) == pytest.approx(ratios["common"], rel=0.01), common_row
+    assert "tantivy without pair fields" in report
 
 
 def test_tantivy_baseline(tmp_path):
