@@ -16,7 +16,7 @@ from bot.core.subscriptions import ChannelSubscription
 from bot.fakediscord import FakeDiscord
 from tests.command_tree import required_options, slash_commands
 from tests.discord_harness import bot_against_fake, bot_knows_channels, mention_leaks
-from tests.reliability.botproc import digests_per_channel, wait_until
+from tests.reliability.botproc import digests_per_channel
 
 CHANNELS = 100
 FIRE = dt.datetime(2026, 3, 15, 8, 30, tzinfo=dt.UTC)  # 30 min after an 08:00 UTC post time
@@ -109,8 +109,9 @@ async def test_fanout_through_gateway_drops(tmp_path, figures) -> None:
         )
         fake.drop_gateway_every(None)
         assert fake.stats["gateway_drops"] >= 2
-        assert await wait_until(lambda: fake.stats["resume"] >= 2, timeout=20)
-        await wait_until(bot.is_ready, timeout=20)
+        await fake.gateway.changed.wait_for(lambda: fake.stats["resume"] >= 2, 20, "2 resumes")
+        assert fake.stats["resume"] >= 2
+        await asyncio.wait_for(bot.wait_until_ready(), 20)
         counts = digests_per_channel(fake, channels)
         record(figures, counts)
         assert set(counts.values()) == {1}
@@ -126,10 +127,11 @@ async def test_channel_deleted_halfway(tmp_path, figures) -> None:
     ):
         channels = await subscribe_many(fake, bot, ids.guild)
         sweep = asyncio.create_task(bot.schedules.sweep(FIRE))
-        assert await wait_until(
+        # Woken by every message the fake stores, so the sweep is still under way.
+        await fake.messages_changed.wait_for(
             lambda: sum(digests_per_channel(fake, channels).values()) >= CHANNELS // 2,
-            timeout=30,
-            step=0.002,
+            30,
+            "half the digests",
         )
         counts = digests_per_channel(fake, channels)
         doomed = next(c for c in reversed(channels) if counts[c] == 0)
