@@ -73,10 +73,10 @@ async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) 
             fan_out = asyncio.gather(*(bot.delivery.deliver_channel(s, START) for s in subs))
             # The first post went out; the second now waits for the pacer (4 s).
             await fake.wait_for_request("POST /channels/{channel_id}/messages")
-            # Real time passing, not synchronisation: past our lease (1 s) while the
-            # second post still waits, a peer process's sweep claims both; whatever it
-            # wins, it now sends.
-            await asyncio.sleep(LEASE.total_seconds() + 0.5)
+            # Real time passing, not synchronisation: past our lease (1 s, plus up to 1 s
+            # as lease ends are stamped in whole seconds) while the second post still
+            # waits, a peer process's sweep claims both; whatever it wins, it now sends.
+            await asyncio.sleep(LEASE.total_seconds() + 1)
             peer = await open_storage(bot.storage.path)
             try:
                 won = [
