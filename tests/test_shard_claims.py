@@ -25,6 +25,16 @@ async def test_a_leased_claim_records_its_owner_and_expiry(storage) -> None:
     assert await storage.delivery(TARGET, DAY) == record
 
 
+async def test_a_lease_is_never_shorter_than_asked(backend_storage) -> None:
+    # An odd lease, so its end falls between two whole seconds on either backend.
+    lease = dt.timedelta(seconds=1, microseconds=700_000)
+    before = dt.datetime.now(dt.UTC)
+    record = await backend_storage.claim_delivery(TARGET, DAY, owner="a", lease=lease)
+    assert record.lease_until >= before + lease
+    stored = await backend_storage.delivery(TARGET, DAY)
+    assert stored.lease_until >= before + lease
+
+
 async def test_another_owners_live_lease_is_held_and_left_alone(storage) -> None:
     first = await storage.claim_delivery(TARGET, DAY, owner="a", lease=MINUTE)
     held = await storage.claim_delivery(TARGET, DAY, owner="b", lease=MINUTE)

@@ -310,7 +310,9 @@ class SqliteDeliveryStore(DeliveryStorage):
             return await self._claim_unleased(target, day)
         now = dt.datetime.now(dt.UTC)
         stamp = now.isoformat(timespec="seconds")
-        until = (now + lease).isoformat(timespec="seconds")
+        # Microseconds, not whole seconds: a lease cut down to the second could end up to
+        # 1 s before the moment the claimer was promised (PostgreSQL keeps microseconds).
+        until = (now + lease).isoformat(timespec="microseconds")
         # BEGIN IMMEDIATE (in write()) holds SQLite's single write lock from the read to
         # the write, so two processes on one file can never both take the same row.
         async with self.write() as conn:
