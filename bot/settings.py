@@ -1,99 +1,69 @@
-"""Runtime settings from the environment and an optional `.env` file."""
+"""Runtime settings: the one loader every `paperbot` command goes through.
+
+Each setting is read from the real environment, then from `.env` in the working
+directory, then its default; `--db` on the command line wins over all three. The
+settings themselves (defaults, rules, documentation) are in `bot.settings_table`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.settings_table import ALL_SCOPES, BOT, BY_NAME, DEFAULTS, SETTINGS
+from storage.urls import is_postgres_url, redact, url_password
+
+ENV_FILE = ".env"
+
 
 class SettingsError(ValueError):
-    """A setting has a value paperbot cannot use; the message names it."""
-
-
-def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-
-
-def _id_set(env: dict[str, str], name: str) -> frozenset[int]:
-    parts = [p.strip() for p in (env.get(name) or "").split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
-        raise SettingsError(f"{name} must be comma-separated server ids, not {env.get(name)!r}")
-    return frozenset(int(p) for p in parts)
-
-
-def _shard_ids(raw: str, count: int) -> tuple[int, ...]:
-    """`0,1`, `2-3` or a mix like `0-1,5`; every id must lie in 0..count-1."""
-    ids: set[int] = set()
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        low, dash, high = part.partition("-")
-        if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
-            raise SettingsError(
-                f"SHARD_IDS must be comma-separated shard numbers or ranges like 0-1, not {raw!r}"
-            )
-        first, last = int(low), int(high) if dash else int(low)
-        if first > last:
-            raise SettingsError(f"SHARD_IDS range {part!r} runs backwards; write {last}-{first}")
-        ids.update(range(first, last + 1))
-    outside = sorted(i for i in ids if i >= count)
-    if outside:
-        raise SettingsError(
-            f"SHARD_IDS {outside} out of range: with SHARD_COUNT={count} shards are 0-{count - 1}"
-        )
-    return tuple(sorted(ids)) or tuple(range(count))
-
-
-def _database(env: dict[str, str]) -> str:
-    url = (env.get("DATABASE_URL") or "").strip()
-    if not url:
-        return (env.get("PAPERBOT_DB") or "").strip() or "data/paperbot.db"
-    if not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
-        raise SettingsError(
-            "DATABASE_URL must start with postgresql:// or sqlite:/// (e.g. sqlite:///data/x.db)"
-        )
-    return url
+    """A setting has a value paperbot cannot use; the one-line message names it and
+    says what it accepts."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    token: str = field(default="", repr=False)  # never printed, never logged
-    dev_guild_id: int | None = None
-    db: str = "data/paperbot.db"
-    dumps_dir: Path = Path("data/dumps")
-    dump_url: str = ""
-    ingest_every_minutes: int = 30
-    misfire_grace: dt.timedelta = dt.timedelta(hours=6)
-    log_level: str = "INFO"
-    sweep_every_seconds: int = 300
+    token: str = field(default=DEFAULTS["DISCORD_TOKEN"], repr=False)  # never printed
+    dev_guild_id: int | None = DEFAULTS["DEV_GUILD_ID"]
+    db: str = DEFAULTS["PAPERBOT_DB"]
+    dumps_dir: Path = DEFAULTS["DUMPS_DIR"]
+    dump_url: str = DEFAULTS["DUMP_URL"]
+    ingest_every_minutes: int = DEFAULTS["INGEST_EVERY_MINUTES"]
+    misfire_grace: dt.timedelta = DEFAULTS["MISFIRE_GRACE_HOURS"]
+    log_level: str = DEFAULTS["LOG_LEVEL"]
+    sweep_every_seconds: int = DEFAULTS["SWEEP_EVERY_SECONDS"]
     max_posts_per_second: float = 47.0  # with a burst of 2: at most 49 in any second, under 50
     # Point the client at another Discord (the loopback fake in tests); empty = real one.
-    discord_api_base: str = ""
-    discord_gateway_url: str = ""
+    discord_api_base: str = DEFAULTS["DISCORD_API_BASE"]
+    discord_gateway_url: str = DEFAULTS["DISCORD_GATEWAY_URL"]
     # Papers are shared by every server the bot is in, so on a shared instance only these
     # servers may /ingest; empty = any server's Manage Server members.
-    ingest_guild_ids: frozenset[int] = frozenset()
+    ingest_guild_ids: frozenset[int] = DEFAULTS["INGEST_GUILD_IDS"]
     # Sharding: None = one plain (unsharded) client. Otherwise this process runs
     # `shard_ids` of `shard_count` shards and posts only to their guilds' channels.
-    shard_count: int | None = None
-    shard_ids: tuple[int, ...] = ()
+    shard_count: int | None = DEFAULTS["SHARD_COUNT"]
+    shard_ids: tuple[int, ...] = DEFAULTS["SHARD_IDS"]
     # How long a delivery claim (and a shard's heartbeat) stays valid before another
     # process may take the work over; also how late a foreign shard's post may be.
-    claim_timeout: dt.timedelta = dt.timedelta(seconds=120)
+    claim_timeout: dt.timedelta = DEFAULTS["CLAIM_TIMEOUT_SECONDS"]
 
     @property
     def sharded(self) -> bool:
         return self.shard_count is not None
+
+    @property
+    def debug(self) -> bool:
+        return self.log_level == "DEBUG"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the token and the database password."""
+        return tuple(s for s in (self.token, url_password(self.db)) if s)
 
     def owns_guild(self, guild_id: int | None) -> bool:
         """Whether this process posts to `guild_id`'s channels (None, a DM: any process)."""
@@ -102,56 +72,89 @@ class Settings:
         return (guild_id >> 22) % self.shard_count in self.shard_ids
 
     @classmethod
-    def load(cls, env_file: str | Path | None = ".env", environ: dict | None = None) -> Settings:
-        """Environment variables win over the `.env` file."""
-        env: dict[str, str] = {}
+    def load(
+        cls,
+        env_file: str | Path | None = ENV_FILE,
+        environ: Mapping[str, str] | None = None,
+        *,
+        db: str | None = None,
+        check: Collection[str] = ALL_SCOPES,
+    ) -> Settings:
+        """The settings from `environ` (default: the process environment), then
+        `env_file`, then the defaults; `db` (the command line's --db) overrides the
+        database settings. Raises SettingsError for the first bad value among the
+        settings whose scope is in `check` (what the command uses); any other setting
+        that is bad is left at its default, as the command never looks at it."""
+        return _Loader(env_file, environ, check).settings(db)
+
+
+class _Loader:
+    def __init__(
+        self,
+        env_file: str | Path | None,
+        environ: Mapping[str, str] | None,
+        check: Collection[str],
+    ) -> None:
+        self.values: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
         if env_file and Path(env_file).is_file():
-            env.update({k: v or "" for k, v in dotenv_values(env_file).items()})
-        env.update(environ if environ is not None else os.environ)
-        grace_hours = _int(env, "MISFIRE_GRACE_HOURS", 6)
-        every = _int(env, "INGEST_EVERY_MINUTES", 30)
-        if every is not None and every < 1:
-            raise SettingsError("INGEST_EVERY_MINUTES must be at least 1")
-        dump_url = env.get("DUMP_URL", "").strip()
-        if dump_url and "{date}" not in dump_url:
-            raise SettingsError("DUMP_URL needs a {date} placeholder, e.g. ...?date={date}")
-        db = _database(env)
-        shard_count = _int(env, "SHARD_COUNT", None)
-        shard_ids: tuple[int, ...] = ()
+            for name, value in dotenv_values(env_file).items():
+                self.values[name], self.sources[name] = value or "", str(env_file)
+        for name, value in (os.environ if environ is None else environ).items():
+            self.values[name], self.sources[name] = value, "the environment"
+        self.check = check
+
+    def error(self, name: str, problem: str) -> SettingsError:
+        raw = self.values.get(name, "").strip()
+        shown = "…" if name == "DISCORD_TOKEN" else redact(raw)
+        where = f" (from {self.sources[name]})" if name in self.sources else ""
+        return SettingsError(f"{name}={shown}{where}: {problem}")
+
+    def read(self, name: str) -> object:
+        """The setting's value; its default when unset, empty or (unchecked) invalid."""
+        setting = BY_NAME[name]
+        raw = self.values.get(name, "").strip()
+        if not raw:
+            return DEFAULTS[name]
+        try:
+            return setting.read(raw)
+        except ValueError as exc:
+            if setting.scope in self.check:
+                raise self.error(name, str(exc)) from None
+            return DEFAULTS[name]
+
+    def settings(self, db: str | None) -> Settings:
+        fields = {s.field: self.read(s.name) for s in SETTINGS if s.field and s.field != "db"}
+        fields["db"] = db or self.database()
+        shard_count = fields["shard_count"]
+        fields["shard_ids"] = self.shard_ids(shard_count, fields["db"])  # type: ignore[arg-type]
+        return Settings(**fields)  # type: ignore[arg-type]
+
+    def database(self) -> str:
+        return str(self.read("DATABASE_URL") or self.read("PAPERBOT_DB"))
+
+    def shard_ids(self, shard_count: int | None, db: str) -> tuple[int, ...]:
+        ids = self.read("SHARD_IDS")
+        assert isinstance(ids, tuple)
         if shard_count is None:
-            if (env.get("SHARD_IDS") or "").strip():
-                raise SettingsError("SHARD_IDS needs SHARD_COUNT (the total number of shards)")
-        else:
-            if shard_count < 1:
-                raise SettingsError("SHARD_COUNT must be at least 1 (or empty: no sharding)")
-            shard_ids = _shard_ids(env.get("SHARD_IDS") or "", shard_count)
-            # Other processes run the other shards, and they must all see one ledger: a
-            # SQLite file cannot be shared between hosts (nor safely leased across them).
-            if len(shard_ids) < shard_count and not db.startswith(("postgresql://", "postgres://")):
-                raise SettingsError(
-                    f"SHARD_IDS covers {len(shard_ids)} of {shard_count} shards, so other "
-                    "processes run the rest; they need a shared database: set "
-                    "DATABASE_URL=postgresql://... (one process running all shards may use SQLite)"
-                )
-        claim_timeout = _int(env, "CLAIM_TIMEOUT_SECONDS", 120)
-        if claim_timeout is not None and claim_timeout < 5:
-            raise SettingsError(
-                "CLAIM_TIMEOUT_SECONDS must be at least 5 (heartbeats have 1 s resolution)"
+            if ids and BOT in self.check:
+                raise self.error("SHARD_IDS", "needs SHARD_COUNT (the total number of shards)")
+            return ()
+        outside = [i for i in ids if i >= shard_count]
+        if outside and BOT in self.check:
+            raise self.error(
+                "SHARD_IDS",
+                f"{outside} out of range: with SHARD_COUNT={shard_count} shards are "
+                f"0-{shard_count - 1}",
             )
-        return cls(
-            token=env.get("DISCORD_TOKEN", "").strip(),
-            dev_guild_id=_int(env, "DEV_GUILD_ID", None),
-            db=db,
-            dumps_dir=Path(env.get("DUMPS_DIR", "").strip() or "data/dumps"),
-            dump_url=dump_url,
-            ingest_every_minutes=every or 30,
-            misfire_grace=dt.timedelta(hours=grace_hours or 0),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            sweep_every_seconds=_int(env, "SWEEP_EVERY_SECONDS", 300) or 300,
-            ingest_guild_ids=_id_set(env, "INGEST_GUILD_IDS"),
-            discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
-            discord_gateway_url=env.get("DISCORD_GATEWAY_URL", "").strip(),
-            shard_count=shard_count,
-            shard_ids=shard_ids,
-            claim_timeout=dt.timedelta(seconds=claim_timeout or 120),
-        )
+        ids = tuple(i for i in ids if i < shard_count) or tuple(range(shard_count))
+        # Other processes run the other shards, and they must all see one ledger: a
+        # SQLite file cannot be shared between hosts (nor safely leased across them).
+        if len(ids) < shard_count and not is_postgres_url(db) and BOT in self.check:
+            raise self.error(
+                "SHARD_IDS",
+                f"covers {len(ids)} of {shard_count} shards, so other processes run the "
+                "rest; they need a shared database: set DATABASE_URL=postgresql://... "
+                "(one process running all shards may use SQLite)",
+            )
+        return ids
