@@ -11,6 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from bot.core.models import IngestPlan, KnownPaper, ParsedQuery, StoredPaper, Topic, TopicHit
 from bot.core.subscriptions import (
@@ -49,6 +50,11 @@ class PaperStorage(abc.ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    def own_files(self) -> list[Path]:
+        """The files and folders this storage keeps on disk (a folder ingest must never
+        read them as dumps); none for a database server."""
+        return []
 
     # -- ingest -----------------------------------------------------------------
     @abc.abstractmethod

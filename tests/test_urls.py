@@ -33,3 +33,18 @@ def test_redact_hides_every_form_of_password(url: str, shown: str) -> None:
 def test_backend_is_told_by_scheme_only() -> None:
     assert is_postgres_url("postgresql://h/db") and is_postgres_url(" postgres://h/db")
     assert not is_postgres_url("sqlite:///x.db") and not is_postgres_url("postgresql.db")
+
+
+def test_passwords_are_masked_anywhere_in_an_error_or_a_traceback() -> None:
+    from storage.urls import redact_text
+
+    text = (
+        "cannot connect postgresql://bot:pa55@db.example:5432/papers, retrying "
+        "postgres://bot@db.example/papers?sslmode=require&password=pa55 in 5 s; "
+        "GET http://127.0.0.1:9/api/v10/users/@me failed with token abc.def"
+    )
+    assert redact_text(text, "abc.def") == (
+        "cannot connect postgresql://bot:***@db.example:5432/papers, retrying "
+        "postgres://bot@db.example/papers?sslmode=require&password=*** in 5 s; "
+        "GET http://127.0.0.1:9/api/v10/users/@me failed with token ***"
+    )

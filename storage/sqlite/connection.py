@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 from importlib import resources
 from pathlib import Path
 
@@ -30,8 +32,20 @@ def migrations() -> list[tuple[int, str, str]]:
 async def connect(path: str | Path) -> aiosqlite.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves), WAL and a busy timeout."""
     if str(path) != ":memory:":
+        if Path(path).is_dir():
+            raise sqlite3.OperationalError("it is a folder, not a database file")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn = aiosqlite.connect(str(path), isolation_level=None)
+    try:
+        await conn
+    except BaseException:
+        # aiosqlite stops its worker thread without waiting for it; the thread then
+        # reports back to the event loop, which must still be running (else a traceback
+        # from the thread lands on the user's terminal after the one-line error).
+        worker = getattr(conn, "_thread", None)
+        if worker is not None and worker.is_alive():
+            await asyncio.to_thread(worker.join, 5)
+        raise
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA journal_mode = WAL")

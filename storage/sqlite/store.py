@@ -65,6 +65,11 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
             raise
         return cls(path, writer, reader, index)
 
+    def own_files(self) -> list[Path]:
+        # The database, SQLite's journal files beside it, and the derived search index.
+        files = [f"{self.path}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")]
+        return [Path(p) for p in (*files, f"{self.path}.search", f"{self.path}.search.lock")]
+
     async def close(self) -> None:
         # Each part is closed even when closing an earlier one fails: the aiosqlite
         # connections last, so a failure elsewhere cannot leave their threads running
