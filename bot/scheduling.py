@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,18 @@ class ScheduleService:
         # timeout itself: peers starting alongside it need that long to beat once.
         self.started_at = bot.clock()
         self._dead_seen: set[int] = set()
+        self._stopping = False
+
+    async def _job(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Every scheduled job runs through here. Shutting down cancels the jobs under
+        way; each then just stops (APScheduler would log the cancellation as a failed
+        job, with a CancelledError traceback, on every ordinary stop)."""
+        try:
+            await job(*args)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            log.info("%s stopped: shutting down", getattr(job, "__name__", "job"))
 
     async def start(self) -> None:
         self.started_at = self.bot.clock()
@@ -81,24 +94,30 @@ class ScheduleService:
             beat = self.bot.settings.claim_timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
             for job, name in ((self.heartbeat, "heartbeat"), (self.take_over, "takeover")):
                 self.scheduler.add_job(
-                    job,
+                    self._job,
                     IntervalTrigger(seconds=max(beat, 0.5)),
+                    args=[job],
                     id=name,
+                    name=name,
                     replace_existing=True,
                     coalesce=True,
                 )
         self.scheduler.add_job(
-            self.sweep,
+            self._job,
             IntervalTrigger(seconds=every),
+            args=[self.sweep],
             id="sweep",
+            name="sweep",
             next_run_time=soon,
             replace_existing=True,
             coalesce=True,
         )
         self.scheduler.add_job(
-            self.ingest.run,
+            self._job,
             IntervalTrigger(minutes=self.bot.settings.ingest_every_minutes),
+            args=[self.ingest.run],
             id="ingest",
+            name="ingest",
             next_run_time=soon,
             replace_existing=True,
             coalesce=True,
@@ -106,6 +125,7 @@ class ScheduleService:
         self.scheduler.start()
 
     async def shutdown(self) -> None:
+        self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
@@ -122,13 +142,17 @@ class ScheduleService:
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("channel:", "user:")) and job.id not in wanted:
                 job.remove()
-        grace = int(self.grace.total_seconds()) or None
+        # APScheduler reads None as "no limit" and refuses 0, so no grace (0) is its
+        # smallest limit, 1 s: a fire that wakes later than that is skipped, as the
+        # catch-up sweep then skips it too.
+        grace = max(int(self.grace.total_seconds()), 1)
         for target, (trigger, _) in wanted.items():
             self.scheduler.add_job(
-                self.fire,
+                self._job,
                 trigger,
-                args=[target],
+                args=[self.fire, target],
                 id=target,
+                name=target,
                 replace_existing=True,
                 misfire_grace_time=grace,
                 coalesce=True,

@@ -280,6 +280,27 @@ async def test_grace_window_follows_the_misfire_setting(tmp_path, fake, clock) -
         assert posts(fake, early) == []
 
 
+async def test_zero_grace_means_no_grace(tmp_path, fake, clock) -> None:
+    none = Settings.load(env_file=None, environ={"MISFIRE_GRACE_HOURS": "0"}).misfire_grace
+    assert none == dt.timedelta(0)
+    ids = build_world(fake)
+    async with run_bot(tmp_path, fake, ids, clock, first=True, misfire_grace=none) as (
+        _,
+        bot,
+        _,
+    ):
+        await subscribe(fake, ids, ids.channel, "08:45")
+        job = bot.schedules.scheduler.get_job(f"channel:{ids.channel}")
+        # APScheduler reads None as "however late"; 1 s is its smallest limit.
+        assert job.misfire_grace_time == 1
+        clock.now = back = berlin(3, 16, 8, 46)  # one minute late
+        assert await bot.schedules.sweep(back) == []
+        assert posts(fake, ids.channel) == []
+        # On time, the cron fire posts as usual.
+        await bot.schedules.fire(f"channel:{ids.channel}", berlin(3, 17, 8, 45))
+        assert len(posts(fake, ids.channel)) == 1
+
+
 # --- time zones -------------------------------------------------------------------------------
 
 
