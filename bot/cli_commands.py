@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
@@ -80,12 +81,31 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int, report: IngestReport) -> None:
         if show_progress and total > 1:
-            status = "failed" if report.error else f"{report.new} new"
+            status = (
+                "not a dump"
+                if report.not_a_dump
+                else "failed"
+                if report.error
+                else f"{report.new} new"
+            )
             print(f"[{done}/{total}] {report.source}: {status}", file=sys.stderr, flush=True)
 
     async with opened(args.db) as storage:
-        reports = await ingest_paths(storage, args.paths, cli_date=args.date, progress=progress)
+        run = await ingest_paths(
+            storage,
+            args.paths,
+            cli_date=args.date,
+            progress=progress,
+            exclude=storage.own_files(),
+        )
+    reports = run.reports
+    if run.skipped:
+        # A folder may hold anything (the data folder holds the database itself): what
+        # is not a dump is passed over and counted, never a failure.
+        print(_skipped_line(run.skipped), file=sys.stderr if args.json else sys.stdout)
     if not reports:
+        if run.skipped:
+            return 0
         raise CliError("no dump files found in " + ", ".join(args.paths))
     if args.json:
         _out([r.to_dict() for r in reports])
@@ -103,6 +123,14 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     for error in errors:
         print(f"paperbot: {error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _skipped_line(skipped: list[Path]) -> str:
+    shown = [p.name + ("/" if p.is_dir() else "") for p in sorted(skipped)[:8]]
+    names = ", ".join(shown) + (", …" if len(skipped) > len(shown) else "")
+    if len(skipped) == 1:
+        return f"skipped 1 file that is not a dump: {names}"
+    return f"skipped {len(skipped)} files that are not dumps: {names}"
 
 
 def _cli_topics(text: str | None, *, several: bool = False) -> tuple[str, ...]:

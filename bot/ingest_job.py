@@ -87,7 +87,8 @@ class IngestJob:
             return []
         reports = []
         taxonomy = await self.bot.ingest_taxonomy()
-        for path in collect_dump_files([folder]):
+        # DUMPS_DIR may be the data folder itself: never read the database as a dump.
+        for path in collect_dump_files([folder], exclude=self.bot.storage.own_files()):
             try:
                 stat = path.stat()
             except OSError:
@@ -99,7 +100,9 @@ class IngestJob:
                 self.bot.storage, path.read_bytes(), str(path), today=today, topics=taxonomy
             )
             self._seen[path] = signature
-            if report.error:
+            if report.not_a_dump:
+                log.info("skipped a file that is not a dump: %s", report.error)
+            elif report.error:
                 log.warning("ingest refused %s", report.error)
             elif not report.already_ingested:
                 log.info("ingested %s: %d new, %d known", path.name, report.new, report.known)

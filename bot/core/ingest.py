@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.dedupe import paper_keys, plan_papers, title_blocks
 from bot.core.dumpdate import resolve_dump_day
-from bot.core.models import DumpError, IngestPlan, IngestReport, Topic, TopicHit
+from bot.core.models import DumpError, IngestPlan, IngestReport, NotADump, Topic, TopicHit
 from bot.core.parse import parse_dump
 from bot.core.text import normalize_title
 from bot.core.topic_lookup import topic_key
@@ -81,6 +83,7 @@ async def ingest_bytes(
         parsed = parse_dump(raw, Path(source).name)
     except DumpError as exc:
         report.error = f"{source}: {exc}"
+        report.not_a_dump = isinstance(exc, NotADump)
         return report
     day, day_source = resolve_dump_day(
         parsed, Path(source).name, cli_date, today or dt.date.today()
@@ -128,19 +131,61 @@ async def ingest_bytes(
     return report
 
 
-def collect_dump_files(paths: Iterable[str | Path]) -> list[Path]:
+@dataclass
+class DumpFiles:
+    """What a walk over files and folders found."""
+
+    files: list[Path] = field(default_factory=list)  # to ingest, in order
+    named: set[Path] = field(default_factory=set)  # of those, the files named explicitly
+    # In folders but not dumps: other kinds of files, hidden ones, and the database's
+    # own files (a data folder holds the database, its -wal/-shm and its search index).
+    skipped: list[Path] = field(default_factory=list)
+
+
+def find_dump_files(paths: Iterable[str | Path], exclude: Collection[Path] = ()) -> DumpFiles:
     """Files as given, folders expanded to their dump files in name order (which is
-    date order for dated names, so days are ingested oldest first)."""
-    found: list[Path] = []
+    date order for dated names, so days are ingested oldest first). Inside a folder,
+    `exclude` (files or folders), hidden entries and names without a dump suffix are
+    skipped; a file named explicitly is always tried."""
+    excluded = {_absolute(p) for p in exclude}
+    found = DumpFiles()
     for raw_path in paths:
         path = Path(raw_path)
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DUMP_SUFFIXES
-            )
-        else:
-            found.append(path)
+        if not path.is_dir():
+            found.files.append(path)
+            found.named.add(path)
+            continue
+        in_folder: list[Path] = []
+        for folder, dirs, names in os.walk(path):
+            here = Path(folder)
+            for name in list(dirs):  # pruned here, so nothing inside is even listed
+                if name.startswith(".") or _absolute(here / name) in excluded:
+                    dirs.remove(name)
+                    found.skipped.append(here / name)
+            for name in names:
+                entry = here / name
+                unwanted = name.startswith(".") or _absolute(entry) in excluded
+                if unwanted or entry.suffix.lower() not in DUMP_SUFFIXES:
+                    found.skipped.append(entry)
+                else:
+                    in_folder.append(entry)
+        found.files += sorted(in_folder)
     return found
+
+
+def collect_dump_files(paths: Iterable[str | Path], exclude: Collection[Path] = ()) -> list[Path]:
+    """The files `find_dump_files` would ingest."""
+    return find_dump_files(paths, exclude).files
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+@dataclass
+class IngestRun:
+    reports: list[IngestReport]  # one per file tried, in order
+    skipped: list[Path]  # files in the folders that are not dumps (never read or refused)
 
 
 async def ingest_paths(
@@ -150,12 +195,17 @@ async def ingest_paths(
     cli_date: dt.date | None = None,
     today: dt.date | None = None,
     progress: ProgressCallback | None = None,
-) -> list[IngestReport]:
-    """Ingest files and folders, one transaction per dump; a bad file never stops the rest."""
-    files = collect_dump_files(paths)
+    exclude: Collection[Path] = (),
+) -> IngestRun:
+    """Ingest files and folders, one transaction per dump; a bad file never stops the rest.
+
+    A file found in a folder that turns out not to be a dump at all (a feed, a README,
+    another program's JSON) is skipped rather than reported as a failure; a file named
+    explicitly is always reported."""
+    found = find_dump_files(paths, exclude)
     topics = await ingest_taxonomy(storage)
-    reports = []
-    for index, path in enumerate(files, start=1):
+    run = IngestRun(reports=[], skipped=list(found.skipped))
+    for index, path in enumerate(found.files, start=1):
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -170,8 +220,11 @@ async def ingest_paths(
                 topics=topics,
                 sync_index=False,
             )
-        reports.append(report)
+        if report.not_a_dump and path not in found.named:
+            run.skipped.append(path)
+        else:
+            run.reports.append(report)
         if progress is not None:
-            progress(index, len(files), report)
+            progress(index, len(found.files), report)
     await storage.sync_search_index()
-    return reports
+    return run

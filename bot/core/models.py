@@ -46,6 +46,11 @@ class DumpError(ValueError):
     """A dump that cannot be ingested at all. The message is one user-facing line."""
 
 
+class NotADump(DumpError):
+    """The file is some other kind of file (a feed, a web page, a README, another
+    program's JSON), not a damaged dump: a folder ingest passes over it quietly."""
+
+
 @dataclass(frozen=True)
 class KnownPaper:
     """A stored paper as the dedupe step needs to see it."""
@@ -123,6 +128,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (incoming, stored title)
     error: str | None = None
+    not_a_dump: bool = False  # the error says the file is not a dump at all
 
     def to_dict(self) -> dict:
         return {
@@ -141,6 +147,7 @@ class IngestReport:
             "warnings": list(self.warnings),
             "merges": [{"incoming": a, "stored": b} for a, b in self.merges],
             "error": self.error,
+            "not_a_dump": self.not_a_dump,
         }
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 
-from bot.core.models import DumpError, ParsedDump
+from bot.core.models import DumpError, NotADump, ParsedDump
 from bot.core.parse_json import parse_json
 from bot.core.parse_text import parse_text
+from bot.core.sniff import markup_refusal
 
-__all__ = ["DumpError", "decode_dump", "parse_dump"]
+__all__ = ["DumpError", "NotADump", "decode_dump", "parse_dump"]
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -50,7 +51,7 @@ def decode_dump(raw: bytes) -> str:
     if not raw:
         raise DumpError("the file is empty (only a byte-order mark)")
     if b"\x00" in raw:
-        raise DumpError("the file looks binary (it contains NUL bytes), not a text or JSON dump")
+        raise NotADump("the file looks binary (it contains NUL bytes), not a text or JSON dump")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,9 +64,7 @@ def decode_dump(raw: bytes) -> str:
     if not text.strip():
         raise DumpError("the file is blank (only whitespace)")
     if _count_controls(text) > _CONTROL_LIMIT * len(text):
-        raise DumpError(
-            "the file looks binary (mostly control characters), not a text or JSON dump"
-        )
+        raise NotADump("the file looks binary (mostly control characters), not a text or JSON dump")
     return text
 
 
@@ -89,6 +88,12 @@ def parse_dump(raw: bytes, source_name: str = "") -> ParsedDump:
     JSON file is reported as broken JSON rather than read as text. Raises DumpError.
     """
     text = decode_dump(raw)
+    # Markup first, even in a file named .json: "an XML feed" says more than "invalid
+    # JSON". Checked here, so the CLI, the folder watcher and /ingest all refuse it.
+    if text.lstrip().startswith("<") and (reason := markup_refusal(text)):
+        raise NotADump(reason)
     if source_name.casefold().endswith(".json") or _JSONISH.match(text):
         return parse_json(_load_json(text))
+    if reason := markup_refusal(text):
+        raise NotADump(reason)
     return parse_text(text)

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from bot.core.models import DumpError, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
 from bot.core.parse_text import collapse_ws, snippet
 
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
@@ -31,15 +31,21 @@ def _items(data: object) -> list[Any]:
         elif isinstance(data.get("error"), str):
             raise DumpError(f"the JSON is an error response: {snippet(data['error'])}")
         else:
-            raise DumpError(
+            raise NotADump(
                 "the JSON holds no papers: expected a list of daily_papers items "
                 'or an object with a "papers" list'
             )
     if not isinstance(data, list):
-        raise DumpError(f"the JSON holds no papers: expected a list, got {type(data).__name__}")
+        raise NotADump(f"the JSON holds no papers: expected a list, got {type(data).__name__}")
     if not data:
         raise DumpError("the JSON list is empty: no papers")
     return data
+
+
+def _daily_papers_item(item: object) -> bool:
+    """Shaped like an API item (today's and 2024's: a "paper" object) or a hand-written
+    one with an abstract; other programs' lists of titled things are not dumps."""
+    return isinstance(item, dict) and (isinstance(item.get("paper"), dict) or "summary" in item)
 
 
 def _text(*values: object) -> str:
@@ -120,7 +126,13 @@ def iso_day(value: object) -> dt.date | None:
 def parse_json(data: object) -> ParsedDump:
     """Parse decoded daily_papers JSON. Raises DumpError when no usable paper is found."""
     dump = ParsedDump(format="json", papers=[])
-    for index, item in enumerate(_items(data), start=1):
+    items = _items(data)
+    if not any(_daily_papers_item(item) for item in items):
+        raise NotADump(
+            "the JSON is not Hugging Face daily_papers output: no item has a "
+            '"paper" object or a "summary"'
+        )
+    for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             dump.skipped.append(
                 SkippedParagraph(index, _describe(item), "JSON item is not an object")

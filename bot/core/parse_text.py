@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.core.models import DumpError, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
 
 MAX_TITLE_CHARS = 300
 # A line this long inside a multi-line paragraph was never hard-wrapped, so its lines are
@@ -377,10 +377,10 @@ def parse_text(text: str) -> ParsedDump:
     if dump.papers:
         # Titles with no abstract at all is not a dump but some other file (a README, a
         # list of names); refusing beats ingesting every line as a paper.
-        raise DumpError(
+        raise NotADump(
             f"no papers found: {len(dump.papers)} title-like line(s) but no abstracts; "
             "is this a daily-papers dump?"
         )
-    raise DumpError(
+    raise NotADump(
         f"no papers found: {content} paragraph(s), none shaped like a title then an abstract"
     )

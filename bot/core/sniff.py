@@ -1,0 +1,56 @@
+"""Telling a paper dump from other text: a feed, a web page or a document.
+
+The text reader pairs any title-like line with the paragraph after it, so an RSS feed
+or an HTML page would come out as dozens of "papers" made of tags. Such files are
+refused by their shape first, with a reason that names what the file looks like.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A line that starts with a tag: `<item>`, `</p>`, `<link href=...>`, `<?xml`, `<!--`.
+# Discord mentions (`<@123>`), `<3` and `a < b` do not: a tag name starts with a letter.
+_TAG_LINE = re.compile(r"[ \t]*<(?:[?!][A-Za-z-]|/?[A-Za-z][\w:.-]*(?:[\s/>]|$))")
+_ELEMENT = re.compile(r"<([A-Za-z][\w:.-]*)")
+_HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
+# Markdown structure (headings, code fences, table rows); inline `**bold**` or
+# `[link](url)` in a title is fine, a page never has these at the start of a line.
+_MARKDOWN_LINE = re.compile(r" {0,3}(?:#{1,6}[ \t]|```|~~~|\|.*\|[ \t]*$)")
+_FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}
+# A dump may quote a stray tag or heading in an abstract; a document is made of them.
+MARKUP_SHARE = 0.2
+MIN_MARKUP_LINES = 3
+
+
+def markup_refusal(text: str) -> str | None:
+    """Why `text` is markup rather than a paper dump, or None when it is not markup."""
+    head = text.lstrip()
+    if head.startswith("<") and _TAG_LINE.match(head):
+        return _markup_kind(head)
+    if "<" not in text and not any(mark in text for mark in "#`~|"):
+        return None  # nothing below could match: most dumps stop here
+    lines = [line for line in text.split("\n") if line.strip()]
+    enough = max(MIN_MARKUP_LINES, MARKUP_SHARE * len(lines))
+    if "<" in text and sum(1 for line in lines if _TAG_LINE.match(line)) >= enough:
+        return _markup_kind(text)
+    if sum(1 for line in lines if _MARKDOWN_LINE.match(line)) >= enough:
+        return (
+            "looks like a Markdown document (headings, code or tables), not a paper dump; "
+            "a dump is the daily-papers page saved as plain text or the API's JSON"
+        )
+    return None
+
+
+def _markup_kind(text: str) -> str:
+    element = _ELEMENT.search(text)
+    root = element[1].casefold() if element else ""
+    if root == "html" or _HTML_DOCTYPE.search(text[:4096]):
+        return (
+            "looks like an HTML web page, not a paper dump; save the daily-papers page "
+            "as plain text (select all, copy, paste into a .txt file)"
+        )
+    if root in _FEED_ROOTS:
+        return "looks like an XML feed (RSS or Atom), not a paper dump"
+    shown = f" (<{element[1]}>)" if element else ""
+    return f"looks like an XML document{shown}, not a paper dump"
