@@ -1,7 +1,8 @@
 """The `paperbot` command line: a stable contract that tests and benchmarks rely on.
 
-Exit codes: 0 success, 2 usage error (argparse), 1 bad input with a one-line message
-on stderr and no traceback.
+Exit codes: 0 success, 2 usage error (argparse) or a bad setting, 1 bad input or any
+other failure, each with a one-line message on stderr and no traceback (`--debug` or
+LOG_LEVEL=DEBUG adds the traceback, for a bug report).
 """
 
 from __future__ import annotations
@@ -10,15 +11,25 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Sequence
 
 from bench.options import add_arguments as add_bench_arguments
 from bot import __version__
 from bot.cli_commands import COMMANDS, CliError
+from bot.cli_errors import report_failure
+from bot.settings import Settings, SettingsError
+from bot.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 
-DEFAULT_DB = "data/paperbot.db"
+# The settings each command checks (and so may be stopped by): every command reads
+# LOG_LEVEL; those that open the configured database read the database settings; the
+# bot reads everything. The console and migrate-db never touch the configured database.
+DATABASE_COMMANDS = ("ingest", "search", "digest", "topics", "stats")
+SETTINGS_USED: dict[str, frozenset[str]] = {
+    **dict.fromkeys(DATABASE_COMMANDS, frozenset({DATABASE, LOGGING})),
+    **dict.fromkeys(("run", "sync"), ALL_SCOPES),
+    **dict.fromkeys(("console", "migrate-db", "bench"), frozenset({LOGGING})),
+}
 
 
 def _date(text: str) -> dt.date:
@@ -38,18 +49,25 @@ def _positive(text: str) -> int:
     return value
 
 
+DEBUG_HELP = "on a failure, show the full traceback too (for a bug report)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paperbot",
         description="Daily research-paper digests: ingest dumps, search, lay out digests.",
     )
     parser.add_argument("--version", action="version", version=f"paperbot {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    debug = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the top-level flag is not reset when it is not repeated after COMMAND.
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    common = argparse.ArgumentParser(add_help=False, parents=[debug])
     common.add_argument(
         "--db",
         default=None,
-        help="database file, sqlite:///PATH or postgresql:// URL "
-        f"(default: $DATABASE_URL, then $PAPERBOT_DB, then {DEFAULT_DB})",
+        help="database file, sqlite:///PATH or postgresql:// URL (default: DATABASE_URL, "
+        f"then PAPERBOT_DB, from the environment or .env, then {DEFAULTS['PAPERBOT_DB']})",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -82,18 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=[common],
         help="run the Discord bot (DISCORD_TOKEN from the environment or .env); "
-        "with no token, start the offline console",
+        "with no token, explain and start the offline console (exit 1 when there is "
+        "no input to read, as under a service manager)",
     )
     p = sub.add_parser(
         "console",
         parents=[common],
-        help="try every slash command offline against a built-in fake Discord",
+        help="try every slash command offline against a built-in fake Discord, on a "
+        "throwaway database (or --db PATH's papers; never the configured database)",
     )
-    p.add_argument("--no-sample", action="store_true", help="don't ingest the bundled sample")
+    p.add_argument(
+        "--no-sample",
+        action="store_true",
+        help="don't ingest the bundled sample (it never goes into a --db database)",
+    )
     sub.add_parser("sync", parents=[common], help="force a slash-command sync with Discord")
 
     p = sub.add_parser(
         "migrate-db",
+        parents=[debug],
         help="copy a whole database (papers, subscriptions, follows, delivery records) "
         "into another, e.g. SQLite to PostgreSQL; safe to run again",
     )
@@ -104,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "bench",
+        parents=[debug],
         help="measure ingest, search, digest layout and fan-out on a synthetic corpus "
         "(its own database, never --db's; see bench/README.md)",
     )
@@ -111,20 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_db(arg: str | None) -> str | None:
-    """--db, then DATABASE_URL, then PAPERBOT_DB; None lets the bot's settings (which
-    read .env) decide."""
-    return arg or os.environ.get("DATABASE_URL") or os.environ.get("PAPERBOT_DB")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.db = resolve_db(getattr(args, "db", None))
-    if args.db is None and args.command not in ("run", "console", "sync", "migrate-db"):
-        args.db = DEFAULT_DB
-    handler = COMMANDS[args.command]
+    debug = bool(getattr(args, "debug", False))
+    secrets: list[str] = []
     try:
-        return asyncio.run(handler(args))
+        # One loader for every command: environment, then .env, then defaults; --db wins.
+        settings = Settings.load(db=getattr(args, "db", None), check=SETTINGS_USED[args.command])
+        secrets = list(settings.secrets)
+        args.debug = debug = debug or settings.debug
+        args.settings = settings
+        if DATABASE in SETTINGS_USED[args.command]:
+            args.db = settings.db
+        return asyncio.run(COMMANDS[args.command](args))
+    except SettingsError as exc:
+        print(f"paperbot: bad setting {exc}", file=sys.stderr)
+        return 2
     except CliError as exc:
         print(f"paperbot: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -133,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `paperbot search x | head`
         return 0
+    except Exception as exc:  # a failure nobody foresaw: still one line, not a traceback
+        return report_failure(exc, debug=debug, secrets=secrets)
 
 
 def print_json(data: object) -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
-import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.console_input import commands_to_read
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit
@@ -25,8 +26,9 @@ from bot.core.topic_lookup import (
     topic_key,
 )
 from bot.core.topics import load_default_topics
-from storage import Storage, open_storage
-from storage.urls import redact
+from bot.settings import Settings
+from storage import Storage, open_storage, sqlite_path
+from storage.urls import is_postgres_url, redact
 
 
 class CliError(Exception):
@@ -37,8 +39,25 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+def require_database(db: str) -> None:
+    """Refuse a SQLite database that is not there, before opening would create one
+    (read-only commands must create nothing: no folders, no file, no index)."""
+    if is_postgres_url(db):
+        return
+    try:
+        path = Path(sqlite_path(db))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if path.is_dir():
+        raise CliError(f"{path} is a folder, not a database file")
+    if not path.exists():
+        raise CliError(f"no database at {path}; run `paperbot ingest` first")
+
+
 @asynccontextmanager
-async def opened(db: str) -> AsyncIterator[Storage]:
+async def opened(db: str, *, must_exist: bool = False) -> AsyncIterator[Storage]:
+    if must_exist:
+        require_database(db)
     try:
         storage = await open_storage(db)
     except (sqlite3.Error, OSError, ValueError, RuntimeError) as exc:
@@ -167,7 +186,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if not (args.query and args.query.strip()) and args.topic is None:
         raise CliError("search needs a QUERY, a --topic, or both", exit_code=2)
     topic = _cli_topics(args.topic)[0] if args.topic is not None else None
-    async with opened(args.db) as storage:
+    async with opened(args.db, must_exist=True) as storage:
         service = SearchService(storage, load_default_topics())
         response = await service.search(args.query, topic=topic, since=args.since, limit=args.limit)
     if args.json:
@@ -187,7 +206,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
 async def cmd_digest(args: argparse.Namespace) -> int:
     wanted = _cli_topics(args.topics, several=True)
     topics = load_default_topics()
-    async with opened(args.db) as storage:
+    async with opened(args.db, must_exist=True) as storage:
         day = args.date
         if day is None:
             days = await storage.days(limit=1)
@@ -211,7 +230,7 @@ async def cmd_digest(args: argparse.Namespace) -> int:
 
 async def cmd_topics(args: argparse.Namespace) -> int:
     topics = load_default_topics()
-    async with opened(args.db) as storage:
+    async with opened(args.db, must_exist=True) as storage:
         days = await storage.days(limit=1)
         today = await storage.topic_counts(days[0]) if days else {}
         total = await storage.topic_counts(None)
@@ -236,7 +255,7 @@ async def cmd_topics(args: argparse.Namespace) -> int:
 
 
 async def cmd_stats(args: argparse.Namespace) -> int:
-    async with opened(args.db) as storage:
+    async with opened(args.db, must_exist=True) as storage:
         stats = await storage.stats()
         own = {topic_key(t): f"{t.name} (server topic)" for t in await storage.guild_topics()}
     if args.json:
@@ -261,51 +280,56 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
 }
 
 
-def _settings(args: argparse.Namespace):  # -> Settings (imported lazily: discord is heavy)
-    from bot.settings import Settings, SettingsError
-
-    environ = dict(os.environ)
-    if args.db:
-        # Loaded as if set in the environment, so it is checked like one (a partial shard
-        # range needs a shared database), not swapped in after the checks have run.
-        if "://" in args.db:
-            environ["DATABASE_URL"] = args.db
-        else:
-            environ["DATABASE_URL"], environ["PAPERBOT_DB"] = "", args.db
-    try:
-        return Settings.load(environ=environ)
-    except SettingsError as exc:
-        raise CliError(f"bad setting: {exc}") from None
+NO_TOKEN = (
+    "no DISCORD_TOKEN is set (in the environment or .env), so the bot can't connect to "
+    "Discord; copy .env.example to .env and add the bot's token"
+)
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = args.settings
     if not settings.token:
+        # A service manager gives no input: failing (exit 1) is what lets it notice.
+        stdin = await commands_to_read(sys.stdin)
+        if stdin is None:
+            raise CliError(NO_TOKEN + " (and there are no console commands to read)")
         print(
-            "paperbot: no DISCORD_TOKEN is set (in the environment or .env), so the bot can't "
-            "connect to Discord.\nStarting the offline console instead: type slash commands "
-            "and see the replies. Copy .env.example to .env and add a token to run the real bot.",
+            f"paperbot: {NO_TOKEN}.\nStarting the offline console instead, on a throwaway "
+            "database: type slash commands and see the replies.",
             file=sys.stderr,
         )
-        return await cmd_console(args)
+        from bot.console import run_console
+
+        return await run_console(stdin=stdin, debug=args.debug)
     from bot.runner import run_bot
 
-    return await run_bot(settings)
+    return await run_bot(_with_debug(settings, args.debug))
 
 
 async def cmd_sync(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = args.settings
     if not settings.token:
         raise CliError("no DISCORD_TOKEN set; `paperbot sync` needs the real bot token")
     from bot.runner import run_bot
 
-    return await run_bot(settings, sync_only=True)
+    return await run_bot(_with_debug(settings, args.debug), sync_only=True)
+
+
+def _with_debug(settings: Settings, debug: bool) -> Settings:
+    """--debug is LOG_LEVEL=DEBUG for the bot."""
+    return dataclasses.replace(settings, log_level="DEBUG") if debug else settings
 
 
 async def cmd_console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return await run_console(db=args.db, ingest_sample=not getattr(args, "no_sample", False))
+    # Only a --db typed on this command line: the console never opens the configured
+    # database (it is a sandbox; `paperbot run` against that database is the real bot).
+    if args.db is not None:
+        require_database(args.db)  # a typo must not leave a new, empty database behind
+    return await run_console(
+        db=args.db, ingest_sample=not getattr(args, "no_sample", False), debug=args.debug
+    )
 
 
 async def cmd_bench(args: argparse.Namespace) -> int:

@@ -4,6 +4,12 @@ It runs the real bot and cogs against the same loopback fake Discord the tests u
 a little server with a #papers channel where you are an admin. With stdin not a
 terminal it reads one command per line and exits at end of input, so it can be
 scripted: `printf '/search query:protein\\n' | paperbot console`.
+
+The console is a sandbox. Its database is a throwaway one unless `--db PATH` names
+one, and even then only PATH's papers are used: subscriptions, follows and delivery
+records made in the console stay in a throwaway database. No scheduler runs (no digest
+goes out by itself, no dump folder is watched), and nothing reads the configured
+settings, so the console can never post to, or record against, the real bot's data.
 """
 
 from __future__ import annotations
@@ -11,17 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import shlex
+import sqlite3
 import sys
 import tempfile
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli_commands import CliError
+from bot.cli_errors import failure_line
 from bot.client import PaperBot
+from bot.console_input import ConsoleInput
+from bot.console_storage import open_console_storage
 from bot.core.ingest import ingest_bytes
 from bot.fakediscord import MANAGE_GUILD, FakeDiscord, render_message_text, running_bot
 from bot.settings import Settings
-from storage import open_storage
+from storage.urls import redact
 
 SAMPLE_DUMP = Path(__file__).parent / "data" / "sample_dump.txt"
 CHANNEL, ATTACHMENT, INTEGER, NUMBER, BOOLEAN = 7, 11, 4, 10, 5
@@ -41,8 +55,8 @@ class ConsoleError(Exception):
 
 
 class Console:
-    def __init__(self, fake: FakeDiscord, out: TextIO) -> None:
-        self.fake, self.out = fake, out
+    def __init__(self, fake: FakeDiscord, out: TextIO, debug: bool = False) -> None:
+        self.fake, self.out, self.debug = fake, out, debug
         self.guild = fake.add_guild("paperbot console")
         self.channels = {name: fake.add_channel(self.guild, name) for name in ("papers", "general")}
         self.user = fake.add_member(self.guild, "you", permissions=MANAGE_GUILD)
@@ -69,6 +83,11 @@ class Console:
             return True
         except (ValueError, LookupError, TimeoutError, PermissionError) as exc:
             self.say(f"! {exc}")
+            return True
+        except Exception as exc:  # a bug: one line, and the console carries on
+            if self.debug:
+                traceback.print_exception(exc, file=sys.stderr)
+            self.say(f"! {failure_line(exc)} (`paperbot console --debug` shows the traceback)")
             return True
         self.show(reply)
         return True
@@ -189,35 +208,34 @@ def _components(message: dict) -> tuple[list[dict], list[dict]]:
     return buttons, selects
 
 
-async def _lines(stdin: TextIO) -> Any:
-    interactive = stdin.isatty()
-    while True:
-        if interactive:
-            try:
-                line = await asyncio.to_thread(input, "paperbot> ")
-            except EOFError:
-                return
-        else:
-            line = await asyncio.to_thread(stdin.readline)
-            if not line:
-                return
-        yield line
-
-
 async def run_console(
     db: str | None = None,
     *,
     ingest_sample: bool = True,
-    stdin: TextIO | None = None,
+    stdin: TextIO | ConsoleInput | None = None,
     out: TextIO | None = None,
+    debug: bool = False,
 ) -> int:
-    stdin, out = stdin or sys.stdin, out or sys.stdout
+    """Run the console until `quit` or the end of input. `db`: a database whose papers
+    to use (given explicitly by the user); None: a throwaway one, with the bundled
+    sample dump in it unless `ingest_sample` is False."""
+    lines = stdin if isinstance(stdin, ConsoleInput) else ConsoleInput(stdin or sys.stdin)
+    out = out or sys.stdout
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paperbot-")))
-        db_path = db or str(folder / "console.db")
-        storage = await open_storage(db_path)
+        stack.enter_context(_console_logging(debug))
         try:
-            if ingest_sample:
+            storage = await open_console_storage(db, folder)
+        except (sqlite3.Error, OSError, ValueError, RuntimeError) as exc:
+            raise CliError(f"cannot open database {redact(db or str(folder))}: {exc}") from None
+        try:
+            if db is not None:
+                print(
+                    f"(papers from {redact(db)}; subscriptions, follows and posts made here "
+                    "are kept apart in a throwaway database)",
+                    file=out,
+                )
+            if ingest_sample and db is None:  # never into the user's own database
                 report = await ingest_bytes(
                     storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=dt.date.today()
                 )
@@ -225,16 +243,49 @@ async def run_console(
                     f"(sample dump: {report.parsed} papers for {report.day}, {report.new} new)",
                     file=out,
                 )
-            settings = Settings(token="console", db=db_path, dumps_dir=folder / "dumps")
-            bot = PaperBot(settings=settings, storage=storage)
+            settings = Settings(
+                token="console", db=str(folder / "console.db"), dumps_dir=folder / "dumps"
+            )
+            # No scheduler: nothing is delivered or ingested by itself in the console.
+            bot = PaperBot(settings=settings, storage=storage, start_scheduler=False)
             async with FakeDiscord() as fake, running_bot(fake, bot):
-                console = Console(fake, out)
+                # Jobs exist so replies can show the next run time, but the scheduler is
+                # paused: no digest, sweep or dump-folder scan ever runs here.
+                bot.schedules.scheduler.start(paused=True)
+                await bot.schedules.rebuild()
+                console = Console(fake, out, debug=debug)
                 await asyncio.sleep(0.05)  # let the GUILD_CREATE for the new server land
-                if stdin.isatty():
+                if lines.isatty():
                     print(INTRO, file=out)
-                async for line in _lines(stdin):
+                while line := await lines.readline():
                     if not await console.handle(line):
                         break
         finally:
             await storage.close()
     return 0
+
+
+@contextlib.contextmanager
+def _console_logging(debug: bool) -> Iterator[None]:
+    """The bot's warnings as single lines on stderr (with tracebacks only in debug):
+    without a handler, Python would print every logged traceback to the user."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not debug:
+        handler.addFilter(_drop_traceback)
+    ours = logging.getLogger("paperbot")  # discord.py's own loggers stay quiet
+    old_level = ours.level
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG if debug else logging.WARNING)
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        ours.setLevel(old_level)
+
+
+def _drop_traceback(record: logging.LogRecord) -> bool:
+    if record.exc_info and record.exc_info[1] is not None:
+        record.msg = f"{record.getMessage()}: {failure_line(record.exc_info[1])}"
+        record.args, record.exc_info, record.exc_text = (), None, None
+    return True

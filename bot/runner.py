@@ -9,9 +9,11 @@ import signal
 import sqlite3
 import sys
 
+import aiohttp
 import discord
 import yarl
 
+from bot.cli_errors import failure_line
 from bot.client import make_bot
 from bot.settings import Settings
 from storage import open_storage
@@ -99,6 +101,15 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
             "portal (Bot → Reset Token) into .env",
             file=sys.stderr,
         )
+        return 1
+    except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.HTTPException) as exc:
+        # No network, DNS or a Discord outage while connecting: one line, not a traceback
+        # (`--debug` adds it); a service manager restarts us on the exit code.
+        if settings.log_level == "DEBUG":
+            log.exception("could not connect to Discord")
+        where = yarl.URL(str(discord.http.Route.BASE)).host or "Discord"
+        line = failure_line(exc, settings.secrets)
+        print(f"paperbot: cannot reach Discord ({where}): {line}", file=sys.stderr)
         return 1
     finally:
         # The storage is closed even when closing the bot fails: an open SQLite storage

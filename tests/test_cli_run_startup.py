@@ -44,7 +44,7 @@ def test_db_option_is_checked_like_database_url_for_partial_shards(tmp_path) -> 
         SHARD_IDS="0,1",
         DATABASE_URL=f"postgresql://paperbot:sekrit@{CLOSED}/paperbot",  # --db wins
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr  # a bad setting: exit 2, like any other
     assert "shared database" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 

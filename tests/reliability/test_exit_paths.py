@@ -75,7 +75,11 @@ def run_cli(*argv: str) -> subprocess.Popen:
 def test_cli_exits_after_failing_to_open_the_database(tmp_path) -> None:
     db = tmp_path / "t.db"
     break_search_index(db)
-    proc = run_cli("stats", "--db", str(db))
+    # `ingest` opens (creating) the database; a read-only command like `stats` now
+    # refuses a database that is not there before opening anything.
+    dump = tmp_path / "2026-03-14.txt"
+    dump.write_text("new\n\nMar 14\n\nA Title\n\nAn abstract. It has two sentences.\n")
+    proc = run_cli("ingest", str(dump), "--db", str(db))
     try:
         _, err = proc.communicate(timeout=EXIT_DEADLINE)
     finally:
