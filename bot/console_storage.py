@@ -11,9 +11,11 @@ topics that tag them) come from PATH.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
+from bot.core.subscriptions import TopicRemoval
 from storage import Storage, open_storage
 
 # Every Storage method about Discord-side state: subscriptions, follows, the delivery
@@ -28,6 +30,7 @@ DISCORD_STATE = frozenset(
         "record_channel_success",
         "add_follow",
         "remove_follow",
+        "topic_followers",
         "user_delivery",
         "user_deliveries",
         "set_user_delivery",
@@ -53,6 +56,23 @@ class SplitStorage:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.discord_state if name in DISCORD_STATE else self.papers, name)
+
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None:
+        """The topic and its paper tags go from the papers' storage; its follows and
+        digest filters, which live in the other one, go from there."""
+        if await self.papers.delete_guild_topic(guild_id, slug) is None:
+            return None
+        state, key = self.discord_state, f"{guild_id}:{slug}"
+        followers = tuple(await state.topic_followers(guild_id, slug))
+        for user_id in followers:
+            await state.remove_follow(user_id, "topic", slug, guild_id)
+        digests = []
+        for sub in await state.channel_subscriptions(guild_id):
+            if key in sub.topics:
+                sub = dataclasses.replace(sub, topics=tuple(t for t in sub.topics if t != key))
+                await state.upsert_channel_subscription(sub)
+                digests.append(sub)
+        return TopicRemoval(tuple(digests), followers)
 
     async def close(self) -> None:
         try:

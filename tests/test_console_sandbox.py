@@ -185,3 +185,36 @@ def test_ctrl_c_ends_the_interactive_console_at_once(tmp_path) -> None:
     assert code == 130, text
     assert "paperbot: interrupted" in text
     assert "Traceback" not in text and "CancelledError" not in text
+
+
+async def test_removing_a_topic_in_a_console_on_a_database_cleans_both_stores(tmp_path) -> None:
+    from bot.console_storage import SplitStorage
+    from bot.core.models import Topic
+    from bot.core.subscriptions import ChannelSubscription, Follow
+
+    prod = tmp_path / "prod.db"
+    await production_database(prod)
+    before = snapshot(prod)
+    papers, state = await open_storage(prod), await open_storage(tmp_path / "console.db")
+    storage = SplitStorage(papers, state)
+    guild, channel, user = GUILD + 10, GUILD + 11, GUILD + 12
+    try:
+        await storage.upsert_guild_topic(Topic("grasping", "Grasping", ("grasp",), (), guild))
+        await storage.add_follow(user, Follow("topic", "grasping", guild))
+        topics = (f"{guild}:grasping", "robotics")
+        await storage.upsert_channel_subscription(
+            ChannelSubscription(channel, guild, "08:00", "UTC", topics, 5)
+        )
+        assert await storage.topic_followers(guild, "grasping") == [user]
+        removal = await storage.delete_guild_topic(guild, "grasping")
+        assert removal is not None and removal.followers == (user,)
+        assert [d.topics for d in removal.digests] == [("robotics",)]
+        assert await storage.guild_topics(guild) == []
+        assert await state.topic_followers(guild, "grasping") == []
+        assert (await state.channel_subscription(channel)).topics == ("robotics",)
+        assert await storage.delete_guild_topic(guild, "grasping") is None
+    finally:
+        await storage.close()
+    after = snapshot(prod)
+    assert after["channel_subscriptions"] == before["channel_subscriptions"]
+    assert after["user_follows"] == before["user_follows"] == []
