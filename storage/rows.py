@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
-from bot.core.models import StoredPaper, TopicHit
+from bot.core.models import KnownPaper, StoredPaper, TopicHit
 from bot.core.subscriptions import ChannelSubscription, Follow, UserDelivery
 
 
@@ -56,3 +57,17 @@ def stored_paper(
         topics=tuple(topics),
         position=position,
     )
+
+
+def known_with_blocks(rows: Sequence[tuple]) -> list[KnownPaper]:
+    """(block, id, norm_title, title, arxiv_id, abstract) rows -> one KnownPaper per
+    paper, with the blocks it was found by (both backends return these rows)."""
+    papers: dict[int, tuple] = {}
+    found_by: dict[int, list[str]] = {}
+    for block, pid, *paper in rows:
+        papers[pid] = tuple(paper)
+        found_by.setdefault(pid, []).append(block)
+    return [
+        KnownPaper(pid, norm, title, arxiv, abstract or "", tuple(found_by[pid]))
+        for pid, (norm, title, arxiv, abstract) in papers.items()
+    ]

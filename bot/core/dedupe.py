@@ -1,10 +1,19 @@
 """Deciding, without IDs, whether an incoming paper is new, known, or a near-duplicate.
 
-A paper is known by keys: `arxiv:<id>` when the dump gives one, and `t:<normalized
-title>` for every title variant seen. Exact keys catch reformatting; for an edited
-title (a typo fixed, a subtitle changed) we look up stored papers sharing a blocking
-key (the normalized title's first or last 16 characters) and compare with rapidfuzz.
-Blocking keeps this an indexed lookup at a million papers instead of a full scan.
+A paper is known by keys: `arxiv:<id>` when the dump gives one, and `t:<title key>` for
+every title variant seen. Exact keys catch reformatting. For an edited title we look up
+stored papers sharing a blocking key: the title's first or last 16 characters, its
+distinctive head, or a fingerprint of either end of its abstract
+(`bot.core.abstracts`). Blocking keeps this an indexed lookup at a million papers
+instead of a full scan. Each candidate is then judged on three kinds of evidence:
+
+- the title's core (`bot.core.title_forms`): equal cores are the same paper, whatever
+  else differs (an edition note, British spelling, case, hyphens);
+- the abstract: the same text (perhaps revised) makes it the same paper even when the
+  title was reworded; another paper's text keeps it apart even when the titles are
+  close (`Revisiting X`, `Towards X`, `X: A Survey`);
+- without abstracts to go by, the titles alone: a small edit, or the same distinctive
+  head with a reworded subtitle (rapidfuzz), as before abstracts were weighed.
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
+from bot.core.abstracts import Evidence, abstract_blocks, abstract_words, compare_abstracts
 from bot.core.models import KnownPaper, ParsedPaper, PlannedPaper, TopicHit
 from bot.core.text import normalize_title, word_tuple, words
+from bot.core.title_forms import content_numbers, title_core, title_key
 
 BLOCK_CHARS = 16
 # ratio() on normalized titles: 93 allows a fixed typo or two in a typical 60-char title
@@ -36,9 +47,15 @@ def paper_keys(paper: ParsedPaper, norm_title: str) -> tuple[str, ...]:
     keys = []
     if paper.arxiv_id:
         keys.append(f"arxiv:{paper.arxiv_id}")
-    if norm_title:
-        keys.append(f"t:{norm_title}")
+    key = title_key(paper.title) if "+" in paper.title else norm_title
+    if key:
+        keys.append(f"t:{key}")
     return tuple(keys)
+
+
+def paper_blocks(paper: ParsedPaper, norm_title: str) -> tuple[str, ...]:
+    """Every blocking key of an incoming paper: its title's and its abstract's."""
+    return title_blocks(paper.title, norm_title) + abstract_blocks(paper.abstract)
 
 
 @functools.lru_cache(maxsize=_BLOCKS_CACHE)
@@ -72,36 +89,81 @@ def _head(title: str) -> str | None:
     return normalize_title(head) if distinctive else None
 
 
-@dataclass(frozen=True, slots=True)
-class _TitleFacts:
-    """What `near_duplicate` looks at in a title, worked out once per title: a paper is
-    compared with every stored candidate sharing a block (hundreds for a common opening
-    at 100k papers), and redoing the regex work per pair dominated the comparison."""
+class _Facts:
+    """What the comparison looks at in one paper, worked out at most once per paper: a
+    paper is compared with every stored candidate sharing a block (hundreds for a common
+    opening at 100k papers), and redoing the regex work per pair dominated the
+    comparison. The title core, the numbers and the abstract's words are only needed
+    when a pair gets that far, so they are worked out on first use."""
 
-    title: str
-    norm: str
-    numbers: tuple[str, ...]
-    head: str | None
+    __slots__ = (
+        "_abstract", "_core", "_numbers", "_remember", "_words", "head", "norm", "numbers",
+        "title",
+    )  # fmt: skip
 
+    def __init__(
+        self, title: str, norm: str | None = None, abstract: str = "", remember: bool = False
+    ) -> None:
+        self.title = title
+        self.norm = normalize_title(title) if norm is None else norm
+        self.numbers = tuple(_NUMBER.findall(title))
+        self.head = _head(title)
+        self._abstract = abstract
+        # Incoming abstracts go through `word_tuple`'s small cache, where topic tagging
+        # finds them split already; stored candidates' would only push those out.
+        self._remember = remember
+        self._core: str | None = None
+        self._numbers: tuple[str, ...] | None = None
+        self._words: tuple[str, ...] | bool | None = False  # False: not worked out yet
 
-def _facts(title: str, norm: str | None = None) -> _TitleFacts:
-    return _TitleFacts(
-        title,
-        normalize_title(title) if norm is None else norm,
-        tuple(_NUMBER.findall(title)),
-        _head(title),
-    )
+    @property
+    def core(self) -> str:
+        if self._core is None:
+            self._core = title_core(self.title)
+        return self._core
+
+    @property
+    def content_numbers(self) -> tuple[str, ...]:
+        if self._numbers is None:
+            self._numbers = content_numbers(self.title)
+        return self._numbers
+
+    @property
+    def abstract(self) -> tuple[str, ...] | None:
+        if self._words is False:
+            self._words = abstract_words(self._abstract, remember=self._remember)
+        return self._words  # type: ignore[return-value]
 
 
 def near_duplicate(a: str, b: str, norm_a: str | None = None, norm_b: str | None = None) -> bool:
-    """True when two titles name the same paper: a small edit, or the same distinctive
-    head with a reworded subtitle. Pass the normalized titles when already known."""
-    return _same_paper(_facts(a, norm_a), _facts(b, norm_b))
+    """True when two titles (no abstracts known) name the same paper: equal cores, a
+    small edit, or the same distinctive head with a reworded subtitle. Pass the
+    normalized titles when already known."""
+    return _same_paper(_Facts(a, norm_a), _Facts(b, norm_b))
 
 
-def _same_paper(a: _TitleFacts, b: _TitleFacts) -> bool:
+def _same_paper(a: _Facts, b: _Facts) -> bool:
+    """The decision for one pair, on the evidence described in the module docstring."""
+    if not a.norm or not b.norm:
+        return False
+    if a.core and a.core == b.core:
+        return True
+    titles_agree = _similar_titles(a, b)
+    if not titles_agree and not (a.abstract and b.abstract):
+        return False
+    evidence = compare_abstracts(a.abstract, b.abstract)
+    if titles_agree:
+        return evidence is not Evidence.DIFFERENT
+    # A reworded title with the same abstract, unless the titles count differently:
+    # `X v2` is an edition of X, but yearly reports (`X 2023`, `X 2024`) share templates.
+    return evidence is Evidence.SAME and a.content_numbers == b.content_numbers
+
+
+def _similar_titles(a: _Facts, b: _Facts) -> bool:
+    """The titles alone: a small edit, or the same distinctive head with a reworded
+    subtitle."""
     # `Llama 2` and `Llama 3` are different papers however alike the rest reads.
-    if a.numbers != b.numbers or not a.norm or not b.norm:
+    if a.numbers != b.numbers:
         return False
     if a.norm == b.norm or fuzz.ratio(a.norm, b.norm, score_cutoff=SAME_TITLE_RATIO):
         return True
@@ -137,6 +199,8 @@ def plan_papers(
 
     `by_key` holds the stored papers matching any incoming key; `candidates` those
     sharing a blocking key. Papers repeated within the file collapse into the first.
+    A paper found by its arXiv ID under a title never seen before counts as merged
+    (its old title is reported, and kept searchable), as a fuzzy match does.
     """
     planned: list[PlannedPaper] = []
     merges: list[tuple[str, str]] = []
@@ -145,18 +209,23 @@ def plan_papers(
     # Stored candidates by blocking key: each paper is compared only with those sharing
     # one of its blocks, never with every candidate of the dump.
     stored_by_block: dict[str, list[KnownPaper]] = {}
-    stored_facts: dict[int, _TitleFacts] = {}  # filled as candidates get compared
+    stored_facts: dict[int, _Facts] = {}  # filled as candidates get compared
 
-    def facts_of(known: KnownPaper) -> _TitleFacts:
+    def facts_of(known: KnownPaper) -> _Facts:
         found = stored_facts.get(known.id)
         if found is None:
-            found = stored_facts[known.id] = _facts(known.title, known.key)
+            found = stored_facts[known.id] = _Facts(known.title, known.key, known.abstract)
         return found
 
     for candidate in candidates:
-        for block in title_blocks(candidate.title, candidate.key):
+        # The blocks it was found by, when storage says: those of an earlier title or
+        # abstract are not among the ones its current text gives.
+        found_by = candidate.blocks or (
+            title_blocks(candidate.title, candidate.key) + abstract_blocks(candidate.abstract)
+        )
+        for block in found_by:
             stored_by_block.setdefault(block, []).append(candidate)
-    fresh_facts: dict[int, _TitleFacts] = {}  # id() of a new PlannedPaper -> its facts
+    fresh_facts: dict[int, _Facts] = {}  # id() of a new PlannedPaper -> its facts
     # New papers so far, indexed the way storage indexes them, for in-file repeats.
     fresh_by_key: dict[str, PlannedPaper] = {}
     fresh_by_block: dict[str, list[PlannedPaper]] = {}
@@ -164,12 +233,14 @@ def plan_papers(
     for paper in papers:
         norm = normalize_title(paper.title)
         keys = paper_keys(paper, norm)
-        blocks = title_blocks(paper.title, norm)
+        blocks = paper_blocks(paper, norm)
         known = next((by_key[k] for k in keys if k in by_key), None)
         action = "known"
-        facts: _TitleFacts | None = None
-        if known is None:
-            facts = _facts(paper.title, norm)
+        facts: _Facts | None = None
+        if known is not None and _retitled(known, keys, by_key):
+            action = "merged"
+        elif known is None:
+            facts = _Facts(paper.title, norm, paper.abstract, remember=True)
             nearby = {c.id: c for b in blocks for c in stored_by_block.get(b, ())}
             known = next(
                 (
@@ -183,7 +254,7 @@ def plan_papers(
         if known is not None:
             if known.id in by_existing:
                 duplicates += 1
-                _absorb(by_existing[known.id], keys, blocks)
+                _absorb(by_existing[known.id], paper.title, keys, blocks)
                 continue
             if action == "merged":
                 merges.append((paper.title, known.title))
@@ -195,13 +266,14 @@ def plan_papers(
                 norm,
                 topics_for(paper.title, paper.abstract),
                 existing_id=known.id,
+                titles=(paper.title,),
             )
             by_existing[known.id] = item
             planned.append(item)
             continue
         twin = next((fresh_by_key[k] for k in keys if k in fresh_by_key), None)
         if twin is None:
-            facts = facts or _facts(paper.title, norm)
+            facts = facts or _Facts(paper.title, norm, paper.abstract, remember=True)
             nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
             twin = next(
                 (
@@ -213,7 +285,7 @@ def plan_papers(
             )
         if twin is not None:
             duplicates += 1
-            _absorb(twin, keys, blocks)
+            _absorb(twin, paper.title, keys, blocks)
             continue
         item = PlannedPaper(
             paper,
@@ -223,14 +295,21 @@ def plan_papers(
             norm,
             topics_for(paper.title, paper.abstract),
             words=paper_words(paper.title, paper.abstract),
+            titles=(paper.title,),
         )
-        fresh_facts[id(item)] = facts or _facts(paper.title, norm)
+        fresh_facts[id(item)] = facts or _Facts(paper.title, norm, paper.abstract, remember=True)
         for key in keys:
             fresh_by_key[key] = item
         for block in blocks:
             fresh_by_block.setdefault(block, []).append(item)
         planned.append(item)
     return DedupeOutcome(planned, duplicates, merges)
+
+
+def _retitled(known: KnownPaper, keys: tuple[str, ...], by_key: dict[str, KnownPaper]) -> bool:
+    """Found by its arXiv ID, under a title none of the paper's keys knows."""
+    title_keys = [k for k in keys if k.startswith("t:")]
+    return bool(title_keys) and all(k not in by_key or by_key[k].id != known.id for k in title_keys)
 
 
 def paper_words(title: str, abstract: str) -> tuple[str, ...]:
@@ -241,10 +320,13 @@ def paper_words(title: str, abstract: str) -> tuple[str, ...]:
     return tuple(sorted({*word_tuple(title), *word_tuple(abstract)}))
 
 
-def _absorb(target: PlannedPaper, keys: tuple[str, ...], blocks: tuple[str, ...]) -> None:
+def _absorb(
+    target: PlannedPaper, title: str, keys: tuple[str, ...], blocks: tuple[str, ...]
+) -> None:
     """A repeat within the file still teaches us its title variant."""
     target.keys = tuple(dict.fromkeys(target.keys + keys))
     target.blocks = tuple(dict.fromkeys(target.blocks + blocks))
+    target.titles = tuple(dict.fromkeys((*target.titles, title)))
 
 
 def _as_known(item: PlannedPaper) -> KnownPaper:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.core.dedupe import paper_keys, plan_papers, title_blocks
+from bot.core.dedupe import paper_blocks, paper_keys, plan_papers
 from bot.core.dumpdate import resolve_dump_day
 from bot.core.models import DumpError, IngestPlan, IngestReport, NotADump, Topic, TopicHit
 from bot.core.parse import parse_dump
@@ -105,9 +105,7 @@ async def ingest_bytes(
             return report
         norms = [normalize_title(p.title) for p in parsed.papers]
         keys = [k for p, n in zip(parsed.papers, norms, strict=True) for k in paper_keys(p, n)]
-        blocks = [
-            b for p, n in zip(parsed.papers, norms, strict=True) for b in title_blocks(p.title, n)
-        ]
+        blocks = [b for p, n in zip(parsed.papers, norms, strict=True) for b in paper_blocks(p, n)]
         by_key = await tx.papers_by_keys(keys)
         candidates = await tx.papers_by_blocks(blocks)
         outcome = plan_papers(parsed.papers, by_key, candidates, topics_for)

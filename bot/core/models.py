@@ -59,6 +59,8 @@ class KnownPaper:
     key: str
     title: str
     arxiv_id: str | None
+    abstract: str = ""  # filled for candidates found by blocking key (compared by text)
+    blocks: tuple[str, ...] = ()  # the looked-up blocking keys this paper is stored under
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,14 @@ class PlannedPaper:
     paper: ParsedPaper
     action: str  # "new", "known" or "merged"
     keys: tuple[str, ...]  # every key to register for this paper
-    blocks: tuple[str, ...]  # title blocking keys to register
+    blocks: tuple[str, ...]  # blocking keys (title and abstract) to register
     norm_title: str
     topics: tuple[TopicHit, ...]
     existing_id: int | None = None  # for known/merged
     words: tuple[str, ...] = ()  # distinct words, for the vocabulary (new papers only)
+    # Every title this paper was listed under in the dump (repeats within the file
+    # included): those that do not become its title are kept as searchable variants.
+    titles: tuple[str, ...] = ()
 
 
 @dataclass

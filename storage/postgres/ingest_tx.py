@@ -13,6 +13,7 @@ import asyncpg
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
 from bot.core.rank import title_name
 from storage.base import IngestTransaction
+from storage.rows import known_with_blocks
 
 
 class PostgresIngestTransaction(IngestTransaction):
@@ -38,11 +39,12 @@ class PostgresIngestTransaction(IngestTransaction):
 
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
         rows = await self._conn.fetch(
-            "SELECT DISTINCT p.id, p.norm_title, p.title, p.arxiv_id FROM title_blocks b"
-            " JOIN papers p ON p.id = b.paper_id WHERE b.block = ANY($1::text[]) ORDER BY p.id",
+            "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract"
+            " FROM title_blocks b JOIN papers p ON p.id = b.paper_id"
+            " WHERE b.block = ANY($1::text[]) ORDER BY p.id",
             list(dict.fromkeys(blocks)),
         )
-        return [KnownPaper(id=pid, key=norm, title=t, arxiv_id=a) for pid, norm, t, a in rows]
+        return known_with_blocks([tuple(row) for row in rows])
 
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()

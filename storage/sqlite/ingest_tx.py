@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
 from storage.base import IngestTransaction
+from storage.rows import known_with_blocks
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
 CHUNK = 500
@@ -48,16 +49,16 @@ class SqliteIngestTransaction(IngestTransaction):
         return found
 
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
-        seen: dict[int, KnownPaper] = {}
+        rows: list[tuple] = []
         for part in chunks(list(dict.fromkeys(blocks))):
             sql = (
-                "SELECT DISTINCT p.id, p.norm_title, p.title, p.arxiv_id FROM title_blocks b "
-                f"JOIN papers p ON p.id = b.paper_id WHERE b.block IN ({placeholders(len(part))})"
+                "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract"
+                " FROM title_blocks b JOIN papers p ON p.id = b.paper_id"
+                f" WHERE b.block IN ({placeholders(len(part))})"
             )
             async with self._conn.execute(sql, tuple(part)) as cur:
-                async for pid, norm, title, arxiv in cur:
-                    seen[pid] = KnownPaper(id=pid, key=norm, title=title, arxiv_id=arxiv)
-        return list(seen.values())
+                rows += await cur.fetchall()
+        return known_with_blocks(rows)
 
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
