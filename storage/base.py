@@ -284,6 +284,7 @@ PORTABLE_TABLES = (
     "papers",
     "paper_keys",
     "title_blocks",
+    "title_variants",
     "dumps",
     "appearances",
     "paper_topics",

@@ -19,7 +19,7 @@ from bot.core.abstracts import (
     compare_abstracts,
     fingerprint,
 )
-from bot.core.dedupe import near_duplicate, paper_keys
+from bot.core.dedupe import near_duplicate, paper_keys, retired_titles
 from bot.core.models import ParsedPaper
 from bot.core.parse import parse_dump
 from bot.core.text import normalize_title
@@ -146,3 +146,12 @@ def test_a_plus_suffix_makes_another_title_key() -> None:
     assert keys("MiniWoB++ Agents") != keys("MiniWoB Agents")
     # Titles without `+` keep exactly the keys stored before.
     assert keys("RAD-DINO: Exploring") == ("t:raddinoexploring",)
+
+
+def test_retired_titles_keep_what_a_search_can_tell_apart() -> None:
+    kept = "Long-context Protein Language Models"
+    seen = [kept, "long-context protein language models", "Long context Protein Langauge Model"]
+    assert retired_titles(kept, seen) == ["Long context Protein Langauge Model"]
+    assert retired_titles(kept, ["Longcontext Protein Language Models"]) == [
+        "Longcontext Protein Language Models"
+    ]

@@ -26,6 +26,7 @@ MIN_RECALL = 0.98
 FIRST_DAY = dt.date(2026, 4, 1)
 # Children first: the raw connection below does not enforce ON DELETE CASCADE.
 PAPER_TABLES = (
+    "title_variants",
     "paper_topics",
     "appearances",
     "paper_keys",

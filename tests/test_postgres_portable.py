@@ -17,6 +17,8 @@ from tests.conftest import TODAY
 
 DAY = dt.date(2026, 3, 14)
 SNOWFLAKE = 1_234_567_890_123_456_789  # Discord ids need 64 bits
+OLD_TITLE = "Long-context Protein Language Model"
+NEW_TITLE = "Long-Context Protein Language Modelling for Sequence Design"
 
 
 async def export_all(store: Storage) -> dict[str, list[dict]]:
@@ -57,6 +59,10 @@ async def filled_sqlite(sample_storage, sample_bytes):
     await store.set_meta("schedule.version", "3")
     again = sample_bytes.replace(b"\n", b"\r\n")
     assert (await ingest_bytes(store, again, "2026-03-15.txt", today=TODAY)).known == 98
+    # One paper retitled on a later day: its first title becomes a title variant.
+    retitled = sample_bytes.replace(OLD_TITLE.encode(), NEW_TITLE.encode())
+    report = await ingest_bytes(store, retitled, "2026-03-16.txt", today=TODAY)
+    assert report.merges == [(NEW_TITLE, OLD_TITLE)]
     return store
 
 
@@ -109,6 +115,24 @@ async def test_imported_database_works_like_the_original(filled_sqlite, postgres
     )
     assert (held.status, held.owner) == ("held", "shard-1")
     assert (await pg.channel_subscription(SNOWFLAKE)).failures == 1
+
+
+async def test_title_variants_stay_searchable_after_a_copy(
+    filled_sqlite, postgres_storage, tmp_path
+):
+    """The variants table is copied, and each backend derives its search text from it:
+    PostgreSQL's tsvector (by trigger on import), SQLite's index (from the change log)."""
+    query = ParsedQuery(phrases=(("long", "context", "protein", "language", "model"),))
+    [(paper_id, _)] = await filled_sqlite.text_search(
+        query, match_all=True, topic=None, since=None, limit=5
+    )
+    await copy(filled_sqlite, postgres_storage)
+    async with await open_storage(tmp_path / "back.db") as back:
+        await copy(postgres_storage, back)
+        for store in (postgres_storage, back):
+            hits = await store.text_search(query, match_all=True, topic=None, since=None, limit=5)
+            assert [pid for pid, _ in hits] == [paper_id]
+            assert await store.titles([paper_id]) == [(paper_id, NEW_TITLE)]
 
 
 async def test_export_is_in_primary_key_order(filled_sqlite, postgres_storage):

@@ -18,7 +18,7 @@ from storage import open_storage
 from storage.base import PORTABLE_TABLES
 from tests.conftest import TODAY, with_search_path
 
-DERIVED_COLUMNS = {"papers": {"search", "short_name"}}
+DERIVED_COLUMNS = {"papers": {"search", "short_name", "variant_titles"}}
 
 
 def migration_files() -> list[str]:

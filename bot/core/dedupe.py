@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -318,6 +318,16 @@ def paper_words(title: str, abstract: str) -> tuple[str, ...]:
     `word_tuple` remembers recent texts, so the words topic tagging just split are reused.
     """
     return tuple(sorted({*word_tuple(title), *word_tuple(abstract)}))
+
+
+def retired_titles(kept: str, seen: Iterable[str]) -> list[str]:
+    """The titles among `seen` a paper keeps as searchable variants once it is listed as
+    `kept`: those whose words differ from it (and from each other; case and punctuation
+    alone change nothing a search can tell)."""
+    found: dict[tuple[str, ...], str] = {tuple(words(kept)): kept}
+    for title in seen:
+        found.setdefault(tuple(words(title)), title)
+    return [title for title in found.values() if title != kept and words(title)]
 
 
 def _absorb(

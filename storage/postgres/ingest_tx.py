@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from bot.core.dedupe import retired_titles
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
 from bot.core.rank import title_name
 from storage.base import IngestTransaction
@@ -59,13 +60,27 @@ class PostgresIngestTransaction(IngestTransaction):
             dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             plan.report_json,
         )
-        retopic = await self._insert_papers([p for p in plan.papers if p.action == "new"], day)
-        retopic |= await self._update_papers([p for p in plan.papers if p.action != "new"], day)
+        variants: list[tuple[int, str]] = []
+        new = [p for p in plan.papers if p.action == "new"]
+        retopic = await self._insert_papers(new, day, variants)
+        retopic |= await self._update_papers(
+            [p for p in plan.papers if p.action != "new"], day, variants
+        )
         await self._write_children(plan, day, dump_id, retopic)
+        if variants:
+            # A trigger adds them to the paper's searchable text (see migration 004).
+            await self._conn.execute(
+                "INSERT INTO title_variants (paper_id, title)"
+                " SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING",
+                *_columns(list(dict.fromkeys(variants)), 2),
+            )
 
-    async def _insert_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+    async def _insert_papers(
+        self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
+    ) -> set[int]:
         """Ids come from the papers sequence up front, so the plan's items know them
-        before the children are written."""
+        before the children are written. Other titles the file listed a paper under go
+        to `variants`."""
         if not items:
             return set()
         ids = [
@@ -80,6 +95,7 @@ class PostgresIngestTransaction(IngestTransaction):
         for item, paper_id in zip(items, ids, strict=True):
             paper = item.paper
             item.existing_id = paper_id
+            variants += [(paper_id, t) for t in retired_titles(paper.title, item.titles)]
             rows.append(
                 (
                     paper_id,
@@ -105,10 +121,13 @@ class PostgresIngestTransaction(IngestTransaction):
         )
         return set(ids)
 
-    async def _update_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+    async def _update_papers(
+        self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
+    ) -> set[int]:
         """Fold re-appearances in exactly as the SQLite backend does (see its docstring):
-        the newest day's title wins, an abstract is only replaced by a non-empty one.
-        Returns the papers whose indexed text changed; their topics are recomputed."""
+        the newest day's title wins, an abstract is only replaced by a non-empty one,
+        the title that loses goes to `variants`. Returns the papers whose indexed text
+        changed; their topics are recomputed."""
         if not items:
             return set()
         current = {
@@ -130,6 +149,8 @@ class PostgresIngestTransaction(IngestTransaction):
             new_abstract = abstract if keep_old else paper.abstract
             if (new_title, new_abstract) != (title, abstract):
                 changed.add(item.existing_id)
+            seen = (title, *item.titles)
+            variants += [(item.existing_id, t) for t in retired_titles(new_title, seen)]
             updates.append(
                 (
                     new_title,

@@ -1,7 +1,8 @@
 """Row-level export and import for `paperbot migrate-db` (see PortableStorage).
 
 The columns are listed here, not read from the table: derived columns (`search`,
-`short_name`) stay out of exports, and an import only ever names known columns.
+`short_name`, `variant_titles`) stay out of exports, and an import only ever names
+known columns.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
     ),
     "paper_keys": (("key",), [("key", "text"), ("paper_id", "bigint")]),
     "title_blocks": (("block", "paper_id"), [("block", "text"), ("paper_id", "bigint")]),
+    "title_variants": (("paper_id", "title"), [("paper_id", "bigint"), ("title", "text")]),
     "dumps": (
         ("id",),
         [
@@ -118,8 +120,9 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
     ),
     "meta": (("key",), [("key", "text"), ("value", "text")]),
 }
-# Tables whose rows are papers or their topics: imports take the papers lock.
-_PAPER_TABLES = ("papers", "paper_topics")
+# Tables whose rows are papers or their topics: imports take the papers lock (a title
+# variant's trigger writes its paper's searchable text).
+_PAPER_TABLES = ("papers", "paper_topics", "title_variants")
 _SEQUENCES = (("papers", "id"), ("dumps", "id"))
 assert set(TABLES) == set(PORTABLE_TABLES), "every portable table needs a column list"
 

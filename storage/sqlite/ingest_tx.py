@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import aiosqlite
 
+from bot.core.dedupe import retired_titles
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
 from storage.base import IngestTransaction
 from storage.rows import known_with_blocks
@@ -77,13 +78,23 @@ class SqliteIngestTransaction(IngestTransaction):
         )
         dump_id = cur.lastrowid
         await cur.close()
-        retopic = await self._insert_papers([p for p in plan.papers if p.action == "new"], day)
-        retopic |= await self._update_papers([p for p in plan.papers if p.action != "new"], day)
+        variants: list[tuple[int, str]] = []
+        new = [p for p in plan.papers if p.action == "new"]
+        retopic = await self._insert_papers(new, day, variants)
+        retopic |= await self._update_papers(
+            [p for p in plan.papers if p.action != "new"], day, variants
+        )
         await self._write_children(plan, day, dump_id, retopic)
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO title_variants (paper_id, title) VALUES (?, ?)", variants
+        )
 
-    async def _insert_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+    async def _insert_papers(
+        self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
+    ) -> set[int]:
         """One executemany for the day's new papers. Ids are assigned here (we hold the
-        write lock, so MAX(id) + 1 is exactly what SQLite itself would pick)."""
+        write lock, so MAX(id) + 1 is exactly what SQLite itself would pick). Other
+        titles the file listed a paper under go to `variants`."""
         if not items:
             return set()
         async with self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM papers") as cur:
@@ -93,6 +104,7 @@ class SqliteIngestTransaction(IngestTransaction):
         for offset, item in enumerate(items):
             paper = item.paper
             item.existing_id = next_id + offset
+            variants += [(item.existing_id, t) for t in retired_titles(paper.title, item.titles)]
             rows.append(
                 (
                     item.existing_id,
@@ -114,11 +126,14 @@ class SqliteIngestTransaction(IngestTransaction):
         )
         return {item.existing_id for item in items if item.existing_id is not None}
 
-    async def _update_papers(self, items: list[PlannedPaper], day: str) -> set[int]:
+    async def _update_papers(
+        self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
+    ) -> set[int]:
         """Fold re-appearances in: widen the date range, fill what was missing.
 
         The newest day's title wins (a fixed typo should show), and an abstract is only
-        replaced by a non-empty one, so a later dump missing it loses nothing. Returns
+        replaced by a non-empty one, so a later dump missing it loses nothing. The title
+        that loses goes to `variants`, so a search for it still finds the paper. Returns
         the papers whose indexed text changed; their topics are recomputed."""
         if not items:
             return set()
@@ -142,6 +157,8 @@ class SqliteIngestTransaction(IngestTransaction):
             new_abstract = abstract if keep_old else paper.abstract
             if (new_title, new_abstract) != (title, abstract):
                 changed.add(item.existing_id)
+            seen = (title, *item.titles)
+            variants += [(item.existing_id, t) for t in retired_titles(new_title, seen)]
             updates.append(
                 (
                     new_title,

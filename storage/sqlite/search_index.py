@@ -67,6 +67,9 @@ class IndexedPaper:
     topics: tuple[str, ...]
     name: str | None
     last_seen: dt.date
+    # Earlier titles of the paper: indexed as more values of `title` (each its own run
+    # of positions, so no phrase spans two titles), so a search for one finds it.
+    variants: tuple[str, ...] = ()
 
 
 class IndexBusy(Exception):
@@ -309,16 +312,20 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_integer("id", paper.id)
     doc.add_text("title", paper.title)
+    for variant in paper.variants:
+        doc.add_text("title", variant)
     doc.add_text("abstract", paper.abstract)
     for topic in paper.topics:
         doc.add_text("topics", topic)
     if paper.name:
         doc.add_text("name", paper.name)
     doc.add_text("title_prefix", title_prefixes(paper.title))
+    texts = {"title": (paper.title, *paper.variants), "abstract": (paper.abstract,)}
     for field, pair_field in PAIR_FIELDS.items():
-        pairs = word_pairs(paper.title if field == "title" else paper.abstract)
-        if pairs is not None:
-            doc.add_pre_tokenized_text(pair_field, pairs)
+        for text in texts[field]:
+            pairs = word_pairs(text)
+            if pairs is not None:
+                doc.add_pre_tokenized_text(pair_field, pairs)
     doc.add_integer("last_seen", (paper.last_seen - EPOCH).days)
     return doc
 

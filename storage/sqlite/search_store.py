@@ -208,6 +208,7 @@ class SqliteSearchStore:
 
     async def _indexable(self, ids: Sequence[int]) -> list[IndexedPaper]:
         topics: dict[int, list[str]] = {}
+        variants: dict[int, list[str]] = {}
         rows: list[tuple] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
@@ -218,6 +219,10 @@ class SqliteSearchStore:
                 f"SELECT paper_id, topic FROM paper_topics WHERE paper_id IN ({marks})", part
             ):
                 topics.setdefault(pid, []).append(topic)
+            for pid, variant in await self._rows(
+                f"SELECT paper_id, title FROM title_variants WHERE paper_id IN ({marks})", part
+            ):
+                variants.setdefault(pid, []).append(variant)
         return [
             IndexedPaper(
                 pid,
@@ -226,6 +231,7 @@ class SqliteSearchStore:
                 tuple(topics.get(pid, ())),
                 title_name(title),
                 dt.date.fromisoformat(last_seen),
+                tuple(v for v in variants.get(pid, ()) if v != title),
             )
             for pid, title, abstract, last_seen in rows
         ]
