@@ -3,7 +3,7 @@
 A paper is known by keys: `arxiv:<id>` when the dump gives one, and `t:<title key>` for
 every title variant seen. Exact keys catch reformatting. For an edited title we look up
 stored papers sharing a blocking key: the title's first or last 16 characters, its
-distinctive head, or a fingerprint of either end of its abstract
+distinctive head, or a fingerprint of its abstract's opening words
 (`bot.core.abstracts`). Blocking keeps this an indexed lookup at a million papers
 instead of a full scan. Each candidate is then judged on three kinds of evidence:
 

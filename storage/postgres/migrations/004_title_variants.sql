@@ -1,7 +1,7 @@
 -- Titles a paper was listed under besides its current one (an edited title merged into
 -- it, or its arXiv ID seen under a new title), so a search for any of them finds it.
--- `title_blocks` now also holds fingerprints of each abstract's first and last words
--- ('a:' and 'z:' blocks, see bot.core.abstracts): papers written before have none.
+-- `title_blocks` now also holds a fingerprint of each abstract's first words ('a:'
+-- blocks, see bot.core.abstracts): papers written before have none.
 --
 -- The variants join the weighted tsvector as title text (weight A) through the derived
 -- `variant_titles` column, which a trigger keeps in step with `title_variants` in the
