@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.core.timezones import resolve_zone, zone_choices
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 FAILURES_BEFORE_PAUSE = 3
@@ -91,25 +92,11 @@ def parse_post_time(text: str) -> str:
 
 
 def parse_timezone(text: str) -> str:
-    """An IANA zone name (case-insensitive), `UTC`, or ValueError naming a close match."""
-    name = (text or "").strip()
-    if name.upper() in {"UTC", "GMT", "Z"}:
-        return "UTC"
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lookup = {z.casefold(): z for z in available_timezones()}
-    if name.casefold() in lookup:
-        return lookup[name.casefold()]
-    raise ValueError(f"unknown timezone {text!r}; use an IANA name such as Europe/Berlin")
+    """The IANA zone `text` names (a zone, city, country, abbreviation or offset; see
+    bot.core.timezones), or ValueError suggesting the closest zones."""
+    return resolve_zone(text).zone
 
 
 def timezone_choices(text: str, limit: int = 25) -> list[str]:
-    """Autocomplete for time zones: names containing what was typed, shortest first."""
-    needle = (text or "").strip().casefold().replace(" ", "_")
-    zones = sorted(available_timezones() | {"UTC"})
-    hits = [z for z in zones if needle in z.casefold()] if needle else ["UTC", *zones[:24]]
-    hits.sort(key=lambda z: (not z.casefold().startswith(needle), len(z), z))
-    return hits[:limit]
+    """Autocomplete for time zones: the zones offered for what was typed, best first."""
+    return [zone for _, zone in zone_choices(text, limit)]
