@@ -11,7 +11,8 @@ from discord import app_commands
 
 from bot.core.models import Topic
 from bot.core.render import one_line, safe_inline
-from bot.core.subscriptions import parse_post_time, parse_timezone, timezone_choices
+from bot.core.subscriptions import parse_post_time
+from bot.core.timezones import ZoneMatch, resolve_zone, zone_choices
 from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, topic_key
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.topics import suggest_topics
@@ -61,7 +62,8 @@ async def topic_autocomplete(
 async def timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    return [choice(z, z) for z in timezone_choices(current, MAX_CHOICES)]
+    """Zones for the city, country, abbreviation or IANA name typed; values are zones."""
+    return [choice(name, zone) for name, zone in zone_choices(current, MAX_CHOICES)]
 
 
 def topic_not_found(exc: UnknownTopic, lead: str = "There is no topic called") -> UserError:
@@ -97,9 +99,9 @@ def post_time_option(text: str) -> str:
         raise UserError.from_value_error(exc) from None
 
 
-def timezone_option(text: str) -> str:
+def timezone_option(text: str) -> ZoneMatch:
     try:
-        return parse_timezone(text)
+        return resolve_zone(text)
     except ValueError as exc:
         raise UserError.from_value_error(exc) from None
 

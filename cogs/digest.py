@@ -20,6 +20,7 @@ from bot.command_helpers import (
 from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
+from bot.core.timezones import zone_label
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.errors import UserError
 from bot.replies import reply, reply_text
@@ -83,7 +84,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     @app_commands.describe(
         channel="Where to post",
         time="Local time of day, e.g. 08:30",
-        timezone="IANA time zone, e.g. Europe/Berlin",
+        timezone="A city, country or zone, e.g. Berlin, India, PST or Europe/Berlin",
         topics="Only these topics (comma-separated); all papers when empty",
         max="Most papers per digest (default 10)",
     )
@@ -99,7 +100,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     ) -> None:
         """Post a daily digest to a channel at a local time."""
         bot = paperbot(interaction)
-        post_time, zone = post_time_option(time), timezone_option(timezone)
+        post_time, where = post_time_option(time), timezone_option(timezone)
+        zone = where.zone
         keys = resolve_topics(await bot.taxonomy(interaction.guild_id), topics)
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
@@ -126,7 +128,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {max} papers ({topic_text}) every day at "
-            f"{post_time} {zone}. Next: {discord_time(bot.schedules.next_run(sub.target))}.\n"
+            f"{post_time} {where.label}. Next: {discord_time(bot.schedules.next_run(sub.target))}."
+            f"{where.aside}\n"
             "Try `/digest preview` to see it, or `/digest now` to post today's.",
         )
 
@@ -160,7 +163,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 else (f"next {discord_time(bot.schedules.next_run(sub.target))}")
             )
             lines.append(
-                f"<#{sub.channel_id}> · {sub.post_time} {sub.timezone} · max {sub.max_items} · "
+                f"<#{sub.channel_id}> · {sub.post_time} {zone_label(sub.timezone)} · "
+                f"max {sub.max_items} · "
                 f"{topics} · {state}"
             )
         await reply_text(interaction, "\n".join(lines)[:2000])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -175,7 +176,9 @@ async def test_subscribe_list_preview_now_unsubscribe(world) -> None:
 
     listed = await digest(fake, ids, "list")
     line = one_ephemeral_line(listed)
-    assert line.startswith(f"<#{ids.channel}> · 08:00 Europe/Berlin · max 10 · all topics · ")
+    assert line.startswith(
+        f"<#{ids.channel}> · 08:00 Europe/Berlin (Germany) · max 10 · all topics · "
+    )
     assert "next <t:" in line
 
     preview = await digest(fake, ids, "preview")
@@ -262,6 +265,52 @@ async def test_timezone_error_keeps_the_spelling_of_zone_names(world) -> None:
     fake, _, ids = world
     text = one_ephemeral_line(await subscribe(fake, ids, timezone="Mars/Olympus"))
     assert "Mars/Olympus" in text and "Europe/Berlin" in text
+
+
+async def test_subscribe_understands_places_and_shows_the_zone(world) -> None:
+    fake, bot, ids = world
+    done = await subscribe(fake, ids, timezone="new york")
+    assert "every day at 08:00 America/New_York (United States). Next: <t:" in done.content
+    sub = await bot.storage.channel_subscription(ids.channel)
+    assert sub.timezone == "America/New_York"
+    local = bot.schedules.next_run(sub.target).astimezone(ZoneInfo("America/New_York"))
+    assert (local.hour, local.minute) == (8, 0)
+    listed = one_ephemeral_line(await digest(fake, ids, "list"))
+    assert "· 08:00 America/New_York (United States) · max 10 ·" in listed
+
+    done = await subscribe(fake, ids, timezone="CET")
+    assert "every day at 08:00 Europe/Berlin (Germany)." in done.content
+    # A whole-hour offset is kept as the fixed zone it is, with a warning.
+    done = await subscribe(fake, ids, timezone="UTC+2")
+    assert "every day at 08:00 Etc/GMT-2 (UTC+2 all year)." in done.content
+    assert "daylight saving" in done.content
+    assert (await bot.storage.channel_subscription(ids.channel)).timezone == "Etc/GMT-2"
+
+
+async def test_subscribe_with_a_misspelt_zone_suggests_and_stores_nothing(world) -> None:
+    fake, bot, ids = world
+    text = one_ephemeral_line(await subscribe(fake, ids, timezone="Germny"))
+    assert text.startswith("Unknown timezone “Germny”. Did you mean ")
+    assert "Europe/Berlin" in text
+    assert await bot.storage.channel_subscriptions() == []
+
+
+async def test_timezone_autocomplete_puts_the_country_or_city_first(world) -> None:
+    fake, _, ids = world
+    base = {"channel": ids.channel, "time": "08:00"}
+
+    async def first(typed: str) -> dict:
+        options = {**base, "timezone": typed}
+        found = await fake.autocomplete(
+            ids.guild, ids.channel, ids.admin, "digest subscribe", options, focused="timezone"
+        )
+        return found[0]
+
+    assert (await first("germany"))["value"] == BERLIN
+    assert (await first("india"))["value"] == "Asia/Kolkata"
+    assert (await first("bangalore"))["value"] == "Asia/Kolkata"
+    cet = await first("cet")
+    assert cet["value"] == BERLIN and cet["name"].startswith("CET (Central European Time)")
 
 
 # --- who may run what -----------------------------------------------------------------------

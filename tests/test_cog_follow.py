@@ -244,6 +244,70 @@ async def test_delivery_timezone_autocomplete(world) -> None:
     assert choices[0]["value"] == "America/New_York"
 
 
+async def test_delivery_understands_countries_cities_and_abbreviations(world) -> None:
+    fake, bot, ids = world
+    await run(fake, ids, "follow", topic="speech-audio")
+    cases = [
+        ("india", "Asia/Kolkata", "Asia/Kolkata (India)"),
+        ("mumbai", "Asia/Kolkata", "Asia/Kolkata (India)"),
+        ("PST", "America/Los_Angeles", "America/Los_Angeles (United States)"),
+        ("new york", "America/New_York", "America/New_York (United States)"),
+        ("berlin", "Europe/Berlin", "Europe/Berlin (Germany)"),
+        ("São Paulo", "America/Sao_Paulo", "America/Sao_Paulo (Brazil)"),
+    ]
+    for typed, zone, shown in cases:
+        reply = await run(fake, ids, "delivery", time="8", timezone=typed)
+        assert reply.ephemeral
+        assert reply.content.startswith(f"🕗 Your papers arrive daily at 08:00 {shown}; next ")
+        user = await bot.storage.user_delivery(ids.user)
+        assert (user.post_time, user.timezone) == ("08:00", zone), typed
+        local = bot.schedules.next_run(user.target).astimezone(ZoneInfo(zone))
+        assert (local.hour, local.minute) == (8, 0), typed
+    listing = await run(fake, ids, "following")
+    assert "DM daily at 08:00 America/Sao_Paulo (Brazil); next <t:" in listing.content
+
+
+async def test_delivery_in_a_country_of_several_zones_says_which_it_took(world) -> None:
+    fake, bot, ids = world
+    reply = await run(fake, ids, "delivery", time="21:30", timezone="usa")
+    assert "daily at 21:30 America/New_York (United States); next " in reply.content
+    assert "United States has" in reply.content and "Give a city" in reply.content
+    user = await bot.storage.user_delivery(ids.user)
+    assert user.timezone == "America/New_York"
+
+
+async def test_a_misspelt_zone_is_refused_with_the_closest_zones(world) -> None:
+    fake, bot, ids = world
+    await run(fake, ids, "follow", topic="speech-audio")
+    reply = await run(fake, ids, "delivery", time="8", timezone="Bostn")
+    assert reply.ephemeral and "\n" not in reply.content
+    assert reply.content.startswith("Unknown timezone “Bostn”. Did you mean ")
+    assert "America/New_York" in reply.content
+    user = await bot.storage.user_delivery(ids.user)
+    assert (user.post_time, user.timezone) == ("08:00", "UTC")
+
+
+async def test_delivery_autocomplete_offers_the_place_first(world) -> None:
+    fake, _, ids = world
+
+    async def offered(typed: str) -> list[dict]:
+        options = {"time": "8", "timezone": typed}
+        found = await fake.autocomplete(
+            ids.guild, ids.channel, ids.user, "delivery", options, focused="timezone"
+        )
+        assert 0 < len(found) <= 25, typed
+        return found
+
+    india = await offered("india")
+    assert india[0]["value"] == "Asia/Kolkata" and "India" in india[0]["name"]
+    est = [c["value"] for c in await offered("est")]
+    assert est[0] == "America/New_York" and "EST" not in est
+    mst = [c["value"] for c in await offered("MST")]
+    assert mst[:2] == ["America/Denver", "America/Phoenix"]
+    fixed = [c["value"] for c in await offered("utc-5")]
+    assert fixed.index("America/New_York") < fixed.index("Etc/GMT+5")
+
+
 async def test_delivery_before_following_anything(world) -> None:
     fake, _, ids = world
     reply = await run(fake, ids, "delivery", time="06:30", timezone="utc")
