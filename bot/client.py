@@ -106,6 +106,8 @@ class PaperBot(commands.Bot):
             log.exception("could not load the time-zone tables")
 
     async def close(self) -> None:
+        if self._zone_warmup is not None:
+            self._zone_warmup.cancel()  # closing before it finished: stop waiting for it
         try:
             await self.schedules.shutdown()
             # SIGTERM (systemctl stop): let posts already on their way be answered and
