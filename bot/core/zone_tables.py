@@ -135,15 +135,11 @@ class ZoneTables:
         return keys
 
     def old_names(self) -> dict[str, str]:
-        """place_key of the old one-word names (Japan, Navajo, PRC) -> stored zone. They
-        count after countries and cities: tzdata flattens their links, so "Iceland" now
-        points to Africa/Abidjan (the same clock), but Iceland the country means
-        Atlantic/Reykjavik."""
-        return {
-            place_key(n): z
-            for n, z in self.stored.items()
-            if "/" not in n and n != UTC and n not in _LEGACY
-        }
+        """place_key of the old one-word names (Japan, Navajo, EST5EDT) -> stored zone.
+        They count after abbreviations, countries and cities: tzdata flattens their
+        links, so "Iceland" now points to Africa/Abidjan (the same clock), but Iceland
+        the country means Atlantic/Reykjavik."""
+        return {place_key(n): z for n, z in self.stored.items() if "/" not in n and n != UTC}
 
     def zone_keys(self) -> list[tuple[str, str]]:
         """(key, zone) for autocomplete to search IANA names in: zones and links, but
