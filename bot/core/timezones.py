@@ -249,10 +249,10 @@ def _utc(minutes: int) -> str:
 
 
 def _offset_text(index: ZoneIndex, zone: str) -> str:
-    winter, summer = sorted(set(index.offsets[zone]))[0], max(index.offsets[zone])
-    if winter == summer:
-        return _utc(winter)
-    return f"{_utc(winter)}, {_utc(summer)} with daylight saving"
+    standard, daylight = min(index.offsets[zone]), max(index.offsets[zone])
+    if standard == daylight:
+        return _utc(standard)
+    return f"{_utc(standard)}, {_utc(daylight)} with daylight saving"
 
 
 # --- names shown --------------------------------------------------------------------------

@@ -52,8 +52,9 @@ _REGION_SPLIT = re.compile(r"[,;/&:]| - ")
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Something typed that means a zone: a country (with one of its zones), a US state,
-    a city, or the city part of an IANA name."""
+    """Something typed that means a zone: a country (once per zone it has), a US state,
+    a region, a city or its nickname, the city part of an IANA name, or the name of an
+    abbreviation ("Pacific Time")."""
 
     kind: str
     name: str  # as shown: "Mumbai", "United States"
@@ -158,7 +159,8 @@ def _country_places(names: _Names, tables: ZoneTables, population: dict[str, int
 
 
 def _region_places(names: _Names, tables: ZoneTables, population: dict[str, int]) -> None:
-    """Regions zone.tab names (Queensland, Java, Yukon) and Canada's provinces."""
+    """Regions zone.tab names (Queensland, Java, Yukon), Canada's provinces, and the
+    nicknames of a few cities (LA, NYC)."""
     for zone, comment in tables.zone_region.items():
         country = tables.country_names[tables.zone_country[zone]]
         for part in _REGION_SPLIT.split(_BRACKETS.sub(",", comment)):
