@@ -22,7 +22,6 @@ from bot.core.search import SearchService
 from bot.core.subscriptions import Follow
 from bot.core.topic_lookup import key_of, topic_key
 from bot.core.topics import load_default_topics
-from bot.core.zone_data import zone_index
 from bot.delivery import DeliveryService
 from bot.errors import on_tree_error
 from bot.scheduling import ScheduleService
@@ -79,13 +78,9 @@ class PaperBot(commands.Bot):
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task] = set()
-        self._zone_warmup: asyncio.Task | None = None
         self.tree.on_error = on_tree_error
 
     async def setup_hook(self) -> None:
-        # Time-zone lookup reads every city name once (about a second): do it in a thread
-        # now, not on the event loop in the middle of someone's first autocomplete.
-        self._zone_warmup = asyncio.create_task(self._warm_zone_index())
         # Digest pager buttons on old messages keep working after a restart.
         self.add_dynamic_items(DigestPageButton)
         for name in self._extensions:
@@ -99,15 +94,7 @@ class PaperBot(commands.Bot):
         if self._start_scheduler:
             await self.schedules.start()
 
-    async def _warm_zone_index(self) -> None:
-        try:
-            await asyncio.to_thread(zone_index)
-        except Exception:  # the commands that need it will say so; the bot runs on
-            log.exception("could not load the time-zone tables")
-
     async def close(self) -> None:
-        if self._zone_warmup is not None:
-            self._zone_warmup.cancel()  # closing before it finished: stop waiting for it
         try:
             await self.schedules.shutdown()
             # SIGTERM (systemctl stop): let posts already on their way be answered and

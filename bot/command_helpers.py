@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from discord import app_commands
 from bot.core.models import Topic
 from bot.core.render import one_line, safe_inline
 from bot.core.subscriptions import parse_post_time
-from bot.core.timezones import ZoneMatch, resolve_zone, zone_choices
+from bot.core.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
 from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, topic_key
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.topics import suggest_topics
@@ -59,11 +60,16 @@ async def topic_autocomplete(
     return choices
 
 
+# Time-zone lookups run in a worker thread: the first one reads the tables of every city
+# (about a second), which must not stall the event loop. After that they take a few ms.
+
+
 async def timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Zones for the city, country, abbreviation or IANA name typed; values are zones."""
-    return [choice(name, zone) for name, zone in zone_choices(current, MAX_CHOICES)]
+    found = await asyncio.to_thread(zone_choices, current, MAX_CHOICES)
+    return [choice(name, zone) for name, zone in found]
 
 
 def topic_not_found(exc: UnknownTopic, lead: str = "There is no topic called") -> UserError:
@@ -99,11 +105,16 @@ def post_time_option(text: str) -> str:
         raise UserError.from_value_error(exc) from None
 
 
-def timezone_option(text: str) -> ZoneMatch:
+async def timezone_option(text: str) -> ZoneMatch:
     try:
-        return resolve_zone(text)
+        return await asyncio.to_thread(resolve_zone, text)
     except ValueError as exc:
         raise UserError.from_value_error(exc) from None
+
+
+async def zone_shown(zone: str) -> str:
+    """A stored zone as replies show it: `Asia/Kolkata (India)`."""
+    return await asyncio.to_thread(zone_label, zone)
 
 
 def discord_time(moment: dt.datetime | None) -> str:

@@ -16,11 +16,11 @@ from bot.command_helpers import (
     timezone_autocomplete,
     timezone_option,
     topic_autocomplete,
+    zone_shown,
 )
 from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
-from bot.core.timezones import zone_label
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.errors import UserError
 from bot.replies import reply, reply_text
@@ -100,7 +100,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     ) -> None:
         """Post a daily digest to a channel at a local time."""
         bot = paperbot(interaction)
-        post_time, where = post_time_option(time), timezone_option(timezone)
+        post_time, where = post_time_option(time), await timezone_option(timezone)
         zone = where.zone
         keys = resolve_topics(await bot.taxonomy(interaction.guild_id), topics)
         guild = interaction.guild
@@ -163,7 +163,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 else (f"next {discord_time(bot.schedules.next_run(sub.target))}")
             )
             lines.append(
-                f"<#{sub.channel_id}> · {sub.post_time} {zone_label(sub.timezone)} · "
+                f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
                 f"{topics} · {state}"
             )

@@ -15,9 +15,9 @@ from bot.command_helpers import (
     timezone_autocomplete,
     timezone_option,
     topic_autocomplete,
+    zone_shown,
 )
 from bot.core.subscriptions import Follow
-from bot.core.timezones import zone_label
 from bot.core.topic_lookup import find_exact, key_of, topic_key
 from bot.core.topics import parse_keyword_list, validate_topic
 from bot.errors import UserError
@@ -117,7 +117,7 @@ class FollowCog(commands.Cog):
         user = await bot.storage.user_delivery(interaction.user.id)
         names = await bot.topic_names(interaction.guild_id)
         what = _label(follow, names)
-        when = f"{user.post_time} {zone_label(user.timezone)}" if user else "08:00 UTC"
+        when = f"{user.post_time} {await zone_shown(user.timezone)}" if user else "08:00 UTC"
         text = (
             f"✅ Following {what}. Matching papers arrive by DM daily at {when} "
             "(change it with `/delivery`)."
@@ -192,7 +192,7 @@ class FollowCog(commands.Cog):
         names = {topic_key(t): t.name for t in await bot.followed_topics(user.follows)}
         lines = [f"• {_label(f, names)}" for f in user.follows]
         lines.append(
-            f"DM daily at {user.post_time} {zone_label(user.timezone)}; next "
+            f"DM daily at {user.post_time} {await zone_shown(user.timezone)}; next "
             f"{discord_time(bot.schedules.next_run(user.target))}."
         )
         if user.dm_closed:
@@ -211,7 +211,7 @@ class FollowCog(commands.Cog):
     async def delivery(self, interaction: discord.Interaction, time: str, timezone: str) -> None:
         """Set when your daily DM arrives."""
         bot = paperbot(interaction)
-        post_time, where = post_time_option(time), timezone_option(timezone)
+        post_time, where = post_time_option(time), await timezone_option(timezone)
         await bot.storage.set_user_delivery(interaction.user.id, post_time, where.zone)
         await bot.schedules.rebuild()
         target = f"user:{interaction.user.id}"

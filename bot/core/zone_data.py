@@ -7,8 +7,8 @@
 Population ranks everything: a country's zones (most populous first), which of the
 cities called Portland is meant, which zone autocomplete offers first.
 
-Building takes about a second, so it happens once: on first use, or earlier when the bot
-warms it in a thread at start-up (`zone_index`)."""
+Building takes about a second, so it happens once, on first use (`zone_index`); the bot
+asks from a worker thread, so its event loop never waits for it."""
 
 from __future__ import annotations
 
@@ -271,6 +271,6 @@ def _cached_index() -> ZoneIndex:
 
 
 def zone_index() -> ZoneIndex:
-    """The index, built on first use (thread-safe: the bot warms it in a thread)."""
+    """The index, built on first use (thread-safe: the bot asks from worker threads)."""
     with _LOCK:
         return _cached_index()
