@@ -7,6 +7,8 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.core.markdown import escape_markdown
+from bot.core.render import code_span
 from bot.replies import reply_text
 
 log = logging.getLogger("paperbot.errors")
@@ -18,8 +20,9 @@ class UserError(app_commands.AppCommandError):
     @classmethod
     def from_value_error(cls, exc: ValueError) -> UserError:
         """A core validation message as a user-facing sentence (first letter up only:
-        `Europe/Berlin` and `IANA` keep their spelling)."""
-        text = str(exc)
+        `Europe/Berlin` and `IANA` keep their spelling). Core messages quote what the
+        user typed, so the whole line is markdown-escaped."""
+        text = escape_markdown(str(exc), keep_urls=False)
         return cls(text[:1].upper() + text[1:])
 
 
@@ -36,7 +39,9 @@ def message_for(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here."
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand {error.value!r}; check the option and try again."
+        return (
+            f"I couldn't understand {code_span(str(error.value))}; check the option and try again."
+        )
     return None
 
 

@@ -28,6 +28,7 @@ from bot.core.render import (
     safe_inline,
     search_page_payload,
 )
+from bot.core.wording import count_text, plural
 from bot.replies import reply, reply_text, send_kwargs
 
 PER_PAGE = 5
@@ -193,9 +194,9 @@ def topics_payload(
         # Guild topic names are user text: escape them. The slug is what /follow and
         # friends take, so it is shown too.
         name = safe_inline(topic.name, 100) or topic.slug
-        counts = f"{totals.get(key, 0)} total"
+        counts = f"{count_text(totals.get(key, 0))} total"
         if day is not None:
-            counts = f"{day_counts.get(key, 0)} that day · " + counts
+            counts = f"{count_text(day_counts.get(key, 0))} that day · " + counts
         return f"**{name}** `{topic.slug}` — {counts}"
 
     sections = [("**Built-in topics**", [line(k, t) for k, t in builtin])]
@@ -222,7 +223,7 @@ def _fit_sections(intro: str, sections: list[tuple[str, list[str]]], limit: int)
     total = sum(is_topic)
     while len(lines) > 1:
         lines.pop()
-        tail = f"\n…and {total - sum(is_topic[: len(lines)])} more topics"
+        tail = f"\n…and {plural(total - sum(is_topic[: len(lines)]), 'more topic')}"
         if len("\n".join(lines)) + len(tail) <= limit:
             return "\n".join(lines) + tail
     return truncate(text, limit)

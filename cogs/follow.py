@@ -17,6 +17,7 @@ from bot.command_helpers import (
     topic_autocomplete,
     zone_shown,
 )
+from bot.core.render import safe_inline
 from bot.core.subscriptions import Follow
 from bot.core.topic_lookup import find_exact, key_of, topic_key
 from bot.core.topics import parse_keyword_list, validate_topic
@@ -47,10 +48,12 @@ def keyword_value(text: str) -> str:
 
 
 def _label(follow: Follow, names: dict[str, str]) -> str:
+    # Keywords and a server's topic names are typed by people: escaped.
     if follow.kind == "keyword":
-        return f"keyword “{follow.value}”"
+        return f"keyword “{safe_inline(follow.value, MAX_KEYWORD_CHARS + 20)}”"
     # A follow left over from a removed topic shows its slug, never its stored key.
-    return f"topic {names.get(key_of(follow.value, follow.guild_id), follow.value)}"
+    name = names.get(key_of(follow.value, follow.guild_id), follow.value)
+    return f"topic {safe_inline(name, 120)}"
 
 
 async def _followed(

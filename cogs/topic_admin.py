@@ -11,9 +11,10 @@ from discord.ext import commands
 from bot.command_helpers import choice, paperbot, topic_not_found
 from bot.core.ingest import tag_stored_papers
 from bot.core.models import Topic
-from bot.core.render import safe_inline
+from bot.core.render import code_span, safe_inline
 from bot.core.topic_lookup import UnknownTopic, find_exact, resolve_topic
 from bot.core.topics import parse_keyword_list, slugify, validate_topic
+from bot.core.wording import plural
 from bot.errors import UserError
 from bot.replies import reply, reply_text
 from bot.topic_removal import ConfirmRemoval, confirm_question, remove_topic, topic_usage
@@ -62,7 +63,9 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
         if len(existing) >= MAX_GUILD_TOPICS and slug not in {t.slug for t in existing}:
             raise UserError(f"This server has {MAX_GUILD_TOPICS} topics; remove one first.")
         if any(t.slug == slug for t in bot.default_topics):
-            raise UserError(f"“{name}” is a built-in topic already; pick another name.")
+            raise UserError(
+                f"{code_span(name, 100)} is a built-in topic already; pick another name."
+            )
         try:
             words, phrases = parse_keyword_list(keywords)
             topic = validate_topic(slug, name, words, phrases, guild_id=guild_id)
@@ -72,7 +75,8 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
         await bot.storage.upsert_guild_topic(topic)
         tagged = await tag_stored_papers(bot.storage, topic)
         await interaction.followup.send(
-            f"🏷️ Topic **{topic.name}** (`{topic.slug}`) added: {tagged} papers match so far. "
+            f"🏷️ Topic **{safe_inline(topic.name, 100)}** (`{topic.slug}`) added: "
+            f"{plural(tagged, 'paper matches', 'papers match')} so far. "
             "Members can `/follow` it and digests can filter on it.",
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),

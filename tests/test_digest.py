@@ -126,7 +126,9 @@ def test_empty_day_one_short_message() -> None:
     payloads = layout_digest([], DAY, DigestSettings(), TOPIC_NAMES)
     assert len(payloads) == 1
     assert payloads[0]["embeds"] == []
-    assert "No new papers today" in payloads[0]["content"]
+    # DAY is not today: the message used to say "No new papers today" for any day.
+    assert "No papers this day." in payloads[0]["content"]
+    assert "today" not in payloads[0]["content"]
     assert len(payloads[0]["content"]) < 200
     assert_all_valid(payloads)
 
@@ -138,7 +140,8 @@ def test_nothing_matching_filter_mentions_the_filter() -> None:
         payloads = layout(papers, DAY, settings, TOPIC_NAMES)
         assert len(payloads) == 1
         content = payloads[0]["content"]
-        assert "No new papers today" in content and "Speech & audio" in content
+        assert "No papers this day on Speech & audio (5 papers on other topics)." in content
+        assert "today" not in content
         assert_all_valid(payloads)
 
 
@@ -302,7 +305,7 @@ def test_digest_pages_per_page_bounds() -> None:
 
 def test_digest_pages_empty_day() -> None:
     pages = digest_pages([], DAY, DigestSettings())
-    assert len(pages) == 1 and "No new papers today" in pages[0]["content"]
+    assert len(pages) == 1 and "No papers this day." in pages[0]["content"]
 
 
 # --- property ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from bot.core.render import (
     topic_display_names,
 )
 from bot.core.topic_lookup import REMOVED_TOPIC
+from bot.core.wording import count_text, plural
 
 _TITLE_CHARS = 200
 _TOPICS_CHARS = 1000
@@ -35,7 +36,7 @@ class DigestSettings:
     """A guild's (or member's) digest preferences.
 
     ``topics`` are topic slugs; empty means every paper. ``max_items`` caps how many
-    papers are shown (the header then says "top 10 of 37").
+    papers are shown (the header then says "top 10 of 37 papers").
     """
 
     topics: tuple[str, ...] = ()
@@ -71,7 +72,7 @@ def layout_digest(
     greedily into messages of <= 10 embeds and <= EMBED_CHAR_BUDGET embed chars;
     later messages say "(continued 2/4)". Nothing is dropped: an oversize paper is
     shortened. An empty day (or nothing matching the topic filter) is one short
-    "No new papers today" message.
+    "No papers this day" message.
     """
     header, groups = _layout(papers, day, settings, topic_names, MAX_EMBEDS)
     if not groups:
@@ -199,9 +200,9 @@ def _header(
 ) -> str:
     parts = [f"**{_title(settings)} — {format_day(day)}**"]
     if shown < matching:
-        parts.append(f"top {shown} of {matching} papers")
+        parts.append(f"top {count_text(shown)} of {plural(matching, 'paper')}")
     else:
-        parts.append(f"{shown} paper" + ("" if shown == 1 else "s"))
+        parts.append(plural(shown, "paper"))
     if settings.topics:
         parts.append("topics: " + _topics_text(settings, topic_names))
     return truncate(" · ".join(parts), _HEADER_CHARS)
@@ -213,12 +214,13 @@ def _empty_header(
     settings: DigestSettings,
     topic_names: Mapping[str, str] | None,
 ) -> str:
-    line = f"**{_title(settings)} — {format_day(day)}**\nNo new papers today"
+    # The header names the day, which is not always today (a catch-up, a preview).
+    line = f"**{_title(settings)} — {format_day(day)}**\nNo papers this day"
     if settings.topics:
-        line += " matching topics: " + _topics_text(settings, topic_names)
+        line += " on " + _topics_text(settings, topic_names)
         others = len({p.id for p in papers})
         if others:
-            line += f" ({others} other paper{'' if others == 1 else 's'} today)"
+            line += f" ({plural(others, 'paper')} on other topics)"
     return truncate(line + ".", _HEADER_CHARS)
 
 

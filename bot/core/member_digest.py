@@ -9,6 +9,7 @@ from bot.core.digest import pack_embeds
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.models import StoredPaper
 from bot.core.render import format_day, no_mentions, paper_embed
+from bot.core.wording import plural
 
 
 def member_digest_pages(
@@ -25,7 +26,7 @@ def member_digest_pages(
     groups = pack_embeds(embeds, per_page, EMBED_CHAR_BUDGET)
     count = len(matches)
     header = (
-        f"**Your papers — {format_day(day)}** · {count} paper{'' if count == 1 else 's'} "
+        f"**Your papers — {format_day(day)}** · {plural(count, 'paper')} "
         "matching what you follow (`/following` to change)"
     )
     return [

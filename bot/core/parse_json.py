@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
 from bot.core.parse_text import collapse_ws, snippet
+from bot.core.wording import plural
 
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 _ARXIV_OLD = re.compile(r"([a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?", re.I)
@@ -164,8 +165,8 @@ def parse_json(data: object) -> ParsedDump:
         if day is not None:
             dump.json_days.append(day)
     if not dump.papers:
-        raise DumpError(
-            f"the JSON has no usable papers: all {len(dump.skipped)} item(s) skipped "
-            f"({dump.skipped[0].reason.removeprefix('JSON ')})"
-        )
+        count = len(dump.skipped)
+        which = "its only item was" if count == 1 else f"all {plural(count, 'item')} were"
+        reason = dump.skipped[0].reason.removeprefix("JSON ")
+        raise DumpError(f"the JSON has no usable papers: {which} skipped ({reason})")
     return dump

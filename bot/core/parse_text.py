@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.wording import plural
 
 MAX_TITLE_CHARS = 300
 # A line this long inside a multi-line paragraph was never hard-wrapped, so its lines are
@@ -24,6 +25,7 @@ MAX_TITLE_CHARS = 300
 _UNWRAPPED_LINE = 200
 _SNIPPET = 80
 
+BOILERPLATE = "page boilerplate"  # the reason given for skipped page chrome
 # Page chrome of huggingface.co/papers, compared after whitespace collapse and casefold.
 _BOILERPLATE = frozenset(
     {
@@ -306,7 +308,7 @@ class _Pairer:
         for i, block in enumerate(self.blocks):
             if block.kind == "chrome":
                 self.dump.skipped.append(
-                    SkippedParagraph(block.line, snippet(block.text), "page boilerplate")
+                    SkippedParagraph(block.line, snippet(block.text), BOILERPLATE)
                 )
             elif block.kind == "date":
                 assert block.date is not None
@@ -378,9 +380,10 @@ def parse_text(text: str) -> ParsedDump:
         # Titles with no abstract at all is not a dump but some other file (a README, a
         # list of names); refusing beats ingesting every line as a paper.
         raise NotADump(
-            f"no papers found: {len(dump.papers)} title-like line(s) but no abstracts; "
+            f"no papers found: {plural(len(dump.papers), 'title-like line')} but no abstracts; "
             "is this a daily-papers dump?"
         )
     raise NotADump(
-        f"no papers found: {content} paragraph(s), none shaped like a title then an abstract"
+        f"no papers found: {plural(content, 'paragraph')}, none shaped like a title then an "
+        "abstract"
     )

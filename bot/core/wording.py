@@ -1,0 +1,146 @@
+"""Words shared by every reply: counts with the right plural, days, result headers and
+ingest summaries, so the CLI and Discord say the same thing the same way.
+
+Pure text: the Discord layer passes a quoting function (a code span) where user text
+is echoed back, the CLI passes plain double quotes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from bot.core.models import IngestReport
+
+Quote = Callable[[str], str]
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The few nouns whose plural is not the singular plus "s" or "es".
+_IRREGULAR = {"paper matches": "papers match", "entry": "entries", "query": "queries"}
+
+
+def count_text(n: int) -> str:
+    """``6490`` -> ``6,490``: long counts read at a glance."""
+    return f"{n:,}"
+
+
+def plural_of(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def plural(n: int, singular: str, many: str | None = None) -> str:
+    """``1 paper``, ``2 papers``, ``6,490 papers``; ``many`` for irregular plurals."""
+    if n == 1:
+        return f"1 {singular}"
+    return f"{count_text(n)} {many or plural_of(singular)}"
+
+
+def quoted(text: str) -> str:
+    """The CLI's way of echoing user text."""
+    return f'"{text}"'
+
+
+# --- days -----------------------------------------------------------------------------------
+
+
+def format_day(day: dt.date) -> str:
+    """``Thu 14 Mar 2026``: fixed English names so the locale cannot change it."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def day_phrase(day: dt.date, today: dt.date | None) -> str:
+    """``today`` only when it is today; otherwise ``Thu 14 Mar 2026``."""
+    return "today" if today is not None and day == today else format_day(day)
+
+
+# --- search results -------------------------------------------------------------------------
+
+
+def total_text(total: int, exact: bool = True) -> str:
+    """``6,490``, or ``1,000+`` when only a lower bound was counted."""
+    return count_text(total) if exact else f"{count_text(total)}+"
+
+
+def results_header(
+    first: int,
+    last: int,
+    total: int,
+    exact: bool,
+    label: str,
+    *,
+    quote: Quote = quoted,
+    fetched: int | None = None,
+) -> str:
+    """``Results 1–5 of 6,490 for `protein```, plus ``(top 50 shown)`` when only the
+    ``fetched`` best of more matches can be paged through."""
+    header = f"Results {first}–{last} of {total_text(total, exact)}"
+    if label:
+        header += f" for {quote(label)}"
+    if fetched is not None and (total > fetched or not exact):
+        header += f" (top {count_text(fetched)} shown)"
+    return header
+
+
+def no_results_text(label: str, *, quote: Quote = quoted) -> str:
+    return f"No papers found for {quote(label)}. Try fewer or different words, or a topic."
+
+
+def spelling_note(corrections: Sequence[tuple[str, str]], *, quote: Quote = quoted) -> str:
+    """One line for the whole reply: ``Spelling corrected: protien → protein``."""
+    fixes = ", ".join(f"{quote(wrong)} → {quote(right)}" for wrong, right in corrections)
+    return f"Spelling corrected: {fixes}" if fixes else ""
+
+
+# --- ingest reports -------------------------------------------------------------------------
+
+
+_FORMATS = {"text": "text page", "json": "API JSON"}
+# Where a dump's day came from (`IngestReport.day_source`), said as a reader would.
+_DAY_SOURCES = {
+    "file name": "from the file name",
+    "date line": "from the date line",
+    "json": "from the JSON",
+    "today": "no date in the dump, so today",
+}
+
+
+def ingest_summary(report: IngestReport, day: str) -> str:
+    """``2026-03-14 (from the date line), text page: 98 papers — 98 new, …``; ``day`` is
+    the report's day as the front end shows it (bold in Discord)."""
+    source = _DAY_SOURCES.get(report.day_source, report.day_source)
+    kind = _FORMATS.get(report.format, report.format)
+    return f"{day} ({source}), {kind}: {ingest_counts(report)}"
+
+
+def ingest_counts(report: IngestReport) -> str:
+    """``98 papers — 98 new, 0 already known, 0 merged as near-duplicates``."""
+    text = (
+        f"{plural(report.parsed, 'paper')} — {count_text(report.new)} new, "
+        f"{count_text(report.known)} already known, {count_text(report.merged)} merged as "
+        "near-duplicates"
+    )
+    if report.duplicates_in_file:
+        text += f", {count_text(report.duplicates_in_file)} repeated in the file"
+    return text
+
+
+def already_stored_text(report: IngestReport, *, how_to_redate: str | None = None) -> str:
+    """What re-ingesting a stored dump says: the day it is stored under, or where
+    `--redate` moved it. ``how_to_redate`` (with ``{day}`` for the day) is how this
+    front end re-dates a dump; Discord has no way, so it passes None."""
+    if report.redated_from is not None:
+        return (
+            f"already ingested for {report.redated_from}; moved to {report.day} "
+            f"({plural(report.moved, 'paper')} moved, nothing else changed)"
+        )
+    text = f"already ingested for {report.day}; nothing changed"
+    if how_to_redate:
+        wanted = report.wanted_day
+        where = str(wanted) if wanted else "another day"
+        text += f". To store it under {where}, " + how_to_redate.format(day=wanted or "YYYY-MM-DD")
+    return text
