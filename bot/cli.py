@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="ingest dump files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--date", type=_date, help="the dump's day, overriding file name and content")
+    p.add_argument(
+        "--redate",
+        action="store_true",
+        help="a dump ingested before is moved to --date (its papers' days change)",
+    )
     p.add_argument("--json", action="store_true", help="print the health reports as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 

@@ -16,6 +16,7 @@ from bot.console_input import commands_to_read
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit
+from bot.core.parse_text import BOILERPLATE
 from bot.core.render import paper_url
 from bot.core.search import SearchService
 from bot.core.topic_lookup import (
@@ -25,7 +26,16 @@ from bot.core.topic_lookup import (
     resolve_topic_list,
     topic_key,
 )
-from bot.core.topics import load_default_topics
+from bot.core.topics import load_default_topics, topic_by_slug
+from bot.core.wording import (
+    already_stored_text,
+    count_text,
+    ingest_summary,
+    no_results_text,
+    plural,
+    results_header,
+    spelling_note,
+)
 from bot.settings import Settings
 from storage import Storage, open_storage, sqlite_path
 from storage.urls import is_postgres_url, redact
@@ -72,22 +82,26 @@ def _out(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _report_line(report: IngestReport) -> str:
+REDATE_HINT = "run again with --date {day} --redate"
+
+
+def _report_line(report: IngestReport, redate: bool) -> str:
     if report.error:
         return f"error: {report.error}"
     if report.already_ingested:
-        return f"{report.source}: already ingested ({report.day}), nothing to do"
-    return (
-        f"{report.source}: {report.day} ({report.day_source}), {report.format}: "
-        f"{report.parsed} parsed, {report.new} new, {report.known} already known, "
-        f"{report.merged} merged as near-duplicates"
-        + (f", {report.duplicates_in_file} repeated in file" if report.duplicates_in_file else "")
-    )
+        # Asked to re-date it to the day it already has: there is nothing to explain.
+        hint = None if redate and report.wanted_day is None else REDATE_HINT
+        return f"{report.source}: " + already_stored_text(report, how_to_redate=hint)
+    return f"{report.source}: {ingest_summary(report, str(report.day))}"
 
 
-def _print_report(report: IngestReport) -> None:
-    print(_report_line(report))
+def _print_report(report: IngestReport, redate: bool = False) -> None:
+    print(_report_line(report, redate))
+    if report.already_ingested:
+        return  # its content was reported when it was stored
     for skipped in report.skipped:
+        if skipped.reason == BOILERPLATE:
+            continue  # page chrome is in every saved page: /ingest leaves it out too
         print(f"  skipped line {skipped.line}: {skipped.reason}: {skipped.text!r}")
     for warning in report.warnings:
         print(f"  warning: {warning}")
@@ -109,6 +123,9 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
             )
             print(f"[{done}/{total}] {report.source}: {status}", file=sys.stderr, flush=True)
 
+    redate = getattr(args, "redate", False)
+    if redate and args.date is None:
+        raise CliError("--redate needs --date: the day to move the dump to", exit_code=2)
     async with opened(args.db) as storage:
         run = await ingest_paths(
             storage,
@@ -116,6 +133,7 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
             cli_date=args.date,
             progress=progress,
             exclude=storage.own_files(),
+            redate=redate,
         )
     reports = run.reports
     if run.skipped:
@@ -131,12 +149,14 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for report in reports:
             if not report.error:
-                _print_report(report)
+                _print_report(report, redate)
         if len(reports) > 1:
             ok = [r for r in reports if not r.error]
             print(
-                f"total: {len(reports)} dumps, {sum(r.new for r in ok)} new papers, "
-                f"{sum(r.merged for r in ok)} merged, {len(reports) - len(ok)} failed"
+                f"total: {plural(len(reports), 'dump')}, "
+                f"{plural(sum(r.new for r in ok), 'new paper')}, "
+                f"{count_text(sum(r.merged for r in ok))} merged, "
+                f"{count_text(len(reports) - len(ok))} failed"
             )
     errors = [r.error for r in reports if r.error]
     for error in errors:
@@ -182,6 +202,18 @@ def hit_json(hit: SearchHit) -> dict:
     }
 
 
+def _search_label(query: str | None, topic: str | None, since: dt.date | None) -> str:
+    """What the results header says was searched for, as /search says it (`topic` is
+    the resolved built-in topic's key, its slug)."""
+    parts = [" ".join(query.split())] if query and query.strip() else []
+    if topic is not None:
+        found = topic_by_slug(load_default_topics(), topic)
+        parts.append(f"topic: {found.name if found else topic}")
+    if since is not None:
+        parts.append(f"since {since.isoformat()}")
+    return " · ".join(parts)
+
+
 async def cmd_search(args: argparse.Namespace) -> int:
     if not (args.query and args.query.strip()) and args.topic is None:
         raise CliError("search needs a QUERY, a --topic, or both", exit_code=2)
@@ -192,10 +224,13 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    if response.corrected:
-        print(f"(showing results for: {response.corrected})")
+    label = _search_label(args.query, topic, args.since)
     if not response.hits:
-        print("no papers found")
+        print(no_results_text(label))
+        return 0
+    print(results_header(1, len(response.hits), response.total, response.total_exact, label))
+    if response.corrections:
+        print(spelling_note(response.corrections))
     for rank, hit in enumerate(response.hits, start=1):
         print(f"{rank:>2}. {hit.paper.title}")
         print(f"    {paper_url(hit.paper)}")
@@ -248,7 +283,7 @@ async def cmd_topics(args: argparse.Namespace) -> int:
     if args.json:
         _out(rows)
         return 0
-    print(f"{'topic':<24} {'latest day':>10} {'total':>7}  name")
+    print(f"{'topic':<24} {'newest day':>10} {'total':>7}  name")
     for row in rows:
         print(f"{row['slug']:<24} {row['latest_day']:>10} {row['total']:>7}  {row['name']}")
     return 0
@@ -261,13 +296,14 @@ async def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         _out(stats)
         return 0
+    # A topic by its name: storage counts them by key (a server's is `<guild id>:<slug>`).
+    names = {t.slug: t.name for t in load_default_topics()} | own
+    counts = sorted((names.get(k, k), n) for k, n in stats["topics"].items())
     print(f"database:   {stats['database']}")
-    print(f"papers:     {stats['papers']}")
-    print(f"days:       {stats['days']} (latest {stats['latest_day'] or '-'})")
-    print(f"dumps:      {stats['dumps']}")
-    # A server's own topic by its name: its `<guild id>:<slug>` key is storage's business.
-    counts = sorted(stats["topics"].items())
-    print("topics:     " + ", ".join(f"{own.get(k, k)} {v}" for k, v in counts))
+    print(f"papers:     {count_text(stats['papers'])}")
+    print(f"days:       {count_text(stats['days'])} (newest {stats['latest_day'] or '-'})")
+    print(f"dumps:      {count_text(stats['dumps'])}")
+    print("topics:     " + ", ".join(f"{name} {count_text(n)}" for name, n in counts))
     return 0
 
 
@@ -376,7 +412,10 @@ async def cmd_migrate_db(args: argparse.Namespace) -> int:
     for count in report.tables:
         print(f"{count.table:<24} {count.read:>9} {count.new:>9} {count.already:>14}")
     already = report.read - report.new
-    print(f"total: {report.read} rows read, {report.new} copied, {already} already there")
+    print(
+        f"total: {plural(report.read, 'row')} read, {count_text(report.new)} copied, "
+        f"{count_text(already)} already there"
+    )
     return 0
 
 

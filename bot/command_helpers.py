@@ -12,11 +12,12 @@ from discord import app_commands
 
 from bot.core.models import Topic
 from bot.core.render import one_line, safe_inline
-from bot.core.subscriptions import parse_post_time
+from bot.core.subscriptions import ChannelSubscription, parse_post_time
 from bot.core.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
 from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, topic_key
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.topics import suggest_topics
+from bot.core.wording import plural
 from bot.errors import UserError
 
 if TYPE_CHECKING:
@@ -122,3 +123,19 @@ def discord_time(moment: dt.datetime | None) -> str:
     if moment is None:
         return "not scheduled"
     return f"<t:{int(moment.timestamp())}:f> (<t:{int(moment.timestamp())}:R>)"
+
+
+def digest_state(sub: ChannelSubscription, next_run: dt.datetime | None) -> str:
+    """A channel digest's state as `/digest list` and `/status` show it."""
+    if sub.paused_by_failures:
+        error = f": {sub.last_error}" if sub.last_error else ""
+        return (
+            f"⏸️ paused after {plural(sub.failures, 'failure')}{error}. Fix my permissions "
+            "there, then `/digest resume`"
+        )
+    if sub.paused:
+        return "⏸️ paused; `/digest resume` restarts it"
+    state = f"next {discord_time(next_run)}"
+    if sub.failures:
+        state += f" (⚠️ {plural(sub.failures, 'recent failure')})"
+    return state

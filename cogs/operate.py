@@ -8,14 +8,25 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import discord_time, paperbot
+from bot.command_helpers import digest_state, paperbot
 from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes, ingest_taxonomy
+from bot.core.markdown import escape_markdown
 from bot.core.models import IngestReport
+from bot.core.parse_text import BOILERPLATE
+from bot.core.render import code_span
+from bot.core.wording import already_stored_text, count_text, ingest_summary, plural
 from bot.errors import UserError
 from bot.replies import reply, reply_text
 
-BOILERPLATE = "page boilerplate"  # the reason parse_text gives for skipped page chrome
 SHOWN = 5  # skipped paragraphs and warnings listed in an /ingest reply
+# What /status names for an extension that failed to load: its commands, not its module.
+EXTENSION_COMMANDS = {
+    "cogs.search": "/search, /paper, /topics",
+    "cogs.digest": "/digest",
+    "cogs.follow": "/follow, /unfollow, /following, /delivery",
+    "cogs.topic_admin": "/topic",
+    "cogs.operate": "/ingest, /status, /help",
+}
 
 HELP = """**paperbot** — the day's research papers, where your community reads them.
 
@@ -23,49 +34,56 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 `/search query [topic] [since]` — keyword or topic search; page with the buttons,\
  pick a paper for its abstract
 `/paper title` — one paper in full
-`/topics` — every topic, with today's and all-time counts
+`/topics` — every topic, with the newest day's and all-time counts
 `/follow topic|keyword` · `/unfollow` · `/following` — papers on what you follow, by DM
 `/delivery time timezone` — when your DM arrives
 
 **Manage Server**
 `/digest subscribe channel time timezone [topics] [max]` — a daily digest in a channel
 `/digest list` · `/digest preview` · `/digest now` · `/digest unsubscribe`
+`/digest pause` · `/digest resume` — stop a channel's digest for a while, and restart it
 `/topic add name keywords` · `/topic remove name` — this server's own topics
 `/ingest file` — ingest an uploaded dump
-`/status` — last ingest, next posts, failing digests"""
+`/status` — last ingest, next posts, paused digests"""
 
 
 def report_text(report: IngestReport) -> str:
+    # The file name and the dump's own text (quoted in warnings) are not ours: escaped.
     if report.error:
-        return f"❌ {report.error}"
+        return f"❌ {escape_markdown(report.error)}"
     if report.already_ingested:
-        return f"This dump ({report.day}) was ingested before; nothing changed."
-    lines = [
-        f"✅ **{report.day}** ({report.day_source}, {report.format}): {report.parsed} papers — "
-        f"{report.new} new, {report.known} already known, {report.merged} merged as "
-        "near-duplicates"
-    ]
+        # Only the operator's `paperbot ingest --redate` moves a stored dump.
+        return f"This dump was {already_stored_text(report)}."
+    lines = ["✅ " + ingest_summary(report, f"**{report.day}**")]
     # Page chrome (`Subscribe`, ...) is skipped in every copied page: not worth a line.
     skipped = [s for s in report.skipped if s.reason != BOILERPLATE]
     lines += [f"• skipped line {s.line}: {s.reason}" for s in skipped[:SHOWN]]
-    lines += [f"• {w}" for w in report.warnings[:SHOWN]]
+    lines += [f"• {escape_markdown(w)}" for w in report.warnings[:SHOWN]]
     hidden = max(0, len(skipped) - SHOWN) + max(0, len(report.warnings) - SHOWN)
     if hidden > 0:
-        lines.append(f"• …and {hidden} more")
+        lines.append(f"• …and {count_text(hidden)} more")
     return fit_lines(lines, [])
 
 
-def fit_lines(head: list[str], tail: list[str], what: str = "more", limit: int = 2000) -> str:
+def fit_lines(
+    head: list[str], tail: list[str], what: str = "more line", limit: int = 2000, after: str = ""
+) -> str:
     """`head` lines, then as many `tail` lines as fit in `limit` characters, then a note
-    of how many were left out; never a line cut in half (a cut `<#id>` or `<t:...>`
-    would show as raw text)."""
+    of how many were left out ("…and 3 more digests" for ``what="more digest"``, then
+    ``after``); never a line cut in half (a cut `<#id>` or `<t:...>` would show as raw
+    text)."""
     lines = [line[:limit] for line in head]
     size = sum(len(line) + 1 for line in lines)
+
+    def left_out(count: int) -> str:
+        note = f"…and {plural(count, what)}"
+        return f"{note} {after}" if after else note
+
     for index, line in enumerate(tail):
         left = len(tail) - index
-        note = f"…and {left - 1} {what}" if left > 1 else ""
+        note = left_out(left - 1) if left > 1 else ""
         if size + len(line) + 1 + len(note) + 1 > limit:
-            lines.append(f"…and {left} {what}")
+            lines.append(left_out(left))
             break
         lines.append(line)
         size += len(line) + 1
@@ -104,13 +122,13 @@ class OperateCog(commands.Cog):
                 "has limited /ingest to their own server."
             )
         if file.size > MAX_DUMP_BYTES:
-            raise UserError(f"{file.filename} is too large for a daily dump.")
+            raise UserError(f"{code_span(file.filename, 80)} is too large for a daily dump.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             raw = await file.read()
         except discord.HTTPException as exc:
             raise UserError(
-                f"Couldn't download {file.filename} ({exc.status}); try again."
+                f"Couldn't download {code_span(file.filename, 80)} ({exc.status}); try again."
             ) from None
         report = await ingest_bytes(
             bot.storage,
@@ -128,8 +146,8 @@ class OperateCog(commands.Cog):
         stats = await bot.storage.stats()
         days = stats["days"]
         lines = [
-            f"**paperbot {bot.version}** · {stats['papers']} papers over {days} "
-            + ("day" if days == 1 else "days")
+            f"**paperbot {bot.version}** · {plural(stats['papers'], 'paper')} over "
+            + plural(days, "day")
         ]
         last = await bot.storage.last_ingests(1)
         if last:
@@ -137,27 +155,24 @@ class OperateCog(commands.Cog):
             lines.append(
                 # The file name only: a DUMPS_DIR path is the server's business.
                 f"Last ingest: **{r.get('day')}** from `{source_name(r.get('source'))}` — "
-                f"{r.get('parsed', 0)} parsed, {r.get('new', 0)} new, {r.get('merged', 0)} merged"
-                + (f", {len(r.get('warnings', []))} warnings" if r.get("warnings") else "")
+                f"{count_text(r.get('parsed', 0))} parsed, {count_text(r.get('new', 0))} new, "
+                f"{count_text(r.get('merged', 0))} merged"
+                + (f", {plural(len(r['warnings']), 'warning')}" if r.get("warnings") else "")
             )
         else:
             lines.append("No dump ingested yet.")
         if bot.failed_extensions:
-            lines.append("⚠️ Not loaded: " + ", ".join(bot.failed_extensions))
+            missing = [EXTENSION_COMMANDS.get(e, e) for e in bot.failed_extensions]
+            lines.append("⚠️ These commands failed to load: " + "; ".join(missing))
         digests: list[str] = []
         if interaction.guild_id:
             subs = await bot.storage.channel_subscriptions(interaction.guild_id)
             for sub in subs:
-                state = (
-                    f"⏸️ paused after {sub.failures} failures: {sub.last_error}"
-                    if sub.paused
-                    else f"next {discord_time(bot.schedules.next_run(sub.target))}"
-                    + (f" (⚠️ {sub.failures} recent failures)" if sub.failures else "")
-                )
+                state = digest_state(sub, bot.schedules.next_run(sub.target))
                 digests.append(f"<#{sub.channel_id}> at {sub.post_time} {sub.timezone}: {state}")
             if not subs:
                 lines.append("No digests in this server (`/digest subscribe`).")
-        text = fit_lines(lines, digests, "more digests (`/digest list`)")
+        text = fit_lines(lines, digests, "more digest", after="(`/digest list`)")
         await reply(interaction, {"content": text}, ephemeral=True)
 
     @app_commands.command(name="help")

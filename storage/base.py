@@ -13,7 +13,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from bot.core.models import IngestPlan, KnownPaper, ParsedQuery, StoredPaper, Topic, TopicHit
+from bot.core.models import (
+    IngestPlan,
+    KnownPaper,
+    Matches,
+    ParsedQuery,
+    StoredDump,
+    StoredPaper,
+    Topic,
+    TopicHit,
+)
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
@@ -28,6 +37,23 @@ class IngestTransaction(abc.ABC):
 
     @abc.abstractmethod
     async def dump_exists(self, content_hash: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def stored_dump(self, content_hash: str) -> StoredDump | None:
+        """The dump with this content, if it was ingested before."""
+
+    @abc.abstractmethod
+    async def redate_dump(
+        self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
+    ) -> int:
+        """Move a stored dump to `day`: its appearances (rows recorded for it) leave its
+        old day, and every paper it lists, `(paper id, position)`, appears on `day`; each
+        touched paper's first and last day are recomputed. A paper already on `day`
+        keeps its best position. Returns how many papers now appear on `day` for it.
+
+        A paper listed by an earlier dump of the old day keeps that dump's appearance.
+        One listed first by this dump and again by a later dump of the same day has one
+        row only (recorded for this dump), so that appearance moves too."""
 
     @abc.abstractmethod
     async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]: ...
@@ -92,6 +118,21 @@ class PaperStorage(abc.ABC):
         """(paper id, relevance) best first; higher relevance is better."""
 
     @abc.abstractmethod
+    async def text_matches(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+    ) -> Matches:
+        """`text_search`, and how many papers match in all: exactly up to `count_up_to`
+        at least (a backend that counts for free counts them all), else that many and
+        `exact=False`."""
+
+    @abc.abstractmethod
     async def papers_by_name(self, names: Sequence[str]) -> list[int]:
         """Papers whose short name (`LoRAMoE` in `LoRAMoE: ...`, normalized) is one of
         `names`: acronym lookups a word index cannot do."""
@@ -117,6 +158,13 @@ class PaperStorage(abc.ABC):
         self, topic: str, *, since: dt.date | None, limit: int
     ) -> list[tuple[int, float]]:
         """(paper id, topic score) by match strength, then recency."""
+
+    @abc.abstractmethod
+    async def topic_matches(
+        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        """`topic_papers`, and how many papers the topic has (since `since`), counted
+        as `text_matches` counts."""
 
     @abc.abstractmethod
     async def vocabulary(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from bot.core.models import KnownPaper, StoredPaper, TopicHit
+from bot.core.models import KnownPaper, Matches, StoredPaper, TopicHit
 from bot.core.subscriptions import ChannelSubscription, Follow, UserDelivery
 
 
@@ -71,3 +71,17 @@ def known_with_blocks(rows: Sequence[tuple]) -> list[KnownPaper]:
         KnownPaper(pid, norm, title, arxiv, abstract or "", tuple(found_by[pid]))
         for pid, (norm, title, arxiv, abstract) in papers.items()
     ]
+
+
+def redated_report(report: str, day: str) -> str:
+    """A dump's stored health report (what /status shows) moved to `day` by --redate."""
+    data = json.loads(report or "{}")
+    data.update(day=day, day_source="--date")
+    return json.dumps(data)
+
+
+def capped_matches(ranked: list[tuple[int, float]], counted: int, cap: int) -> Matches:
+    """`ranked` with a count that stopped one past `cap`: above it, only a lower bound."""
+    if counted <= cap:
+        return Matches(ranked, max(counted, len(ranked)))
+    return Matches(ranked, max(cap, len(ranked)), exact=False)

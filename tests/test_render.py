@@ -20,12 +20,25 @@ from bot.core.render import (
 from tests.factories import TOPIC_NAMES, hostile_papers, make_paper, make_papers
 
 
-def response(papers, *, corrected: str | None = None, total: int = 0) -> SearchResponse:
+def response(
+    papers,
+    *,
+    corrected: str | None = None,
+    total: int = 0,
+    exact: bool = True,
+    corrections: tuple[tuple[str, str], ...] = (),
+) -> SearchResponse:
     hits = [
         SearchHit(paper=p, score=1.0 / (i + 1), why=("title: protein", "topic: Biology"))
         for i, p in enumerate(papers)
     ]
-    return SearchResponse(hits=hits, corrected=corrected, total=total or len(hits))
+    return SearchResponse(
+        hits=hits,
+        corrected=corrected,
+        total=total or len(hits),
+        total_exact=exact,
+        corrections=corrections,
+    )
 
 
 def test_search_page_header_and_hits() -> None:
@@ -64,12 +77,26 @@ def test_search_total_beyond_returned_hits() -> None:
     assert payload["content"] == "Results 1–5 of 312 for `llm` (top 20 shown)"
 
 
-def test_corrected_query_shown() -> None:
-    payload = search_page_payload(response(make_papers(3), corrected="protein"), "protien", 1)
+def test_large_totals_read_with_separators_and_lower_bounds_say_so() -> None:
+    exact = search_page_payload(response(make_papers(50), total=6490), "model", page=1)
+    assert exact["content"] == "Results 1–5 of 6,490 for `model` (top 50 shown)"
+    bound = search_page_payload(response(make_papers(50), total=1000, exact=False), "model", 1)
+    assert bound["content"] == "Results 1–5 of 1,000+ for `model` (top 50 shown)"
+
+
+def test_corrected_query_shown_once() -> None:
+    # The results are already for the corrected words, so "Did you mean" (the old header)
+    # asked about what had been done; the reply now says what was corrected, once.
+    resp = response(
+        make_papers(3),
+        corrected="protein language",
+        corrections=(("protien", "protein"), ("langauge", "language")),
+    )
+    payload = search_page_payload(resp, "protien langauge", 1)
     assert message_problems(payload) == []
     assert payload["content"].splitlines() == [
-        "Results 1–3 of 3 for `protien`",
-        "Did you mean `protein`?",
+        "Results 1–3 of 3 for `protien langauge`",
+        "Spelling corrected: `protien` → `protein`, `langauge` → `language`",
     ]
 
 

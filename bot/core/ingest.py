@@ -16,12 +16,20 @@ from pathlib import Path
 
 from bot.core.dedupe import paper_blocks, paper_keys, plan_papers
 from bot.core.dumpdate import resolve_dump_day
-from bot.core.models import DumpError, IngestPlan, IngestReport, NotADump, Topic, TopicHit
+from bot.core.models import (
+    DumpError,
+    IngestPlan,
+    IngestReport,
+    NotADump,
+    ParsedPaper,
+    Topic,
+    TopicHit,
+)
 from bot.core.parse import parse_dump
 from bot.core.text import normalize_title
 from bot.core.topic_lookup import topic_key
 from bot.core.topics import compile_topics, load_default_topics
-from storage.base import Storage
+from storage.base import IngestTransaction, Storage
 
 DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
 # A dump is a day's page: a few hundred KB. Anything far larger is not one, and reading
@@ -67,8 +75,13 @@ async def ingest_bytes(
     today: dt.date | None = None,
     topics: Sequence[Topic] | None = None,
     sync_index: bool = True,
+    redate: bool = False,
 ) -> IngestReport:
     """Ingest one dump. Bad input comes back as `report.error`; nothing is written then.
+
+    A dump ingested before changes nothing; the report then names the day it is stored
+    under. With `redate` and a `cli_date` other than that day, the stored dump is moved
+    to `cli_date` instead, in one transaction.
 
     With `sync_index`, the search index is brought up to date before returning (a
     folder ingest does it once at the end instead)."""
@@ -98,10 +111,18 @@ async def ingest_bytes(
     def topics_for(title: str, abstract: str) -> tuple[TopicHit, ...]:
         return tuple(matcher.match(title, abstract))
 
+    if redate and cli_date is not None and await _redate(storage, report, parsed.papers, cli_date):
+        if sync_index:
+            await storage.sync_search_index()  # last days moved: the index filters on them
+        return report
     async with storage.ingest_transaction() as tx:
-        if await tx.dump_exists(report.content_hash):
+        stored = await tx.stored_dump(report.content_hash)
+        if stored is not None:
             report.already_ingested = True
             report.known = report.parsed
+            if day != stored.day:
+                report.wanted_day = day
+            report.day, report.day_source = stored.day, stored.day_source
             return report
         norms = [normalize_title(p.title) for p in parsed.papers]
         keys = [k for p, n in zip(parsed.papers, norms, strict=True) for k in paper_keys(p, n)]
@@ -127,6 +148,37 @@ async def ingest_bytes(
     if sync_index:
         await storage.sync_search_index()
     return report
+
+
+async def _redate(
+    storage: Storage, report: IngestReport, papers: Sequence[ParsedPaper], day: dt.date
+) -> bool:
+    """Move the stored dump with this report's content to `day`, in one transaction;
+    False (nothing written) when it is not stored or already on that day."""
+    async with storage.ingest_transaction() as tx:
+        stored = await tx.stored_dump(report.content_hash)
+        if stored is None or stored.day == day:
+            return False
+        listed = await _listed_papers(tx, papers)
+        report.moved = await tx.redate_dump(report.content_hash, day, listed)
+    report.already_ingested, report.known = True, report.parsed
+    report.redated_from = stored.day
+    return True
+
+
+async def _listed_papers(
+    tx: IngestTransaction, papers: Sequence[ParsedPaper]
+) -> list[tuple[int, int | None]]:
+    """(stored paper id, position) of each paper a stored dump lists: every key a paper
+    was seen with is registered, so each one is found by one of its own keys."""
+    keyed = [paper_keys(p, normalize_title(p.title)) for p in papers]
+    found = await tx.papers_by_keys([k for keys in keyed for k in keys])
+    listed: dict[int, int | None] = {}
+    for paper, keys in zip(papers, keyed, strict=True):
+        known = next((found[k] for k in keys if k in found), None)
+        if known is not None and known.id not in listed:
+            listed[known.id] = paper.position
+    return list(listed.items())
 
 
 @dataclass
@@ -194,6 +246,7 @@ async def ingest_paths(
     today: dt.date | None = None,
     progress: ProgressCallback | None = None,
     exclude: Collection[Path] = (),
+    redate: bool = False,
 ) -> IngestRun:
     """Ingest files and folders, one transaction per dump; a bad file never stops the rest.
 
@@ -217,6 +270,7 @@ async def ingest_paths(
                 today=today,
                 topics=topics,
                 sync_index=False,
+                redate=redate,
             )
         if report.not_a_dump and path not in found.named:
             run.skipped.append(path)

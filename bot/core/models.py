@@ -52,6 +52,14 @@ class NotADump(DumpError):
 
 
 @dataclass(frozen=True)
+class StoredDump:
+    """A dump already ingested, as its re-ingest needs to know it."""
+
+    day: dt.date
+    day_source: str
+
+
+@dataclass(frozen=True)
 class KnownPaper:
     """A stored paper as the dedupe step needs to see it."""
 
@@ -108,7 +116,21 @@ class SearchHit:
 class SearchResponse:
     hits: list[SearchHit]
     corrected: str | None = None  # the query as spelling-corrected, when it was
-    total: int = 0  # hits before the limit
+    total: int = 0  # papers matching, not just the hits returned
+    total_exact: bool = True  # False: `total` is a lower bound ("1,000+")
+    corrections: tuple[tuple[str, str], ...] = ()  # (typed, corrected) word pairs
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The best `limit` matches of one lookup (paper id, relevance; best first) and how
+    many papers match in all. Counting every match can cost more than finding the best
+    few, so a backend may stop counting: `exact` is then False and `total` a lower
+    bound."""
+
+    ranked: list[tuple[int, float]]
+    total: int
+    exact: bool = True
 
 
 @dataclass
@@ -125,7 +147,10 @@ class IngestReport:
     known: int = 0
     merged: int = 0  # near-duplicate titles recorded as an existing paper
     duplicates_in_file: int = 0
-    already_ingested: bool = False
+    already_ingested: bool = False  # then `day` is the day the dump is stored under
+    wanted_day: dt.date | None = None  # already ingested: the other day this run asked for
+    redated_from: dt.date | None = None  # `--redate` moved the stored dump from this day
+    moved: int = 0  # papers whose appearance `--redate` moved
     skipped: list[SkippedParagraph] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (incoming, stored title)
@@ -145,6 +170,9 @@ class IngestReport:
             "merged": self.merged,
             "duplicates_in_file": self.duplicates_in_file,
             "already_ingested": self.already_ingested,
+            "wanted_day": self.wanted_day.isoformat() if self.wanted_day else None,
+            "redated_from": self.redated_from.isoformat() if self.redated_from else None,
+            "moved": self.moved,
             "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in self.skipped],
             "warnings": list(self.warnings),
             "merges": [{"incoming": a, "stored": b} for a, b in self.merges],

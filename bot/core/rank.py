@@ -55,10 +55,9 @@ def _contains(text_words: set[str], word: str, prefix: bool) -> bool:
     return not text_words.isdisjoint(_variants(word))
 
 
-def explain(
-    paper: StoredPaper, query: ParsedQuery, corrections: dict[str, str] | None = None
-) -> list[str]:
-    """('name: X', 'title: a, b', 'abstract: c', 'spelling: x → y') for one result."""
+def explain(paper: StoredPaper, query: ParsedQuery) -> list[str]:
+    """('name: X', 'title: a, b', 'abstract: c') for one result. Spelling corrections
+    apply to every result alike, so the reply states them once, not here."""
     # Raw word sets (built in C) checked against each query word's few spellings, rather
     # than stemming every word of every abstract.
     title_words = set(words(paper.title))
@@ -79,8 +78,6 @@ def explain(
         why.append("title: " + ", ".join(in_title))
     if in_abstract:
         why.append("abstract: " + ", ".join(in_abstract))
-    for wrong, right in (corrections or {}).items():
-        why.append(f"spelling: {wrong} → {right}")
     return why
 
 

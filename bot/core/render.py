@@ -10,7 +10,6 @@ every payload carries ``allowed_mentions={"parse": []}``.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,8 @@ from bot.core.limits import (
 from bot.core.markdown import ZWSP, clean_text, escape_markdown, teaser, truncate
 from bot.core.models import SearchResponse, StoredPaper
 from bot.core.topic_lookup import topic_label
+from bot.core.wording import format_day as format_day  # re-exported: layouts use it
+from bot.core.wording import no_results_text, plural, results_header, spelling_note
 
 ARXIV_ABS_URL = "https://arxiv.org/abs/"
 HF_SEARCH_URL = "https://huggingface.co/papers?q="
@@ -127,17 +128,6 @@ def topic_display_names(
     return names
 
 
-def format_day(day: dt.date) -> str:
-    """``Thu 14 Mar 2026``: fixed English names so the locale cannot change it."""
-    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    return f"{days[day.weekday()]} {day.day} {months[day.month - 1]} {day.year}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 # --- the paper embed ------------------------------------------------------------------------
 
 
@@ -221,7 +211,7 @@ def _people_line(paper: StoredPaper, full: bool) -> str:
         limit = _AUTHORS_CHARS_FULL if full else _AUTHORS_CHARS
         parts.append("**Authors:** " + safe_inline(shown, limit))
     if paper.upvotes is not None:
-        parts.append(f"▲ {_plural(paper.upvotes, 'upvote')}")
+        parts.append(f"▲ {plural(paper.upvotes, 'upvote')}")
     return " · ".join(parts)
 
 
@@ -236,7 +226,7 @@ def _link_line(paper: StoredPaper) -> str:
 
 def _footer_text(paper: StoredPaper) -> str:
     seen = len(set(paper.days)) or 1
-    return f"First seen {paper.first_seen.isoformat()} · seen on {_plural(seen, 'day')}"
+    return f"First seen {paper.first_seen.isoformat()} · seen on {plural(seen, 'day')}"
 
 
 def _compose(body: str, meta: list[str], room: int) -> str:
@@ -332,10 +322,11 @@ def search_page_payload(
     """One page of search results as a message body.
 
     ``page`` is 1-based and clamped into range, so a stale button cannot produce an
-    empty page. The header reads "Results 6–10 of 23 for `protein`", plus "Did you
-    mean `…`?" when the query was spelling-corrected. One embed per hit, with the
-    hit's reasons as the "Why" line. No components: the Discord layer adds buttons
-    (they do not count towards any text limit). No hits -> :func:`empty_search_payload`.
+    empty page. The header reads "Results 6–10 of 6,490 for `protein` (top 50 shown)",
+    plus one "Spelling corrected: …" line when the query was corrected. One embed per
+    hit, with the hit's reasons as the "Why" line. No components: the Discord layer adds
+    buttons (they do not count towards any text limit). No hits ->
+    :func:`empty_search_payload`.
     """
     if not 1 <= per_page <= MAX_EMBEDS:
         raise ValueError(f"per_page must be 1..{MAX_EMBEDS}, got {per_page}")
@@ -348,11 +339,18 @@ def search_page_payload(
     chunk = hits[start : start + per_page]
     total = max(response.total, len(hits))
 
-    header = f"Results {start + 1}–{start + len(chunk)} of {total} for {code_span(query_label)}"
-    if total > len(hits):
-        header += f" (top {len(hits)} shown)"
-    if response.corrected:
-        header += f"\nDid you mean {code_span(response.corrected)}?"
+    header = results_header(
+        start + 1,
+        start + len(chunk),
+        total,
+        response.total_exact,
+        query_label,
+        quote=code_span,
+        fetched=len(hits),
+    )
+    note = spelling_note(response.corrections, quote=code_span)
+    if note:
+        header += "\n" + note
 
     builders = [_builder(hit.paper, why=tuple(hit.why), topic_names=topic_names) for hit in chunk]
     return {"content": header, "embeds": fit_group(builders), "allowed_mentions": no_mentions()}
@@ -360,10 +358,7 @@ def search_page_payload(
 
 def empty_search_payload(query_label: str) -> dict:
     """The reply when a search finds nothing."""
-    content = (
-        f"No papers found for {code_span(query_label)}. "
-        "Try fewer or different words, or a topic name."
-    )
+    content = no_results_text(query_label, quote=code_span)
     return {"content": content, "embeds": [], "allowed_mentions": no_mentions()}
 
 

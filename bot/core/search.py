@@ -27,6 +27,9 @@ from storage.base import Storage
 CANDIDATES = 50  # engine results reranked per query
 TITLE_POOL = 200  # title candidates scored with rapidfuzz per autocomplete keystroke
 MAX_LIMIT = 100
+# Beyond this many matches a backend may stop counting ("1,000+"); where counting is
+# free (tantivy counts while it ranks) the total stays exact.
+COUNT_CAP = 1000
 
 
 class SearchService:
@@ -69,16 +72,18 @@ class SearchService:
         await self._refresh()
         query, corrections = correct_spelling(query, self._vocabulary)
         pool = max(CANDIDATES, limit)
-        found = await self.storage.text_search(
-            query, match_all=True, topic=topic, since=since, limit=pool
+        matches = await self.storage.text_matches(
+            query, match_all=True, topic=topic, since=since, limit=pool, count_up_to=COUNT_CAP
         )
+        found = list(matches.ranked)
         complete = {pid for pid, _ in found}
         if len(found) < limit:
-            # Too few papers hold every word: widen to any word, ranked below.
-            extra = await self.storage.text_search(
-                query, match_all=False, topic=topic, since=since, limit=pool
+            # Too few papers hold every word: widen to any word, ranked below. Those
+            # papers match too, so they are what the total counts.
+            matches = await self.storage.text_matches(
+                query, match_all=False, topic=topic, since=since, limit=pool, count_up_to=COUNT_CAP
             )
-            found += [(pid, score) for pid, score in extra if pid not in complete]
+            found += [(pid, score) for pid, score in matches.ranked if pid not in complete]
         engine = dict(found)
         named = [
             pid
@@ -114,13 +119,19 @@ class SearchService:
         papers = [loaded[pid] for pid in shown if pid in loaded]
         papers.sort(key=lambda p: (-scores[p.id], -p.last_seen.toordinal(), p.id))
         hits = [
-            self._hit(paper, scores[paper.id], query, corrections, topic, topic_label)
+            self._hit(paper, scores[paper.id], query, topic, topic_label)
             for paper in papers[:limit]
         ]
+        # The engine's count, plus papers found only by their short name (which no word
+        # query matches), less any that vanished since they were ranked.
+        named_only = len(set(named) & set(engine))
+        total = matches.total + named_only - (len(shown) - len(papers))
         return SearchResponse(
             hits=hits,
             corrected=describe(query) if corrections else None,
-            total=len(scores) - (len(shown) - len(papers)),
+            total=max(total, len(hits)),
+            total_exact=matches.exact,
+            corrections=tuple(corrections.items()),
         )
 
     @staticmethod
@@ -132,11 +143,11 @@ class SearchService:
         paper: StoredPaper,
         score: float,
         query: ParsedQuery,
-        corrections: dict[str, str],
         topic: str | None,
         topic_label: str | None,
     ) -> SearchHit:
-        why = explain(paper, query, corrections)
+        # Spelling corrections are said once, for the whole reply (SearchResponse).
+        why = explain(paper, query)
         if topic is not None:
             why.append(f"topic: {topic_label or self.topic_name(topic)}")
         return SearchHit(paper=paper, score=round(score, 4), why=tuple(why))
@@ -144,9 +155,11 @@ class SearchService:
     async def _topic_only(
         self, topic: str, since: dt.date | None, limit: int, label: str | None
     ) -> SearchResponse:
-        ranked = await self.storage.topic_papers(topic, since=since, limit=limit)
-        papers = await self.storage.get_papers([pid for pid, _ in ranked])
-        scores = dict(ranked)
+        matches = await self.storage.topic_matches(
+            topic, since=since, limit=limit, count_up_to=COUNT_CAP
+        )
+        papers = await self.storage.get_papers([pid for pid, _ in matches.ranked])
+        scores = dict(matches.ranked)
         hits = []
         for paper in papers:
             rules = next((t.why for t in paper.topics if t.topic == topic), ())
@@ -154,7 +167,10 @@ class SearchService:
             if rules:
                 reason += " (" + ", ".join(rules[:4]) + ")"
             hits.append(SearchHit(paper=paper, score=round(scores[paper.id], 4), why=(reason,)))
-        return SearchResponse(hits=hits, total=len(hits))
+        missing = len(matches.ranked) - len(papers)
+        return SearchResponse(
+            hits=hits, total=max(matches.total - missing, len(hits)), total_exact=matches.exact
+        )
 
     def topic_name(self, slug: str) -> str:
         topic = self.topics.get(slug)

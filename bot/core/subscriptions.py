@@ -32,6 +32,12 @@ class ChannelSubscription:
     def target(self) -> str:
         return f"channel:{self.channel_id}"
 
+    @property
+    def paused_by_failures(self) -> bool:
+        """Paused by the bot after repeated refusals, rather than by `/digest pause`
+        (a paused digest posts nothing, so its failure count cannot grow after that)."""
+        return self.paused and self.failures >= FAILURES_BEFORE_PAUSE
+
 
 @dataclass(frozen=True)
 class Follow:

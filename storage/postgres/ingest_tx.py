@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import asyncpg
 
 from bot.core.dedupe import retired_titles
-from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
+from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from bot.core.rank import title_name
 from storage.base import IngestTransaction
-from storage.rows import known_with_blocks
+from storage.rows import known_with_blocks, redated_report
 
 
 class PostgresIngestTransaction(IngestTransaction):
@@ -26,6 +26,64 @@ class PostgresIngestTransaction(IngestTransaction):
             "SELECT 1 FROM dumps WHERE content_hash = $1", content_hash
         )
         return found is not None
+
+    async def stored_dump(self, content_hash: str) -> StoredDump | None:
+        row = await self._conn.fetchrow(
+            "SELECT day, day_source FROM dumps WHERE content_hash = $1", content_hash
+        )
+        return StoredDump(dt.date.fromisoformat(row[0]), row[1]) if row else None
+
+    async def redate_dump(
+        self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
+    ) -> int:
+        conn = self._conn
+        row = await conn.fetchrow(
+            "SELECT id, report FROM dumps WHERE content_hash = $1 FOR UPDATE", content_hash
+        )
+        if row is None:
+            raise LookupError("no such dump")
+        dump_id, report = row
+        new_day = day.isoformat()
+        own = {
+            pid: (position, upvotes)
+            for pid, position, upvotes in await conn.fetch(
+                "DELETE FROM appearances WHERE dump_id = $1 RETURNING paper_id, position, upvotes",
+                dump_id,
+            )
+        }
+        # Papers the dump lists that another dump of its old day recorded first keep that
+        # dump's appearance; on the new day they appear for this one.
+        rows = dict(own)
+        for pid, position in listed:
+            rows.setdefault(pid, (position, None))
+        ids = list(rows)
+        await conn.execute(
+            "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
+            " SELECT u.pid, $2::text, u.pos, u.votes, $3::bigint"
+            " FROM unnest($1::bigint[], $4::bigint[], $5::bigint[]) AS u(pid, pos, votes)"
+            " ON CONFLICT (paper_id, day) DO UPDATE SET"
+            " position = LEAST(appearances.position, excluded.position),"
+            " upvotes = COALESCE(appearances.upvotes, excluded.upvotes)",
+            ids,
+            new_day,
+            dump_id,
+            [rows[pid][0] for pid in ids],
+            [rows[pid][1] for pid in ids],
+        )
+        await conn.execute(
+            "UPDATE papers SET first_seen = s.first, last_seen = s.last FROM"
+            " (SELECT paper_id, MIN(day) AS first, MAX(day) AS last FROM appearances"
+            "  WHERE paper_id = ANY($1::bigint[]) GROUP BY paper_id) s"
+            " WHERE papers.id = s.paper_id",
+            ids,
+        )
+        await conn.execute(
+            "UPDATE dumps SET day = $1, day_source = '--date', report = $2 WHERE id = $3",
+            new_day,
+            redated_report(report, new_day),
+            dump_id,
+        )
+        return len(rows)
 
     async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]:
         rows = await self._conn.fetch(

@@ -15,13 +15,14 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from bot.core.models import StoredPaper, TopicHit
+from bot.core.models import Matches, StoredPaper, TopicHit
 from storage.base import IngestTransaction, Storage
 from storage.postgres.connection import PAPERS_LOCK, create_pool, prepare
 from storage.postgres.delivery_store import PostgresDeliveryStore
 from storage.postgres.ingest_tx import PostgresIngestTransaction
 from storage.postgres.portable import PostgresPortableStore
 from storage.postgres.search_store import PostgresSearchStore
+from storage.rows import capped_matches
 from storage.rows import stored_paper as _stored_paper
 from storage.urls import redact
 
@@ -118,6 +119,24 @@ class PostgresStorage(PostgresSearchStore, PostgresDeliveryStore, PostgresPortab
             since.isoformat() if since else None,
             limit,
         )
+
+    async def topic_matches(
+        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        ranked = await self.topic_papers(topic, since=since, limit=limit)
+        if len(ranked) < limit:  # every paper of the topic is in hand
+            return Matches(ranked, len(ranked))
+        # Counting stops one past the cap: a topic on most of a million papers would
+        # otherwise cost more than the search itself.
+        counted = await self._pool.fetchval(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM paper_topics t JOIN papers p"
+            " ON p.id = t.paper_id WHERE t.topic = $1"
+            " AND ($2::text IS NULL OR p.last_seen >= $2) LIMIT $3) s",
+            topic,
+            since.isoformat() if since else None,
+            count_up_to + 1,
+        )
+        return capped_matches(ranked, int(counted), count_up_to)
 
     async def vocabulary(self) -> dict[str, int]:
         return dict(await self._rows("SELECT term, df FROM vocab"))

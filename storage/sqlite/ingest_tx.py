@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 import aiosqlite
 
 from bot.core.dedupe import retired_titles
-from bot.core.models import IngestPlan, KnownPaper, PlannedPaper
+from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from storage.base import IngestTransaction
-from storage.rows import known_with_blocks
+from storage.rows import known_with_blocks, redated_report
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
 CHUNK = 500
@@ -36,6 +36,56 @@ class SqliteIngestTransaction(IngestTransaction):
             "SELECT 1 FROM dumps WHERE content_hash = ?", (content_hash,)
         ) as cur:
             return await cur.fetchone() is not None
+
+    async def stored_dump(self, content_hash: str) -> StoredDump | None:
+        async with self._conn.execute(
+            "SELECT day, day_source FROM dumps WHERE content_hash = ?", (content_hash,)
+        ) as cur:
+            row = await cur.fetchone()
+        return StoredDump(dt.date.fromisoformat(row[0]), row[1]) if row else None
+
+    async def redate_dump(
+        self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
+    ) -> int:
+        conn = self._conn
+        async with conn.execute(
+            "SELECT id, report FROM dumps WHERE content_hash = ?", (content_hash,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise LookupError("no such dump")
+        dump_id, report = row
+        new_day = day.isoformat()
+        async with conn.execute(
+            "SELECT paper_id, position, upvotes FROM appearances WHERE dump_id = ?", (dump_id,)
+        ) as cur:
+            own = {pid: (position, upvotes) async for pid, position, upvotes in cur}
+        await conn.execute("DELETE FROM appearances WHERE dump_id = ?", (dump_id,))
+        # Papers the dump lists that another dump of its old day recorded first keep that
+        # dump's appearance; on the new day they appear for this one.
+        rows = dict(own)
+        for pid, position in listed:
+            rows.setdefault(pid, (position, None))
+        await conn.executemany(
+            "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, day) DO UPDATE SET"
+            " position = MIN(position, excluded.position),"
+            " upvotes = COALESCE(upvotes, excluded.upvotes)",
+            [(pid, new_day, pos, votes, dump_id) for pid, (pos, votes) in rows.items()],
+        )
+        for part in chunks(list(rows)):
+            await conn.execute(
+                "UPDATE papers SET"
+                " first_seen = (SELECT MIN(day) FROM appearances WHERE paper_id = papers.id),"
+                " last_seen = (SELECT MAX(day) FROM appearances WHERE paper_id = papers.id)"
+                f" WHERE id IN ({placeholders(len(part))})",
+                tuple(part),
+            )
+        await conn.execute(
+            "UPDATE dumps SET day = ?, day_source = '--date', report = ? WHERE id = ?",
+            (new_day, redated_report(report, new_day), dump_id),
+        )
+        return len(rows)
 
     async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]:
         found: dict[str, KnownPaper] = {}

@@ -181,12 +181,45 @@ class SearchIndex:
         limit: int,
         fields: Sequence[str] = ("title", "abstract"),
     ) -> list[tuple[int, float]]:
+        final = self._final_query(query, match_all, topic, since, fields)
+        return [] if final is None else self._run(final, limit)
+
+    def search_counted(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        fields: Sequence[str] = ("title", "abstract"),
+    ) -> tuple[list[tuple[int, float]], int]:
+        """`search`, and how many papers match in all. tantivy counts while it collects
+        the best `limit`; measured on 100k and 1M papers the count costs a few percent
+        at most, since these boolean queries visit every match anyway."""
+        final = self._final_query(query, match_all, topic, since, fields)
+        return ([], 0) if final is None else self._run_counted(final, limit)
+
+    def _final_query(
+        self,
+        query: ParsedQuery,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        fields: Sequence[str],
+    ) -> tantivy.Query | None:
         text = self._text_query(query, match_all, fields)
         if text is None:
-            return []
+            return None
         clauses = [(tantivy.Occur.Must, text), *self._filters(topic, since)]
-        final = text if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
-        return self._run(final, limit)
+        return text if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+    def count_topic(self, topic: str, since: dt.date | None) -> int:
+        """How many papers carry `topic` (seen since `since`): the topic term's postings,
+        counted without reading any paper."""
+        filters = self._filters(topic, since)
+        query = filters[0][1] if len(filters) == 1 else tantivy.Query.boolean_query(filters)
+        return self._run_counted(query, 1)[1]
 
     def title_search(self, typed: Sequence[str], *, match_all: bool, limit: int) -> list[int]:
         """Papers whose title has a word starting with each (or any) of the `typed`
@@ -213,7 +246,15 @@ class SearchIndex:
 
     def _run(self, query: tantivy.Query, limit: int) -> list[tuple[int, float]]:
         searcher = self.index.searcher()
-        hits = searcher.search(query, limit, count=False).hits
+        return self._ranked(searcher, searcher.search(query, limit, count=False).hits)
+
+    def _run_counted(self, query: tantivy.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
+        searcher = self.index.searcher()
+        result = searcher.search(query, limit, count=True)
+        return self._ranked(searcher, result.hits), int(result.count or 0)
+
+    @staticmethod
+    def _ranked(searcher: tantivy.Searcher, hits: list) -> list[tuple[int, float]]:
         if not hits:
             return []
         ids = searcher.fast_field_values("id", [address for _, address in hits])

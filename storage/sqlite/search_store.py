@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from bot.core.models import ParsedQuery
+from bot.core.models import Matches, ParsedQuery
 from bot.core.rank import title_name
 from storage.sqlite.ingest_tx import chunks, placeholders
 from storage.sqlite.search_index import IndexBusy, IndexedPaper, SearchIndex
@@ -261,6 +261,25 @@ class SqliteSearchStore:
         return await self._indexed(
             lambda: index.search(query, match_all=match_all, topic=topic, since=since, limit=limit)
         )
+
+    async def text_matches(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+    ) -> Matches:
+        # tantivy counts every match for next to nothing, so the count is always exact.
+        index = self.search_index
+        ranked, total = await self._indexed(
+            lambda: index.search_counted(
+                query, match_all=match_all, topic=topic, since=since, limit=limit
+            )
+        )
+        return Matches(ranked, total)
 
     async def papers_by_name(self, names: Sequence[str]) -> list[int]:
         index = self.search_index

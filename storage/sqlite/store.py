@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.models import StoredPaper, TopicHit
+from bot.core.models import Matches, StoredPaper, TopicHit
 from storage.base import IngestTransaction, Storage
 from storage.rows import stored_paper as _stored_paper
 from storage.sqlite.connection import connect, migrate
@@ -182,6 +182,18 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
             [*params, limit],
         )
         return [(pid, score) for pid, score in rows]
+
+    async def topic_matches(
+        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        ranked = await self.topic_papers(topic, since=since, limit=limit)
+        if len(ranked) < limit:  # every paper of the topic is in hand
+            return Matches(ranked, len(ranked))
+        # The search index holds each paper's topics and last day: it counts the topic's
+        # papers exactly, and far faster than SQLite walking a million rows.
+        index = self.search_index
+        total = await self._indexed(lambda: index.count_topic(topic, since))
+        return Matches(ranked, max(total, len(ranked)))
 
     async def vocabulary(self) -> dict[str, int]:
         return dict(await self._rows("SELECT term, df FROM vocab"))

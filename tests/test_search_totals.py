@@ -1,0 +1,156 @@
+"""Search says how many papers really match: "Results 1–5 of 6,490", or a lower bound
+("1,000+") where a backend stops counting, never the size of the page it fetched.
+
+The corpus is the real sample dump plus days written from its own vocabulary
+(bench.corpus), so common words match well over a thousand papers. The expected counts
+come from the engine's full result list (`text_search` with no practical limit) and from
+`topic_counts`, not from the code that computes the totals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+from bench.corpus import CorpusGenerator
+from bot.core.ingest import ingest_bytes
+from bot.core.query import parse_query
+from bot.core.search import COUNT_CAP, SearchService
+from bot.core.topics import load_default_topics
+from tests.conftest import SAMPLE_DUMP, TODAY, backend_of
+from tests.discord_harness import bot_against_fake
+
+EVERYTHING = 1_000_000
+SYNTHETIC_PAPERS = 1_300
+
+
+async def all_matches(storage, text: str, *, topic=None, since=None, match_all=True) -> int:
+    hits = await storage.text_search(
+        parse_query(text), match_all=match_all, topic=topic, since=since, limit=EVERYTHING
+    )
+    return len(hits)
+
+
+async def ingest_synthetic(storage, papers: int = SYNTHETIC_PAPERS) -> None:
+    for day in CorpusGenerator(papers, seed=7).days():
+        report = await ingest_bytes(storage, day.raw, day.source, today=TODAY)
+        assert report.error is None, report.error
+
+
+@pytest.fixture
+async def big_storage(backend_sample_storage):
+    await ingest_synthetic(backend_sample_storage)
+    return backend_sample_storage
+
+
+async def test_keyword_totals_count_every_match_or_say_they_stopped(big_storage) -> None:
+    service = SearchService(big_storage, load_default_topics())
+    expected = await all_matches(big_storage, "model")
+    assert expected > COUNT_CAP  # far above the 50 candidates a search fetches
+    response = await service.search("model", limit=50)
+    assert len(response.hits) == 50
+    if backend_of(big_storage) == "sqlite":
+        # tantivy counts while it ranks: always the exact number.
+        assert (response.total, response.total_exact) == (expected, True)
+    else:
+        # PostgreSQL stops counting past the cap: a true lower bound, flagged as one.
+        assert (response.total, response.total_exact) == (COUNT_CAP, False)
+
+
+async def test_totals_below_the_cap_are_exact_on_both_backends(big_storage) -> None:
+    service = SearchService(big_storage, load_default_topics())
+    counts = {w: await all_matches(big_storage, w) for w in ("protein", "speech", "robot")}
+    word, expected = next((w, n) for w, n in counts.items() if 50 < n <= COUNT_CAP)
+    response = await service.search(word, limit=10)
+    assert (response.total, response.total_exact) == (expected, True)
+    # Filters narrow the count exactly as they narrow the results.
+    since = dt.date(2026, 1, 1)
+    narrowed = await all_matches(big_storage, word, since=since)
+    assert 0 < narrowed < expected
+    response = await service.search(word, since=since, limit=10)
+    assert (response.total, response.total_exact) == (narrowed, True)
+
+
+async def test_a_widened_search_counts_papers_holding_any_word(big_storage) -> None:
+    # Too few papers hold both words, so every paper holding either one is a result.
+    service = SearchService(big_storage, load_default_topics())
+    assert await all_matches(big_storage, "cherokee microwave") < 10
+    expected = await all_matches(big_storage, "cherokee microwave", match_all=False)
+    response = await service.search("cherokee microwave", limit=10)
+    assert response.total == min(expected, COUNT_CAP) and response.total > 10
+
+
+async def test_topic_only_totals(big_storage) -> None:
+    service = SearchService(big_storage, load_default_topics())
+    expected = (await big_storage.topic_counts(None))["llm"]
+    assert expected > COUNT_CAP
+    response = await service.search(None, topic="llm", limit=50)
+    assert len(response.hits) == 50
+    if backend_of(big_storage) == "sqlite":
+        assert (response.total, response.total_exact) == (expected, True)
+    else:
+        assert (response.total, response.total_exact) == (COUNT_CAP, False)
+    small = (await big_storage.topic_counts(None))["speech-audio"]
+    assert 50 < small <= COUNT_CAP
+    response = await service.search(None, topic="speech-audio", limit=5)
+    assert (response.total, response.total_exact) == (small, True)
+
+
+# --- what people see ---------------------------------------------------------------------
+
+
+async def test_slash_search_says_the_real_number_of_matches(tmp_path) -> None:
+    async with bot_against_fake(tmp_path) as (fake, bot, ids):
+        expected = await all_matches(bot.storage, "model")
+        assert expected > 50  # 95 of the sample's 98 papers: more than one fetch of 50
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": "model"})
+        assert reply.content == f"Results 1–5 of {expected} for `model` (top 50 shown)"
+
+        in_topic = (await bot.storage.topic_counts(None))["llm"]
+        assert in_topic > 50
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"topic": "llm"})
+        assert reply.content == (
+            f"Results 1–5 of {in_topic} for `topic: Large language models` (top 50 shown)"
+        )
+
+
+async def test_slash_search_states_a_spelling_correction_once(tmp_path) -> None:
+    async with bot_against_fake(tmp_path) as (fake, _, ids):
+        reply = await fake.invoke(
+            ids.guild, ids.channel, ids.user, "search", {"query": "protien langauge model"}
+        )
+        lines = reply.content.splitlines()
+        assert lines[1] == "Spelling corrected: `protien` → `protein`, `langauge` → `language`"
+        assert reply.content.count("protien") == 2  # the query label, and the one note
+        assert len(reply.embeds) == 5
+        assert not any("spelling" in e["description"].casefold() for e in reply.embeds)
+
+
+def paperbot(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_cli_search_says_the_count_in_the_same_words(tmp_path) -> None:
+    db = str(tmp_path / "cli.db")
+    done = paperbot("ingest", str(SAMPLE_DUMP), "--db", db, "--date", "2026-03-14")
+    assert done.returncode == 0, done.stderr
+    found = paperbot("search", "model", "--limit", "5", "--db", db)
+    assert found.returncode == 0, found.stderr
+    from storage import open_storage
+
+    async with await open_storage(db) as storage:
+        expected = await all_matches(storage, "model")
+    assert found.stdout.splitlines()[0] == f'Results 1–5 of {expected} for "model"'
+    fixed = paperbot("search", "protien langauge", "--limit", "3", "--db", db)
+    lines = fixed.stdout.splitlines()
+    assert lines[1] == 'Spelling corrected: "protien" → "protein", "langauge" → "language"'
+    assert "spelling" not in "\n".join(lines[2:])
+    none = paperbot("search", "zzzqqq", "--db", db)
+    assert none.stdout.strip() == (
+        'No papers found for "zzzqqq". Try fewer or different words, or a topic.'
+    )
