@@ -61,7 +61,8 @@ HELD_DETAIL = "another bot process is posting it right now"
 
 @dataclass(frozen=True)
 class Outcome:
-    # sent, reconciled, already, nothing-new, paused, empty, dms-closed, busy: settled;
+    # settled: sent, reconciled, already, nothing-new, no-papers, paused, empty,
+    # dms-closed, busy;
     # failed: the target refused (403/404), counted toward pausing;
     # retry: a transient error (5xx or 429 after discord.py's retries, a timeout);
     # held: another process holds a live claim on it (sharded); transient like retry.
@@ -152,10 +153,12 @@ class DeliveryService:
         finally:
             self._inflight.discard(target)
 
-    async def _due_day(self, target: str, timezone: str, now: dt.datetime) -> dt.date | None:
+    async def _due_day(
+        self, target: str, timezone: str, now: dt.datetime, days: list[dt.date] | None = None
+    ) -> dt.date | None:
         storage = self.bot.storage
         return choose_digest_day(
-            await storage.days(limit=60),
+            days if days is not None else await storage.days(limit=60),
             await storage.last_delivered_day(target),
             local_today(now, timezone),
         )
@@ -171,7 +174,10 @@ class DeliveryService:
             if not alone:
                 return Outcome("busy")
             storage = self.bot.storage
-            day = await self._due_day(target, sub.timezone, now)
+            days = await storage.days(limit=60)
+            if not days:
+                return Outcome("no-papers")  # settled: nothing was ever ingested
+            day = await self._due_day(target, sub.timezone, now, days)
             if day is None:
                 return Outcome("nothing-new")
             pages = await self.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)

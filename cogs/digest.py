@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.command_helpers import (
+    digest_state,
     discord_time,
     paperbot,
     post_time_option,
@@ -22,6 +23,7 @@ from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_toda
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
 from bot.core.topic_lookup import REMOVED_TOPIC
+from bot.core.wording import plural
 from bot.errors import UserError
 from bot.replies import reply, reply_text
 from bot.views import pager_view
@@ -31,14 +33,29 @@ OUTCOME_TEXT = {
     "reconciled": "The digest for {day} was already in {channel}.",
     "already": "{channel} already got the digest for {day}; it posts once per day.",
     "nothing-new": "Nothing new to post in {channel}: it has every day's digest already.",
-    "paused": "The digest for {channel} is paused after repeated failures. Fix my "
-    "permissions there, then run `/digest subscribe` again.",
+    "no-papers": "There are no papers yet, so there is no digest to post: ingest a dump "
+    "first (`/ingest`).",
     "busy": "A digest for {channel} is being posted right now.",
     "held": "Another paperbot process is posting the digest for {day} in {channel} right "
     "now; it goes out once.",
     "failed": "Couldn't post in {channel}: {detail}",
     "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
 }
+CANT_POST = (
+    "I can't post in {channel}: give me View Channel, Send Messages and Embed Links there, "
+    "then try again."
+)
+
+
+def paused_text(sub: ChannelSubscription, channel: str) -> str:
+    """Why a channel's digest is not posting, and how to restart it."""
+    if sub.paused_by_failures:
+        error = f" ({sub.last_error})" if sub.last_error else ""
+        return (
+            f"The digest for {channel} is paused after {plural(sub.failures, 'failed post')}"
+            f"{error}. Fix my permissions there, then run `/digest resume`."
+        )
+    return f"The digest for {channel} is paused. Run `/digest resume` to post it again."
 
 
 def filter_text(keys: Sequence[str], names: Mapping[str, str]) -> str:
@@ -105,10 +122,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         keys = resolve_topics(await bot.taxonomy(interaction.guild_id), topics)
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
-            raise UserError(
-                f"I can't post in {channel.mention}: give me View Channel, Send Messages "
-                "and Embed Links there, then try again."
-            )
+            raise UserError(CANT_POST.format(channel=channel.mention))
         sub = ChannelSubscription(
             channel.id,
             interaction.guild_id or 0,
@@ -127,10 +141,10 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         topic_text = filter_text(keys, await bot.topic_names(interaction.guild_id))
         await reply_text(
             interaction,
-            f"📬 {channel.mention} gets up to {max} papers ({topic_text}) every day at "
-            f"{post_time} {where.label}. Next: {discord_time(bot.schedules.next_run(sub.target))}."
-            f"{where.aside}\n"
-            "Try `/digest preview` to see it, or `/digest now` to post today's.",
+            f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
+            f"at {post_time} {where.label}. Next: "
+            f"{discord_time(bot.schedules.next_run(sub.target))}.{where.aside}\n"
+            "Try `/digest preview` to see it, or `/digest now` to post the newest one now.",
         )
 
     @app_commands.command(name="unsubscribe")
@@ -157,11 +171,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         lines = []
         for sub in subs:
             topics = filter_text(sub.topics, names)
-            state = (
-                "⏸️ paused: " + (sub.last_error or "failing")
-                if sub.paused
-                else (f"next {discord_time(bot.schedules.next_run(sub.target))}")
-            )
+            state = digest_state(sub, bot.schedules.next_run(sub.target))
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
@@ -188,7 +198,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             days[0] if days else None
         )
         if day is None:
-            raise UserError("No papers yet: ingest a dump first (`/ingest`).")
+            raise UserError(OUTCOME_TEXT["no-papers"])
         pages = await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, day)
         # Its buttons page the previewed channel's digest, wherever the preview is shown.
         view = pager_view("c", day, 1, len(pages), channel_id)
@@ -197,16 +207,65 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     @app_commands.command(name="now")
     @app_commands.describe(channel="The subscribed channel to post to now")
     async def now(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        """Post today's digest now (once per day; it won't post twice)."""
+        """Post the newest digest now (each day's digest posts once)."""
         bot = paperbot(interaction)
         sub = await self._own_sub(interaction, channel.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await bot.delivery.deliver_channel(sub, bot.clock())
-        text = OUTCOME_TEXT.get(outcome.status, "{channel}: {detail}").format(
-            day=outcome.day, channel=channel.mention, detail=outcome.detail or outcome.status
-        )
+        if outcome.status == "paused":
+            text = paused_text(sub, channel.mention)
+        else:
+            text = OUTCOME_TEXT.get(outcome.status, "{channel}: {detail}").format(
+                day=outcome.day,
+                channel=channel.mention,
+                detail=outcome.detail or outcome.status,
+            )
         await interaction.followup.send(
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="pause")
+    @app_commands.describe(channel="The channel whose digest to pause")
+    async def pause(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        """Stop a channel's digest, keeping its settings, until /digest resume."""
+        bot = paperbot(interaction)
+        sub = await self._own_sub(interaction, channel.id)
+        if sub.paused:
+            await reply_text(interaction, paused_text(sub, channel.mention))
+            return
+        await bot.storage.set_channel_paused(channel.id, True)
+        await bot.schedules.rebuild()
+        await reply_text(
+            interaction,
+            f"⏸️ Paused the digest for {channel.mention}; its settings are kept. "
+            "`/digest resume` restarts it.",
+        )
+
+    @app_commands.command(name="resume")
+    @app_commands.describe(channel="The channel whose paused digest to restart")
+    async def resume(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        """Restart a paused digest (paused by /digest pause or after failed posts)."""
+        bot = paperbot(interaction)
+        sub = await self._own_sub(interaction, channel.id)
+        if not sub.paused:
+            raise UserError(
+                f"The digest for {channel.mention} isn't paused: it posts next "
+                f"{discord_time(bot.schedules.next_run(sub.target))}."
+            )
+        guild = interaction.guild
+        if not _can_post(channel, guild.me if guild else None):
+            raise UserError(CANT_POST.format(channel=channel.mention))
+        await bot.storage.set_channel_paused(channel.id, False)
+        # Like a new subscription: a post time already passed today waits for tomorrow
+        # rather than posting this minute (`/digest now` posts at once).
+        fired = last_fire_time(bot.clock(), sub.post_time, sub.timezone)
+        await bot.storage.set_last_run(sub.target, local_today(fired, sub.timezone))
+        await bot.schedules.rebuild()
+        await reply_text(
+            interaction,
+            f"▶️ The digest for {channel.mention} is back on. Next: "
+            f"{discord_time(bot.schedules.next_run(sub.target))}. `/digest now` posts the "
+            "newest one now.",
         )
 
 

@@ -217,6 +217,12 @@ class DeliveryStorage(abc.ABC):
     @abc.abstractmethod
     async def record_channel_success(self, channel_id: int) -> None: ...
 
+    @abc.abstractmethod
+    async def set_channel_paused(self, channel_id: int, paused: bool) -> None:
+        """Pause a channel's digest (`/digest pause`) or resume it; resuming also clears
+        the failure count and last error, so the bot pauses it again only after as many
+        new refusals as the first time."""
+
     # -- members ---------------------------------------------------------------------------
     @abc.abstractmethod
     async def add_follow(self, user_id: int, follow: Follow) -> bool:

@@ -143,6 +143,18 @@ class PostgresDeliveryStore(DeliveryStorage):
             channel_id,
         )
 
+    async def set_channel_paused(self, channel_id: int, paused: bool) -> None:
+        if paused:
+            await self._pool.execute(
+                "UPDATE channel_subscriptions SET paused = 1 WHERE channel_id = $1", channel_id
+            )
+        else:
+            await self._pool.execute(
+                "UPDATE channel_subscriptions SET paused = 0, failures = 0, last_error = NULL"
+                " WHERE channel_id = $1",
+                channel_id,
+            )
+
     # -- members ---------------------------------------------------------------------------
     async def add_follow(self, user_id: int, follow: Follow) -> bool:
         async with self.write() as conn:  # type: ignore[attr-defined]

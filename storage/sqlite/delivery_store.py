@@ -130,6 +130,20 @@ class SqliteDeliveryStore(DeliveryStorage):
                 (channel_id,),
             )
 
+    async def set_channel_paused(self, channel_id: int, paused: bool) -> None:
+        async with self.write() as conn:
+            if paused:
+                await conn.execute(
+                    "UPDATE channel_subscriptions SET paused = 1 WHERE channel_id = ?",
+                    (channel_id,),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE channel_subscriptions SET paused = 0, failures = 0,"
+                    " last_error = NULL WHERE channel_id = ?",
+                    (channel_id,),
+                )
+
     # -- members ---------------------------------------------------------------------------
     async def add_follow(self, user_id: int, follow: Follow) -> bool:
         async with self.write() as conn:

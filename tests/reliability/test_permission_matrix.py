@@ -41,6 +41,8 @@ COMMAND_INPUTS: dict[str, Inputs] = {
     "digest list": lambda channel, _: {},
     "digest preview": lambda channel, _: {"channel": channel},
     "digest now": lambda channel, _: {"channel": channel},
+    "digest pause": lambda channel, _: {"channel": channel},
+    "digest resume": lambda channel, _: {"channel": channel},
     "digest unsubscribe": lambda channel, _: {"channel": channel},
     "topic add": lambda channel, _: {"name": "Matrices", "keywords": "matrix, matrices"},
     "topic remove": lambda channel, _: {"name": "matrices"},
