@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bot.core.wording import count_text, day_phrase, plural, results_header, total_text
+from bot.core.wording import count_text, format_day, plural, results_header, total_text
 from cogs.operate import HELP, fit_lines
 from tests.conftest import SAMPLE_DUMP
 from tests.discord_harness import bot_against_fake, mention_leaks, settle
@@ -27,13 +27,12 @@ def test_counts_and_days_in_words() -> None:
         "6,490 papers",
     ]
     assert plural(1, "match") == "1 match" and plural(3, "match") == "3 matches"
+    assert plural(2, "entry") == "2 entries" and plural(2, "day") == "2 days"
     assert plural(1, "paper matches") == "1 paper matches"
     assert plural(2, "paper matches") == "2 papers match"
     assert count_text(1234567) == "1,234,567"
     assert (total_text(1000, exact=False), total_text(999)) == ("1,000+", "999")
-    today = dt.date(2026, 3, 15)
-    assert day_phrase(today, today) == "today"
-    assert day_phrase(dt.date(2026, 3, 14), today) == "Sat 14 Mar 2026"
+    assert format_day(dt.date(2026, 3, 14)) == "Sat 14 Mar 2026"
     assert results_header(1, 10, 6490, True, "model") == 'Results 1–10 of 6,490 for "model"'
 
 

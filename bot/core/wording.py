@@ -16,8 +16,8 @@ Quote = Callable[[str], str]
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# The few nouns whose plural is not the singular plus "s" or "es".
-_IRREGULAR = {"paper matches": "papers match", "entry": "entries", "query": "queries"}
+# Phrases whose plural the rules below would get wrong (a noun and its verb).
+_IRREGULAR = {"paper matches": "papers match"}
 
 
 def count_text(n: int) -> str:
@@ -30,6 +30,8 @@ def plural_of(word: str) -> str:
         return _IRREGULAR[word]
     if word.endswith(("s", "x", "ch", "sh")):
         return word + "es"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return word[:-1] + "ies"
     return word + "s"
 
 
@@ -51,11 +53,6 @@ def quoted(text: str) -> str:
 def format_day(day: dt.date) -> str:
     """``Thu 14 Mar 2026``: fixed English names so the locale cannot change it."""
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def day_phrase(day: dt.date, today: dt.date | None) -> str:
-    """``today`` only when it is today; otherwise ``Thu 14 Mar 2026``."""
-    return "today" if today is not None and day == today else format_day(day)
 
 
 # --- search results -------------------------------------------------------------------------
