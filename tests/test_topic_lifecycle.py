@@ -233,10 +233,9 @@ async def test_a_digest_still_filtering_on_a_removed_topic_never_shows_its_key(w
     await run(fake, ids, "digest now", ids.admin, channel=ids.channel)
     [post] = fake.channel_messages(ids.channel, include_interaction_responses=False)
     assert post["content"].startswith("**paperbot daily digest — Sat 14 Mar 2026**\n")
-    assert (
-        "No new papers today matching topics: a removed topic (98 other papers today)."
-        in (post["content"])
-    )
+    # The digest is for Sat 14 Mar, not today: the empty-digest line no longer says
+    # "today" about another day.
+    assert "No papers this day on a removed topic (98 papers on other topics)." in (post["content"])
     assert key_leaks(fake, ids.guild) == []
 
 
