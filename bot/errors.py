@@ -22,7 +22,7 @@ class UserError(app_commands.AppCommandError):
         """A core validation message as a user-facing sentence (first letter up only:
         `Europe/Berlin` and `IANA` keep their spelling). Core messages quote what the
         user typed, so the whole line is markdown-escaped."""
-        text = escape_markdown(str(exc), keep_urls=False)
+        text = escape_markdown(str(exc), keep_urls=False, minimal=True)
         return cls(text[:1].upper() + text[1:])
 
 

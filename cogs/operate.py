@@ -50,7 +50,7 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 def report_text(report: IngestReport) -> str:
     # The file name and the dump's own text (quoted in warnings) are not ours: escaped.
     if report.error:
-        return f"❌ {escape_markdown(report.error)}"
+        return f"❌ {escape_markdown(report.error, minimal=True)}"
     if report.already_ingested:
         # Only the operator's `paperbot ingest --redate` moves a stored dump.
         return f"This dump was {already_stored_text(report)}."
@@ -58,7 +58,7 @@ def report_text(report: IngestReport) -> str:
     # Page chrome (`Subscribe`, ...) is skipped in every copied page: not worth a line.
     skipped = [s for s in report.skipped if s.reason != BOILERPLATE]
     lines += [f"• skipped line {s.line}: {s.reason}" for s in skipped[:SHOWN]]
-    lines += [f"• {escape_markdown(w)}" for w in report.warnings[:SHOWN]]
+    lines += [f"• {escape_markdown(w, minimal=True)}" for w in report.warnings[:SHOWN]]
     hidden = max(0, len(skipped) - SHOWN) + max(0, len(report.warnings) - SHOWN)
     if hidden > 0:
         lines.append(f"• …and {count_text(hidden)} more")

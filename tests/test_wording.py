@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from bot.core.markdown import escape_markdown
 from bot.core.wording import count_text, format_day, plural, results_header, total_text
 from cogs.operate import HELP, fit_lines
 from tests.conftest import SAMPLE_DUMP
@@ -34,6 +35,14 @@ def test_counts_and_days_in_words() -> None:
     assert (total_text(1000, exact=False), total_text(999)) == ("1,000+", "999")
     assert format_day(dt.date(2026, 3, 14)) == "Sat 14 Mar 2026"
     assert results_header(1, 10, 6490, True, "model") == 'Results 1–10 of 6,490 for "model"'
+
+
+def test_our_lines_quoting_untrusted_text_keep_their_parentheses() -> None:
+    line = "a_b.txt (feed); '[click](http://e.example) **x** _y_ __z__ America/New_York'"
+    assert escape_markdown(line, minimal=True) == (
+        "a_b.txt (feed); '\\[click\\](http://e.example) \\*\\*x\\*\\* \\_y\\_ "
+        "\\_\\_z\\_\\_ America/New_York'"
+    )
 
 
 def test_left_out_notes_count_in_words() -> None:

@@ -47,7 +47,7 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def escape_markdown(text: str, *, keep_urls: bool = True) -> str:
+def escape_markdown(text: str, *, keep_urls: bool = True, minimal: bool = False) -> str:
     """Escape ``text`` so Discord shows it literally: no formatting, masked links or pings.
 
     Inline specials (``\\ * _ ~ ` | [ ] ( )``) are backslash-escaped everywhere;
@@ -59,6 +59,12 @@ def escape_markdown(text: str, *, keep_urls: bool = True) -> str:
     Bare ``http(s)://`` URLs are kept verbatim when ``keep_urls`` is true (they render
     as the plain link they are, and escaping would corrupt them). Pass
     ``keep_urls=False`` for places that never autolink, such as embed titles.
+
+    ``minimal=True`` leaves alone what cannot format where it stands, for lines of our
+    own wording that quote untrusted text, so their raw text keeps reading as written:
+    ``(`` and ``)`` (the brackets are still escaped, so no masked link ``[x](url)`` can
+    form) and a single ``_`` between letters or digits (``New_York``: Discord's
+    underscore emphasis needs a word boundary on the outside of each ``_``).
     """
     text = clean_text(text)
 
@@ -72,6 +78,8 @@ def escape_markdown(text: str, *, keep_urls: bool = True) -> str:
         if kind == "mention":
             # '@' -> '@\u200b' (also inside <@123>), '<' -> '<\u200b' for <#id>, <t:..>.
             return token + ZWSP
+        if kind == "special" and minimal and _cannot_format(m.string, m.start(), token):
+            return token
         if kind == "linestart":
             indent = token[: len(token) - len(token.lstrip(" \t"))]
             marker = token[len(indent) :]
@@ -82,6 +90,15 @@ def escape_markdown(text: str, *, keep_urls: bool = True) -> str:
         return "\\" + token
 
     return (_TOKEN if keep_urls else _TOKEN_NO_URL).sub(replace, text)
+
+
+def _cannot_format(text: str, at: int, token: str) -> bool:
+    if token in "()":
+        return True
+    if token != "_" or at == 0 or at + 1 >= len(text):
+        return False
+    before, after = text[at - 1], text[at + 1]
+    return before.isalnum() and after.isalnum()
 
 
 def truncate(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
