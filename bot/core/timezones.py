@@ -190,14 +190,16 @@ def _country_note(index: ZoneIndex, place: Place) -> str:
 def _ranked_prefix(index: ZoneIndex, key: str, limit: int) -> tuple[list[Place], list[Place]]:
     """Places with a name (or a later word of one) starting with `key`, the most
     populous first and one per zone; then those found by another name of a city."""
-    best: dict[str, tuple[bool, int, Place]] = {}
+    zones, weights = index.places.zones, index.places.weights
+    best: dict[int, tuple[bool, int, int]] = {}  # zone -> (alternate, -weight, place)
     for place, alternate in index.starting(key):
-        held = best.get(place.zone)
-        if held is None or (alternate, -place.weight) < held[:2]:
-            best[place.zone] = (alternate, -place.weight, place)
+        held = best.get(zones[place])
+        if held is None or (alternate, -weights[place]) < held[:2]:
+            best[zones[place]] = (alternate, -weights[place], place)
     ranked = sorted(best.values(), key=lambda r: r[:2])
-    names = [place for alternate, _, place in ranked if not alternate]
-    return names[:limit], [place for alternate, _, place in ranked if alternate][:limit]
+    names = [place for alternate, _, place in ranked if not alternate][:limit]
+    others = [place for alternate, _, place in ranked if alternate][:limit]
+    return [index.places[n] for n in names], [index.places[n] for n in others]
 
 
 # --- offsets ------------------------------------------------------------------------------
@@ -298,7 +300,7 @@ def _suggestions(index: ZoneIndex, typed: str) -> list[str]:
     if not key:
         return []
     spelled: list[tuple[float, int, str, str]] = []  # (score, people, zone, name)
-    for near, score, _ in process.extract(key, index.fuzzy_keys, **_FUZZY):
+    for near, score, _ in process.extract(key, list(index.fuzzy_keys), **_FUZZY):
         if place := _best_exact(index.named(near)):
             spelled.append((score, place.weight, place.zone, _place_name(place)))
     for near, score, _ in process.extract(key, list(index.by_key), **_FUZZY):
