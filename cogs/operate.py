@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import digest_state, paperbot
+from bot.command_helpers import digest_state, paperbot, zone_shown
 from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes, ingest_taxonomy
 from bot.core.markdown import escape_markdown
 from bot.core.models import IngestReport
@@ -169,7 +169,8 @@ class OperateCog(commands.Cog):
             subs = await bot.storage.channel_subscriptions(interaction.guild_id)
             for sub in subs:
                 state = digest_state(sub, bot.schedules.next_run(sub.target))
-                digests.append(f"<#{sub.channel_id}> at {sub.post_time} {sub.timezone}: {state}")
+                zone = await zone_shown(sub.timezone)  # as /digest list shows it
+                digests.append(f"<#{sub.channel_id}> at {sub.post_time} {zone}: {state}")
             if not subs:
                 lines.append("No digests in this server (`/digest subscribe`).")
         text = fit_lines(lines, digests, "more digest", after="(`/digest list`)")

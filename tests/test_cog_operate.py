@@ -326,9 +326,9 @@ async def test_status_shows_ingest_subscriptions_papers_and_version(world) -> No
     assert lines[1].startswith("Last ingest: **2026-03-15** from `d.txt` — 3 parsed, 3 new")
     next_run = bot.schedules.next_run(f"channel:{ids.channel}")
     assert next_run is not None
-    assert f"<#{ids.channel}> at 09:30 Europe/Berlin: next <t:{int(next_run.timestamp())}:f>" in (
-        reply.content
-    )
+    # The zone as /digest list shows it: with its country.
+    next_post = f"next <t:{int(next_run.timestamp())}:f>"
+    assert f"<#{ids.channel}> at 09:30 Europe/Berlin (Germany): {next_post}" in reply.content
     assert f"<#{other}> at 18:00 UTC: ⏸️ paused after 3 failures: 403 Missing Access" in (
         reply.content
     )
