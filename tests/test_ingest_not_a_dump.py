@@ -1,8 +1,8 @@
 """`paperbot ingest` ingests dumps only. A file that is not a dump (an RSS or Atom feed,
-a web page, a README, another program's JSON) is refused with its reason and nothing
-stored; in a folder it is skipped and counted, never a failure, and so are the
-database's own files, so ingesting the data folder itself just works. The check is in
-the core parser: the CLI, /ingest and the folder watcher all get it."""
+a web page, a Markdown README or essay, another program's JSON) is refused with its
+reason and nothing stored; in a folder it is skipped and counted, never a failure, and
+so are the database's own files, so ingesting the data folder itself just works. The
+check is in the core parser: the CLI, /ingest and the folder watcher all get it."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from xml.sax.saxutils import escape
 import pytest
 
 from bot.client import PaperBot
+from bot.core.parse import parse_dump
+from bot.core.sniff import MARKUP_SHARE, markup_refusal
 from bot.settings import Settings
 from tests.cli_process import one_line, paperbot, rows
 from tests.conftest import SAMPLE_DUMP, TODAY
 from tests.discord_harness import bot_against_fake
 from tests.reliability.dumps import sample_pairs, write_dump_folder
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def arxiv_rss(pairs: list[tuple[str, str]]) -> str:
@@ -81,6 +81,16 @@ def arxiv_atom(pairs: list[tuple[str, str]]) -> str:
 """
 
 
+def setext(markdown: str) -> str:
+    """The same document with its headings underlined (=== and ---) instead of #-marked."""
+    return re.sub(
+        r"^(#+) (.*)$",
+        lambda m: f"{m[2]}\n{('=' if len(m[1]) == 1 else '-') * len(m[2])}",
+        markdown,
+        flags=re.MULTILINE,
+    )
+
+
 def papers_page_html(pairs: list[tuple[str, str]]) -> str:
     """The daily-papers page saved as HTML ("Save page as") instead of as text."""
     cards = "\n".join(
@@ -94,12 +104,22 @@ def papers_page_html(pairs: list[tuple[str, str]]) -> str:
 
 
 PAIRS = sample_pairs()[:32]
+DATA = Path(__file__).resolve().parent / "data"
+# A project README: headings, code blocks, tables, lists.
+README = (DATA / "markdown_readme.md").read_text(encoding="utf-8")
+# An essay: a few headings between paragraphs of prose (no code, no tables). Markup makes
+# up few of its lines, but read as a dump its headings became "papers" and its prose
+# their abstracts; its headings mark it as Markdown.
+ESSAY = (DATA / "markdown_essay.md").read_text(encoding="utf-8")
+MARKDOWN = "looks like a Markdown document"
 NOT_DUMPS = {
     "feed.xml": (arxiv_rss(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
     "feed.txt": (arxiv_rss(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
     "query.txt": (arxiv_atom(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
     "page.txt": (papers_page_html(PAIRS), "looks like an HTML web page, not a paper dump"),
-    "README.md": ((REPO / "README.md").read_text(encoding="utf-8"), "Markdown document"),
+    "README.md": (README, MARKDOWN),
+    "essay.md": (ESSAY, MARKDOWN),
+    "essay.txt": (setext(ESSAY), MARKDOWN),
     "links.json": (
         json.dumps(
             [{"title": t, "url": f"https://example.org/{n}"} for n, (t, _) in enumerate(PAIRS)]
@@ -126,6 +146,27 @@ def test_a_file_that_is_not_a_dump_is_refused_and_nothing_stored(tmp_path, name:
     assert stored(db) == (0, 0)
 
 
+def test_markdown_is_known_by_its_markup_or_by_its_headings() -> None:
+    """The README is mostly markup lines; the essay's few headings are far from a fifth
+    of its lines, and still mark it, underlined or #-marked."""
+    for document, markup_share in ((README, True), (ESSAY, False), (setext(ESSAY), False)):
+        lines = [line for line in document.splitlines() if line.strip()]
+        markup = [line for line in lines if re.match(r"#|```|\||[=-]+$", line)]
+        assert (len(markup) >= MARKUP_SHARE * len(lines)) is markup_share
+        assert markup_refusal(document).startswith(MARKDOWN)
+
+
+def test_a_dump_with_a_few_headings_is_still_a_dump() -> None:
+    """Three headings pasted among a day's 200 paragraphs do not make it a document:
+    its 98 papers are read, and the headings are named in warnings."""
+    paragraphs = SAMPLE_DUMP.read_text(encoding="utf-8").split("\n\n")
+    for at in (125, 65, 5):  # each before a paper's title
+        paragraphs.insert(at, f"## Section {at}")
+    dump = parse_dump("\n\n".join(paragraphs).encode(), "2026-03-14.txt")
+    assert len([paper for paper in dump.papers if paper.abstract]) == 98
+    assert sum("## Section" in warning for warning in dump.warnings) == 3
+
+
 def test_a_folder_skips_what_is_not_a_dump_and_exits_0(tmp_path) -> None:
     folder = tmp_path / "dumps"
     write_dump_folder(folder, days=2, per_day=20)
@@ -134,7 +175,7 @@ def test_a_folder_skips_what_is_not_a_dump_and_exits_0(tmp_path) -> None:
     db = tmp_path / "papers.db"
     done = paperbot(tmp_path, "ingest", str(folder), "--db", str(db))
     assert done.returncode == 0, done.stderr
-    assert "6 files that are not dumps" in done.stdout
+    assert f"{len(NOT_DUMPS)} files that are not dumps" in done.stdout
     assert "total: 2 dumps, 40 new papers, 0 merged, 0 failed" in done.stdout
     assert stored(db) == (40, 2)
 

@@ -21,6 +21,19 @@ _FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}
 # A dump may quote a stray tag or heading in an abstract; a document is made of them.
 MARKUP_SHARE = 0.2
 MIN_MARKUP_LINES = 3
+# A heading that opens a paragraph: "## Install", or a line underlined with === or ---.
+_HEADING = re.compile(r" {0,3}(?:#{1,6}[ \t]+\S|\S[^\n]*\n {0,3}(?:=+|-+)[ \t]*(?:\n|$))")
+_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*(?:\n|$)")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# Prose between headings dilutes the share of markup lines, but a document is still
+# organised by its headings: paragraphs opening with one, this share of them (and at
+# least MIN_MARKUP_LINES), make Markdown. A dump's paragraphs are titles and
+# abstracts, which never open with a heading.
+HEADING_SHARE = 0.05
+_MARKDOWN_REASON = (
+    "looks like a Markdown document (headings, code or tables), not a paper dump; "
+    "a dump is the daily-papers page saved as plain text or the API's JSON"
+)
 
 
 def markup_refusal(text: str) -> str | None:
@@ -28,17 +41,21 @@ def markup_refusal(text: str) -> str | None:
     head = text.lstrip()
     if head.startswith("<") and _TAG_LINE.match(head):
         return _markup_kind(head)
-    if "<" not in text and not any(mark in text for mark in "#`~|"):
+    headed = "#" in text or _UNDERLINE.search(text) is not None
+    if "<" not in text and not headed and not any(mark in text for mark in "`~|"):
         return None  # nothing below could match: most dumps stop here
     lines = [line for line in text.split("\n") if line.strip()]
     enough = max(MIN_MARKUP_LINES, MARKUP_SHARE * len(lines))
     if "<" in text and sum(1 for line in lines if _TAG_LINE.match(line)) >= enough:
         return _markup_kind(text)
     if sum(1 for line in lines if _MARKDOWN_LINE.match(line)) >= enough:
-        return (
-            "looks like a Markdown document (headings, code or tables), not a paper dump; "
-            "a dump is the daily-papers page saved as plain text or the API's JSON"
-        )
+        return _MARKDOWN_REASON
+    if not headed:
+        return None
+    paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    headings = sum(1 for paragraph in paragraphs if _HEADING.match(paragraph))
+    if headings >= max(MIN_MARKUP_LINES, HEADING_SHARE * len(paragraphs)):
+        return _MARKDOWN_REASON
     return None
 
 
