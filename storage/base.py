@@ -138,8 +138,17 @@ class PaperStorage(abc.ABC):
         `names`: acronym lookups a word index cannot do."""
 
     @abc.abstractmethod
-    async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of papers whose titles match the query's words, for autocomplete."""
+    async def title_candidates(
+        self, query: ParsedQuery, limit: int, written: str = ""
+    ) -> list[tuple[int, str]]:
+        """(id, title) of papers whose titles match the query's words, for autocomplete:
+        titles holding them in a row (the last word perhaps half-typed) first, and
+        among those, titles holding the text as `written` (punctuation included)."""
+
+    @abc.abstractmethod
+    async def paper_by_arxiv_id(self, arxiv_ids: Sequence[str]) -> int | None:
+        """The id of the paper stored under one of these spellings of an arXiv id
+        (version-less, as dumps give it), or None."""
 
     @abc.abstractmethod
     async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]:

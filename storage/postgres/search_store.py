@@ -129,21 +129,66 @@ class PostgresSearchStore:
         )
         return [r[0] for r in rows]
 
-    async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of papers whose titles hold every typed word (each as a substring,
-        so the last, half-typed one matches too), then of those holding any of them,
-        each group most similar (trigrams) first. The trigram GIN index serves the
-        LIKE patterns."""
-        words = [w for w in dict.fromkeys(query.all_words()) if _ALNUM.match(w)]
+    async def title_candidates(
+        self, query: ParsedQuery, limit: int, written: str = ""
+    ) -> list[tuple[int, str]]:
+        """(id, title) of papers whose titles hold the typed words in a row, then of
+        those holding every typed word (each as a substring, so the last, half-typed
+        one matches too), then of those holding any of them, each group most similar
+        (trigrams) first. The trigram GIN index serves the patterns."""
+        typed = [w for w in query.all_words() if _ALNUM.match(w)]
+        words = list(dict.fromkeys(typed))
         if not words:
             return []
-        found = await self._titles_like(words, words, True, limit)
+        found = await self._titles_as_written(written, typed, limit)
+        if len(found) < limit:
+            seen = {pid for pid, _ in found}
+            more = await self._titles_phrase(typed, limit)
+            found += [hit for hit in more if hit[0] not in seen]
+        if len(found) < limit:
+            seen = {pid for pid, _ in found}
+            more = await self._titles_like(words, words, True, limit)
+            found += [hit for hit in more if hit[0] not in seen]
         if len(found) < limit:
             long_words = [w for w in words if len(w) >= MIN_FUZZY_WORD] or words
             seen = {pid for pid, _ in found}
             more = await self._titles_like(long_words, words, False, limit + len(found))
             found += [hit for hit in more if hit[0] not in seen]
         return found[:limit]
+
+    async def _titles_as_written(
+        self, written: str, typed: list[str], limit: int
+    ) -> list[tuple[int, str]]:
+        """Titles holding the text as typed, punctuation included (`Language Model:`),
+        when it has punctuation (else the phrase lookup finds the same titles)."""
+        text = " ".join(written.lower().split())
+        if text.split() == typed or max(map(len, typed), default=0) < MIN_FUZZY_WORD:
+            return []
+        return await self._rows(
+            "SELECT id, title FROM papers WHERE lower(title) LIKE $1"
+            " ORDER BY similarity(lower(title), $2) DESC, last_seen DESC, id DESC LIMIT $3",
+            _like_pattern(text),
+            text,
+            limit,
+        )
+
+    async def _titles_phrase(self, typed: list[str], limit: int) -> list[tuple[int, str]]:
+        """Titles holding the typed words in a row, anything but letters and digits
+        between them (`multi modal` finds `Multi-Modal`), the last word perhaps
+        half-typed; most similar first. The trigram index serves the pattern through
+        its words of three or more letters: with none, it would read every title."""
+        if len(typed) < 2 or max(map(len, typed)) < MIN_FUZZY_WORD:
+            return []
+        # Words are letters and digits only (checked by the caller), so none of them is
+        # regular-expression syntax.
+        pattern = "[^[:alnum:]]+".join(typed)
+        return await self._rows(
+            "SELECT id, title FROM papers WHERE lower(title) ~ $1"
+            " ORDER BY similarity(lower(title), $2) DESC, last_seen DESC, id DESC LIMIT $3",
+            pattern,
+            " ".join(typed),
+            limit,
+        )
 
     async def _titles_like(
         self, words: list[str], typed: list[str], match_all: bool, limit: int
@@ -165,6 +210,13 @@ class PostgresSearchStore:
             await self._rows("SELECT id, title FROM papers WHERE id = ANY($1::bigint[])", list(ids))
         )
         return [(pid, by_id[pid]) for pid in ids if pid in by_id]
+
+    async def paper_by_arxiv_id(self, arxiv_ids: Sequence[str]) -> int | None:
+        rows = await self._rows(
+            "SELECT id FROM papers WHERE arxiv_id = ANY($1::text[]) ORDER BY id LIMIT 1",
+            list(dict.fromkeys(arxiv_ids)),
+        )
+        return rows[0][0] if rows else None
 
     async def recent_titles(self, limit: int) -> list[tuple[int, str]]:
         return await self._rows(

@@ -41,7 +41,7 @@ from bot.core.text import words
 
 log = logging.getLogger("paperbot.search_index")
 
-SCHEMA_VERSION = "4"  # bump when the schema below changes: the index is then rebuilt
+SCHEMA_VERSION = "5"  # bump when the schema below changes: the index is then rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 EPOCH = dt.date(1970, 1, 1)
@@ -49,6 +49,9 @@ EPOCH = dt.date(1970, 1, 1)
 # indexed as its beginnings (`p pr pro ... protein`), up to this many characters. A
 # longer typed word is cut to it (more candidates; rapidfuzz orders them anyway).
 PREFIX_CHARS = 12
+# Titles holding a fragment as written (punctuation included) rank first among those
+# holding its words in a row, so the cut to a few hundred candidates keeps them.
+WRITTEN_BOOST = 100.0
 _ALNUM = re.compile(r"^[^\W_]+$")
 COMMON_WORDS = Path(bot_package.__file__).parent / "data" / "common_words.txt"
 # The pair field of each text field a phrase can be asked of.
@@ -86,6 +89,10 @@ def _schema() -> tantivy.Schema:
     # Lower-cased title words and their beginnings, space-separated (see title_prefixes);
     # no positions: autocomplete never asks for phrases.
     builder.add_text_field("title_prefix", tokenizer_name="whitespace", index_option="freq")
+    # The title case-folded, split only at whitespace (`language`, `model:`), with
+    # positions: a fragment typed with its punctuation (`Language Model:`) is found as
+    # written among the thousands of titles holding its words.
+    builder.add_text_field("title_written", tokenizer_name="whitespace")
     # Adjacent common-word pairs (`languag model`), pre-tokenized by word_pairs; with
     # positions, so a longer phrase is a phrase of pairs. Never scored.
     for field in PAIR_FIELDS.values():
@@ -234,6 +241,41 @@ class SearchIndex:
             return []
         return [pid for pid, _ in self._run(tantivy.Query.boolean_query(clauses), limit)]
 
+    def title_phrase_search(self, typed: Sequence[str], written: str, limit: int) -> list[int]:
+        """Papers whose title holds the `typed` words in a row, the last one whole or as
+        the beginning of a word, best first; titles holding the text as `written`
+        (case-folded, punctuation kept) before others. What a fragment typed from the
+        middle of a title (`Super Mario`) needs: word-by-word prefixes find it among
+        the hundreds of titles holding each word somewhere, and keep the first few."""
+        kept = [w for w in typed if _ALNUM.match(w)]
+        stems = stem_tokens(" ".join(kept))
+        if not kept or len(stems) != len(kept):
+            return []  # a word too long to index: the word-by-word lookup covers it
+        clauses = []
+        if len(kept) == 1:
+            # One word: the titles holding it as a whole word (`t` in `T-SciQ`), not
+            # the thousands where it begins a word.
+            clauses.append(tantivy.Query.term_query(self.schema, "title", stems[0]))
+        else:
+            # The phrase as typed (through the common-word pairs when they narrow it),
+            # and with a half-typed last word: `super mar` is not `super mario`'s stems,
+            # and `models` is no prefix of the stem `model`, so both are asked.
+            clauses.append(self._words_query('"' + " ".join(kept) + '"', ["title"], {}))
+            clauses.append(
+                tantivy.Query.phrase_prefix_query(
+                    self.schema, "title", [*stems[:-1], kept[-1].casefold()]
+                )
+            )
+        tokens = written.casefold().split()
+        if tokens and tokens != kept:  # punctuation typed: look for it as written
+            if len(tokens) == 1:
+                exact = tantivy.Query.term_query(self.schema, "title_written", tokens[0])
+            else:  # the last token perhaps half-typed
+                exact = tantivy.Query.phrase_prefix_query(self.schema, "title_written", tokens)
+            clauses.append(tantivy.Query.boost_query(exact, WRITTEN_BOOST))
+        either = tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
+        return [pid for pid, _ in self._run(either, limit)]
+
     def by_name(self, names: Iterable[str], limit: int = 20) -> list[int]:
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "name", n))
@@ -361,6 +403,7 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     if paper.name:
         doc.add_text("name", paper.name)
     doc.add_text("title_prefix", title_prefixes(paper.title))
+    doc.add_text("title_written", paper.title.casefold())
     texts = {"title": (paper.title, *paper.variants), "abstract": (paper.abstract,)}
     for field, pair_field in PAIR_FIELDS.items():
         for text in texts[field]:

@@ -285,14 +285,24 @@ class SqliteSearchStore:
         index = self.search_index
         return await self._indexed_now(lambda: index.by_name(names))
 
-    async def title_candidates(self, query: ParsedQuery, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of papers whose titles hold a word starting with each typed word;
-        any of them when too few hold all. One worker-thread hop, titles included."""
+    async def title_candidates(
+        self, query: ParsedQuery, limit: int, written: str = ""
+    ) -> list[tuple[int, str]]:
+        """(id, title) of papers whose titles hold the typed words in a row (the last
+        one perhaps half-typed), then of those holding a word starting with each typed
+        word, then with any when too few hold all. One worker-thread hop, titles
+        included."""
         typed = list(query.all_words())
         index = self.search_index
 
         def lookup() -> tuple[list[int], list[tuple[int, str]] | None]:
-            found = index.title_search(typed, match_all=True, limit=limit)
+            # Titles holding the typed words in a row first: a fragment from the middle
+            # of a title is often among hundreds holding each of its words.
+            found = index.title_phrase_search(typed, written, limit)
+            if len(found) < limit:
+                seen = set(found)
+                more = index.title_search(typed, match_all=True, limit=limit)
+                found += [pid for pid in more if pid not in seen]
             if len(found) < max(1, limit // WIDEN_BELOW) and len(typed) > 1:
                 # A few titles holding every typed word is the usual answer to a long
                 # input. Topping it up with hundreds of titles that share one common
@@ -316,6 +326,18 @@ class SqliteSearchStore:
             sql = f"SELECT id, title FROM papers WHERE id IN ({placeholders(len(part))})"
             by_id.update(await read(sql, part))
         return [(pid, by_id[pid]) for pid in ids if pid in by_id]
+
+    async def paper_by_arxiv_id(self, arxiv_ids: Sequence[str]) -> int | None:
+        wanted = list(dict.fromkeys(arxiv_ids))
+        if not wanted:
+            return None
+        # papers.arxiv_id is UNIQUE, so indexed: a read for the event loop thread.
+        rows = await self._small_rows(
+            f"SELECT id FROM papers WHERE arxiv_id IN ({placeholders(len(wanted))})"
+            " ORDER BY id LIMIT 1",
+            wanted,
+        )
+        return rows[0][0] if rows else None
 
     async def recent_titles(self, limit: int) -> list[tuple[int, str]]:
         rows = await self._rows(
