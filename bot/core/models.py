@@ -113,6 +113,15 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class PaperLookup:
+    """What `/paper` (or a pasted arXiv link) found: the paper, or None; and the arXiv
+    id the text named, when it named one (so "not stored" can say which)."""
+
+    paper: StoredPaper | None
+    arxiv_id: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     hits: list[SearchHit]
     corrected: str | None = None  # the query as spelling-corrected, when it was

@@ -18,10 +18,19 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from bot.core.models import ParsedQuery, SearchHit, SearchResponse, StoredPaper, Topic
-from bot.core.query import Vocabulary, correct_spelling, describe, parse_query
+from bot.core.arxiv import arxiv_reference
+from bot.core.models import (
+    PaperLookup,
+    ParsedQuery,
+    SearchHit,
+    SearchResponse,
+    StoredPaper,
+    Topic,
+)
+from bot.core.query import MAX_TERMS, Vocabulary, correct_spelling, describe, parse_query
 from bot.core.rank import combined_score, explain
-from bot.core.text import normalize_title
+from bot.core.text import normalize_title, words
+from bot.core.title_match import RESEMBLES, Typed, tier
 from storage.base import Storage
 
 CANDIDATES = 50  # engine results reranked per query
@@ -30,6 +39,7 @@ MAX_LIMIT = 100
 # Beyond this many matches a backend may stop counting ("1,000+"); where counting is
 # free (tantivy counts while it ranks) the total stays exact.
 COUNT_CAP = 1000
+MIN_SIMILARITY = 50  # a title that only resembles the typed text must be this close
 
 
 class SearchService:
@@ -177,48 +187,92 @@ class SearchService:
         return topic.name if topic else slug
 
     async def title_choices(self, text: str, limit: int = 25) -> list[tuple[int, str]]:
-        """Autocomplete: the titles closest to what was typed (newest first when empty).
+        """Autocomplete: the titles that best match what was typed (newest first when
+        nothing was). A pasted arXiv id or link offers that paper.
 
-        The index narrows a million titles to a few hundred holding the typed words
-        (the last one as a prefix); rapidfuzz orders those."""
+        The index narrows a million titles to a few hundred: those holding the typed
+        words in a row, then those holding each word (the last one as a prefix). They
+        are ranked by how literally they hold the typed text (bot.core.title_match),
+        then by rapidfuzz similarity."""
         limit = max(1, min(limit, 25))
-        typed = parse_query(text or "")
-        if typed.empty:
+        arxiv_id = arxiv_reference(text or "")
+        if arxiv_id is not None:
+            found = await self._by_arxiv(arxiv_id)
+            return [(found.id, found.title)] if found else []
+        typed = words(text or "")[:MAX_TERMS]
+        if not typed:
             return await self.storage.recent_titles(limit)
-        words = list(typed.all_words())
         await self._refresh()
         # The last word is usually half-typed: it is looked up as a prefix, and only
-        # corrected when no known word starts with it.
-        corrected, corrections = correct_spelling(typed, self._vocabulary, keep_last=True)
-        fixed = list(corrected.all_words()) if corrections else words
+        # corrected when no known word starts with it. Typed as one phrase so the words
+        # keep their order (and repeats) through the correction.
+        corrected, corrections = correct_spelling(
+            ParsedQuery(phrases=(tuple(typed),)), self._vocabulary, keep_last=True
+        )
+        fixed = list(corrected.phrases[0]) if corrected.phrases else typed
         as_you_type = ParsedQuery(tuple(fixed[:-1]), (fixed[-1],), ())
-        pool = await self.storage.title_candidates(as_you_type, TITLE_POOL)
-        if len(pool) < limit and words[-1] != fixed[-1]:
-            pool += await self.storage.title_candidates(corrected, TITLE_POOL)
-        unique = list(dict(pool).items())
-        if not unique:
+        found = await self.storage.title_candidates(as_you_type, TITLE_POOL, written=text)
+        pool = list(dict(found).items())
+        if not pool:
             return []
-        matches = process.extract(
+        spellings = [Typed.of(text)]
+        if corrections:
+            spellings.append(Typed.of(" ".join(fixed)))
+        similarity = process.extract(
             default_process(text),
-            [default_process(title) for _, title in unique],
+            [default_process(title) for _, title in pool],
             scorer=fuzz.WRatio,
             processor=None,
-            limit=limit,
-            score_cutoff=50,
+            limit=None,
         )
-        return [unique[index] for _, _, index in matches]
+        ranked = []
+        for score, index in ((score, index) for _, score, index in similarity):
+            pid, title = pool[index]
+            level = tier(spellings, title)
+            if level == RESEMBLES and score < MIN_SIMILARITY:
+                continue
+            # Better tier first; within one, more similar, then the index's order.
+            ranked.append(((level, -score, index), (pid, title)))
+        ranked.sort(key=lambda item: item[0])
+        return [choice for _, choice in ranked[:limit]]
 
-    async def find_paper(self, text: str) -> StoredPaper | None:
-        """The paper a user means by a title (exact, then fuzzy) or an id like `#12`."""
-        stripped = text.strip().lstrip("#")
-        if stripped.isdigit():
-            found = await self.storage.get_papers([int(stripped)])
+    async def open_paper(self, text: str) -> PaperLookup:
+        """The paper a user means: an id like `#12` (an autocomplete choice's value),
+        an arXiv id or link, or a title or part of one. A bare number is part of a
+        title (`23` in `... for 23 African Languages`), not an id."""
+        stripped = text.strip()
+        if stripped.startswith("#") and stripped[1:].isdigit():
+            found = await self.storage.get_papers([int(stripped[1:])])
             if found:
-                return found[0]
+                return PaperLookup(found[0])
+        named = await self.arxiv_paper(text)
+        if named is not None:
+            return named
         choices = await self.title_choices(text, limit=1)
         if not choices:
-            return None
+            return PaperLookup(None)
         found = await self.storage.get_papers([choices[0][0]])
+        return PaperLookup(found[0] if found else None)
+
+    async def find_paper(self, text: str) -> StoredPaper | None:
+        """The paper a user means by a title (exact, then fuzzy), an arXiv id or an id
+        like `#12`; None when nothing matches."""
+        return (await self.open_paper(text)).paper
+
+    async def arxiv_paper(self, text: str) -> PaperLookup | None:
+        """None when `text` is not an arXiv id or link; else the lookup of that id (its
+        paper None when no stored paper has it)."""
+        arxiv_id = arxiv_reference(text)
+        if arxiv_id is None:
+            return None
+        return PaperLookup(await self._by_arxiv(arxiv_id), arxiv_id)
+
+    async def _by_arxiv(self, arxiv_id: str) -> StoredPaper | None:
+        # A dump may spell an old-style id in lower case (`math.gt/0309136`).
+        pid = await self.storage.paper_by_arxiv_id([arxiv_id, arxiv_id.lower()])
+        if pid is None:
+            return None
+        found = await self.storage.get_papers([pid])
         return found[0] if found else None
 
 
