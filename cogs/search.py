@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.command_helpers import resolve_topic
 from bot.core.markdown import truncate
-from bot.core.models import Topic
+from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
 from bot.core.topic_lookup import topic_key
 from bot.core.topics import suggest_topics
@@ -94,6 +94,19 @@ def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -
     return " · ".join(parts)
 
 
+def not_found_message(found: PaperLookup, typed: str) -> str:
+    """Why `/paper` (or an arXiv link in `/search`) has nothing to show."""
+    if found.arxiv_id is not None:
+        return (
+            f"No paper with arXiv id {code_span(found.arxiv_id, 40)} is stored. Papers from "
+            "text dumps carry no arXiv id: try the title instead."
+        )
+    return (
+        f"No paper matches {code_span(typed, 80)}. Pick a title from the list as you "
+        "type, or try /search."
+    )
+
+
 async def answer_soon(
     interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False
 ) -> T:
@@ -118,7 +131,7 @@ class SearchCog(commands.Cog):
 
     @app_commands.command(name="search")
     @app_commands.describe(
-        query="Words to look for in titles and abstracts (optional when you pick a topic)",
+        query="Words to look for in titles and abstracts, or an arXiv id or link (optional with a topic)",
         topic="Only papers in this topic (start typing to pick one)",
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
     )
@@ -133,6 +146,14 @@ class SearchCog(commands.Cog):
         query = query.strip() if query and query.strip() else None
         if query is None and not (topic and topic.strip()):
             raise UserError("Give a query, a topic, or both.")
+        if query is not None:
+            # A pasted arXiv id or link names one paper: open it rather than search
+            # for its digits (a quick indexed lookup, done before any defer so "not
+            # stored" stays ephemeral).
+            named = await self.bot.search.arxiv_paper(query)
+            if named is not None:
+                await self._show(interaction, named, query)
+                return
         day = parse_since(since, self.bot.clock().date())
         chosen = None
         if topic and topic.strip():
@@ -167,19 +188,21 @@ class SearchCog(commands.Cog):
         return topic_choices(await self.bot.taxonomy(interaction.guild_id), current)
 
     @app_commands.command(name="paper")
-    @app_commands.describe(title="The paper's title (start typing to pick one) or its #id")
+    @app_commands.describe(
+        title="The paper's title or part of it (start typing to pick one), or its arXiv id or link"
+    )
     async def paper(
         self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 500]
     ) -> None:
         """Show one paper with its full abstract."""
-        found = await answer_soon(interaction, self.bot.search.find_paper(title))
-        if found is None:
-            raise UserError(
-                f"No paper matches {code_span(title, 80)}. Pick a title from the list as you "
-                "type, or try /search."
-            )
+        found = await answer_soon(interaction, self.bot.search.open_paper(title))
+        await self._show(interaction, found, title)
+
+    async def _show(self, interaction: discord.Interaction, found: PaperLookup, typed: str) -> None:
+        if found.paper is None:
+            raise UserError(not_found_message(found, typed))
         names = await self.bot.topic_names(interaction.guild_id)
-        await reply(interaction, paper_detail_payload(found, names))
+        await reply(interaction, paper_detail_payload(found.paper, names))
 
     @paper.autocomplete("title")
     async def paper_title_autocomplete(
@@ -189,7 +212,9 @@ class SearchCog(commands.Cog):
         return [
             app_commands.Choice(
                 name=truncate(one_line(title), MAX_CHOICE_NAME) or f"Paper #{pid}",
-                value=str(pid),
+                # `#12`, not `12`: a bare number is what someone types from a title
+                # ("... for 23 African Languages").
+                value=f"#{pid}",
             )
             for pid, title in found[:MAX_CHOICES]
         ]

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot import search_view
+from bot.core.ingest import ingest_bytes
 from bot.core.limits import message_problems
 from bot.core.models import Topic
 from bot.core.topics import match_topics
@@ -20,6 +21,7 @@ from tests.discord_harness import (
     mention_leaks,
     settle,
 )
+from tests.real_papers import api_dump, real_titles
 
 PROTEIN_TITLES = {
     "Long-context Protein Language Model",
@@ -259,7 +261,9 @@ async def test_paper_autocomplete_then_submit(world) -> None:
     )
     assert 0 < len(choices) <= 25
     assert choices[0]["name"] in PROTEIN_TITLES
-    assert all(c["value"].isdigit() and len(c["name"]) <= 100 for c in choices)
+    # `#12`: a bare number is part of a title (`... for 23 African Languages`).
+    assert all(c["value"].startswith("#") and c["value"][1:].isdigit() for c in choices)
+    assert all(len(c["name"]) <= 100 for c in choices)
     newest = await fake.autocomplete(
         ids.guild, ids.channel, ids.user, "paper", {"title": ""}, focused="title"
     )
@@ -289,6 +293,58 @@ async def test_paper_not_found_is_ephemeral(world) -> None:
     )
     assert reply.ephemeral
     assert reply.content.startswith("No paper matches")
+
+
+async def test_paper_by_a_fragment_from_the_middle_of_a_title(world) -> None:
+    """`super` begins `supervised` in a dozen titles; the one holding `Super Mario` as
+    written is the paper meant, both in autocomplete and when the text is submitted."""
+    fake, _, ids = world
+    mario = "Language Models are Super Mario: Absorbing Abilities from Homologous Models"
+    choices = await fake.autocomplete(
+        ids.guild, ids.channel, ids.user, "paper", {"title": "Super Mario"}, focused="title"
+    )
+    assert choices[0]["name"].startswith(mario)
+    reply = await fake.invoke(ids.guild, ids.channel, ids.user, "paper", {"title": "Super Mario"})
+    assert reply.embeds[0]["title"].startswith(mario)
+    # A bare number is part of a title, not a paper's internal id.
+    reply = await fake.invoke(ids.guild, ids.channel, ids.user, "paper", {"title": "23"})
+    assert "for 23 African Languages" in reply.embeds[0]["title"]
+
+
+async def test_an_arxiv_link_opens_its_paper_in_paper_and_search(world) -> None:
+    fake, bot, ids = world
+    report = await ingest_bytes(
+        bot.storage, api_dump(real_titles()[:40]), "api.json", today=dt.date(2026, 11, 26)
+    )
+    assert report.error is None
+    arxiv_id, title = real_titles()[7]
+    pasted = f"https://arxiv.org/pdf/{arxiv_id}v2.pdf"
+    choices = await fake.autocomplete(
+        ids.guild, ids.channel, ids.user, "paper", {"title": pasted}, focused="title"
+    )
+    assert [c["name"] for c in choices] == [title]
+    for command, option, text in [
+        ("paper", "title", pasted),
+        ("paper", "title", choices[0]["value"]),
+        ("search", "query", f"arXiv:{arxiv_id}"),
+        ("search", "query", f"https://huggingface.co/papers/{arxiv_id}"),
+    ]:
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, command, {option: text})
+        assert not reply.ephemeral
+        [embed] = reply.embeds
+        assert embed["title"] == title
+        assert embed["url"] == f"https://arxiv.org/abs/{arxiv_id}"
+
+
+async def test_an_arxiv_id_not_stored_is_said_so(world) -> None:
+    fake, _, ids = world
+    for command, option in [("paper", "title"), ("search", "query")]:
+        reply = await fake.invoke(
+            ids.guild, ids.channel, ids.user, command, {option: "arXiv:2403.15447v2"}
+        )
+        assert reply.ephemeral
+        assert reply.content.startswith("No paper with arXiv id `2403.15447` is stored.")
+        assert not reply.embeds
 
 
 # --- /topics ------------------------------------------------------------------------------
