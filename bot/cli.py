@@ -82,11 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the health reports as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    p = sub.add_parser("search", parents=[common], help="search papers by keyword and/or topic")
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search papers by keyword and/or topic; an arXiv id or link shows that paper",
+    )
     p.add_argument("query", nargs="?", default=None, metavar="QUERY")
     p.add_argument("--topic", help="only papers on this topic (see `paperbot topics`)")
     p.add_argument("--since", type=_date, help="only papers seen on or after this day")
     p.add_argument("--limit", type=_positive, default=10, help="how many results (default 10)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "paper",
+        parents=[common],
+        help="show one paper in full: by arXiv id or link, title or part of a title",
+    )
+    p.add_argument("paper", nargs="+", metavar="ID_OR_TITLE")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("digest", parents=[common], help="lay out a day's digest")

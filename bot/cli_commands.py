@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.console_input import commands_to_read
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
-from bot.core.models import IngestReport, SearchHit
+from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import paper_url
 from bot.core.search import SearchService
@@ -220,7 +220,17 @@ async def cmd_search(args: argparse.Namespace) -> int:
     topic = _cli_topics(args.topic)[0] if args.topic is not None else None
     async with opened(args.db, must_exist=True) as storage:
         service = SearchService(storage, load_default_topics())
-        response = await service.search(args.query, topic=topic, since=args.since, limit=args.limit)
+        # An arXiv id or link names one paper: that paper, not a search for its digits.
+        named = await service.arxiv_paper(args.query) if args.query else None
+        if named is None:
+            response = await service.search(
+                args.query, topic=topic, since=args.since, limit=args.limit
+            )
+    if named is not None:
+        if named.paper is None:
+            raise _not_stored(named.arxiv_id or "")
+        hit = SearchHit(paper=named.paper, score=1.0, why=(f"arXiv id {named.arxiv_id}",))
+        response = SearchResponse(hits=[hit], total=1)
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
@@ -236,6 +246,52 @@ async def cmd_search(args: argparse.Namespace) -> int:
         print(f"    {paper_url(hit.paper)}")
         print(f"    why: {'; '.join(hit.why) or '-'}  (score {hit.score:.3f})")
     return 0
+
+
+def _not_stored(arxiv_id: str) -> CliError:
+    return CliError(
+        f"no paper with arXiv id {arxiv_id} is stored "
+        "(papers from text dumps carry no arXiv id: try the title)"
+    )
+
+
+async def cmd_paper(args: argparse.Namespace) -> int:
+    text = " ".join(args.paper).strip()
+    if not text:
+        raise CliError("paper needs an arXiv id, a link, a title or part of one", exit_code=2)
+    async with opened(args.db) as storage:
+        found = await SearchService(storage, load_default_topics()).open_paper(text)
+    paper = found.paper
+    if paper is None:
+        if found.arxiv_id is not None:
+            raise _not_stored(found.arxiv_id)
+        raise CliError(f"no paper matches {text!r}; try `paperbot search`")
+    if args.json:
+        _out(paper_json(paper))
+        return 0
+    print(paper.title)
+    print(paper_url(paper))
+    if paper.authors:
+        print("authors: " + ", ".join(paper.authors))
+    print("seen:    " + ", ".join(d.isoformat() for d in paper.days))
+    if paper.topics:
+        print("topics:  " + ", ".join(t.topic for t in paper.topics))
+    print()
+    print(paper.abstract or "(no abstract)")
+    return 0
+
+
+def paper_json(paper: StoredPaper) -> dict:
+    return {
+        "id": paper.id,
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "url": paper_url(paper),
+        "authors": list(paper.authors),
+        "dates": [d.isoformat() for d in paper.days],
+        "topics": [t.topic for t in paper.topics],
+        "abstract": paper.abstract,
+    }
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
@@ -310,6 +366,7 @@ async def cmd_stats(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "ingest": cmd_ingest,
     "search": cmd_search,
+    "paper": cmd_paper,
     "digest": cmd_digest,
     "topics": cmd_topics,
     "stats": cmd_stats,
