@@ -30,51 +30,65 @@ INSIDE = 5  # the typed words consecutive, the first only the end of a title wor
 ALL_WORDS = 6  # every typed word in the title, in any order (the last as a prefix)
 RESEMBLES = 7  # none of the above: only fuzzy similarity speaks for it
 
+
 _WHOLE, _BEGUN, _INSIDE, _ABSENT = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class Typed:
-    """What the user typed, in the forms the tiers compare."""
+    """What the user typed, in the forms the tiers compare: computed once per
+    keystroke, so each of the few hundred candidate titles costs only a few C-level
+    string operations."""
 
-    written: str  # case-folded, runs of whitespace as one space
     words: tuple[str, ...]
     key: str  # normalize_title of the text
+    phrase: str  # the words joined by single spaces
+    written: str  # case-folded, runs of whitespace as one space
+    complete: tuple[str, ...]  # each word before the last, as " word "
 
     @classmethod
     def of(cls, text: str) -> Typed:
-        return cls(" ".join(text.casefold().split()), tuple(words(text)), normalize_title(text))
+        found = tuple(words(text))
+        return cls(
+            words=found,
+            key=normalize_title(text),
+            phrase=" ".join(found),
+            written=" ".join(text.casefold().split()),
+            complete=tuple(f" {w} " for w in dict.fromkeys(found[:-1])),
+        )
 
 
 def tier(typed: Sequence[Typed], title: str) -> int:
     """The best tier any spelling of the typed text (as typed, as spell-corrected)
     reaches for `title`."""
-    return min((_tier(t, title) for t in typed), default=RESEMBLES)
+    spaced = " " + " ".join(words(title)) + " "
+    best = RESEMBLES
+    for spelling in typed:  # one or two: a loop, not min() over a generator (per title)
+        best = min(best, _tier(spelling, title, spaced))
+    return best
 
 
-def _tier(typed: Typed, title: str) -> int:
+def _tier(typed: Typed, title: str, spaced: str) -> int:
+    """`spaced`: the title's words joined by single spaces, a space at each end."""
     if not typed.words:
         return RESEMBLES
-    if typed.key and typed.key == normalize_title(title):
+    if typed.phrase not in spaced:
+        # Most candidates: the words are there, but not in a row.
+        every = all(w in spaced for w in typed.complete) and f" {typed.words[-1]}" in spaced
+        return ALL_WORDS if every else RESEMBLES
+    if typed.key == normalize_title(title):
         return EXACT
     written = _occurrence(" ".join(title.casefold().split()), typed.written)
-    title_words = words(title)
-    phrase = _occurrence(" ".join(title_words), " ".join(typed.words))
     if written == _WHOLE:
         return AS_WRITTEN
+    phrase = _occurrence(spaced, typed.phrase)
     if phrase == _WHOLE:
         return PHRASE
     if written == _BEGUN:
         return AS_WRITTEN_BEGUN
     if phrase == _BEGUN:
         return PHRASE_BEGUN
-    if phrase == _INSIDE:
-        return INSIDE
-    have = set(title_words)
-    *complete, last = typed.words
-    if all(w in have for w in complete) and any(w.startswith(last) for w in title_words):
-        return ALL_WORDS
-    return RESEMBLES
+    return INSIDE
 
 
 def _occurrence(text: str, part: str) -> int:
