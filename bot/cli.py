@@ -24,7 +24,7 @@ from bot.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
 # bot reads everything. The console and migrate-db never touch the configured database.
-DATABASE_COMMANDS = ("ingest", "search", "digest", "topics", "stats")
+DATABASE_COMMANDS = ("ingest", "search", "paper", "digest", "topics", "stats")
 SETTINGS_USED: dict[str, frozenset[str]] = {
     **dict.fromkeys(DATABASE_COMMANDS, frozenset({DATABASE, LOGGING})),
     **dict.fromkeys(("run", "sync"), ALL_SCOPES),

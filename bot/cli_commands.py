@@ -259,7 +259,7 @@ async def cmd_paper(args: argparse.Namespace) -> int:
     text = " ".join(args.paper).strip()
     if not text:
         raise CliError("paper needs an arXiv id, a link, a title or part of one", exit_code=2)
-    async with opened(args.db) as storage:
+    async with opened(args.db, must_exist=True) as storage:
         found = await SearchService(storage, load_default_topics()).open_paper(text)
     paper = found.paper
     if paper is None:

@@ -15,7 +15,7 @@ from tests.conftest import SAMPLE_DUMP
 from tests.reliability.botproc import TOKEN, BotProcess, just_passed, subscribe_channels
 from tests.reliability.botproc import wait_until as wait_for
 
-READ_ONLY = (["search", "protein"], ["digest"], ["topics"], ["stats"])
+READ_ONLY = (["search", "protein"], ["paper", "Super Mario"], ["digest"], ["topics"], ["stats"])
 PASSWORD = "s3cret-pw"
 POST_MESSAGE = "POST /channels/{channel_id}/messages"
 
