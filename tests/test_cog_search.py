@@ -293,6 +293,9 @@ async def test_paper_not_found_is_ephemeral(world) -> None:
     )
     assert reply.ephemeral
     assert reply.content.startswith("No paper matches")
+    # No words at all names no paper (it used to open the newest one).
+    reply = await fake.invoke(ids.guild, ids.channel, ids.user, "paper", {"title": "?!"})
+    assert reply.ephemeral and reply.content.startswith("No paper matches")
 
 
 async def test_paper_by_a_fragment_from_the_middle_of_a_title(world) -> None:

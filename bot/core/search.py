@@ -248,6 +248,8 @@ class SearchService:
         named = await self.arxiv_paper(text)
         if named is not None:
             return named
+        if not words(text):
+            return PaperLookup(None)  # `???` names no title (autocomplete's "newest")
         choices = await self.title_choices(text, limit=1)
         if not choices:
             return PaperLookup(None)
