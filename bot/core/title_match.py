@@ -76,9 +76,14 @@ def _tier(typed: Typed, title: str, spaced: str) -> int:
         # Most candidates: the words are there, but not in a row.
         every = all(w in spaced for w in typed.complete) and f" {typed.words[-1]}" in spaced
         return ALL_WORDS if every else RESEMBLES
-    if typed.key == normalize_title(title):
+    if typed.key == spaced.replace(" ", ""):  # the title's normalize_title key
         return EXACT
-    written = _occurrence(" ".join(title.casefold().split()), typed.written)
+    if typed.written == typed.phrase and len(typed.words) == 1:
+        # One word typed without punctuation: as written is as a word (the common case
+        # while a title is being typed), so the title need not be case-folded again.
+        written = _occurrence(spaced, typed.phrase)
+    else:
+        written = _occurrence(" ".join(title.casefold().split()), typed.written)
     if written == _WHOLE:
         return AS_WRITTEN
     phrase = _occurrence(spaced, typed.phrase)
