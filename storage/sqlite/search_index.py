@@ -242,9 +242,10 @@ class SearchIndex:
         """Papers whose title holds the `typed` words in a row, the last one whole or as
         the beginning of a word: titles holding the text as `written` (case-folded,
         punctuation kept) first, then the phrase of whole words, or, when no title
-        holds that, the phrase with a half-typed last word; each best BM25 first. What a fragment typed from the middle of a
-        title (`Super Mario`) needs: word-by-word prefixes find it among the hundreds
-        of titles holding each word somewhere, and keep the first few."""
+        holds that, the phrase with a half-typed last word; each best BM25 first. What
+        a fragment typed from the middle of a title (`Super Mario`) needs: word-by-word
+        prefixes find it among the hundreds of titles holding each word somewhere, and
+        keep the first few."""
         kept = [w for w in typed if _ALNUM.match(w)]
         stems = stem_tokens(" ".join(kept))
         if not kept or len(stems) != len(kept):
