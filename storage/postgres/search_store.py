@@ -132,76 +132,58 @@ class PostgresSearchStore:
     async def title_candidates(
         self, query: ParsedQuery, limit: int, written: str = ""
     ) -> list[tuple[int, str]]:
-        """(id, title) of papers whose titles hold the typed words in a row, then of
-        those holding every typed word (each as a substring, so the last, half-typed
-        one matches too), then of those holding any of them, each group most similar
-        (trigrams) first. The trigram GIN index serves the patterns."""
+        """(id, title) of papers whose titles hold every typed word (each as a substring,
+        so the last, half-typed one matches too), then of those holding any of them.
+        Among the first, titles holding the text as `written` and the words in a row
+        come first; each group most similar (trigrams) first. The trigram GIN index
+        serves the LIKE patterns."""
         typed = [w for w in query.all_words() if _ALNUM.match(w)]
         words = list(dict.fromkeys(typed))
         if not words:
             return []
-        found = await self._titles_as_written(written, typed, limit)
-        if len(found) < limit:
-            seen = {pid for pid, _ in found}
-            more = await self._titles_phrase(typed, limit)
-            found += [hit for hit in more if hit[0] not in seen]
-        if len(found) < limit:
-            seen = {pid for pid, _ in found}
-            more = await self._titles_like(words, words, True, limit)
-            found += [hit for hit in more if hit[0] not in seen]
+        found = await self._titles_like(words, True, limit, typed, written)
         if len(found) < limit:
             long_words = [w for w in words if len(w) >= MIN_FUZZY_WORD] or words
             seen = {pid for pid, _ in found}
-            more = await self._titles_like(long_words, words, False, limit + len(found))
+            more = await self._titles_like(long_words, False, limit + len(found))
             found += [hit for hit in more if hit[0] not in seen]
         return found[:limit]
 
-    async def _titles_as_written(
-        self, written: str, typed: list[str], limit: int
-    ) -> list[tuple[int, str]]:
-        """Titles holding the text as typed, punctuation included (`Language Model:`),
-        when it has punctuation (else the phrase lookup finds the same titles)."""
-        text = " ".join(written.lower().split())
-        if text.split() == typed or max(map(len, typed), default=0) < MIN_FUZZY_WORD:
-            return []
-        return await self._rows(
-            "SELECT id, title FROM papers WHERE lower(title) LIKE $1"
-            " ORDER BY similarity(lower(title), $2) DESC, last_seen DESC, id DESC LIMIT $3",
-            _like_pattern(text),
-            text,
-            limit,
-        )
-
-    async def _titles_phrase(self, typed: list[str], limit: int) -> list[tuple[int, str]]:
-        """Titles holding the typed words in a row, anything but letters and digits
-        between them (`multi modal` finds `Multi-Modal`), the last word perhaps
-        half-typed; most similar first. The trigram index serves the pattern through
-        its words of three or more letters: with none, it would read every title."""
-        if len(typed) < 2 or max(map(len, typed)) < MIN_FUZZY_WORD:
-            return []
-        # Words are letters and digits only (checked by the caller), so none of them is
-        # regular-expression syntax.
-        pattern = "[^[:alnum:]]+".join(typed)
-        return await self._rows(
-            "SELECT id, title FROM papers WHERE lower(title) ~ $1"
-            " ORDER BY similarity(lower(title), $2) DESC, last_seen DESC, id DESC LIMIT $3",
-            pattern,
-            " ".join(typed),
-            limit,
-        )
-
     async def _titles_like(
-        self, words: list[str], typed: list[str], match_all: bool, limit: int
+        self,
+        words: list[str],
+        match_all: bool,
+        limit: int,
+        typed: Sequence[str] = (),
+        written: str = "",
     ) -> list[tuple[int, str]]:
-        params: list[object] = [" ".join(typed), limit]
+        """Titles holding every (or any) of `words`, most similar first; with `typed`,
+        those holding the text as `written`, then the typed words in a row as whole
+        words, then in a row from the start of a word, before the rest. A fragment from
+        the middle of a title (`Super Mario`) is one of hundreds of titles holding its
+        words, and similarity alone cut it from the list. Those tests run only on the
+        rows the LIKE patterns found, and cost far less a row than the similarity."""
+        params: list[object] = [" ".join(words), limit]
         tests = []
         for word in words:
             params.append(_like_pattern(word))
             tests.append(f"lower(title) LIKE ${len(params)}")
+        first = []
+        if typed:
+            text = " ".join(written.lower().split())
+            if text and text.split() != list(typed):  # punctuation typed
+                params.append(_like_pattern(text))
+                first.append(f"lower(title) LIKE ${len(params)}")
+            # Words are letters and digits only (checked by the caller), so none of
+            # them is regular-expression syntax.
+            in_a_row = "(^|[^[:alnum:]])" + "[^[:alnum:]]+".join(typed)
+            params += [in_a_row + "([^[:alnum:]]|$)", in_a_row]
+            first += [f"lower(title) ~ ${len(params) - 1}", f"lower(title) ~ ${len(params)}"]
         where = (" AND " if match_all else " OR ").join(tests)
+        ahead = "".join(f"({test}) DESC, " for test in first)
         return await self._rows(
-            f"SELECT id, title FROM papers WHERE {where}"
-            " ORDER BY similarity(lower(title), $1) DESC, last_seen DESC, id DESC LIMIT $2",
+            f"SELECT id, title FROM papers WHERE {where} ORDER BY {ahead}"
+            "similarity(lower(title), $1) DESC, last_seen DESC, id DESC LIMIT $2",
             *params,
         )
 
