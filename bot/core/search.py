@@ -30,7 +30,7 @@ from bot.core.models import (
 from bot.core.query import MAX_TERMS, Vocabulary, correct_spelling, describe, parse_query
 from bot.core.rank import combined_score, explain
 from bot.core.text import normalize_title, words
-from bot.core.title_match import RESEMBLES, Typed, tier
+from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
 from storage.base import Storage
 
 CANDIDATES = 50  # engine results reranked per query
@@ -210,14 +210,18 @@ class SearchService:
             ParsedQuery(phrases=(tuple(typed),)), self._vocabulary, keep_last=True
         )
         fixed = list(corrected.phrases[0]) if corrected.phrases else typed
-        as_you_type = ParsedQuery(tuple(fixed[:-1]), (fixed[-1],), ())
-        found = await self.storage.title_candidates(as_you_type, TITLE_POOL, written=text)
-        pool = list(dict(found).items())
-        if not pool:
-            return []
+        found = await self.storage.title_candidates(_as_you_type(typed), TITLE_POOL, text)
         spellings = [Typed.of(text)]
         if corrections:
             spellings.append(Typed.of(" ".join(fixed)))
+            # The vocabulary holds the words of papers as first stored; a title edited
+            # since can hold a word it lacks (`Moedls`). So the text as typed is looked
+            # up first, and the corrected words only when no title holds every word.
+            if not any(tier(spellings[:1], title) <= ALL_WORDS for _, title in found):
+                found += await self.storage.title_candidates(_as_you_type(fixed), TITLE_POOL)
+        pool = list(dict(found).items())
+        if not pool:
+            return []
         similarity = process.extract(
             default_process(text),
             [default_process(title) for _, title in pool],
@@ -276,6 +280,11 @@ class SearchService:
             return None
         found = await self.storage.get_papers([pid])
         return found[0] if found else None
+
+
+def _as_you_type(typed: list[str]) -> ParsedQuery:
+    """Typed words as autocomplete looks them up: the last one perhaps half-typed."""
+    return ParsedQuery(tuple(typed[:-1]), (typed[-1],), ())
 
 
 def _passes(paper: StoredPaper, topic: str | None, since: dt.date | None) -> bool:
