@@ -238,7 +238,8 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if not response.hits:
         print(no_results_text(label))
         return 0
-    print(results_header(1, len(response.hits), response.total, response.total_exact, label))
+    if named is None:  # an id names its paper: no count of matches to give
+        print(results_header(1, len(response.hits), response.total, response.total_exact, label))
     if response.corrections:
         print(spelling_note(response.corrections))
     for rank, hit in enumerate(response.hits, start=1):
