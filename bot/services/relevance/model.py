@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
+import scipy.sparse as sp
 
 from bot.core.models import Topic
 from bot.services.relevance.authors import author_key
@@ -96,7 +97,7 @@ class Interest:
 
     def add(self, paper: RatedPaper) -> None:
         self.papers.append(paper)
-        self.sparse_sum = top(add(self.sparse_sum, paper.sparse), MAX_INTEREST_TERMS)
+        self.sparse_sum = add(self.sparse_sum, paper.sparse)
         self.dense_sum = self.dense_sum + paper.dense
         self._norm = norm(self.sparse_sum)
 
@@ -104,9 +105,13 @@ class Interest:
         return dot(self.sparse_sum, paper.sparse) / self._norm if self._norm else 0.0
 
     def unit(self) -> tuple[SparseRow, np.ndarray]:
-        sparse = SparseRow(self.sparse_sum.indices, self.sparse_sum.values / (self._norm or 1.0))
-        size = float(np.linalg.norm(self.dense_sum))
-        return sparse, self.dense_sum / size if size else self.dense_sum
+        """The direction papers are scored against: the sum's `MAX_INTEREST_TERMS`
+        heaviest features (bounded work per member per day), and the mean embedding."""
+        kept = top(self.sparse_sum, MAX_INTEREST_TERMS)
+        size = norm(kept)
+        sparse = SparseRow(kept.indices, kept.values / (size or 1.0))
+        dense_size = float(np.linalg.norm(self.dense_sum))
+        return sparse, self.dense_sum / dense_size if dense_size else self.dense_sum
 
 
 @dataclass
@@ -180,9 +185,12 @@ class MemberModel:
         return papers
 
     def _rebuild(self, papers: Sequence[RatedPaper]) -> None:
-        self.likes, self.dislikes, self.rated, self._profiles = [], [], {}, None
-        for paper in papers:
-            self._add(paper)
+        """The model `_add` would make from `papers` in order, in one go: the greedy
+        grouping needs only each paper's cosines with the others, from one product."""
+        self.rated = {p.id: p.signal for p in papers}
+        self.likes = _group([p for p in papers if p.signal.positive])
+        self.dislikes = _group([p for p in papers if not p.signal.positive])
+        self._profiles = None
 
     def _rerate(self, rated: Rated, stats: CorpusStats) -> None:
         kept = [p for p in self._papers() if p.id != rated.paper.id]
@@ -201,15 +209,59 @@ def build_model(ratings: Sequence[Rated], follows: Follows, stats: CorpusStats) 
     if papers:
         sparse = sparse_matrix([r.vector for r in papers], stats)
         dense = dense_matrix([r.vector for r in papers], stats)
-        for row, rated in enumerate(papers):
-            model._add(
-                RatedPaper(
-                    rated.paper.id, rated.paper.title, rated.signal, row_of(sparse, row), dense[row]
-                )
-            )
+        model._rebuild(
+            [
+                RatedPaper(r.paper.id, r.paper.title, r.signal, row_of(sparse, i), dense[i])
+                for i, r in enumerate(papers)
+            ]
+        )
     if follows:
         model.follows = _follow_profile(follows, stats)
     return model
+
+
+def _group(papers: Sequence[RatedPaper]) -> list[Interest]:
+    """Greedy grouping as `MemberModel._add` does it, paper after paper, with every
+    cosine read off the papers' Gram matrix instead of a sparse dot product each."""
+    if not papers:
+        return []
+    matrix = stack([p.sparse for p in papers], N_FEATURES)
+    gram = (matrix @ matrix.T).toarray()
+    members: list[list[int]] = []
+    sums: list[np.ndarray] = []  # per interest: each paper's dot with the interest's sum
+    squares: list[float] = []  # per interest: the squared norm of its sum
+    for i in range(len(papers)):
+        best, best_cosine = -1, -1.0
+        for k, (column, square) in enumerate(zip(sums, squares, strict=True)):
+            cosine = column[i] / np.sqrt(square) if square > 0 else 0.0
+            if cosine > best_cosine:
+                best, best_cosine = k, cosine
+        if best < 0 or (best_cosine < JOIN_SIMILARITY and len(members) < MAX_INTERESTS):
+            members.append([])
+            sums.append(np.zeros(len(papers)))
+            squares.append(0.0)
+            best = len(members) - 1
+        squares[best] += 2.0 * sums[best][i] + gram[i, i]
+        sums[best] += gram[:, i]
+        members[best].append(i)
+    # Every interest's sum in one product: (interests × papers) 0/1 times (papers × F).
+    rows = np.concatenate([[k] * len(group) for k, group in enumerate(members)])
+    columns = np.concatenate(members)
+    membership = sp.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), (rows, columns)),
+        shape=(len(members), len(papers)),
+    )
+    totals = (membership @ matrix).tocsr()
+    totals.sort_indices()
+    interests = []
+    for k, group in enumerate(members):
+        row = row_of(totals, k)
+        interest = Interest(papers=[papers[i] for i in group])
+        interest.sparse_sum = SparseRow(row.indices.astype(np.int32), row.values.copy())
+        interest.dense_sum = np.sum([papers[i].dense for i in group], axis=0)
+        interest._norm = norm(interest.sparse_sum)
+        interests.append(interest)
+    return interests
 
 
 def _rated_paper(rated: Rated, stats: CorpusStats) -> RatedPaper:
