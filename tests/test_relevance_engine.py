@@ -26,6 +26,7 @@ from bot.services.relevance import (
     build_model,
     candidate_set,
     encode,
+    key_terms,
     rank,
     rank_many,
     related,
@@ -369,3 +370,13 @@ def test_follow_topics_are_plain_core_topics() -> None:
     _, encoded = labelled_corpus()
     model = build_model([], Follows(topics=(keyword,)), encoded.stats)
     assert model.follows is not None and len(model.follows.vectors) == 1
+
+
+def test_key_terms_are_the_papers_own_heaviest_words() -> None:
+    data, encoded = labelled_corpus()
+    row = group_rows("speculative_decoding")[0]
+    words = key_terms(encoded.texts[row], encoded.vectors[row], encoded.stats)
+    assert len(words) == 8 and len(set(words)) == 8
+    own = set(terms(paper_text(data.papers[row]["title"], data.papers[row]["abstract"])))
+    assert set(words) <= {w for term in own for w in term.split()}
+    assert "speculative" in words or "draft" in words

@@ -39,6 +39,9 @@ def test_the_shipped_method_finds_the_held_out_paper(report: Report) -> None:
     assert shipped["drawn"][1] >= 0.65
     assert shipped["interests"][0] >= 0.8  # a member with three interests
     assert shipped["related"] >= 0.8
+    # Among only the keyword engine's 100 results for the paper's key terms (how a
+    # million papers are served) "related" loses little.
+    assert report.related_pool >= shipped["related"] - 0.05
 
 
 def test_the_shipped_method_is_the_best_measured(report: Report) -> None:

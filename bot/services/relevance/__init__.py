@@ -11,8 +11,9 @@ The flow:
 3. For a member: ``model = build_model(ratings, follows, stats)``; after a click
    ``model.add(Rated(...), stats)``; ``rank(model, candidates)`` or
    ``rank_many(models, candidates)``.
-4. ``related(paper_id, candidates)``; ``hybrid_scores(query, candidates, engine_scores,
-   stats)`` for search.
+4. ``related(paper_id, candidates)`` (in a large corpus the candidates are the search
+   engine's results for ``key_terms(paper, vector, stats)``, plus the paper itself);
+   ``hybrid_scores(query, candidates, engine_scores, stats)`` for search.
 """
 
 from bot.services.relevance.authors import author_key
@@ -32,7 +33,7 @@ from bot.services.relevance.rank import (
     related,
     score_many,
 )
-from bot.services.relevance.search import hybrid_scores, semantic_scores
+from bot.services.relevance.search import hybrid_scores, key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set
 from bot.services.relevance.vectors import (
     CorpusStats,
@@ -60,6 +61,7 @@ __all__ = [
     "candidate_set",
     "encode",
     "hybrid_scores",
+    "key_terms",
     "rank",
     "rank_many",
     "related",

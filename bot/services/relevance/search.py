@@ -13,11 +13,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from bot.services.relevance.features import paper_text, term_ids, terms
 from bot.services.relevance.similarity import CandidateSet, Profile, similarity
 from bot.services.relevance.vectors import (
     CorpusStats,
     PaperId,
     PaperText,
+    PaperVector,
     dense_matrix,
     encode,
     sparse_matrix,
@@ -57,3 +59,19 @@ def hybrid_scores(
         paper.id: float(engine_scores.get(paper.id, 0.0)) + weight * float(semantic[i])
         for i, paper in enumerate(candidates.papers)
     }
+
+
+def key_terms(paper: PaperText, vector: PaperVector, stats: CorpusStats, n: int = 8) -> list[str]:
+    """The words that weigh most in a paper's vector, heaviest first: a keyword query
+    whose engine results are the candidates for `related` in a corpus too large to
+    score whole (see docs/RELEVANCE.md)."""
+    row = sparse_matrix([vector], stats)
+    names = term_ids(terms(paper_text(paper.title, paper.abstract)))
+    out: list[str] = []
+    for position in np.lexsort((row.indices, -row.data)):
+        for word in names.get(int(row.indices[position]), "").split():
+            if word not in out:
+                out.append(word)
+        if len(out) >= n:
+            break
+    return out[:n]
