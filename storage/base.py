@@ -1,8 +1,10 @@
-"""The storage interface: everything the bot needs from a database, and nothing more.
+"""The storage backends' shared base: one ABC that implements every storage port.
 
-`bot/` and `cogs/` only ever see these methods, so a PostgreSQL backend can be added
-beside `storage/sqlite` without touching them. All values in and out are plain data from
-`bot.core.models`; no SQL crosses this line.
+The core and the services never see this class: they type what they use with the
+narrow Protocols of `bot.core.ports` (PaperSearch, PaperReader, IngestStore,
+Subscriptions, DeliveryLedger...). A backend subclasses `Storage`, so it provides all
+of them at once, and the docstrings here are the contract each method keeps. All
+values in and out are plain data from `bot.core.models`; no SQL crosses this line.
 """
 
 from __future__ import annotations

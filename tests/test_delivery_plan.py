@@ -15,9 +15,10 @@ from bot.core.delivery_plan import (
     papers_for_member,
 )
 from bot.core.models import TopicHit
-from bot.core.subscriptions import Follow, parse_post_time, parse_timezone, timezone_choices
+from bot.core.subscriptions import Follow, parse_post_time
 from bot.core.topics import load_default_topics
 from bot.scheduling import cron_for
+from bot.services.timezones import parse_timezone, timezone_choices
 from tests.factories import make_paper
 
 UTC = dt.UTC

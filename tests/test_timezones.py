@@ -1,4 +1,4 @@
-"""Time zones as people type them (bot.core.timezones): abbreviations, countries, cities,
+"""Time zones as people type them (bot.services.timezones): abbreviations, countries, cities,
 US states, offsets and misspellings. Where it can, the test takes its cases from the
 tzdata and GeoNames tables themselves rather than from a list of its own."""
 
@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.timezones import MAX_CHOICES, resolve_zone, zone_choices, zone_label
-from bot.core.zone_data import zone_index
 from bot.core.zone_names import ABBREVIATIONS
+from bot.services.timezones import MAX_CHOICES, resolve_zone, zone_choices, zone_label
+from bot.services.zone_data import zone_index
 
 YEAR = dt.date.today().year
 # Old IANA names that are no place (tzdata itself now links them to cities).
@@ -400,8 +400,8 @@ def test_autocomplete_is_fast_enough_for_every_keystroke() -> None:
 # (after a garbage collection) and at most held while building, in bytes.
 _MEASURE_BUILD = """
 import gc, json, os
-import bot.core.timezones  # what it imports (rapidfuzz...) is not the tables' cost
-from bot.core.zone_data import zone_index
+import bot.services.timezones  # what it imports (rapidfuzz...) is not the tables' cost
+from bot.services.zone_data import zone_index
 
 def resident():
     with open("/proc/self/statm") as statm:

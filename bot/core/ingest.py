@@ -1,6 +1,6 @@
 """Ingest: parse a dump, decide what is new, and write it in one transaction.
 
-Parsing and dedupe are pure; only `Storage.ingest_transaction` touches the database,
+Parsing and dedupe are pure; only `IngestStore.ingest_transaction` touches the database,
 so a dump that fails anywhere leaves the database exactly as it was.
 """
 
@@ -26,10 +26,10 @@ from bot.core.models import (
     TopicHit,
 )
 from bot.core.parse import parse_dump
+from bot.core.ports import GuildTopics, IngestStore, IngestTransaction
 from bot.core.text import normalize_title
 from bot.core.topic_lookup import topic_key
 from bot.core.topics import compile_topics, load_default_topics
-from storage.base import IngestTransaction, Storage
 
 DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
 # A dump is a day's page: a few hundred KB. Anything far larger is not one, and reading
@@ -39,7 +39,7 @@ MAX_DUMP_BYTES = 64 * 1024 * 1024
 ProgressCallback = Callable[[int, int, IngestReport], None]
 
 
-async def ingest_taxonomy(storage: Storage) -> list[Topic]:
+async def ingest_taxonomy(storage: GuildTopics) -> list[Topic]:
     """What every ingest tags papers with: the built-ins and every guild's own topics,
     each under the key it is stored with."""
     own = [
@@ -49,7 +49,7 @@ async def ingest_taxonomy(storage: Storage) -> list[Topic]:
     return [*load_default_topics(), *own]
 
 
-async def tag_stored_papers(storage: Storage, topic: Topic) -> int:
+async def tag_stored_papers(storage: IngestStore, topic: Topic) -> int:
     """Tag every stored paper with a new (guild) topic; later ingests tag new papers.
     Returns how many papers matched."""
     key = topic_key(topic)
@@ -67,7 +67,7 @@ def content_hash(raw: bytes) -> str:
 
 
 async def ingest_bytes(
-    storage: Storage,
+    storage: IngestStore,
     raw: bytes,
     source: str,
     *,
@@ -151,7 +151,7 @@ async def ingest_bytes(
 
 
 async def _redate(
-    storage: Storage, report: IngestReport, papers: Sequence[ParsedPaper], day: dt.date
+    storage: IngestStore, report: IngestReport, papers: Sequence[ParsedPaper], day: dt.date
 ) -> bool:
     """Move the stored dump with this report's content to `day`, in one transaction;
     False (nothing written) when it is not stored or already on that day."""
@@ -239,7 +239,7 @@ class IngestRun:
 
 
 async def ingest_paths(
-    storage: Storage,
+    storage: IngestStore,
     paths: Sequence[str | Path],
     *,
     cli_date: dt.date | None = None,

@@ -1,4 +1,4 @@
-"""Keyword and topic search over a Storage, ranked and explained.
+"""Keyword and topic search over the PaperSearch port, ranked and explained.
 
 The engine (the backend's BM25, titles weighted ×10) finds candidates; this module
 corrects misspelled words against the vocabulary, adds acronym and title-similarity
@@ -27,11 +27,11 @@ from bot.core.models import (
     StoredPaper,
     Topic,
 )
+from bot.core.ports import PaperSearch
 from bot.core.query import MAX_TERMS, Vocabulary, correct_spelling, describe, parse_query
 from bot.core.rank import combined_score, explain
 from bot.core.text import normalize_title, words
 from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
-from storage.base import Storage
 
 CANDIDATES = 50  # engine results reranked per query
 TITLE_POOL = 200  # title candidates scored with rapidfuzz per autocomplete keystroke
@@ -47,7 +47,7 @@ class SearchService:
     storage reports new data, including ingests by another process. Everything else is
     asked of storage per query, so memory stays flat however large the corpus grows."""
 
-    def __init__(self, storage: Storage, topics: Sequence[Topic]) -> None:
+    def __init__(self, storage: PaperSearch, topics: Sequence[Topic]) -> None:
         self.storage = storage
         self.topics = {t.slug: t for t in topics}
         self._version: int | None = None

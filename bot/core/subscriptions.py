@@ -7,8 +7,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.core.timezones import resolve_zone, zone_choices
-
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 FAILURES_BEFORE_PAUSE = 3
 MAX_DIGEST_ITEMS = 50
@@ -95,14 +93,3 @@ def parse_post_time(text: str) -> str:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r} is not a time of day; use 00:00-23:59")
     return f"{hour:02d}:{minute:02d}"
-
-
-def parse_timezone(text: str) -> str:
-    """The IANA zone `text` names (a zone, city, country, abbreviation or offset; see
-    bot.core.timezones), or ValueError suggesting the closest zones."""
-    return resolve_zone(text).zone
-
-
-def timezone_choices(text: str, limit: int = 25) -> list[str]:
-    """Autocomplete for time zones: the zones offered for what was typed, best first."""
-    return [zone for _, zone in zone_choices(text, limit)]

