@@ -15,11 +15,11 @@ from pathlib import Path
 
 from bench.measure_digest import channel_settings
 from bench.stats import Progress
-from bot.client import PaperBot
+from bot.cli.settings import Settings
 from bot.core.subscriptions import ChannelSubscription
 from bot.core.topics import load_default_topics
+from bot.discord_app.client import PaperBot
 from bot.fakediscord import FakeDiscord, running_bot
-from bot.settings import Settings
 from storage import open_storage
 
 CHANNELS_PER_GUILD = 50

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from bench.queries import Query, autocomplete_inputs, query_mix, topic_only_mix
 from bench.stats import Progress, by_class_p99, ms, summary_ms
-from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
+from bot.services.search import SearchService
 from storage.base import Storage
 
 LIMIT = 10

@@ -8,7 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import (
+from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
+from bot.core.render import safe_inline, topic_display_names
+from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
+from bot.core.topic_lookup import REMOVED_TOPIC
+from bot.core.wording import plural
+from bot.discord_app.command_helpers import (
     digest_state,
     discord_time,
     paperbot,
@@ -19,14 +24,9 @@ from bot.command_helpers import (
     topic_autocomplete,
     zone_shown,
 )
-from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
-from bot.core.render import safe_inline, topic_display_names
-from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
-from bot.core.topic_lookup import REMOVED_TOPIC
-from bot.core.wording import plural
-from bot.errors import UserError
-from bot.replies import reply, reply_text
-from bot.views import pager_view
+from bot.discord_app.errors import UserError
+from bot.discord_app.replies import reply, reply_text
+from bot.discord_app.views import pager_view
 
 OUTCOME_TEXT = {
     "sent": "Posted the digest for {day} in {channel}.",

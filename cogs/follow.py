@@ -6,7 +6,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import (
+from bot.core.render import safe_inline
+from bot.core.subscriptions import Follow
+from bot.core.topic_lookup import find_exact, key_of, topic_key
+from bot.core.topics import parse_keyword_list, validate_topic
+from bot.discord_app.command_helpers import (
     choice,
     discord_time,
     paperbot,
@@ -17,12 +21,8 @@ from bot.command_helpers import (
     topic_autocomplete,
     zone_shown,
 )
-from bot.core.render import safe_inline
-from bot.core.subscriptions import Follow
-from bot.core.topic_lookup import find_exact, key_of, topic_key
-from bot.core.topics import parse_keyword_list, validate_topic
-from bot.errors import UserError
-from bot.replies import reply_text
+from bot.discord_app.errors import UserError
+from bot.discord_app.replies import reply_text
 
 MAX_FOLLOWS = 25
 MAX_KEYWORD_CHARS = 100

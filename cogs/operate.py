@@ -8,15 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import digest_state, paperbot, zone_shown
 from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes, ingest_taxonomy
 from bot.core.markdown import escape_markdown
 from bot.core.models import IngestReport
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import code_span
 from bot.core.wording import already_stored_text, count_text, ingest_summary, plural
-from bot.errors import UserError
-from bot.replies import reply, reply_text
+from bot.discord_app.command_helpers import digest_state, paperbot, zone_shown
+from bot.discord_app.errors import UserError
+from bot.discord_app.replies import reply, reply_text
 
 SHOWN = 5  # skipped paragraphs and warnings listed in an /ingest reply
 # What /status names for an extension that failed to load: its commands, not its module.

@@ -17,18 +17,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import resolve_topic
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
 from bot.core.topic_lookup import topic_key
 from bot.core.topics import suggest_topics
-from bot.errors import UserError
-from bot.replies import reply, send_kwargs
-from bot.search_view import PER_PAGE, SearchResultsView, topics_payload
+from bot.discord_app.command_helpers import resolve_topic
+from bot.discord_app.errors import UserError
+from bot.discord_app.replies import reply, send_kwargs
+from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 T = TypeVar("T")
 

@@ -8,19 +8,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_helpers import choice, paperbot, topic_not_found
 from bot.core.ingest import tag_stored_papers
 from bot.core.models import Topic
 from bot.core.render import code_span, safe_inline
 from bot.core.topic_lookup import UnknownTopic, find_exact, resolve_topic
 from bot.core.topics import parse_keyword_list, slugify, validate_topic
 from bot.core.wording import plural
-from bot.errors import UserError
-from bot.replies import reply, reply_text
-from bot.topic_removal import ConfirmRemoval, confirm_question, remove_topic, topic_usage
+from bot.discord_app.command_helpers import choice, paperbot, topic_not_found
+from bot.discord_app.errors import UserError
+from bot.discord_app.replies import reply, reply_text
+from bot.services.topic_removal import ConfirmRemoval, confirm_question, remove_topic, topic_usage
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 MAX_GUILD_TOPICS = 25
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Every variable paperbot reads (bot/settings_table.py), listed here so these helpers
+# Every variable paperbot reads (bot/cli/settings_table.py), listed here so these helpers
 # also run against older code: a runner's own settings must never leak into a test.
 SETTING_NAMES = {
     "DISCORD_TOKEN",

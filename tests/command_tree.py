@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import discord
 from discord import app_commands
 
-from bot.client import EXTENSIONS, PaperBot
-from bot.settings import Settings
+from bot.cli.settings import Settings
+from bot.discord_app.client import EXTENSIONS, PaperBot
 from storage import open_storage
 
 

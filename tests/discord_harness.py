@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import bot as bot_package
-from bot.client import PaperBot
+from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
+from bot.discord_app.client import PaperBot
 from bot.fakediscord import MANAGE_GUILD, FakeDiscord, running_bot
-from bot.settings import Settings
 from storage import open_storage
 
 SAMPLE_DUMP = Path(bot_package.__file__).parent / "data" / "sample_dump.txt"

@@ -9,8 +9,8 @@ import itertools
 import pytest
 
 from bot.core.ingest import ingest_bytes
-from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
+from bot.services.search import SearchService
 from storage import Storage
 from tests.real_papers import OLD_STYLE, api_dump, real_titles
 

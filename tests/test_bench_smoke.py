@@ -21,7 +21,7 @@ from bench.measure_baselines import measure_tantivy
 from bench.queries import autocomplete_inputs, query_mix
 from bench.report import write_outputs
 from bench.stats import Progress, percentile
-from bot.cli import build_parser
+from bot.cli.app import build_parser
 from bot.core.ingest import ingest_bytes
 from bot.core.parse import parse_dump
 from storage import open_storage

@@ -125,7 +125,7 @@ def test_the_password_in_a_bad_database_url_is_never_shown(tmp_path) -> None:
 
 
 def test_env_example_and_readme_are_written_from_the_settings_table() -> None:
-    from bot.settings_table import SETTINGS, env_example, readme_table
+    from bot.cli.settings_table import SETTINGS, env_example, readme_table
 
     assert {s.name for s in SETTINGS} == SETTING_NAMES
     assert (REPO / ".env.example").read_text(encoding="utf-8") == env_example()

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from bot.client import EXTENSIONS
 from bot.core.limits import message_problems
 from bot.core.subscriptions import ChannelSubscription, Follow
+from bot.discord_app.client import EXTENSIONS
 from bot.fakediscord import InvocationRefused
 from tests.discord_harness import (
     SAMPLE_DAY,

@@ -7,12 +7,12 @@ import logging
 
 import pytest
 
-from bot import search_view
 from bot.core.ingest import ingest_bytes
 from bot.core.limits import message_problems
 from bot.core.models import Topic
 from bot.core.topics import match_topics
-from bot.errors import UserError
+from bot.discord_app import search_view
+from bot.discord_app.errors import UserError
 from cogs.search import parse_since, query_label, resolve_topic, topic_choices
 from tests.discord_harness import (
     SAMPLE_DAY,

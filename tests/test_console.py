@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 
-from bot.client import PaperBot
-from bot.console import run_console
+from bot.cli.console import run_console
+from bot.cli.settings import Settings
+from bot.discord_app.client import PaperBot
 from bot.fakediscord import FakeDiscord, running_bot
-from bot.settings import Settings
 from storage import open_storage
 
 COMMAND_PUT = "PUT /applications/{app_id}/commands"

@@ -188,7 +188,7 @@ def test_ctrl_c_ends_the_interactive_console_at_once(tmp_path) -> None:
 
 
 async def test_removing_a_topic_in_a_console_on_a_database_cleans_both_stores(tmp_path) -> None:
-    from bot.console_storage import SplitStorage
+    from bot.cli.console_storage import SplitStorage
     from bot.core.models import Topic
     from bot.core.subscriptions import ChannelSubscription, Follow
 

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.client import PaperBot
 from bot.core.subscriptions import ChannelSubscription
+from bot.discord_app.client import PaperBot
 from bot.fakediscord import FakeDiscord
 from storage import open_storage
 from tests.discord_harness import SAMPLE_DAY, Clock, paperbot_on

@@ -17,7 +17,7 @@ from bot.core.delivery_plan import (
 from bot.core.models import TopicHit
 from bot.core.subscriptions import Follow, parse_post_time
 from bot.core.topics import load_default_topics
-from bot.scheduling import cron_for
+from bot.services.scheduling import cron_for
 from bot.services.timezones import parse_timezone, timezone_choices
 from tests.factories import make_paper
 

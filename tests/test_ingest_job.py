@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.client import PaperBot
-from bot.settings import Settings
+from bot.cli.settings import Settings
+from bot.discord_app.client import PaperBot
 from tests.conftest import SAMPLE_DUMP
 from tests.loopback import free_port
 
@@ -314,9 +314,9 @@ PROCESS = textwrap.dedent(
     """
     import asyncio, datetime as dt, json, sys, time
     from pathlib import Path
-    from bot.client import PaperBot
-    from bot.ingest_job import IngestJob
-    from bot.settings import Settings
+    from bot.discord_app.client import PaperBot
+    from bot.services.ingest_job import IngestJob
+    from bot.cli.settings import Settings
     from storage import open_storage
 
     async def main(url, folder, db, barrier, seconds):

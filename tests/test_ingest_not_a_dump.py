@@ -17,10 +17,10 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from bot.client import PaperBot
+from bot.cli.settings import Settings
 from bot.core.parse import parse_dump
 from bot.core.sniff import MARKUP_SHARE, markup_refusal
-from bot.settings import Settings
+from bot.discord_app.client import PaperBot
 from tests.cli_process import one_line, paperbot, rows
 from tests.conftest import SAMPLE_DUMP, TODAY
 from tests.discord_harness import bot_against_fake

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cli.settings import Settings
 from bot.core.delivery_plan import digest_marker
 from bot.core.ingest import ingest_bytes
+from bot.discord_app.replies import send_kwargs
+from bot.discord_app.views import pager_view
 from bot.fakediscord import FakeDiscord
-from bot.replies import send_kwargs
-from bot.settings import Settings
-from bot.views import pager_view
 from tests.discord_harness import (
     SAMPLE_DAY,
     Clock,

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
+from bot.services.search import SearchService
 
 HOSTILE = [
     "c++",

@@ -18,8 +18,8 @@ import pytest
 from bench.corpus import CorpusGenerator
 from bot.core.ingest import ingest_bytes
 from bot.core.query import parse_query
-from bot.core.search import COUNT_CAP, SearchService
 from bot.core.topics import load_default_topics
+from bot.services.search import COUNT_CAP, SearchService
 from tests.conftest import SAMPLE_DUMP, TODAY, backend_of
 from tests.discord_harness import bot_against_fake
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.client import PaperBot, ShardedPaperBot, make_bot
-from bot.settings import Settings, SettingsError
+from bot.cli.settings import Settings, SettingsError
+from bot.discord_app.client import PaperBot, ShardedPaperBot, make_bot
 from storage.urls import redact
 
 PG = "postgresql://paperbot:s3cret@db.example:5432/paperbot"

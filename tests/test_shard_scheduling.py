@@ -15,9 +15,9 @@ import pytest
 from bot.core.delivery_plan import shard_looks_dead, shard_of, takeover_due
 from bot.core.pacing import process_share
 from bot.core.subscriptions import ChannelSubscription, Follow
-from bot.delivery import Outcome
 from bot.fakediscord import FakeDiscord
-from bot.scheduling import heartbeat_key
+from bot.services.delivery import Outcome
+from bot.services.scheduling import heartbeat_key
 from tests.discord_harness import SAMPLE_DAY, Clock, paperbot_on
 
 SHARDS = 4

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pytest
 
 from bot.core.ingest import ingest_bytes
-from bot.core.search import SearchService
 from bot.core.text import words
 from bot.core.topics import load_default_topics
+from bot.services.search import SearchService
 from storage import Storage
 from tests.conftest import backend_of
 from tests.real_papers import api_dump, real_titles

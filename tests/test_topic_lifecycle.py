@@ -191,7 +191,7 @@ async def test_cancel_keeps_everything(world):
 
 async def test_an_unanswered_question_expires_and_removes_nothing(world, monkeypatch):
     fake, bot, ids = world
-    monkeypatch.setattr("bot.topic_removal.CONFIRM_TIMEOUT", 0.3)
+    monkeypatch.setattr("bot.services.topic_removal.CONFIRM_TIMEOUT", 0.3)
     await add_protein_topic(fake, ids)
     subscribe = {"channel": ids.channel, "time": "08:00", "timezone": "UTC"}
     await run(fake, ids, "digest subscribe", ids.admin, topics="protein stuff", **subscribe)

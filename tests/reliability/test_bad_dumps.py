@@ -17,8 +17,8 @@ from bot.core.ingest import ingest_bytes
 from bot.core.limits import message_problems
 from bot.core.models import DumpError
 from bot.core.parse import parse_dump
-from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
+from bot.services.search import SearchService
 from tests.conftest import SAMPLE_DUMP, TODAY, assert_index_matches
 from tests.reliability.dumps import sample_pairs
 

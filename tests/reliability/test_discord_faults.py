@@ -11,8 +11,8 @@ import datetime as dt
 
 import pytest
 
-from bot.client import EXTENSIONS
 from bot.core.subscriptions import ChannelSubscription
+from bot.discord_app.client import EXTENSIONS
 from bot.fakediscord import FakeDiscord
 from tests.command_tree import required_options, slash_commands
 from tests.discord_harness import bot_against_fake, bot_knows_channels, mention_leaks

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.client import EXTENSIONS
+from bot.discord_app.client import EXTENSIONS
 from bot.fakediscord import MANAGE_GUILD
 from tests.command_tree import (
     bot_with_every_extension,

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
 from bot.core.pacing import process_share
 from bot.core.subscriptions import ChannelSubscription, Follow
 from bot.fakediscord import FakeDiscord
-from bot.settings import Settings
 from storage import open_storage
 from tests.conftest import SAMPLE_DUMP, TODAY
 from tests.reliability.botproc import (

@@ -16,17 +16,17 @@ import discord
 from discord.ext import commands
 
 from bot import __version__
+from bot.cli.settings import Settings
 from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
-from bot.core.search import SearchService
 from bot.core.subscriptions import Follow
 from bot.core.topic_lookup import key_of, topic_key
 from bot.core.topics import load_default_topics
-from bot.delivery import DeliveryService
-from bot.errors import on_tree_error
-from bot.scheduling import ScheduleService
-from bot.settings import Settings
-from bot.views import DigestPageButton
+from bot.discord_app.errors import on_tree_error
+from bot.discord_app.views import DigestPageButton
+from bot.services.delivery import DeliveryService
+from bot.services.scheduling import ScheduleService
+from bot.services.search import SearchService
 from storage import Storage
 
 log = logging.getLogger("paperbot")

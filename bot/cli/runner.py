@@ -13,9 +13,9 @@ import aiohttp
 import discord
 import yarl
 
-from bot.cli_errors import failure_line
-from bot.client import make_bot
-from bot.settings import Settings
+from bot.cli.errors import failure_line
+from bot.cli.settings import Settings
+from bot.discord_app.client import make_bot
 from storage import open_storage
 from storage.urls import redact
 

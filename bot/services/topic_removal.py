@@ -22,10 +22,10 @@ from bot.core.render import safe_inline
 from bot.core.subscriptions import ChannelSubscription
 from bot.core.topic_lookup import topic_key
 from bot.core.topic_removal import follower_notice, removal_question, removal_result
-from bot.replies import reply_text, send_kwargs
+from bot.discord_app.replies import reply_text, send_kwargs
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 log = logging.getLogger("paperbot.topics")
 

@@ -29,7 +29,7 @@ from bot.core.render import (
     search_page_payload,
 )
 from bot.core.wording import count_text, plural
-from bot.replies import reply, reply_text, send_kwargs
+from bot.discord_app.replies import reply, reply_text, send_kwargs
 
 PER_PAGE = 5
 # Just under the 15-minute interaction-token lifetime: on timeout the buttons are

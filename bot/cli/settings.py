@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.settings_table import ALL_SCOPES, BOT, BY_NAME, DEFAULTS, SETTINGS
+from bot.cli.settings_table import ALL_SCOPES, BOT, BY_NAME, DEFAULTS, SETTINGS
 from storage.urls import is_postgres_url, redact, url_password
 
 ENV_FILE = ".env"

@@ -1,4 +1,5 @@
-"""The `paperbot` command line: a stable contract that tests and benchmarks rely on.
+"""The `paperbot` command line (argparse, and the dispatch to each command's handler): a
+stable contract that tests and benchmarks rely on.
 
 Exit codes: 0 success, 2 usage error (argparse) or a bad setting, 1 bad input or any
 other failure, each with a one-line message on stderr and no traceback (`--debug` or
@@ -16,10 +17,10 @@ from collections.abc import Sequence
 
 from bench.options import add_arguments as add_bench_arguments
 from bot import __version__
-from bot.cli_commands import COMMANDS, CliError
-from bot.cli_errors import report_failure
-from bot.settings import Settings, SettingsError
-from bot.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
+from bot.cli.commands import COMMANDS, CliError
+from bot.cli.errors import report_failure
+from bot.cli.settings import Settings, SettingsError
+from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
@@ -184,7 +185,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.replies import send_kwargs
+from bot.discord_app.replies import send_kwargs
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 # The channel part is optional: a preview names the channel it previews (it may be shown
 # in another channel); posted digests and older buttons page the channel they are in.

@@ -37,10 +37,10 @@ from bot.core.delivery_plan import (
     takeover_due,
 )
 from bot.core.subscriptions import ChannelSubscription, UserDelivery
-from bot.ingest_job import IngestJob
+from bot.services.ingest_job import IngestJob
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 log = logging.getLogger("paperbot.schedule")
 

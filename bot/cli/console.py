@@ -27,17 +27,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli_commands import CliError
-from bot.cli_errors import failure_line
-from bot.client import PaperBot
-from bot.console_input import ConsoleInput
-from bot.console_storage import open_console_storage
+from bot.cli.commands import CliError
+from bot.cli.console_input import ConsoleInput
+from bot.cli.console_storage import open_console_storage
+from bot.cli.errors import failure_line
+from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
+from bot.discord_app.client import PaperBot
 from bot.fakediscord import MANAGE_GUILD, FakeDiscord, render_message_text, running_bot
-from bot.settings import Settings
 from storage.urls import redact
 
-SAMPLE_DUMP = Path(__file__).parent / "data" / "sample_dump.txt"
+SAMPLE_DUMP = Path(__file__).resolve().parents[1] / "data" / "sample_dump.txt"
 CHANNEL, ATTACHMENT, INTEGER, NUMBER, BOOLEAN = 7, 11, 4, 10, 5
 
 INTRO = """paperbot console: slash commands against an offline Discord. You are an admin of a

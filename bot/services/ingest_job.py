@@ -17,7 +17,7 @@ from bot.core.ingest import collect_dump_files, ingest_bytes
 from bot.core.models import IngestReport
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 log = logging.getLogger("paperbot.ingest")
 

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.console_input import commands_to_read
+from bot.cli.console_input import commands_to_read
+from bot.cli.settings import Settings
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import paper_url
-from bot.core.search import SearchService
 from bot.core.topic_lookup import (
     UnknownTopic,
     or_list,
@@ -36,7 +36,7 @@ from bot.core.wording import (
     results_header,
     spelling_note,
 )
-from bot.settings import Settings
+from bot.services.search import SearchService
 from storage import Storage, open_storage, sqlite_path
 from storage.urls import is_postgres_url, redact
 
@@ -392,10 +392,10 @@ async def cmd_run(args: argparse.Namespace) -> int:
             "database: type slash commands and see the replies.",
             file=sys.stderr,
         )
-        from bot.console import run_console
+        from bot.cli.console import run_console
 
         return await run_console(stdin=stdin, debug=args.debug)
-    from bot.runner import run_bot
+    from bot.cli.runner import run_bot
 
     return await run_bot(_with_debug(settings, args.debug))
 
@@ -404,7 +404,7 @@ async def cmd_sync(args: argparse.Namespace) -> int:
     settings = args.settings
     if not settings.token:
         raise CliError("no DISCORD_TOKEN set; `paperbot sync` needs the real bot token")
-    from bot.runner import run_bot
+    from bot.cli.runner import run_bot
 
     return await run_bot(_with_debug(settings, args.debug), sync_only=True)
 
@@ -415,7 +415,7 @@ def _with_debug(settings: Settings, debug: bool) -> Settings:
 
 
 async def cmd_console(args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from bot.cli.console import run_console
 
     # Only a --db typed on this command line: the console never opens the configured
     # database (it is a sandbox; `paperbot run` against that database is the real bot).

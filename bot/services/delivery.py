@@ -44,11 +44,11 @@ from bot.core.subscriptions import (
     DeliveryRecord,
     UserDelivery,
 )
-from bot.replies import send_kwargs
-from bot.views import pager_view
+from bot.discord_app.replies import send_kwargs
+from bot.discord_app.views import pager_view
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 log = logging.getLogger("paperbot.delivery")
 

@@ -2,7 +2,7 @@
 
 `bot.settings.Settings.load` reads values by this table, the `Settings` defaults come
 from it, and `.env.example` and the README's configuration table are written from it
-(`python -m bot.settings_table env-example` / `readme`; a test keeps both in step).
+(`python -m bot.cli.settings_table env-example` / `readme`; a test keeps both in step).
 """
 
 from __future__ import annotations
@@ -295,7 +295,8 @@ def env_example() -> str:
         "# paperbot settings. Copy to `.env` (git-ignored) and fill in. Each setting is read",
         "# from the real environment first, then from this file, then its default; an empty",
         "# value means the default. `paperbot CMD --db PATH-OR-URL` overrides the database.",
-        "# Generated from bot/settings_table.py: `python -m bot.settings_table env-example`.",
+        "# Generated from bot/cli/settings_table.py:"
+        " `python -m bot.cli.settings_table env-example`.",
     ]
     for setting in SETTINGS:
         lines.append("")
@@ -320,5 +321,5 @@ def readme_table() -> str:
 if __name__ == "__main__":  # regenerate the docs after changing the table
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what not in ("env-example", "readme"):
-        sys.exit("usage: python -m bot.settings_table env-example|readme")
+        sys.exit("usage: python -m bot.cli.settings_table env-example|readme")
     sys.stdout.write(env_example() if what == "env-example" else readme_table())

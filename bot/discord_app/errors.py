@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.core.markdown import escape_markdown
 from bot.core.render import code_span
-from bot.replies import reply_text
+from bot.discord_app.replies import reply_text
 
 log = logging.getLogger("paperbot.errors")
 

@@ -17,11 +17,11 @@ from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, top
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.topics import suggest_topics
 from bot.core.wording import plural
-from bot.errors import UserError
+from bot.discord_app.errors import UserError
 from bot.services.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
 
 if TYPE_CHECKING:
-    from bot.client import PaperBot
+    from bot.discord_app.client import PaperBot
 
 MAX_CHOICES = 25
 MAX_CHOICE_VALUE = 100  # Discord's limit on an autocomplete choice's value
