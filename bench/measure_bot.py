@@ -19,6 +19,7 @@ from bot.cli.settings import Settings
 from bot.core.subscriptions import ChannelSubscription
 from bot.core.topics import load_default_topics
 from bot.discord_app.client import PaperBot
+from bot.discord_app.wiring import make_bot
 from bot.fakediscord import FakeDiscord, running_bot
 from storage import open_storage
 
@@ -89,7 +90,7 @@ async def _measure(
     start = time.perf_counter()
     storage = await open_storage(db_path)
     try:
-        bot = PaperBot(settings=config, storage=storage)
+        bot = make_bot(settings=config, storage=storage)
         async with running_bot(fake, bot):
             ready = time.perf_counter() - start
     finally:
@@ -100,7 +101,7 @@ async def _measure(
     start = time.perf_counter()
     storage = await open_storage(db_path)
     try:
-        bot = PaperBot(settings=config, storage=storage, start_scheduler=False, clock=lambda: now)
+        bot = make_bot(settings=config, storage=storage, start_scheduler=False, clock=lambda: now)
         async with running_bot(fake, bot):
             restart = time.perf_counter() - start
             result = {
@@ -129,7 +130,9 @@ async def _fanout(
     start = time.perf_counter()
     start_monotonic = time.monotonic()  # the fake stamps requests with this clock
     # What the scheduler does when every channel's cron fires in the same minute.
-    await asyncio.gather(*(bot.schedules.fire(f"channel:{cid}", now) for _, cid in channels))
+    await asyncio.gather(
+        *(bot.services.schedules.fire(f"channel:{cid}", now) for _, cid in channels)
+    )
     elapsed = time.perf_counter() - start
     fake.faults.disable_rate_limits()
     posts = sum(1 for _, cid in channels if fake.channel_messages(cid))

@@ -119,7 +119,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         bot = paperbot(interaction)
         post_time, where = post_time_option(time), await timezone_option(timezone)
         zone = where.zone
-        keys = resolve_topics(await bot.taxonomy(interaction.guild_id), topics)
+        keys = resolve_topics(await bot.services.topics.taxonomy(interaction.guild_id), topics)
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
             raise UserError(CANT_POST.format(channel=channel.mention))
@@ -137,13 +137,13 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         now = bot.clock()
         fired = last_fire_time(now, post_time, zone)
         await bot.storage.set_last_run(sub.target, local_today(fired, zone))
-        await bot.schedules.rebuild()
-        topic_text = filter_text(keys, await bot.topic_names(interaction.guild_id))
+        await bot.services.schedules.rebuild()
+        topic_text = filter_text(keys, await bot.services.topics.topic_names(interaction.guild_id))
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
             f"at {post_time} {where.label}. Next: "
-            f"{discord_time(bot.schedules.next_run(sub.target))}.{where.aside}\n"
+            f"{discord_time(bot.services.schedules.next_run(sub.target))}.{where.aside}\n"
             "Try `/digest preview` to see it, or `/digest now` to post the newest one now.",
         )
 
@@ -156,7 +156,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         bot = paperbot(interaction)
         if not await bot.storage.delete_channel_subscription(interaction.guild_id or 0, channel.id):
             raise UserError(f"{channel.mention} has no digest here.")
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         await reply_text(interaction, f"🛑 {channel.mention} will get no more digests.")
 
     @app_commands.command(name="list")
@@ -167,11 +167,11 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         if not subs:
             await reply_text(interaction, "No digests yet. Add one with `/digest subscribe`.")
             return
-        names = await bot.topic_names(interaction.guild_id)
+        names = await bot.services.topics.topic_names(interaction.guild_id)
         lines = []
         for sub in subs:
             topics = filter_text(sub.topics, names)
-            state = digest_state(sub, bot.schedules.next_run(sub.target))
+            state = digest_state(sub, bot.services.schedules.next_run(sub.target))
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
@@ -199,7 +199,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         )
         if day is None:
             raise UserError(OUTCOME_TEXT["no-papers"])
-        pages = await bot.delivery.channel_pages(topics, max_items, interaction.guild_id, day)
+        pages = await bot.services.delivery.channel_pages(
+            topics, max_items, interaction.guild_id, day
+        )
         # Its buttons page the previewed channel's digest, wherever the preview is shown.
         view = pager_view("c", day, 1, len(pages), channel_id)
         await reply(interaction, pages[0], ephemeral=True, view=view)
@@ -211,7 +213,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         bot = paperbot(interaction)
         sub = await self._own_sub(interaction, channel.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await bot.delivery.deliver_channel(sub, bot.clock())
+        outcome = await bot.services.delivery.deliver_channel(sub, bot.clock())
         if outcome.status == "paused":
             text = paused_text(sub, channel.mention)
         else:
@@ -234,7 +236,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             await reply_text(interaction, paused_text(sub, channel.mention))
             return
         await bot.storage.set_channel_paused(channel.id, True)
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         await reply_text(
             interaction,
             f"⏸️ Paused the digest for {channel.mention}; its settings are kept. "
@@ -250,7 +252,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         if not sub.paused:
             raise UserError(
                 f"The digest for {channel.mention} isn't paused: it posts next "
-                f"{discord_time(bot.schedules.next_run(sub.target))}."
+                f"{discord_time(bot.services.schedules.next_run(sub.target))}."
             )
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
@@ -260,11 +262,11 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         # rather than posting this minute (`/digest now` posts at once).
         fired = last_fire_time(bot.clock(), sub.post_time, sub.timezone)
         await bot.storage.set_last_run(sub.target, local_today(fired, sub.timezone))
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         await reply_text(
             interaction,
             f"▶️ The digest for {channel.mention} is back on. Next: "
-            f"{discord_time(bot.schedules.next_run(sub.target))}. `/digest now` posts the "
+            f"{discord_time(bot.services.schedules.next_run(sub.target))}. `/digest now` posts the "
             "newest one now.",
         )
 

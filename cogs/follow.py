@@ -71,7 +71,7 @@ async def _followed_topics(
     """The member's followed topics by name (they may come from several servers)."""
     bot = paperbot(interaction)
     user = await bot.storage.user_delivery(interaction.user.id)
-    topics = await bot.followed_topics(user.follows) if user else []
+    topics = await bot.services.topics.followed_topics(user.follows) if user else []
     needle = current.casefold()
     return [
         choice(t.name, topic_key(t))
@@ -96,7 +96,9 @@ class FollowCog(commands.Cog):
         if (topic is None) == (keyword is None):
             raise UserError("Give either a `topic` or a `keyword` (one of them).")
         if topic is not None:
-            found = resolve_topic(await paperbot(interaction).taxonomy(interaction.guild_id), topic)
+            found = resolve_topic(
+                await paperbot(interaction).services.topics.taxonomy(interaction.guild_id), topic
+            )
             return Follow("topic", found.slug, found.guild_id or 0)
         return Follow("keyword", keyword_value(keyword or ""))
 
@@ -116,9 +118,9 @@ class FollowCog(commands.Cog):
         if current and len(current.follows) >= MAX_FOLLOWS:
             raise UserError(f"You follow {MAX_FOLLOWS} things already; `/unfollow` some first.")
         added = await bot.storage.add_follow(interaction.user.id, follow)
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         user = await bot.storage.user_delivery(interaction.user.id)
-        names = await bot.topic_names(interaction.guild_id)
+        names = await bot.services.topics.topic_names(interaction.guild_id)
         what = _label(follow, names)
         when = f"{user.post_time} {await zone_shown(user.timezone)}" if user else "08:00 UTC"
         text = (
@@ -155,7 +157,7 @@ class FollowCog(commands.Cog):
             removed = await self._unfollow_topic(interaction, value)
         if not removed:
             raise UserError(f"You don't follow that {kind}. `/following` lists what you do.")
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         await reply_text(interaction, f"Unfollowed that {kind}.")
 
     async def _unfollow_topic(self, interaction: discord.Interaction, text: str) -> bool:
@@ -163,7 +165,7 @@ class FollowCog(commands.Cog):
         bot = paperbot(interaction)
         user = await bot.storage.user_delivery(interaction.user.id)
         follows = user.follows if user else ()
-        followed = await bot.followed_topics(follows)
+        followed = await bot.services.topics.followed_topics(follows)
         found = find_exact(followed, text)
         if found is not None:
             return await bot.storage.remove_follow(
@@ -177,7 +179,10 @@ class FollowCog(commands.Cog):
                 return await bot.storage.remove_follow(
                     interaction.user.id, "topic", follow.value, follow.guild_id
                 )
-        if followed and find_exact(await bot.taxonomy(interaction.guild_id), text) is None:
+        if (
+            followed
+            and find_exact(await bot.services.topics.taxonomy(interaction.guild_id), text) is None
+        ):
             resolve_topic(followed, text)  # names no topic: did they mean one they follow?
         return False
 
@@ -192,11 +197,13 @@ class FollowCog(commands.Cog):
                 'You follow nothing yet. Try `/follow topic:` or `/follow keyword:"diffusion"`.',
             )
             return
-        names = {topic_key(t): t.name for t in await bot.followed_topics(user.follows)}
+        names = {
+            topic_key(t): t.name for t in await bot.services.topics.followed_topics(user.follows)
+        }
         lines = [f"• {_label(f, names)}" for f in user.follows]
         lines.append(
             f"DM daily at {user.post_time} {await zone_shown(user.timezone)}; next "
-            f"{discord_time(bot.schedules.next_run(user.target))}."
+            f"{discord_time(bot.services.schedules.next_run(user.target))}."
         )
         if user.dm_closed:
             lines.append(
@@ -216,14 +223,14 @@ class FollowCog(commands.Cog):
         bot = paperbot(interaction)
         post_time, where = post_time_option(time), await timezone_option(timezone)
         await bot.storage.set_user_delivery(interaction.user.id, post_time, where.zone)
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         target = f"user:{interaction.user.id}"
         user = await bot.storage.user_delivery(interaction.user.id)
         note = "" if user and user.follows else " You don't follow anything yet: try `/follow`."
         await reply_text(
             interaction,
             f"🕗 Your papers arrive daily at {post_time} {where.label}; next "
-            f"{discord_time(bot.schedules.next_run(target))}.{where.aside}{note}",
+            f"{discord_time(bot.services.schedules.next_run(target))}.{where.aside}{note}",
         )
 
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes, ingest_taxonomy
+from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes
 from bot.core.markdown import escape_markdown
 from bot.core.models import IngestReport
 from bot.core.parse_text import BOILERPLATE
@@ -135,7 +135,7 @@ class OperateCog(commands.Cog):
             raw,
             file.filename,
             today=bot.clock().date(),
-            topics=await ingest_taxonomy(bot.storage),
+            topics=await bot.services.topics.ingest_taxonomy(),
         )
         await reply_text(interaction, report_text(report))
 
@@ -168,7 +168,7 @@ class OperateCog(commands.Cog):
         if interaction.guild_id:
             subs = await bot.storage.channel_subscriptions(interaction.guild_id)
             for sub in subs:
-                state = digest_state(sub, bot.schedules.next_run(sub.target))
+                state = digest_state(sub, bot.services.schedules.next_run(sub.target))
                 zone = await zone_shown(sub.timezone)  # as /digest list shows it
                 digests.append(f"<#{sub.channel_id}> at {sub.post_time} {zone}: {state}")
             if not subs:

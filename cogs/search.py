@@ -153,18 +153,20 @@ class SearchCog(commands.Cog):
             # A pasted arXiv id or link names one paper: open it rather than search
             # for its digits (a quick indexed lookup, done before any defer so "not
             # stored" stays ephemeral).
-            named = await self.bot.search.arxiv_paper(query)
+            named = await self.bot.services.search.arxiv_paper(query)
             if named is not None:
                 await self._show(interaction, named, query)
                 return
         day = parse_since(since, self.bot.clock().date())
         chosen = None
         if topic and topic.strip():
-            chosen = resolve_topic(await self.bot.taxonomy(interaction.guild_id), topic)
+            chosen = resolve_topic(
+                await self.bot.services.topics.taxonomy(interaction.guild_id), topic
+            )
 
         # Input is valid: from here on the reply is public, so defer publicly.
         await interaction.response.defer(thinking=True)
-        response = await self.bot.search.search(
+        response = await self.bot.services.search.search(
             query,
             topic=topic_key(chosen) if chosen else None,
             since=day,
@@ -172,7 +174,7 @@ class SearchCog(commands.Cog):
             # The service knows only the built-in names; a guild's own topic needs its name.
             topic_label=one_line(chosen.name) if chosen else None,
         )
-        names = await self.bot.topic_names(interaction.guild_id)
+        names = await self.bot.services.topics.topic_names(interaction.guild_id)
         label = query_label(query, chosen, day)
         if not response.hits:
             payload = search_page_payload(response, label, 1, PER_PAGE, names)
@@ -188,7 +190,7 @@ class SearchCog(commands.Cog):
     async def search_topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return topic_choices(await self.bot.taxonomy(interaction.guild_id), current)
+        return topic_choices(await self.bot.services.topics.taxonomy(interaction.guild_id), current)
 
     @app_commands.command(name="paper")
     @app_commands.describe(
@@ -198,20 +200,20 @@ class SearchCog(commands.Cog):
         self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 500]
     ) -> None:
         """Show one paper with its full abstract."""
-        found = await answer_soon(interaction, self.bot.search.open_paper(title))
+        found = await answer_soon(interaction, self.bot.services.search.open_paper(title))
         await self._show(interaction, found, title)
 
     async def _show(self, interaction: discord.Interaction, found: PaperLookup, typed: str) -> None:
         if found.paper is None:
             raise UserError(not_found_message(found, typed))
-        names = await self.bot.topic_names(interaction.guild_id)
+        names = await self.bot.services.topics.topic_names(interaction.guild_id)
         await reply(interaction, paper_detail_payload(found.paper, names))
 
     @paper.autocomplete("title")
     async def paper_title_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await self.bot.search.title_choices(current[:300], MAX_CHOICES)
+        found = await self.bot.services.search.title_choices(current[:300], MAX_CHOICES)
         return [
             app_commands.Choice(
                 name=truncate(one_line(title), MAX_CHOICE_NAME) or f"Paper #{pid}",
@@ -230,7 +232,7 @@ class SearchCog(commands.Cog):
 
     async def _topics_payload(self, interaction: discord.Interaction) -> dict:
         storage = self.bot.storage
-        taxonomy = await self.bot.taxonomy(interaction.guild_id)
+        taxonomy = await self.bot.services.topics.taxonomy(interaction.guild_id)
         days = await storage.days(1)
         newest = days[0] if days else None
         day_counts = await storage.topic_counts(newest) if newest else {}

@@ -17,7 +17,7 @@ from bot.core.wording import plural
 from bot.discord_app.command_helpers import choice, paperbot, topic_not_found
 from bot.discord_app.errors import UserError
 from bot.discord_app.replies import reply, reply_text
-from bot.services.topic_removal import ConfirmRemoval, confirm_question, remove_topic, topic_usage
+from bot.discord_app.topic_removal_view import ConfirmRemoval
 
 if TYPE_CHECKING:
     from bot.discord_app.client import PaperBot
@@ -62,7 +62,7 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
         slug = slugify(name)
         if len(existing) >= MAX_GUILD_TOPICS and slug not in {t.slug for t in existing}:
             raise UserError(f"This server has {MAX_GUILD_TOPICS} topics; remove one first.")
-        if any(t.slug == slug for t in bot.default_topics):
+        if any(t.slug == slug for t in bot.services.topics.defaults):
             raise UserError(
                 f"{code_span(name, 100)} is a built-in topic already; pick another name."
             )
@@ -91,17 +91,18 @@ class TopicAdminCog(commands.GroupCog, group_name="topic"):
         guild_id = interaction.guild_id or 0
         topic = _own_topic(bot, await bot.storage.guild_topics(guild_id), name)
         server = interaction.guild.name if interaction.guild else "this server"
-        usage = await topic_usage(bot, guild_id, topic)
+        removal = bot.services.topic_removal
+        usage = await removal.usage(guild_id, topic)
         if not usage.used:
-            text = await remove_topic(bot, guild_id, topic, server)
+            text = await removal.remove(guild_id, topic, server)
             if text is None:
                 raise UserError("That topic was removed a moment ago.")
             await reply_text(interaction, text)
             return
         view = ConfirmRemoval(
-            interaction.user.id, topic, lambda: remove_topic(bot, guild_id, topic, server)
+            interaction.user.id, topic, lambda: removal.remove(guild_id, topic, server)
         )
-        question = await confirm_question(bot, guild_id, usage)
+        question = await removal.question(guild_id, usage)
         await reply(interaction, {"content": question}, ephemeral=True, view=view)
         view.origin = interaction
 
@@ -111,7 +112,7 @@ def _own_topic(bot: PaperBot, own: list[Topic], name: str) -> Topic:
     try:
         return resolve_topic(own, name)
     except UnknownTopic as exc:
-        builtin = find_exact(bot.default_topics, name)
+        builtin = find_exact(bot.services.topics.defaults, name)
         if builtin is not None:
             raise UserError(
                 f"**{safe_inline(builtin.name, 100)}** is a built-in topic; only this "

@@ -17,6 +17,7 @@ from discord import app_commands
 
 from bot.cli.settings import Settings
 from bot.discord_app.client import EXTENSIONS, PaperBot
+from bot.discord_app.wiring import make_bot
 from storage import open_storage
 
 
@@ -81,11 +82,11 @@ async def configuring_commands(tree: app_commands.CommandTree) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def bot_with_every_extension(tmp_path: Path) -> AsyncIterator[PaperBot]:
-    """A PaperBot with every extension of bot.client.EXTENSIONS loaded, not connected
+    """A PaperBot with every extension of bot.discord_app.client.EXTENSIONS loaded, not connected
     to any Discord: enough to read its command tree."""
     settings = Settings(token="x", db=str(tmp_path / "tree.db"))
     storage = await open_storage(settings.db)
-    bot = PaperBot(settings=settings, storage=storage, start_scheduler=False, sync_commands=False)
+    bot = make_bot(settings=settings, storage=storage, start_scheduler=False, sync_commands=False)
     try:
         for name in EXTENSIONS:
             await bot.load_extension(name)

@@ -29,6 +29,7 @@ import bot as bot_package
 from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
 from bot.discord_app.client import PaperBot
+from bot.discord_app.wiring import make_bot
 from bot.fakediscord import MANAGE_GUILD, FakeDiscord, running_bot
 from storage import open_storage
 
@@ -112,7 +113,7 @@ async def paperbot_on(
     With ``scheduler=True`` the bot's start-up scheduling runs as in production (jobs
     rebuilt from the database, APScheduler started) except that the scheduler starts
     paused and without the sweep/ingest timers: jobs are real, with next run times, but
-    nothing fires by itself; the test drives ``bot.schedules.fire``/``sweep`` with its
+    nothing fires by itself; the test drives ``bot.services.schedules.fire``/``sweep`` with its
     clock."""
     config = bot_settings(tmp_path, settings)
     storage = await open_storage(config.db)
@@ -122,18 +123,19 @@ async def paperbot_on(
                 storage, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=SAMPLE_TODAY
             )
             assert report.error is None, report.error
-        paperbot = PaperBot(
+        paperbot = make_bot(
             settings=config,
             storage=storage,
             clock=clock or default_clock,
             extensions=tuple(extensions),
             start_scheduler=False,
+            client_class=PaperBot,  # one connection to the fake, even with shard settings
         )
         async with running_bot(fake, paperbot):
             assert not paperbot.failed_extensions, paperbot.failed_extensions
             if scheduler:
-                await paperbot.schedules.rebuild()
-                paperbot.schedules.scheduler.start(paused=True)
+                await paperbot.services.schedules.rebuild()
+                paperbot.services.schedules.scheduler.start(paused=True)
             try:
                 yield paperbot
             finally:

@@ -171,7 +171,7 @@ async def test_subscribe_list_preview_now_unsubscribe(world) -> None:
         10,
     )
     assert sub.created_by == ids.admin
-    assert bot.schedules.next_run(target) is not None
+    assert bot.services.schedules.next_run(target) is not None
     assert posts(fake, ids.channel) == []  # subscribing posts nothing by itself
 
     listed = await digest(fake, ids, "list")
@@ -208,7 +208,7 @@ async def test_subscribe_list_preview_now_unsubscribe(world) -> None:
     gone = await digest(fake, ids, "unsubscribe", channel=ids.channel)
     assert one_ephemeral_line(gone) == f"🛑 <#{ids.channel}> will get no more digests."
     assert await bot.storage.channel_subscription(ids.channel) is None
-    assert bot.schedules.next_run(target) is None  # the cron job went with it
+    assert bot.services.schedules.next_run(target) is None  # the cron job went with it
     assert "No digests yet" in (await digest(fake, ids, "list")).content
     after = await digest(fake, ids, "now", channel=ids.channel)
     assert "has no digest" in after.content
@@ -255,7 +255,7 @@ async def test_bad_options_get_one_ephemeral_line_and_store_nothing(world) -> No
     with pytest.raises(ValueError, match="outside"):
         await subscribe(fake, ids, max=51)
     assert await bot.storage.channel_subscriptions() == []
-    assert bot.schedules.scheduler.get_jobs() == []
+    assert bot.services.schedules.scheduler.get_jobs() == []
     assert posts(fake, ids.channel) == []
     # And the good request after all that works.
     assert "every day at 08:00" in (await subscribe(fake, ids, time="8am")).content
@@ -273,7 +273,7 @@ async def test_subscribe_understands_places_and_shows_the_zone(world) -> None:
     assert "every day at 08:00 America/New_York (United States). Next: <t:" in done.content
     sub = await bot.storage.channel_subscription(ids.channel)
     assert sub.timezone == "America/New_York"
-    local = bot.schedules.next_run(sub.target).astimezone(ZoneInfo("America/New_York"))
+    local = bot.services.schedules.next_run(sub.target).astimezone(ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (8, 0)
     listed = one_ephemeral_line(await digest(fake, ids, "list"))
     assert "· 08:00 America/New_York (United States) · max 10 ·" in listed
@@ -453,7 +453,9 @@ async def test_preview_pager_pages_the_previewed_channels_digest(world) -> None:
     fake, bot, ids = world
     vision = await new_channel(fake, bot, ids.guild, "vision")
     await subscribe(fake, ids, channel=vision, topics="computer-vision", max=7)
-    expected = await bot.delivery.channel_pages(("computer-vision",), 7, ids.guild, SAMPLE_DAY)
+    expected = await bot.services.delivery.channel_pages(
+        ("computer-vision",), 7, ids.guild, SAMPLE_DAY
+    )
     assert len(expected) == 2
 
     preview = await digest(fake, ids, "preview", channel=vision)

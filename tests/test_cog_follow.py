@@ -26,7 +26,7 @@ async def world(tmp_path, caplog):
         fake, bot, _ = running
         # Started paused: jobs get real next-run times (shown by /following, /delivery)
         # but never fire on their own; the tests fire them with a controlled clock.
-        bot.schedules.scheduler.start(paused=True)
+        bot.services.schedules.scheduler.start(paused=True)
         yield running
         await settle()
         assert fake.payload_problems == []
@@ -59,7 +59,7 @@ async def test_topic_autocomplete_offers_at_most_25(world) -> None:
         ids.guild, ids.channel, ids.user, "follow", {"topic": ""}, focused="topic"
     )
     assert 0 < len(every) <= 25
-    assert len(every) == len(bot.default_topics)
+    assert len(every) == len(bot.services.topics.defaults)
     typed = await fake.autocomplete(
         ids.guild, ids.channel, ids.user, "follow", {"topic": "speech"}, focused="topic"
     )
@@ -83,7 +83,7 @@ async def test_follow_a_topic_and_a_keyword_then_list_them(world) -> None:
         Follow("keyword", "self-supervised"),
     }
     # Following schedules the member's DM.
-    assert bot.schedules.next_run(f"user:{ids.user}") is not None
+    assert bot.services.schedules.next_run(f"user:{ids.user}") is not None
 
     listing = await run(fake, ids, "following")
     assert listing.ephemeral
@@ -193,7 +193,7 @@ async def test_unfollow(world) -> None:
     user = await bot.storage.user_delivery(ids.user)
     assert user.follows == ()
     # Following nothing: no scheduled DM any more.
-    assert bot.schedules.next_run(f"user:{ids.user}") is None
+    assert bot.services.schedules.next_run(f"user:{ids.user}") is None
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,7 @@ async def test_delivery_time_and_zone(world) -> None:
     assert reply.content.startswith("🕗 Your papers arrive daily at 19:00 America/New_York")
     user = await bot.storage.user_delivery(ids.user)
     assert (user.post_time, user.timezone) == ("19:00", "America/New_York")
-    next_run = bot.schedules.next_run(user.target)
+    next_run = bot.services.schedules.next_run(user.target)
     ny = next_run.astimezone(ZoneInfo("America/New_York"))
     assert (ny.hour, ny.minute) == (19, 0)
     assert f"<t:{int(next_run.timestamp())}:f>" in reply.content
@@ -261,7 +261,7 @@ async def test_delivery_understands_countries_cities_and_abbreviations(world) ->
         assert reply.content.startswith(f"🕗 Your papers arrive daily at 08:00 {shown}; next ")
         user = await bot.storage.user_delivery(ids.user)
         assert (user.post_time, user.timezone) == ("08:00", zone), typed
-        local = bot.schedules.next_run(user.target).astimezone(ZoneInfo(zone))
+        local = bot.services.schedules.next_run(user.target).astimezone(ZoneInfo(zone))
         assert (local.hour, local.minute) == (8, 0), typed
     listing = await run(fake, ids, "following")
     assert "DM daily at 08:00 America/Sao_Paulo (Brazil); next <t:" in listing.content
@@ -371,7 +371,7 @@ async def test_member_dm_lists_only_matching_papers_with_reasons(world) -> None:
     protein = {p.title for p in papers if re.search(r"\bproteins?\b", paper_text(p), re.I)}
     assert len(speech) == 9 and len(protein) == 3
 
-    await bot.schedules.fire(f"user:{ids.user}", MORNING)
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     [dm] = fake.dm_messages(ids.user)
     assert "**Your papers — " in dm["content"]
     assert "12 papers matching what you follow" in dm["content"]
@@ -407,15 +407,15 @@ async def test_member_dm_lists_only_matching_papers_with_reasons(world) -> None:
     assert record.status == "sent" and record.message_id == int(dm["id"])
 
     # A second fire the same day (a retry, the sweeper) sends nothing more.
-    await bot.schedules.fire(f"user:{ids.user}", MORNING + dt.timedelta(minutes=5))
-    await bot.schedules.fire(f"user:{ids.user}", MORNING + dt.timedelta(days=1))
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING + dt.timedelta(minutes=5))
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING + dt.timedelta(days=1))
     assert len(fake.dm_messages(ids.user)) == 1
 
 
 async def test_member_dm_fits_on_one_page_without_buttons(world) -> None:
     fake, bot, ids = world
     await run(fake, ids, "follow", keyword="protein")
-    await bot.schedules.fire(f"user:{ids.user}", MORNING)
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     [dm] = fake.dm_messages(ids.user)
     assert len(dm["embeds"]) == 3
     assert components_of(dm) == []
@@ -425,7 +425,7 @@ async def test_member_dm_fits_on_one_page_without_buttons(world) -> None:
 async def test_member_whose_follows_match_nothing_gets_no_dm(world) -> None:
     fake, bot, ids = world
     await run(fake, ids, "follow", keyword="zymurgy")
-    await bot.schedules.fire(f"user:{ids.user}", MORNING)
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     assert fake.dm_messages(ids.user) == []
     assert fake.requests_matching("POST /users/@me/channels") == []
     record = await bot.storage.delivery(f"user:{ids.user}", SAMPLE_DAY)
@@ -440,9 +440,13 @@ async def test_member_dm_waits_for_the_members_local_day(world) -> None:
     await run(fake, ids, "delivery", time="07:00", timezone="Pacific/Kiritimati")
     # Kiritimati is UTC+14: 09:00 UTC on the 13th is still the 13th there (no papers
     # dated that day yet); 11:00 UTC is already the 14th, the sample's day.
-    await bot.schedules.fire(f"user:{ids.user}", dt.datetime(2026, 3, 13, 9, tzinfo=dt.UTC))
+    await bot.services.schedules.fire(
+        f"user:{ids.user}", dt.datetime(2026, 3, 13, 9, tzinfo=dt.UTC)
+    )
     assert fake.dm_messages(ids.user) == []
-    await bot.schedules.fire(f"user:{ids.user}", dt.datetime(2026, 3, 13, 11, tzinfo=dt.UTC))
+    await bot.services.schedules.fire(
+        f"user:{ids.user}", dt.datetime(2026, 3, 13, 11, tzinfo=dt.UTC)
+    )
     assert len(fake.dm_messages(ids.user)) == 1
 
 
@@ -455,7 +459,7 @@ async def test_closed_dms_are_recorded_told_once_and_reset_by_delivery(world) ->
     await run(fake, ids, "follow", keyword="protein")
     fake.refuse_dms(ids.user)
 
-    await bot.schedules.fire(target, MORNING)
+    await bot.services.schedules.fire(target, MORNING)
     assert fake.dm_messages(ids.user) == []
     user = await bot.storage.user_delivery(ids.user)
     assert user.dm_closed is True and user.dm_closed_told is False
@@ -463,8 +467,8 @@ async def test_closed_dms_are_recorded_told_once_and_reset_by_delivery(world) ->
     attempts = fake.requests_matching(DM_ROUTE, channel_id=dm_channel)
     assert len(attempts) == 1 and attempts[0].status == 403
     # Neither later cron fires nor the catch-up sweep try again.
-    await bot.schedules.fire(target, MORNING + dt.timedelta(days=1))
-    assert await bot.schedules.sweep(MORNING + dt.timedelta(days=1, minutes=5)) == []
+    await bot.services.schedules.fire(target, MORNING + dt.timedelta(days=1))
+    assert await bot.services.schedules.sweep(MORNING + dt.timedelta(days=1, minutes=5)) == []
     assert len(fake.requests_matching(DM_ROUTE, channel_id=dm_channel)) == 1
 
     # Their next command gets one extra ephemeral followup...
@@ -487,8 +491,8 @@ async def test_closed_dms_are_recorded_told_once_and_reset_by_delivery(world) ->
     assert reply.followups == []
     user = await bot.storage.user_delivery(ids.user)
     assert user.dm_closed is False and user.dm_closed_told is False
-    assert bot.schedules.next_run(target) is not None
-    await bot.schedules.fire(target, MORNING + dt.timedelta(days=1, minutes=10))
+    assert bot.services.schedules.next_run(target) is not None
+    await bot.services.schedules.fire(target, MORNING + dt.timedelta(days=1, minutes=10))
     [dm] = fake.dm_messages(ids.user)
     assert len(dm["embeds"]) == 3
 
@@ -497,7 +501,7 @@ async def test_closed_dm_notice_also_follows_a_dm_command(world) -> None:
     fake, bot, ids = world
     await run(fake, ids, "follow", keyword="protein")
     fake.refuse_dms(ids.user)
-    await bot.schedules.fire(f"user:{ids.user}", MORNING)
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     other = await run(fake, ids, "help", user=ids.other)
     await settle()
     assert other.followups == []  # only the member whose DMs are closed is told

@@ -66,7 +66,7 @@ async def world(tmp_path, caplog):
     extensions = ("cogs.search", "cogs.follow", "cogs.topic_admin", "cogs.operate")
     async with bot_against_fake(tmp_path, extensions=extensions) as running:
         fake, bot, _ = running
-        bot.schedules.scheduler.start(paused=True)  # real next-run times, no firing
+        bot.services.schedules.scheduler.start(paused=True)  # real next-run times, no firing
         yield running
         await settle()
         assert fake.payload_problems == []
@@ -127,7 +127,7 @@ async def test_guild_topic_add_search_follow_list_remove(world) -> None:
         Follow("topic", "protein-design", ids.guild),
     )
     # The member's DM carries the guild topic's papers, each saying why.
-    await bot.schedules.fire(f"user:{ids.user}", MORNING)
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     [dm] = fake.dm_messages(ids.user)
     assert {e["title"] for e in dm["embeds"]} == expected
     assert all("topic Protein design: " in e["description"] for e in dm["embeds"])
@@ -151,7 +151,7 @@ async def test_guild_topic_add_search_follow_list_remove(world) -> None:
     assert asked.content == "Removed the topic **Protein design**.\nTold its follower by DM."
     assert await bot.storage.guild_topics(ids.guild) == []
     assert (await bot.storage.user_delivery(ids.user)).follows == ()
-    assert bot.schedules.next_run(f"user:{ids.user}") is None
+    assert bot.services.schedules.next_run(f"user:{ids.user}") is None
     assert (await bot.storage.stats())["topics"].get(key) is None
     gone = await run(fake, ids, "search", ids.user, topic=key)
     assert gone.ephemeral and gone.content.startswith("There is no topic")
@@ -314,7 +314,7 @@ async def test_status_shows_ingest_subscriptions_papers_and_version(world) -> No
         await bot.storage.record_channel_failure(other, "403 Missing Access (code 50001)", 3)
     elsewhere = ChannelSubscription(ids.channel + 999, ids.guild + 999, "07:00", "UTC")
     await bot.storage.upsert_channel_subscription(elsewhere)
-    await bot.schedules.rebuild()
+    await bot.services.schedules.rebuild()
 
     reply = await run(fake, ids, "status", ids.user)
     assert reply.ephemeral
@@ -324,7 +324,7 @@ async def test_status_shows_ingest_subscriptions_papers_and_version(world) -> No
     assert lines[0] == f"**paperbot {bot.version}** · {stats['papers']} papers over 2 days"
     assert stats["papers"] == 101
     assert lines[1].startswith("Last ingest: **2026-03-15** from `d.txt` — 3 parsed, 3 new")
-    next_run = bot.schedules.next_run(f"channel:{ids.channel}")
+    next_run = bot.services.schedules.next_run(f"channel:{ids.channel}")
     assert next_run is not None
     # The zone as /digest list shows it: with its country.
     next_post = f"next <t:{int(next_run.timestamp())}:f>"
@@ -359,7 +359,7 @@ async def test_status_with_many_digests_stays_within_limits(world) -> None:
         await bot.storage.upsert_channel_subscription(
             ChannelSubscription(channel, ids.guild, "09:30", "America/Argentina/ComodRivadavia")
         )
-    await bot.schedules.rebuild()
+    await bot.services.schedules.rebuild()
     reply = await run(fake, ids, "status", ids.admin)
     assert message_problems(last_body(fake)) == []
     assert len(reply.content) <= 2000
@@ -400,7 +400,7 @@ async def test_status_names_a_job_ingested_dump_without_its_folder(tmp_path) -> 
         bot,
         ids,
     ):
-        [report] = await bot.schedules.ingest.run(dt.date(2026, 3, 16))
+        [report] = await bot.services.ingest_job.run(dt.date(2026, 3, 16))
         assert report.new == 3
         reply = await run(fake, ids, "status", ids.admin)
         assert "Last ingest: **2026-03-15** from `2026-03-15.txt` — 3 parsed, 3 new" in (

@@ -359,7 +359,7 @@ async def test_topics_lists_every_topic_with_counts(world) -> None:
     assert reply.ephemeral  # a reference listing: no need to post it to the channel
     [embed] = reply.embeds
     assert message_problems(last_body(fake)) == []
-    for topic in bot.default_topics:
+    for topic in bot.services.topics.defaults:
         assert f"`{topic.slug}`" in embed["description"]
     assert "**Speech & audio** `speech-audio` — 9 that day · 9 total" in embed["description"]
     assert "Sat 14 Mar 2026" in embed["description"]

@@ -9,7 +9,7 @@ import sys
 
 from bot.cli.console import run_console
 from bot.cli.settings import Settings
-from bot.discord_app.client import PaperBot
+from bot.discord_app.wiring import make_bot
 from bot.fakediscord import FakeDiscord, running_bot
 from storage import open_storage
 
@@ -87,7 +87,7 @@ async def test_commands_sync_only_when_the_tree_changes(tmp_path) -> None:
 
     async def start(fake: FakeDiscord, extensions: tuple[str, ...]) -> None:
         storage = await open_storage(db)
-        bot = PaperBot(
+        bot = make_bot(
             settings=Settings(token="x", db=str(db)),
             storage=storage,
             extensions=extensions,

@@ -70,7 +70,9 @@ async def test_a_claim_never_outlives_its_lease_waiting_for_the_pacer(tmp_path) 
                 sub = ChannelSubscription(channel, guild, "08:00", "UTC", (), 5)
                 await bot.storage.upsert_channel_subscription(sub)
                 subs.append(sub)
-            fan_out = asyncio.gather(*(bot.delivery.deliver_channel(s, START) for s in subs))
+            fan_out = asyncio.gather(
+                *(bot.services.delivery.deliver_channel(s, START) for s in subs)
+            )
             # The first post went out; the second now waits for the pacer (4 s).
             await fake.wait_for_request("POST /channels/{channel_id}/messages")
             # Real time passing, not synchronisation: past our lease (1 s, plus up to 1 s
@@ -105,11 +107,11 @@ async def test_a_reconcile_that_eats_the_lease_does_not_send(tmp_path) -> None:
             sub.target, SAMPLE_DAY, owner="dead", lease=dt.timedelta(0)
         )
         fake.faults.hold_response("GET /channels/{channel_id}/messages", seconds=1)
-        outcome = await bot.delivery.deliver_channel(sub, START)
+        outcome = await bot.services.delivery.deliver_channel(sub, START)
         assert outcome.status == "retry", outcome
         assert posts(fake, sub.channel_id) == 0
         # The next try (now quick) reconciles again and posts once.
-        again = await bot.delivery.deliver_channel(sub, START)
+        again = await bot.services.delivery.deliver_channel(sub, START)
         assert again.status == "sent", again
         assert posts(fake, sub.channel_id) == 1
 
@@ -123,9 +125,9 @@ async def test_a_send_discord_applies_after_it_was_given_up_posts_once(tmp_path)
     async with one_sharded_channel(tmp_path) as (fake, bot, sub):
         # Discord sits on the first post for 1.5 s, past the attempt's 0.5 s budget.
         fake.faults.delay_request(route, seconds=1.5)
-        first = await bot.delivery.deliver_channel(sub, START)
+        first = await bot.services.delivery.deliver_channel(sub, START)
         assert first.status == "retry", first
-        second = await bot.delivery.deliver_channel(sub, START)
+        second = await bot.services.delivery.deliver_channel(sub, START)
         assert second.status == "sent", second
         assert posts(fake, sub.channel_id) == 1
         # Now the first request lands: same nonce, so no second message.

@@ -48,7 +48,7 @@ async def test_pause_stops_the_schedule_and_resume_restarts_it(world, clock) -> 
     fake, bot, ids = world
     await subscribe(fake, ids, ids.channel)
     target = f"channel:{ids.channel}"
-    assert bot.schedules.next_run(target) is not None
+    assert bot.services.schedules.next_run(target) is not None
 
     paused = await digest(fake, ids, "pause", ids.channel)
     assert paused.ephemeral
@@ -56,7 +56,7 @@ async def test_pause_stops_the_schedule_and_resume_restarts_it(world, clock) -> 
         f"⏸️ Paused the digest for <#{ids.channel}>; its settings are kept. "
         "`/digest resume` restarts it."
     )
-    assert bot.schedules.next_run(target) is None  # no cron job any more
+    assert bot.services.schedules.next_run(target) is None  # no cron job any more
     listed = await fake.invoke(ids.guild, ids.channel, ids.admin, "digest list")
     assert line_for(listed.content, ids.channel).endswith("⏸️ paused; `/digest resume` restarts it")
     status = await fake.invoke(ids.guild, ids.channel, ids.admin, "status")
@@ -64,8 +64,8 @@ async def test_pause_stops_the_schedule_and_resume_restarts_it(world, clock) -> 
 
     # The scheduler skips it: neither the cron fire nor the catch-up sweep posts.
     clock.now = at = berlin(3, 16, 8)
-    await bot.schedules.fire(target, at)
-    assert await bot.schedules.sweep(at + dt.timedelta(minutes=1)) == []
+    await bot.services.schedules.fire(target, at)
+    assert await bot.services.schedules.sweep(at + dt.timedelta(minutes=1)) == []
     assert post_attempts(fake, ids.channel) == 0
     now = await digest(fake, ids, "now", ids.channel)
     assert now.content == (
@@ -77,10 +77,10 @@ async def test_pause_stops_the_schedule_and_resume_restarts_it(world, clock) -> 
     assert resumed.content.startswith(f"▶️ The digest for <#{ids.channel}> is back on. Next: <t:")
     sub = await bot.storage.channel_subscription(ids.channel)
     assert (sub.paused, sub.failures) == (False, 0)
-    next_run = bot.schedules.next_run(target)
+    next_run = bot.services.schedules.next_run(target)
     assert next_run is not None and next_run > clock.now
     clock.now = at = berlin(3, 17, 8)
-    await bot.schedules.fire(target, at)
+    await bot.services.schedules.fire(target, at)
     [posted] = posts(fake, ids.channel)
     assert digest_marker(dt.date(2026, 3, 14)) in posted["content"]
 
@@ -98,7 +98,7 @@ async def test_resume_after_failures_clears_them_without_resubscribing(world, cl
     for day in (16, 17, 18):
         await tiny_dump(bot, dt.date(2026, 3, day))
         clock.now = at = berlin(3, day, 8)
-        await bot.schedules.fire(f"channel:{forbidden}", at)
+        await bot.services.schedules.fire(f"channel:{forbidden}", at)
     sub = await bot.storage.channel_subscription(forbidden)
     assert (sub.paused, sub.failures) == (True, 3)
 

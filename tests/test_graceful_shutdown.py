@@ -24,7 +24,7 @@ async def test_closing_the_bot_finishes_the_post_in_flight(tmp_path) -> None:
             # Discord accepts the post but answers only a second later.
             route = "POST /channels/{channel_id}/messages"
             fake.faults.hold_response(route, seconds=1)
-            fire = asyncio.create_task(bot.schedules.fire(sub.target, START))
+            fire = asyncio.create_task(bot.services.schedules.fire(sub.target, START))
             await fake.wait_for_request(route)  # the post is on its way
             assert not fire.done()  # its answer is still held back
             await bot.close()  # what SIGTERM does

@@ -18,7 +18,9 @@ import pytest
 from aiohttp import web
 
 from bot.cli.settings import Settings
-from bot.discord_app.client import PaperBot
+from bot.core.topics import load_default_topics
+from bot.services.ingest_job import IngestJob
+from bot.services.topics import TopicCatalog
 from tests.conftest import SAMPLE_DUMP
 from tests.loopback import free_port
 
@@ -117,15 +119,13 @@ class DumpServer:
 
 
 @contextlib.asynccontextmanager
-async def ingest_bot(storage, tmp_path, **overrides):
+async def ingest_job(storage, tmp_path, **overrides):
+    """The folder watcher of one process: no Discord client, just its ports."""
     settings = dataclasses.replace(
         Settings(), db=str(tmp_path / "paperbot.db"), dumps_dir=tmp_path / "dumps", **overrides
     )
-    bot = PaperBot(settings=settings, storage=storage, clock=lambda: NOON, start_scheduler=False)
-    try:
-        yield bot
-    finally:
-        await bot.close()
+    topics = TopicCatalog(storage, load_default_topics())
+    yield IngestJob(store=storage, topics=topics, settings=settings, clock=lambda: NOON)
 
 
 def warnings_of(caplog) -> list[str]:
@@ -145,13 +145,13 @@ def _log_level(caplog):
 
 
 async def test_a_dropped_dump_is_ingested_once(storage, tmp_path, caplog) -> None:
-    async with ingest_bot(storage, tmp_path) as bot:
-        folder = bot.settings.dumps_dir
-        assert await bot.schedules.ingest.run(TODAY) == []  # no folder yet: nothing to do
+    async with ingest_job(storage, tmp_path) as job:
+        folder = job.settings.dumps_dir
+        assert await job.run(TODAY) == []  # no folder yet: nothing to do
         folder.mkdir()
         (folder / "2026-03-14.txt").write_bytes(SAMPLE_DUMP.read_bytes())
 
-        [report] = await bot.schedules.ingest.run(TODAY)
+        [report] = await job.run(TODAY)
         assert report.error is None
         assert (report.day, report.new) == (dt.date(2026, 3, 14), 98)
         assert (await storage.stats())["papers"] == 98
@@ -159,24 +159,24 @@ async def test_a_dropped_dump_is_ingested_once(storage, tmp_path, caplog) -> Non
         assert "ingested 2026-03-14.txt: 98 new, 0 known" in caplog.messages
 
         # The next tick skips the file it has seen.
-        assert await bot.schedules.ingest.run(TODAY) == []
+        assert await job.run(TODAY) == []
         assert (await storage.stats())["dumps"] == 1
 
         # A second dump dropped later is picked up on its own.
         (folder / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
-        [later] = await bot.schedules.ingest.run(TODAY)
+        [later] = await job.run(TODAY)
         assert (later.day, later.new) == (dt.date(2026, 3, 15), 2)
         assert (await storage.stats())["papers"] == 100
     assert warnings_of(caplog) == []
 
 
 async def test_after_a_restart_a_seen_dump_changes_nothing(storage, tmp_path) -> None:
-    async with ingest_bot(storage, tmp_path) as bot:
-        bot.settings.dumps_dir.mkdir()
-        (bot.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
-        await bot.schedules.ingest.run(TODAY)
-    async with ingest_bot(storage, tmp_path) as restarted:
-        [report] = await restarted.schedules.ingest.run(TODAY)
+    async with ingest_job(storage, tmp_path) as job:
+        job.settings.dumps_dir.mkdir()
+        (job.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+        await job.run(TODAY)
+    async with ingest_job(storage, tmp_path) as restarted:
+        [report] = await restarted.run(TODAY)
         assert report.already_ingested
         assert (await storage.stats())["papers"] == 2
 
@@ -184,15 +184,15 @@ async def test_after_a_restart_a_seen_dump_changes_nothing(storage, tmp_path) ->
 async def test_a_bad_file_is_refused_and_the_others_still_ingested(
     storage, tmp_path, caplog
 ) -> None:
-    async with ingest_bot(storage, tmp_path) as bot:
-        folder = bot.settings.dumps_dir
+    async with ingest_job(storage, tmp_path) as job:
+        folder = job.settings.dumps_dir
         folder.mkdir()
         (folder / "2026-03-13.txt").write_bytes(SMALL_DUMP.replace("a", "é").encode("latin-1"))
         (folder / "2026-03-14.json").write_text('[{"paper": {"title": "x"', encoding="utf-8")
         (folder / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
         (folder / "notes.pdf").write_bytes(b"%PDF-1.4 not a dump")  # not a dump suffix
 
-        reports = await bot.schedules.ingest.run(TODAY)
+        reports = await job.run(TODAY)
         assert [r.error is None for r in reports] == [False, False, True]
         assert "not UTF-8 text" in reports[0].error
         assert "invalid JSON" in reports[1].error
@@ -203,9 +203,9 @@ async def test_a_bad_file_is_refused_and_the_others_still_ingested(
         assert all(m.startswith("ingest refused ") for m in problems)
 
         # A refused file is not retried every tick, but a fixed one is.
-        assert await bot.schedules.ingest.run(TODAY) == []
+        assert await job.run(TODAY) == []
         (folder / "2026-03-13.txt").write_text(SMALL_DUMP.replace("Mar 15", "Mar 13"))
-        [fixed] = await bot.schedules.ingest.run(TODAY)
+        [fixed] = await job.run(TODAY)
         assert fixed.error is None and fixed.day == dt.date(2026, 3, 13)
 
 
@@ -214,12 +214,12 @@ async def test_a_bad_file_is_refused_and_the_others_still_ingested(
 
 async def test_the_days_dump_is_downloaded_and_ingested(storage, tmp_path, caplog) -> None:
     server = DumpServer()
-    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
-        [report] = await bot.schedules.ingest.run(TODAY)
+    async with server.running(), ingest_job(storage, tmp_path, dump_url=server.url) as job:
+        [report] = await job.run(TODAY)
         assert server.requests == ["/api/daily_papers?date=2026-03-16"]
-        saved = bot.settings.dumps_dir / "2026-03-16.json"
+        saved = job.settings.dumps_dir / "2026-03-16.json"
         assert json.loads(saved.read_text(encoding="utf-8")) == daily_papers(TODAY)
-        assert [p.name for p in bot.settings.dumps_dir.iterdir()] == ["2026-03-16.json"]
+        assert [p.name for p in job.settings.dumps_dir.iterdir()] == ["2026-03-16.json"]
         assert (report.error, report.format, report.day, report.new) == (
             None,
             "json",
@@ -234,7 +234,7 @@ async def test_the_days_dump_is_downloaded_and_ingested(storage, tmp_path, caplo
 
         # The next tick downloads again (the day's list grows), but an unchanged dump
         # is not ingested a second time.
-        assert await bot.schedules.ingest.run(TODAY) == []
+        assert await job.run(TODAY) == []
         assert len(server.requests) == 2
         assert (await storage.stats())["dumps"] == 1
     assert warnings_of(caplog) == []
@@ -242,12 +242,12 @@ async def test_the_days_dump_is_downloaded_and_ingested(storage, tmp_path, caplo
 
 async def test_a_grown_dump_adds_only_the_new_papers(storage, tmp_path) -> None:
     server = DumpServer()
-    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
+    async with server.running(), ingest_job(storage, tmp_path, dump_url=server.url) as job:
         server.body = daily_papers(TODAY)[:1]
-        [first] = await bot.schedules.ingest.run(TODAY)
+        [first] = await job.run(TODAY)
         assert first.new == 1
         server.body = None  # later that day: both papers
-        [second] = await bot.schedules.ingest.run(TODAY)
+        [second] = await job.run(TODAY)
         assert (second.new, second.known) == (1, 1)
         assert (await storage.stats())["papers"] == 2
 
@@ -255,10 +255,10 @@ async def test_a_grown_dump_adds_only_the_new_papers(storage, tmp_path) -> None:
 async def test_no_papers_yet_is_not_an_error(storage, tmp_path, caplog) -> None:
     server = DumpServer()
     server.body = []  # what the API answers for a day with no papers (yet)
-    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
-        assert await bot.schedules.ingest.run(TODAY) == []
-        assert await bot.schedules.ingest.run(TODAY) == []
-        assert not bot.settings.dumps_dir.exists() or not any(bot.settings.dumps_dir.iterdir())
+    async with server.running(), ingest_job(storage, tmp_path, dump_url=server.url) as job:
+        assert await job.run(TODAY) == []
+        assert await job.run(TODAY) == []
+        assert not job.settings.dumps_dir.exists() or not any(job.settings.dumps_dir.iterdir())
         assert (await storage.stats())["papers"] == 0
     assert warnings_of(caplog) == []
 
@@ -269,10 +269,10 @@ async def test_an_http_error_logs_a_warning_and_changes_nothing(
 ) -> None:
     server = DumpServer()
     server.status = status
-    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
-        assert await bot.schedules.ingest.run(TODAY) == []
+    async with server.running(), ingest_job(storage, tmp_path, dump_url=server.url) as job:
+        assert await job.run(TODAY) == []
         assert len(server.requests) == 1
-        assert not bot.settings.dumps_dir.exists()
+        assert not job.settings.dumps_dir.exists()
         assert (await storage.stats())["papers"] == 0
     assert warnings_of(caplog) == [f"DUMP_URL answered {status} for 2026-03-16"]
 
@@ -281,13 +281,13 @@ async def test_a_refused_connection_logs_a_warning_and_changes_nothing(
     storage, tmp_path, caplog
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}/api/daily_papers?date={{date}}"
-    async with ingest_bot(storage, tmp_path, dump_url=url) as bot:
-        bot.settings.dumps_dir.mkdir()
-        (bot.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
+    async with ingest_job(storage, tmp_path, dump_url=url) as job:
+        job.settings.dumps_dir.mkdir()
+        (job.settings.dumps_dir / "2026-03-15.txt").write_text(SMALL_DUMP, encoding="utf-8")
         # The fetch fails, and the files already there are still ingested.
-        [report] = await bot.schedules.ingest.run(TODAY)
+        [report] = await job.run(TODAY)
         assert report.day == dt.date(2026, 3, 15)
-        assert [p.name for p in bot.settings.dumps_dir.iterdir()] == ["2026-03-15.txt"]
+        assert [p.name for p in job.settings.dumps_dir.iterdir()] == ["2026-03-15.txt"]
         assert (await storage.stats())["papers"] == 2
     [warning] = warnings_of(caplog)
     assert warning.startswith("could not fetch the dump for 2026-03-16: ")
@@ -295,8 +295,8 @@ async def test_a_refused_connection_logs_a_warning_and_changes_nothing(
 
 async def test_the_job_defaults_to_the_clocks_day(storage, tmp_path) -> None:
     server = DumpServer()
-    async with server.running(), ingest_bot(storage, tmp_path, dump_url=server.url) as bot:
-        await bot.schedules.ingest.run()
+    async with server.running(), ingest_job(storage, tmp_path, dump_url=server.url) as job:
+        await job.run()
         assert server.requests == [f"/api/daily_papers?date={NOON.date().isoformat()}"]
 
 
@@ -308,24 +308,25 @@ async def test_the_job_defaults_to_the_clocks_day(storage, tmp_path) -> None:
 FETCH_SECONDS = 6.0  # each process fetches again and again for this long
 PAD = 16 * 1024 * 1024  # big enough that writing the file takes a while
 
-# One bot process (a real PaperBot and its IngestJob) fetching the day's dump again
+# One bot process (a real IngestJob, as the bot builds it) fetching the day's dump again
 # and again; exit status 0 only if every fetch left a whole, parseable dump.
 PROCESS = textwrap.dedent(
     """
     import asyncio, datetime as dt, json, sys, time
     from pathlib import Path
-    from bot.discord_app.client import PaperBot
-    from bot.services.ingest_job import IngestJob
     from bot.cli.settings import Settings
+    from bot.core.topics import load_default_topics
+    from bot.services.ingest_job import IngestJob
+    from bot.services.topics import TopicCatalog
     from storage import open_storage
 
     async def main(url, folder, db, barrier, seconds):
         settings = Settings(token="x", db=db, dumps_dir=Path(folder), dump_url=url)
         storage = await open_storage(db)
         try:
-            bot = PaperBot(settings=settings, storage=storage, extensions=(),
-                           start_scheduler=False, sync_commands=False)
-            job = IngestJob(bot)
+            topics = TopicCatalog(storage, load_default_topics())
+            job = IngestJob(store=storage, topics=topics, settings=settings,
+                            clock=lambda: dt.datetime.now(dt.UTC))
             if barrier:
                 # Ready; every process starts fetching when the test says go.
                 gate = Path(barrier)
@@ -395,7 +396,7 @@ async def test_two_processes_fetching_into_one_dumps_dir(tmp_path: Path) -> None
         ]
         finished = asyncio.gather(*(p.communicate() for p in procs))
         try:
-            # Both processes have imported discord.py and opened their database.
+            # Both processes have opened their database.
             ready = await asyncio.wait_for(both_ready(barrier, procs), 120)
         finally:
             (barrier / "go").touch()  # even after a failure: no process waits forever

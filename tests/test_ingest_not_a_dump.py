@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import logging
 import re
@@ -20,7 +21,9 @@ import pytest
 from bot.cli.settings import Settings
 from bot.core.parse import parse_dump
 from bot.core.sniff import MARKUP_SHARE, markup_refusal
-from bot.discord_app.client import PaperBot
+from bot.core.topics import load_default_topics
+from bot.services.ingest_job import IngestJob
+from bot.services.topics import TopicCatalog
 from tests.cli_process import one_line, paperbot, rows
 from tests.conftest import SAMPLE_DUMP, TODAY
 from tests.discord_harness import bot_against_fake
@@ -225,11 +228,10 @@ async def test_slash_ingest_refuses_a_feed_in_one_line(tmp_path) -> None:
 @contextlib.asynccontextmanager
 async def watcher(storage, dumps_dir: Path):
     settings = dataclasses.replace(Settings(), db=storage.path, dumps_dir=dumps_dir)
-    bot = PaperBot(settings=settings, storage=storage, start_scheduler=False)
-    try:
-        yield bot
-    finally:
-        await bot.close()
+    topics = TopicCatalog(storage, load_default_topics())
+    yield IngestJob(
+        store=storage, topics=topics, settings=settings, clock=lambda: dt.datetime.now(dt.UTC)
+    )
 
 
 async def test_the_folder_watcher_skips_feeds_and_its_own_database(tmp_path, caplog) -> None:
@@ -241,8 +243,8 @@ async def test_the_folder_watcher_skips_feeds_and_its_own_database(tmp_path, cap
     try:
         (data / "cs.CL.txt").write_text(arxiv_rss(PAIRS), encoding="utf-8")
         shutil.copy(SAMPLE_DUMP, data / "2026-03-14.txt")
-        async with watcher(storage, data) as bot:
-            reports = await bot.schedules.ingest.scan(TODAY)
+        async with watcher(storage, data) as job:
+            reports = await job.scan(TODAY)
         assert [Path(r.source).name for r in reports] == ["2026-03-14.txt", "cs.CL.txt"]
         assert reports[0].new == 98 and reports[1].not_a_dump
         assert (await storage.stats())["papers"] == 98

@@ -126,12 +126,12 @@ async def test_cron_fire_posts_once_through_repeats_and_a_restart(tmp_path, fake
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
         await subscribe(fake, ids, ids.channel)
         # Subscribed at 13:00 Berlin: today's 08:00 has passed, so the first run is tomorrow.
-        assert bot.schedules.next_run(target).astimezone(BERLIN).time() == dt.time(8)
-        assert await bot.schedules.sweep(clock.now) == []
+        assert bot.services.schedules.next_run(target).astimezone(BERLIN).time() == dt.time(8)
+        assert await bot.services.schedules.sweep(clock.now) == []
         assert posts(fake, ids.channel) == []
 
         clock.now = at
-        await bot.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at)
         [posted] = posts(fake, ids.channel)
         assert posted["content"].endswith(f"-# {digest_marker(SAMPLE_DAY)}")
         assert int(posted["author"]["id"]) == fake.bot_user_id
@@ -139,20 +139,20 @@ async def test_cron_fire_posts_once_through_repeats_and_a_restart(tmp_path, fake
         assert (record.status, record.message_id) == ("sent", int(posted["id"]))
 
         # The cron job fires again (a coalesced misfire, a second process, a sweep).
-        await bot.schedules.fire(target, at)
-        await bot.schedules.fire(target, at + dt.timedelta(minutes=1))
-        assert await bot.schedules.sweep(at + dt.timedelta(hours=1)) == []
+        await bot.services.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at + dt.timedelta(minutes=1))
+        assert await bot.services.schedules.sweep(at + dt.timedelta(hours=1)) == []
         assert len(posts(fake, ids.channel)) == 1
 
     # A new process: new PaperBot, same database, same Discord, same channel.
     async with run_bot(tmp_path, fake, ids, clock) as (_, bot, _):
-        assert bot.schedules.next_run(target) is not None  # jobs rebuilt from the database
-        await bot.schedules.fire(target, at)
-        assert await bot.schedules.sweep(at + dt.timedelta(hours=2)) == []
+        assert bot.services.schedules.next_run(target) is not None  # jobs rebuilt from the database
+        await bot.services.schedules.fire(target, at)
+        assert await bot.services.schedules.sweep(at + dt.timedelta(hours=2)) == []
         # Next day, no new dump: nothing to post, and still nothing twice.
         clock.now = next_day = at + dt.timedelta(days=1)
-        assert await bot.schedules.sweep(next_day + dt.timedelta(minutes=5)) == [target]
-        await bot.schedules.fire(target, next_day)
+        assert await bot.services.schedules.sweep(next_day + dt.timedelta(minutes=5)) == [target]
+        await bot.services.schedules.fire(target, next_day)
         assert len(posts(fake, ids.channel)) == 1
         assert post_attempts(fake, ids.channel) == 1
 
@@ -163,7 +163,7 @@ async def post_like_the_bot(bot, ids, day: dt.date) -> dict:
     sub = await bot.storage.channel_subscription(ids.channel)
     record = await bot.storage.claim_delivery(sub.target, day)
     assert (record.status, record.attempts) == ("sending", 1)
-    pages = await bot.delivery.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
+    pages = await bot.services.delivery.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
     channel = bot.get_partial_messageable(ids.channel, guild_id=ids.guild)
     message = await channel.send(**send_kwargs(pages[0], pager_view("c", day, 1, len(pages))))
     return {"id": message.id}
@@ -183,13 +183,13 @@ async def test_crash_after_the_send_is_reconciled_not_resent(tmp_path, fake, clo
     async with run_bot(tmp_path, fake, ids, clock) as (_, bot, _):
         at = berlin(3, 16, 8)
         clock.now = at
-        await bot.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at)
         record = await bot.storage.delivery(target, SAMPLE_DAY)
         assert (record.status, record.message_id) == ("sent", sent["id"])
         assert (record.detail, record.attempts) == ("reconciled", 2)
         assert len(posts(fake, ids.channel)) == 2  # the user's line and the one digest
         assert post_attempts(fake, ids.channel) == 1
-        await bot.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at)
         assert post_attempts(fake, ids.channel) == 1
 
 
@@ -199,7 +199,7 @@ async def test_now_after_a_crash_reports_the_digest_already_there(tmp_path, fake
         await subscribe(fake, ids, ids.channel)
         sent = await post_like_the_bot(bot, ids, SAMPLE_DAY)
         sub = await bot.storage.channel_subscription(ids.channel)
-        outcome = await bot.delivery.deliver_channel(sub, clock.now)
+        outcome = await bot.services.delivery.deliver_channel(sub, clock.now)
         assert (outcome.status, outcome.message_id) == ("reconciled", sent["id"])
         # And /digest now, run by an admin afterwards, posts nothing either.
         reply = await fake.invoke(
@@ -222,8 +222,8 @@ async def test_claimed_row_without_a_message_posts_exactly_once(tmp_path, fake, 
     async with run_bot(tmp_path, fake, ids, clock) as (_, bot, _):
         at = berlin(3, 16, 8)
         clock.now = at
-        await bot.schedules.fire(target, at)
-        await bot.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at)
+        await bot.services.schedules.fire(target, at)
         [question, posted] = posts(fake, ids.channel)
         assert question["content"] == quote
         record = await bot.storage.delivery(target, SAMPLE_DAY)
@@ -244,19 +244,19 @@ async def test_sweep_posts_a_missed_run_within_the_grace_window_only(tmp_path, f
     ids = build_world(fake)
     late = fake.add_channel(ids.guild, "late")
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
-        assert bot.schedules.grace == dt.timedelta(hours=6)
+        assert bot.services.schedules.grace == dt.timedelta(hours=6)
         await subscribe(fake, ids, ids.channel, "08:00")
         await subscribe(fake, ids, late, "06:00")
     # The bot is down at 06:00 and 08:00 and comes back at 13:00 (08:00 + 5 h; 06:00 + 7 h).
     async with run_bot(tmp_path, fake, ids, clock) as (_, bot, _):
         clock.now = back = berlin(3, 16, 13)
-        assert await bot.schedules.sweep(back) == [f"channel:{ids.channel}"]
+        assert await bot.services.schedules.sweep(back) == [f"channel:{ids.channel}"]
         assert len(posts(fake, ids.channel)) == 1
         assert posts(fake, late) == []
-        assert await bot.schedules.sweep(back + dt.timedelta(minutes=5)) == []
+        assert await bot.services.schedules.sweep(back + dt.timedelta(minutes=5)) == []
         assert len(posts(fake, ids.channel)) == 1
         # The late channel is not forgotten: its next run posts as usual.
-        await bot.schedules.fire(f"channel:{late}", berlin(3, 17, 6))
+        await bot.services.schedules.fire(f"channel:{late}", berlin(3, 17, 6))
         assert len(posts(fake, late)) == 1
 
 
@@ -272,10 +272,10 @@ async def test_grace_window_follows_the_misfire_setting(tmp_path, fake, clock) -
     ):
         await subscribe(fake, ids, ids.channel, "08:45")
         await subscribe(fake, ids, early, "08:00")
-        job = bot.schedules.scheduler.get_job(f"channel:{early}")
+        job = bot.services.schedules.scheduler.get_job(f"channel:{early}")
         assert job.misfire_grace_time == 3600  # the cron job itself gives up after 1 h too
         clock.now = back = berlin(3, 16, 9, 30)  # 45 min after one run, 90 after the other
-        assert await bot.schedules.sweep(back) == [f"channel:{ids.channel}"]
+        assert await bot.services.schedules.sweep(back) == [f"channel:{ids.channel}"]
         assert len(posts(fake, ids.channel)) == 1
         assert posts(fake, early) == []
 
@@ -290,14 +290,14 @@ async def test_zero_grace_means_no_grace(tmp_path, fake, clock) -> None:
         _,
     ):
         await subscribe(fake, ids, ids.channel, "08:45")
-        job = bot.schedules.scheduler.get_job(f"channel:{ids.channel}")
+        job = bot.services.schedules.scheduler.get_job(f"channel:{ids.channel}")
         # APScheduler reads None as "however late"; 1 s is its smallest limit.
         assert job.misfire_grace_time == 1
         clock.now = back = berlin(3, 16, 8, 46)  # one minute late
-        assert await bot.schedules.sweep(back) == []
+        assert await bot.services.schedules.sweep(back) == []
         assert posts(fake, ids.channel) == []
         # On time, the cron fire posts as usual.
-        await bot.schedules.fire(f"channel:{ids.channel}", berlin(3, 17, 8, 45))
+        await bot.services.schedules.fire(f"channel:{ids.channel}", berlin(3, 17, 8, 45))
         assert len(posts(fake, ids.channel)) == 1
 
 
@@ -310,12 +310,12 @@ async def test_next_runs_stay_at_8_local_across_the_2026_dst_changes(tmp_path, f
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
         await subscribe(fake, ids, ids.channel, "08:00", "Europe/Berlin")
         await subscribe(fake, ids, us, "08:00", "America/New_York")
-        await bot.schedules.rebuild()
+        await bot.services.schedules.rebuild()
         for target, zone in ((f"channel:{ids.channel}", BERLIN), (f"channel:{us}", NEW_YORK)):
-            local = bot.schedules.next_run(target).astimezone(zone)
+            local = bot.services.schedules.next_run(target).astimezone(zone)
             assert (local.hour, local.minute) == (8, 0), (target, local)
-        berlin_job = bot.schedules.scheduler.get_job(f"channel:{ids.channel}")
-        us_job = bot.schedules.scheduler.get_job(f"channel:{us}")
+        berlin_job = bot.services.schedules.scheduler.get_job(f"channel:{ids.channel}")
+        us_job = bot.services.schedules.scheduler.get_job(f"channel:{us}")
         cases = [
             # Berlin springs forward on 29 March 2026: 08:00 is 07:00 UTC, then 06:00 UTC.
             (berlin_job, utc(3, 28, 0), utc(3, 28, 7)),
@@ -338,8 +338,8 @@ async def test_a_post_time_the_dst_jump_skips_is_caught_up(tmp_path, fake, clock
     clock.now = utc(3, 28, 12)
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
         await subscribe(fake, ids, ids.channel, "02:30")
-        assert await bot.schedules.sweep(berlin(3, 29, 3, 15)) == []  # 01:15 UTC: not yet
-        assert await bot.schedules.sweep(berlin(3, 29, 4)) == [f"channel:{ids.channel}"]
+        assert await bot.services.schedules.sweep(berlin(3, 29, 3, 15)) == []  # 01:15 UTC: not yet
+        assert await bot.services.schedules.sweep(berlin(3, 29, 4)) == [f"channel:{ids.channel}"]
         assert len(posts(fake, ids.channel)) == 1
 
 
@@ -351,15 +351,15 @@ async def test_the_repeated_autumn_hour_fires_twice_but_posts_once(tmp_path, fak
     target = f"channel:{ids.channel}"
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
         await subscribe(fake, ids, ids.channel, "02:30")
-        trigger = bot.schedules.scheduler.get_job(target).trigger
+        trigger = bot.services.schedules.scheduler.get_job(target).trigger
         first = trigger.get_next_fire_time(None, clock.now).astimezone(dt.UTC)
         second = trigger.get_next_fire_time(first, first + dt.timedelta(seconds=1))
         second = second.astimezone(dt.UTC)  # (ambiguous local times never compare equal)
         assert (first, second) == (utc(10, 25, 0, 30), utc(10, 25, 1, 30))
         for at in (first, second):
             clock.now = at
-            await bot.schedules.fire(target, at)
-            assert await bot.schedules.sweep(at + dt.timedelta(minutes=1)) == []
+            await bot.services.schedules.fire(target, at)
+            assert await bot.services.schedules.sweep(at + dt.timedelta(minutes=1)) == []
         assert len(posts(fake, ids.channel)) == 1
         assert post_attempts(fake, ids.channel) == 1
 
@@ -385,7 +385,7 @@ async def test_failing_channels_pause_after_three_days_and_resubscribing_resumes
             await tiny_dump(bot, day)
             clock.now = at = berlin(day.month, day.day, 8)
             for channel in channels:
-                await bot.schedules.fire(f"channel:{channel}", at)
+                await bot.services.schedules.fire(f"channel:{channel}", at)
             for channel in (ids.channel, second):
                 got = posts(fake, channel)
                 assert len(got) == n and digest_marker(day) in got[-1]["content"]
@@ -411,8 +411,8 @@ async def test_failing_channels_pause_after_three_days_and_resubscribing_resumes
         attempts = post_attempts(fake, forbidden)
         assert attempts == 3
         clock.now = at = berlin(3, 19, 8)
-        await bot.schedules.sweep(at + dt.timedelta(minutes=1))
-        await bot.schedules.fire(f"channel:{forbidden}", at)
+        await bot.services.schedules.sweep(at + dt.timedelta(minutes=1))
+        await bot.services.schedules.fire(f"channel:{forbidden}", at)
         assert post_attempts(fake, forbidden) == attempts
 
         # Fixed permissions, subscribed again: it resumes and gets the newest day once.
@@ -421,8 +421,8 @@ async def test_failing_channels_pause_after_three_days_and_resubscribing_resumes
         sub = await bot.storage.channel_subscription(forbidden)
         assert (sub.paused, sub.failures, sub.last_error) == (False, 0, None)
         clock.now = at = berlin(3, 20, 8)
-        await bot.schedules.fire(f"channel:{forbidden}", at)
-        await bot.schedules.fire(f"channel:{forbidden}", at)
+        await bot.services.schedules.fire(f"channel:{forbidden}", at)
+        await bot.services.schedules.fire(f"channel:{forbidden}", at)
         [posted] = posts(fake, forbidden)
         assert digest_marker(days[-1]) in posted["content"]
         assert len(posts(fake, ids.channel)) == len(posts(fake, second)) == 3
@@ -438,7 +438,7 @@ async def test_digest_pager_edits_the_post_in_place_even_after_a_restart(
     async with run_bot(tmp_path, fake, ids, clock, first=True) as (_, bot, _):
         await subscribe(fake, ids, ids.channel)
         clock.now = at = berlin(3, 16, 8)
-        await bot.schedules.fire(f"channel:{ids.channel}", at)
+        await bot.services.schedules.fire(f"channel:{ids.channel}", at)
         [posted] = posts(fake, ids.channel)
         assert "top 10 of 98 papers · page 1/2" in posted["content"]
         assert len(posted["embeds"]) == 5

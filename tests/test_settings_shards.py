@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from bot.cli.settings import Settings, SettingsError
-from bot.discord_app.client import PaperBot, ShardedPaperBot, make_bot
+from bot.discord_app.client import PaperBot, ShardedPaperBot
+from bot.discord_app.wiring import make_bot
 from storage.urls import redact
 
 PG = "postgresql://paperbot:s3cret@db.example:5432/paperbot"
@@ -80,13 +81,13 @@ def test_database_url_wins_over_paperbot_db() -> None:
 def test_the_client_is_sharded_only_when_shard_count_is_set() -> None:
     plain = make_bot(settings=load(), storage=None, start_scheduler=False)  # type: ignore[arg-type]
     assert type(plain) is PaperBot
-    assert plain.delivery.owner is None
+    assert plain.services.delivery.owner is None
     settings = load(SHARD_COUNT="4", SHARD_IDS="2-3", DATABASE_URL=PG)
     sharded = make_bot(settings=settings, storage=None, start_scheduler=False)  # type: ignore[arg-type]
     assert isinstance(sharded, ShardedPaperBot)
     assert (sharded.shard_count, sharded.shard_ids) == (4, [2, 3])
-    assert sharded.delivery.owner and sharded.delivery.owner.count(":") >= 2
-    assert sharded.delivery.pacer.rate == pytest.approx(23.5)
+    assert sharded.services.delivery.owner and sharded.services.delivery.owner.count(":") >= 2
+    assert sharded.services.delivery.pacer.rate == pytest.approx(23.5)
 
 
 def test_the_database_password_never_reaches_the_log() -> None:

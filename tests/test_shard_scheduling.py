@@ -93,40 +93,40 @@ async def world(tmp_path):
                 )
             await bot.storage.add_follow(member, Follow("keyword", "language"))
             await bot.storage.set_user_delivery(member, "08:00", "UTC")
-            await bot.schedules.rebuild()
+            await bot.services.schedules.rebuild()
             yield fake, bot, clock, channels, member
 
 
 async def test_cron_jobs_only_for_own_shards_and_every_member(world) -> None:
     _, bot, _, channels, member = world
-    jobs = {job.id for job in bot.schedules.scheduler.get_jobs()}
+    jobs = {job.id for job in bot.services.schedules.scheduler.get_jobs()}
     assert {f"channel:{c}" for c in channels[:2]} | {f"user:{member}"} <= jobs
     assert not {f"channel:{c}" for c in channels[2:]} & jobs
-    assert bot.delivery.owner is not None  # sharded: claims are leases
+    assert bot.services.delivery.owner is not None  # sharded: claims are leases
 
 
 async def test_sweep_posts_own_shards_and_takes_over_dead_ones_only(world) -> None:
     fake, bot, clock, channels, member = world
     own = [f"channel:{c}" for c in channels[:2]]
     # 30 s after the post time, just started: only our own shards (and the member).
-    assert sorted(await bot.schedules.sweep(clock.now)) == sorted([*own, f"user:{member}"])
+    assert sorted(await bot.services.schedules.sweep(clock.now)) == sorted([*own, f"user:{member}"])
     assert [posts(fake, c) for c in channels] == [1, 1, 0, 0]
     assert fake.dm_messages(member)
 
     # Shard 2's process is alive (its heartbeat is fresh); shard 3 never beat at all.
     clock.now = START + dt.timedelta(minutes=2)
     await bot.storage.set_meta(heartbeat_key(2), (clock.now - TIMEOUT / 2).isoformat())
-    assert await bot.schedules.sweep(clock.now) == [f"channel:{channels[3]}"]
+    assert await bot.services.schedules.sweep(clock.now) == [f"channel:{channels[3]}"]
     assert [posts(fake, c) for c in channels] == [1, 1, 0, 1]
 
     # Shard 2's heartbeat goes stale: its digest is ours now, once.
     clock.now = START + dt.timedelta(minutes=4)
-    assert await bot.schedules.sweep(clock.now) == [f"channel:{channels[2]}"]
-    assert await bot.schedules.sweep(clock.now) == []
+    assert await bot.services.schedules.sweep(clock.now) == [f"channel:{channels[2]}"]
+    assert await bot.services.schedules.sweep(clock.now) == []
     assert [posts(fake, c) for c in channels] == [1, 1, 1, 1]
     assert len(fake.dm_messages(member)) == 1
     owners = {(await bot.storage.delivery(f"channel:{c}", SAMPLE_DAY)).owner for c in channels}
-    assert owners == {bot.delivery.owner}
+    assert owners == {bot.services.delivery.owner}
 
 
 async def test_no_takeover_in_the_first_claim_timeout_after_start(world) -> None:
@@ -134,16 +134,16 @@ async def test_no_takeover_in_the_first_claim_timeout_after_start(world) -> None
     # Long past the post time, but this process only just started: peers starting with
     # it may not have beaten yet, so it does not judge them dead.
     clock.now = START + TIMEOUT / 2
-    await bot.schedules.sweep(clock.now)
+    await bot.services.schedules.sweep(clock.now)
     assert [posts(fake, c) for c in channels] == [1, 1, 0, 0]
-    assert await bot.schedules.dead_shards(clock.now) == set()
+    assert await bot.services.schedules.dead_shards(clock.now) == set()
     clock.now = START + TIMEOUT * 2
-    assert await bot.schedules.dead_shards(clock.now) == {2, 3}
+    assert await bot.services.schedules.dead_shards(clock.now) == {2, 3}
 
 
 async def test_heartbeat_marks_own_shards_alive(world) -> None:
     _, bot, clock, _, _ = world
-    await bot.schedules.heartbeat(clock.now)
+    await bot.services.schedules.heartbeat(clock.now)
     for shard in MINE:
         assert await bot.storage.get_meta(heartbeat_key(shard)) == "2026-03-15T08:00:30+00:00"
     assert await bot.storage.get_meta(heartbeat_key(2)) is None
@@ -154,13 +154,13 @@ async def test_a_live_claim_of_another_process_is_held_and_retried(world) -> Non
     target = f"channel:{channels[0]}"
     await bot.storage.claim_delivery(target, SAMPLE_DAY, owner="peer", lease=TIMEOUT)
     sub = await bot.storage.channel_subscription(channels[0])
-    outcome = await bot.delivery.deliver_channel(sub, clock.now)
+    outcome = await bot.services.delivery.deliver_channel(sub, clock.now)
     assert (outcome.status, outcome.day) == ("held", SAMPLE_DAY)
-    await bot.schedules.fire(target, clock.now)
+    await bot.services.schedules.fire(target, clock.now)
     # Held is transient: the run is not marked, so the next sweep tries again.
     assert (await bot.storage.channel_subscription(channels[0])).last_run_day is None
     assert posts(fake, channels[0]) == 0
-    assert target in await bot.schedules.sweep(clock.now)
+    assert target in await bot.services.schedules.sweep(clock.now)
 
 
 async def test_a_dead_processes_lapsed_claim_is_reconciled_then_sent_once(world) -> None:
@@ -169,10 +169,14 @@ async def test_a_dead_processes_lapsed_claim_is_reconciled_then_sent_once(world)
     # A process claimed it and died before sending; its lease has run out.
     await bot.storage.claim_delivery(target, SAMPLE_DAY, owner="dead", lease=dt.timedelta(0))
     sub = await bot.storage.channel_subscription(channels[1])
-    outcome = await bot.delivery.deliver_channel(sub, clock.now)
+    outcome = await bot.services.delivery.deliver_channel(sub, clock.now)
     assert outcome == Outcome("sent", SAMPLE_DAY, outcome.message_id)
     record = await bot.storage.delivery(target, SAMPLE_DAY)
-    assert (record.status, record.attempts, record.owner) == ("sent", 2, bot.delivery.owner)
+    assert (record.status, record.attempts, record.owner) == (
+        "sent",
+        2,
+        bot.services.delivery.owner,
+    )
     # attempts 2: the history was searched before the post (a GET of the messages).
     history = fake.requests_matching(
         "GET /channels/{channel_id}/messages", channel_id=sub.channel_id
@@ -183,25 +187,26 @@ async def test_a_dead_processes_lapsed_claim_is_reconciled_then_sent_once(world)
 
 async def test_the_takeover_job_runs_only_dead_shards_channels(world) -> None:
     fake, bot, clock, channels, _ = world
-    assert await bot.schedules.take_over(clock.now) == []  # just started: nobody is dead
+    assert await bot.services.schedules.take_over(clock.now) == []  # just started: nobody is dead
     clock.now = START + dt.timedelta(minutes=3)
     await bot.storage.set_meta(heartbeat_key(3), clock.now.isoformat(timespec="seconds"))
     # Our own overdue channels are the sweep's business, not the takeover job's.
-    assert await bot.schedules.take_over(clock.now) == [f"channel:{channels[2]}"]
+    assert await bot.services.schedules.take_over(clock.now) == [f"channel:{channels[2]}"]
     assert [posts(fake, c) for c in channels] == [0, 0, 1, 0]
-    assert await bot.schedules.take_over(clock.now) == []
+    assert await bot.services.schedules.take_over(clock.now) == []
 
 
 async def test_a_send_outliving_half_the_lease_is_abandoned_then_reconciled(world) -> None:
     fake, bot, clock, channels, _ = world
-    bot.settings = dataclasses.replace(bot.settings, claim_timeout=dt.timedelta(seconds=1))
+    delivery = bot.services.delivery
+    delivery.settings = dataclasses.replace(bot.settings, claim_timeout=dt.timedelta(seconds=1))
     # Discord stores the digest but answers only after the lease would have run out.
     fake.faults.hold_response("POST /channels/{channel_id}/messages", seconds=2)
     sub = await bot.storage.channel_subscription(channels[0])
-    outcome = await bot.delivery.deliver_channel(sub, clock.now)
+    outcome = await bot.services.delivery.deliver_channel(sub, clock.now)
     assert outcome.status == "retry"  # gave up waiting; not recorded as sent
     record = await bot.storage.delivery(sub.target, SAMPLE_DAY)
-    assert (record.status, record.owner) == ("sending", bot.delivery.owner)
-    again = await bot.delivery.deliver_channel(sub, clock.now)
+    assert (record.status, record.owner) == ("sending", bot.services.delivery.owner)
+    again = await bot.services.delivery.deliver_channel(sub, clock.now)
     assert again.status == "reconciled"  # found in the history, not posted twice
     assert posts(fake, channels[0]) == 1

@@ -191,7 +191,7 @@ async def test_cancel_keeps_everything(world):
 
 async def test_an_unanswered_question_expires_and_removes_nothing(world, monkeypatch):
     fake, bot, ids = world
-    monkeypatch.setattr("bot.services.topic_removal.CONFIRM_TIMEOUT", 0.3)
+    monkeypatch.setattr("bot.discord_app.topic_removal_view.CONFIRM_TIMEOUT", 0.3)
     await add_protein_topic(fake, ids)
     subscribe = {"channel": ids.channel, "time": "08:00", "timezone": "UTC"}
     await run(fake, ids, "digest subscribe", ids.admin, topics="protein stuff", **subscribe)
@@ -227,7 +227,7 @@ async def test_a_digest_still_filtering_on_a_removed_topic_never_shows_its_key(w
     await bot.storage.upsert_channel_subscription(
         ChannelSubscription(ids.channel, ids.guild, "08:00", "UTC", (stale,), 10)
     )
-    await bot.schedules.rebuild()
+    await bot.services.schedules.rebuild()
     listing = await run(fake, ids, "digest list", ids.admin)
     assert "· a removed topic ·" in listing.content
     await run(fake, ids, "digest now", ids.admin, channel=ids.channel)

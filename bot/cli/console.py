@@ -33,7 +33,7 @@ from bot.cli.console_storage import open_console_storage
 from bot.cli.errors import failure_line
 from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
-from bot.discord_app.client import PaperBot
+from bot.discord_app.wiring import make_bot
 from bot.fakediscord import MANAGE_GUILD, FakeDiscord, render_message_text, running_bot
 from storage.urls import redact
 
@@ -247,12 +247,12 @@ async def run_console(
                 token="console", db=str(folder / "console.db"), dumps_dir=folder / "dumps"
             )
             # No scheduler: nothing is delivered or ingested by itself in the console.
-            bot = PaperBot(settings=settings, storage=storage, start_scheduler=False)
+            bot = make_bot(settings=settings, storage=storage, start_scheduler=False)
             async with FakeDiscord() as fake, running_bot(fake, bot):
                 # Jobs exist so replies can show the next run time, but the scheduler is
                 # paused: no digest, sweep or dump-folder scan ever runs here.
-                bot.schedules.scheduler.start(paused=True)
-                await bot.schedules.rebuild()
+                bot.services.schedules.scheduler.start(paused=True)
+                await bot.services.schedules.rebuild()
                 console = Console(fake, out, debug=debug)
                 await asyncio.sleep(0.05)  # let the GUILD_CREATE for the new server land
                 if lines.isatty():

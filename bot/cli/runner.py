@@ -15,7 +15,7 @@ import yarl
 
 from bot.cli.errors import failure_line
 from bot.cli.settings import Settings
-from bot.discord_app.client import make_bot
+from bot.discord_app.wiring import make_bot
 from storage import open_storage
 from storage.urls import redact
 

@@ -1,6 +1,7 @@
-"""PaperBot: the discord.py client. It takes its dependencies in the constructor and
-does its one-time start-up work in `setup_hook` (never in `on_ready`, which fires again
-on every reconnect)."""
+"""PaperBot: the discord.py client. bot/discord_app/wiring.py builds it with its
+dependencies (settings, storage, clock and the application services); it does its
+one-time start-up work in `setup_hook` (never in `on_ready`, which fires again on every
+reconnect)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,10 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.cli.settings import Settings
-from bot.core.ingest import ingest_taxonomy
-from bot.core.models import Topic
-from bot.core.subscriptions import Follow
-from bot.core.topic_lookup import key_of, topic_key
-from bot.core.topics import load_default_topics
+from bot.core.ports import Clock
 from bot.discord_app.errors import on_tree_error
-from bot.discord_app.views import DigestPageButton
-from bot.services.delivery import DeliveryService
-from bot.services.scheduling import ScheduleService
-from bot.services.search import SearchService
+from bot.discord_app.notices import notify_closed_dms
+from bot.services.app import Services
 from storage import Storage
 
 log = logging.getLogger("paperbot")
@@ -47,13 +42,19 @@ def utcnow() -> dt.datetime:
 
 
 class PaperBot(commands.Bot):
+    """The client; build it with `bot.discord_app.wiring.make_bot`. `services` makes the
+    application services for this client (their MessagePoster posts through it), and
+    `dynamic_items` are the persistent components it registers at start-up."""
+
     def __init__(
         self,
         *,
         settings: Settings,
         storage: Storage,
-        clock: Callable[[], dt.datetime] = utcnow,
+        services: Callable[[PaperBot], Services],
+        clock: Clock = utcnow,
         extensions: Sequence[str] = EXTENSIONS,
+        dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (),
         start_scheduler: bool = True,
         sync_commands: bool = True,
         **client_options: Any,
@@ -69,20 +70,18 @@ class PaperBot(commands.Bot):
         self.settings = settings
         self.storage = storage
         self.clock = clock
-        self.default_topics = load_default_topics()
-        self.search = SearchService(storage, self.default_topics)
-        self.delivery = DeliveryService(self)
-        self.schedules = ScheduleService(self)
         self._extensions = tuple(extensions)
+        self._dynamic_items = tuple(dynamic_items)
         self._start_scheduler = start_scheduler
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task] = set()
         self.tree.on_error = on_tree_error
+        self.services = services(self)
 
     async def setup_hook(self) -> None:
         # Digest pager buttons on old messages keep working after a restart.
-        self.add_dynamic_items(DigestPageButton)
+        self.add_dynamic_items(*self._dynamic_items)
         for name in self._extensions:
             try:
                 await self.load_extension(name)
@@ -92,14 +91,14 @@ class PaperBot(commands.Bot):
         if self._sync_commands:
             await self.sync_commands_if_changed()
         if self._start_scheduler:
-            await self.schedules.start()
+            await self.services.schedules.start()
 
     async def close(self) -> None:
         try:
-            await self.schedules.shutdown()
+            await self.services.schedules.shutdown()
             # SIGTERM (systemctl stop): let posts already on their way be answered and
             # recorded before the HTTP session and the database go away.
-            await self.delivery.drain(SHUTDOWN_DRAIN_SECONDS)
+            await self.services.delivery.drain(SHUTDOWN_DRAIN_SECONDS)
             # Let post-command work (the closed-DM notice) finish before storage goes.
             pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
             if pending:
@@ -107,26 +106,6 @@ class PaperBot(commands.Bot):
         finally:
             # Whatever failed above, the client still closes: a SIGTERM is never ignored.
             await super().close()
-
-    # -- topics ----------------------------------------------------------------------------
-    async def taxonomy(self, guild_id: int | None) -> list[Topic]:
-        """Built-in topics plus this guild's own, each keyed as stored on papers."""
-        own = await self.storage.guild_topics(guild_id) if guild_id else []
-        return [*self.default_topics, *own]
-
-    async def topic_names(self, guild_id: int | None) -> dict[str, str]:
-        return {topic_key(t): t.name for t in await self.taxonomy(guild_id)}
-
-    async def followed_topics(self, follows: Sequence[Follow]) -> list[Topic]:
-        """The topics these follows name, wherever they were followed: a member may
-        follow the topics of several servers, and use /following or /unfollow anywhere."""
-        wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == "topic"}
-        guilds = sorted({f.guild_id for f in follows if f.kind == "topic" and f.guild_id})
-        own = [t for guild in guilds for t in await self.storage.guild_topics(guild)]
-        return [t for t in [*self.default_topics, *own] if topic_key(t) in wanted]
-
-    async def ingest_taxonomy(self) -> list[Topic]:
-        return await ingest_taxonomy(self.storage)
 
     # -- command sync ------------------------------------------------------------------------
     def command_tree_hash(self) -> str:
@@ -160,7 +139,7 @@ class PaperBot(commands.Bot):
         if task is not None:
             self._after_command_tasks.add(task)
         try:
-            await self.delivery.notify_closed_dms(interaction)
+            await notify_closed_dms(self.services.delivery, interaction)
         finally:
             self._after_command_tasks.discard(task)  # type: ignore[arg-type]
 
@@ -184,9 +163,3 @@ class ShardedPaperBot(PaperBot, commands.AutoShardedBot):
             shard_ids=list(settings.shard_ids),
             **kwargs,
         )
-
-
-def make_bot(*, settings: Settings, storage: Storage, **kwargs: Any) -> PaperBot:
-    """The client for these settings: sharded when SHARD_COUNT is set, else plain."""
-    cls = ShardedPaperBot if settings.sharded else PaperBot
-    return cls(settings=settings, storage=storage, **kwargs)

@@ -41,7 +41,7 @@ async def topic_autocomplete(
     """Topics (built-in and this server's own) closest to what was typed; at most 25.
 
     Values are topic keys; names are what the member reads, never a key."""
-    topics = await paperbot(interaction).taxonomy(interaction.guild_id)
+    topics = await paperbot(interaction).services.topics.taxonomy(interaction.guild_id)
     # A comma-separated list autocompletes its last item, keeping the earlier ones.
     head, _, last = current.rpartition(",")
     picked = suggest_topics(topics, last.strip(), limit=MAX_CHOICES) if last.strip() else topics

@@ -9,6 +9,9 @@ the same message nonce, which Discord enforces for a few minutes: that covers th
 case the history cannot, two attempts whose requests cross in flight (an attempt gave
 up waiting, but its request reached Discord only after the next attempt looked). The
 history check covers any length of downtime, which the nonce alone would not.
+
+Discord is reached only through the MessagePoster port (bot/discord_app/poster.py), the
+database only through the DeliveryLedger and PaperReader ports.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import discord
+from typing import Protocol
 
 from bot.core.delivery_plan import (
     choose_digest_day,
@@ -38,24 +39,29 @@ from bot.core.digest import DigestSettings, digest_pages
 from bot.core.member_digest import member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.pacing import Pacer, process_share
+from bot.core.ports import (
+    DeliveryLedger,
+    Destination,
+    DmsClosed,
+    MessagePoster,
+    Pager,
+    PaperReader,
+    PostFailed,
+    PostInterrupted,
+    TargetGone,
+)
 from bot.core.subscriptions import (
     FAILURES_BEFORE_PAUSE,
     ChannelSubscription,
     DeliveryRecord,
     UserDelivery,
 )
-from bot.discord_app.replies import send_kwargs
-from bot.discord_app.views import pager_view
-
-if TYPE_CHECKING:
-    from bot.discord_app.client import PaperBot
+from bot.services.topics import TopicCatalog
 
 log = logging.getLogger("paperbot.delivery")
 
 PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
-CLOSED_DMS = 50007
-GONE = {10003, 50001, 50013}  # unknown channel, missing access, missing permissions
 HELD_DETAIL = "another bot process is posting it right now"
 
 
@@ -78,10 +84,47 @@ def with_marker(payload: dict, day: dt.date) -> dict:
     return marked
 
 
+class DeliverySettings(Protocol):
+    """The settings posting reads."""
+
+    @property
+    def max_posts_per_second(self) -> float: ...
+
+    @property
+    def shard_ids(self) -> tuple[int, ...]: ...
+
+    @property
+    def shard_count(self) -> int | None: ...
+
+    @property
+    def sharded(self) -> bool: ...
+
+    @property
+    def claim_timeout(self) -> dt.timedelta: ...
+
+
 class DeliveryService:
-    def __init__(self, bot: PaperBot) -> None:
-        self.bot = bot
-        settings = bot.settings
+    """Posts digests and member DMs exactly once per (target, day).
+
+    `on_schedules_changed` is awaited after the service paused a channel's digest (a
+    paused digest has no cron job): the composition root points it at the scheduler."""
+
+    def __init__(
+        self,
+        *,
+        ledger: DeliveryLedger,
+        papers: PaperReader,
+        topics: TopicCatalog,
+        poster: MessagePoster,
+        settings: DeliverySettings,
+        on_schedules_changed: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.ledger = ledger
+        self.papers = papers
+        self.topics = topics
+        self.poster = poster
+        self.settings = settings
+        self._on_schedules_changed = on_schedules_changed
         rate, burst = process_share(
             settings.max_posts_per_second, 2, len(settings.shard_ids), settings.shard_count
         )
@@ -110,17 +153,17 @@ class DeliveryService:
     async def _day_papers(self, day: dt.date) -> list[StoredPaper]:
         """The day's papers, read once per fan-out rather than once per channel."""
         async with self._day_lock:  # a fan-out asks for it hundreds of times at once
-            version = await self.bot.storage.data_version()
+            version = await self.papers.data_version()
             key = (day, version)
             if self._day_cache is None or self._day_cache[0] != key:
-                self._day_cache = (key, await self.bot.storage.papers_on_day(day))
+                self._day_cache = (key, await self.papers.papers_on_day(day))
             return self._day_cache[1]
 
     async def channel_pages(
         self, sub_topics: tuple[str, ...], max_items: int, guild_id: int | None, day: dt.date
     ) -> list[dict]:
         papers = await self._day_papers(day)
-        names = await self.bot.topic_names(guild_id)
+        names = await self.topics.topic_names(guild_id)
         # Channels with the same settings get the same pages: lay each variant out once.
         key = (day, id(papers), sub_topics, max_items, tuple(sorted(names.items())))
         pages = self._pages_cache.get(key)
@@ -133,8 +176,8 @@ class DeliveryService:
         return pages
 
     async def member_pages(self, user: UserDelivery, day: dt.date) -> list[dict]:
-        papers = await self.bot.storage.papers_on_day(day)
-        taxonomy = await self.bot.ingest_taxonomy()
+        papers = await self.papers.papers_on_day(day)
+        taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
         matches = papers_for_member(papers, user.follows, by_key)
         names = {t.slug: t.name for t in taxonomy}
@@ -156,10 +199,9 @@ class DeliveryService:
     async def _due_day(
         self, target: str, timezone: str, now: dt.datetime, days: list[dt.date] | None = None
     ) -> dt.date | None:
-        storage = self.bot.storage
         return choose_digest_day(
-            days if days is not None else await storage.days(limit=60),
-            await storage.last_delivered_day(target),
+            days if days is not None else await self.papers.days(limit=60),
+            await self.ledger.last_delivered_day(target),
             local_today(now, timezone),
         )
 
@@ -173,26 +215,25 @@ class DeliveryService:
         with self._alone(target) as alone:
             if not alone:
                 return Outcome("busy")
-            storage = self.bot.storage
-            days = await storage.days(limit=60)
+            days = await self.papers.days(limit=60)
             if not days:
                 return Outcome("no-papers")  # settled: nothing was ever ingested
             day = await self._due_day(target, sub.timezone, now, days)
             if day is None:
                 return Outcome("nothing-new")
             pages = await self.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
-            channel = self.bot.get_partial_messageable(sub.channel_id, guild_id=sub.guild_id)
+            channel = self.poster.channel(sub.channel_id, sub.guild_id)
             outcome = await self._send_once(target, day, channel, pages, scope="c")
             if outcome.status == "failed-gone":
-                updated = await storage.record_channel_failure(
+                updated = await self.ledger.record_channel_failure(
                     sub.channel_id, outcome.detail, FAILURES_BEFORE_PAUSE
                 )
                 if updated and updated.paused:
                     log.warning("paused digest for channel %s: %s", sub.channel_id, outcome.detail)
-                    await self.bot.schedules.rebuild()  # a paused digest has no cron job
+                    await self._on_schedules_changed()  # a paused digest has no cron job
                 return Outcome("failed", day, detail=outcome.detail)
             if outcome.status in ("sent", "reconciled") and (sub.failures or sub.last_error):
-                await storage.record_channel_success(sub.channel_id)
+                await self.ledger.record_channel_success(sub.channel_id)
             return outcome
 
     # -- members ----------------------------------------------------------------------------
@@ -203,7 +244,6 @@ class DeliveryService:
         with self._alone(target) as alone:
             if not alone:
                 return Outcome("busy")
-            storage = self.bot.storage
             day = await self._due_day(target, user.timezone, now)
             if day is None:
                 return Outcome("nothing-new")
@@ -213,35 +253,35 @@ class DeliveryService:
                 if record.status == "held":
                     return Outcome("held", day, detail=HELD_DETAIL)
                 if record.status == "sending":
-                    await storage.finish_delivery(target, day, "empty")
+                    await self.ledger.finish_delivery(target, day, "empty")
                 return Outcome("empty", day)
             try:
-                channel = await self.bot.create_dm(discord.Object(user.user_id))
-            except discord.HTTPException as exc:
-                return Outcome("retry", day, detail=f"cannot open DM: {exc.text or exc.status}")
+                channel = await self.poster.member(user.user_id)
+            except PostInterrupted as exc:  # the DM channel could not be opened
+                return Outcome("retry", day, detail=exc.detail)
             outcome = await self._send_once(target, day, channel, pages, scope="u")
             if outcome.status == "failed-closed":
-                await storage.set_dm_closed(user.user_id, True)
+                await self.ledger.set_dm_closed(user.user_id, True)
                 return Outcome("dms-closed", day, detail=outcome.detail)
             return outcome
 
     # -- the exactly-once core ----------------------------------------------------------------
     async def _claim(self, target: str, day: dt.date) -> DeliveryRecord:
         if self.owner is None:
-            return await self.bot.storage.claim_delivery(target, day)
-        return await self.bot.storage.claim_delivery(
-            target, day, owner=self.owner, lease=self.bot.settings.claim_timeout
+            return await self.ledger.claim_delivery(target, day)
+        return await self.ledger.claim_delivery(
+            target, day, owner=self.owner, lease=self.settings.claim_timeout
         )
 
     async def _send_once(
         self,
         target: str,
         day: dt.date,
-        channel: discord.abc.Messageable,
+        channel: Destination,
         pages: list[dict],
         scope: str,
     ) -> Outcome:
-        storage = self.bot.storage
+        ledger = self.ledger
         # Wait for our turn before claiming, not after: a fan-out can queue here for
         # longer than a lease, and a post sent after its lease lapsed may meet a peer
         # that took the claim over (finding nothing in the history yet) and sent it too.
@@ -257,9 +297,9 @@ class DeliveryService:
             log.debug("%s for %s is claimed by %s", target, day, record.owner)
             return Outcome("held", day, detail=HELD_DETAIL)
         if record.attempts > 1:
-            found = await self._find_posted(channel, day)
+            found = await channel.find_posted(digest_marker(day), HISTORY_LOOKBACK)
             if found is not None:
-                await storage.finish_delivery(target, day, "sent", found, "reconciled")
+                await ledger.finish_delivery(target, day, "sent", found, "reconciled")
                 return Outcome("reconciled", day, found)
         timeout: float | None = None
         if self.owner is not None:
@@ -267,60 +307,33 @@ class DeliveryService:
             # half of it, counted from the claim (reconciling may have taken a while):
             # the row stays 'sending', and whoever tries next (us, or a process taking
             # over) looks in the channel's history first.
-            lease = self.bot.settings.claim_timeout.total_seconds()
+            lease = self.settings.claim_timeout.total_seconds()
             timeout = lease / 2 - (time.monotonic() - claimed_at)
             if timeout <= 0:
                 return Outcome("retry", day, detail="claim ran short before sending")
-        view = pager_view(scope, day, 1, len(pages))
+        pager = Pager(scope, day, 1, len(pages))
         try:
-            sending = channel.send(**send_kwargs(pages[0], view), nonce=delivery_nonce(target, day))
-            if timeout is not None:
-                sending = asyncio.wait_for(sending, timeout=timeout)
-            message = await sending
-        except discord.Forbidden as exc:
-            status = "failed-closed" if exc.code == CLOSED_DMS else "failed-gone"
-            await storage.finish_delivery(target, day, "failed", detail=_describe(exc))
-            return Outcome(status, day, detail=_describe(exc))
-        except discord.NotFound as exc:
-            await storage.finish_delivery(target, day, "failed", detail=_describe(exc))
-            return Outcome("failed-gone", day, detail=_describe(exc))
-        except (TimeoutError, discord.HTTPException, OSError) as exc:
+            message_id = await channel.post(
+                pages[0], nonce=delivery_nonce(target, day), pager=pager, timeout=timeout
+            )
+        except (DmsClosed, TargetGone) as exc:
+            status = "failed-closed" if isinstance(exc, DmsClosed) else "failed-gone"
+            await ledger.finish_delivery(target, day, "failed", detail=exc.detail)
+            return Outcome(status, day, detail=exc.detail)
+        except PostFailed as exc:  # PostInterrupted: a timeout, 5xx, 429 after retries...
             # Leave the row 'sending': the request may have reached Discord, so the next
             # attempt reconciles against history before it sends again.
             log.warning("sending %s for %s failed: %s", target, day, exc)
             return Outcome("retry", day, detail=str(exc)[:200])
-        await storage.finish_delivery(target, day, "sent", message.id)
-        return Outcome("sent", day, message.id)
-
-    async def _find_posted(self, channel: discord.abc.Messageable, day: dt.date) -> int | None:
-        marker = digest_marker(day)
-        me = self.bot.user.id if self.bot.user else None
-        try:
-            async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if message.author.id == me and marker in (message.content or ""):
-                    return message.id
-        except discord.HTTPException as exc:
-            log.warning("could not read history to reconcile %s: %s", marker, exc)
-        return None
+        await ledger.finish_delivery(target, day, "sent", message_id)
+        return Outcome("sent", day, message_id)
 
     # -- telling members their DMs are closed --------------------------------------------------
-    async def notify_closed_dms(self, interaction: discord.Interaction) -> None:
-        """Once, after their next command: we stopped DMing them, and how to fix it."""
-        user = await self.bot.storage.user_delivery(interaction.user.id)
+    async def closed_dms_notice_due(self, user_id: int) -> bool:
+        """True once per closed-DM episode, when the member should now be told (after
+        their next command) that we stopped DMing them; records that they were told."""
+        user = await self.ledger.user_delivery(user_id)
         if user is None or not user.dm_closed or user.dm_closed_told:
-            return
-        await self.bot.storage.set_dm_closed(user.user_id, True, told=True)
-        text = (
-            "⚠️ I couldn't send you your papers: your DMs are closed to me. Allow direct "
-            "messages from this server's members, then run `/delivery` to turn them back on."
-        )
-        try:
-            await interaction.followup.send(
-                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-        except discord.HTTPException:
-            log.info("could not tell user %s about closed DMs", user.user_id)
-
-
-def _describe(exc: discord.HTTPException) -> str:
-    return f"{exc.status} {exc.text or exc.__class__.__name__} (code {exc.code})"[:300]
+            return False
+        await self.ledger.set_dm_closed(user.user_id, True, told=True)
+        return True

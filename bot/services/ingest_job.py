@@ -1,5 +1,6 @@
 """The periodic ingest: fetch the day's dump from DUMP_URL (optional) into DUMPS_DIR,
-then ingest every dump file there that has not been seen yet."""
+then ingest every dump file there that has not been seen yet. It needs no Discord: the
+store, the topic catalog, two settings and a clock."""
 
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 
 from bot.core.ingest import collect_dump_files, ingest_bytes
 from bot.core.models import IngestReport
-
-if TYPE_CHECKING:
-    from bot.discord_app.client import PaperBot
+from bot.core.ports import Clock, IngestStore
+from bot.services.topics import TopicCatalog
 
 log = logging.getLogger("paperbot.ingest")
 
@@ -26,24 +26,39 @@ MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
 NO_PAPERS_YET = {b"[]", b'{"papers":[]}'}
 
 
+class IngestSettings(Protocol):
+    """The settings the job reads."""
+
+    @property
+    def dump_url(self) -> str: ...
+
+    @property
+    def dumps_dir(self) -> Path: ...
+
+
 class IngestJob:
-    def __init__(self, bot: PaperBot) -> None:
-        self.bot = bot
+    def __init__(
+        self, *, store: IngestStore, topics: TopicCatalog, settings: IngestSettings, clock: Clock
+    ) -> None:
+        self.store = store
+        self.topics = topics
+        self.settings = settings
+        self.clock = clock
         self._seen: dict[Path, tuple[float, int]] = {}  # path -> (mtime, size) ingested
         self._lock = asyncio.Lock()
         self.last_reports: list[IngestReport] = []
 
     async def run(self, today: dt.date | None = None) -> list[IngestReport]:
         async with self._lock:  # a slow run must not overlap the next tick
-            today = today or self.bot.clock().date()
-            if self.bot.settings.dump_url:
+            today = today or self.clock().date()
+            if self.settings.dump_url:
                 await self.fetch(today)
             return await self.scan(today)
 
     async def fetch(self, day: dt.date) -> Path | None:
         """Download the dump for `day` into DUMPS_DIR as `<day>.json` (or `.txt`)."""
-        url = self.bot.settings.dump_url.replace("{date}", day.isoformat())
-        folder = self.bot.settings.dumps_dir
+        url = self.settings.dump_url.replace("{date}", day.isoformat())
+        folder = self.settings.dumps_dir
         try:
             async with (
                 aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as session,
@@ -82,13 +97,13 @@ class IngestJob:
         return path
 
     async def scan(self, today: dt.date) -> list[IngestReport]:
-        folder = self.bot.settings.dumps_dir
+        folder = self.settings.dumps_dir
         if not folder.is_dir():
             return []
         reports = []
-        taxonomy = await self.bot.ingest_taxonomy()
+        taxonomy = await self.topics.ingest_taxonomy()
         # DUMPS_DIR may be the data folder itself: never read the database as a dump.
-        for path in collect_dump_files([folder], exclude=self.bot.storage.own_files()):
+        for path in collect_dump_files([folder], exclude=self.store.own_files()):
             try:
                 stat = path.stat()
             except OSError:
@@ -97,7 +112,7 @@ class IngestJob:
             if self._seen.get(path) == signature:
                 continue
             report = await ingest_bytes(
-                self.bot.storage, path.read_bytes(), str(path), today=today, topics=taxonomy
+                self.store, path.read_bytes(), str(path), today=today, topics=taxonomy
             )
             self._seen[path] = signature
             if report.not_a_dump:

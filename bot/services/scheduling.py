@@ -14,6 +14,9 @@ through any process: the leased claim in the ledger lets exactly one of them sen
 job store is shared; the ledger alone decides who sends. Each process also writes a
 heartbeat per shard it runs, and its sweep takes over the due, overdue channels of
 shards whose heartbeat stopped: that is how a dead process's fan-out still finishes.
+
+The service takes what it uses: the subscriptions and ledger ports, the delivery
+service, the ingest job's tick, the settings and a clock (bot/discord_app/wiring.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,11 +39,9 @@ from bot.core.delivery_plan import (
     shard_of,
     takeover_due,
 )
+from bot.core.ports import Clock, DeliveryLedger, Subscriptions
 from bot.core.subscriptions import ChannelSubscription, UserDelivery
-from bot.services.ingest_job import IngestJob
-
-if TYPE_CHECKING:
-    from bot.discord_app.client import PaperBot
+from bot.services.delivery import DeliveryService
 
 log = logging.getLogger("paperbot.schedule")
 
@@ -58,15 +59,55 @@ def cron_for(post_time: str, timezone: str) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(timezone))
 
 
+class ScheduleSettings(Protocol):
+    """The settings scheduling reads."""
+
+    @property
+    def misfire_grace(self) -> dt.timedelta: ...
+
+    @property
+    def sweep_every_seconds(self) -> int: ...
+
+    @property
+    def ingest_every_minutes(self) -> int: ...
+
+    @property
+    def sharded(self) -> bool: ...
+
+    @property
+    def claim_timeout(self) -> dt.timedelta: ...
+
+    @property
+    def shard_count(self) -> int | None: ...
+
+    @property
+    def shard_ids(self) -> tuple[int, ...]: ...
+
+    def owns_guild(self, guild_id: int | None) -> bool: ...
+
+
 class ScheduleService:
-    def __init__(self, bot: PaperBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        *,
+        subscriptions: Subscriptions,
+        ledger: DeliveryLedger,
+        delivery: DeliveryService,
+        ingest: Callable[[], Awaitable[object]],
+        settings: ScheduleSettings,
+        clock: Clock,
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.ledger = ledger
+        self.delivery = delivery
+        self.ingest = ingest  # the ingest job's tick, run every INGEST_EVERY_MINUTES
+        self.settings = settings
+        self.clock = clock
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
-        self.ingest = IngestJob(bot)
-        self.grace = bot.settings.misfire_grace
+        self.grace = settings.misfire_grace
         # A process judges other shards dead only after it has run for a whole claim
         # timeout itself: peers starting alongside it need that long to beat once.
-        self.started_at = bot.clock()
+        self.started_at = clock()
         self._dead_seen: set[int] = set()
         self._stopping = False
 
@@ -82,16 +123,16 @@ class ScheduleService:
             log.info("%s stopped: shutting down", getattr(job, "__name__", "job"))
 
     async def start(self) -> None:
-        self.started_at = self.bot.clock()
+        self.started_at = self.clock()
         await self.rebuild()
-        every = self.bot.settings.sweep_every_seconds
+        every = self.settings.sweep_every_seconds
         soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2)
-        if self.bot.settings.sharded:
+        if self.settings.sharded:
             await self.heartbeat()
             # Both their own jobs, apart from the sweep: a sweep busy with a long catch-up
             # must neither let our heartbeat go stale (peers would take over live shards)
             # nor hold up rescuing a dead peer's digests until it is done.
-            beat = self.bot.settings.claim_timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
+            beat = self.settings.claim_timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
             for job, name in ((self.heartbeat, "heartbeat"), (self.take_over, "takeover")):
                 self.scheduler.add_job(
                     self._job,
@@ -114,8 +155,8 @@ class ScheduleService:
         )
         self.scheduler.add_job(
             self._job,
-            IntervalTrigger(minutes=self.bot.settings.ingest_every_minutes),
-            args=[self.ingest.run],
+            IntervalTrigger(minutes=self.settings.ingest_every_minutes),
+            args=[self.ingest],
             id="ingest",
             name="ingest",
             next_run_time=soon,
@@ -132,11 +173,11 @@ class ScheduleService:
     async def rebuild(self) -> None:
         """Make the in-memory jobs match the database exactly."""
         wanted: dict[str, tuple[CronTrigger, object]] = {}
-        owns = self.bot.settings.owns_guild
-        for sub in await self.bot.storage.channel_subscriptions():
+        owns = self.settings.owns_guild
+        for sub in await self.subscriptions.channel_subscriptions():
             if not sub.paused and owns(sub.guild_id):
                 wanted[sub.target] = (cron_for(sub.post_time, sub.timezone), sub.channel_id)
-        for user in await self.bot.storage.user_deliveries():
+        for user in await self.subscriptions.user_deliveries():
             if not user.dm_closed:
                 wanted[user.target] = (cron_for(user.post_time, user.timezone), user.user_id)
         for job in self.scheduler.get_jobs():
@@ -167,22 +208,22 @@ class ScheduleService:
 
     async def fire(self, target: str, now: dt.datetime | None = None) -> None:
         """A cron fire (or a test's controlled clock) for one target."""
-        now = now or self.bot.clock()
+        now = now or self.clock()
         kind, _, ident = target.partition(":")
         try:
             if kind == "channel":
-                sub = await self.bot.storage.channel_subscription(int(ident))
+                sub = await self.subscriptions.channel_subscription(int(ident))
                 if sub is not None:
                     await self._run_channel(sub, now)
             else:
-                user = await self.bot.storage.user_delivery(int(ident))
+                user = await self.subscriptions.user_delivery(int(ident))
                 if user is not None and user.follows:
                     await self._run_member(user, now)
         except Exception:  # one target's failure must never stop the scheduler
             log.exception("scheduled delivery for %s failed", target)
 
     async def _run_channel(self, sub: ChannelSubscription, now: dt.datetime) -> None:
-        outcome = await self.bot.delivery.deliver_channel(sub, now)
+        outcome = await self.delivery.deliver_channel(sub, now)
         # A transient failure leaves the run unmarked, so the next sweep tries again
         # (within the grace window) instead of losing the day.
         if outcome.status not in TRANSIENT:
@@ -190,14 +231,14 @@ class ScheduleService:
         log.info("channel %s: %s %s", sub.channel_id, outcome.status, outcome.day or "")
 
     async def _run_member(self, user: UserDelivery, now: dt.datetime) -> None:
-        outcome = await self.bot.delivery.deliver_member(user, now)
+        outcome = await self.delivery.deliver_member(user, now)
         if outcome.status not in TRANSIENT:
             await self._mark_run(user.target, user.post_time, user.timezone, now)
         log.info("user %s: %s %s", user.user_id, outcome.status, outcome.day or "")
 
     async def _mark_run(self, target: str, post_time: str, timezone: str, now: dt.datetime) -> None:
         fired = last_fire_time(now, post_time, timezone)
-        await self.bot.storage.set_last_run(target, fired.astimezone(ZoneInfo(timezone)).date())
+        await self.ledger.set_last_run(target, fired.astimezone(ZoneInfo(timezone)).date())
 
     async def sweep(self, now: dt.datetime | None = None) -> list[str]:
         """Run every target whose latest post time passed within the grace window
@@ -205,16 +246,16 @@ class ScheduleService:
 
         Targets run concurrently (bounded), so one channel stuck in discord.py's retry
         backoff does not hold up the rest; the pacer still caps the request rate."""
-        now = now or self.bot.clock()
+        now = now or self.clock()
         dead = await self.dead_shards(now)
         due = [
             sub.target
-            for sub in await self.bot.storage.channel_subscriptions()
+            for sub in await self.subscriptions.channel_subscriptions()
             if not sub.paused and self._channel_due(sub, now, dead)
         ]
         due += [
             user.target
-            for user in await self.bot.storage.user_deliveries()
+            for user in await self.subscriptions.user_deliveries()
             if not user.dm_closed
             and missed_post_due(now, user.post_time, user.timezone, user.last_run_day, self.grace)
         ]
@@ -224,14 +265,14 @@ class ScheduleService:
     async def take_over(self, now: dt.datetime | None = None) -> list[str]:
         """Only the dead shards' due channels (what `sweep` also does, on a short timer
         of its own). Returns the targets it ran."""
-        now = now or self.bot.clock()
+        now = now or self.clock()
         dead = await self.dead_shards(now)
         if not dead:
             return []
-        owns = self.bot.settings.owns_guild
+        owns = self.settings.owns_guild
         due = [
             sub.target
-            for sub in await self.bot.storage.channel_subscriptions()
+            for sub in await self.subscriptions.channel_subscriptions()
             if not sub.paused and not owns(sub.guild_id) and self._channel_due(sub, now, dead)
         ]
         await self._run_all(due, now)
@@ -248,7 +289,7 @@ class ScheduleService:
 
     # -- sharding: heartbeats and taking over dead shards ----------------------------------
     def _channel_due(self, sub: ChannelSubscription, now: dt.datetime, dead: set[int]) -> bool:
-        settings = self.bot.settings
+        settings = self.settings
         if settings.owns_guild(sub.guild_id):
             return missed_post_due(now, sub.post_time, sub.timezone, sub.last_run_day, self.grace)
         # Another process's shard: ours only when that process looks dead and had a
@@ -269,20 +310,20 @@ class ScheduleService:
         """Record that this process's shards are alive (UTC, ISO seconds). Peers compare
         it with their own clocks, so hosts need NTP: skew must stay well below the claim
         timeout."""
-        stamp = (now or self.bot.clock()).astimezone(dt.UTC).isoformat(timespec="seconds")
-        for shard_id in self.bot.settings.shard_ids:
-            await self.bot.storage.set_meta(heartbeat_key(shard_id), stamp)
+        stamp = (now or self.clock()).astimezone(dt.UTC).isoformat(timespec="seconds")
+        for shard_id in self.settings.shard_ids:
+            await self.ledger.set_meta(heartbeat_key(shard_id), stamp)
 
     async def dead_shards(self, now: dt.datetime) -> set[int]:
         """Other processes' shards whose heartbeat is older than a claim timeout (or
         missing): their due channels are ours to post. Empty when not sharded, and
         while we ourselves started less than a claim timeout ago."""
-        settings = self.bot.settings
+        settings = self.settings
         if not settings.shard_count or now - self.started_at < settings.claim_timeout:
             return set()
         dead = set()
         for shard_id in set(range(settings.shard_count)) - set(settings.shard_ids):
-            raw = await self.bot.storage.get_meta(heartbeat_key(shard_id))
+            raw = await self.ledger.get_meta(heartbeat_key(shard_id))
             beat = dt.datetime.fromisoformat(raw) if raw else None
             if shard_looks_dead(beat, now, settings.claim_timeout):
                 dead.add(shard_id)

@@ -62,7 +62,9 @@ async def test_ingest_search_and_fanout_at_once(tmp_path, figures, caplog) -> No
             )
             for _ in range(SEARCHES)
         ]
-        replies, _ = await asyncio.gather(asyncio.gather(*searches), bot.schedules.sweep(FIRE))
+        replies, _ = await asyncio.gather(
+            asyncio.gather(*searches), bot.services.schedules.sweep(FIRE)
+        )
         for reply in replies:
             await reply.wait(timeout=60)
         ingest_err = first + (await ingest.stderr.read()).decode()

@@ -79,7 +79,7 @@ async def test_fanout_through_http_faults(tmp_path, figures, kind, faults) -> No
         # The periodic sweep, as it runs every SWEEP_EVERY_SECONDS: a post that failed
         # transiently (discord.py gave up retrying) is due again on the next one.
         sweeps = 0
-        while await bot.schedules.sweep(FIRE):
+        while await bot.services.schedules.sweep(FIRE):
             sweeps += 1
             assert sweeps <= 5, "posts still due after five sweeps"
         injected = fake.stats["429"] + fake.stats["server_error"]
@@ -102,7 +102,7 @@ async def test_fanout_through_gateway_drops(tmp_path, figures) -> None:
     ):
         channels = await subscribe_many(fake, bot, ids.guild)
         fake.drop_gateway_every(0.5)
-        await bot.schedules.sweep(FIRE)
+        await bot.services.schedules.sweep(FIRE)
         # At least two drops during or after the fan-out, however long it took.
         await fake.gateway.changed.wait_for(
             lambda: fake.stats["gateway_drops"] >= 2, 30, "two gateway drops"
@@ -126,7 +126,7 @@ async def test_channel_deleted_halfway(tmp_path, figures) -> None:
         ids,
     ):
         channels = await subscribe_many(fake, bot, ids.guild)
-        sweep = asyncio.create_task(bot.schedules.sweep(FIRE))
+        sweep = asyncio.create_task(bot.services.schedules.sweep(FIRE))
         # Woken by every message the fake stores, so the sweep is still under way.
         await fake.messages_changed.wait_for(
             lambda: sum(digests_per_channel(fake, channels).values()) >= CHANNELS // 2,
@@ -160,7 +160,7 @@ async def test_fanout_stays_under_the_global_rate_limit(tmp_path, figures) -> No
         fake.faults.enable_rate_limits(global_per_second=50, bucket_limit=5, bucket_window=1.0)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await bot.schedules.sweep(FIRE)
+        await bot.services.schedules.sweep(FIRE)
         elapsed = loop.time() - started
         fake.faults.disable_rate_limits()
         counts = digests_per_channel(fake, channels)
@@ -186,8 +186,8 @@ async def test_a_post_discord_gave_up_on_is_retried_by_the_next_sweep(tmp_path) 
         )
         fake.faults.configure(retry_after=0.01)
         fake.faults.inject_next("POST /channels/{channel_id}/messages", status=429, count=5)
-        assert await bot.schedules.sweep(FIRE) == [f"channel:{ids.channel}"]
+        assert await bot.services.schedules.sweep(FIRE) == [f"channel:{ids.channel}"]
         assert digests_per_channel(fake, [ids.channel]) == {ids.channel: 0}
-        assert await bot.schedules.sweep(FIRE) == [f"channel:{ids.channel}"]
+        assert await bot.services.schedules.sweep(FIRE) == [f"channel:{ids.channel}"]
         assert digests_per_channel(fake, [ids.channel]) == {ids.channel: 1}
-        assert await bot.schedules.sweep(FIRE) == []
+        assert await bot.services.schedules.sweep(FIRE) == []

@@ -1,0 +1,101 @@
+"""DiscordPoster: the MessagePoster port (bot.core.ports) over discord.py.
+
+The delivery service decides what to post and when; this module only turns a payload
+and a pager description into a discord.py send (the page buttons are built here), reads
+a channel's history for a digest marker, and turns discord.py's errors into the port's:
+403 code 50007 is DmsClosed, any other 403 or a 404 is TargetGone (unknown channel,
+missing access or permissions), and a timeout, a 5xx, a 429 after discord.py's own
+retries or a network error is PostInterrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+
+from bot.core.ports import DmsClosed, Pager, PostFailed, PostInterrupted, TargetGone
+from bot.discord_app.replies import send_kwargs
+from bot.discord_app.views import pager_view
+
+log = logging.getLogger("paperbot.delivery")
+
+CLOSED_DMS = 50007
+
+
+class DiscordPoster:
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    def channel(self, channel_id: int, guild_id: int | None) -> DiscordDestination:
+        messageable = self._client.get_partial_messageable(channel_id, guild_id=guild_id)
+        return DiscordDestination(self._client, messageable)
+
+    async def member(self, user_id: int) -> DiscordDestination:
+        try:
+            channel = await self._client.create_dm(discord.Object(user_id))
+        except discord.HTTPException as exc:
+            detail = f"cannot open DM: {exc.text or exc.status}"
+            raise PostInterrupted(str(exc), detail) from exc
+        return DiscordDestination(self._client, channel)
+
+
+class DiscordDestination:
+    """One channel or DM channel to post to."""
+
+    def __init__(self, client: discord.Client, channel: discord.abc.Messageable) -> None:
+        self._client = client
+        self._channel = channel
+
+    async def post(
+        self,
+        payload: dict,
+        *,
+        nonce: str | None = None,
+        pager: Pager | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        view = pager_view(pager.scope, pager.day, pager.page, pager.pages) if pager else None
+        try:
+            sending = self._channel.send(**send_kwargs(payload, view), nonce=nonce)
+            if timeout is not None:
+                sending = asyncio.wait_for(sending, timeout=timeout)
+            message = await sending
+        except discord.HTTPException as exc:
+            raise refusal(exc) from exc
+        except (TimeoutError, OSError) as exc:
+            raise PostInterrupted(str(exc)) from exc
+        return message.id
+
+    async def say(self, text: str) -> None:
+        try:
+            await self._channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            raise refusal(exc) from exc
+
+    async def find_posted(self, marker: str, limit: int) -> int | None:
+        me = self._client.user.id if self._client.user else None
+        try:
+            async for message in self._channel.history(limit=limit):
+                if message.author.id == me and marker in (message.content or ""):
+                    return message.id
+        except discord.HTTPException as exc:
+            log.warning("could not read history to reconcile %s: %s", marker, exc)
+        return None
+
+
+def refusal(exc: discord.HTTPException) -> PostFailed:
+    """The port's error for an HTTP error from Discord."""
+    if isinstance(exc, discord.Forbidden):
+        if exc.code == CLOSED_DMS:
+            return DmsClosed(str(exc), describe(exc))
+        return TargetGone(str(exc), describe(exc))
+    if isinstance(exc, discord.NotFound):
+        return TargetGone(str(exc), describe(exc))
+    return PostInterrupted(str(exc))
+
+
+def describe(exc: discord.HTTPException) -> str:
+    """The one line the ledger records for a refusal."""
+    return f"{exc.status} {exc.text or exc.__class__.__name__} (code {exc.code})"[:300]

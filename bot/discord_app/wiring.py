@@ -1,0 +1,102 @@
+"""The composition root: the one place that builds paperbot's services over a storage,
+settings and a clock, and the discord.py client they run in.
+
+Everything else takes what it uses: the services take ports (bot.core.ports),
+settings, a clock, the MessagePoster and callbacks, never the client. The callbacks
+that close the loops between services are wired here: the delivery service pausing a
+digest, or a topic removal, makes the scheduler rebuild its jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cli.settings import Settings
+from bot.core.ports import Clock, MessagePoster
+from bot.core.topics import load_default_topics
+from bot.discord_app.client import PaperBot, ShardedPaperBot, utcnow
+from bot.discord_app.poster import DiscordPoster
+from bot.discord_app.views import DigestPageButton
+from bot.services.app import Services
+from bot.services.delivery import DeliveryService
+from bot.services.ingest_job import IngestJob
+from bot.services.scheduling import ScheduleService
+from bot.services.search import SearchService
+from bot.services.topic_removal import TopicRemover
+from bot.services.topics import TopicCatalog
+from storage import Storage
+
+# Persistent components: the digest pager's buttons on old messages keep working after
+# a restart.
+DYNAMIC_ITEMS = (DigestPageButton,)
+
+
+def build_services(
+    *, settings: Settings, storage: Storage, clock: Clock, poster: MessagePoster
+) -> Services:
+    """Every service of one process, over one storage (it implements every port)."""
+    topics = TopicCatalog(storage, load_default_topics())
+    schedules: ScheduleService | None = None
+
+    async def schedules_changed() -> None:
+        assert schedules is not None  # set below, before anything can run
+        await schedules.rebuild()
+
+    delivery = DeliveryService(
+        ledger=storage,
+        papers=storage,
+        topics=topics,
+        poster=poster,
+        settings=settings,
+        on_schedules_changed=schedules_changed,
+    )
+    ingest_job = IngestJob(store=storage, topics=topics, settings=settings, clock=clock)
+    schedules = ScheduleService(
+        subscriptions=storage,
+        ledger=storage,
+        delivery=delivery,
+        ingest=ingest_job.run,
+        settings=settings,
+        clock=clock,
+    )
+    return Services(
+        topics=topics,
+        search=SearchService(storage, topics.defaults),
+        delivery=delivery,
+        ingest_job=ingest_job,
+        schedules=schedules,
+        topic_removal=TopicRemover(
+            subscriptions=storage,
+            topics=topics,
+            poster=poster,
+            pacer=delivery.pacer,  # topic-removal DMs share the post rate with digests
+            on_schedules_changed=schedules_changed,
+        ),
+    )
+
+
+def make_bot(
+    *,
+    settings: Settings,
+    storage: Storage,
+    clock: Clock = utcnow,
+    client_class: type[PaperBot] | None = None,
+    **kwargs: Any,
+) -> PaperBot:
+    """The client for these settings, with its services: sharded when SHARD_COUNT is
+    set, else plain (`client_class` picks one instead). `kwargs` go to PaperBot:
+    extensions, start_scheduler, sync_commands and discord.py's client options."""
+    cls = client_class or (ShardedPaperBot if settings.sharded else PaperBot)
+
+    def services(client: PaperBot) -> Services:
+        poster = DiscordPoster(client)
+        return build_services(settings=settings, storage=storage, clock=clock, poster=poster)
+
+    return cls(
+        settings=settings,
+        storage=storage,
+        clock=clock,
+        services=services,
+        dynamic_items=DYNAMIC_ITEMS,
+        **kwargs,
+    )

@@ -1,0 +1,38 @@
+"""The topic catalog: the built-in taxonomy plus each server's own topics, as the cogs,
+digests and the ingest see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.ingest import ingest_taxonomy
+from bot.core.models import Topic
+from bot.core.ports import GuildTopics
+from bot.core.subscriptions import Follow
+from bot.core.topic_lookup import key_of, topic_key
+
+
+class TopicCatalog:
+    def __init__(self, store: GuildTopics, defaults: Sequence[Topic]) -> None:
+        self._store = store
+        self.defaults = list(defaults)
+
+    async def taxonomy(self, guild_id: int | None) -> list[Topic]:
+        """Built-in topics plus this guild's own, each keyed as stored on papers."""
+        own = await self._store.guild_topics(guild_id) if guild_id else []
+        return [*self.defaults, *own]
+
+    async def topic_names(self, guild_id: int | None) -> dict[str, str]:
+        return {topic_key(t): t.name for t in await self.taxonomy(guild_id)}
+
+    async def followed_topics(self, follows: Sequence[Follow]) -> list[Topic]:
+        """The topics these follows name, wherever they were followed: a member may
+        follow the topics of several servers, and use /following or /unfollow anywhere."""
+        wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == "topic"}
+        guilds = sorted({f.guild_id for f in follows if f.kind == "topic" and f.guild_id})
+        own = [t for guild in guilds for t in await self._store.guild_topics(guild)]
+        return [t for t in [*self.defaults, *own] if topic_key(t) in wanted]
+
+    async def ingest_taxonomy(self) -> list[Topic]:
+        """What every ingest tags papers with: the built-ins and every guild's topics."""
+        return await ingest_taxonomy(self._store)
