@@ -9,9 +9,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from bench.errors import BenchError
 
-class BenchError(Exception):
-    """A one-line problem with the benchmark's input (exit code 1)."""
+__all__ = ["BenchError", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,8 +19,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from bench import BenchError
 from bench.corpus import CorpusGenerator
+from bench.errors import BenchError
 from bench.measure_baselines import (
     empty_tantivy_result,
     measure_fts5,

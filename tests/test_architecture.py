@@ -1,8 +1,13 @@
-"""The architecture, enforced: which layer may import which.
+"""The architecture, enforced: which layer may import which, and no import cycles.
 
-- bot/core is pure domain: the standard library, rapidfuzz and bot.core itself only
-  (no storage, no Discord, no I/O library); what it needs from outside are the
-  Protocols of bot/core/ports.py.
+The layers, inside out:
+- bot/core: pure domain. The standard library, rapidfuzz and bot.core itself only (no
+  storage, no Discord, no I/O library); what it needs from outside are the Protocols
+  of bot/core/ports.py.
+- bot/services: the application services, over those ports. No Discord, no storage.
+- storage/: implements the storage ports; it knows the core, nothing above it.
+- bot/discord_app and cogs/: discord.py. Cogs never touch storage modules.
+- bot/cli: the command line, which builds everything.
 
 Every import counts: at module level, inside functions, and under `TYPE_CHECKING` (a
 dependency hidden from the interpreter is still one for the reader).
@@ -13,25 +18,30 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "bot" / "core"
-CORE_MAY_IMPORT = {"rapidfuzz"}
+PROJECT = ("bot", "cogs", "storage", "bench")  # the packages the cycle test walks
 
 
-def imported_names(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, absolute module name) of every import in the file, wherever it is.
-    Relative imports are made absolute."""
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, root: Path = ROOT) -> Iterator[tuple[int, str, list[str]]]:
+    """(line, absolute module, names imported from it) of every import in the file,
+    wherever it is; relative imports made absolute. `import a.b` gives ("a.b", [])."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    package = module_name(path, root)
     if path.name != "__init__.py":
         package = package.rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield node.lineno, alias.name
+                yield node.lineno, alias.name, []
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -39,28 +49,34 @@ def imported_names(path: Path) -> Iterator[tuple[int, str]]:
                 module = ".".join([*base, node.module] if node.module else base)
             else:
                 module = node.module or ""
-            yield node.lineno, module
+            yield node.lineno, module, [alias.name for alias in node.names]
 
 
-def offenders(folder: Path, allowed) -> list[str]:
+def offenders(folder: Path, allowed: Callable[[str], bool]) -> list[str]:
     found = []
     for path in sorted(folder.rglob("*.py")):
-        for line, name in imported_names(path):
+        for line, name, _ in imports_of(path):
             if not allowed(name):
                 found.append(f"{path.relative_to(ROOT)}:{line}: {name}")
     return found
+
+
+def within(name: str, *packages: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
 
 
 def top(name: str) -> str:
     return name.split(".")[0]
 
 
+# -- direction -----------------------------------------------------------------------------
+
+
 def test_the_core_imports_only_the_standard_library_rapidfuzz_and_itself() -> None:
     def allowed(name: str) -> bool:
         return (
-            name == "bot.core"
-            or name.startswith("bot.core.")
-            or top(name) in CORE_MAY_IMPORT
+            within(name, "bot.core")
+            or top(name) == "rapidfuzz"
             or top(name) in sys.stdlib_module_names
         )
 
@@ -80,3 +96,147 @@ def test_importing_every_core_module_loads_neither_discord_nor_storage() -> None
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_services_know_neither_discord_nor_storage_nor_the_layers_above() -> None:
+    forbidden = ("discord", "storage", "bot.discord_app", "bot.cli", "cogs")
+    found = offenders(ROOT / "bot" / "services", lambda name: not within(name, *forbidden))
+    assert found == []
+    assert len(list((ROOT / "bot" / "services").glob("*.py"))) >= 6
+
+
+def test_storage_knows_the_core_and_nothing_above_it() -> None:
+    forbidden = ("bot.services", "bot.discord_app", "bot.cli", "bot.fakediscord", "cogs")
+    assert offenders(ROOT / "storage", lambda name: not within(name, *forbidden)) == []
+
+
+def test_cogs_never_import_storage() -> None:
+    assert offenders(ROOT / "cogs", lambda name: not within(name, "storage")) == []
+
+
+def test_the_discord_side_uses_no_command_line_but_its_settings() -> None:
+    def allowed(name: str) -> bool:
+        return not within(name, "bot.cli", "cogs") or name == "bot.cli.settings"
+
+    assert offenders(ROOT / "bot" / "discord_app", allowed) == []
+
+
+# -- cycles --------------------------------------------------------------------------------
+
+
+def project_modules(root: Path = ROOT, packages: tuple[str, ...] = PROJECT) -> dict[str, Path]:
+    return {
+        module_name(path, root): path
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+    }
+
+
+def import_graph(modules: dict[str, Path], root: Path = ROOT) -> dict[str, set[str]]:
+    """Each project module -> the project modules it imports. `from pkg import name`
+    is the submodule `pkg.name` when that module exists, else `pkg` itself (a
+    package's `__init__` is a module like any other)."""
+
+    def nearest(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets: set[str] = set()
+        for _, name, names in imports_of(path, root):
+            submodules = [f"{name}.{n}" for n in names if f"{name}.{n}" in modules]
+            targets.update(submodules)
+            if len(submodules) < len(names) or not names:
+                found = nearest(name)
+                if found is not None:
+                    targets.add(found)
+        targets.discard(module)
+        graph[module] = targets
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle (a → … → a) through each strongly connected group of modules."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_cycle_in(graph, set(group), group[0]) for group in groups]
+
+
+def _cycle_in(graph: dict[str, set[str]], group: set[str], start: str) -> list[str]:
+    """A shortest path start → … → start inside the group (breadth first)."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for target in sorted(graph[node] & group):
+                if target == start:
+                    return [*paths[node], start]
+                if target not in paths:
+                    paths[target] = [*paths[node], target]
+                    following.append(target)
+        frontier = following
+    raise AssertionError(f"no cycle through {start}")
+
+
+def test_no_import_cycles_among_the_projects_modules() -> None:
+    modules = project_modules()
+    cycles = find_cycles(import_graph(modules))
+    assert cycles == [], "\n".join(" -> ".join(cycle) for cycle in cycles)
+    assert len(modules) > 100  # it really walked bot, cogs, storage and bench
+
+
+def test_the_cycle_finder_sees_type_checking_and_function_level_imports(tmp_path) -> None:
+    """The walk itself: a cycle closed only under TYPE_CHECKING, one closed inside a
+    function, and one through a package __init__ are all found."""
+    files = {
+        "pkg/__init__.py": "from pkg.a import thing\n",
+        "pkg/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import b\n",
+        "pkg/b.py": "def f():\n    from pkg.a import thing\n",
+        "pkg/c.py": "from pkg import thing\n",
+        "pkg/d.py": "import pkg.c\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    graph = import_graph(project_modules(tmp_path, ("pkg",)), tmp_path)
+    assert graph == {
+        "pkg": {"pkg.a"},
+        "pkg.a": {"pkg.b"},
+        "pkg.b": {"pkg.a"},
+        "pkg.c": {"pkg"},
+        "pkg.d": {"pkg.c"},
+    }
+    assert find_cycles(graph) == [["pkg.a", "pkg.b", "pkg.a"]]
+    graph["pkg.a"].add("pkg.c")  # a -> c -> pkg -> a: a cycle through an __init__
+    assert find_cycles(graph) == [["pkg", "pkg.a", "pkg.c", "pkg"]]

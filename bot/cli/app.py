@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from bench.options import add_arguments as add_bench_arguments
 from bot import __version__
-from bot.cli.commands import COMMANDS, CliError
-from bot.cli.errors import report_failure
+from bot.cli.commands import COMMANDS
+from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
 from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 

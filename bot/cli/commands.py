@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.cli.console_input import commands_to_read
+from bot.cli.errors import CliError
 from bot.cli.settings import Settings
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
@@ -39,14 +40,6 @@ from bot.core.wording import (
 from bot.services.search import SearchService
 from storage import Storage, open_storage, sqlite_path
 from storage.urls import is_postgres_url, redact
-
-
-class CliError(Exception):
-    """A one-line message for stderr; exit code 1 (bad input) unless told otherwise."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def require_database(db: str) -> None:
@@ -427,7 +420,7 @@ async def cmd_console(args: argparse.Namespace) -> int:
 
 
 async def cmd_bench(args: argparse.Namespace) -> int:
-    from bench import BenchError
+    from bench.errors import BenchError
     from bench.runner import run
 
     try:

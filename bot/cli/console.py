@@ -27,10 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli.commands import CliError
 from bot.cli.console_input import ConsoleInput
 from bot.cli.console_storage import open_console_storage
-from bot.cli.errors import failure_line
+from bot.cli.errors import CliError, failure_line
 from bot.cli.settings import Settings
 from bot.core.ingest import ingest_bytes
 from bot.discord_app.wiring import make_bot

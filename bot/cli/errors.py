@@ -1,4 +1,4 @@
-"""Any failure as the one line a user of the CLI or the console sees."""
+"""Failures as the one line a user of the CLI or the console sees."""
 
 from __future__ import annotations
 
@@ -7,6 +7,14 @@ import traceback
 from collections.abc import Iterable
 
 from storage.urls import redact_text
+
+
+class CliError(Exception):
+    """A one-line message for stderr; exit code 1 (bad input) unless told otherwise."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def failure_line(exc: BaseException, secrets: Iterable[str] = ()) -> str:

@@ -9,8 +9,8 @@ Public API::
 from .builders import InvocationRefused
 from .client_patch import point_discord_at, running_bot
 from .faults import FaultInjector
+from .hub import RecordedRequest
 from .interactions import Reply
-from .rest import RecordedRequest
 from .server import FakeDiscord
 from .text_render import render_message_text
 from .util import ADMINISTRATOR, DEFAULT_EVERYONE_PERMISSIONS, MANAGE_GUILD

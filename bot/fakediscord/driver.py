@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import Any
 
 from .builders import (
     InvocationRefused,
@@ -13,19 +14,24 @@ from .builders import (
     modal_submit_components,
     resolve_entity,
 )
-from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT
+from .gateway import (
+    INTENT_DIRECT_MESSAGES,
+    INTENT_GUILD_MESSAGES,
+    INTENT_MESSAGE_CONTENT,
+    GatewayHub,
+)
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     COMPONENT,
     MODAL_SUBMIT,
     InteractionRecord,
+    InteractionTracker,
     Reply,
 )
 from .payloads import member_payload, new_message
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+from .state import FakeState
+from .util import Signal
 
 # Select menu type -> option kind used to fill ``resolved`` (user, role, mentionable, channel).
 _SELECT_ENTITY = {5: 6, 6: 8, 7: 9, 8: 7}
@@ -34,8 +40,15 @@ _SELECT_ENTITY = {5: 6, 6: 8, 7: 9, 8: 7}
 class InteractionDriver:
     """Mixin for :class:`FakeDiscord` with the user-side actions."""
 
+    # Provided by the class this is mixed into.
+    state: FakeState
+    stats: Counter[str]
+    gateway: GatewayHub
+    interactions: InteractionTracker
+    messages_changed: Signal
+
     async def invoke(
-        self: FakeDiscord,
+        self,
         guild_id: int,
         channel_id: int,
         user_id: int,
@@ -65,7 +78,7 @@ class InteractionDriver:
         return await self._send_interaction(rec, data, wait, timeout, locale)
 
     async def invoke_dm(
-        self: FakeDiscord,
+        self,
         user_id: int,
         name: str,
         options: dict[str, Any] | None = None,
@@ -85,7 +98,7 @@ class InteractionDriver:
         return await self._send_interaction(rec, data, wait, timeout, locale)
 
     async def autocomplete(
-        self: FakeDiscord,
+        self,
         guild_id: int | None,
         channel_id: int | None,
         user_id: int,
@@ -113,7 +126,7 @@ class InteractionDriver:
         return reply.choices or []
 
     async def click(
-        self: FakeDiscord,
+        self,
         message: Reply | dict[str, Any] | int,
         user_id: int,
         custom_id: str,
@@ -130,7 +143,7 @@ class InteractionDriver:
         return await self._component(msg, user_id, data, wait, timeout)
 
     async def select(
-        self: FakeDiscord,
+        self,
         message: Reply | dict[str, Any] | int,
         user_id: int,
         custom_id: str,
@@ -165,7 +178,7 @@ class InteractionDriver:
         return await self._component(msg, user_id, data, wait, timeout)
 
     async def submit_modal(
-        self: FakeDiscord,
+        self,
         reply: Reply,
         user_id: int,
         values: dict[str, Any],
@@ -194,7 +207,7 @@ class InteractionDriver:
         return await self._send_interaction(rec, data, wait, timeout, "en-US", message)
 
     async def send_user_message(
-        self: FakeDiscord, channel_id: int, user_id: int, content: str
+        self, channel_id: int, user_id: int, content: str
     ) -> dict[str, Any]:
         """Post a message as a user and deliver MESSAGE_CREATE to the bot.
 
@@ -220,7 +233,7 @@ class InteractionDriver:
         return copy.deepcopy(stored.payload)
 
     # ----------------------------------------------------------------- helpers
-    def _latest_message(self: FakeDiscord, message: Reply | dict[str, Any] | int) -> dict[str, Any]:
+    def _latest_message(self, message: Reply | dict[str, Any] | int) -> dict[str, Any]:
         if isinstance(message, Reply):
             mid = message.message_id
         elif isinstance(message, dict):
@@ -233,7 +246,7 @@ class InteractionDriver:
         return payload
 
     async def _component(
-        self: FakeDiscord,
+        self,
         msg: dict[str, Any],
         user_id: int,
         data: dict[str, Any],
@@ -259,7 +272,7 @@ class InteractionDriver:
         return await self._send_interaction(rec, data, wait, timeout, "en-US", msg)
 
     async def _send_interaction(
-        self: FakeDiscord,
+        self,
         rec: InteractionRecord,
         data: dict[str, Any],
         wait: bool,

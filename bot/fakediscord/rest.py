@@ -7,37 +7,16 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
+from .hub import Hub, RecordedRequest
 from .util import json_response, normalize_route
 from .validation import run_validator
 
-if TYPE_CHECKING:
-    from .server import FakeDiscord
-
 _API_PREFIX = re.compile(r"^/api/v\d+")
-
-
-@dataclass
-class RecordedRequest:
-    """One HTTP request the bot made, as the fake saw and answered it."""
-
-    method: str
-    route: str
-    path: str
-    params: dict[str, str]
-    query: dict[str, str]
-    json: Any
-    files: list[tuple[str, int]]
-    timestamp: float
-    status: int = 0
-    fault: str | None = None
-    response: Any = None
-    problems: list[str] = field(default_factory=list)
-    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 class ApiError(Exception):
@@ -55,7 +34,7 @@ class ApiError(Exception):
 class RestRequest:
     """What a route handler receives."""
 
-    fake: FakeDiscord
+    fake: Hub
     method: str
     route: str
     params: dict[str, str]
@@ -153,7 +132,7 @@ async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes, 
 class RestApi:
     """The aiohttp handler for everything under ``/api/v10``."""
 
-    def __init__(self, fake: FakeDiscord, router: Router) -> None:
+    def __init__(self, fake: Hub, router: Router) -> None:
         self.fake = fake
         self.router = router
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
+from .hub import Hub
 from .payloads import (
     channel_payload,
     edit_message,
@@ -21,13 +22,11 @@ from .validation import command_problems
 
 NONCE_WINDOW_SECONDS = 300.0  # "the past few minutes" in Discord's docs
 
-if TYPE_CHECKING:
-    from .server import FakeDiscord
 
 Result = tuple[int, Any]
 
 
-def announce(fake: FakeDiscord, stored: StoredMessage, event: str = "MESSAGE_CREATE") -> None:
+def announce(fake: Hub, stored: StoredMessage, event: str = "MESSAGE_CREATE") -> None:
     """Send MESSAGE_CREATE/UPDATE/DELETE to the bot like Discord does (not for ephemerals)."""
     if stored.ephemeral:
         return

@@ -14,10 +14,11 @@ from . import interaction_routes, routes
 from .driver import InteractionDriver
 from .faults import FaultInjector
 from .gateway import INTENT_GUILD_MEMBERS, INTENT_GUILDS, GatewayHub
+from .hub import RecordedRequest
 from .interactions import InteractionTracker
 from .payloads import channel_payload, guild_create_payload, make_attachment, member_payload
 from .payloads import role_payload as _role_payload
-from .rest import RecordedRequest, RestApi, Router, matches
+from .rest import RestApi, Router, matches
 from .state import TEXT_CHANNEL, FakeState
 from .util import Signal
 from .validation import Validator, load_message_validator
