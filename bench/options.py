@@ -1,6 +1,7 @@
 """Command-line options of the benchmark, shared by `python -m bench` and `paperbot bench`.
 
-Kept free of heavy imports: `paperbot --help` builds this parser too.
+`paperbot bench` loads this module only when it runs (bot.cli.app.bench_parser); kept free
+of heavy imports all the same, so `paperbot bench --help` answers at once.
 """
 
 from __future__ import annotations

@@ -240,3 +240,40 @@ def test_the_cycle_finder_sees_type_checking_and_function_level_imports(tmp_path
     assert find_cycles(graph) == [["pkg.a", "pkg.b", "pkg.a"]]
     graph["pkg.a"].add("pkg.c")  # a -> c -> pkg -> a: a cycle through an __init__
     assert find_cycles(graph) == [["pkg", "pkg.a", "pkg.c", "pkg"]]
+
+
+# -- the benchmark stays out of the command line's way --------------------------------------
+
+
+def test_the_command_line_does_not_load_the_benchmark() -> None:
+    code = (
+        "import sys\n"
+        "import bot.cli\n"
+        "from bot.cli import main\n"
+        "from bot.cli.app import build_parser\n"
+        "build_parser().parse_args(['search', 'x'])\n"
+        "print(sorted(m for m in sys.modules if m == 'bench' or m.startswith('bench.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_paperbot_bench_help_still_lists_every_benchmark_flag() -> None:
+    from bench.options import build_parser as bench_options
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: paperbot bench ")
+    flags = [a.option_strings[-1] for a in bench_options()._actions if a.option_strings]
+    assert len(flags) > 10
+    for flag in [*flags, "--debug"]:
+        assert flag in result.stdout, flag

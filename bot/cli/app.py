@@ -15,7 +15,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from bench.options import add_arguments as add_bench_arguments
 from bot import __version__
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
@@ -53,16 +52,45 @@ def _positive(text: str) -> int:
 DEBUG_HELP = "on a failure, show the full traceback too (for a bug report)"
 
 
+def _debug_flag() -> argparse.ArgumentParser:
+    """`--debug` after COMMAND, as a parent parser."""
+    debug = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the top-level flag is not reset when it is not repeated after COMMAND.
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    return debug
+
+
+def bench_parser() -> argparse.ArgumentParser:
+    """`paperbot bench`'s own arguments, from the benchmark (imported only now)."""
+    from bench.options import add_arguments
+
+    parser = argparse.ArgumentParser(prog="paperbot bench", parents=[_debug_flag()])
+    add_arguments(parser)
+    return parser
+
+
+class CommandLine(argparse.ArgumentParser):
+    """paperbot's parser. What follows `bench` goes to the benchmark's own parser,
+    loaded only when `bench` runs, so no other command imports the benchmark."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        if getattr(parsed, "command", None) == "bench":
+            bench_parser().parse_args(rest, parsed)  # `--help` and errors exit from there
+            rest = []
+        return parsed, rest
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandLine(
         prog="paperbot",
         description="Daily research-paper digests: ingest dumps, search, lay out digests.",
     )
     parser.add_argument("--version", action="version", version=f"paperbot {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    debug = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: the top-level flag is not reset when it is not repeated after COMMAND.
-    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    debug = _debug_flag()
     common = argparse.ArgumentParser(add_help=False, parents=[debug])
     common.add_argument(
         "--db",
@@ -70,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="database file, sqlite:///PATH or postgresql:// URL (default: DATABASE_URL, "
         f"then PAPERBOT_DB, from the environment or .env, then {DEFAULTS['PAPERBOT_DB']})",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=argparse.ArgumentParser
+    )
 
     p = sub.add_parser("ingest", parents=[common], help="ingest dump files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -148,10 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "bench",
         parents=[debug],
+        add_help=False,  # `paperbot bench --help` is the benchmark parser's
         help="measure ingest, search, digest layout and fan-out on a synthetic corpus "
         "(its own database, never --db's; see bench/README.md)",
     )
-    add_bench_arguments(p)
     return parser
 
 
