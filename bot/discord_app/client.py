@@ -95,10 +95,13 @@ class PaperBot(commands.Bot):
 
     async def close(self) -> None:
         try:
-            await self.services.schedules.shutdown()
-            # SIGTERM (systemctl stop): let posts already on their way be answered and
-            # recorded before the HTTP session and the database go away.
+            # SIGTERM (systemctl stop): start no new job, let posts already on their way
+            # be answered and recorded, and only then stop the scheduler (which cancels
+            # the jobs still running) before the HTTP session and the database go away.
+            schedules = self.services.schedules
+            schedules.pause()
             await self.services.delivery.drain(SHUTDOWN_DRAIN_SECONDS)
+            await schedules.shutdown()
             # Let post-command work (the closed-DM notice) finish before storage goes.
             pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
             if pending:

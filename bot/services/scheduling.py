@@ -165,6 +165,13 @@ class ScheduleService:
         )
         self.scheduler.start()
 
+    def pause(self) -> None:
+        """Shutting down, first step: start no new jobs. Jobs under way go on (their
+        posts finish); `shutdown` then cancels whatever is still running."""
+        self._stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     async def shutdown(self) -> None:
         self._stopping = True
         if self.scheduler.running:
