@@ -2,7 +2,7 @@
 
 Each setting is read from the real environment, then from `.env` in the working
 directory, then its default; `--db` on the command line wins over all three. The
-settings themselves (defaults, rules, documentation) are in `bot.settings_table`.
+settings themselves (defaults, rules, documentation) are in `bot.cli.settings_table`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every setting paperbot reads, once: its name, default, rule and documentation.
 
-`bot.settings.Settings.load` reads values by this table, the `Settings` defaults come
+`bot.cli.settings.Settings.load` reads values by this table, the `Settings` defaults come
 from it, and `.env.example` and the README's configuration table are written from it
 (`python -m bot.cli.settings_table env-example` / `readme`; a test keeps both in step).
 """

@@ -1,4 +1,5 @@
-"""The Discord-free domain: parsing, dedupe, topics, search ranking and digest layout.
+"""The pure domain: parsing, dedupe, topics, search ranking and digest layout.
 
-Nothing under this package may import `discord`; tests/test_core_purity.py enforces it.
+It imports only the standard library, rapidfuzz and itself; what it needs from outside
+are the Protocols of `bot.core.ports`. tests/test_architecture.py enforces it.
 """

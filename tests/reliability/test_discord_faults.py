@@ -1,6 +1,6 @@
 """Scenario 3: fan-out under Discord faults — a 429 storm, 500s, gateway drops with
 resume, a channel deleted halfway. Every channel is served exactly once (except the one
-meant to fail) and the bot, with every extension of bot.client.EXTENSIONS loaded, still
+meant to fail) and the bot, with every extension of bot.discord_app.client.EXTENSIONS loaded, still
 answers commands afterwards: /search, and every registered command that needs no
 options."""
 

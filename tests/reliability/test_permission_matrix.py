@@ -4,7 +4,7 @@ server admin can do, so the bot's own check is what is being tested.
 
 The configuring commands are read from the bot's registered command tree (every one
 that needs Manage Server, by its hint or by its checks) with every extension of
-bot.client.EXTENSIONS loaded, so a new one cannot escape the matrix: without inputs in
+bot.discord_app.client.EXTENSIONS loaded, so a new one cannot escape the matrix: without inputs in
 COMMAND_INPUTS it fails the matrix by name."""
 
 from __future__ import annotations
