@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
-MAX_CHOICES = 25  # Discord's cap on autocomplete choices
-MAX_CHOICE_NAME = 100
 # Interactions must be answered within 3 s; lookups still running after this long are
 # deferred so the token does not lapse.
 DEFER_AFTER = 2.0

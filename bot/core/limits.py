@@ -497,9 +497,9 @@ def _select_problems(select: dict, where: str) -> list[str]:
 
 # --- other interaction callbacks -------------------------------------------------------
 
-_MAX_CHOICES = 25
-_MAX_CHOICE_NAME = 100
-_MAX_CHOICE_VALUE = 100
+MAX_CHOICES = 25  # autocomplete choices in one answer
+MAX_CHOICE_NAME = 100
+MAX_CHOICE_VALUE = 100
 _MAX_MODAL_TITLE = 45
 _MAX_TEXT_INPUT_LABEL = 45
 _MAX_TEXT_INPUT_VALUE = 4000
@@ -510,17 +510,17 @@ def _autocomplete_problems(data: Any) -> list[str]:
         return ["autocomplete response needs data.choices (a list)"]
     choices = data["choices"]
     problems: list[str] = []
-    if len(choices) > _MAX_CHOICES:
-        problems.append(f"{len(choices)} autocomplete choices (max {_MAX_CHOICES})")
+    if len(choices) > MAX_CHOICES:
+        problems.append(f"{len(choices)} autocomplete choices (max {MAX_CHOICES})")
     for i, choice in enumerate(choices):
         cw = f"choices[{i}]"
         if not isinstance(choice, dict):
             problems.append(f"{cw} must be a dict")
             continue
-        _check_str(problems, choice.get("name"), f"{cw}.name", _MAX_CHOICE_NAME, required=True)
+        _check_str(problems, choice.get("name"), f"{cw}.name", MAX_CHOICE_NAME, required=True)
         value = choice.get("value")
         if isinstance(value, str):
-            _check_str(problems, value, f"{cw}.value", _MAX_CHOICE_VALUE)
+            _check_str(problems, value, f"{cw}.value", MAX_CHOICE_VALUE)
         elif not isinstance(value, int | float) or isinstance(value, bool):
             problems.append(f"{cw}.value must be a string or number")
     return problems

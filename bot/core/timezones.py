@@ -26,12 +26,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICES
 from bot.core.markdown import escape_markdown
 from bot.core.zone_data import COUNTRY, NICKNAME, TIME, UTC, ZONE_CITY, Place, ZoneIndex
 from bot.core.zone_names import Abbreviation, place_key
 
-MAX_CHOICES = 25
-MAX_CHOICE_NAME = 100
 _SUGGESTIONS = 3
 ALTERNATE_DISCOUNT = 10
 _FUZZY = {"scorer": fuzz.ratio, "limit": 20, "score_cutoff": 75}

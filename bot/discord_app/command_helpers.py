@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.core.limits import MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.models import Topic
 from bot.core.render import one_line, safe_inline
 from bot.core.subscriptions import ChannelSubscription, parse_post_time
@@ -22,9 +23,6 @@ from bot.services.timezones import ZoneMatch, resolve_zone, zone_choices, zone_l
 
 if TYPE_CHECKING:
     from bot.discord_app.client import PaperBot
-
-MAX_CHOICES = 25
-MAX_CHOICE_VALUE = 100  # Discord's limit on an autocomplete choice's value
 
 
 def paperbot(interaction: discord.Interaction) -> PaperBot:
