@@ -16,10 +16,12 @@ dependency hidden from the interpreter is still one for the reader).
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Generic, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "bot" / "core"
@@ -277,3 +279,66 @@ def test_paperbot_bench_help_still_lists_every_benchmark_flag() -> None:
     assert len(flags) > 10
     for flag in [*flags, "--debug"]:
         assert flag in result.stdout, flag
+
+
+# -- the ports and their implementations ----------------------------------------------------
+
+
+def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    """The methods a Protocol declares, its Protocol bases' included."""
+    found: dict[str, inspect.Signature] = {}
+    for cls in reversed(protocol.__mro__):
+        if cls in (object, Protocol, Generic) or not getattr(cls, "_is_protocol", False):
+            continue
+        for name, member in vars(cls).items():
+            if not name.startswith("_") and inspect.isfunction(member):
+                found[name] = inspect.signature(member)
+    return found
+
+
+def mismatches(protocol: type, implementation: type) -> list[str]:
+    """Where `implementation` lacks a method of `protocol` or takes other parameters
+    (names, kinds, defaults, annotations as written) or returns another type."""
+    problems = []
+    for name, wanted in protocol_methods(protocol).items():
+        member = getattr(implementation, name, None)
+        if member is None:
+            problems.append(f"{implementation.__name__} has no {name}")
+            continue
+        given = inspect.signature(member)
+        shape = [(p.name, p.kind, p.default, p.annotation) for p in given.parameters.values()]
+        if shape != [
+            (p.name, p.kind, p.default, p.annotation) for p in wanted.parameters.values()
+        ] or (given.return_annotation != wanted.return_annotation):
+            problems.append(f"{implementation.__name__}.{name}{given} is not {name}{wanted}")
+    return problems
+
+
+def test_storage_implements_every_storage_port_as_declared() -> None:
+    from bot.core import ports
+    from storage import base
+
+    storage_ports = [
+        ports.PaperSearch,
+        ports.PaperReader,
+        ports.IngestStore,
+        ports.GuildTopics,
+        ports.Subscriptions,
+        ports.DeliveryLedger,
+    ]
+    problems = [m for port in storage_ports for m in mismatches(port, base.Storage)]
+    problems += mismatches(ports.IngestTransaction, base.IngestTransaction)
+    assert problems == []
+    assert sum(len(protocol_methods(p)) for p in storage_ports) > 40
+
+
+def test_the_discord_poster_implements_the_message_poster_port() -> None:
+    from bot.core import ports
+    from bot.discord_app import poster
+
+    problems = mismatches(ports.Destination, poster.DiscordDestination)
+    # channel/member return the concrete destination: the port's Destination, narrowed.
+    for name in protocol_methods(ports.MessagePoster):
+        if getattr(poster.DiscordPoster, name, None) is None:
+            problems.append(f"DiscordPoster has no {name}")
+    assert problems == []
