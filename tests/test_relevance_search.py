@@ -11,9 +11,9 @@ import random
 import pytest
 
 from bot.core.ingest import ingest_bytes
-from bot.core.search import SearchService
 from bot.core.topics import load_default_topics
 from bot.services.relevance import CorpusStats, PaperText, candidate_set, encode, hybrid_scores
+from bot.services.search import SearchService
 from storage import Storage
 from tests.relevance_corpus import labelled_corpus
 
