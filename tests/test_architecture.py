@@ -123,6 +123,20 @@ def test_the_discord_side_uses_no_command_line_but_its_settings() -> None:
     assert offenders(ROOT / "bot" / "discord_app", allowed) == []
 
 
+def test_every_folder_of_code_is_a_regular_package() -> None:
+    """A folder without __init__.py imports fine in a checkout (a namespace package)
+    but setuptools' packages.find leaves it out of the wheel."""
+    folders = {
+        path.parent
+        for package in PROJECT
+        for path in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert (
+        sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").exists()) == []
+    )
+
+
 # -- cycles --------------------------------------------------------------------------------
 
 
