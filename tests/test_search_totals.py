@@ -10,6 +10,7 @@ come from the engine's full result list (`text_search` with no practical limit) 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import subprocess
 import sys
 
@@ -18,8 +19,9 @@ import pytest
 from bench.corpus import CorpusGenerator
 from bot.core.ingest import ingest_bytes
 from bot.core.query import parse_query
+from bot.core.text import words
 from bot.core.topics import load_default_topics
-from bot.services.search import COUNT_CAP, SearchService
+from bot.services.search import COUNT_CAP, WIDEN_BELOW, SearchService
 from tests.conftest import SAMPLE_DUMP, TODAY, backend_of
 from tests.discord_harness import bot_against_fake
 
@@ -154,3 +156,71 @@ async def test_cli_search_says_the_count_in_the_same_words(tmp_path) -> None:
     assert none.stdout.strip() == (
         'No papers found for "zzzqqq". Try fewer or different words, or a topic.'
     )
+
+
+# --- a widened search: the same count and words whatever the page size --------------------
+
+
+def widened_queries(titles: list[str]) -> list[str]:
+    """Two-word queries from the sample's own titles: a distinctive word of one title
+    with one of the next, so few papers hold both and many hold either."""
+    longest = [sorted(words(t), key=len, reverse=True) for t in titles]
+    return [f"{a[0]} {b[0]}" for a, b in itertools.pairwise(longest) if a and b]
+
+
+async def test_widening_does_not_depend_on_how_many_results_are_asked_for(
+    backend_sample_storage,
+) -> None:
+    storage = backend_sample_storage
+    service = SearchService(storage, load_default_topics())
+    titles = [title for _, title in await storage.all_titles()]
+    checked = 0
+    for query in widened_queries(titles)[:30]:
+        every = set(await all_ids(storage, query))
+        some = await all_matches(storage, query, match_all=False)
+        if len(every) >= WIDEN_BELOW or some <= len(every):
+            continue  # not a widened search
+        checked += 1
+        answers = [await service.search(query, limit=n) for n in (2, 5, 10, 50)]
+        # The same count, and the same account of it, at every page size.
+        assert {a.total for a in answers} == {some}, query
+        assert {a.every_word for a in answers} == {len(every)}, query
+        # The papers holding every word come first, then those with some of the words.
+        widest = answers[-1]
+        leading = [h.paper.id for h in widest.hits[: len(every)]]
+        assert set(leading) == every, query
+        # A short page shows papers holding every word before any other.
+        first_page = {h.paper.id for h in answers[0].hits}
+        assert first_page <= every or every <= first_page, query
+    assert checked >= 10
+
+
+async def all_ids(storage, text: str) -> list[int]:
+    hits = await storage.text_search(
+        parse_query(text), match_all=True, topic=None, since=None, limit=EVERYTHING
+    )
+    return [pid for pid, _ in hits]
+
+
+async def test_the_cli_and_discord_count_a_widened_search_in_the_same_words(tmp_path) -> None:
+    query = "protein language"
+    db = str(tmp_path / "cli.db")
+    done = paperbot("ingest", str(SAMPLE_DUMP), "--db", db, "--date", "2026-03-14")
+    assert done.returncode == 0, done.stderr
+    from storage import open_storage
+
+    async with await open_storage(db) as storage:
+        every = await all_matches(storage, query)
+        some = await all_matches(storage, query, match_all=False)
+    assert 2 <= every < 5 < some  # few papers hold both words, many hold one
+    said = f"{every} hold every word, then papers with some of them"
+    for limit in (2, 5, 10):
+        found = paperbot("search", query, "--limit", str(limit), "--db", db)
+        assert found.returncode == 0, found.stderr
+        assert found.stdout.splitlines()[0] == (
+            f'Results 1–{limit} of {some} for "{query}" — {said}'
+        )
+    async with bot_against_fake(tmp_path) as (fake, _, ids):
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": query})
+    top = " (top 50 shown)" if some > 50 else ""
+    assert reply.content == f"Results 1–5 of {some} for `{query}`{top} — {said}"

@@ -12,7 +12,14 @@ import sys
 import pytest
 
 from bot.core.markdown import escape_markdown
-from bot.core.wording import count_text, format_day, plural, results_header, total_text
+from bot.core.wording import (
+    count_text,
+    format_day,
+    plural,
+    results_header,
+    total_text,
+    widened_text,
+)
 from cogs.operate import HELP, fit_lines
 from tests.conftest import SAMPLE_DUMP
 from tests.discord_harness import bot_against_fake, mention_leaks, settle
@@ -35,6 +42,12 @@ def test_counts_and_days_in_words() -> None:
     assert (total_text(1000, exact=False), total_text(999)) == ("1,000+", "999")
     assert format_day(dt.date(2026, 3, 14)) == "Sat 14 Mar 2026"
     assert results_header(1, 10, 6490, True, "model") == 'Results 1–10 of 6,490 for "model"'
+    # A widened search says how many results hold every word, in the right number.
+    assert [widened_text(n) for n in (0, 1, 3)] == [
+        "no paper holds every word; these hold some of them",
+        "1 holds every word, then papers with some of them",
+        "3 hold every word, then papers with some of them",
+    ]
 
 
 def test_our_lines_quoting_untrusted_text_keep_their_parentheses() -> None:

@@ -232,7 +232,15 @@ async def cmd_search(args: argparse.Namespace) -> int:
         print(no_results_text(label))
         return 0
     if named is None:  # an id names its paper: no count of matches to give
-        print(results_header(1, len(response.hits), response.total, response.total_exact, label))
+        header = results_header(
+            1,
+            len(response.hits),
+            response.total,
+            response.total_exact,
+            label,
+            every_word=response.every_word,
+        )
+        print(header)
     if response.corrections:
         print(spelling_note(response.corrections))
     for rank, hit in enumerate(response.hits, start=1):

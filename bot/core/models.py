@@ -128,6 +128,9 @@ class SearchResponse:
     total: int = 0  # papers matching, not just the hits returned
     total_exact: bool = True  # False: `total` is a lower bound ("1,000+")
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, corrected) word pairs
+    # Widened (too few papers held every word): how many of the `total` hold every word;
+    # they rank first, papers holding some of the words follow. None: all of them do.
+    every_word: int | None = None
 
 
 @dataclass(frozen=True)

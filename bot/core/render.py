@@ -347,6 +347,7 @@ def search_page_payload(
         query_label,
         quote=code_span,
         fetched=len(hits),
+        every_word=response.every_word,
     )
     note = spelling_note(response.corrections, quote=code_span)
     if note:

@@ -72,15 +72,28 @@ def results_header(
     *,
     quote: Quote = quoted,
     fetched: int | None = None,
+    every_word: int | None = None,
 ) -> str:
     """``Results 1–5 of 6,490 for `protein```, plus ``(top 50 shown)`` when only the
-    ``fetched`` best of more matches can be paged through."""
+    ``fetched`` best of more matches can be paged through, and, when the search was
+    widened because few papers hold every word, how many do (:func:`widened_text`)."""
     header = f"Results {first}–{last} of {total_text(total, exact)}"
     if label:
         header += f" for {quote(label)}"
     if fetched is not None and (total > fetched or not exact):
         header += f" (top {count_text(fetched)} shown)"
+    if every_word is not None:
+        header += f" — {widened_text(every_word)}"
     return header
+
+
+def widened_text(every_word: int) -> str:
+    """``3 hold every word, then papers with some of them``: why a search for several
+    words lists papers that lack some (too few hold them all)."""
+    if every_word == 0:
+        return "no paper holds every word; these hold some of them"
+    verb = "holds" if every_word == 1 else "hold"
+    return f"{count_text(every_word)} {verb} every word, then papers with some of them"
 
 
 def no_results_text(label: str, *, quote: Quote = quoted) -> str:

@@ -40,6 +40,10 @@ MAX_LIMIT = 100
 # free (tantivy counts while it ranks) the total stays exact.
 COUNT_CAP = 1000
 MIN_SIMILARITY = 50  # a title that only resembles the typed text must be this close
+# Fewer papers than this holding every word: the search widens to papers holding any of
+# them, ranked below. A fixed number rather than the page size, so a query gets the same
+# results and the same count in the CLI (10 a page) as in Discord (50 fetched).
+WIDEN_BELOW = 10
 
 
 class SearchService:
@@ -87,9 +91,12 @@ class SearchService:
         )
         found = list(matches.ranked)
         complete = {pid for pid, _ in found}
-        if len(found) < limit:
+        every_word: int | None = None
+        if len(found) < WIDEN_BELOW and _pieces(query) > 1:
             # Too few papers hold every word: widen to any word, ranked below. Those
-            # papers match too, so they are what the total counts.
+            # papers match too, so they are what the total counts; the reply says how
+            # many of them hold every word.
+            every_word = len(found)
             matches = await self.storage.text_matches(
                 query, match_all=False, topic=topic, since=since, limit=pool, count_up_to=COUNT_CAP
             )
@@ -117,17 +124,26 @@ class SearchService:
             pid: combined_score(title, query, engine[pid], best, pid in complete)
             for pid, title in titles.items()
         }
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        # Widened, the papers holding every word (or named by the query) come first
+        # whatever their score, as the reply says; papers with some of the words follow.
+        leading = (complete | set(named)) & set(scores) if every_word is not None else set()
+
+        def rank(pid: int) -> tuple[bool, float]:
+            return pid in leading, scores[pid]
+
+        ranked = sorted(scores, key=rank, reverse=True)
         shown = ranked
         if len(ranked) > limit:
             # Equal scores are ordered by recency, which needs the paper: load every
-            # candidate scoring at least as well as the last one shown.
-            cutoff = scores[ranked[limit - 1]]
-            shown = [pid for pid in ranked if scores[pid] >= cutoff]
+            # candidate ranking at least as well as the last one shown.
+            cutoff = rank(ranked[limit - 1])
+            shown = [pid for pid in ranked if rank(pid) >= cutoff]
         wanted = [pid for pid in shown if pid not in loaded]
         loaded.update((p.id, p) for p in await self.storage.get_papers(wanted))
         papers = [loaded[pid] for pid in shown if pid in loaded]
-        papers.sort(key=lambda p: (-scores[p.id], -p.last_seen.toordinal(), p.id))
+        papers.sort(
+            key=lambda p: (p.id not in leading, -scores[p.id], -p.last_seen.toordinal(), p.id)
+        )
         hits = [
             self._hit(paper, scores[paper.id], query, topic, topic_label)
             for paper in papers[:limit]
@@ -136,12 +152,18 @@ class SearchService:
         # query matches), less any that vanished since they were ranked.
         named_only = len(set(named) & set(engine))
         total = matches.total + named_only - (len(shown) - len(papers))
+        if every_word is not None:
+            vanished = sum(1 for pid in shown if pid in leading and pid not in loaded)
+            every_word = len(leading) - vanished
+            if total <= every_word:
+                every_word = None  # widening found nothing more: all hold every word
         return SearchResponse(
             hits=hits,
             corrected=describe(query) if corrections else None,
             total=max(total, len(hits)),
             total_exact=matches.exact,
             corrections=tuple(corrections.items()),
+            every_word=every_word,
         )
 
     @staticmethod
@@ -285,6 +307,12 @@ class SearchService:
 def _as_you_type(typed: list[str]) -> ParsedQuery:
     """Typed words as autocomplete looks them up: the last one perhaps half-typed."""
     return ParsedQuery(tuple(typed[:-1]), (typed[-1],), ())
+
+
+def _pieces(query: ParsedQuery) -> int:
+    """How many words, prefixes and phrases a query asks for: with one, "any of them"
+    is "all of them" and there is nothing to widen to."""
+    return len(query.terms) + len(query.prefixes) + len(query.phrases)
 
 
 def _passes(paper: StoredPaper, topic: str | None, since: dt.date | None) -> bool:
