@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -52,6 +53,51 @@ async def test_console_channel_options_and_posting() -> None:
     assert text.count("── posted in #papers ──") == 1  # once per day, however often asked
     assert "already" in text.split("── posted in #papers ──")[1] or "Nothing new" in text
     assert "! no channel #nowhere" in text
+
+
+async def test_console_presses_any_button_by_its_label() -> None:
+    """`/topic remove` of a followed topic asks with Remove / Cancel buttons: the console
+    lists them, refuses a label that is not there, and presses one in any case."""
+    text = await console_output(
+        "/topic add name:Protein stuff keywords:protein*",
+        "/follow topic:Protein stuff",
+        "/topic remove name:Protein stuff",
+        "press Keep",
+        "press remove",
+        "press Remove",
+        "/topics",
+    )
+    asked, _, after = text.partition("Remove **Protein stuff**?")
+    assert "followed by 1 member" in asked
+    actions, _, rest = after.partition("! no button “Keep” here; buttons: Remove, Cancel\n")
+    assert "→ press Remove · press Cancel" in actions
+    assert "Removed the topic **Protein stuff**." in rest
+    assert "── DM to you ──" in rest and "Protein stuff** was removed" in rest
+    assert "! no button “Remove” here; this reply has no buttons" in rest
+    # /topics no longer lists it: the built-ins only.
+    topics = rest.rpartition("**Built-in topics**")[2]
+    assert "Speech & audio" in topics and "Protein stuff" not in topics
+    assert "This server's topics" not in topics
+
+
+async def test_console_picks_a_menu_option_by_number_or_text() -> None:
+    text = await console_output(
+        "/search query:protein",
+        "pick 7",
+        "pick long-context protein language model",  # an option's text, in any case
+        "next",  # one page of results: no pager buttons
+        "pick 3",  # the results stay pickable after an abstract opened
+        "pick crystal transformer",  # the start of a title the menu cut short
+    )
+    assert "→ pick 1–3 (" in text  # the menu's options, listed under the results
+    assert "! no option 7; pick 1–3" in text
+    assert "! no button “next” here; this reply has no buttons" in text
+    abstracts = text.split("(only you can see this)")[:-1]
+    assert len(abstracts) == 3
+    # Each abstract is one embed, its title a link: the last title before each marker.
+    opened = [re.findall(r"^│ \*\*(.+?)\*\* <http", chunk, re.M)[-1] for chunk in abstracts]
+    assert opened[0] == "Long-context Protein Language Model"
+    assert opened[1] == opened[2] and opened[1].startswith("Crystal Transformer")
 
 
 def _run(args: list[str], stdin: str, tmp_path, **env: str) -> subprocess.CompletedProcess:

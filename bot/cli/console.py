@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.console_actions import ActionError, Actions
 from bot.cli.console_input import ConsoleInput
 from bot.cli.console_storage import open_console_storage
 from bot.cli.errors import CliError, failure_line
@@ -38,6 +39,11 @@ from storage.urls import redact
 
 SAMPLE_DUMP = Path(__file__).resolve().parents[1] / "data" / "sample_dump.txt"
 CHANNEL, ATTACHMENT, INTEGER, NUMBER, BOOLEAN = 7, 11, 4, 10, 5
+# Names discord.py gives the tasks running the bot's code: command invocations, event
+# handlers and view callbacks (a button may answer, then edit its message again).
+BOT_TASK_PREFIXES = ("CommandTree-invoker", "discord.py: ", "discord-ui-")
+SETTLE_SECONDS = 30.0
+SHORTCUTS = {"next": "press next", "prev": "press previous", "previous": "press previous"}
 
 INTRO = """paperbot console: slash commands against an offline Discord. You are an admin of a
 server with #papers and #general. Examples:
@@ -45,8 +51,9 @@ server with #papers and #general. Examples:
   /paper title:loramoe           /topics            /digest preview
   /digest subscribe channel:#papers time:08:00 timezone:Europe/Berlin
   /digest now channel:#papers    /follow topic:speech-audio     /status   /help
-After a reply with buttons: `next`, `prev`, `open N` (a paper from the menu).
-`quit` or end of input exits."""
+After a reply with buttons or a menu (listed under it after →): `press LABEL` presses a
+button (`press Remove`, `press next`), `pick N` or `pick TEXT` picks from the menu;
+`next`, `prev` and `open N` for short. `quit` or end of input exits."""
 
 
 class ConsoleError(Exception):
@@ -61,6 +68,7 @@ class Console:
         self.user = fake.add_member(self.guild, "you", permissions=MANAGE_GUILD)
         self.last: Any = None
         self._seen: dict[int, int] = {}
+        self._dms_seen = 0
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -77,7 +85,7 @@ class Console:
                 reply = await self.run_command(line)
             else:
                 reply = await self.component(line)
-        except ConsoleError as exc:
+        except (ConsoleError, ActionError) as exc:
             self.say(f"! {exc}")
             return True
         except (ValueError, LookupError, TimeoutError, PermissionError) as exc:
@@ -88,10 +96,14 @@ class Console:
                 traceback.print_exception(exc, file=sys.stderr)
             self.say(f"! {failure_line(exc)} (`paperbot console --debug` shows the traceback)")
             return True
-        self.show(reply)
+        await _settle()
+        self.show(reply, pressed=not line.startswith("/"))
         return True
 
-    def show(self, reply: Any) -> None:
+    def show(self, reply: Any, *, pressed: bool = False) -> None:
+        """Print a reply and whatever the bot posted meanwhile. The reply becomes the
+        one `press` and `pick` act on, except a new message without components that a
+        press or pick opened (a paper's abstract): the results stay pressable."""
         if reply is not None:
             if reply.choices is not None:
                 self.say("\n".join(f"  {c['name']}" for c in reply.choices) or "  (no choices)")
@@ -99,14 +111,37 @@ class Console:
                 self.say(render_message_text(reply))
                 for followup in reply.followups:
                     self.say(render_message_text(followup))
-                self.last = reply
-        # Anything the bot posted to a channel meanwhile (e.g. /digest now).
+                self._show_actions(reply.message)
+                if not (pressed and self._opened_aside(reply)):
+                    self.last = reply
+        # Anything the bot posted to a channel or sent you by DM meanwhile (/digest now,
+        # a removed topic's notice to its followers).
         for name, channel_id in self.channels.items():
             posted = self.fake.channel_messages(channel_id, include_interaction_responses=False)
             for message in posted[self._seen.get(channel_id, 0) :]:
                 self.say(f"── posted in #{name} ──\n{render_message_text(message)}")
+                self._show_actions(message)
                 self.last = message
             self._seen[channel_id] = len(posted)
+        dms = self.fake.dm_messages(self.user)
+        for message in dms[self._dms_seen :]:
+            self.say(f"── DM to you ──\n{render_message_text(message)}")
+            self._show_actions(message)
+            self.last = message
+        self._dms_seen = len(dms)
+
+    def _opened_aside(self, reply: Any) -> bool:
+        """Whether a press answered with a new message that offers nothing to press."""
+        before = self.last if isinstance(self.last, dict) else getattr(self.last, "message", None)
+        message = reply.message
+        if message is None or before is None or message.get("id") == before.get("id"):
+            return False
+        return Actions.of(message).line() == ""
+
+    def _show_actions(self, message: dict | None) -> None:
+        line = Actions.of(message).line()
+        if line:
+            self.say(line)
 
     async def run_command(self, line: str) -> Any:
         try:
@@ -157,26 +192,23 @@ class Console:
         return value
 
     async def component(self, line: str) -> Any:
-        if self.last is None:
-            raise ConsoleError("nothing to click yet; run a slash command first")
-        message = self.last if isinstance(self.last, dict) else self.last.message
-        parts = line.split()
-        buttons, selects = _components(message or {})
-        if parts[0] in ("next", "prev", "previous"):
-            word = "Next" if parts[0] == "next" else "Previous"
-            button = next((b for b in buttons if word in b.get("label", "")), None)
-            if button is None or button.get("disabled"):
-                raise ConsoleError(f"no {word} button to press here")
-            return await self.fake.click(message, self.user, button["custom_id"])
-        if parts[0] == "open" and len(parts) == 2 and parts[1].isdigit() and selects:
-            options = selects[0].get("options", [])
-            index = int(parts[1]) - 1
-            if not 0 <= index < len(options):
-                raise ConsoleError(f"pick 1–{len(options)}")
-            return await self.fake.select(
-                message, self.user, selects[0]["custom_id"], [options[index]["value"]]
+        """`press LABEL`, `pick N`/`pick TEXT`, and the shortcuts `next`, `prev`, `open N`."""
+        verb, _, rest = SHORTCUTS.get(line.casefold(), line).partition(" ")
+        verb = "pick" if verb.casefold() == "open" else verb.casefold()
+        if verb not in ("press", "pick"):
+            raise ConsoleError(
+                "commands start with /; after a reply: press LABEL, pick N "
+                "(next, prev, open N for short)"
             )
-        raise ConsoleError("commands start with /; after a reply: next, prev, open N")
+        if self.last is None:
+            raise ConsoleError("nothing to press yet; run a slash command first")
+        message = self.last if isinstance(self.last, dict) else self.last.message
+        actions = Actions.of(message)
+        if verb == "press":
+            button = actions.button(rest)
+            return await self.fake.click(message, self.user, button["custom_id"])
+        option = actions.option(rest)
+        return await self.fake.select(message, self.user, option.menu["custom_id"], [option.value])
 
 
 def _split_words(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -197,14 +229,6 @@ def _split_words(words: list[str]) -> tuple[list[str], dict[str, str]]:
         else:
             options[current] = f"{options[current]} {word}".strip()
     return path, options
-
-
-def _components(message: dict) -> tuple[list[dict], list[dict]]:
-    buttons, selects = [], []
-    for row in message.get("components") or []:
-        for item in row.get("components") or []:
-            (buttons if item.get("type") == 2 else selects).append(item)
-    return buttons, selects
 
 
 async def run_console(
@@ -262,6 +286,19 @@ async def run_console(
         finally:
             await storage.close()
     return 0
+
+
+async def _settle() -> None:
+    """Wait for the bot's own tasks still running after its reply: a button that answers
+    "Removing…" and then edits in the result shows the result."""
+    current = asyncio.current_task()
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and not task.done() and task.get_name().startswith(BOT_TASK_PREFIXES)
+    ]
+    if running:
+        await asyncio.wait(running, timeout=SETTLE_SECONDS)
 
 
 @contextlib.contextmanager
