@@ -6,12 +6,14 @@ stored `<guild id>:<slug>` key ever reaches a message."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 
 import pytest
 
 from bot.core.subscriptions import ChannelSubscription, Follow
+from bot.core.topics import load_default_topics
 from bot.fakediscord import MANAGE_GUILD
 from tests.discord_harness import (
     SAMPLE_DAY,
@@ -24,6 +26,8 @@ from tests.discord_harness import (
 EXTENSIONS = ("cogs.search", "cogs.digest", "cogs.follow", "cogs.topic_admin", "cogs.operate")
 PROTEIN_RULES = 'protein*, "amino acid"'
 ROBOTICS = "Robotics & embodied AI"
+# The day after the sample, 08:00 UTC: when a member's DM goes out by default.
+MORNING = dt.datetime(2026, 3, 15, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -271,6 +275,64 @@ async def test_another_servers_topics_never_show_in_this_one(world):
     assert refused.ephemeral
     assert refused.content.startswith("There is no topic called “secret-proteins”.")
     assert key_leaks(fake, other) == []
+
+
+def topics_lines(dm: dict) -> dict[str, str]:
+    """Each embed's title and its "Topics:" line, as the member reads them."""
+    found = {}
+    for embed in dm["embeds"]:
+        line = next(
+            (x for x in embed.get("description", "").splitlines() if x.startswith("**Topics:**")),
+            "",
+        )
+        found[embed["title"]] = line
+    return found
+
+
+async def test_a_members_dm_names_only_topics_of_servers_they_follow_topics_in(world):
+    """Two servers tag the same papers with their own topics. Each member's DM names the
+    topics of the server they follow a topic in, and never the other server's."""
+    fake, bot, ids = world
+    await add_protein_topic(fake, ids)  # "Lab"'s own topic
+    other = fake.add_guild("Elsewhere")
+    other_admin = fake.add_member(other, "else-admin", permissions=MANAGE_GUILD)
+    outsider = fake.add_member(other, "dave")  # in "Elsewhere" only
+    other_channel = await new_channel(fake, bot, other, "else-papers")
+    added = await fake.invoke(
+        other,
+        other_channel,
+        other_admin,
+        "topic add",
+        {"name": "Proteins here", "keywords": PROTEIN_RULES},
+    )
+    assert "added" in added.content
+    await run(fake, ids, "follow", ids.user, topic="Protein stuff")
+    await fake.invoke(other, other_channel, outsider, "follow", {"topic": "Proteins here"})
+    builtin = {t.slug: t.name for t in load_default_topics()}
+    both = {f"{ids.guild}:protein-stuff", f"{other}:proteins-here"}
+    # The papers both servers' topics tag, each with its best built-in topic's name.
+    tagged = {
+        p.title: next(
+            builtin[h.topic] for h in sorted(p.topics, key=lambda h: -h.score) if h.topic in builtin
+        )
+        for p in await bot.storage.papers_on_day(SAMPLE_DAY)
+        if {h.topic for h in p.topics} >= both
+    }
+    assert tagged
+
+    for member in (ids.user, outsider):
+        await bot.services.schedules.fire(f"user:{member}", MORNING)
+    [lab_dm] = fake.dm_messages(ids.user)
+    [elsewhere_dm] = fake.dm_messages(outsider)
+    lab_lines, elsewhere_lines = topics_lines(lab_dm), topics_lines(elsewhere_dm)
+    assert set(lab_lines) == set(elsewhere_lines) == set(tagged)
+    for title, builtin_name in tagged.items():
+        assert "Protein stuff" in lab_lines[title] and "Proteins here" not in lab_lines[title]
+        assert "Proteins here" in elsewhere_lines[title]
+        assert "Protein stuff" not in elsewhere_lines[title]
+        # Built-in topics are named for everyone.
+        assert builtin_name in lab_lines[title] and builtin_name in elsewhere_lines[title]
+    assert key_leaks(fake, ids.guild) == [] and key_leaks(fake, other) == []
 
 
 async def test_a_server_topic_is_listed_and_unfollowed_by_name_anywhere(world):

@@ -180,7 +180,8 @@ class DeliveryService:
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
         matches = papers_for_member(papers, user.follows, by_key)
-        names = {t.slug: t.name for t in taxonomy}
+        # Not every server's names: only those of servers this member follows topics of.
+        names = await self.topics.member_topic_names(user.follows)
         return [with_marker(p, day) for p in member_digest_pages(matches, day, names)]
 
     @contextlib.contextmanager

@@ -29,9 +29,19 @@ class TopicCatalog:
         """The topics these follows name, wherever they were followed: a member may
         follow the topics of several servers, and use /following or /unfollow anywhere."""
         wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == "topic"}
+        return [t for t in await self._member_taxonomy(follows) if topic_key(t) in wanted]
+
+    async def member_topic_names(self, follows: Sequence[Follow]) -> dict[str, str]:
+        """The topic names a member's DM may show: the built-ins, and the topics of each
+        server the member follows a topic of (a server they are known to be in). Other
+        servers' topics stay unnamed, so a DM never shows one server's own topics to a
+        member of another."""
+        return {topic_key(t): t.name for t in await self._member_taxonomy(follows)}
+
+    async def _member_taxonomy(self, follows: Sequence[Follow]) -> list[Topic]:
         guilds = sorted({f.guild_id for f in follows if f.kind == "topic" and f.guild_id})
         own = [t for guild in guilds for t in await self._store.guild_topics(guild)]
-        return [t for t in [*self.defaults, *own] if topic_key(t) in wanted]
+        return [*self.defaults, *own]
 
     async def ingest_taxonomy(self) -> list[Topic]:
         """What every ingest tags papers with: the built-ins and every guild's topics."""
