@@ -13,6 +13,7 @@ from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.core.wording import plural
+from bot.discord_app.checks import manage_guild_only
 from bot.discord_app.command_helpers import (
     digest_state,
     discord_time,
@@ -71,23 +72,13 @@ def _can_post(channel: discord.abc.GuildChannel, me: discord.Member | None) -> b
     return perms.view_channel and perms.send_messages and perms.embed_links
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@manage_guild_only()
 class DigestCog(commands.GroupCog, group_name="digest"):
     """Daily digests posted to this server's channels."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # default_permissions is only a hint that admins can override: enforce it here.
-        perms = interaction.permissions
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not perms.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
 
     async def _own_sub(
         self, interaction: discord.Interaction, channel_id: int

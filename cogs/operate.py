@@ -14,6 +14,7 @@ from bot.core.models import IngestReport
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import code_span
 from bot.core.wording import already_stored_text, count_text, ingest_summary, plural
+from bot.discord_app.checks import manage_guild_only
 from bot.discord_app.command_helpers import digest_state, paperbot, zone_shown
 from bot.discord_app.errors import UserError
 from bot.discord_app.replies import reply, reply_text
@@ -95,23 +96,13 @@ def source_name(source: object) -> str:
     return name[-60:].replace("`", "'")  # shown in a code span: only ` would break it
 
 
-def _manage_guild_only(interaction: discord.Interaction) -> bool:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])
-    return True
-
-
 class OperateCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
     @app_commands.command(name="ingest")
     @app_commands.describe(file="A Daily Papers page saved as .txt, or the daily_papers API JSON")
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.check(_manage_guild_only)
+    @manage_guild_only()
     async def ingest(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         """Ingest an uploaded daily dump and show its health report."""
         bot = paperbot(interaction)

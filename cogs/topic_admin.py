@@ -14,6 +14,7 @@ from bot.core.render import code_span, safe_inline
 from bot.core.topic_lookup import UnknownTopic, find_exact, resolve_topic
 from bot.core.topics import parse_keyword_list, slugify, validate_topic
 from bot.core.wording import plural
+from bot.discord_app.checks import manage_guild_only
 from bot.discord_app.command_helpers import choice, paperbot, topic_not_found
 from bot.discord_app.errors import UserError
 from bot.discord_app.replies import reply, reply_text
@@ -33,21 +34,13 @@ async def _own_topics(
     return [choice(t.name, t.slug) for t in topics if needle in t.name.casefold()][:25]
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@manage_guild_only()
 class TopicAdminCog(commands.GroupCog, group_name="topic"):
     """This server's own topics."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
 
     @app_commands.command(name="add")
     @app_commands.describe(

@@ -12,6 +12,7 @@ import discord
 
 from bot.core.models import Topic
 from bot.core.render import safe_inline
+from bot.discord_app.checks import has_manage_guild
 from bot.discord_app.replies import reply_text, send_kwargs
 
 log = logging.getLogger("paperbot.topics")
@@ -34,8 +35,7 @@ class ConfirmRemoval(discord.ui.View):
         self._answered = False
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        perms = interaction.permissions
-        if interaction.user.id != self.admin_id or not perms.manage_guild:
+        if interaction.user.id != self.admin_id or not has_manage_guild(interaction):
             await reply_text(interaction, NOT_YOURS)
             return False
         return True

@@ -1,0 +1,64 @@
+"""Who may configure paperbot in a server: members with Manage Server. Written once.
+
+Discord's `default_permissions` only hides a command from members without the
+permission, and a server admin can override it in the server's settings; the check is
+what enforces the rule. `manage_guild_only` sets both, so no command can carry the
+hint without the check (nor the check without the hint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+
+T = TypeVar("T")
+
+
+def has_manage_guild(interaction: discord.Interaction) -> bool:
+    """Whether the member acts in a server and holds Manage Server there."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
+def require_manage_guild(interaction: discord.Interaction) -> bool:
+    """The check: outside a server NoPrivateMessage, without Manage Server
+    MissingPermissions (bot/discord_app/errors.py turns each into its one line)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not has_manage_guild(interaction):
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return True
+
+
+def manage_guild_only() -> Callable[[T], T]:
+    """Server-only, hinted Manage Server and checked: for one command, or for a
+    `GroupCog` class (then the check goes on every command defined in it)."""
+
+    def decorator(target: T) -> T:
+        app_commands.guild_only()(target)
+        app_commands.default_permissions(manage_guild=True)(target)
+        if isinstance(target, type):
+            for command in _commands_of(target):
+                app_commands.check(require_manage_guild)(command)
+        else:
+            app_commands.check(require_manage_guild)(target)
+        return target
+
+    return decorator
+
+
+def _commands_of(cog_class: type) -> list[app_commands.Command]:
+    if not getattr(cog_class, "__cog_is_app_commands_group__", False):
+        # A plain Cog is no group: Discord would ignore the class's hint.
+        raise TypeError(f"{cog_class.__name__}: put manage_guild_only on each command")
+    found: list[app_commands.Command] = []
+    pending = list(getattr(cog_class, "__cog_app_commands__", ()))
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, app_commands.Group):
+            pending.extend(item.commands)
+        else:
+            found.append(item)
+    return found
