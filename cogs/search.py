@@ -21,8 +21,7 @@ from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
-from bot.core.topic_lookup import topic_key
-from bot.core.topics import suggest_topics
+from bot.core.topic_lookup import suggest_topics, topic_key
 from bot.discord_app.command_helpers import resolve_topic
 from bot.discord_app.errors import UserError
 from bot.discord_app.replies import reply, send_kwargs

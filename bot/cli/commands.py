@@ -17,7 +17,7 @@ from bot.cli.errors import CliError
 from bot.cli.settings import Settings
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
-from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper
+from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import paper_url
 from bot.core.topic_lookup import (
@@ -27,7 +27,7 @@ from bot.core.topic_lookup import (
     resolve_topic_list,
     topic_key,
 )
-from bot.core.topics import load_default_topics, topic_by_slug
+from bot.core.topics import load_default_topics
 from bot.core.wording import (
     already_stored_text,
     count_text,
@@ -165,21 +165,19 @@ def _skipped_line(skipped: list[Path]) -> str:
     return f"skipped {len(skipped)} files that are not dumps: {names}"
 
 
-def _cli_topics(text: str | None, *, several: bool = False) -> tuple[str, ...]:
+def _cli_topics(text: str | None, *, several: bool = False) -> tuple[Topic, ...]:
     """The built-in topics `--topic` (or, `several`, the comma-separated `--topics`)
-    names, by slug or name in any case, as stored keys: the bot's own exact lookup."""
+    names, by slug or name in any case: the bot's own exact lookup."""
     taxonomy = load_default_topics()
     try:
         if several:
-            found = resolve_topic_list(taxonomy, text)
-        else:
-            found = (resolve_topic(taxonomy, text or ""),)
+            return resolve_topic_list(taxonomy, text)
+        return (resolve_topic(taxonomy, text or ""),)
     except UnknownTopic as exc:
         hint = f"; did you mean {or_list(exc.suggestions)}?" if exc.suggestions else ""
         raise CliError(
             f"unknown topic {exc.typed!r}{hint} (run `paperbot topics` for the list)"
         ) from None
-    return tuple(topic_key(t) for t in found)
 
 
 def hit_json(hit: SearchHit) -> dict:
@@ -195,13 +193,11 @@ def hit_json(hit: SearchHit) -> dict:
     }
 
 
-def _search_label(query: str | None, topic: str | None, since: dt.date | None) -> str:
-    """What the results header says was searched for, as /search says it (`topic` is
-    the resolved built-in topic's key, its slug)."""
+def _search_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
+    """What the results header says was searched for, as /search says it."""
     parts = [" ".join(query.split())] if query and query.strip() else []
     if topic is not None:
-        found = topic_by_slug(load_default_topics(), topic)
-        parts.append(f"topic: {found.name if found else topic}")
+        parts.append(f"topic: {topic.name}")
     if since is not None:
         parts.append(f"since {since.isoformat()}")
     return " · ".join(parts)
@@ -217,7 +213,10 @@ async def cmd_search(args: argparse.Namespace) -> int:
         named = await service.arxiv_paper(args.query) if args.query else None
         if named is None:
             response = await service.search(
-                args.query, topic=topic, since=args.since, limit=args.limit
+                args.query,
+                topic=topic_key(topic) if topic else None,
+                since=args.since,
+                limit=args.limit,
             )
     if named is not None:
         if named.paper is None:
@@ -297,7 +296,7 @@ def paper_json(paper: StoredPaper) -> dict:
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
-    wanted = _cli_topics(args.topics, several=True)
+    wanted = tuple(topic_key(t) for t in _cli_topics(args.topics, several=True))
     topics = load_default_topics()
     async with opened(args.db, must_exist=True) as storage:
         day = args.date

@@ -1,4 +1,5 @@
-"""Which topic a user means: the one resolver behind every command that takes a topic.
+"""Which topic a user means: the one resolver behind every command that takes a topic,
+and beside it the one ranking of topics for autocomplete and "did you mean".
 
 `/search`, `/follow`, `/unfollow`, `/digest subscribe`, `/topic remove` and the CLI's
 ``--topic`` / ``--topics`` all come here, so they accept the same text and fail the
@@ -19,8 +20,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
+from rapidfuzz import fuzz, process, utils
+
 from bot.core.models import Topic
-from bot.core.topics import suggest_topics
 
 MAX_SUGGESTIONS = 3
 SUGGEST_CUTOFF = 70.0  # rapidfuzz WRatio: below this a "did you mean" is noise
@@ -134,3 +136,36 @@ def _suggestions(taxonomy: Sequence[Topic], typed: str) -> list[str]:
         return []
     near = suggest_topics(taxonomy, typed, limit=MAX_SUGGESTIONS, score_cutoff=SUGGEST_CUTOFF)
     return list(dict.fromkeys(topic.name for topic in near))
+
+
+def _choices(topics: Sequence[Topic]) -> list[str]:
+    # Slugs first, then names; an index i maps back to topics[i % len(topics)].
+    return [t.slug for t in topics] + [t.name for t in topics]
+
+
+def suggest_topics(
+    topics: Sequence[Topic], text: str, limit: int = 25, score_cutoff: float = 60.0
+) -> list[Topic]:
+    """Autocomplete candidates (and "did you mean" hints), best first; every topic (in
+    order) for empty input. Never a lookup: `resolve_topic` resolves exactly."""
+    topics = list(topics)
+    if not text.strip():
+        return topics[:limit]
+    ranked = process.extract(
+        text,
+        _choices(topics),
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        score_cutoff=score_cutoff,
+        limit=None,
+    )
+    out: list[Topic] = []
+    seen: set[int] = set()
+    for _, _, index in ranked:
+        index %= len(topics)
+        if index not in seen:
+            seen.add(index)
+            out.append(topics[index])
+            if len(out) == limit:
+                break
+    return out

@@ -32,8 +32,6 @@ from dataclasses import replace
 from importlib import resources
 from itertools import filterfalse
 
-from rapidfuzz import fuzz, process, utils
-
 from bot.core.models import Topic, TopicHit
 from bot.core.text import word_tuple, words
 
@@ -587,45 +585,3 @@ def load_default_topics() -> list[Topic]:
     """The built-in taxonomy from ``bot/data/topics.json`` (parsed once, fresh copies)."""
     # Topic is mutable; copies keep one caller's edits out of everyone else's list.
     return [replace(t) for t in _default_topics()]
-
-
-# --------------------------------------------------------------------------- lookup
-
-
-def topic_by_slug(topics: Iterable[Topic], slug: str) -> Topic | None:
-    """The topic with exactly this slug (case and surrounding spaces ignored)."""
-    wanted = slug.strip().lower()
-    return next((t for t in topics if t.slug == wanted), None)
-
-
-def _choices(topics: Sequence[Topic]) -> list[str]:
-    # Slugs first, then names; an index i maps back to topics[i % len(topics)].
-    return [t.slug for t in topics] + [t.name for t in topics]
-
-
-def suggest_topics(
-    topics: Sequence[Topic], text: str, limit: int = 25, score_cutoff: float = 60.0
-) -> list[Topic]:
-    """Autocomplete candidates (and "did you mean" hints), best first; every topic (in
-    order) for empty input. Never a lookup: `bot.core.topic_lookup` resolves exactly."""
-    topics = list(topics)
-    if not text.strip():
-        return topics[:limit]
-    ranked = process.extract(
-        text,
-        _choices(topics),
-        scorer=fuzz.WRatio,
-        processor=utils.default_process,
-        score_cutoff=score_cutoff,
-        limit=None,
-    )
-    out: list[Topic] = []
-    seen: set[int] = set()
-    for _, _, index in ranked:
-        index %= len(topics)
-        if index not in seen:
-            seen.add(index)
-            out.append(topics[index])
-            if len(out) == limit:
-                break
-    return out

@@ -14,9 +14,14 @@ from bot.core.limits import MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.models import Topic
 from bot.core.render import one_line, safe_inline
 from bot.core.subscriptions import ChannelSubscription, parse_post_time
-from bot.core.topic_lookup import UnknownTopic, or_list, resolve_topic_list, topic_key
+from bot.core.topic_lookup import (
+    UnknownTopic,
+    or_list,
+    resolve_topic_list,
+    suggest_topics,
+    topic_key,
+)
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
-from bot.core.topics import suggest_topics
 from bot.core.wording import plural
 from bot.discord_app.errors import UserError
 from bot.services.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
