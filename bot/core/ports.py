@@ -153,9 +153,18 @@ class GuildTopics(Protocol):
     async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...
 
 
-class Subscriptions(GuildTopics, Protocol):
-    """Who gets what, when: channel digests, members' follows and delivery times, and
-    the servers' own topics."""
+class GuildTopicStore(GuildTopics, Protocol):
+    """Adding and removing a server's own topics (`/topic add`, `/topic remove`)."""
+
+    async def upsert_guild_topic(self, topic: Topic) -> None: ...
+
+    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None: ...
+
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]: ...
+
+
+class ChannelDigests(Protocol):
+    """Channels' daily digests as `/digest` sets them."""
 
     async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None: ...
 
@@ -169,6 +178,12 @@ class Subscriptions(GuildTopics, Protocol):
 
     async def set_channel_paused(self, channel_id: int, paused: bool) -> None: ...
 
+    async def set_last_run(self, target: str, day: dt.date) -> None: ...
+
+
+class MemberFollows(Protocol):
+    """Members' follows and when their DM arrives (`/follow`, `/delivery`)."""
+
     async def add_follow(self, user_id: int, follow: Follow) -> bool: ...
 
     async def remove_follow(
@@ -181,13 +196,19 @@ class Subscriptions(GuildTopics, Protocol):
 
     async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None: ...
 
-    async def set_last_run(self, target: str, day: dt.date) -> None: ...
 
-    async def upsert_guild_topic(self, topic: Topic) -> None: ...
+class Subscriptions(ChannelDigests, MemberFollows, GuildTopicStore, Protocol):
+    """Who gets what, when: channel digests, members' follows and delivery times, and
+    the servers' own topics (the scheduler and a topic removal see all of them)."""
 
-    async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None: ...
 
-    async def topic_followers(self, guild_id: int, slug: str) -> list[int]: ...
+class Schedules(Protocol):
+    """The scheduler, as the services that change subscriptions see it: they tell it
+    to rebuild its jobs, and say when a target posts next."""
+
+    async def rebuild(self) -> None: ...
+
+    def next_run(self, target: str) -> dt.datetime | None: ...
 
 
 # -- the delivery ledger -------------------------------------------------------------------

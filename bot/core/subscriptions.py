@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.core.topics import parse_keyword_list, validate_topic
+
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 FAILURES_BEFORE_PAUSE = 3
 MAX_DIGEST_ITEMS = 50
@@ -93,3 +95,22 @@ def parse_post_time(text: str) -> str:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r} is not a time of day; use 00:00-23:59")
     return f"{hour:02d}:{minute:02d}"
+
+
+MAX_KEYWORD_CHARS = 100
+
+
+def keyword_value(text: str) -> str:
+    """The stored form of a keyword follow: its validated words and phrases, casefolded,
+    so `"Self-Supervised"` and `self-supervised` are one follow (and one `/unfollow`).
+    Raises ValueError with the reason a keyword can't be matched."""
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_KEYWORD_CHARS:
+        raise ValueError(f"a keyword must be 1–{MAX_KEYWORD_CHARS} characters.")
+    words, phrases = parse_keyword_list(text)
+    if not (words or phrases):
+        raise ValueError("that keyword has no letters or digits to match")
+    # The same rules as a server topic's keywords: no one-letter words, no `a*`.
+    checked = validate_topic("keyword", text, words, phrases)
+    quoted = [f'"{p}"' if any(c in p for c in ",;") else p for p in checked.phrases]
+    return ", ".join([*checked.keywords, *quoted]).casefold()

@@ -7,9 +7,9 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.core.markdown import escape_markdown
 from bot.core.render import code_span
 from bot.discord_app.replies import reply_text
+from bot.services.refusals import Refused, value_error_text
 
 log = logging.getLogger("paperbot.errors")
 
@@ -19,17 +19,16 @@ class UserError(app_commands.AppCommandError):
 
     @classmethod
     def from_value_error(cls, exc: ValueError) -> UserError:
-        """A core validation message as a user-facing sentence (first letter up only:
-        `Europe/Berlin` and `IANA` keep their spelling). Core messages quote what the
-        user typed, so the whole line is markdown-escaped."""
-        text = escape_markdown(str(exc), keep_urls=False, minimal=True)
-        return cls(text[:1].upper() + text[1:])
+        """A core validation message as a user-facing sentence, markdown-escaped."""
+        return cls(value_error_text(exc))
 
 
 def message_for(error: app_commands.AppCommandError) -> str | None:
     """The user-facing line for errors we expect; None for bugs."""
     if isinstance(error, UserError):
         return str(error)
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, Refused):
+        return str(error.original)  # a service turning the request down: its line, as is
     if isinstance(error, app_commands.MissingPermissions):
         return "You need the **Manage Server** permission to do that."
     if isinstance(error, app_commands.NoPrivateMessage):

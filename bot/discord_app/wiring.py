@@ -19,9 +19,13 @@ from bot.discord_app.poster import DiscordPoster
 from bot.discord_app.views import DigestPageButton
 from bot.services.app import Services
 from bot.services.delivery import DeliveryService
+from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
+from bot.services.server_topics import ServerTopicService
+from bot.services.status import StatusService
+from bot.services.subscriptions import SubscriptionService
 from bot.services.topic_removal import TopicRemover
 from bot.services.topics import TopicCatalog
 from storage import Storage
@@ -72,6 +76,20 @@ def build_services(
             pacer=delivery.pacer,  # topic-removal DMs share the post rate with digests
             on_schedules_changed=schedules_changed,
         ),
+        subscriptions=SubscriptionService(
+            digests=storage,
+            papers=storage,
+            ledger=storage,
+            topics=topics,
+            delivery=delivery,
+            schedules=schedules,
+            clock=clock,
+        ),
+        follows=FollowService(
+            follows=storage, topics=topics, delivery=delivery, schedules=schedules
+        ),
+        server_topics=ServerTopicService(store=storage, papers=storage, topics=topics),
+        status=StatusService(papers=storage, digests=storage, topics=topics, schedules=schedules),
     )
 
 

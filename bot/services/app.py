@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.delivery import DeliveryService
+from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
+from bot.services.server_topics import ServerTopicService
+from bot.services.status import StatusService
+from bot.services.subscriptions import SubscriptionService
 from bot.services.topic_removal import TopicRemover
 from bot.services.topics import TopicCatalog
 
@@ -21,3 +25,7 @@ class Services:
     ingest_job: IngestJob
     schedules: ScheduleService
     topic_removal: TopicRemover
+    subscriptions: SubscriptionService  # channel digests (/digest)
+    follows: FollowService  # members' follows and DM times (/follow, /delivery)
+    server_topics: ServerTopicService  # a server's own topics (/topic add)
+    status: StatusService  # what is stored (/status, /topics)

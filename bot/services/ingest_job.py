@@ -1,6 +1,6 @@
 """The periodic ingest: fetch the day's dump from DUMP_URL (optional) into DUMPS_DIR,
-then ingest every dump file there that has not been seen yet. It needs no Discord: the
-store, the topic catalog, two settings and a clock."""
+then ingest every dump file there that has not been seen yet; and `/ingest`'s upload.
+It needs no Discord: the store, the topic catalog, two settings and a clock."""
 
 from __future__ import annotations
 
@@ -54,6 +54,16 @@ class IngestJob:
             if self.settings.dump_url:
                 await self.fetch(today)
             return await self.scan(today)
+
+    async def ingest_upload(self, raw: bytes, filename: str) -> IngestReport:
+        """Ingest a dump a server admin uploaded (`/ingest`), dated as any other."""
+        return await ingest_bytes(
+            self.store,
+            raw,
+            filename,
+            today=self.clock().date(),
+            topics=await self.topics.ingest_taxonomy(),
+        )
 
     async def fetch(self, day: dt.date) -> Path | None:
         """Download the dump for `day` into DUMPS_DIR as `<day>.json` (or `.txt`)."""

@@ -19,8 +19,11 @@ class TopicCatalog:
 
     async def taxonomy(self, guild_id: int | None) -> list[Topic]:
         """Built-in topics plus this guild's own, each keyed as stored on papers."""
-        own = await self._store.guild_topics(guild_id) if guild_id else []
-        return [*self.defaults, *own]
+        return [*self.defaults, *await self.own(guild_id)]
+
+    async def own(self, guild_id: int | None) -> list[Topic]:
+        """This guild's own topics only."""
+        return await self._store.guild_topics(guild_id) if guild_id else []
 
     async def topic_names(self, guild_id: int | None) -> dict[str, str]:
         return {topic_key(t): t.name for t in await self.taxonomy(guild_id)}
