@@ -8,7 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
 from bot.core.topic_lookup import REMOVED_TOPIC
@@ -19,10 +18,9 @@ from bot.discord_app.command_helpers import (
     discord_time,
     paperbot,
     post_time_option,
-    resolve_topics,
     timezone_autocomplete,
     timezone_option,
-    topic_autocomplete,
+    topic_list_autocomplete,
     zone_shown,
 )
 from bot.discord_app.errors import UserError
@@ -80,14 +78,6 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         self.bot = bot
         super().__init__()
 
-    async def _own_sub(
-        self, interaction: discord.Interaction, channel_id: int
-    ) -> ChannelSubscription:
-        sub = await paperbot(interaction).storage.channel_subscription(channel_id)
-        if sub is None or sub.guild_id != interaction.guild_id:
-            raise UserError(f"<#{channel_id}> has no digest. Add one with `/digest subscribe`.")
-        return sub
-
     @app_commands.command(name="subscribe")
     @app_commands.describe(
         channel="Where to post",
@@ -96,7 +86,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         topics="Only these topics (comma-separated); all papers when empty",
         max="Most papers per digest (default 10)",
     )
-    @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_list_autocomplete)
     async def subscribe(
         self,
         interaction: discord.Interaction,
@@ -108,9 +98,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     ) -> None:
         """Post a daily digest to a channel at a local time."""
         bot = paperbot(interaction)
+        digests = bot.services.subscriptions
         post_time, where = post_time_option(time), await timezone_option(timezone)
-        zone = where.zone
-        keys = resolve_topics(await bot.services.topics.taxonomy(interaction.guild_id), topics)
+        keys = await digests.topic_filter(interaction.guild_id, topics)
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
             raise UserError(CANT_POST.format(channel=channel.mention))
@@ -118,23 +108,18 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             channel.id,
             interaction.guild_id or 0,
             post_time,
-            zone,
+            where.zone,
             keys,
             max,
             created_by=interaction.user.id,
         )
-        await bot.storage.upsert_channel_subscription(sub)
-        # A time already passed today starts tomorrow, rather than posting this minute.
-        now = bot.clock()
-        fired = last_fire_time(now, post_time, zone)
-        await bot.storage.set_last_run(sub.target, local_today(fired, zone))
-        await bot.services.schedules.rebuild()
+        state = await digests.subscribe(sub)
         topic_text = filter_text(keys, await bot.services.topics.topic_names(interaction.guild_id))
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
             f"at {post_time} {where.label}. Next: "
-            f"{discord_time(bot.services.schedules.next_run(sub.target))}.{where.aside}\n"
+            f"{discord_time(state.next_run)}.{where.aside}\n"
             "Try `/digest preview` to see it, or `/digest now` to post the newest one now.",
         )
 
@@ -144,29 +129,26 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
         """Stop a channel's daily digest."""
-        bot = paperbot(interaction)
-        if not await bot.storage.delete_channel_subscription(interaction.guild_id or 0, channel.id):
-            raise UserError(f"{channel.mention} has no digest here.")
-        await bot.services.schedules.rebuild()
+        digests = paperbot(interaction).services.subscriptions
+        await digests.unsubscribe(interaction.guild_id or 0, channel.id)
         await reply_text(interaction, f"🛑 {channel.mention} will get no more digests.")
 
     @app_commands.command(name="list")
     async def list_(self, interaction: discord.Interaction) -> None:
         """This server's channel digests and when each posts next."""
         bot = paperbot(interaction)
-        subs = await bot.storage.channel_subscriptions(interaction.guild_id)
-        if not subs:
+        states = await bot.services.subscriptions.listing(interaction.guild_id)
+        if not states:
             await reply_text(interaction, "No digests yet. Add one with `/digest subscribe`.")
             return
         names = await bot.services.topics.topic_names(interaction.guild_id)
         lines = []
-        for sub in subs:
+        for sub, next_run in ((s.sub, s.next_run) for s in states):
             topics = filter_text(sub.topics, names)
-            state = digest_state(sub, bot.services.schedules.next_run(sub.target))
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
-                f"{topics} · {state}"
+                f"{topics} · {digest_state(sub, next_run)}"
             )
         await reply_text(interaction, "\n".join(lines)[:2000])
 
@@ -176,35 +158,23 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         """Show, only to you, exactly what the next digest would post."""
-        bot = paperbot(interaction)
         channel_id = channel.id if channel else interaction.channel_id or 0
-        sub = await bot.storage.channel_subscription(channel_id)
-        if sub is not None and sub.guild_id != interaction.guild_id:
-            sub = None
-        topics, max_items = (sub.topics, sub.max_items) if sub else ((), 10)
-        zone = sub.timezone if sub else "UTC"
-        days = await bot.storage.days(limit=60)
-        last = await bot.storage.last_delivered_day(sub.target) if sub else None
-        day = choose_digest_day(days, last, local_today(bot.clock(), zone)) or (
-            days[0] if days else None
-        )
-        if day is None:
+        digests = paperbot(interaction).services.subscriptions
+        preview = await digests.preview(interaction.guild_id, channel_id)
+        if preview is None:
             raise UserError(OUTCOME_TEXT["no-papers"])
-        pages = await bot.services.delivery.channel_pages(
-            topics, max_items, interaction.guild_id, day
-        )
         # Its buttons page the previewed channel's digest, wherever the preview is shown.
-        view = pager_view("c", day, 1, len(pages), channel_id)
-        await reply(interaction, pages[0], ephemeral=True, view=view)
+        view = pager_view("c", preview.day, 1, len(preview.pages), channel_id)
+        await reply(interaction, preview.pages[0], ephemeral=True, view=view)
 
     @app_commands.command(name="now")
     @app_commands.describe(channel="The subscribed channel to post to now")
     async def now(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         """Post the newest digest now (each day's digest posts once)."""
-        bot = paperbot(interaction)
-        sub = await self._own_sub(interaction, channel.id)
+        digests = paperbot(interaction).services.subscriptions
+        sub = await digests.own(interaction.guild_id, channel.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await bot.services.delivery.deliver_channel(sub, bot.clock())
+        outcome = await digests.post_now(sub)
         if outcome.status == "paused":
             text = paused_text(sub, channel.mention)
         else:
@@ -221,13 +191,12 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     @app_commands.describe(channel="The channel whose digest to pause")
     async def pause(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         """Stop a channel's digest, keeping its settings, until /digest resume."""
-        bot = paperbot(interaction)
-        sub = await self._own_sub(interaction, channel.id)
+        digests = paperbot(interaction).services.subscriptions
+        sub = await digests.own(interaction.guild_id, channel.id)
         if sub.paused:
             await reply_text(interaction, paused_text(sub, channel.mention))
             return
-        await bot.storage.set_channel_paused(channel.id, True)
-        await bot.services.schedules.rebuild()
+        await digests.pause(sub)
         await reply_text(
             interaction,
             f"⏸️ Paused the digest for {channel.mention}; its settings are kept. "
@@ -238,26 +207,21 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     @app_commands.describe(channel="The channel whose paused digest to restart")
     async def resume(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         """Restart a paused digest (paused by /digest pause or after failed posts)."""
-        bot = paperbot(interaction)
-        sub = await self._own_sub(interaction, channel.id)
+        digests = paperbot(interaction).services.subscriptions
+        sub = await digests.own(interaction.guild_id, channel.id)
         if not sub.paused:
             raise UserError(
                 f"The digest for {channel.mention} isn't paused: it posts next "
-                f"{discord_time(bot.services.schedules.next_run(sub.target))}."
+                f"{discord_time(digests.state(sub).next_run)}."
             )
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
             raise UserError(CANT_POST.format(channel=channel.mention))
-        await bot.storage.set_channel_paused(channel.id, False)
-        # Like a new subscription: a post time already passed today waits for tomorrow
-        # rather than posting this minute (`/digest now` posts at once).
-        fired = last_fire_time(bot.clock(), sub.post_time, sub.timezone)
-        await bot.storage.set_last_run(sub.target, local_today(fired, sub.timezone))
-        await bot.services.schedules.rebuild()
+        state = await digests.resume(sub)
         await reply_text(
             interaction,
             f"▶️ The digest for {channel.mention} is back on. Next: "
-            f"{discord_time(bot.services.schedules.next_run(sub.target))}. `/digest now` posts the "
+            f"{discord_time(state.next_run)}. `/digest now` posts the "
             "newest one now.",
         )
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.ingest import MAX_DUMP_BYTES, ingest_bytes
+from bot.core.ingest import MAX_DUMP_BYTES
 from bot.core.markdown import escape_markdown
 from bot.core.models import IngestReport
 from bot.core.parse_text import BOILERPLATE
@@ -121,28 +121,21 @@ class OperateCog(commands.Cog):
             raise UserError(
                 f"Couldn't download {code_span(file.filename, 80)} ({exc.status}); try again."
             ) from None
-        report = await ingest_bytes(
-            bot.storage,
-            raw,
-            file.filename,
-            today=bot.clock().date(),
-            topics=await bot.services.topics.ingest_taxonomy(),
-        )
+        report = await bot.services.ingest_job.ingest_upload(raw, file.filename)
         await reply_text(interaction, report_text(report))
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction) -> None:
         """The last ingest, this server's next posts, and anything failing."""
         bot = paperbot(interaction)
-        stats = await bot.storage.stats()
-        days = stats["days"]
+        status = await bot.services.status.status(interaction.guild_id)
+        stats = status.stats
         lines = [
             f"**paperbot {bot.version}** · {plural(stats['papers'], 'paper')} over "
-            + plural(days, "day")
+            + plural(stats["days"], "day")
         ]
-        last = await bot.storage.last_ingests(1)
-        if last:
-            r = last[0]
+        r = status.last_ingest
+        if r is not None:
             lines.append(
                 # The file name only: a DUMPS_DIR path is the server's business.
                 f"Last ingest: **{r.get('day')}** from `{source_name(r.get('source'))}` — "
@@ -157,12 +150,11 @@ class OperateCog(commands.Cog):
             lines.append("⚠️ These commands failed to load: " + "; ".join(missing))
         digests: list[str] = []
         if interaction.guild_id:
-            subs = await bot.storage.channel_subscriptions(interaction.guild_id)
-            for sub in subs:
-                state = digest_state(sub, bot.services.schedules.next_run(sub.target))
+            for sub, next_run in ((d.sub, d.next_run) for d in status.digests):
+                state = digest_state(sub, next_run)
                 zone = await zone_shown(sub.timezone)  # as /digest list shows it
                 digests.append(f"<#{sub.channel_id}> at {sub.post_time} {zone}: {state}")
-            if not subs:
+            if not status.digests:
                 lines.append("No digests in this server (`/digest subscribe`).")
         text = fit_lines(lines, digests, "more digest", after="(`/digest list`)")
         await reply(interaction, {"content": text}, ephemeral=True)

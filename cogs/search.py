@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
@@ -21,8 +21,8 @@ from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
-from bot.core.topic_lookup import suggest_topics, topic_key
-from bot.discord_app.command_helpers import resolve_topic
+from bot.core.topic_lookup import topic_key
+from bot.discord_app.command_helpers import resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
 from bot.discord_app.replies import reply, send_kwargs
 from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
@@ -61,22 +61,6 @@ def parse_since(text: str | None, today: dt.date) -> dt.date | None:
     if day > today:
         raise UserError(f"{code_span(raw, 40)} is in the future. {SINCE_HELP}")
     return day
-
-
-def topic_choices(taxonomy: Sequence[Topic], typed: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete for `topic`: fuzzy on slug and name; the first 25 when nothing typed."""
-    found = suggest_topics(taxonomy, typed[:MAX_CHOICE_NAME], limit=MAX_CHOICES)
-    return [
-        app_commands.Choice(name=_topic_label(topic), value=topic_key(topic))
-        for topic in found[:MAX_CHOICES]
-    ]
-
-
-def _topic_label(topic: Topic) -> str:
-    name = one_line(topic.name) or topic.slug
-    if topic.guild_id is not None:
-        name += " (this server)"
-    return truncate(name, MAX_CHOICE_NAME)
 
 
 def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
@@ -229,16 +213,11 @@ class SearchCog(commands.Cog):
         await reply(interaction, payload, ephemeral=True)
 
     async def _topics_payload(self, interaction: discord.Interaction) -> dict:
-        storage = self.bot.storage
-        taxonomy = await self.bot.services.topics.taxonomy(interaction.guild_id)
-        days = await storage.days(1)
-        newest = days[0] if days else None
-        day_counts = await storage.topic_counts(newest) if newest else {}
-        totals = await storage.topic_counts(None)
-        keyed = [(topic_key(t), t) for t in taxonomy]
+        counts = await self.bot.services.status.topic_counts(interaction.guild_id)
+        keyed = [(topic_key(t), t) for t in counts.taxonomy]
         builtin = [(k, t) for k, t in keyed if t.guild_id is None]
         own = [(k, t) for k, t in keyed if t.guild_id is not None]
-        return topics_payload(builtin, own, newest, day_counts, totals)
+        return topics_payload(builtin, own, counts.newest, counts.on_newest, counts.totals)
 
 
 async def setup(bot: PaperBot) -> None:

@@ -116,6 +116,75 @@ def test_cogs_never_import_storage() -> None:
     assert offenders(ROOT / "cogs", lambda name: not within(name, "storage")) == []
 
 
+def storage_uses(path: Path) -> list[str]:
+    """Every `<anything>.storage` in the file: the client's whole Storage object."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "storage"
+    ]
+
+
+def test_cogs_and_views_reach_storage_only_through_services() -> None:
+    """Cogs are thin: interaction in, a service call, payload out. Reads and writes go
+    through `bot.services.<name>`, whose services take narrow ports; only the client
+    (its command-tree hash) and the composition root hold the storage itself."""
+    owners = {
+        ROOT / "bot" / "discord_app" / "client.py",
+        ROOT / "bot" / "discord_app" / "wiring.py",
+    }
+    files = [
+        *sorted((ROOT / "cogs").glob("*.py")),
+        *sorted((ROOT / "bot" / "discord_app").glob("*.py")),
+    ]
+    assert [use for path in files if path not in owners for use in storage_uses(path)] == []
+    assert storage_uses(ROOT / "bot" / "discord_app" / "client.py")  # the scan does see it
+
+
+def topic_text_comparisons(path: Path, root: Path = ROOT) -> list[str]:
+    """Comparisons (==, !=, in, not in) that involve a topic's slug or name: matching
+    what someone typed against topics by hand."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        if not all(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops):
+            continue
+        for operand in [node.left, *node.comparators]:
+            if any(
+                isinstance(part, ast.Attribute) and part.attr in ("slug", "name")
+                for part in ast.walk(operand)
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+                break
+    return found
+
+
+def test_topics_are_matched_to_text_only_by_the_one_resolver(tmp_path) -> None:
+    """bot/core/topic_lookup.py resolves a topic from text (key, slug or name) and ranks
+    topics for autocomplete; commands, services and the CLI use it, never a
+    comparison of their own."""
+    folders = ["cogs", "bot/cli", "bot/services", "bot/discord_app"]
+    found = [
+        hit
+        for folder in folders
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for hit in topic_text_comparisons(path)
+    ]
+    assert found == []
+    # The scan does see such code: the shapes the cogs and the CLI used to have.
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "a = any(t.slug == slug for t in topics)\n"
+        "b = slug not in {t.slug for t in topics}\n"
+        "c = [t for t in topics if needle in t.name.casefold()]\n",
+        encoding="utf-8",
+    )
+    assert len(topic_text_comparisons(sample, tmp_path)) == 3
+
+
 def test_the_discord_side_uses_no_command_line_but_its_settings() -> None:
     def allowed(name: str) -> bool:
         return not within(name, "bot.cli", "cogs") or name == "bot.cli.settings"
@@ -337,6 +406,9 @@ def test_storage_implements_every_storage_port_as_declared() -> None:
         ports.PaperReader,
         ports.IngestStore,
         ports.GuildTopics,
+        ports.GuildTopicStore,
+        ports.ChannelDigests,
+        ports.MemberFollows,
         ports.Subscriptions,
         ports.DeliveryLedger,
     ]

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.core.limits import MAX_CHOICE_VALUE, MAX_CHOICES
+from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
+from bot.core.markdown import truncate
 from bot.core.models import Topic
-from bot.core.render import one_line, safe_inline
+from bot.core.render import one_line
 from bot.core.subscriptions import ChannelSubscription, parse_post_time
-from bot.core.topic_lookup import (
-    UnknownTopic,
-    or_list,
-    resolve_topic_list,
-    suggest_topics,
-    topic_key,
-)
+from bot.core.topic_lookup import UnknownTopic, resolve_topic_list, suggest_topics, topic_key
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.wording import plural
 from bot.discord_app.errors import UserError
+from bot.services.refusals import unknown_topic_text
 from bot.services.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
 
 if TYPE_CHECKING:
@@ -38,14 +34,45 @@ def choice(name: str, value: str) -> app_commands.Choice[str]:
     return app_commands.Choice(name=name[:100] or value[:100], value=value[:100])
 
 
+def topic_choices(
+    topics: Sequence[Topic],
+    typed: str,
+    *,
+    value: Callable[[Topic], str] = topic_key,
+    mark_own: bool = True,
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete for one topic: the closest to what was typed (every topic, in order,
+    when nothing is), ranked by the one topic ranking beside the resolver. Values are
+    keys unless `value` says otherwise; names are what the member reads, never a key,
+    with "(this server)" after a server's own topic when `mark_own`."""
+    found = suggest_topics(topics, typed[:MAX_CHOICE_NAME], limit=MAX_CHOICES)
+    return [
+        app_commands.Choice(name=_topic_label(topic, mark_own), value=value(topic))
+        for topic in found[:MAX_CHOICES]
+    ]
+
+
+def _topic_label(topic: Topic, mark_own: bool) -> str:
+    name = one_line(topic.name) or topic.slug
+    if mark_own and topic.guild_id is not None:
+        name += " (this server)"
+    return truncate(name, MAX_CHOICE_NAME)
+
+
 async def topic_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Topics (built-in and this server's own) closest to what was typed; at most 25.
-
-    Values are topic keys; names are what the member reads, never a key."""
+    """One topic, built-in or this server's own (/search, /follow)."""
     topics = await paperbot(interaction).services.topics.taxonomy(interaction.guild_id)
-    # A comma-separated list autocompletes its last item, keeping the earlier ones.
+    return topic_choices(topics, current)
+
+
+async def topic_list_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """A comma-separated list of topics (/digest subscribe): completes its last item and
+    keeps the earlier ones; at most 25."""
+    topics = await paperbot(interaction).services.topics.taxonomy(interaction.guild_id)
     head, _, last = current.rpartition(",")
     picked = suggest_topics(topics, last.strip(), limit=MAX_CHOICES) if last.strip() else topics
     earlier: tuple[Topic, ...] = ()
@@ -76,28 +103,15 @@ async def timezone_autocomplete(
     return [choice(name, zone) for name, zone in found]
 
 
-def topic_not_found(exc: UnknownTopic, lead: str = "There is no topic called") -> UserError:
+def topic_not_found(exc: UnknownTopic) -> UserError:
     """The reply for a topic that names nothing: what was typed, the closest names."""
-    text = f"{lead} “{safe_inline(exc.typed, 60)}”."
-    if exc.suggestions:
-        names = [safe_inline(name, 100) for name in exc.suggestions]
-        text += f" Did you mean {or_list(names, '**{}**')}?"
-    return UserError(f"{text} `/topics` lists them all.")
+    return UserError(unknown_topic_text(exc))
 
 
 def resolve_topic(topics: Sequence[Topic], text: str) -> Topic:
     """The topic an option names (key, slug or name, exactly); UserError otherwise."""
     try:
         return find_topic_exactly(topics, text)
-    except UnknownTopic as exc:
-        raise topic_not_found(exc) from None
-
-
-def resolve_topics(topics: Sequence[Topic], text: str | None) -> tuple[str, ...]:
-    """The keys a comma-separated `topics` option names; UserError for the first that
-    names nothing."""
-    try:
-        return tuple(topic_key(t) for t in resolve_topic_list(topics, text))
     except UnknownTopic as exc:
         raise topic_not_found(exc) from None
 

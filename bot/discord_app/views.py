@@ -94,12 +94,7 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
 
     async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[dict]:
         if self.scope == "u":
-            user = await bot.storage.user_delivery(interaction.user.id)
-            return await bot.services.delivery.member_pages(user, self.day) if user else []
-        sub = await bot.storage.channel_subscription(self.channel_id or interaction.channel_id or 0)
-        if sub is not None and sub.guild_id != interaction.guild_id:
-            sub = None  # never another server's settings
-        topics, max_items = (sub.topics, sub.max_items) if sub else ((), 10)
-        return await bot.services.delivery.channel_pages(
-            topics, max_items, interaction.guild_id, self.day
-        )
+            return await bot.services.follows.dm_pages(interaction.user.id, self.day)
+        # Never another server's settings: the service looks only in this server.
+        channel_id = self.channel_id or interaction.channel_id or 0
+        return await bot.services.subscriptions.pages(interaction.guild_id, channel_id, self.day)
