@@ -142,6 +142,41 @@ def test_cogs_and_views_reach_storage_only_through_services() -> None:
     assert storage_uses(ROOT / "bot" / "discord_app" / "client.py")  # the scan does see it
 
 
+def environment_reads(path: Path) -> list[str]:
+    """`os.environ`, `os.getenv` and dotenv in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        name = None
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            name = node.attr
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            name = next((a.name for a in node.names if a.name in ("environ", "getenv")), None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            )
+            name = next((m for m in modules if m and top(m) == "dotenv"), None)
+        if name:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    return found
+
+
+def test_only_the_settings_loader_reads_the_environment() -> None:
+    """One settings loader: bot/cli/settings.py reads the environment and .env, once,
+    with every setting's rule from bot/cli/settings_table.py; the rest take Settings."""
+    loader = ROOT / "bot" / "cli" / "settings.py"
+    found = [
+        hit
+        for package in ("bot", "cogs", "storage", "bench")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != loader
+        for hit in environment_reads(path)
+    ]
+    assert found == []
+    assert environment_reads(loader)  # the scan does see it where it is
+
+
 def topic_text_comparisons(path: Path, root: Path = ROOT) -> list[str]:
     """Comparisons (==, !=, in, not in) that involve a topic's slug or name: matching
     what someone typed against topics by hand."""
