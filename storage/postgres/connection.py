@@ -8,12 +8,11 @@ selects a schema. Errors never show the password.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from importlib import resources
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from storage.migrations import Migration, bundled_migrations, pending
 from storage.urls import redact
 
 CONNECT_TIMEOUT = 10.0
@@ -22,7 +21,6 @@ POOL_MIN, POOL_MAX = 1, 5
 # and writers of papers (ingests must not dedupe against each other's uncommitted rows).
 MIGRATE_LOCK = 0x7061_7065_7262_0001
 PAPERS_LOCK = 0x7061_7065_7262_0002
-_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 
 
 def _where(url: str) -> str:
@@ -44,19 +42,9 @@ def _clean(message: str, url: str) -> str:
     return message.replace(password, "***") if password else message
 
 
-def migrations() -> list[tuple[int, str, str]]:
+def migrations() -> list[Migration]:
     """(version, file name, SQL) for every bundled migration, in order."""
-    folder = resources.files("storage.postgres").joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
-    return found
+    return bundled_migrations("storage.postgres")
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -145,15 +133,7 @@ async def migrate(conn: asyncpg.Connection) -> str:
             "CREATE TABLE IF NOT EXISTS paperbot_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = await schema_version(conn)
-        if current > len(known):
-            raise RuntimeError(
-                f"database schema version {current} is newer than this paperbot "
-                f"({len(known)}); upgrade paperbot"
-            )
-        for version, name, sql in known:
-            if version <= current:
-                continue
+        for version, name, sql in pending(known, await schema_version(conn)):
             await conn.execute(sql)
             await conn.execute(
                 "INSERT INTO paperbot_migrations VALUES ($1, $2, $3)",

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
-from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
+from storage.migrations import Migration, bundled_migrations, pending
+
 BUSY_TIMEOUT_MS = 10_000
-_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 
 
-def migrations() -> list[tuple[int, str, str]]:
+def migrations() -> list[Migration]:
     """(version, file name, SQL) for every bundled migration, in order."""
-    folder = resources.files("storage.sqlite").joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
-    return found
+    return bundled_migrations("storage.sqlite")
 
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
@@ -68,15 +57,7 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
-    known = migrations()
-    if current > len(known):
-        raise RuntimeError(
-            f"database schema version {current} is newer than this paperbot ({len(known)}); "
-            "upgrade paperbot"
-        )
-    for version, _name, sql in known:
-        if version <= current:
-            continue
+    for version, _name, sql in pending(migrations(), current):
         await conn.execute("BEGIN IMMEDIATE")
         try:
             # Another process may have migrated while we waited for the write lock.
