@@ -1,5 +1,6 @@
 """Rows to domain objects, shared by every backend: their tables have the same columns,
-in the same order, holding the same text formats (ISO days, JSON lists)."""
+in the same order, holding the same text formats (ISO days and times, JSON lists). The
+column lists here are the order each mapper reads."""
 
 from __future__ import annotations
 
@@ -7,12 +8,35 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from bot.core.models import KnownPaper, Matches, StoredPaper, TopicHit
-from bot.core.subscriptions import ChannelSubscription, Follow, UserDelivery
+from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
+from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+
+SUB_COLUMNS = (
+    "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
+    " last_error, created_by, last_run_day"
+)
+USER_COLUMNS = "user_id, post_time, timezone, dm_closed, dm_closed_told, last_run_day"
+RECORD_COLUMNS = "target, day, status, message_id, attempts, detail, owner, lease_until"
+TOPIC_COLUMNS = "guild_id, slug, name, keywords, phrases"
+PAPER_COLUMNS = "id, norm_title, title, abstract, arxiv_id, authors, upvotes, first_seen, last_seen"
 
 
 def day_or_none(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+def moment_or_none(text: str | None) -> dt.datetime | None:
+    """A stored ISO time, aware (one written without an offset is UTC)."""
+    if not text:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def stamp(moment: dt.datetime | None = None) -> str:
+    """A time as both backends store it: ISO, whole seconds, with its offset (now by
+    default)."""
+    return (moment or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
 
 
 def channel_subscription(row: tuple) -> ChannelSubscription:
@@ -39,8 +63,37 @@ def user_delivery(row: tuple, follows: list[Follow]) -> UserDelivery:
     )
 
 
+def delivery_record(row: Sequence, status: str | None = None) -> DeliveryRecord:
+    """A RECORD_COLUMNS row; `status` overrides the stored one (a claim reports 'held')."""
+    target, day, stored_status, message_id, attempts, detail, owner, lease_until = row
+    return DeliveryRecord(
+        target,
+        dt.date.fromisoformat(day),
+        status or stored_status,
+        message_id,
+        attempts,
+        detail,
+        owner,
+        moment_or_none(lease_until),
+    )
+
+
+def guild_topic(row: Sequence) -> Topic:
+    """A TOPIC_COLUMNS row."""
+    gid, slug, name, keywords, phrases = row
+    return Topic(slug, name, tuple(json.loads(keywords)), tuple(json.loads(phrases)), gid)
+
+
+def follows_by_user(rows: Sequence[Sequence]) -> dict[int, list[Follow]]:
+    """(user_id, kind, value, guild_id) rows -> each user's follows, in row order."""
+    found: dict[int, list[Follow]] = {}
+    for uid, kind, value, gid in rows:
+        found.setdefault(uid, []).append(Follow(kind, value, gid))
+    return found
+
+
 def stored_paper(
-    row: tuple, days: list[str], topics: list[TopicHit], position: int | None
+    row: Sequence, days: list[str], topics: list[TopicHit], position: int | None
 ) -> StoredPaper:
     pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
     return StoredPaper(
@@ -57,6 +110,29 @@ def stored_paper(
         topics=tuple(topics),
         position=position,
     )
+
+
+def stored_papers(
+    ids: Sequence[int],
+    papers: Sequence[Sequence],
+    appearances: Sequence[Sequence],
+    topics: Sequence[Sequence],
+    day: dt.date | None = None,
+) -> list[StoredPaper]:
+    """The papers `ids` (in that order; those not found left out) from their rows:
+    PAPER_COLUMNS rows; (paper_id, day, position) rows by day; (paper_id, topic, score,
+    why) rows best first. `position` is the paper's position on `day`."""
+    found = {row[0]: row for row in papers}
+    days: dict[int, list[str]] = {i: [] for i in ids}
+    positions: dict[int, int | None] = {}
+    hits: dict[int, list[TopicHit]] = {i: [] for i in ids}
+    for pid, seen, position in appearances:
+        days[pid].append(seen)
+        if day is not None and seen == day.isoformat():
+            positions[pid] = position
+    for pid, topic, score, why in topics:
+        hits[pid].append(TopicHit(topic, score, tuple(json.loads(why))))
+    return [stored_paper(found[i], days[i], hits[i], positions.get(i)) for i in ids if i in found]
 
 
 def known_with_blocks(rows: Sequence[tuple]) -> list[KnownPaper]:

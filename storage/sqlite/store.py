@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,9 +17,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.models import Matches, StoredPaper, TopicHit
+from bot.core.models import Matches, StoredPaper
 from storage.base import IngestTransaction, Storage
-from storage.rows import stored_paper as _stored_paper
+from storage.common import CommonPaperReads
+from storage.rows import PAPER_COLUMNS, stored_papers
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
@@ -29,7 +29,9 @@ from storage.sqlite.search_index import SearchIndex
 from storage.sqlite.search_store import INLINE_IDS, SqliteSearchStore
 
 
-class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore, Storage):
+class SqliteStorage(
+    SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore, CommonPaperReads, Storage
+):
     def __init__(
         self,
         path: str | Path,
@@ -111,60 +113,40 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
         # One hop to aiosqlite's thread (execute, fetch and close together), not three.
         return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
+    async def _query(self, sql: str, *params: object) -> list[tuple]:
+        return await self._rows(sql, params)
+
+    async def _change(self, sql: str, *params: object) -> int:
+        async with self.write() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
+
+    def shown_name(self) -> str:
+        return self.path
+
     # -- reading papers -------------------------------------------------------------
     async def get_papers(self, ids: Sequence[int], day: dt.date | None = None) -> list[StoredPaper]:
         ids = list(dict.fromkeys(ids))
         # A search result page (ten papers) is read on the event loop thread: cheaper
         # than three hops to aiosqlite's. Larger reads (a day's digest) go through it.
         read = self._small_rows if len(ids) <= INLINE_IDS else self._rows
-        rows: dict[int, tuple] = {}
-        days: dict[int, list[str]] = {i: [] for i in ids}
-        positions: dict[int, int | None] = {}
-        topics: dict[int, list[TopicHit]] = {i: [] for i in ids}
+        papers: list[tuple] = []
+        appearances: list[tuple] = []
+        topics: list[tuple] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
-            for row in await read(
-                "SELECT id, norm_title, title, abstract, arxiv_id, authors, upvotes,"
-                f" first_seen, last_seen FROM papers WHERE id IN ({marks})",
-                part,
-            ):
-                rows[row[0]] = row
-            for pid, seen, position in await read(
+            papers += await read(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", part)
+            appearances += await read(
                 f"SELECT paper_id, day, position FROM appearances WHERE paper_id IN ({marks})"
                 " ORDER BY day",
                 part,
-            ):
-                days[pid].append(seen)
-                if day is not None and seen == day.isoformat():
-                    positions[pid] = position
-            for pid, topic, score, why in await read(
+            )
+            topics += await read(
                 f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
                 " ORDER BY score DESC",
                 part,
-            ):
-                topics[pid].append(TopicHit(topic, score, tuple(json.loads(why))))
-        return [
-            _stored_paper(rows[i], days[i], topics[i], positions.get(i)) for i in ids if i in rows
-        ]
-
-    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]:
-        ids = [
-            r[0]
-            for r in await self._rows(
-                "SELECT paper_id FROM appearances WHERE day = ? ORDER BY position, paper_id",
-                (day.isoformat(),),
             )
-        ]
-        return await self.get_papers(ids, day=day)
-
-    async def days(self, limit: int = 30) -> list[dt.date]:
-        rows = await self._rows(
-            "SELECT DISTINCT day FROM appearances ORDER BY day DESC LIMIT ?", (limit,)
-        )
-        return [dt.date.fromisoformat(r[0]) for r in rows]
-
-    async def all_titles(self) -> list[tuple[int, str]]:
-        return [(r[0], r[1]) for r in await self._rows("SELECT id, title FROM papers ORDER BY id")]
+        return stored_papers(ids, papers, appearances, topics, day)
 
     # -- search (text search lives in SqliteSearchStore) ----------------------------------
     async def topic_papers(
@@ -195,41 +177,8 @@ class SqliteStorage(SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore,
         total = await self._indexed(lambda: index.count_topic(topic, since))
         return Matches(ranked, max(total, len(ranked)))
 
-    async def vocabulary(self) -> dict[str, int]:
-        return dict(await self._rows("SELECT term, df FROM vocab"))
-
     # -- facts --------------------------------------------------------------------------
     async def data_version(self) -> int:
         # Every change to a paper or its topics logs a row in paper_changes (triggers, same
         # transaction); AUTOINCREMENT's counter never goes back, even after pruning.
         return await self._change_head()
-
-    async def stats(self) -> dict:
-        (papers,) = (await self._rows("SELECT COUNT(*) FROM papers"))[0]
-        (days, latest) = (
-            await self._rows("SELECT COUNT(DISTINCT day), MAX(day) FROM appearances")
-        )[0]
-        (dumps,) = (await self._rows("SELECT COUNT(*) FROM dumps"))[0]
-        return {
-            "papers": papers,
-            "days": days,
-            "dumps": dumps,
-            "latest_day": latest,
-            "topics": await self.topic_counts(None),
-            "database": self.path,
-        }
-
-    async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
-        if day is None:
-            rows = await self._rows("SELECT topic, COUNT(*) FROM paper_topics GROUP BY topic")
-        else:
-            rows = await self._rows(
-                "SELECT t.topic, COUNT(*) FROM paper_topics t JOIN appearances a"
-                " ON a.paper_id = t.paper_id WHERE a.day = ? GROUP BY t.topic",
-                (day.isoformat(),),
-            )
-        return dict(rows)
-
-    async def last_ingests(self, limit: int = 5) -> list[dict]:
-        rows = await self._rows("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", (limit,))
-        return [json.loads(r[0]) for r in rows]

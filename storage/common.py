@@ -1,0 +1,349 @@
+"""The storage methods whose SQL is the same on both backends but for placeholders,
+written once with `?`.
+
+A backend mixes these classes in and provides two primitives:
+- `_query(sql, *params)`: the rows a read returns;
+- `_change(sql, *params)`: one write in a transaction of its own; how many rows it
+  changed.
+SQLite runs the SQL as written; PostgreSQL numbers the placeholders first
+(storage/postgres/sql.py). What really differs stays in each backend: text search
+(tantivy, tsvector), leased delivery claims (BEGIN IMMEDIATE, SKIP LOCKED), multi-row
+writes (executemany, unnest) and multi-statement transactions.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+
+from bot.core.models import StoredPaper, Topic
+from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from storage.base import DeliveryStorage, PaperStorage
+from storage.rows import (
+    RECORD_COLUMNS,
+    SUB_COLUMNS,
+    TOPIC_COLUMNS,
+    USER_COLUMNS,
+    channel_subscription,
+    day_or_none,
+    delivery_record,
+    follows_by_user,
+    guild_topic,
+    stamp,
+    user_delivery,
+)
+
+# `set_last_run`'s table and column come from this fixed map, never from the caller's text.
+_LAST_RUN = {
+    "channel": ("channel_subscriptions", "channel_id"),
+    "user": ("user_delivery", "user_id"),
+}
+
+
+def held_by_other(record: DeliveryRecord, owner: str | None, now: dt.datetime) -> bool:
+    """A 'sending' row under another owner's unexpired lease. Without an owner (one
+    process) nothing is held."""
+    return (
+        owner is not None
+        and record.status == "sending"
+        and record.owner not in (None, owner)
+        and record.lease_until is not None
+        and record.lease_until > now
+    )
+
+
+class SharedSql(abc.ABC):
+    @abc.abstractmethod
+    async def _query(self, sql: str, *params: object) -> list[tuple]:
+        """The rows of a read; `?` placeholders."""
+
+    @abc.abstractmethod
+    async def _change(self, sql: str, *params: object) -> int:
+        """One write in its own transaction; how many rows it changed."""
+
+
+class CommonPaperReads(SharedSql, PaperStorage):
+    """Stored days, their papers and the counts /status and /topics show."""
+
+    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]:
+        rows = await self._query(
+            "SELECT paper_id FROM appearances WHERE day = ? ORDER BY position, paper_id",
+            day.isoformat(),
+        )
+        return await self.get_papers([r[0] for r in rows], day=day)
+
+    async def days(self, limit: int = 30) -> list[dt.date]:
+        rows = await self._query(
+            "SELECT DISTINCT day FROM appearances ORDER BY day DESC LIMIT ?", limit
+        )
+        return [dt.date.fromisoformat(r[0]) for r in rows]
+
+    async def all_titles(self) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in await self._query("SELECT id, title FROM papers ORDER BY id")]
+
+    async def vocabulary(self) -> dict[str, int]:
+        return dict(await self._query("SELECT term, df FROM vocab"))
+
+    async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
+        if day is None:
+            rows = await self._query("SELECT topic, COUNT(*) FROM paper_topics GROUP BY topic")
+        else:
+            rows = await self._query(
+                "SELECT t.topic, COUNT(*) FROM paper_topics t JOIN appearances a"
+                " ON a.paper_id = t.paper_id WHERE a.day = ? GROUP BY t.topic",
+                day.isoformat(),
+            )
+        return dict(rows)
+
+    async def last_ingests(self, limit: int = 5) -> list[dict]:
+        rows = await self._query("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", limit)
+        return [json.loads(r[0]) for r in rows]
+
+    async def stats(self) -> dict:
+        (papers,) = (await self._query("SELECT COUNT(*) FROM papers"))[0]
+        days, latest = (await self._query("SELECT COUNT(DISTINCT day), MAX(day) FROM appearances"))[
+            0
+        ]
+        (dumps,) = (await self._query("SELECT COUNT(*) FROM dumps"))[0]
+        return {
+            "papers": papers,
+            "days": days,
+            "dumps": dumps,
+            "latest_day": latest,
+            "topics": await self.topic_counts(None),
+            "database": self.shown_name(),
+        }
+
+    @abc.abstractmethod
+    def shown_name(self) -> str:
+        """The database as `stats` names it (never a password)."""
+
+
+class CommonDelivery(SharedSql, DeliveryStorage):
+    """Subscriptions, follows, guild topics, the ledger's reads and finishes, and meta."""
+
+    # -- channel digests ---------------------------------------------------------------
+    async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
+        await self._change(
+            "INSERT INTO channel_subscriptions (channel_id, guild_id, post_time, timezone,"
+            " topics, max_items, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
+            " post_time = excluded.post_time, timezone = excluded.timezone,"
+            " topics = excluded.topics, max_items = excluded.max_items,"
+            " paused = 0, failures = 0, last_error = NULL",
+            sub.channel_id,
+            sub.guild_id,
+            sub.post_time,
+            sub.timezone,
+            json.dumps(list(sub.topics)),
+            sub.max_items,
+            sub.created_by,
+            stamp(),
+        )
+
+    async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool:
+        changed = await self._change(
+            "DELETE FROM channel_subscriptions WHERE guild_id = ? AND channel_id = ?",
+            guild_id,
+            channel_id,
+        )
+        return changed > 0
+
+    async def channel_subscriptions(self, guild_id: int | None = None) -> list[ChannelSubscription]:
+        if guild_id is None:
+            rows = await self._query(
+                f"SELECT {SUB_COLUMNS} FROM channel_subscriptions ORDER BY channel_id"
+            )
+        else:
+            rows = await self._query(
+                f"SELECT {SUB_COLUMNS} FROM channel_subscriptions WHERE guild_id = ?"
+                " ORDER BY channel_id",
+                guild_id,
+            )
+        return [channel_subscription(r) for r in rows]
+
+    async def channel_subscription(self, channel_id: int) -> ChannelSubscription | None:
+        rows = await self._query(
+            f"SELECT {SUB_COLUMNS} FROM channel_subscriptions WHERE channel_id = ?", channel_id
+        )
+        return channel_subscription(rows[0]) if rows else None
+
+    async def record_channel_success(self, channel_id: int) -> None:
+        await self._change(
+            "UPDATE channel_subscriptions SET failures = 0, last_error = NULL"
+            " WHERE channel_id = ? AND (failures != 0 OR last_error IS NOT NULL)",
+            channel_id,
+        )
+
+    async def set_channel_paused(self, channel_id: int, paused: bool) -> None:
+        if paused:
+            await self._change(
+                "UPDATE channel_subscriptions SET paused = 1 WHERE channel_id = ?", channel_id
+            )
+        else:
+            await self._change(
+                "UPDATE channel_subscriptions SET paused = 0, failures = 0, last_error = NULL"
+                " WHERE channel_id = ?",
+                channel_id,
+            )
+
+    # -- members ---------------------------------------------------------------------------
+    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
+        changed = await self._change(
+            "DELETE FROM user_follows WHERE user_id = ? AND kind = ? AND value = ?"
+            " AND guild_id = ?",
+            user_id,
+            kind,
+            value,
+            guild_id,
+        )
+        return changed > 0
+
+    async def _follows(self, user_id: int | None) -> dict[int, list[Follow]]:
+        sql = "SELECT user_id, kind, value, guild_id FROM user_follows"
+        order = " ORDER BY kind, value, guild_id"
+        if user_id is None:
+            return follows_by_user(await self._query(sql + order))
+        return follows_by_user(await self._query(sql + " WHERE user_id = ?" + order, user_id))
+
+    async def user_delivery(self, user_id: int) -> UserDelivery | None:
+        rows = await self._query(
+            f"SELECT {USER_COLUMNS} FROM user_delivery WHERE user_id = ?", user_id
+        )
+        if not rows:
+            return None
+        return user_delivery(rows[0], (await self._follows(user_id)).get(user_id, []))
+
+    async def user_deliveries(self) -> list[UserDelivery]:
+        follows = await self._follows(None)
+        rows = await self._query(f"SELECT {USER_COLUMNS} FROM user_delivery ORDER BY user_id")
+        return [user_delivery(row, follows[row[0]]) for row in rows if row[0] in follows]
+
+    async def set_last_run(self, target: str, day: dt.date) -> None:
+        kind, _, ident = target.partition(":")
+        table, column = _LAST_RUN[kind]
+        await self._change(
+            f"UPDATE {table} SET last_run_day = ? WHERE {column} = ?", day.isoformat(), int(ident)
+        )
+
+    async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None:
+        await self._change(
+            "INSERT INTO user_delivery (user_id, post_time, timezone) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET post_time = excluded.post_time,"
+            " timezone = excluded.timezone, dm_closed = 0, dm_closed_told = 0",
+            user_id,
+            post_time,
+            timezone,
+        )
+
+    async def set_dm_closed(self, user_id: int, closed: bool, told: bool = False) -> None:
+        await self._change(
+            "INSERT INTO user_delivery (user_id, dm_closed, dm_closed_told) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET dm_closed = excluded.dm_closed,"
+            " dm_closed_told = excluded.dm_closed_told",
+            user_id,
+            int(closed),
+            int(told),
+        )
+
+    # -- guild topics ------------------------------------------------------------------------
+    async def upsert_guild_topic(self, topic: Topic) -> None:
+        await self._change(
+            "INSERT INTO guild_topics VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, slug)"
+            " DO UPDATE SET name = excluded.name, keywords = excluded.keywords,"
+            " phrases = excluded.phrases",
+            topic.guild_id,
+            topic.slug,
+            topic.name,
+            json.dumps(list(topic.keywords)),
+            json.dumps(list(topic.phrases)),
+        )
+
+    async def topic_followers(self, guild_id: int, slug: str) -> list[int]:
+        rows = await self._query(
+            "SELECT user_id FROM user_follows WHERE kind = 'topic' AND value = ? AND guild_id = ?"
+            " ORDER BY user_id",
+            slug,
+            guild_id,
+        )
+        return [row[0] for row in rows]
+
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]:
+        sql = f"SELECT {TOPIC_COLUMNS} FROM guild_topics"
+        if guild_id is None:
+            rows = await self._query(sql + " ORDER BY guild_id, slug")
+        else:
+            rows = await self._query(sql + " WHERE guild_id = ? ORDER BY guild_id, slug", guild_id)
+        return [guild_topic(row) for row in rows]
+
+    async def paper_texts(self, batch: int = 1000) -> AsyncIterator[list[tuple[int, str, str]]]:
+        last = 0
+        while True:
+            rows = await self._query(
+                "SELECT id, title, abstract FROM papers WHERE id > ? ORDER BY id LIMIT ?",
+                last,
+                batch,
+            )
+            if not rows:
+                return
+            yield [(r[0], r[1], r[2]) for r in rows]
+            last = rows[-1][0]
+
+    # -- the delivery ledger -------------------------------------------------------------------
+    async def finish_delivery(
+        self,
+        target: str,
+        day: dt.date,
+        status: str,
+        message_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        # 'sent' and 'empty' are final: a late finish from a racing attempt (another
+        # process, or one that outlived its claim) must not turn a delivered day back
+        # into 'failed', which the next claim would retry and post a second time.
+        await self._change(
+            "UPDATE deliveries SET status = ?, message_id = ?, detail = ?, updated_at = ?"
+            " WHERE target = ? AND day = ? AND status NOT IN ('sent', 'empty')",
+            status,
+            message_id,
+            detail,
+            stamp(),
+            target,
+            day.isoformat(),
+        )
+
+    async def delivery(self, target: str, day: dt.date) -> DeliveryRecord | None:
+        rows = await self._query(
+            f"SELECT {RECORD_COLUMNS} FROM deliveries WHERE target = ? AND day = ?",
+            target,
+            day.isoformat(),
+        )
+        return delivery_record(rows[0]) if rows else None
+
+    async def last_delivered_day(self, target: str) -> dt.date | None:
+        rows = await self._query(
+            "SELECT MAX(day) FROM deliveries WHERE target = ? AND status IN ('sent', 'empty')",
+            target,
+        )
+        return day_or_none(rows[0][0]) if rows else None
+
+    async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]:
+        rows = await self._query(
+            f"SELECT {RECORD_COLUMNS} FROM deliveries WHERE status = ? ORDER BY target, day",
+            status,
+        )
+        return [delivery_record(r) for r in rows]
+
+    # -- small settings ----------------------------------------------------------------------
+    async def get_meta(self, key: str) -> str | None:
+        rows = await self._query("SELECT value FROM meta WHERE key = ?", key)
+        return rows[0][0] if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._change(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key,
+            value,
+        )
