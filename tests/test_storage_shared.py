@@ -3,12 +3,16 @@ conversion for asyncpg and the row mapping."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import pytest
 
+from bot.core.models import ParsedPaper, PlannedPaper
+from storage.ingest_rows import refold
 from storage.migrations import Migration, bundled_migrations, pending
 from storage.postgres.connection import migrations as postgres_migrations
+from storage.rows import stored_papers
 from storage.sqlite.connection import migrations as sqlite_migrations
 
 
@@ -53,3 +57,51 @@ def test_pending_is_what_a_database_still_needs_and_refuses_a_newer_one() -> Non
     assert pending(known, 3) == []
     with pytest.raises(RuntimeError, match="schema version 4 is newer than this paperbot"):
         pending(known, 4)
+
+
+def test_placeholders_are_numbered_for_asyncpg_outside_quotes_and_comments() -> None:
+    from storage.postgres.sql import numbered
+
+    assert numbered("SELECT a FROM t WHERE b = ? AND c IN (?, ?)") == (
+        "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
+    )
+    assert numbered("UPDATE t SET x = '?', \"y?\" = ? -- why?\nWHERE z = ?") == (
+        "UPDATE t SET x = '?', \"y?\" = $1 -- why?\nWHERE z = $2"
+    )
+    assert numbered("SELECT 'it''s ?' /* ? */, ?") == "SELECT 'it''s ?' /* ? */, $1"
+    assert numbered("SELECT 1") == "SELECT 1"
+
+
+def planned(title: str, abstract: str, titles: tuple[str, ...] = ()) -> PlannedPaper:
+    paper = ParsedPaper(title=title, abstract=abstract, position=1)
+    return PlannedPaper(paper, "known", (), (), title.casefold(), (), 7, titles=titles)
+
+
+def test_a_reappearance_folds_in_the_same_way_for_both_backends() -> None:
+    stored = (7, "Old Title", "old title", "The stored abstract.", "2026-03-14")
+    # A newer day's title wins; the one it replaces stays searchable.
+    newer = refold(planned("New Title", "The new abstract."), stored, "2026-03-15")
+    assert (newer.title, newer.abstract, newer.changed) == ("New Title", "The new abstract.", True)
+    assert newer.variants == [(7, "Old Title")]
+    # An older day changes nothing that shows; a missing abstract never erases one.
+    older = refold(planned("New Title", "The new abstract."), stored, "2026-03-13")
+    assert (older.title, older.abstract, older.changed) == (
+        "Old Title",
+        "The stored abstract.",
+        False,
+    )
+    bare = refold(planned("Old Title", ""), stored, "2026-03-15")
+    assert (bare.abstract, bare.changed, bare.variants) == ("The stored abstract.", False, [])
+    assert bare.values()[:3] == ("Old Title", "old title", "The stored abstract.")
+
+
+def test_stored_papers_keep_the_asked_order_and_the_days_position() -> None:
+    paper = (3, "t", "T", "A", None, "[]", None, "2026-03-13", "2026-03-14")
+    other = (5, "u", "U", "B", "2403.00001", '["X"]', 4, "2026-03-14", "2026-03-14")
+    appearances = [(3, "2026-03-13", 2), (3, "2026-03-14", 9), (5, "2026-03-14", 1)]
+    topics = [(5, "robotics", 2.0, '["robot"]')]
+    found = stored_papers([5, 4, 3], [paper, other], appearances, topics, dt.date(2026, 3, 14))
+    assert [p.id for p in found] == [5, 3]  # 4 is not stored
+    assert [p.position for p in found] == [1, 9]
+    assert found[1].days == (dt.date(2026, 3, 13), dt.date(2026, 3, 14))
+    assert found[0].topics[0].why == ("robot",) and found[0].authors == ("X",)

@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections import Counter
 from collections.abc import Sequence
 
 import asyncpg
 
-from bot.core.dedupe import retired_titles
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from bot.core.rank import title_name
 from storage.base import IngestTransaction
+from storage.ingest_rows import (
+    INSERT_DUMP,
+    STORED_COLUMNS,
+    child_rows,
+    dump_row,
+    new_paper_row,
+    new_paper_variants,
+    refold,
+)
+from storage.postgres.sql import numbered
 from storage.rows import known_with_blocks, redated_report
 
 
@@ -108,15 +115,7 @@ class PostgresIngestTransaction(IngestTransaction):
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
         dump_id = await self._conn.fetchval(
-            "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            plan.content_hash,
-            plan.source,
-            plan.format,
-            day,
-            plan.day_source,
-            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            plan.report_json,
+            numbered(INSERT_DUMP + " RETURNING id"), *dump_row(plan)
         )
         variants: list[tuple[int, str]] = []
         new = [p for p in plan.papers if p.action == "new"]
@@ -151,24 +150,9 @@ class PostgresIngestTransaction(IngestTransaction):
         ]
         rows = []
         for item, paper_id in zip(items, ids, strict=True):
-            paper = item.paper
             item.existing_id = paper_id
-            variants += [(paper_id, t) for t in retired_titles(paper.title, item.titles)]
-            rows.append(
-                (
-                    paper_id,
-                    paper.title,
-                    item.norm_title,
-                    paper.abstract,
-                    paper.arxiv_id,
-                    json.dumps(list(paper.authors)),
-                    paper.upvotes,
-                    paper.published.isoformat() if paper.published else None,
-                    day,
-                    day,
-                    title_name(paper.title),
-                )
-            )
+            variants += new_paper_variants(item, paper_id)
+            rows.append((*new_paper_row(item, paper_id, day), title_name(item.paper.title)))
         # One statement for the whole day (array parameters, one column each).
         await self._conn.execute(
             "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
@@ -182,47 +166,25 @@ class PostgresIngestTransaction(IngestTransaction):
     async def _update_papers(
         self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
     ) -> set[int]:
-        """Fold re-appearances in exactly as the SQLite backend does (see its docstring):
-        the newest day's title wins, an abstract is only replaced by a non-empty one,
-        the title that loses goes to `variants`. Returns the papers whose indexed text
-        changed; their topics are recomputed."""
+        """Fold re-appearances in (storage/ingest_rows.py's `refold`), as on SQLite.
+        Returns the papers whose indexed text changed; their topics are recomputed."""
         if not items:
             return set()
         current = {
-            r[0]: tuple(r[1:])
+            r[0]: tuple(r)
             for r in await self._conn.fetch(
-                "SELECT id, title, norm_title, abstract, last_seen FROM papers"
-                " WHERE id = ANY($1::bigint[]) FOR UPDATE",
+                f"SELECT {STORED_COLUMNS} FROM papers WHERE id = ANY($1::bigint[]) FOR UPDATE",
                 [item.existing_id for item in items],
             )
         }
         updates, changed = [], set()
         for item in items:
             assert item.existing_id in current, "planned update of a paper that does not exist"
-            title, norm_title, abstract, last_seen = current[item.existing_id]
-            paper = item.paper
-            newer = day >= last_seen
-            new_title, new_norm = (paper.title, item.norm_title) if newer else (title, norm_title)
-            keep_old = not paper.abstract or (abstract and not newer)
-            new_abstract = abstract if keep_old else paper.abstract
-            if (new_title, new_abstract) != (title, abstract):
-                changed.add(item.existing_id)
-            seen = (title, *item.titles)
-            variants += [(item.existing_id, t) for t in retired_titles(new_title, seen)]
-            updates.append(
-                (
-                    new_title,
-                    new_norm,
-                    new_abstract,
-                    paper.arxiv_id,
-                    json.dumps(list(paper.authors)) if paper.authors else None,
-                    paper.upvotes,
-                    paper.published.isoformat() if paper.published else None,
-                    day,
-                    item.existing_id,
-                    title_name(new_title),
-                )
-            )
+            folded = refold(item, current[item.existing_id], day)
+            if folded.changed:
+                changed.add(folded.id)
+            variants += folded.variants
+            updates.append((*folded.values(), day, folded.id, title_name(folded.title)))
         # Several incoming items may fold into one paper: the last one wins, as when
         # they were applied one by one.
         updates = list({row[8]: row for row in updates}.values())
@@ -250,15 +212,8 @@ class PostgresIngestTransaction(IngestTransaction):
         self, plan: IngestPlan, day: str, dump_id: int, retopic: set[int]
     ) -> None:
         conn = self._conn
-        keys, blocks, appearances, topics, vocab = [], [], [], [], Counter()
-        for item in plan.papers:
-            pid = item.existing_id
-            keys += [(key, pid) for key in item.keys]
-            blocks += [(block, pid) for block in item.blocks]
-            appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
-            if pid in retopic:
-                topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
-            vocab.update(item.words)
+        rows = child_rows(plan, day, dump_id, retopic)
+        keys, blocks, topics, vocab = rows.keys, rows.blocks, rows.topics, rows.vocab
         # Array parameters: one statement per table instead of a round trip per row.
         if keys:
             await conn.execute(
@@ -278,7 +233,7 @@ class PostgresIngestTransaction(IngestTransaction):
         # key are merged first the way applying them one by one would: a paper listed
         # twice on a day keeps its best (lowest) position and its last known upvotes.
         merged: dict[tuple, tuple] = {}
-        for pid, seen, position, upvotes, dump in appearances:
+        for pid, seen, position, upvotes, dump in rows.appearances:
             if (pid, seen) in merged:
                 _, _, old_position, old_upvotes, _ = merged[(pid, seen)]
                 known = [p for p in (position, old_position) if p is not None]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import aiosqlite
 
-from bot.core.dedupe import retired_titles
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from storage.base import IngestTransaction
+from storage.ingest_rows import (
+    INSERT_DUMP,
+    STORED_COLUMNS,
+    child_rows,
+    dump_row,
+    new_paper_row,
+    new_paper_variants,
+    refold,
+)
 from storage.rows import known_with_blocks, redated_report
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
@@ -113,19 +119,7 @@ class SqliteIngestTransaction(IngestTransaction):
 
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
-        cur = await self._conn.execute(
-            "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                plan.content_hash,
-                plan.source,
-                plan.format,
-                day,
-                plan.day_source,
-                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                plan.report_json,
-            ),
-        )
+        cur = await self._conn.execute(INSERT_DUMP, dump_row(plan))
         dump_id = cur.lastrowid
         await cur.close()
         variants: list[tuple[int, str]] = []
@@ -152,23 +146,9 @@ class SqliteIngestTransaction(IngestTransaction):
         next_id = int(row[0]) + 1 if row else 1
         rows = []
         for offset, item in enumerate(items):
-            paper = item.paper
             item.existing_id = next_id + offset
-            variants += [(item.existing_id, t) for t in retired_titles(paper.title, item.titles)]
-            rows.append(
-                (
-                    item.existing_id,
-                    paper.title,
-                    item.norm_title,
-                    paper.abstract,
-                    paper.arxiv_id,
-                    json.dumps(list(paper.authors)),
-                    paper.upvotes,
-                    paper.published.isoformat() if paper.published else None,
-                    day,
-                    day,
-                )
-            )
+            variants += new_paper_variants(item, item.existing_id)
+            rows.append(new_paper_row(item, item.existing_id, day))
         await self._conn.executemany(
             "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
             " published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -179,50 +159,25 @@ class SqliteIngestTransaction(IngestTransaction):
     async def _update_papers(
         self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
     ) -> set[int]:
-        """Fold re-appearances in: widen the date range, fill what was missing.
-
-        The newest day's title wins (a fixed typo should show), and an abstract is only
-        replaced by a non-empty one, so a later dump missing it loses nothing. The title
-        that loses goes to `variants`, so a search for it still finds the paper. Returns
-        the papers whose indexed text changed; their topics are recomputed."""
+        """Fold re-appearances in (storage/ingest_rows.py's `refold`): widen the date
+        range, fill what was missing. Returns the papers whose indexed text changed;
+        their topics are recomputed."""
         if not items:
             return set()
         current: dict[int, tuple] = {}
         for part in chunks([item.existing_id for item in items]):
-            sql = (
-                "SELECT id, title, norm_title, abstract, last_seen FROM papers"
-                f" WHERE id IN ({placeholders(len(part))})"
-            )
+            sql = f"SELECT {STORED_COLUMNS} FROM papers WHERE id IN ({placeholders(len(part))})"
             async with self._conn.execute(sql, tuple(part)) as cur:
-                async for pid, *rest in cur:
-                    current[pid] = tuple(rest)
+                async for row in cur:
+                    current[row[0]] = row
         updates, changed = [], set()
         for item in items:
             assert item.existing_id in current, "planned update of a paper that does not exist"
-            title, norm_title, abstract, last_seen = current[item.existing_id]
-            paper = item.paper
-            newer = day >= last_seen
-            new_title, new_norm = (paper.title, item.norm_title) if newer else (title, norm_title)
-            keep_old = not paper.abstract or (abstract and not newer)
-            new_abstract = abstract if keep_old else paper.abstract
-            if (new_title, new_abstract) != (title, abstract):
-                changed.add(item.existing_id)
-            seen = (title, *item.titles)
-            variants += [(item.existing_id, t) for t in retired_titles(new_title, seen)]
-            updates.append(
-                (
-                    new_title,
-                    new_norm,
-                    new_abstract,
-                    paper.arxiv_id,
-                    json.dumps(list(paper.authors)) if paper.authors else None,
-                    paper.upvotes,
-                    paper.published.isoformat() if paper.published else None,
-                    day,
-                    day,
-                    item.existing_id,
-                )
-            )
+            folded = refold(item, current[item.existing_id], day)
+            if folded.changed:
+                changed.add(folded.id)
+            variants += folded.variants
+            updates.append((*folded.values(), day, day, folded.id))
         await self._conn.executemany(
             "UPDATE papers SET title = ?, norm_title = ?, abstract = ?,"
             " arxiv_id = COALESCE(arxiv_id, ?), authors = COALESCE(?, authors),"
@@ -239,32 +194,24 @@ class SqliteIngestTransaction(IngestTransaction):
         self, plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]
     ) -> None:
         conn = self._conn
-        keys, blocks, appearances, topics, vocab = [], [], [], [], Counter()
-        for item in plan.papers:
-            pid = item.existing_id
-            keys += [(key, pid) for key in item.keys]
-            blocks += [(block, pid) for block in item.blocks]
-            appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
-            if pid in retopic:
-                topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
-            vocab.update(item.words)
-        await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
-        await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", blocks)
+        rows = child_rows(plan, day, dump_id, retopic)
+        await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", rows.keys)
+        await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", rows.blocks)
         # A paper listed twice on one day keeps its best (lowest) position.
         await conn.executemany(
             "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, day) DO UPDATE SET"
             " position = MIN(position, excluded.position),"
             " upvotes = COALESCE(excluded.upvotes, upvotes)",
-            appearances,
+            rows.appearances,
         )
         await conn.executemany(
             "INSERT INTO paper_topics VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, topic)"
             " DO UPDATE SET score = excluded.score, why = excluded.why",
-            topics,
+            rows.topics,
         )
         await conn.executemany(
             "INSERT INTO vocab VALUES (?, ?)"
             " ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
-            list(vocab.items()),
+            list(rows.vocab.items()),
         )

@@ -1,0 +1,138 @@
+"""The rows one ingest writes, worked out the same way for both backends. How they are
+written (executemany on SQLite, one statement over arrays on PostgreSQL) and how the
+stored papers are read and locked stay each backend's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.core.dedupe import retired_titles
+from bot.core.models import IngestPlan, PlannedPaper
+
+# What a stored paper's re-appearance is folded against: SELECT these, in this order.
+STORED_COLUMNS = "id, title, norm_title, abstract, last_seen"
+INSERT_DUMP = (
+    "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def dump_row(plan: IngestPlan) -> tuple:
+    """The INSERT_DUMP values of the dump a plan ingests, stamped now."""
+    return (
+        plan.content_hash,
+        plan.source,
+        plan.format,
+        plan.day.isoformat(),
+        plan.day_source,
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        plan.report_json,
+    )
+
+
+def new_paper_row(item: PlannedPaper, paper_id: int, day: str) -> tuple:
+    """(id, title, norm_title, abstract, arxiv_id, authors, upvotes, published,
+    first_seen, last_seen) of a new paper."""
+    paper = item.paper
+    return (
+        paper_id,
+        paper.title,
+        item.norm_title,
+        paper.abstract,
+        paper.arxiv_id,
+        json.dumps(list(paper.authors)),
+        paper.upvotes,
+        paper.published.isoformat() if paper.published else None,
+        day,
+        day,
+    )
+
+
+def new_paper_variants(item: PlannedPaper, paper_id: int) -> list[tuple[int, str]]:
+    """The other titles the file listed a new paper under: searchable variants."""
+    return [(paper_id, t) for t in retired_titles(item.paper.title, item.titles)]
+
+
+@dataclass(frozen=True)
+class Refolded:
+    """A stored paper with one re-appearance folded in."""
+
+    id: int
+    title: str
+    norm_title: str
+    abstract: str
+    arxiv_id: str | None  # only fills a missing one
+    authors: str | None  # JSON; None keeps the stored authors
+    upvotes: int | None  # None keeps the stored count
+    published: str | None  # only fills a missing one
+    changed: bool  # its title or abstract changed: its topics are recomputed
+    variants: list[tuple[int, str]]  # titles it no longer carries, kept searchable
+
+    def values(self) -> tuple:
+        """(title, norm_title, abstract, arxiv_id, authors, upvotes, published)."""
+        return (
+            self.title,
+            self.norm_title,
+            self.abstract,
+            self.arxiv_id,
+            self.authors,
+            self.upvotes,
+            self.published,
+        )
+
+
+def refold(item: PlannedPaper, stored: Sequence, day: str) -> Refolded:
+    """Fold a re-appearance on `day` into the stored paper (a STORED_COLUMNS row).
+
+    The newest day's title wins (a fixed typo should show), and an abstract is only
+    replaced by a non-empty one, so a later dump missing it loses nothing. The title
+    that loses is kept as a variant, so a search for it still finds the paper."""
+    paper_id, title, norm_title, abstract, last_seen = stored
+    paper = item.paper
+    newer = day >= last_seen
+    new_title, new_norm = (paper.title, item.norm_title) if newer else (title, norm_title)
+    keep_old = not paper.abstract or (abstract and not newer)
+    new_abstract = abstract if keep_old else paper.abstract
+    return Refolded(
+        id=paper_id,
+        title=new_title,
+        norm_title=new_norm,
+        abstract=new_abstract,
+        arxiv_id=paper.arxiv_id,
+        authors=json.dumps(list(paper.authors)) if paper.authors else None,
+        upvotes=paper.upvotes,
+        published=paper.published.isoformat() if paper.published else None,
+        changed=(new_title, new_abstract) != (title, abstract),
+        variants=[(paper_id, t) for t in retired_titles(new_title, (title, *item.titles))],
+    )
+
+
+@dataclass
+class ChildRows:
+    """The rows hanging off the plan's papers, once every paper has its id."""
+
+    keys: list[tuple[str, int]] = field(default_factory=list)  # (key, paper id)
+    blocks: list[tuple[str, int]] = field(default_factory=list)  # (block, paper id)
+    # (paper id, day, position, upvotes, dump id), in plan order
+    appearances: list[tuple] = field(default_factory=list)
+    # (paper id, topic, score, why JSON) of the papers whose topics are recomputed
+    topics: list[tuple[int, str, float, str]] = field(default_factory=list)
+    vocab: Counter[str] = field(default_factory=Counter)  # word -> papers it is new in
+
+
+def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]) -> ChildRows:
+    rows = ChildRows()
+    for item in plan.papers:
+        pid = item.existing_id
+        assert pid is not None, "child rows before the paper has an id"
+        rows.keys += [(key, pid) for key in item.keys]
+        rows.blocks += [(block, pid) for block in item.blocks]
+        rows.appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
+        if pid in retopic:
+            rows.topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
+        rows.vocab.update(item.words)
+    return rows
