@@ -211,6 +211,59 @@ async def test_topic_admin_needs_manage_server(world) -> None:
     assert len(await bot.storage.guild_topics(ids.guild)) == 1
 
 
+# --- topic choices -----------------------------------------------------------------------
+# Every option that takes one topic offers its choices the same way: ranked by the one
+# topic ranking beside the resolver (bot/core/topic_lookup.py), so a typo still finds the
+# topic in /unfollow and /topic remove as in /search; and an option that takes one topic
+# never offers a list of them.
+
+
+async def choices(fake, ids, user, command, option, typed) -> list[dict]:
+    return await fake.autocomplete(
+        ids.guild, ids.channel, user, command, {option: typed}, focused=option
+    )
+
+
+async def add_protein_design(fake, ids) -> None:
+    options = {"name": "Protein design", "keywords": "protein, proteins"}
+    added = await run(fake, ids, "topic add", ids.admin, **options)
+    assert "added" in added.content
+
+
+async def test_a_misspelt_followed_topic_is_still_offered_by_unfollow(world) -> None:
+    fake, _, ids = world
+    for topic in ("speech-audio", "robotics"):
+        await run(fake, ids, "follow", ids.user, topic=topic)
+    offered = await choices(fake, ids, ids.user, "unfollow", "topic", "speach")
+    assert offered and offered[0] == {"name": "Speech & audio", "value": "speech-audio"}
+    # Every offered value unfollows: it is a key the command resolves.
+    gone = await run(fake, ids, "unfollow", ids.user, topic="speech-audio")
+    assert gone.content == "Unfollowed that topic."
+
+
+async def test_a_misspelt_server_topic_is_still_offered_by_topic_remove(world) -> None:
+    fake, _, ids = world
+    await add_protein_design(fake, ids)
+    offered = await choices(fake, ids, ids.admin, "topic remove", "name", "protien")
+    assert offered == [{"name": "Protein design", "value": "protein-design"}]
+    # What /search offers for the same typo names the same topic.
+    searched = await choices(fake, ids, ids.user, "search", "topic", "protien")
+    assert f"{ids.guild}:protein-design" in [c["value"] for c in searched]
+
+
+async def test_follow_offers_one_topic_as_search_does(world) -> None:
+    fake, _, ids = world
+    await add_protein_design(fake, ids)
+    for typed in ("computer-vision, spee", "protein", ""):
+        follow = await choices(fake, ids, ids.user, "follow", "topic", typed)
+        search = await choices(fake, ids, ids.user, "search", "topic", typed)
+        assert follow == search, typed
+        assert all("," not in c["value"] for c in follow), typed
+    own = await choices(fake, ids, ids.user, "follow", "topic", "protein design")
+    mine = {"name": "Protein design (this server)", "value": f"{ids.guild}:protein-design"}
+    assert own[0] == mine
+
+
 # --- /ingest --------------------------------------------------------------------------------
 
 

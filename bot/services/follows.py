@@ -33,19 +33,12 @@ class Following:
     next_run: dt.datetime | None
 
 
+@dataclass(frozen=True, kw_only=True)
 class FollowService:
-    def __init__(
-        self,
-        *,
-        follows: MemberFollows,
-        topics: TopicCatalog,
-        delivery: DeliveryService,
-        schedules: Schedules,
-    ) -> None:
-        self.follows = follows
-        self.topics = topics
-        self.delivery = delivery
-        self.schedules = schedules
+    follows: MemberFollows
+    topics: TopicCatalog
+    delivery: DeliveryService
+    schedules: Schedules
 
     async def follow(
         self, user_id: int, guild_id: int | None, *, topic: str | None, keyword: str | None

@@ -3,6 +3,8 @@ the one `/topic remove` names. Removing it is bot/services/topic_removal.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core.ingest import tag_stored_papers
 from bot.core.models import Topic
 from bot.core.ports import GuildTopicStore, IngestStore
@@ -15,13 +17,11 @@ from bot.services.topics import TopicCatalog
 MAX_GUILD_TOPICS = 25
 
 
+@dataclass(frozen=True, kw_only=True)
 class ServerTopicService:
-    def __init__(
-        self, *, store: GuildTopicStore, papers: IngestStore, topics: TopicCatalog
-    ) -> None:
-        self.store = store
-        self.papers = papers
-        self.topics = topics
+    store: GuildTopicStore
+    papers: IngestStore
+    topics: TopicCatalog
 
     async def new_topic(self, guild_id: int, name: str, keywords: str) -> Topic:
         """The topic `/topic add name keywords` would add (or replace); Refused when the

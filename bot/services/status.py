@@ -27,19 +27,12 @@ class TopicCounts:
     totals: dict[str, int]  # papers per topic key, all days
 
 
+@dataclass(frozen=True, kw_only=True)
 class StatusService:
-    def __init__(
-        self,
-        *,
-        papers: PaperReader,
-        digests: ChannelDigests,
-        topics: TopicCatalog,
-        schedules: Schedules,
-    ) -> None:
-        self.papers = papers
-        self.digests = digests
-        self.topics = topics
-        self.schedules = schedules
+    papers: PaperReader
+    digests: ChannelDigests
+    topics: TopicCatalog
+    schedules: Schedules
 
     async def status(self, guild_id: int | None) -> Status:
         stats = await self.papers.stats()

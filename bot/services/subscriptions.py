@@ -33,25 +33,15 @@ class Preview:
     pages: list[dict]
 
 
+@dataclass(frozen=True, kw_only=True)
 class SubscriptionService:
-    def __init__(
-        self,
-        *,
-        digests: ChannelDigests,
-        papers: PaperReader,
-        ledger: DeliveryLedger,
-        topics: TopicCatalog,
-        delivery: DeliveryService,
-        schedules: Schedules,
-        clock: Clock,
-    ) -> None:
-        self.digests = digests
-        self.papers = papers
-        self.ledger = ledger
-        self.topics = topics
-        self.delivery = delivery
-        self.schedules = schedules
-        self.clock = clock
+    digests: ChannelDigests
+    papers: PaperReader
+    ledger: DeliveryLedger
+    topics: TopicCatalog
+    delivery: DeliveryService
+    schedules: Schedules
+    clock: Clock
 
     def state(self, sub: ChannelSubscription) -> DigestState:
         return DigestState(sub, self.schedules.next_run(sub.target))

@@ -10,16 +10,8 @@ import asyncpg
 
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from bot.core.rank import title_name
+from storage import ingest_rows as shared
 from storage.base import IngestTransaction
-from storage.ingest_rows import (
-    INSERT_DUMP,
-    STORED_COLUMNS,
-    child_rows,
-    dump_row,
-    new_paper_row,
-    new_paper_variants,
-    refold,
-)
 from storage.postgres.sql import numbered
 from storage.rows import known_with_blocks, redated_report
 
@@ -115,7 +107,7 @@ class PostgresIngestTransaction(IngestTransaction):
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
         dump_id = await self._conn.fetchval(
-            numbered(INSERT_DUMP + " RETURNING id"), *dump_row(plan)
+            numbered(shared.INSERT_DUMP + " RETURNING id"), *shared.dump_row(plan)
         )
         variants: list[tuple[int, str]] = []
         new = [p for p in plan.papers if p.action == "new"]
@@ -151,8 +143,8 @@ class PostgresIngestTransaction(IngestTransaction):
         rows = []
         for item, paper_id in zip(items, ids, strict=True):
             item.existing_id = paper_id
-            variants += new_paper_variants(item, paper_id)
-            rows.append((*new_paper_row(item, paper_id, day), title_name(item.paper.title)))
+            variants += shared.new_paper_variants(item, paper_id)
+            rows.append((*shared.new_paper_row(item, paper_id, day), title_name(item.paper.title)))
         # One statement for the whole day (array parameters, one column each).
         await self._conn.execute(
             "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
@@ -173,14 +165,15 @@ class PostgresIngestTransaction(IngestTransaction):
         current = {
             r[0]: tuple(r)
             for r in await self._conn.fetch(
-                f"SELECT {STORED_COLUMNS} FROM papers WHERE id = ANY($1::bigint[]) FOR UPDATE",
+                f"SELECT {shared.STORED_COLUMNS} FROM papers"
+                " WHERE id = ANY($1::bigint[]) FOR UPDATE",
                 [item.existing_id for item in items],
             )
         }
         updates, changed = [], set()
         for item in items:
             assert item.existing_id in current, "planned update of a paper that does not exist"
-            folded = refold(item, current[item.existing_id], day)
+            folded = shared.refold(item, current[item.existing_id], day)
             if folded.changed:
                 changed.add(folded.id)
             variants += folded.variants
@@ -212,7 +205,7 @@ class PostgresIngestTransaction(IngestTransaction):
         self, plan: IngestPlan, day: str, dump_id: int, retopic: set[int]
     ) -> None:
         conn = self._conn
-        rows = child_rows(plan, day, dump_id, retopic)
+        rows = shared.child_rows(plan, day, dump_id, retopic)
         keys, blocks, topics, vocab = rows.keys, rows.blocks, rows.topics, rows.vocab
         # Array parameters: one statement per table instead of a round trip per row.
         if keys:

@@ -8,16 +8,8 @@ from collections.abc import Iterator, Sequence
 import aiosqlite
 
 from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
+from storage import ingest_rows as shared
 from storage.base import IngestTransaction
-from storage.ingest_rows import (
-    INSERT_DUMP,
-    STORED_COLUMNS,
-    child_rows,
-    dump_row,
-    new_paper_row,
-    new_paper_variants,
-    refold,
-)
 from storage.rows import known_with_blocks, redated_report
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
@@ -119,7 +111,7 @@ class SqliteIngestTransaction(IngestTransaction):
 
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
-        cur = await self._conn.execute(INSERT_DUMP, dump_row(plan))
+        cur = await self._conn.execute(shared.INSERT_DUMP, shared.dump_row(plan))
         dump_id = cur.lastrowid
         await cur.close()
         variants: list[tuple[int, str]] = []
@@ -147,8 +139,8 @@ class SqliteIngestTransaction(IngestTransaction):
         rows = []
         for offset, item in enumerate(items):
             item.existing_id = next_id + offset
-            variants += new_paper_variants(item, item.existing_id)
-            rows.append(new_paper_row(item, item.existing_id, day))
+            variants += shared.new_paper_variants(item, item.existing_id)
+            rows.append(shared.new_paper_row(item, item.existing_id, day))
         await self._conn.executemany(
             "INSERT INTO papers (id, title, norm_title, abstract, arxiv_id, authors, upvotes,"
             " published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -166,14 +158,15 @@ class SqliteIngestTransaction(IngestTransaction):
             return set()
         current: dict[int, tuple] = {}
         for part in chunks([item.existing_id for item in items]):
-            sql = f"SELECT {STORED_COLUMNS} FROM papers WHERE id IN ({placeholders(len(part))})"
+            marks = placeholders(len(part))
+            sql = f"SELECT {shared.STORED_COLUMNS} FROM papers WHERE id IN ({marks})"
             async with self._conn.execute(sql, tuple(part)) as cur:
                 async for row in cur:
                     current[row[0]] = row
         updates, changed = [], set()
         for item in items:
             assert item.existing_id in current, "planned update of a paper that does not exist"
-            folded = refold(item, current[item.existing_id], day)
+            folded = shared.refold(item, current[item.existing_id], day)
             if folded.changed:
                 changed.add(folded.id)
             variants += folded.variants
@@ -194,7 +187,7 @@ class SqliteIngestTransaction(IngestTransaction):
         self, plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]
     ) -> None:
         conn = self._conn
-        rows = child_rows(plan, day, dump_id, retopic)
+        rows = shared.child_rows(plan, day, dump_id, retopic)
         await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", rows.keys)
         await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", rows.blocks)
         # A paper listed twice on one day keeps its best (lowest) position.
