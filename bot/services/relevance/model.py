@@ -20,14 +20,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.core.models import Topic
 from bot.services.relevance.authors import author_key
 from bot.services.relevance.embedding import DIM
-from bot.services.relevance.features import N_FEATURES
 from bot.services.relevance.similarity import Profile
-from bot.services.relevance.sparse_rows import EMPTY, SparseRow, add, dot, norm, row_of, stack, top
+from bot.services.relevance.sparse_rows import (
+    EMPTY,
+    SparseRow,
+    add,
+    cross,
+    dot,
+    norm,
+    row_of,
+    stack,
+    top,
+    total,
+)
 from bot.services.relevance.vectors import (
     CorpusStats,
     PaperId,
@@ -225,8 +234,8 @@ def _group(papers: Sequence[RatedPaper]) -> list[Interest]:
     cosine read off the papers' Gram matrix instead of a sparse dot product each."""
     if not papers:
         return []
-    matrix = stack([p.sparse for p in papers], N_FEATURES)
-    gram = (matrix @ matrix.T).toarray()
+    matrix = stack([p.sparse for p in papers])
+    gram = cross(matrix, matrix)
     members: list[list[int]] = []
     sums: list[np.ndarray] = []  # per interest: each paper's dot with the interest's sum
     squares: list[float] = []  # per interest: the squared norm of its sum
@@ -244,20 +253,10 @@ def _group(papers: Sequence[RatedPaper]) -> list[Interest]:
         squares[best] += 2.0 * sums[best][i] + gram[i, i]
         sums[best] += gram[:, i]
         members[best].append(i)
-    # Every interest's sum in one product: (interests × papers) 0/1 times (papers × F).
-    rows = np.concatenate([[k] * len(group) for k, group in enumerate(members)])
-    columns = np.concatenate(members)
-    membership = sp.csr_matrix(
-        (np.ones(len(columns), dtype=np.float32), (rows, columns)),
-        shape=(len(members), len(papers)),
-    )
-    totals = (membership @ matrix).tocsr()
-    totals.sort_indices()
     interests = []
-    for k, group in enumerate(members):
-        row = row_of(totals, k)
+    for group in members:
         interest = Interest(papers=[papers[i] for i in group])
-        interest.sparse_sum = SparseRow(row.indices.astype(np.int32), row.values.copy())
+        interest.sparse_sum = total([papers[i].sparse for i in group])
         interest.dense_sum = np.sum([papers[i].dense for i in group], axis=0)
         interest._norm = norm(interest.sparse_sum)
         interests.append(interest)
@@ -295,4 +294,4 @@ def _follow_profile(follows: Follows, stats: CorpusStats) -> FollowProfile:
 def _profile(interests: Sequence[Interest]) -> Profile:
     units = [interest.unit() for interest in interests]
     dense = np.vstack([d for _, d in units]) if units else np.zeros((0, DIM), np.float32)
-    return Profile(stack([r for r, _ in units], N_FEATURES), dense.astype(np.float32))
+    return Profile(stack([r for r, _ in units]), dense.astype(np.float32))

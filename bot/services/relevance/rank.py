@@ -17,15 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.core.models import Topic
 from bot.core.topics import TopicMatcher
 from bot.services.relevance.authors import author_key
-from bot.services.relevance.features import paper_text, term_ids, terms
+from bot.services.relevance.features import TermNames, paper_text
 from bot.services.relevance.model import MemberModel
 from bot.services.relevance.similarity import DENSE_WEIGHT, CandidateSet, Profile, similarity
-from bot.services.relevance.sparse_rows import SparseRow, dot, product, row_of
+from bot.services.relevance.sparse_rows import SparseRow, concat, dot, product, row_of
 from bot.services.relevance.vectors import PaperId
 
 # Calibrated on the labelled papers (docs/RELEVANCE.md): for a member who liked three
@@ -41,7 +40,7 @@ FOLLOW_MATCH_BONUS = THRESHOLD + 0.01
 RELATED_MIN = 0.05  # below this a "related" paper shares nothing worth a click
 WHY_WORDS = 3
 TITLE_CHARS = 60
-BATCH = 500  # members scored per product: bounds the similarity matrix's memory
+BATCH = 250  # members scored per product: bounds the similarity matrices (~5 MB a day)
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ class _Block:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         present = [p for p in profiles if p is not None and len(p)]
         if present:
-            sparse = sp.vstack([p.sparse for p in present], format="csr")
+            sparse = concat([p.sparse for p in present])
             stacked = Profile(sparse, np.vstack([p.dense for p in present]))
             self.sims = similarity(candidates, stacked)  # n × total rows
         else:
@@ -279,7 +278,7 @@ def related(
     KeyError when `paper_id` is not among the candidates: the caller puts it there, with
     its vector, so that its words are weighed like everyone else's."""
     source = candidates.index[paper_id]
-    profile = Profile(candidates.sparse[source], candidates.dense[source : source + 1])
+    profile = Profile(candidates.sparse.take([source]), candidates.dense[source : source + 1])
     sims = similarity(candidates, profile)[:, 0]
     order = np.lexsort((np.arange(len(sims)), -sims))
     context = _context(candidates)
@@ -307,7 +306,7 @@ class _Context:
         self.candidates = candidates
         self._topics: dict[tuple, list[str | None]] = {}
         self._authors: dict[str, list[tuple[int, str]]] | None = None
-        self._names: dict[int, dict[int, str]] = {}
+        self._names: dict[int, TermNames] = {}
 
     def _topic_hits(self, topic: Topic) -> list[str | None]:
         """Per candidate: why `topic` matched it ("title: speech"), or None."""
@@ -371,11 +370,11 @@ class _Context:
         names = self._names.get(index)
         if names is None:
             paper = self.candidates.papers[index]
-            names = self._names[index] = term_ids(terms(paper_text(paper.title, paper.abstract)))
+            names = self._names[index] = TermNames(paper_text(paper.title, paper.abstract))
         chosen: list[str] = []
         used: set[str] = set()
-        for position in np.lexsort((shared.indices, -shared.values)):
-            term = names.get(int(shared.indices[position]))
+        heaviest = shared.indices[np.lexsort((shared.indices, -shared.values))]
+        for term in names.names(heaviest):
             if term is None or set(term.split()) & used:
                 continue
             chosen.append(term)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bot.services.relevance.features import paper_text, term_ids, terms
+from bot.services.relevance.features import TermNames, paper_text
 from bot.services.relevance.similarity import CandidateSet, Profile, similarity
 from bot.services.relevance.vectors import (
     CorpusStats,
@@ -66,10 +66,10 @@ def key_terms(paper: PaperText, vector: PaperVector, stats: CorpusStats, n: int 
     whose engine results are the candidates for `related` in a corpus too large to
     score whole (see docs/RELEVANCE.md)."""
     row = sparse_matrix([vector], stats)
-    names = term_ids(terms(paper_text(paper.title, paper.abstract)))
+    names = TermNames(paper_text(paper.title, paper.abstract))
     out: list[str] = []
-    for position in np.lexsort((row.indices, -row.data)):
-        for word in names.get(int(row.indices[position]), "").split():
+    for term in names.names(row.indices[np.lexsort((row.indices, -row.values))]):
+        for word in (term or "").split():
             if word not in out:
                 out.append(word)
         if len(out) >= n:

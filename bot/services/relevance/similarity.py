@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
+from bot.services.relevance.sparse_rows import FeatureIndex, SparseRows
 from bot.services.relevance.vectors import (
     CorpusStats,
     PaperId,
@@ -25,6 +25,8 @@ from bot.services.relevance.vectors import (
 )
 
 DENSE_WEIGHT = 0.2
+# Profile rows whose embedding similarities are computed at once (n × 1024 floats).
+_DENSE_BLOCK = 1024
 
 
 @dataclass
@@ -33,7 +35,7 @@ class CandidateSet:
     reused for every member, query or paper scored against them."""
 
     papers: list[PaperText]
-    sparse: sp.csr_matrix  # n × N_FEATURES
+    sparse: SparseRows  # n unit tf-idf rows
     dense: np.ndarray  # n × DIM
     index: dict[PaperId, int] = field(default_factory=dict)
     # Worked out once per set and shared by every member ranked against it (which
@@ -68,7 +70,7 @@ def subset(candidates: CandidateSet, rows: Sequence[int]) -> CandidateSet:
     papers = [candidates.papers[i] for i in rows]
     return CandidateSet(
         papers=papers,
-        sparse=candidates.sparse[rows],
+        sparse=candidates.sparse.take(rows),
         dense=candidates.dense[rows],
         index={p.id: i for i, p in enumerate(papers)},
     )
@@ -78,17 +80,34 @@ def subset(candidates: CandidateSet, rows: Sequence[int]) -> CandidateSet:
 class Profile:
     """Unit vectors to compare candidates with: interests, follows, a query."""
 
-    sparse: sp.csr_matrix  # k × N_FEATURES, unit rows
+    sparse: SparseRows  # k unit rows
     dense: np.ndarray  # k × DIM, unit rows
 
     def __len__(self) -> int:
-        return self.sparse.shape[0]
+        return len(self.sparse)
 
 
 def similarity(candidates: CandidateSet, profile: Profile) -> np.ndarray:
     """n × k blended cosine of every candidate with every profile row."""
-    if len(profile) == 0 or len(candidates) == 0:
-        return np.zeros((len(candidates), len(profile)), dtype=np.float32)
-    lexical = (candidates.sparse @ profile.sparse.T).toarray()
-    semantic = candidates.dense @ profile.dense.T
-    return ((1.0 - DENSE_WEIGHT) * lexical + DENSE_WEIGHT * semantic).astype(np.float32)
+    n, k = len(candidates), len(profile)
+    if k == 0 or n == 0:
+        return np.zeros((n, k), dtype=np.float32)
+    if candidates.sparse.nnz <= profile.sparse.nnz:
+        out = _index(candidates).cross(profile.sparse)
+    else:  # one query or paper against its candidates: index the small side
+        out = np.ascontiguousarray(FeatureIndex(profile.sparse).cross(candidates.sparse).T)
+    # In place and in blocks: n × k can be large (a day's papers × 100 members' rows).
+    out *= 1.0 - DENSE_WEIGHT
+    for start in range(0, k, _DENSE_BLOCK):
+        semantic = candidates.dense @ profile.dense[start : start + _DENSE_BLOCK].T
+        semantic *= DENSE_WEIGHT
+        out[:, start : start + _DENSE_BLOCK] += semantic
+    return out
+
+
+def _index(candidates: CandidateSet) -> FeatureIndex:
+    """The candidates' features indexed once, for every batch of members ranked."""
+    index = candidates.cache.get("features")
+    if index is None:
+        index = candidates.cache["features"] = FeatureIndex(candidates.sparse)
+    return index

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.services.relevance import embedding
 from bot.services.relevance.features import N_FEATURES, count_features, paper_text
+from bot.services.relevance.sparse_rows import SparseRows
 
 PaperId = int | str
 
@@ -132,42 +132,40 @@ class CorpusStats:
     embedding_sum: np.ndarray = field(
         default_factory=lambda: np.zeros(embedding.DIM, dtype=np.float64)
     )
-    _idf: tuple[int, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
-    def add(self, counts: sp.csr_matrix, embeddings: np.ndarray | None = None) -> None:
+    def add(self, counts: SparseRows, embeddings: np.ndarray | None = None) -> None:
         """Count new papers: their feature counts (one row each) and unit embeddings."""
-        self.df += np.bincount(counts.indices, minlength=N_FEATURES).astype(np.int32)
-        self.n_docs += counts.shape[0]
+        features, papers = np.unique(counts.indices, return_counts=True)
+        self.df[features] += papers.astype(np.int32)
+        self.n_docs += len(counts)
         if embeddings is not None:
             self.embedding_sum += embeddings.sum(axis=0, dtype=np.float64)
-        self._idf = None
 
     def embedding_mean(self) -> np.ndarray:
         if not self.n_docs:
             return np.zeros(embedding.DIM, dtype=np.float32)
         return (self.embedding_sum / self.n_docs).astype(np.float32)
 
-    def raw_idf(self) -> np.ndarray:
-        """Smoothed IDF with no limits (what pruning ranks features by)."""
-        return self._weights()[0]
+    # IDFs are worked out for the features asked about only: a table of them for every
+    # bucket would hold another 4 MB per table for nothing.
+    def raw_idf(self, features: np.ndarray) -> np.ndarray:
+        """Smoothed IDF of `features` with no limits (what pruning ranks features by)."""
+        n = self.n_docs
+        return (np.log((1.0 + n) / (1.0 + self.df[features])) + 1.0).astype(np.float32)
 
-    def idf(self) -> np.ndarray:
-        """The IDF used for scoring: 0 for features too common or too rare to help."""
-        return self._weights()[1]
+    def idf(self, features: np.ndarray) -> np.ndarray:
+        """The IDF of `features` used for scoring: 0 for features too common or too rare
+        to help."""
+        weights = self.raw_idf(features)
+        if self.n_docs >= MIN_DOCS_FOR_LIMITS:
+            df = self.df[features]
+            weights[(df > MAX_DF * self.n_docs) | (df < MIN_DF)] = 0.0
+        return weights
 
-    def useful(self) -> np.ndarray:
-        """Features that count when scoring now: held by 2+ papers, and not too common."""
-        return self.idf() > 0
-
-    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._idf is None or self._idf[0] != self.n_docs:
-            n = self.n_docs
-            raw = (np.log((1.0 + n) / (1.0 + self.df)) + 1.0).astype(np.float32)
-            limited = raw.copy()
-            if n >= MIN_DOCS_FOR_LIMITS:
-                limited[(self.df > MAX_DF * n) | (self.df < MIN_DF)] = 0.0
-            self._idf = (n, raw, limited)
-        return self._idf[1], self._idf[2]
+    def useful(self, features: np.ndarray) -> np.ndarray:
+        """Which of `features` count when scoring now: held by 2+ papers, and not too
+        common."""
+        return self.idf(features) > 0
 
     def to_bytes(self) -> bytes:
         return (
@@ -207,20 +205,20 @@ def encode(
     embedded = embedding.embed([_embed_text(p) for p in papers]) if dense else None
     if new:
         stats.add(counts, embedded)
-    raw_idf = stats.raw_idf()
-    useful = stats.useful()
+    raw_idf = stats.raw_idf(counts.indices)
+    useful = stats.useful(counts.indices)
     out = []
     for row in range(len(papers)):
         start, end = counts.indptr[row], counts.indptr[row + 1]
         ids = counts.indices[start:end].astype(np.int64)
-        tf = np.minimum(counts.data[start:end], MAX_COUNT)
+        tf = np.minimum(counts.values[start:end], MAX_COUNT)
         if len(ids) > MAX_TERMS:
             # Keep the features that will weigh most, those some other paper shares
             # first: a feature found in this paper only (most word pairs) has the
             # highest IDF, yet cannot make it similar to anything. Ties go to the lower
-            # feature id, so the result does not depend on scipy's order.
-            weight = (1.0 + np.log(tf)) * raw_idf[ids]
-            keep = np.lexsort((ids, -weight, ~useful[ids]))[:MAX_TERMS]
+            # feature id, so the result does not depend on the order of counting.
+            weight = (1.0 + np.log(tf)) * raw_idf[start:end]
+            keep = np.lexsort((ids, -weight, ~useful[start:end]))[:MAX_TERMS]
             keep.sort()
             ids, tf = ids[keep], tf[keep]
         terms = (ids.astype(np.uint32) << 8) | tf.astype(np.uint32)
@@ -243,21 +241,18 @@ def _with_dense(terms: np.ndarray, unit: np.ndarray) -> PaperVector:
     return PaperVector(terms, np.round(unit / scale).astype(np.int8), scale)
 
 
-def sparse_matrix(vectors: Sequence[PaperVector], stats: CorpusStats) -> sp.csr_matrix:
-    """Unit-length tf-idf rows (sublinear tf × IDF), float32, n × N_FEATURES."""
-    idf = stats.idf()
-    lengths = [len(v.terms) for v in vectors]
+def sparse_matrix(vectors: Sequence[PaperVector], stats: CorpusStats) -> SparseRows:
+    """Unit-length tf-idf rows (sublinear tf × IDF), float32; features that weigh
+    nothing are left out."""
     indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    if vectors and indptr[-1]:
-        terms = np.concatenate([v.terms for v in vectors])
-    else:
-        terms = np.zeros(0, dtype=np.uint32)
+    np.cumsum([len(v.terms) for v in vectors], out=indptr[1:])
+    if not indptr[-1]:
+        return SparseRows(indptr, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+    terms = np.concatenate([v.terms for v in vectors])
     ids = (terms >> 8).astype(np.int32)
     tf = (terms & 0xFF).astype(np.float32)
-    data = (1.0 + np.log(np.maximum(tf, 1.0))) * idf[ids]
-    matrix = sp.csr_matrix((data, ids, indptr), shape=(len(vectors), N_FEATURES))
-    return _unit_rows(matrix)
+    values = (1.0 + np.log(np.maximum(tf, 1.0))) * stats.idf(ids)
+    return _unit_rows(SparseRows(indptr, ids, values))
 
 
 def dense_matrix(vectors: Sequence[PaperVector], stats: CorpusStats) -> np.ndarray:
@@ -274,9 +269,13 @@ def dense_matrix(vectors: Sequence[PaperVector], stats: CorpusStats) -> np.ndarr
     return np.divide(out, norms, out=out, where=norms > 0)
 
 
-def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+def _unit_rows(matrix: SparseRows) -> SparseRows:
+    rows = matrix.row_of_entry()
+    squares = np.bincount(rows, weights=matrix.values * matrix.values, minlength=len(matrix))
+    norms = np.sqrt(squares).astype(np.float32)
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    matrix.data *= np.repeat(scale, np.diff(matrix.indptr)).astype(matrix.dtype)
-    matrix.eliminate_zeros()
-    return matrix
+    values = matrix.values * scale[rows]
+    kept = values != 0
+    indptr = np.zeros(len(matrix) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[kept], minlength=len(matrix)), out=indptr[1:])
+    return SparseRows(indptr, matrix.indices[kept], values[kept])
