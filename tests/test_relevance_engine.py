@@ -49,6 +49,11 @@ def group_rows(group: str) -> list[int]:
     return sorted(data.row[i] for i in data.groups[group])
 
 
+def encoded_day_rows() -> list[int]:
+    data, _ = labelled_corpus()
+    return data.days[sorted(data.days)[10]]
+
+
 def day_of(row: int):
     data, encoded = labelled_corpus()
     return subset(encoded.corpus, data.days[data.papers[row]["day"]])
@@ -93,6 +98,16 @@ def test_corpus_statistics_survive_bytes() -> None:
     assert back.n_docs == encoded.stats.n_docs == 4787
     assert np.array_equal(back.df, encoded.stats.df)
     assert len(encoded.stats.to_bytes()) < 2_000_000
+    # The embedding sum comes back too, so restored statistics centre embeddings (and
+    # score papers) exactly as the ones they were saved from.
+    assert np.array_equal(back.embedding_sum, encoded.stats.embedding_sum)
+    assert np.any(back.embedding_mean() != 0)
+    day = subset(encoded.corpus, encoded_day_rows())
+    likes = rated(group_rows("speculative_decoding")[:3])
+    assert np.array_equal(
+        score_many([build_model(likes, Follows(), back)], day),
+        score_many([build_model(likes, Follows(), encoded.stats)], day),
+    )
     with pytest.raises(ValueError, match="not paperbot corpus statistics"):
         CorpusStats.from_bytes(b"junk")
     with pytest.raises(ValueError, match="damaged"):
