@@ -92,10 +92,7 @@ def similarity(candidates: CandidateSet, profile: Profile) -> np.ndarray:
     n, k = len(candidates), len(profile)
     if k == 0 or n == 0:
         return np.zeros((n, k), dtype=np.float32)
-    if candidates.sparse.nnz <= profile.sparse.nnz:
-        out = _index(candidates).cross(profile.sparse)
-    else:  # one query or paper against its candidates: index the small side
-        out = np.ascontiguousarray(FeatureIndex(profile.sparse).cross(candidates.sparse).T)
+    out = _index(candidates).cross(profile.sparse)
     # In place and in blocks: n × k can be large (a day's papers × 100 members' rows).
     out *= 1.0 - DENSE_WEIGHT
     for start in range(0, k, _DENSE_BLOCK):
