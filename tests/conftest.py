@@ -31,6 +31,10 @@ SAMPLE_DUMP = Path(bot.__file__).parent / "data" / "sample_dump.txt"
 TODAY = dt.date(2026, 11, 26)
 SAMPLE_DAY = dt.date(2026, 3, 14)
 
+# The reliability table: a plugin, so that pytest-xdist's controller, which collects no
+# tests, loads it too and prints the rows its workers hand back.
+pytest_plugins = ["tests.reliability.summary"]
+
 
 @pytest.fixture
 def sample_bytes() -> bytes:
