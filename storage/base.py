@@ -352,6 +352,8 @@ PORTABLE_TABLES = (
     "title_variants",
     "dumps",
     "appearances",
+    "dump_papers",
+    "paper_categories",
     "paper_topics",
     "vocab",
     "channel_subscriptions",

@@ -16,8 +16,8 @@ from bot.core.models import IngestPlan, PlannedPaper
 # What a stored paper's re-appearance is folded against: SELECT these, in this order.
 STORED_COLUMNS = "id, title, norm_title, abstract, last_seen"
 INSERT_DUMP = (
-    "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO dumps (content_hash, source, format, day, day_source, ingested_at, report,"
+    " paper_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -31,6 +31,7 @@ def dump_row(plan: IngestPlan) -> tuple:
         plan.day_source,
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         plan.report_json,
+        plan.paper_source,
     )
 
 
@@ -111,14 +112,25 @@ def refold(item: PlannedPaper, stored: Sequence, day: str) -> Refolded:
     )
 
 
+def seen_day(item: PlannedPaper, stored: Sequence, day: str) -> str:
+    """The day a fold widens the paper's first/last seen to: `day`, except for an arXiv
+    replacement, which changes the paper without listing it (its stored last day)."""
+    return str(stored[4]) if item.action == "updated" else day
+
+
 @dataclass
 class ChildRows:
     """The rows hanging off the plan's papers, once every paper has its id."""
 
     keys: list[tuple[str, int]] = field(default_factory=list)  # (key, paper id)
     blocks: list[tuple[str, int]] = field(default_factory=list)  # (block, paper id)
-    # (paper id, day, position, upvotes, dump id), in plan order
+    # (paper id, day, position, upvotes, dump id), in plan order; not for replacements
     appearances: list[tuple] = field(default_factory=list)
+    listed: list[tuple[int, int]] = field(default_factory=list)  # (dump id, paper id)
+    # Papers whose arXiv categories the dump states (their stored ones are replaced),
+    # and their (paper id, category, position) rows, the primary category at 0.
+    categorised: list[int] = field(default_factory=list)
+    categories: list[tuple[int, str, int]] = field(default_factory=list)
     # (paper id, topic, score, why JSON) of the papers whose topics are recomputed
     topics: list[tuple[int, str, float, str]] = field(default_factory=list)
     vocab: Counter[str] = field(default_factory=Counter)  # word -> papers it is new in
@@ -131,7 +143,13 @@ def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int
         assert pid is not None, "child rows before the paper has an id"
         rows.keys += [(key, pid) for key in item.keys]
         rows.blocks += [(block, pid) for block in item.blocks]
-        rows.appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
+        if item.action != "updated":
+            rows.appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
+            if dump_id is not None:
+                rows.listed.append((dump_id, pid))
+        if item.paper.categories and pid not in rows.categorised:
+            rows.categorised.append(pid)
+            rows.categories += [(pid, c, n) for n, c in enumerate(item.paper.categories)]
         if pid in retopic:
             rows.topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
         rows.vocab.update(item.words)

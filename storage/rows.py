@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
@@ -19,6 +20,13 @@ USER_COLUMNS = "user_id, post_time, timezone, dm_closed, dm_closed_told, last_ru
 RECORD_COLUMNS = "target, day, status, message_id, attempts, detail, owner, lease_until"
 TOPIC_COLUMNS = "guild_id, slug, name, keywords, phrases"
 PAPER_COLUMNS = "id, norm_title, title, abstract, arxiv_id, authors, upvotes, first_seen, last_seen"
+# A paper's categories, primary first, and the (day, source) of every dump that listed
+# it; each ends in the backend's own "paper_id is one of these" condition.
+CATEGORY_SQL = "SELECT paper_id, category FROM paper_categories WHERE paper_id"
+LISTING_SQL = (
+    "SELECT DISTINCT l.paper_id, d.day, d.paper_source FROM dump_papers l"
+    " JOIN dumps d ON d.id = l.dump_id WHERE l.paper_id"
+)
 
 
 def day_or_none(text: str | None) -> dt.date | None:
@@ -92,9 +100,24 @@ def follows_by_user(rows: Sequence[Sequence]) -> dict[int, list[Follow]]:
     return found
 
 
+@dataclass
+class PaperExtras:
+    """What a stored paper carries beside its row: arXiv categories (primary first), the
+    sources that ever listed it and those that listed it on the day shown."""
+
+    categories: list[str] = field(default_factory=list)
+    sources: dict[str, None] = field(default_factory=dict)
+    day_sources: dict[str, None] = field(default_factory=dict)
+
+
 def stored_paper(
-    row: Sequence, days: list[str], topics: list[TopicHit], position: int | None
+    row: Sequence,
+    days: list[str],
+    topics: list[TopicHit],
+    position: int | None,
+    extras: PaperExtras | None = None,
 ) -> StoredPaper:
+    extras = extras or PaperExtras()
     pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
     return StoredPaper(
         id=pid,
@@ -109,6 +132,9 @@ def stored_paper(
         days=tuple(dt.date.fromisoformat(d) for d in days),
         topics=tuple(topics),
         position=position,
+        categories=tuple(extras.categories),
+        sources=tuple(sorted(extras.sources)),
+        day_sources=tuple(sorted(extras.day_sources)),
     )
 
 
@@ -118,10 +144,13 @@ def stored_papers(
     appearances: Sequence[Sequence],
     topics: Sequence[Sequence],
     day: dt.date | None = None,
+    categories: Sequence[Sequence] = (),
+    listings: Sequence[Sequence] = (),
 ) -> list[StoredPaper]:
     """The papers `ids` (in that order; those not found left out) from their rows:
     PAPER_COLUMNS rows; (paper_id, day, position) rows by day; (paper_id, topic, score,
-    why) rows best first. `position` is the paper's position on `day`."""
+    why) rows best first; CATEGORY_SQL and LISTING_SQL rows. `position` is the paper's
+    position on `day`."""
     found = {row[0]: row for row in papers}
     days: dict[int, list[str]] = {i: [] for i in ids}
     positions: dict[int, int | None] = {}
@@ -132,7 +161,18 @@ def stored_papers(
             positions[pid] = position
     for pid, topic, score, why in topics:
         hits[pid].append(TopicHit(topic, score, tuple(json.loads(why))))
-    return [stored_paper(found[i], days[i], hits[i], positions.get(i)) for i in ids if i in found]
+    extras: dict[int, PaperExtras] = {i: PaperExtras() for i in ids}
+    for pid, category in categories:
+        extras[pid].categories.append(category)
+    for pid, seen, source in listings:
+        extras[pid].sources[source] = None
+        if day is not None and seen == day.isoformat():
+            extras[pid].day_sources[source] = None
+    return [
+        stored_paper(found[i], days[i], hits[i], positions.get(i), extras[i])
+        for i in ids
+        if i in found
+    ]
 
 
 def known_with_blocks(rows: Sequence[tuple]) -> list[KnownPaper]:

@@ -30,47 +30,36 @@ from tests.discord_harness import bot_against_fake
 from tests.reliability.dumps import sample_pairs, write_dump_folder
 
 
-def arxiv_rss(pairs: list[tuple[str, str]]) -> str:
-    """An arXiv announcement feed (rss.arxiv.org/rss/cs.CL) holding real papers."""
-    items = []
-    for number, (title, abstract) in enumerate(pairs):
-        paper = f"2403.{15447 + number:05d}"
-        items.append(
-            f"""<item>
+def news_rss(pairs: list[tuple[str, str]]) -> str:
+    """A news site's RSS feed whose items are real papers' titles and abstracts: XML
+    paperbot does not read (arXiv's own feeds are read: tests/test_parse_arxiv.py)."""
+    items = "\n".join(
+        f"""<item>
  <title>{escape(title)}</title>
- <link>https://arxiv.org/abs/{paper}</link>
- <description>arXiv:{paper}v1 Announce Type: new
-Abstract: {escape(abstract)}</description>
- <guid isPermaLink="false">oai:arXiv.org:{paper}v1</guid>
- <category>cs.CL</category>
+ <link>https://news.example.org/{number}</link>
+ <description>{escape(abstract)}</description>
  <pubDate>Thu, 14 Mar 2024 00:00:00 -0400</pubDate>
- <arxiv:announce_type>new</arxiv:announce_type>
- <dc:rights>http://creativecommons.org/licenses/by/4.0/</dc:rights>
  <dc:creator>Ada Lovelace, Alan Turing</dc:creator>
 </item>"""
-        )
+        for number, (title, abstract) in enumerate(pairs)
+    )
     return f"""<?xml version='1.0' encoding='UTF-8'?>
-<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"
- xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"
- version="2.0">
+<rss xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0">
  <channel>
- <title>cs.CL updates on arXiv.org</title>
- <link>http://rss.arxiv.org/rss/cs.CL</link>
- <description>cs.CL updates on the arXiv.org e-print archive.</description>
- <language>en-us</language>
- <lastBuildDate>Thu, 14 Mar 2024 00:30:00 -0400</lastBuildDate>
- <skipDays><day>Saturday</day><day>Sunday</day></skipDays>
-{chr(10).join(items)}
+ <title>Research news</title>
+ <link>https://news.example.org/</link>
+ <description>Papers we read this week.</description>
+{items}
  </channel>
 </rss>
 """
 
 
-def arxiv_atom(pairs: list[tuple[str, str]]) -> str:
-    """An arXiv API answer (export.arxiv.org/api/query): Atom, no XML declaration."""
+def news_atom(pairs: list[tuple[str, str]]) -> str:
+    """The same as an Atom feed, no XML declaration."""
     entries = "\n".join(
         f"""  <entry>
-    <id>http://arxiv.org/abs/2403.{15447 + n:05d}v1</id>
+    <id>tag:news.example.org,2024:{n}</id>
     <title>{escape(title)}</title>
     <summary>{escape(abstract)}</summary>
     <author><name>Ada Lovelace</name></author>
@@ -78,7 +67,7 @@ def arxiv_atom(pairs: list[tuple[str, str]]) -> str:
         for n, (title, abstract) in enumerate(pairs)
     )
     return f"""<feed xmlns="http://www.w3.org/2005/Atom">
-  <title>arXiv Query: search_query=cat:cs.CL</title>
+  <title>Research news</title>
 {entries}
 </feed>
 """
@@ -115,10 +104,14 @@ README = (DATA / "markdown_readme.md").read_text(encoding="utf-8")
 # their abstracts; its headings mark it as Markdown.
 ESSAY = (DATA / "markdown_essay.md").read_text(encoding="utf-8")
 MARKDOWN = "looks like a Markdown document"
+NEWS_FEED = "looks like an RSS feed from news.example.org, not an arXiv listing or a paper dump"
 NOT_DUMPS = {
-    "feed.xml": (arxiv_rss(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
-    "feed.txt": (arxiv_rss(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
-    "query.txt": (arxiv_atom(PAIRS), "looks like an XML feed (RSS or Atom), not a paper dump"),
+    "feed.xml": (news_rss(PAIRS), NEWS_FEED),
+    "feed.txt": (news_rss(PAIRS), NEWS_FEED),
+    "query.txt": (
+        news_atom(PAIRS),
+        "looks like an Atom feed, not an arXiv listing or a paper dump",
+    ),
     "page.txt": (papers_page_html(PAIRS), "looks like an HTML web page, not a paper dump"),
     "README.md": (README, MARKDOWN),
     "essay.md": (ESSAY, MARKDOWN),
@@ -216,11 +209,11 @@ def test_a_folder_of_nothing_but_other_files_is_not_an_error(tmp_path) -> None:
 async def test_slash_ingest_refuses_a_feed_in_one_line(tmp_path) -> None:
     async with bot_against_fake(tmp_path, extensions=("cogs.operate",)) as (fake, bot, ids):
         before = await bot.storage.stats()
-        feed = fake.add_attachment("cs.CL.xml", arxiv_rss(PAIRS).encode())
+        feed = fake.add_attachment("news.xml", news_rss(PAIRS).encode())
         reply = await fake.invoke(ids.guild, ids.channel, ids.admin, "ingest", {"file": feed})
         assert reply.ephemeral
         [text] = [m["content"] for m in reply.messages if m["content"]]
-        assert text == "❌ cs.CL.xml: looks like an XML feed (RSS or Atom), not a paper dump"
+        assert text == f"❌ news.xml: {NEWS_FEED}"
         after = await bot.storage.stats()
         assert (after["papers"], after["dumps"]) == (before["papers"], before["dumps"])
 
@@ -241,11 +234,11 @@ async def test_the_folder_watcher_skips_feeds_and_its_own_database(tmp_path, cap
     data = tmp_path / "data"  # DUMPS_DIR=data: the database lives in the watched folder
     storage = await open_storage(data / "paperbot.db")
     try:
-        (data / "cs.CL.txt").write_text(arxiv_rss(PAIRS), encoding="utf-8")
+        (data / "news.txt").write_text(news_rss(PAIRS), encoding="utf-8")
         shutil.copy(SAMPLE_DUMP, data / "2026-03-14.txt")
         async with watcher(storage, data) as job:
             reports = await job.scan(TODAY)
-        assert [Path(r.source).name for r in reports] == ["2026-03-14.txt", "cs.CL.txt"]
+        assert [Path(r.source).name for r in reports] == ["2026-03-14.txt", "news.txt"]
         assert reports[0].new == 98 and reports[1].not_a_dump
         assert (await storage.stats())["papers"] == 98
     finally:

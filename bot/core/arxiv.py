@@ -44,3 +44,16 @@ def canonical_id(arxiv_id: str) -> str:
     archive, number = arxiv_id.split("/", 1)
     name, dot, subject = archive.partition(".")
     return f"{name.lower()}{dot}{subject.upper()}/{number}"
+
+
+_OAI_PREFIX = "oai:arxiv.org:"
+
+
+def listing_id(text: str) -> str | None:
+    """The version-less id in an arXiv feed's id, guid or link: `oai:arXiv.org:IDvN`
+    (announcement feeds), `http://arxiv.org/abs/IDvN` (API entries, old and new), a bare
+    `arXiv:IDvN`; None for anything else (an API error entry's `.../api/errors#...`)."""
+    cleaned = text.strip()
+    if cleaned.casefold().startswith(_OAI_PREFIX):
+        cleaned = cleaned[len(_OAI_PREFIX) :]
+    return arxiv_reference(cleaned)

@@ -59,10 +59,13 @@ def most_recent(month: int, day: int, today: dt.date) -> dt.date | None:
 def resolve_dump_day(
     parsed: ParsedDump, source_name: str, cli_date: dt.date | None, today: dt.date
 ) -> tuple[dt.date, str]:
-    """(day, how it was found): "--date", "file name", "json", "date line" or "today".
+    """(day, how it was found): "--date", "file name", "json", "feed date", "date line"
+    or "today".
 
     The page's date lines carry no year, so the year is the one that makes the date the
     most recent such day not after `today` (a `Dec 31` ingested on Jan 1 is last year's).
+    An arXiv listing names its own day (see bot.core.parse_arxiv): the announcement
+    day of a feed, the day an API query ran.
     """
     if cli_date is not None:
         return cli_date, "--date"
@@ -73,6 +76,8 @@ def resolve_dump_day(
         submitted = _json_day(parsed.json_days, today)
         if submitted is not None:
             return submitted, "json"
+    if parsed.feed_day is not None:
+        return parsed.feed_day, "feed date"
     seen = [most_recent(month, day, today) for month, day in parsed.date_lines]
     dated = [day for day in seen if day is not None]
     if dated:

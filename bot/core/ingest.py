@@ -22,16 +22,20 @@ from bot.core.models import (
     IngestReport,
     NotADump,
     ParsedPaper,
+    PlannedPaper,
     Topic,
     TopicHit,
 )
 from bot.core.parse import parse_dump
 from bot.core.ports import GuildTopics, IngestStore, IngestTransaction
+from bot.core.sources import source_of_format
 from bot.core.text import normalize_title
 from bot.core.topic_lookup import topic_key
 from bot.core.topics import compile_topics, load_default_topics
+from bot.core.wording import plural
 
-DUMP_SUFFIXES = (".txt", ".json", ".text", ".md")
+# Text pages, HF's JSON, and arXiv's listings (RSS/Atom feeds and API responses).
+DUMP_SUFFIXES = (".txt", ".json", ".text", ".md", ".xml", ".rss", ".atom")
 # A dump is a day's page: a few hundred KB. Anything far larger is not one, and reading
 # it whole would only waste memory before the parser refuses it.
 MAX_DUMP_BYTES = 64 * 1024 * 1024
@@ -104,6 +108,11 @@ async def ingest_bytes(
     report.format, report.day, report.day_source = parsed.format, day, day_source
     report.parsed = len(parsed.papers)
     report.skipped, report.warnings = list(parsed.skipped), list(parsed.warnings)
+    if parsed.empty_note:
+        # An empty listing (an arXiv feed on a weekend) is not an error, and there is
+        # nothing to store: no day without papers is made, as when no dump came at all.
+        report.warnings.append(f"{parsed.empty_note}; nothing stored")
+        return report
     taxonomy = list(topics) if topics is not None else await ingest_taxonomy(storage)
 
     matcher = compile_topics(taxonomy)  # once per dump, not once per paper
@@ -130,6 +139,7 @@ async def ingest_bytes(
         by_key = await tx.papers_by_keys(keys)
         candidates = await tx.papers_by_blocks(blocks)
         outcome = plan_papers(parsed.papers, by_key, candidates, topics_for)
+        outcome.planned = _apply_replacements(outcome.planned, report)
         report.new = sum(1 for p in outcome.planned if p.action == "new")
         report.known = sum(1 for p in outcome.planned if p.action == "known")
         report.merged = sum(1 for p in outcome.planned if p.action == "merged")
@@ -143,11 +153,35 @@ async def ingest_bytes(
             format=parsed.format,
             day_source=day_source,
             report_json=json.dumps(report.to_dict()),
+            paper_source=source_of_format(parsed.format),
         )
         await tx.apply(plan)
     if sync_index:
         await storage.sync_search_index()
     return report
+
+
+def _apply_replacements(planned: list[PlannedPaper], report: IngestReport) -> list[PlannedPaper]:
+    """An arXiv `replace` announcement updates the paper it revises and is not listed as
+    new that day; one for a paper never stored here is left out (the feed repeats only
+    its latest version, which belongs to the day it was first announced)."""
+    kept: list[PlannedPaper] = []
+    unknown = 0
+    for item in planned:
+        if not item.paper.replacement:
+            kept.append(item)
+        elif item.action == "new":
+            unknown += 1
+        else:
+            item.action = "updated"
+            kept.append(item)
+    report.updated = sum(1 for item in kept if item.action == "updated")
+    if unknown:
+        report.warnings.append(
+            f"{plural(unknown, 'replacement')} of papers not stored here left out "
+            "(a replacement updates a stored paper; it is not a new one)"
+        )
+    return kept
 
 
 async def _redate(

@@ -20,7 +20,16 @@ class ParsedPaper:
     arxiv_id: str | None = None
     authors: tuple[str, ...] = ()
     upvotes: int | None = None
-    published: dt.date | None = None  # arXiv date (JSON `publishedAt`)
+    published: dt.date | None = None  # arXiv date (JSON `publishedAt`, API `published`)
+    # arXiv categories, the primary one first (arXiv listings only; empty otherwise).
+    categories: tuple[str, ...] = ()
+    # An arXiv announcement's type: "new", "cross", "replace" or "replace-cross"; ""
+    # for every other format. A replacement updates a known paper without listing it.
+    announce: str = ""
+
+    @property
+    def replacement(self) -> bool:
+        return self.announce in ("replace", "replace-cross")
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,14 @@ class SkippedParagraph:
 class ParsedDump:
     """The result of parsing one file; `day` is resolved later by `resolve_dump_day`."""
 
-    format: str  # "text" or "json"
+    format: str  # "text", "json", "arxiv-rss", "arxiv-atom" or "arxiv-api"
     papers: list[ParsedPaper]
     date_lines: list[tuple[int, int]] = field(default_factory=list)  # (month, day) seen
     json_days: list[dt.date] = field(default_factory=list)  # submittedOnDailyAt days
+    feed_day: dt.date | None = None  # an arXiv listing's own date (see parse_arxiv)
+    # A well-formed listing with nothing in it (arXiv announces nothing on weekends and
+    # holidays): why, for the report. Such a listing is not an error and stores nothing.
+    empty_note: str = ""
     skipped: list[SkippedParagraph] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -103,6 +116,10 @@ class StoredPaper:
     days: tuple[dt.date, ...]
     topics: tuple[TopicHit, ...]
     position: int | None = None  # position on the day being shown, when known
+    categories: tuple[str, ...] = ()  # arXiv categories, the primary one first
+    sources: tuple[str, ...] = ()  # every source that ever listed it: "arxiv", "hf"
+    # The sources that listed it on the day being shown, when a day was asked for.
+    day_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,12 +169,13 @@ class IngestReport:
     source: str
     format: str = ""
     day: dt.date | None = None
-    day_source: str = ""  # "--date", "file name", "date line", "json", "today"
+    day_source: str = ""  # "--date", "file name", "date line", "json", "feed date", "today"
     content_hash: str = ""
     parsed: int = 0
     new: int = 0
     known: int = 0
     merged: int = 0  # near-duplicate titles recorded as an existing paper
+    updated: int = 0  # arXiv replacements applied to stored papers (not listed anew)
     duplicates_in_file: int = 0
     already_ingested: bool = False  # then `day` is the day the dump is stored under
     wanted_day: dt.date | None = None  # already ingested: the other day this run asked for
@@ -180,6 +198,7 @@ class IngestReport:
             "new": self.new,
             "known": self.known,
             "merged": self.merged,
+            "updated": self.updated,
             "duplicates_in_file": self.duplicates_in_file,
             "already_ingested": self.already_ingested,
             "wanted_day": self.wanted_day.isoformat() if self.wanted_day else None,
@@ -217,7 +236,9 @@ class PlannedPaper:
     """What one ingest will write for one incoming paper (decided by bot.core.dedupe)."""
 
     paper: ParsedPaper
-    action: str  # "new", "known" or "merged"
+    # "new", "known" or "merged"; "updated": an arXiv replacement of a stored paper,
+    # which changes the paper but is not listed on the day (no appearance).
+    action: str
     keys: tuple[str, ...]  # every key to register for this paper
     blocks: tuple[str, ...]  # blocking keys (title and abstract) to register
     norm_title: str
@@ -238,3 +259,4 @@ class IngestPlan:
     format: str
     day_source: str
     report_json: str = "{}"
+    paper_source: str = "hf"  # the source the dump lists papers from: "hf" or "arxiv"

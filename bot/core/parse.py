@@ -10,6 +10,7 @@ import json
 import re
 
 from bot.core.models import DumpError, NotADump, ParsedDump
+from bot.core.parse_arxiv import parse_arxiv_listing
 from bot.core.parse_json import parse_json
 from bot.core.parse_text import parse_text
 from bot.core.sniff import markup_refusal
@@ -82,16 +83,22 @@ def _load_json(text: str) -> object:
 
 
 def parse_dump(raw: bytes, source_name: str = "") -> ParsedDump:
-    """Parse a dump, JSON or the text page, chosen by content.
+    """Parse a dump, chosen by content: an arXiv listing (XML), HF's JSON or the text
+    page.
 
     `source_name` is the file name: a `.json` name forces the JSON reader, so a broken
     JSON file is reported as broken JSON rather than read as text. Raises DumpError.
     """
     text = decode_dump(raw)
-    # Markup first, even in a file named .json: "an XML feed" says more than "invalid
-    # JSON". Checked here, so the CLI, the folder watcher and /ingest all refuse it.
-    if text.lstrip().startswith("<") and (reason := markup_refusal(text)):
-        raise NotADump(reason)
+    # Markup first, even in a file named .json: an arXiv feed is read as one, and other
+    # markup ("an RSS feed from ...") is refused with what it is rather than "invalid
+    # JSON". Checked here, so the CLI, the folder watcher and /ingest all agree.
+    if text.lstrip().startswith("<"):
+        listing = parse_arxiv_listing(text.lstrip())
+        if listing is not None:
+            return listing
+        if reason := markup_refusal(text):
+            raise NotADump(reason)
     if source_name.casefold().endswith(".json") or _JSONISH.match(text):
         return parse_json(_load_json(text))
     if reason := markup_refusal(text):

@@ -3,6 +3,8 @@
 The text reader pairs any title-like line with the paragraph after it, so an RSS feed
 or an HTML page would come out as dozens of "papers" made of tags. Such files are
 refused by their shape first, with a reason that names what the file looks like.
+arXiv's listings are XML too, but a known format: `bot.core.parse_arxiv` reads them
+before anything here is asked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 # Markdown structure (headings, code fences, table rows); inline `**bold**` or
 # `[link](url)` in a title is fine, a page never has these at the start of a line.
 _MARKDOWN_LINE = re.compile(r" {0,3}(?:#{1,6}[ \t]|```|~~~|\|.*\|[ \t]*$)")
-_FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}
+_FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}  # RSS 2.0, Atom, RSS 1.0
 # A dump may quote a stray tag or heading in an abstract; a document is made of them.
 MARKUP_SHARE = 0.2
 MIN_MARKUP_LINES = 3
@@ -67,7 +69,27 @@ def _markup_kind(text: str) -> str:
             "looks like an HTML web page, not a paper dump; save the daily-papers page "
             "as plain text (select all, copy, paste into a .txt file)"
         )
+    # arXiv's own feeds never get here: bot.core.parse_arxiv reads them first.
+    if root == "oai-pmh":
+        return f"looks like an OAI-PMH response, which paperbot does not read; {_ARXIV_FORMATS}"
     if root in _FEED_ROOTS:
-        return "looks like an XML feed (RSS or Atom), not a paper dump"
+        kind = "an Atom feed" if root == "feed" else "an RSS feed"
+        where = _feed_host(text)
+        origin = f" from {where}" if where else ""
+        return f"looks like {kind}{origin}, not an arXiv listing or a paper dump"
     shown = f" (<{element[1]}>)" if element else ""
     return f"looks like an XML document{shown}, not a paper dump"
+
+
+_ARXIV_FORMATS = (
+    "save arXiv's announcement feed (rss.arxiv.org) or an API response "
+    "(export.arxiv.org/api/query) instead"
+)
+# The feed's own link: RSS `<link>https://...</link>`, Atom `<link href="https://...">`.
+_FEED_LINK = re.compile(r"<link(?:\s[^>]*?href=[\"']|>)\s*https?://([\w.-]+)", re.IGNORECASE)
+
+
+def _feed_host(text: str) -> str | None:
+    """The host the feed says it is from (its first link), to name it in the refusal."""
+    found = _FEED_LINK.search(text[:8192])
+    return found[1].lower() if found else None

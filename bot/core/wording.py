@@ -109,12 +109,19 @@ def spelling_note(corrections: Sequence[tuple[str, str]], *, quote: Quote = quot
 # --- ingest reports -------------------------------------------------------------------------
 
 
-_FORMATS = {"text": "text page", "json": "API JSON"}
+_FORMATS = {
+    "text": "text page",
+    "json": "API JSON",
+    "arxiv-rss": "arXiv RSS feed",
+    "arxiv-atom": "arXiv Atom feed",
+    "arxiv-api": "arXiv API response",
+}
 # Where a dump's day came from (`IngestReport.day_source`), said as a reader would.
 _DAY_SOURCES = {
     "file name": "from the file name",
     "date line": "from the date line",
     "json": "from the JSON",
+    "feed date": "from the feed",
     "today": "no date in the dump, so today",
 }
 
@@ -136,6 +143,8 @@ def ingest_counts(report: IngestReport) -> str:
     )
     if report.duplicates_in_file:
         text += f", {count_text(report.duplicates_in_file)} repeated in the file"
+    if report.updated:
+        text += f", {count_text(report.updated)} updated by arXiv replacements"
     return text
 
 

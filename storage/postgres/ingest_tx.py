@@ -177,7 +177,8 @@ class PostgresIngestTransaction(IngestTransaction):
             if folded.changed:
                 changed.add(folded.id)
             variants += folded.variants
-            updates.append((*folded.values(), day, folded.id, title_name(folded.title)))
+            seen = shared.seen_day(item, current[item.existing_id], day)
+            updates.append((*folded.values(), seen, folded.id, title_name(folded.title)))
         # Several incoming items may fold into one paper: the last one wins, as when
         # they were applied one by one.
         updates = list({row[8]: row for row in updates}.values())
@@ -241,6 +242,22 @@ class PostgresIngestTransaction(IngestTransaction):
             " upvotes = COALESCE(excluded.upvotes, appearances.upvotes)",
             *_columns(list(merged.values()), 5),
         )
+        if rows.listed:
+            await conn.execute(
+                "INSERT INTO dump_papers (dump_id, paper_id)"
+                " SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                *_columns(rows.listed, 2),
+            )
+        if rows.categorised:
+            await conn.execute(
+                "DELETE FROM paper_categories WHERE paper_id = ANY($1::bigint[])",
+                rows.categorised,
+            )
+            await conn.execute(
+                "INSERT INTO paper_categories (paper_id, category, position)"
+                " SELECT * FROM unnest($1::bigint[], $2::text[], $3::int4[])",
+                *_columns(rows.categories, 3),
+            )
         if topics:
             latest = {(row[0], row[1]): row for row in topics}
             await conn.execute(

@@ -45,7 +45,13 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("day_source", "text"),
             ("ingested_at", "text"),
             ("report", "text"),
+            ("paper_source", "text"),
         ],
+    ),
+    "dump_papers": (("dump_id", "paper_id"), [("dump_id", "bigint"), ("paper_id", "bigint")]),
+    "paper_categories": (
+        ("paper_id", "category"),
+        [("paper_id", "bigint"), ("category", "text"), ("position", "int4")],
     ),
     "appearances": (
         ("paper_id", "day"),
@@ -77,6 +83,7 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("failures", "int4"),
             ("last_error", "text"),
             ("last_run_day", "text"),
+            ("source", "text"),
         ],
     ),
     "user_follows": (

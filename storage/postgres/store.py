@@ -23,7 +23,7 @@ from storage.postgres.ingest_tx import PostgresIngestTransaction
 from storage.postgres.portable import PostgresPortableStore
 from storage.postgres.search_store import PostgresSearchStore
 from storage.postgres.sql import numbered, rows_changed
-from storage.rows import PAPER_COLUMNS, capped_matches, stored_papers
+from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, capped_matches, stored_papers
 from storage.urls import redact
 
 
@@ -86,7 +86,9 @@ class PostgresStorage(
             " WHERE paper_id = ANY($1::bigint[]) ORDER BY score DESC",
             ids,
         )
-        return stored_papers(ids, papers, appearances, topics, day)
+        categories = await self._rows(f"{CATEGORY_SQL} = ANY($1::bigint[]) ORDER BY position", ids)
+        listings = await self._rows(f"{LISTING_SQL} = ANY($1::bigint[])", ids)
+        return stored_papers(ids, papers, appearances, topics, day, categories, listings)
 
     # -- search (text search lives in PostgresSearchStore) --------------------------------
     async def topic_papers(

@@ -170,7 +170,8 @@ class SqliteIngestTransaction(IngestTransaction):
             if folded.changed:
                 changed.add(folded.id)
             variants += folded.variants
-            updates.append((*folded.values(), day, day, folded.id))
+            seen = shared.seen_day(item, current[item.existing_id], day)
+            updates.append((*folded.values(), seen, seen, folded.id))
         await self._conn.executemany(
             "UPDATE papers SET title = ?, norm_title = ?, abstract = ?,"
             " arxiv_id = COALESCE(arxiv_id, ?), authors = COALESCE(?, authors),"
@@ -198,6 +199,11 @@ class SqliteIngestTransaction(IngestTransaction):
             " upvotes = COALESCE(excluded.upvotes, upvotes)",
             rows.appearances,
         )
+        await conn.executemany("INSERT OR IGNORE INTO dump_papers VALUES (?, ?)", rows.listed)
+        await conn.executemany(
+            "DELETE FROM paper_categories WHERE paper_id = ?", [(p,) for p in rows.categorised]
+        )
+        await conn.executemany("INSERT INTO paper_categories VALUES (?, ?, ?)", rows.categories)
         await conn.executemany(
             "INSERT INTO paper_topics VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, topic)"
             " DO UPDATE SET score = excluded.score, why = excluded.why",

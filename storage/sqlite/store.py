@@ -20,7 +20,7 @@ import aiosqlite
 from bot.core.models import Matches, StoredPaper
 from storage.base import IngestTransaction, Storage
 from storage.common import CommonPaperReads
-from storage.rows import PAPER_COLUMNS, stored_papers
+from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, stored_papers
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
@@ -133,6 +133,8 @@ class SqliteStorage(
         papers: list[tuple] = []
         appearances: list[tuple] = []
         topics: list[tuple] = []
+        categories: list[tuple] = []
+        listings: list[tuple] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
             papers += await read(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", part)
@@ -146,7 +148,9 @@ class SqliteStorage(
                 " ORDER BY score DESC",
                 part,
             )
-        return stored_papers(ids, papers, appearances, topics, day)
+            categories += await read(f"{CATEGORY_SQL} IN ({marks}) ORDER BY position", part)
+            listings += await read(f"{LISTING_SQL} IN ({marks})", part)
+        return stored_papers(ids, papers, appearances, topics, day, categories, listings)
 
     # -- search (text search lives in SqliteSearchStore) ----------------------------------
     async def topic_papers(
