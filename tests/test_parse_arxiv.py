@@ -99,7 +99,7 @@ def test_msc_codes_among_the_api_categories_are_not_categories() -> None:
 
 
 def test_an_api_error_answer_is_refused_with_arxivs_message() -> None:
-    with pytest.raises(DumpError, match="incorrect id format for 1234.12345"):
+    with pytest.raises(DumpError, match=r"incorrect id format for 1234\.12345"):
         parsed("api_error_bad_id.xml")
 
 
