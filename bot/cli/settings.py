@@ -33,6 +33,8 @@ class Settings:
     db: str = DEFAULTS["PAPERBOT_DB"]
     dumps_dir: Path = DEFAULTS["DUMPS_DIR"]
     dump_url: str = DEFAULTS["DUMP_URL"]
+    arxiv_categories: tuple[str, ...] = DEFAULTS["ARXIV_CATEGORIES"]
+    arxiv_feed_url: str = DEFAULTS["ARXIV_FEED_URL"]
     ingest_every_minutes: int = DEFAULTS["INGEST_EVERY_MINUTES"]
     misfire_grace: dt.timedelta = DEFAULTS["MISFIRE_GRACE_HOURS"]
     log_level: str = DEFAULTS["LOG_LEVEL"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.core.sources import typed_categories
 from storage.urls import is_postgres_url
 
 # Which commands check a setting: every command checks LOG_LEVEL, the commands that open
@@ -112,6 +113,18 @@ def _dump_url(raw: str) -> str:
     return raw
 
 
+def _arxiv_categories(raw: str) -> tuple[str, ...]:
+    return typed_categories(raw) if raw.strip() else ()
+
+
+def _arxiv_feed_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL with a {categories} placeholder")
+    if "{categories}" not in raw:
+        raise ValueError("needs a {categories} placeholder, e.g. .../rss/{categories}")
+    return raw
+
+
 def _endpoint(*schemes: str) -> Callable[[str], str]:
     def read(raw: str) -> str:
         if raw and not raw.startswith(schemes):
@@ -195,10 +208,28 @@ SETTINGS: tuple[Setting, ...] = (
         example="https://huggingface.co/api/daily_papers?date={date}",
     ),
     Setting(
+        "ARXIV_CATEGORIES",
+        "",
+        "empty, or comma-separated arXiv categories such as cs.CL,cs.LG",
+        "Optional: download arXiv's announcement feed for these categories into DUMPS_DIR "
+        "each weekday (arXiv announces nothing on weekends and holidays).",
+        _arxiv_categories,
+        field="arxiv_categories",
+        example="cs.CL,cs.LG",
+    ),
+    Setting(
+        "ARXIV_FEED_URL",
+        "https://rss.arxiv.org/rss/{categories}",
+        "an http(s) URL with a {categories} placeholder",
+        "Where ARXIV_CATEGORIES' feed is fetched from; {categories} becomes cs.CL+cs.LG.",
+        _arxiv_feed_url,
+        field="arxiv_feed_url",
+    ),
+    Setting(
         "INGEST_EVERY_MINUTES",
         "30",
         "a whole number of minutes, 1 or more",
-        "How often to look in DUMPS_DIR and fetch DUMP_URL.",
+        "How often to look in DUMPS_DIR and fetch DUMP_URL and arXiv's feed.",
         _whole(1, "minutes"),
         field="ingest_every_minutes",
     ),

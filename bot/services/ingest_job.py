@@ -1,5 +1,6 @@
-"""The periodic ingest: fetch the day's dump from DUMP_URL (optional) into DUMPS_DIR,
-then ingest every dump file there that has not been seen yet; and `/ingest`'s upload.
+"""The periodic ingest: fetch the day's dump from DUMP_URL and arXiv's announcement feed
+for ARXIV_CATEGORIES (both optional) into DUMPS_DIR, then ingest every dump file there
+that has not been seen yet; and `/ingest`'s upload.
 It needs no Discord: the store, the topic catalog, two settings and a clock."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Protocol
 import aiohttp
 
 from bot.core.ingest import collect_dump_files, ingest_bytes
-from bot.core.models import IngestReport
+from bot.core.models import DumpError, IngestReport
+from bot.core.parse import decode_dump
+from bot.core.parse_arxiv import parse_arxiv_listing
 from bot.core.ports import Clock, IngestStore
 from bot.services.topics import TopicCatalog
 
@@ -35,6 +38,12 @@ class IngestSettings(Protocol):
     @property
     def dumps_dir(self) -> Path: ...
 
+    @property
+    def arxiv_categories(self) -> tuple[str, ...]: ...
+
+    @property
+    def arxiv_feed_url(self) -> str: ...
+
 
 class IngestJob:
     def __init__(
@@ -53,6 +62,8 @@ class IngestJob:
             today = today or self.clock().date()
             if self.settings.dump_url:
                 await self.fetch(today)
+            if self.settings.arxiv_categories:
+                await self.fetch_arxiv()
             return await self.scan(today)
 
     async def ingest_upload(self, raw: bytes, filename: str) -> IngestReport:
@@ -68,43 +79,43 @@ class IngestJob:
     async def fetch(self, day: dt.date) -> Path | None:
         """Download the dump for `day` into DUMPS_DIR as `<day>.json` (or `.txt`)."""
         url = self.settings.dump_url.replace("{date}", day.isoformat())
-        folder = self.settings.dumps_dir
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as session,
-                session.get(url) as response,
-            ):
-                if response.status != 200:
-                    log.warning("DUMP_URL answered %s for %s", response.status, day)
-                    return None
-                body = await _read_capped(response.content, MAX_DOWNLOAD_BYTES + 1)
-                kind = response.headers.get("Content-Type", "")
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("could not fetch the dump for %s: %s", day, exc)
+        got = await _download(url, "DUMP_URL", day.isoformat(), "the dump")
+        if got is None:
             return None
-        if not body.strip() or len(body) > MAX_DOWNLOAD_BYTES:
-            log.warning("DUMP_URL gave an empty or oversized body for %s", day)
-            return None
+        body, kind = got
         if len(body) < 64 and b"".join(body.split()) in NO_PAPERS_YET:
             # The API's answer for a day before anyone submitted a paper (or a weekend):
             # not an error, and not a file the scan should refuse on every tick.
             log.info("DUMP_URL has no papers for %s yet", day)
             return None
         suffix = ".json" if "json" in kind or body.lstrip()[:1] in (b"[", b"{") else ".txt"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{day.isoformat()}{suffix}"
-        if path.is_file() and path.read_bytes() == body:
-            return path  # unchanged since the last tick: keep the file, so no re-ingest
-        # Write then rename, so the scan never reads a half-written file. The temporary
-        # name is this process's own: bot processes sharing DUMPS_DIR fetch the same day
-        # at the same moment, and a shared one would be truncated under the other's write.
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        return _save(self.settings.dumps_dir, f"{day.isoformat()}{suffix}", body)
+
+    async def fetch_arxiv(self) -> Path | None:
+        """Download arXiv's announcement feed for ARXIV_CATEGORIES into DUMPS_DIR as
+        `<announcement day>.arxiv-<categories>.xml`. The feed names its own day (it is
+        replaced once a weekday, at arXiv's announcement time), so fetching it every tick
+        saves each announcement day once. A weekend's or holiday's empty feed is not
+        saved: nothing was announced, as when DUMP_URL has no papers yet."""
+        joined = "+".join(self.settings.arxiv_categories)
+        url = self.settings.arxiv_feed_url.replace("{categories}", joined)
+        got = await _download(url, "ARXIV_FEED_URL", joined, "arXiv's feed")
+        if got is None:
+            return None
+        body = got[0]
         try:
-            partial.write_bytes(body)
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
-        return path
+            listing = parse_arxiv_listing(decode_dump(body).lstrip())
+        except DumpError as exc:
+            log.warning("arXiv's feed for %s could not be read: %s", joined, exc)
+            return None
+        if listing is None or listing.feed_day is None:
+            log.warning("arXiv's feed URL for %s answered with something else", joined)
+            return None
+        if not listing.papers:
+            log.info("arXiv's feed for %s announces nothing today", joined)
+            return None
+        name = f"{listing.feed_day.isoformat()}.arxiv-{joined}.xml"
+        return _save(self.settings.dumps_dir, name, body)
 
     async def scan(self, today: dt.date) -> list[IngestReport]:
         folder = self.settings.dumps_dir
@@ -134,6 +145,47 @@ class IngestJob:
             reports.append(report)
         self.last_reports = reports
         return reports
+
+
+async def _download(url: str, what: str, which: str, thing: str) -> tuple[bytes, str] | None:
+    """(body, content type) of a GET of `url`, or None after logging why not. `what`
+    names the source in the log (`DUMP_URL`), `which` the day or categories asked for,
+    `thing` what was fetched ("the dump")."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as session,
+            session.get(url) as response,
+        ):
+            if response.status != 200:
+                log.warning("%s answered %s for %s", what, response.status, which)
+                return None
+            body = await _read_capped(response.content, MAX_DOWNLOAD_BYTES + 1)
+            kind = response.headers.get("Content-Type", "")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not fetch %s for %s: %s", thing, which, exc)
+        return None
+    if not body.strip() or len(body) > MAX_DOWNLOAD_BYTES:
+        log.warning("%s gave an empty or oversized body for %s", what, which)
+        return None
+    return body, kind
+
+
+def _save(folder: Path, name: str, body: bytes) -> Path:
+    """Write `body` to `folder/name`, leaving an unchanged file alone (no re-ingest)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if path.is_file() and path.read_bytes() == body:
+        return path  # unchanged since the last tick: keep the file, so no re-ingest
+    # Write then rename, so the scan never reads a half-written file. The temporary
+    # name is this process's own: bot processes sharing DUMPS_DIR fetch the same day
+    # at the same moment, and a shared one would be truncated under the other's write.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        partial.write_bytes(body)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes:
