@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.render import safe_inline, topic_display_names
+from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.core.wording import plural
@@ -85,6 +86,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         timezone="A city, country or zone, e.g. Berlin, India, PST or Europe/Berlin",
         topics="Only these topics (comma-separated); all papers when empty",
         max="Most papers per digest (default 10)",
+        source="hf, arxiv, arxiv:cs.CL,cs.LG (arXiv categories) or all (default)",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_list_autocomplete)
     async def subscribe(
@@ -95,12 +97,14 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         timezone: str,
         topics: str | None = None,
         max: app_commands.Range[int, 1, MAX_DIGEST_ITEMS] = 10,
+        source: str | None = None,
     ) -> None:
         """Post a daily digest to a channel at a local time."""
         bot = paperbot(interaction)
         digests = bot.services.subscriptions
         post_time, where = post_time_option(time), await timezone_option(timezone)
         keys = await digests.topic_filter(interaction.guild_id, topics)
+        sources = digests.source_filter(source)
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
             raise UserError(CANT_POST.format(channel=channel.mention))
@@ -112,9 +116,12 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             keys,
             max,
             created_by=interaction.user.id,
+            source=sources.stored(),
         )
         state = await digests.subscribe(sub)
         topic_text = filter_text(keys, await bot.services.topics.topic_names(interaction.guild_id))
+        if not sources.everything:
+            topic_text += f" from {sources.label()}"
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
@@ -145,6 +152,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         lines = []
         for sub, next_run in ((s.sub, s.next_run) for s in states):
             topics = filter_text(sub.topics, names)
+            if sub.source != "all":
+                topics += f" from {parse_source_filter(sub.source).label()}"
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "

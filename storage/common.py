@@ -128,11 +128,12 @@ class CommonDelivery(SharedSql, DeliveryStorage):
     async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
         await self._change(
             "INSERT INTO channel_subscriptions (channel_id, guild_id, post_time, timezone,"
-            " topics, max_items, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " topics, max_items, created_by, created_at, source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
             " post_time = excluded.post_time, timezone = excluded.timezone,"
             " topics = excluded.topics, max_items = excluded.max_items,"
-            " paused = 0, failures = 0, last_error = NULL",
+            " source = excluded.source, paused = 0, failures = 0, last_error = NULL",
             sub.channel_id,
             sub.guild_id,
             sub.post_time,
@@ -141,6 +142,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             sub.max_items,
             sub.created_by,
             stamp(),
+            sub.source,
         )
 
     async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool:

@@ -21,6 +21,7 @@ from bot.core.render import (
     safe_inline,
     topic_display_names,
 )
+from bot.core.sources import ALL_SOURCES, HF, SourceFilter
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.core.wording import count_text, plural
 
@@ -42,6 +43,8 @@ class DigestSettings:
     topics: tuple[str, ...] = ()
     max_items: int = 10
     title: str = "paperbot daily digest"
+    # Only papers a source listed that day (and, for arXiv, in these categories).
+    source: SourceFilter = ALL_SOURCES
 
     def __post_init__(self) -> None:
         if self.max_items < 1:
@@ -165,6 +168,10 @@ def _matching(papers: Sequence[StoredPaper], settings: DigestSettings) -> list[S
         if paper.id in seen:
             continue
         if wanted and not any(hit.topic in wanted for hit in paper.topics):
+            continue
+        # A paper stored before sources were recorded came from Hugging Face's pages.
+        listed_by = paper.day_sources or paper.sources or (HF,)
+        if not settings.source.accepts(listed_by, paper.categories):
             continue
         seen.add(paper.id)
         kept.append(paper)

@@ -27,6 +27,9 @@ class ChannelSubscription:
     last_error: str | None = None
     created_by: int | None = None
     last_run_day: dt.date | None = None  # local day of the last scheduled run
+    # Which papers it takes: "all", "hf", "arxiv" or "arxiv:cs.CL,cs.LG"
+    # (bot.core.sources.parse_source_filter).
+    source: str = "all"
 
     @property
     def target(self) -> str:

@@ -50,6 +50,7 @@ from bot.core.ports import (
     PostInterrupted,
     TargetGone,
 )
+from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import (
     FAILURES_BEFORE_PAUSE,
     ChannelSubscription,
@@ -160,15 +161,22 @@ class DeliveryService:
             return self._day_cache[1]
 
     async def channel_pages(
-        self, sub_topics: tuple[str, ...], max_items: int, guild_id: int | None, day: dt.date
+        self,
+        sub_topics: tuple[str, ...],
+        max_items: int,
+        guild_id: int | None,
+        day: dt.date,
+        source: str = "all",
     ) -> list[dict]:
         papers = await self._day_papers(day)
         names = await self.topics.topic_names(guild_id)
         # Channels with the same settings get the same pages: lay each variant out once.
-        key = (day, id(papers), sub_topics, max_items, tuple(sorted(names.items())))
+        key = (day, id(papers), sub_topics, max_items, source, tuple(sorted(names.items())))
         pages = self._pages_cache.get(key)
         if pages is None:
-            settings = DigestSettings(topics=sub_topics, max_items=max_items)
+            settings = DigestSettings(
+                topics=sub_topics, max_items=max_items, source=parse_source_filter(source)
+            )
             pages = [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
             if len(self._pages_cache) > PAGES_CACHE_SIZE:
                 self._pages_cache.clear()
@@ -222,7 +230,9 @@ class DeliveryService:
             day = await self._due_day(target, sub.timezone, now, days)
             if day is None:
                 return Outcome("nothing-new")
-            pages = await self.channel_pages(sub.topics, sub.max_items, sub.guild_id, day)
+            pages = await self.channel_pages(
+                sub.topics, sub.max_items, sub.guild_id, day, sub.source
+            )
             channel = self.poster.channel(sub.channel_id, sub.guild_id)
             outcome = await self._send_once(target, day, channel, pages, scope="c")
             if outcome.status == "failed-gone":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
 from bot.core.ports import ChannelDigests, Clock, DeliveryLedger, PaperReader, Schedules
+from bot.core.sources import SourceFilter, parse_source_filter
 from bot.core.subscriptions import ChannelSubscription
 from bot.core.topic_lookup import UnknownTopic, resolve_topic_list, topic_key
 from bot.services.delivery import DeliveryService, Outcome
@@ -54,6 +55,13 @@ class SubscriptionService:
             )
         except UnknownTopic as exc:
             raise Refused.unknown_topic(exc) from None
+
+    def source_filter(self, text: str | None) -> SourceFilter:
+        """What a `source` option names: hf, arxiv, arxiv:cs.CL,cs.LG or all (empty)."""
+        try:
+            return parse_source_filter(text)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
 
     async def subscribe(self, sub: ChannelSubscription) -> DigestState:
         """Add or replace the channel's digest. A post time already passed today starts
@@ -119,8 +127,11 @@ class SubscriptionService:
     async def _pages(
         self, sub: ChannelSubscription | None, guild_id: int | None, day: dt.date
     ) -> list[dict]:
-        topics, max_items = (sub.topics, sub.max_items) if sub else ((), DEFAULT_MAX_ITEMS)
-        return await self.delivery.channel_pages(topics, max_items, guild_id, day)
+        if sub is None:
+            return await self.delivery.channel_pages((), DEFAULT_MAX_ITEMS, guild_id, day)
+        return await self.delivery.channel_pages(
+            sub.topics, sub.max_items, guild_id, day, sub.source
+        )
 
     async def _start_tomorrow_if_passed(self, sub: ChannelSubscription) -> None:
         fired = last_fire_time(self.clock(), sub.post_time, sub.timezone)
