@@ -5,6 +5,7 @@ PostgreSQL copy ingests, searches and claims like the original."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from storage import Storage, open_storage
 from storage.base import PORTABLE_TABLES
 from tests.conftest import TODAY
 
+ARXIV = Path(__file__).resolve().parent / "data" / "arxiv"
 DAY = dt.date(2026, 3, 14)
 SNOWFLAKE = 1_234_567_890_123_456_789  # Discord ids need 64 bits
 OLD_TITLE = "Long-context Protein Language Model"
@@ -63,6 +65,12 @@ async def filled_sqlite(sample_storage, sample_bytes):
     retitled = sample_bytes.replace(OLD_TITLE.encode(), NEW_TITLE.encode())
     report = await ingest_bytes(store, retitled, "2026-03-16.txt", today=TODAY)
     assert report.merges == [(NEW_TITLE, OLD_TITLE)]
+    # An arXiv feed: papers with categories, listed by a second source.
+    feed = (ARXIV / "rss_cs.CL_2026-04-27.xml").read_bytes()
+    assert (await ingest_bytes(store, feed, "cs.CL.xml", today=TODAY)).new == 3
+    await store.upsert_channel_subscription(
+        ChannelSubscription(SNOWFLAKE + 4, SNOWFLAKE + 1, "09:00", "UTC", source="arxiv:cs.CL")
+    )
     return store
 
 
@@ -94,7 +102,7 @@ async def test_import_is_idempotent(filled_sqlite, postgres_storage):
 async def test_imported_database_works_like_the_original(filled_sqlite, postgres_storage):
     await copy(filled_sqlite, postgres_storage)
     pg = postgres_storage
-    assert (await pg.stats())["papers"] == (await filled_sqlite.stats())["papers"] == 98
+    assert (await pg.stats())["papers"] == (await filled_sqlite.stats())["papers"] == 98 + 3
     # Search columns are derived on import: words and short names are found.
     hits = await pg.text_search(
         ParsedQuery(terms=("protein",)), match_all=True, topic=None, since=None, limit=3
@@ -142,7 +150,7 @@ async def test_export_is_in_primary_key_order(filled_sqlite, postgres_storage):
     ]
     assert keys == sorted(keys) and len(keys) >= 98
     ids = [r["id"] for b in [b async for b in postgres_storage.export_rows("papers", 7)] for r in b]
-    assert ids == sorted(ids) and len(ids) == 98
+    assert ids == sorted(ids) and len(ids) == 98 + 3  # the sample and the arXiv feed
 
 
 async def test_unknown_tables_and_columns_are_refused(postgres_storage):
