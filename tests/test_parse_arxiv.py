@@ -1,6 +1,6 @@
 """arXiv's listings, parsed from real files: the announcement feed (rss.arxiv.org) and
 the API's Atom answer (export.arxiv.org/api/query). tests/data/arxiv/ holds real
-responses as published (see its README) and two made from them: a day of `cross`,
+responses as published (see its README.md) and two made from them: a day of `cross`,
 `replace` and `replace-cross` announcements, and an API error answer."""
 
 from __future__ import annotations
