@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -11,6 +12,7 @@ from discord.ext import commands
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
+from bot.core.threads import ThreadMode, thread_mode
 from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.core.wording import plural
 from bot.discord_app.checks import manage_guild_only
@@ -45,6 +47,10 @@ CANT_POST = (
     "I can't post in {channel}: give me View Channel, Send Messages and Embed Links there, "
     "then try again."
 )
+CANT_THREAD = (
+    "I can't start threads in {channel}: give me Create Public Threads and Send Messages "
+    "in Threads there, or subscribe with `thread: none`."
+)
 
 
 def paused_text(sub: ChannelSubscription, channel: str) -> str:
@@ -71,6 +77,19 @@ def _can_post(channel: discord.abc.GuildChannel, me: discord.Member | None) -> b
     return perms.view_channel and perms.send_messages and perms.embed_links
 
 
+def _can_thread(channel: discord.abc.GuildChannel, me: discord.Member | None) -> bool:
+    if me is None:
+        return True  # unknown: a refused thread is told in the channel, the post stays
+    perms = channel.permissions_for(me)
+    return perms.create_public_threads and perms.send_messages_in_threads
+
+
+def thread_text(sub: ChannelSubscription) -> str:
+    """`/digest list`'s word for a digest's threads (nothing when it starts none)."""
+    mode = thread_mode(sub.thread)
+    return "" if mode is ThreadMode.NONE else f" · {mode.label}"
+
+
 @manage_guild_only()
 class DigestCog(commands.GroupCog, group_name="digest"):
     """Daily digests posted to this server's channels."""
@@ -87,6 +106,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         topics="Only these topics (comma-separated); all papers when empty",
         max="Most papers per digest (default 10)",
         source="hf, arxiv, arxiv:cs.CL,cs.LG (arXiv categories) or all (default)",
+        thread="Discussion threads: none (default), one per digest post, or one per paper",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_list_autocomplete)
     async def subscribe(
@@ -98,6 +118,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         topics: str | None = None,
         max: app_commands.Range[int, 1, MAX_DIGEST_ITEMS] = 10,
         source: str | None = None,
+        thread: Literal["none", "digest", "paper"] = "none",
     ) -> None:
         """Post a daily digest to a channel at a local time."""
         bot = paperbot(interaction)
@@ -108,6 +129,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         guild = interaction.guild
         if not _can_post(channel, guild.me if guild else None):
             raise UserError(CANT_POST.format(channel=channel.mention))
+        mode = thread_mode(thread)
+        if mode is not ThreadMode.NONE and not _can_thread(channel, guild.me if guild else None):
+            raise UserError(CANT_THREAD.format(channel=channel.mention))
         sub = ChannelSubscription(
             channel.id,
             interaction.guild_id or 0,
@@ -117,6 +141,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             max,
             created_by=interaction.user.id,
             source=sources.stored(),
+            thread=mode.value,
         )
         state = await digests.subscribe(sub)
         topic_text = filter_text(keys, await bot.services.topics.topic_names(interaction.guild_id))
@@ -125,7 +150,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         await reply_text(
             interaction,
             f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
-            f"at {post_time} {where.label}. Next: "
+            f"at {post_time} {where.label}{thread_text(sub)}. Next: "
             f"{discord_time(state.next_run)}.{where.aside}\n"
             "Try `/digest preview` to see it, or `/digest now` to post the newest one now.",
         )
@@ -157,7 +182,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
-                f"{topics} · {digest_state(sub, next_run)}"
+                f"{topics}{thread_text(sub)} · {digest_state(sub, next_run)}"
             )
         await reply_text(interaction, "\n".join(lines)[:2000])
 

@@ -27,6 +27,7 @@ EXTENSION_COMMANDS = {
     "cogs.follow": "/follow, /unfollow, /following, /delivery",
     "cogs.topic_admin": "/topic",
     "cogs.operate": "/ingest, /status, /help",
+    "cogs.discuss": "/discuss",
 }
 
 HELP = """**paperbot** — the day's research papers, where your community reads them.
@@ -35,12 +36,14 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 `/search query [topic] [since]` — keyword or topic search; page with the buttons,\
  pick a paper for its abstract
 `/paper title` — one paper in full
+`/discuss paper` — the paper's discussion thread in this channel (started or found)
 `/topics` — every topic, with the newest day's and all-time counts
 `/follow topic|keyword` · `/unfollow` · `/following` — papers on what you follow, by DM
 `/delivery time timezone` — when your DM arrives
 
 **Manage Server**
-`/digest subscribe channel time timezone [topics] [max]` — a daily digest in a channel
+`/digest subscribe channel time timezone [topics] [max] [thread]` — a daily digest in a\
+ channel; `thread: digest` or `paper` starts discussion threads
 `/digest list` · `/digest preview` · `/digest now` · `/digest unsubscribe`
 `/digest pause` · `/digest resume` — stop a channel's digest for a while, and restart it
 `/topic add name keywords` · `/topic remove name` — this server's own topics

@@ -334,6 +334,17 @@ class DeliveryStorage(abc.ABC):
     @abc.abstractmethod
     async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]: ...
 
+    # -- paper threads -------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def paper_thread(self, channel_id: int, paper_id: int) -> int | None:
+        """The thread that discusses `paper_id` in `channel_id`, if one was started."""
+
+    @abc.abstractmethod
+    async def set_paper_thread(
+        self, channel_id: int, paper_id: int, thread_id: int, guild_id: int
+    ) -> None:
+        """Remember (or replace) the paper's thread in the channel."""
+
     # -- small settings ----------------------------------------------------------------------
     @abc.abstractmethod
     async def get_meta(self, key: str) -> str | None: ...
@@ -362,6 +373,7 @@ PORTABLE_TABLES = (
     "guild_topics",
     "deliveries",
     "meta",
+    "paper_threads",
 )
 
 

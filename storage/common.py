@@ -128,12 +128,13 @@ class CommonDelivery(SharedSql, DeliveryStorage):
     async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
         await self._change(
             "INSERT INTO channel_subscriptions (channel_id, guild_id, post_time, timezone,"
-            " topics, max_items, created_by, created_at, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " topics, max_items, created_by, created_at, source, thread)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
             " post_time = excluded.post_time, timezone = excluded.timezone,"
             " topics = excluded.topics, max_items = excluded.max_items,"
-            " source = excluded.source, paused = 0, failures = 0, last_error = NULL",
+            " source = excluded.source, thread = excluded.thread, paused = 0, failures = 0,"
+            " last_error = NULL",
             sub.channel_id,
             sub.guild_id,
             sub.post_time,
@@ -143,6 +144,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             sub.created_by,
             stamp(),
             sub.source,
+            sub.thread,
         )
 
     async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool:
@@ -337,6 +339,30 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             status,
         )
         return [delivery_record(r) for r in rows]
+
+    # -- paper threads -------------------------------------------------------------------------
+    async def paper_thread(self, channel_id: int, paper_id: int) -> int | None:
+        rows = await self._query(
+            "SELECT thread_id FROM paper_threads WHERE channel_id = ? AND paper_id = ?",
+            channel_id,
+            paper_id,
+        )
+        return rows[0][0] if rows else None
+
+    async def set_paper_thread(
+        self, channel_id: int, paper_id: int, thread_id: int, guild_id: int
+    ) -> None:
+        await self._change(
+            "INSERT INTO paper_threads (channel_id, paper_id, thread_id, guild_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, paper_id) DO UPDATE SET"
+            " thread_id = excluded.thread_id, guild_id = excluded.guild_id,"
+            " created_at = excluded.created_at",
+            channel_id,
+            paper_id,
+            thread_id,
+            guild_id,
+            stamp(),
+        )
 
     # -- small settings ----------------------------------------------------------------------
     async def get_meta(self, key: str) -> str | None:

@@ -14,7 +14,7 @@ from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, 
 
 SUB_COLUMNS = (
     "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
-    " last_error, created_by, last_run_day, source"
+    " last_error, created_by, last_run_day, source, thread"
 )
 USER_COLUMNS = "user_id, post_time, timezone, dm_closed, dm_closed_told, last_run_day"
 RECORD_COLUMNS = "target, day, status, message_id, attempts, detail, owner, lease_until"
@@ -48,7 +48,21 @@ def stamp(moment: dt.datetime | None = None) -> str:
 
 
 def channel_subscription(row: tuple) -> ChannelSubscription:
-    cid, gid, post_time, tz, topics, max_items, paused, failures, error, by, last_run, source = row
+    (
+        cid,
+        gid,
+        post_time,
+        tz,
+        topics,
+        max_items,
+        paused,
+        failures,
+        error,
+        by,
+        last_run,
+        source,
+        thread,
+    ) = row
     return ChannelSubscription(
         cid,
         gid,
@@ -62,6 +76,7 @@ def channel_subscription(row: tuple) -> ChannelSubscription:
         by,
         day_or_none(last_run),
         source,
+        thread=thread,
     )
 
 

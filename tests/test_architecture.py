@@ -447,6 +447,7 @@ def test_storage_implements_every_storage_port_as_declared() -> None:
         ports.MemberFollows,
         ports.Subscriptions,
         ports.DeliveryLedger,
+        ports.PaperThreads,
     ]
     problems = [m for port in storage_ports for m in mismatches(port, base.Storage)]
     problems += mismatches(ports.IngestTransaction, base.IngestTransaction)

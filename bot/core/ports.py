@@ -33,6 +33,7 @@ from bot.core.subscriptions import (
     TopicRemoval,
     UserDelivery,
 )
+from bot.core.threads import ThreadState
 
 Clock = Callable[[], dt.datetime]
 """The time now, timezone-aware. Services take one so tests can move it by hand."""
@@ -197,6 +198,16 @@ class MemberFollows(Protocol):
     async def set_user_delivery(self, user_id: int, post_time: str, timezone: str) -> None: ...
 
 
+class PaperThreads(Protocol):
+    """Which thread discusses a paper in a channel (`/discuss`, `thread: paper` digests)."""
+
+    async def paper_thread(self, channel_id: int, paper_id: int) -> int | None: ...
+
+    async def set_paper_thread(
+        self, channel_id: int, paper_id: int, thread_id: int, guild_id: int
+    ) -> None: ...
+
+
 class Subscriptions(ChannelDigests, MemberFollows, GuildTopicStore, Protocol):
     """Who gets what, when: channel digests, members' follows and delivery times, and
     the servers' own topics (the scheduler and a topic removal see all of them)."""
@@ -293,6 +304,11 @@ class PostInterrupted(PostFailed):
     network): the post may or may not have arrived."""
 
 
+class ThreadsRefused(PostFailed):
+    """Discord would not start a thread: the bot lacks Create Public Threads (or Send
+    Messages in Threads) in that channel. The message it hangs off is not affected."""
+
+
 class Destination(Protocol):
     """A channel or a member's DM, ready to post to."""
 
@@ -319,6 +335,14 @@ class Destination(Protocol):
         None when there is none or the history cannot be read."""
         ...
 
+    async def start_thread(self, message_id: int, name: str, archive_minutes: int) -> int:
+        """Start a public thread from one of this channel's messages (Discord's "start
+        thread from message"); returns the thread's id, which is the message's. A thread
+        that already exists for the message counts as started (its id is returned).
+        Raises ThreadsRefused (permissions), TargetGone (the message or channel is
+        gone) or PostInterrupted (transient)."""
+        ...
+
 
 class MessagePoster(Protocol):
     """Posting to Discord: all the delivery service knows of it."""
@@ -327,4 +351,13 @@ class MessagePoster(Protocol):
 
     async def member(self, user_id: int) -> Destination:
         """The member's DM channel; raises PostInterrupted when it cannot be opened."""
+        ...
+
+    async def thread_state(self, thread_id: int) -> ThreadState:
+        """Whether a thread is open, archived or gone (deleted, or no longer visible);
+        raises PostInterrupted when Discord cannot say."""
+        ...
+
+    async def reopen_thread(self, thread_id: int) -> bool:
+        """Unarchive a thread; False when Discord refuses (it stays archived)."""
         ...

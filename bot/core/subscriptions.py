@@ -30,6 +30,7 @@ class ChannelSubscription:
     # Which papers it takes: "all", "hf", "arxiv" or "arxiv:cs.CL,cs.LG"
     # (bot.core.sources.parse_source_filter).
     source: str = "all"
+    thread: str = "none"  # discussion threads: "none", "digest" or "paper" (core.threads)
 
     @property
     def target(self) -> str:

@@ -34,6 +34,7 @@ EXTENSIONS = (
     "cogs.follow",
     "cogs.topic_admin",
     "cogs.operate",
+    "cogs.discuss",
 )
 
 

@@ -6,6 +6,12 @@ a channel's history for a digest marker, and turns discord.py's errors into the 
 403 code 50007 is DmsClosed, any other 403 or a 404 is TargetGone (unknown channel,
 missing access or permissions), and a timeout, a 5xx, a 429 after discord.py's own
 retries or a network error is PostInterrupted.
+
+Threads are started through the "start thread from message" endpoint with the message's
+channel id and id alone (`http.start_thread_with_message`, what `Message.create_thread`
+calls): a process taking over another shard's channel has no cached guild, which
+`Message.create_thread` needs only to build its return value. A thread already started
+from the message (code 160004) counts as started: its id is the message's.
 """
 
 from __future__ import annotations
@@ -15,13 +21,22 @@ import logging
 
 import discord
 
-from bot.core.ports import DmsClosed, Pager, PostFailed, PostInterrupted, TargetGone
+from bot.core.ports import (
+    DmsClosed,
+    Pager,
+    PostFailed,
+    PostInterrupted,
+    TargetGone,
+    ThreadsRefused,
+)
+from bot.core.threads import ThreadState
 from bot.discord_app.replies import send_kwargs
 from bot.discord_app.views import pager_view
 
 log = logging.getLogger("paperbot.delivery")
 
 CLOSED_DMS = 50007
+THREAD_ALREADY_CREATED = 160004  # "A thread has already been created for this message"
 
 
 class DiscordPoster:
@@ -39,6 +54,25 @@ class DiscordPoster:
             detail = f"cannot open DM: {exc.text or exc.status}"
             raise PostInterrupted(str(exc), detail) from exc
         return DiscordDestination(self._client, channel)
+
+    async def thread_state(self, thread_id: int) -> ThreadState:
+        try:
+            channel = await self._client.fetch_channel(thread_id)
+        except (discord.NotFound, discord.Forbidden):
+            return ThreadState.GONE
+        except discord.HTTPException as exc:
+            raise PostInterrupted(str(exc)) from exc
+        if not isinstance(channel, discord.Thread):
+            return ThreadState.GONE
+        return ThreadState.ARCHIVED if channel.archived else ThreadState.OPEN
+
+    async def reopen_thread(self, thread_id: int) -> bool:
+        try:
+            await self._client.http.edit_channel(thread_id, archived=False)
+        except discord.HTTPException as exc:
+            log.info("could not reopen thread %s: %s", thread_id, exc)
+            return False
+        return True
 
 
 class DiscordDestination:
@@ -83,6 +117,24 @@ class DiscordDestination:
         except discord.HTTPException as exc:
             log.warning("could not read history to reconcile %s: %s", marker, exc)
         return None
+
+    async def start_thread(self, message_id: int, name: str, archive_minutes: int) -> int:
+        try:
+            data = await self._client.http.start_thread_with_message(
+                self._channel.id,
+                message_id,
+                name=name,
+                auto_archive_duration=archive_minutes,  # type: ignore[arg-type]
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_ALREADY_CREATED:
+                return message_id
+            if isinstance(exc, discord.Forbidden):
+                raise ThreadsRefused(str(exc), describe(exc)) from exc
+            raise refusal(exc) from exc
+        except (TimeoutError, OSError) as exc:
+            raise PostInterrupted(str(exc)) from exc
+        return int(data["id"])
 
 
 def refusal(exc: discord.HTTPException) -> PostFailed:

@@ -19,6 +19,7 @@ from bot.discord_app.poster import DiscordPoster
 from bot.discord_app.views import DigestPageButton
 from bot.services.app import Services
 from bot.services.delivery import DeliveryService
+from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
 from bot.services.scheduling import ScheduleService
@@ -53,6 +54,7 @@ def build_services(
         poster=poster,
         settings=settings,
         on_schedules_changed=schedules_changed,
+        threads=storage,
     )
     ingest_job = IngestJob(store=storage, topics=topics, settings=settings, clock=clock)
     schedules = ScheduleService(
@@ -89,6 +91,7 @@ def build_services(
             follows=storage, topics=topics, delivery=delivery, schedules=schedules
         ),
         server_topics=ServerTopicService(store=storage, papers=storage, topics=topics),
+        discussions=DiscussionService(threads=storage, topics=topics, poster=poster),
         status=StatusService(papers=storage, digests=storage, topics=topics, schedules=schedules),
     )
 

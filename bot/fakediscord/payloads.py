@@ -75,6 +75,8 @@ def member_payload(
 
 def channel_payload(state: FakeState, channel: Channel) -> dict[str, Any]:
     """A channel object (guild text/voice/category or DM)."""
+    if channel.thread is not None:
+        return thread_payload(state, channel)
     if channel.type == DM_CHANNEL:
         recipient = channel.recipient_id or 0
         return {
@@ -97,6 +99,33 @@ def channel_payload(state: FakeState, channel: Channel) -> dict[str, Any]:
         "last_message_id": None,
         "rate_limit_per_user": 0,
         "flags": 0,
+    }
+
+
+def thread_payload(state: FakeState, channel: Channel) -> dict[str, Any]:
+    """A thread channel object, as discord.py's Thread needs it."""
+    meta = channel.thread
+    assert meta is not None
+    return {
+        "id": str(channel.id),
+        "type": channel.type,
+        "guild_id": str(channel.guild_id),
+        "parent_id": str(channel.parent_id),
+        "owner_id": str(meta.owner_id),
+        "name": channel.name,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": meta.message_count,
+        "member_count": 1,
+        "total_message_sent": meta.message_count,
+        "flags": 0,
+        "thread_metadata": {
+            "archived": meta.archived,
+            "auto_archive_duration": meta.auto_archive_duration,
+            "archive_timestamp": meta.archive_timestamp,
+            "locked": meta.locked,
+            "create_timestamp": meta.create_timestamp,
+        },
     }
 
 
@@ -142,7 +171,11 @@ def guild_create_payload(state: FakeState, guild_id: int) -> dict[str, Any]:
         "member_count": len(guild.members),
         "members": [member_payload(state, guild.id, uid) for uid in guild.members],
         "channels": channels,
-        "threads": [],
+        "threads": [
+            thread_payload(state, t)
+            for t in state.threads_of(guild.id)
+            if t.thread and not t.thread.archived
+        ],
         "presences": [],
         "voice_states": [],
         "stage_instances": [],

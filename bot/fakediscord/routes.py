@@ -18,6 +18,7 @@ from .payloads import (
 )
 from .rest import ApiError, RestRequest, Router
 from .state import DM_CHANNEL, Channel, StoredMessage
+from .threads import check_post_in_thread, touched_by_message
 from .validation import command_problems
 
 NONCE_WINDOW_SECONDS = 300.0  # "the past few minutes" in Discord's docs
@@ -206,6 +207,8 @@ async def create_message(req: RestRequest) -> Result:
         fault = fake.faults.dm_refused_fault()
         req.record.fault = fault.kind
         raise ApiError(fault.status, fault.body["code"], fault.body["message"])
+    if channel.thread is not None:
+        check_post_in_thread(fake, channel)
     body = req.body()
     if is_empty_message(body, req.files):
         raise ApiError(400, 50006, "Cannot send an empty message")
@@ -223,6 +226,8 @@ async def create_message(req: RestRequest) -> Result:
                 fake.stats["nonce_duplicates"] += 1
                 return 200, copy.deepcopy(existing.payload)
     stored = new_message(fake.state, channel.id, body, req.files, author_id=author)
+    if channel.thread is not None:
+        touched_by_message(fake, channel)
     if nonce_key is not None:
         fake.state.nonces[nonce_key] = (time.monotonic(), int(stored.payload["id"]))
     announce(fake, stored)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import interaction_routes, routes
+from . import interaction_routes, routes, threads
 from .driver import InteractionDriver
 from .faults import FaultInjector
 from .gateway import INTENT_GUILD_MEMBERS, INTENT_GUILDS, GatewayHub
@@ -70,6 +70,7 @@ class FakeDiscord(InteractionDriver):
         router = Router()
         routes.register(router)
         interaction_routes.register(router)
+        threads.register(router)
         self._rest = RestApi(self, router)
         self._runner: web.AppRunner | None = None
 
@@ -253,12 +254,14 @@ class FakeDiscord(InteractionDriver):
             self.state.channels.pop(cid, None)
 
     def delete_channel(self, channel_id: int) -> None:
-        """Delete a channel: CHANNEL_DELETE, then 404 Unknown Channel (10003) on REST."""
+        """Delete a channel or thread: CHANNEL_DELETE (THREAD_DELETE), then 404 Unknown
+        Channel (10003) on REST."""
         channel = self.state.channels.get(channel_id)
         if channel is None:
             return
         data = channel_payload(self.state, channel)
-        self.gateway.dispatch(channel.guild_id, "CHANNEL_DELETE", data, intent=INTENT_GUILDS)
+        event = "CHANNEL_DELETE" if channel.thread is None else "THREAD_DELETE"
+        self.gateway.dispatch(channel.guild_id, event, data, intent=INTENT_GUILDS)
         self.state.remove_channel(channel_id)
 
     # ------------------------------------------------------------------- faults
@@ -293,6 +296,34 @@ class FakeDiscord(InteractionDriver):
     def request_reconnect(self) -> None:
         """Send op 7 RECONNECT to every connection."""
         self.gateway.request_reconnect()
+
+    # ------------------------------------------------------------------- threads
+    def threads(self, parent_id: int | None = None) -> list[dict[str, Any]]:
+        """Every thread (of one channel when given), oldest first, as GET returns it."""
+        return [
+            channel_payload(self.state, c)
+            for c in self.state.channels.values()
+            if c.thread is not None and (parent_id is None or c.parent_id == parent_id)
+        ]
+
+    def archive_thread(self, thread_id: int, archived: bool = True) -> None:
+        """Archive (or reopen) a thread, as a moderator or Discord would: THREAD_UPDATE."""
+        threads.set_archived(self, self.state.channels[thread_id], archived)
+
+    def idle_threads(self, minutes: float) -> list[int]:
+        """Let ``minutes`` pass with no messages in any thread: those idle past their
+        auto-archive duration are archived. Returns their ids."""
+        return threads.idle_threads(self, minutes)
+
+    def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
+        """Give the bot's role in a guild exactly these permissions (GUILD_ROLE_UPDATE):
+        e.g. take Create Public Threads away."""
+        guild = self.state.guilds[guild_id]
+        for role_id in guild.members[self.state.bot.id].roles:
+            role = guild.roles[role_id]
+            role.permissions = permissions
+            data = {"guild_id": str(guild_id), "role": _role_payload(role)}
+            self.gateway.dispatch(guild_id, "GUILD_ROLE_UPDATE", data, intent=INTENT_GUILDS)
 
     # ------------------------------------------------------------------ queries
     def channel_messages(

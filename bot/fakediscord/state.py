@@ -16,6 +16,7 @@ from .util import (
 
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
+PUBLIC_THREAD = 11
 
 
 @dataclass
@@ -52,6 +53,21 @@ class Channel:
     parent_id: int | None = None
     recipient_id: int | None = None
     nsfw: bool = False
+    thread: ThreadMeta | None = None  # set for a thread (a thread is a channel)
+
+
+@dataclass
+class ThreadMeta:
+    """What Discord keeps about a thread besides its channel fields."""
+
+    owner_id: int
+    auto_archive_duration: int
+    archived: bool = False
+    locked: bool = False
+    archive_timestamp: str = field(default_factory=iso_now)
+    create_timestamp: str = field(default_factory=iso_now)
+    idle_minutes: float = 0.0  # since the last message: auto-archive counts this
+    message_count: int = 0
 
 
 @dataclass
@@ -203,8 +219,20 @@ class FakeState:
         """Forget a channel (its messages stay retrievable by id for assertions)."""
         channel = self.channels.pop(channel_id, None)
         if channel is not None and channel.guild_id in self.guilds:
-            self.guilds[channel.guild_id].channel_ids.remove(channel_id)
+            ids = self.guilds[channel.guild_id].channel_ids
+            if channel_id in ids:  # threads are channels too, but not listed there
+                ids.remove(channel_id)
         return channel
+
+    def threads_of(self, guild_id: int, parent_id: int | None = None) -> list[Channel]:
+        """The guild's threads (of one parent channel when given), oldest first."""
+        return [
+            c
+            for c in self.channels.values()
+            if c.thread is not None
+            and c.guild_id == guild_id
+            and (parent_id is None or c.parent_id == parent_id)
+        ]
 
     def ensure_dm_channel(self, user_id: int) -> Channel:
         """Return the DM channel with ``user_id``, creating it on first use."""

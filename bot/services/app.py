@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.delivery import DeliveryService
+from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
 from bot.services.scheduling import ScheduleService
@@ -28,4 +29,5 @@ class Services:
     subscriptions: SubscriptionService  # channel digests (/digest)
     follows: FollowService  # members' follows and DM times (/follow, /delivery)
     server_topics: ServerTopicService  # a server's own topics (/topic add)
+    discussions: DiscussionService  # papers' discussion threads (/discuss)
     status: StatusService  # what is stored (/status, /topics)

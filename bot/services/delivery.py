@@ -46,10 +46,13 @@ from bot.core.ports import (
     MessagePoster,
     Pager,
     PaperReader,
+    PaperThreads,
     PostFailed,
     PostInterrupted,
     TargetGone,
+    ThreadsRefused,
 )
+from bot.core.render import topic_display_names
 from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import (
     FAILURES_BEFORE_PAUSE,
@@ -57,6 +60,18 @@ from bot.core.subscriptions import (
     DeliveryRecord,
     UserDelivery,
 )
+from bot.core.threads import (
+    DEFAULT_ARCHIVE_MINUTES,
+    PaperItem,
+    ThreadMode,
+    digest_thread_name,
+    header_only,
+    item_marker,
+    paper_items,
+    step_target,
+    thread_mode,
+)
+from bot.core.topic_lookup import REMOVED_TOPIC
 from bot.services.topics import TopicCatalog
 
 log = logging.getLogger("paperbot.delivery")
@@ -64,6 +79,13 @@ log = logging.getLogger("paperbot.delivery")
 PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 HELD_DETAIL = "another bot process is posting it right now"
+THREADS_REFUSED_NOTICE = (
+    "⚠️ I couldn't start a discussion thread here ({detail}). Give me the **Create Public "
+    "Threads** and **Send Messages in Threads** permissions in this channel; the digest "
+    "itself is posted."
+)
+# Outcomes that leave a delivery unfinished for now: its ledger row stays 'sending'.
+UNSETTLED = ("retry", "held")
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,23 @@ def with_marker(payload: dict, day: dt.date) -> dict:
     marked = dict(payload)
     marked["content"] = f"{payload.get('content', '')}\n-# {digest_marker(day)}".strip()
     return marked
+
+
+class _Notices:
+    """What one delivery tells its channel, once: that threads are not allowed there."""
+
+    def __init__(self, channel: Destination) -> None:
+        self.channel = channel
+        self.threads_refused = False
+
+    async def threads_refused_once(self, detail: str) -> None:
+        if self.threads_refused:
+            return
+        self.threads_refused = True
+        try:
+            await self.channel.say(THREADS_REFUSED_NOTICE.format(detail=detail))
+        except PostFailed as exc:
+            log.info("could not say that threads are refused: %s", exc)
 
 
 class DeliverySettings(Protocol):
@@ -119,8 +158,12 @@ class DeliveryService:
         poster: MessagePoster,
         settings: DeliverySettings,
         on_schedules_changed: Callable[[], Awaitable[None]],
+        threads: PaperThreads | None = None,
+        archive_minutes: int = DEFAULT_ARCHIVE_MINUTES,
     ) -> None:
         self.ledger = ledger
+        self.threads = threads
+        self.archive_minutes = archive_minutes
         self.papers = papers
         self.topics = topics
         self.poster = poster
@@ -234,7 +277,7 @@ class DeliveryService:
                 sub.topics, sub.max_items, sub.guild_id, day, sub.source
             )
             channel = self.poster.channel(sub.channel_id, sub.guild_id)
-            outcome = await self._send_once(target, day, channel, pages, scope="c")
+            outcome = await self._post_channel_digest(sub, day, channel, pages)
             if outcome.status == "failed-gone":
                 updated = await self.ledger.record_channel_failure(
                     sub.channel_id, outcome.detail, FAILURES_BEFORE_PAUSE
@@ -270,7 +313,8 @@ class DeliveryService:
                 channel = await self.poster.member(user.user_id)
             except PostInterrupted as exc:  # the DM channel could not be opened
                 return Outcome("retry", day, detail=exc.detail)
-            outcome = await self._send_once(target, day, channel, pages, scope="u")
+            pager = Pager("u", day, 1, len(pages))
+            outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
             if outcome.status == "failed-closed":
                 await self.ledger.set_dm_closed(user.user_id, True)
                 return Outcome("dms-closed", day, detail=outcome.detail)
@@ -289,10 +333,22 @@ class DeliveryService:
         target: str,
         day: dt.date,
         channel: Destination,
-        pages: list[dict],
-        scope: str,
+        payload: dict,
+        *,
+        pager: Pager | None = None,
+        marker: str | None = None,
+        lookback: int = HISTORY_LOOKBACK,
+        then: Callable[[int], Awaitable[Outcome | None]] | None = None,
     ) -> Outcome:
+        """Post `payload` to `target` for `day` exactly once. On a retry the channel's
+        latest `lookback` messages are searched for `marker` (the digest's by default).
+
+        `then` is what else belongs to this post (its threads, the per-paper messages):
+        awaited with the message id once the post is out or found, before the row is
+        marked sent. When it returns an unsettled outcome (retry, held) the row stays
+        'sending', so the next attempt finds the post in the history and carries on."""
         ledger = self.ledger
+        marker = marker or digest_marker(day)
         # Wait for our turn before claiming, not after: a fan-out can queue here for
         # longer than a lease, and a post sent after its lease lapsed may meet a peer
         # that took the claim over (finding nothing in the history yet) and sent it too.
@@ -308,8 +364,10 @@ class DeliveryService:
             log.debug("%s for %s is claimed by %s", target, day, record.owner)
             return Outcome("held", day, detail=HELD_DETAIL)
         if record.attempts > 1:
-            found = await channel.find_posted(digest_marker(day), HISTORY_LOOKBACK)
+            found = await channel.find_posted(marker, lookback)
             if found is not None:
+                if then is not None and (unsettled := await then(found)) is not None:
+                    return unsettled
                 await ledger.finish_delivery(target, day, "sent", found, "reconciled")
                 return Outcome("reconciled", day, found)
         timeout: float | None = None
@@ -322,10 +380,9 @@ class DeliveryService:
             timeout = lease / 2 - (time.monotonic() - claimed_at)
             if timeout <= 0:
                 return Outcome("retry", day, detail="claim ran short before sending")
-        pager = Pager(scope, day, 1, len(pages))
         try:
             message_id = await channel.post(
-                pages[0], nonce=delivery_nonce(target, day), pager=pager, timeout=timeout
+                payload, nonce=delivery_nonce(target, day), pager=pager, timeout=timeout
             )
         except (DmsClosed, TargetGone) as exc:
             status = "failed-closed" if isinstance(exc, DmsClosed) else "failed-gone"
@@ -336,8 +393,141 @@ class DeliveryService:
             # attempt reconciles against history before it sends again.
             log.warning("sending %s for %s failed: %s", target, day, exc)
             return Outcome("retry", day, detail=str(exc)[:200])
+        if then is not None and (unsettled := await then(message_id)) is not None:
+            return unsettled
         await ledger.finish_delivery(target, day, "sent", message_id)
         return Outcome("sent", day, message_id)
+
+    # -- discussion threads ---------------------------------------------------------------------
+    async def _post_channel_digest(
+        self, sub: ChannelSubscription, day: dt.date, channel: Destination, pages: list[dict]
+    ) -> Outcome:
+        """The channel's digest for `day`, with the threads its `thread` mode asks for.
+        The digest's own row is marked sent only after every thread (and per-paper
+        message) is settled, each under a ledger row of its own (core.threads)."""
+        target = sub.target
+        mode = thread_mode(sub.thread)
+        pager = Pager("c", day, 1, len(pages))
+        if mode is ThreadMode.NONE:
+            return await self._send_once(target, day, channel, pages[0], pager=pager)
+        notices = _Notices(channel)
+        if mode is ThreadMode.DIGEST:
+            names = await self.topics.topic_names(sub.guild_id)
+            shown = topic_display_names(sub.topics, names, REMOVED_TOPIC)
+            name = digest_thread_name(day, DigestSettings(sub.topics, sub.max_items), shown)
+
+            async def digest_thread(message_id: int) -> Outcome | None:
+                step = step_target(target, "thread")
+                started = await self._thread_once(step, day, channel, message_id, name, notices)
+                return started if started.status in UNSETTLED else None
+
+            return await self._send_once(
+                target, day, channel, pages[0], pager=pager, then=digest_thread
+            )
+        items = await self._paper_items(sub, day)
+        if not items:  # nothing on the day (or under the filter): the usual short post
+            return await self._send_once(target, day, channel, pages[0], pager=pager)
+
+        async def per_paper(header_id: int) -> Outcome | None:
+            return await self._paper_steps(sub, day, channel, items, notices)
+
+        return await self._send_once(
+            target,
+            day,
+            channel,
+            header_only(pages[0]),
+            lookback=HISTORY_LOOKBACK + len(items),
+            then=per_paper,
+        )
+
+    async def _paper_items(self, sub: ChannelSubscription, day: dt.date) -> list[PaperItem]:
+        papers = await self._day_papers(day)
+        names = await self.topics.topic_names(sub.guild_id)
+        settings = DigestSettings(
+            topics=sub.topics, max_items=sub.max_items, source=parse_source_filter(sub.source)
+        )
+        return paper_items(papers, day, settings, names)
+
+    async def _paper_steps(
+        self,
+        sub: ChannelSubscription,
+        day: dt.date,
+        channel: Destination,
+        items: list[PaperItem],
+        notices: _Notices,
+    ) -> Outcome | None:
+        """Each paper's message, then its thread, in order; None when all are settled."""
+        target = sub.target
+        lookback = HISTORY_LOOKBACK + len(items)
+        for item in items:
+            posted = await self._send_once(
+                step_target(target, f"paper:{item.paper_id}"),
+                day,
+                channel,
+                item.payload,
+                marker=item_marker(day, item.paper_id),
+                lookback=lookback,
+            )
+            if posted.status in UNSETTLED or posted.status.startswith("failed"):
+                # Unsettled, or the channel refuses posts now (counted as the digest's
+                # failure): the digest's row stays unfinished, retried like any post.
+                return posted
+            if posted.message_id is None or notices.threads_refused:
+                continue  # no message to hang a thread off; or threads are not allowed
+            started = await self._thread_once(
+                step_target(target, f"thread:{item.paper_id}"),
+                day,
+                channel,
+                posted.message_id,
+                item.thread_name,
+                notices,
+            )
+            if started.status in UNSETTLED:
+                return started
+            if self.threads is not None and started.message_id is not None:
+                # Written again on a retry (the same id): /discuss finds this thread.
+                await self.threads.set_paper_thread(
+                    sub.channel_id, item.paper_id, started.message_id, sub.guild_id
+                )
+        return None
+
+    async def _thread_once(
+        self,
+        target: str,
+        day: dt.date,
+        channel: Destination,
+        message_id: int,
+        name: str,
+        notices: _Notices,
+    ) -> Outcome:
+        """Start the thread of one message exactly once, under a ledger row of its own.
+        Settled: "sent" or "already" with the thread id, or "failed" when refused for
+        good (threads not allowed: told once in the channel; the message is gone).
+        Unsettled: "retry" or "held", the row left for the next attempt."""
+        await self.pacer.acquire()
+        if self._closing:
+            return Outcome("retry", day, detail="shutting down")
+        record = await self._claim(target, day)
+        if record.status in ("sent", "empty"):
+            return Outcome("already", day, record.message_id)
+        if record.status == "held":
+            return Outcome("held", day, detail=HELD_DETAIL)
+        try:
+            # Nothing to look up on a retry: Discord answers 160004 for a message that
+            # has its thread already, and the poster returns that thread's id.
+            thread_id = await channel.start_thread(message_id, name, self.archive_minutes)
+        except (ThreadsRefused, TargetGone) as exc:
+            # Refused for good (no permission; the message was deleted): the post stays.
+            await self.ledger.finish_delivery(target, day, "failed", detail=exc.detail)
+            log.warning("no thread for %s on %s: %s", target, day, exc.detail)
+            if isinstance(exc, ThreadsRefused):
+                await notices.threads_refused_once(exc.detail)
+            return Outcome("failed", day, detail=exc.detail)
+        except PostFailed as exc:
+            log.warning("starting the thread %s for %s failed: %s", target, day, exc)
+            return Outcome("retry", day, detail=str(exc)[:200])
+        await self.ledger.finish_delivery(target, day, "sent", thread_id)
+        return Outcome("sent", day, thread_id)
 
     # -- telling members their DMs are closed --------------------------------------------------
     async def closed_dms_notice_due(self, user_id: int) -> bool:

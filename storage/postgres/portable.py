@@ -84,6 +84,7 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("last_error", "text"),
             ("last_run_day", "text"),
             ("source", "text"),
+            ("thread", "text"),
         ],
     ),
     "user_follows": (
@@ -126,6 +127,16 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
         ],
     ),
     "meta": (("key",), [("key", "text"), ("value", "text")]),
+    "paper_threads": (
+        ("channel_id", "paper_id"),
+        [
+            ("channel_id", "bigint"),
+            ("paper_id", "bigint"),
+            ("thread_id", "bigint"),
+            ("guild_id", "bigint"),
+            ("created_at", "text"),
+        ],
+    ),
 }
 # Tables whose rows are papers or their topics: imports take the papers lock (a title
 # variant's trigger writes its paper's searchable text).
