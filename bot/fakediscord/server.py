@@ -315,15 +315,20 @@ class FakeDiscord(InteractionDriver):
         auto-archive duration are archived. Returns their ids."""
         return threads.idle_threads(self, minutes)
 
+    def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> None:
+        """Change a role's permissions (the guild id is its @everyone role), with the
+        GUILD_ROLE_UPDATE Discord sends."""
+        role = self.state.guilds[guild_id].roles[role_id]
+        role.permissions = permissions
+        data = {"guild_id": str(guild_id), "role": _role_payload(role)}
+        self.gateway.dispatch(guild_id, "GUILD_ROLE_UPDATE", data, intent=INTENT_GUILDS)
+
     def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
-        """Give the bot's role in a guild exactly these permissions (GUILD_ROLE_UPDATE):
-        e.g. take Create Public Threads away."""
+        """Give the bot's own role in a guild exactly these permissions (the @everyone
+        role still adds its own): e.g. take Create Public Threads away."""
         guild = self.state.guilds[guild_id]
         for role_id in guild.members[self.state.bot.id].roles:
-            role = guild.roles[role_id]
-            role.permissions = permissions
-            data = {"guild_id": str(guild_id), "role": _role_payload(role)}
-            self.gateway.dispatch(guild_id, "GUILD_ROLE_UPDATE", data, intent=INTENT_GUILDS)
+            self.set_role_permissions(guild_id, role_id, permissions)
 
     # ------------------------------------------------------------------ queries
     def channel_messages(

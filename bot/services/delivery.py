@@ -108,18 +108,18 @@ def with_marker(payload: dict, day: dt.date) -> dict:
 
 
 class _Notices:
-    """What one delivery tells its channel, once: that threads are not allowed there."""
+    """What one delivery tells its channel after its posts, once: that threads are not
+    allowed there (said after the digest, not between its papers)."""
 
     def __init__(self, channel: Destination) -> None:
         self.channel = channel
-        self.threads_refused = False
+        self.threads_refused: str | None = None  # why, when a thread was refused
 
-    async def threads_refused_once(self, detail: str) -> None:
-        if self.threads_refused:
+    async def say_all(self) -> None:
+        if self.threads_refused is None:
             return
-        self.threads_refused = True
         try:
-            await self.channel.say(THREADS_REFUSED_NOTICE.format(detail=detail))
+            await self.channel.say(THREADS_REFUSED_NOTICE.format(detail=self.threads_refused))
         except PostFailed as exc:
             log.info("could not say that threads are refused: %s", exc)
 
@@ -421,9 +421,11 @@ class DeliveryService:
                 started = await self._thread_once(step, day, channel, message_id, name, notices)
                 return started if started.status in UNSETTLED else None
 
-            return await self._send_once(
+            outcome = await self._send_once(
                 target, day, channel, pages[0], pager=pager, then=digest_thread
             )
+            await notices.say_all()
+            return outcome
         items = await self._paper_items(sub, day)
         if not items:  # nothing on the day (or under the filter): the usual short post
             return await self._send_once(target, day, channel, pages[0], pager=pager)
@@ -431,7 +433,7 @@ class DeliveryService:
         async def per_paper(header_id: int) -> Outcome | None:
             return await self._paper_steps(sub, day, channel, items, notices)
 
-        return await self._send_once(
+        outcome = await self._send_once(
             target,
             day,
             channel,
@@ -439,6 +441,8 @@ class DeliveryService:
             lookback=HISTORY_LOOKBACK + len(items),
             then=per_paper,
         )
+        await notices.say_all()
+        return outcome
 
     async def _paper_items(self, sub: ChannelSubscription, day: dt.date) -> list[PaperItem]:
         papers = await self._day_papers(day)
@@ -472,7 +476,7 @@ class DeliveryService:
                 # Unsettled, or the channel refuses posts now (counted as the digest's
                 # failure): the digest's row stays unfinished, retried like any post.
                 return posted
-            if posted.message_id is None or notices.threads_refused:
+            if posted.message_id is None or notices.threads_refused is not None:
                 continue  # no message to hang a thread off; or threads are not allowed
             started = await self._thread_once(
                 step_target(target, f"thread:{item.paper_id}"),
@@ -521,7 +525,7 @@ class DeliveryService:
             await self.ledger.finish_delivery(target, day, "failed", detail=exc.detail)
             log.warning("no thread for %s on %s: %s", target, day, exc.detail)
             if isinstance(exc, ThreadsRefused):
-                await notices.threads_refused_once(exc.detail)
+                notices.threads_refused = exc.detail
             return Outcome("failed", day, detail=exc.detail)
         except PostFailed as exc:
             log.warning("starting the thread %s for %s failed: %s", target, day, exc)
