@@ -33,8 +33,10 @@ async def populate(store) -> None:
             ("nlp",),
             7,
             created_by=USER,
+            thread="paper",
         )
     )
+    await store.set_paper_thread(SNOWFLAKE_CHANNEL, 1, SNOWFLAKE_CHANNEL + 5, SNOWFLAKE_GUILD)
     await store.add_follow(USER, Follow("keyword", "protein"))
     await store.add_follow(USER, Follow("topic", "speech-audio"))
     await store.set_user_delivery(USER, "07:15", "America/New_York")
@@ -60,6 +62,7 @@ async def snapshot(store) -> dict:
         "topics": await store.guild_topics(SNOWFLAKE_GUILD),
         "delivery": await store.delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY),
         "meta": await store.get_meta("commands_hash"),
+        "paper_thread": await store.paper_thread(SNOWFLAKE_CHANNEL, 1),
         "vocab": len(await store.vocabulary()),
     }
 
@@ -81,6 +84,8 @@ async def test_copy_keeps_everything_and_is_idempotent(source, backend_storage) 
     assert counts["channel_subscriptions"] == (1, 1)
     assert counts["user_follows"] == (2, 2)
     assert counts["deliveries"] == (1, 1)
+    assert counts["paper_threads"] == (1, 1)
+    assert (await target.channel_subscription(SNOWFLAKE_CHANNEL)).thread == "paper"
     assert first.new == first.read
     assert await snapshot(target) == await snapshot(source)
 
