@@ -185,3 +185,19 @@ async def test_paperbot_sync_forces_a_sync_against_the_configured_discord(tmp_pa
             assert len(puts) == expected_puts
         names = {c["name"] for c in puts[-1].json}
         assert {"search", "paper", "topics", "digest", "follow", "topic", "ingest"} <= names
+
+
+async def test_console_shows_threads_under_their_channel() -> None:
+    text = await console_output(
+        "threads",
+        "/digest subscribe channel:#papers time:08:00 timezone:Europe/Berlin thread:digest max:2",
+        "/digest now channel:#papers",
+        "/discuss paper:protein",
+        "threads",
+    )
+    assert "No threads yet." in text
+    assert "a thread per digest" in text
+    listed = text.rsplit("No threads yet.", 1)[1]
+    assert "#papers › paperbot daily digest · Sat 14 Mar 2026 (open, auto-archive after" in listed
+    assert "#general › Long-context Protein Language Model" in listed
+    assert "Started the discussion of" in text

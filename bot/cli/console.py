@@ -53,7 +53,8 @@ server with #papers and #general. Examples:
   /digest now channel:#papers    /follow topic:speech-audio     /status   /help
 After a reply with buttons or a menu (listed under it after →): `press LABEL` presses a
 button (`press Remove`, `press next`), `pick N` or `pick TEXT` picks from the menu;
-`next`, `prev` and `open N` for short. `quit` or end of input exits."""
+`next`, `prev` and `open N` for short. `threads` lists the discussion threads (`/discuss`,
+`/digest subscribe … thread:paper`) with their messages. `quit` or end of input exits."""
 
 
 class ConsoleError(Exception):
@@ -80,6 +81,9 @@ class Console:
             return True
         if line in ("quit", "exit", "/quit", "/exit"):
             return False
+        if line == "threads":
+            self.say(self.threads_text())
+            return True
         try:
             if line.startswith("/"):
                 reply = await self.run_command(line)
@@ -129,6 +133,23 @@ class Console:
             self._show_actions(message)
             self.last = message
         self._dms_seen = len(dms)
+
+    def threads_text(self) -> str:
+        """`threads`: every thread, under the channel it hangs off, with its messages."""
+        names = {cid: name for name, cid in self.channels.items()}
+        lines = []
+        for thread in self.fake.threads():
+            meta = thread["thread_metadata"]
+            state = "archived" if meta["archived"] else "open"
+            parent = names.get(int(thread["parent_id"]), thread["parent_id"])
+            messages = self.fake.channel_messages(int(thread["id"]))
+            lines.append(
+                f"#{parent} › {thread['name']} ({state}, auto-archive after "
+                f"{meta['auto_archive_duration']} min, {len(messages)} message"
+                f"{'' if len(messages) == 1 else 's'})"
+            )
+            lines += [f"    {render_message_text(m)}" for m in messages]
+        return "\n".join(lines) or "No threads yet."
 
     def _opened_aside(self, reply: Any) -> bool:
         """Whether a press answered with a new message that offers nothing to press."""
