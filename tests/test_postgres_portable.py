@@ -69,8 +69,12 @@ async def filled_sqlite(sample_storage, sample_bytes):
     feed = (ARXIV / "rss_cs.CL_2026-04-27.xml").read_bytes()
     assert (await ingest_bytes(store, feed, "cs.CL.xml", today=TODAY)).new == 3
     await store.upsert_channel_subscription(
-        ChannelSubscription(SNOWFLAKE + 4, SNOWFLAKE + 1, "09:00", "UTC", source="arxiv:cs.CL")
+        ChannelSubscription(
+            SNOWFLAKE + 4, SNOWFLAKE + 1, "09:00", "UTC", source="arxiv:cs.CL", thread="paper"
+        )
     )
+    # A paper's discussion thread in a channel.
+    await store.set_paper_thread(SNOWFLAKE + 4, 1, SNOWFLAKE + 5, SNOWFLAKE + 1)
     return store
 
 
