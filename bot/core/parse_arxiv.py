@@ -20,6 +20,7 @@ can say what the file is instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -133,17 +134,37 @@ class _Listing:
     def skip(self, index: int, title: str, reason: str) -> None:
         self.dump.skipped.append(SkippedParagraph(index, snippet(title) or "(no title)", reason))
 
-    def add(self, index: int, **fields: object) -> None:
-        title = str(fields["title"])
+    def add(
+        self,
+        index: int,
+        *,
+        title: str,
+        abstract: str,
+        arxiv_id: str | None,
+        authors: tuple[str, ...],
+        categories: tuple[str, ...],
+        announce: str = "",
+        published: dt.date | None = None,
+    ) -> None:
         if not title:
             self.skip(index, "", "feed entry has no title")
             return
-        if not fields.get("arxiv_id"):
+        if not arxiv_id:
             self.skip(index, title, "feed entry has no arXiv id")
             return
-        if not fields.get("abstract"):
+        if not abstract:
             self.dump.warnings.append(f"entry {index}: no abstract for '{snippet(title)}'")
-        self.dump.papers.append(ParsedPaper(position=len(self.dump.papers) + 1, **fields))  # type: ignore[arg-type]
+        paper = ParsedPaper(
+            title=title,
+            abstract=abstract,
+            position=len(self.dump.papers) + 1,
+            arxiv_id=arxiv_id,
+            authors=authors,
+            published=published,
+            categories=categories,
+            announce=announce,
+        )
+        self.dump.papers.append(paper)
 
     def finish(self, kind: str) -> ParsedDump:
         dump = self.dump
