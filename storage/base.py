@@ -25,6 +25,7 @@ from bot.core.models import (
     Topic,
     TopicHit,
 )
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
@@ -116,8 +117,10 @@ class PaperStorage(abc.ABC):
         topic: str | None,
         since: dt.date | None,
         limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
-        """(paper id, relevance) best first; higher relevance is better."""
+        """(paper id, relevance) best first; higher relevance is better. `source` keeps
+        papers ever listed by that source (and in those categories)."""
 
     @abc.abstractmethod
     async def text_matches(
@@ -129,10 +132,22 @@ class PaperStorage(abc.ABC):
         since: dt.date | None,
         limit: int,
         count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
         """`text_search`, and how many papers match in all: exactly up to `count_up_to`
         at least (a backend that counts for free counts them all), else that many and
         `exact=False`."""
+
+    @abc.abstractmethod
+    async def recent_matches(
+        self, *, source: SourceFilter, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        """The newest papers passing `source` (seen since `since`): last seen, then id,
+        highest first; counted as `text_matches` counts. A search with no words."""
+
+    @abc.abstractmethod
+    async def category_counts(self) -> dict[str, int]:
+        """Papers per arXiv category, for every category stored."""
 
     @abc.abstractmethod
     async def papers_by_name(self, names: Sequence[str]) -> list[int]:
@@ -166,13 +181,24 @@ class PaperStorage(abc.ABC):
 
     @abc.abstractmethod
     async def topic_papers(
-        self, topic: str, *, since: dt.date | None, limit: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
         """(paper id, topic score) by match strength, then recency."""
 
     @abc.abstractmethod
     async def topic_matches(
-        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
         """`topic_papers`, and how many papers the topic has (since `since`), counted
         as `text_matches` counts."""

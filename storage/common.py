@@ -86,6 +86,13 @@ class CommonPaperReads(SharedSql, PaperStorage):
     async def vocabulary(self) -> dict[str, int]:
         return dict(await self._query("SELECT term, df FROM vocab"))
 
+    async def category_counts(self) -> dict[str, int]:
+        rows = await self._query(
+            "SELECT category, COUNT(*) FROM paper_categories GROUP BY category"
+            " ORDER BY COUNT(*) DESC, category"
+        )
+        return dict(rows)
+
     async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
         if day is None:
             rows = await self._query("SELECT topic, COUNT(*) FROM paper_topics GROUP BY topic")

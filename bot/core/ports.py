@@ -26,6 +26,7 @@ from bot.core.models import (
     Topic,
     TopicHit,
 )
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
@@ -60,11 +61,24 @@ class PaperSearch(Protocol):
         since: dt.date | None,
         limit: int,
         count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches: ...
 
     async def topic_matches(
-        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches: ...
+
+    async def recent_matches(
+        self, *, source: SourceFilter, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches: ...
+
+    async def category_counts(self) -> dict[str, int]: ...
 
     async def papers_by_name(self, names: Sequence[str]) -> list[int]: ...
 

@@ -9,7 +9,7 @@ stored paper can carry both sources; on a given day it was listed by one or both
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 HF = "hf"
@@ -160,3 +160,39 @@ def parse_source_filter(text: str | None) -> SourceFilter:
     if source != ARXIV:
         raise ValueError(f"only arXiv papers have categories; {SOURCE_HELP}")
     return SourceFilter(ARXIV, typed_categories(rest))
+
+
+def source_reason(wanted: SourceFilter, categories: Sequence[str]) -> str | None:
+    """Why a paper passed a search's source filter, as a result line says it: `arXiv
+    cs.CV` (the paper's categories the filter asked for), `Hugging Face`; None without
+    a filter."""
+    if wanted.source is None:
+        return None
+    name = SOURCE_NAMES[wanted.source]
+    matched = [c for c in categories if any(category_matches(w, [c]) for w in wanted.categories)]
+    return f"{name} {', '.join(matched)}" if matched else name
+
+
+def source_choices(typed: str, seen: Sequence[str], limit: int) -> list[str]:
+    """Autocomplete for a `source` option: what `typed` can become among `all`, `hf`,
+    `arxiv` and `arxiv:` with the categories `seen` in the store (most papers first).
+    After `arxiv:cs.CL,` the last category is the one being typed."""
+    text = typed.strip()
+    lowered = text.lower()
+    head, colon, rest = text.partition(":")
+    if not colon:
+        if "." in text:  # `cs.CV` typed without `arxiv:`
+            head, rest = ARXIV, text
+        else:
+            fixed = [s for s in ("all", HF, ARXIV) if s.startswith(lowered)]
+            more = [f"{ARXIV}:{c}" for c in seen if c.lower().startswith(lowered)]
+            return [*fixed, *more][:limit]
+    if head.strip().lower() != ARXIV:
+        return []
+    *done, last = re.split(r"[\s,+]+", rest)
+    chosen = [part for part in done if part]
+    prefix = f"{ARXIV}:" + "".join(f"{part}," for part in chosen)
+    # A category already chosen is not offered again.
+    taken = {part.lower() for part in chosen}
+    found = [c for c in seen if c.lower().startswith(last.lower()) and c.lower() not in taken]
+    return [prefix + c for c in found][:limit]

@@ -30,6 +30,7 @@ from bot.core.models import (
 from bot.core.ports import PaperSearch
 from bot.core.query import MAX_TERMS, Vocabulary, correct_spelling, describe, parse_query
 from bot.core.rank import combined_score, explain
+from bot.core.sources import ALL_SOURCES, SourceFilter, source_reason
 from bot.core.text import normalize_title, words
 from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
 
@@ -56,6 +57,7 @@ class SearchService:
         self.topics = {t.slug: t for t in topics}
         self._version: int | None = None
         self._vocabulary = Vocabulary({})
+        self._categories: tuple[int | None, list[str]] = (None, [])
 
     async def _refresh(self) -> None:
         version = await self.storage.data_version()
@@ -63,6 +65,24 @@ class SearchService:
             return
         self._vocabulary = Vocabulary(await self.storage.vocabulary())
         self._version = version
+
+    async def categories_seen(self) -> list[str]:
+        """The arXiv categories of stored papers and their archives (`cs.CL`, `cs`),
+        those of the most papers first: what source autocomplete offers. Counted once
+        per change of the data, not per keystroke."""
+        version = await self.storage.data_version()
+        if self._categories[0] != version:
+            papers: dict[str, int] = {}
+            for category, count in (await self.storage.category_counts()).items():
+                papers[category] = papers.get(category, 0) + count
+                archive = category.split(".", 1)[0]
+                if archive != category:
+                    # An upper bound for the archive (a paper in two of its categories
+                    # counts twice): good enough to order the choices.
+                    papers[archive] = papers.get(archive, 0) + count
+            ordered = sorted(papers, key=lambda c: (-papers[c], c))
+            self._categories = (version, ordered)
+        return self._categories[1]
 
     async def search(
         self,
@@ -72,22 +92,33 @@ class SearchService:
         since: dt.date | None = None,
         limit: int = 10,
         topic_label: str | None = None,
+        source: SourceFilter = ALL_SOURCES,
     ) -> SearchResponse:
-        """Results for a query, a topic, or both. Never raises on odd user text.
+        """Results for a query, a topic, a source, or any of them together. Never
+        raises on odd user text.
 
         `topic_label` is the topic's display name when the caller knows it (a guild's
-        own topics are not in the built-in taxonomy this service holds)."""
+        own topics are not in the built-in taxonomy this service holds). `source` keeps
+        papers ever listed by that source (and in those arXiv categories)."""
         limit = max(1, min(limit, MAX_LIMIT))
         query = parse_query(text or "")
         if query.empty:
-            if topic is None:
-                return SearchResponse(hits=[])
-            return await self._topic_only(topic, since, limit, topic_label)
+            if topic is not None:
+                return await self._topic_only(topic, since, limit, topic_label, source)
+            if not source.everything:
+                return await self._source_only(source, since, limit)
+            return SearchResponse(hits=[])
         await self._refresh()
         query, corrections = correct_spelling(query, self._vocabulary)
         pool = max(CANDIDATES, limit)
         matches = await self.storage.text_matches(
-            query, match_all=True, topic=topic, since=since, limit=pool, count_up_to=COUNT_CAP
+            query,
+            match_all=True,
+            topic=topic,
+            since=since,
+            limit=pool,
+            count_up_to=COUNT_CAP,
+            source=source,
         )
         found = list(matches.ranked)
         complete = {pid for pid, _ in found}
@@ -98,7 +129,13 @@ class SearchService:
             # many of them hold every word.
             every_word = len(found)
             matches = await self.storage.text_matches(
-                query, match_all=False, topic=topic, since=since, limit=pool, count_up_to=COUNT_CAP
+                query,
+                match_all=False,
+                topic=topic,
+                since=since,
+                limit=pool,
+                count_up_to=COUNT_CAP,
+                source=source,
             )
             found += [(pid, score) for pid, score in matches.ranked if pid not in complete]
         engine = dict(found)
@@ -110,12 +147,12 @@ class SearchService:
         engine.update(dict.fromkeys(named, 0.0))
         best = max(engine.values(), default=0.0)
         loaded: dict[int, StoredPaper] = {}
-        if named and (topic is not None or since is not None):
+        if named and (topic is not None or since is not None or not source.everything):
             # The engine applied the filters to its own results; a paper found only by
             # its short name still has to pass them.
             loaded = {p.id: p for p in await self.storage.get_papers(named)}
             for pid in named:
-                if pid not in loaded or not _passes(loaded[pid], topic, since):
+                if pid not in loaded or not _passes(loaded[pid], topic, since, source):
                     del engine[pid]
         # Ranking needs only each candidate's title; the full papers (abstract, days,
         # topics) are loaded for the few that will be shown.
@@ -145,7 +182,7 @@ class SearchService:
             key=lambda p: (p.id not in leading, -scores[p.id], -p.last_seen.toordinal(), p.id)
         )
         hits = [
-            self._hit(paper, scores[paper.id], query, topic, topic_label)
+            self._hit(paper, scores[paper.id], query, topic, topic_label, source)
             for paper in papers[:limit]
         ]
         # The engine's count, plus papers found only by their short name (which no word
@@ -177,18 +214,44 @@ class SearchService:
         query: ParsedQuery,
         topic: str | None,
         topic_label: str | None,
+        source: SourceFilter,
     ) -> SearchHit:
         # Spelling corrections are said once, for the whole reply (SearchResponse).
         why = explain(paper, query)
         if topic is not None:
             why.append(f"topic: {topic_label or self.topic_name(topic)}")
+        from_source = source_reason(source, paper.categories)
+        if from_source is not None:
+            why.append(from_source)
         return SearchHit(paper=paper, score=round(score, 4), why=tuple(why))
 
+    async def _source_only(
+        self, source: SourceFilter, since: dt.date | None, limit: int
+    ) -> SearchResponse:
+        """Every paper from `source` (seen since `since`), newest first."""
+        matches = await self.storage.recent_matches(
+            source=source, since=since, limit=limit, count_up_to=COUNT_CAP
+        )
+        papers = await self.storage.get_papers([pid for pid, _ in matches.ranked])
+        hits = [
+            SearchHit(paper=paper, score=0.0, why=(source_reason(source, paper.categories) or "",))
+            for paper in papers
+        ]
+        missing = len(matches.ranked) - len(papers)
+        return SearchResponse(
+            hits=hits, total=max(matches.total - missing, len(hits)), total_exact=matches.exact
+        )
+
     async def _topic_only(
-        self, topic: str, since: dt.date | None, limit: int, label: str | None
+        self,
+        topic: str,
+        since: dt.date | None,
+        limit: int,
+        label: str | None,
+        source: SourceFilter = ALL_SOURCES,
     ) -> SearchResponse:
         matches = await self.storage.topic_matches(
-            topic, since=since, limit=limit, count_up_to=COUNT_CAP
+            topic, since=since, limit=limit, count_up_to=COUNT_CAP, source=source
         )
         papers = await self.storage.get_papers([pid for pid, _ in matches.ranked])
         scores = dict(matches.ranked)
@@ -198,7 +261,11 @@ class SearchService:
             reason = f"topic: {label or self.topic_name(topic)}"
             if rules:
                 reason += " (" + ", ".join(rules[:4]) + ")"
-            hits.append(SearchHit(paper=paper, score=round(scores[paper.id], 4), why=(reason,)))
+            why = (reason,)
+            from_source = source_reason(source, paper.categories)
+            if from_source is not None:
+                why += (from_source,)
+            hits.append(SearchHit(paper=paper, score=round(scores[paper.id], 4), why=why))
         missing = len(matches.ranked) - len(papers)
         return SearchResponse(
             hits=hits, total=max(matches.total - missing, len(hits)), total_exact=matches.exact
@@ -315,7 +382,11 @@ def _pieces(query: ParsedQuery) -> int:
     return len(query.terms) + len(query.prefixes) + len(query.phrases)
 
 
-def _passes(paper: StoredPaper, topic: str | None, since: dt.date | None) -> bool:
+def _passes(
+    paper: StoredPaper, topic: str | None, since: dt.date | None, source: SourceFilter
+) -> bool:
     if topic is not None and topic not in {t.topic for t in paper.topics}:
+        return False
+    if not source.accepts(paper.sources, paper.categories):
         return False
     return since is None or paper.last_seen >= since

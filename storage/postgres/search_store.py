@@ -16,7 +16,9 @@ import re
 from collections.abc import Sequence
 
 from bot.core.models import Matches, ParsedQuery
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.rows import capped_matches
+from storage.source_sql import numbered_marks, source_condition
 
 # ts_rank_cd weights for {D, C, B, A}: a title hit counts ten abstract hits, as in the
 # SQLite backend's index.
@@ -64,11 +66,12 @@ class PostgresSearchStore:
         topic: str | None,
         since: dt.date | None,
         limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
         if not tsquery_parts(query):
             return []
         params: list[object] = [topic, since.isoformat() if since else None, limit, RANK_WEIGHTS]
-        where = self._match_where(query, match_all, params)
+        where = self._match_where(query, match_all, params, source)
         return await self._rows(
             f"SELECT p.id, ts_rank_cd($4::float4[], p.search, q.q)::float8 AS rank"
             f" FROM papers p, {where}"
@@ -77,9 +80,12 @@ class PostgresSearchStore:
         )
 
     @staticmethod
-    def _match_where(query: ParsedQuery, match_all: bool, params: list[object]) -> str:
+    def _match_where(
+        query: ParsedQuery, match_all: bool, params: list[object], source: SourceFilter
+    ) -> str:
         """`(SELECT tsquery) q WHERE ...`: the papers matching `query`, in the topic $1
-        (NULL: any) seen since $2 (NULL: ever). Appends the query's values to `params`."""
+        (NULL: any) seen since $2 (NULL: ever), from `source`. Appends the query's and
+        the source's values to `params`."""
         pieces = []
         for function, value in tsquery_parts(query):
             params.append(value)
@@ -91,6 +97,7 @@ class PostgresSearchStore:
             " AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM paper_topics t"
             "  WHERE t.paper_id = p.id AND t.topic = $1))"
             " AND ($2::text IS NULL OR p.last_seen >= $2)"
+            + source_condition(source, numbered_marks(params))
         )
 
     async def text_matches(
@@ -102,18 +109,41 @@ class PostgresSearchStore:
         since: dt.date | None,
         limit: int,
         count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
         ranked = await self.text_search(
-            query, match_all=match_all, topic=topic, since=since, limit=limit
+            query, match_all=match_all, topic=topic, since=since, limit=limit, source=source
         )
         if len(ranked) < limit:  # every match is in hand
             return Matches(ranked, len(ranked))
         # An exact count of a common word re-reads every matching row (0.3-0.9 s at 200k
         # papers); stopping one past the cap costs a few milliseconds.
         params: list[object] = [topic, since.isoformat() if since else None, count_up_to + 1]
-        where = self._match_where(query, match_all, params)
+        where = self._match_where(query, match_all, params, source)
         [(counted,)] = await self._rows(
             f"SELECT COUNT(*) FROM (SELECT 1 FROM papers p, {where} LIMIT $3) s", *params
+        )
+        return capped_matches(ranked, int(counted), count_up_to)
+
+    async def recent_matches(
+        self, *, source: SourceFilter, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        params: list[object] = [since.isoformat() if since else None]
+        where = "($1::text IS NULL OR p.last_seen >= $1)" + source_condition(
+            source, numbered_marks(params)
+        )
+        params.append(limit)
+        ranked = await self._rows(
+            f"SELECT p.id, 0::float8 FROM papers p WHERE {where}"
+            f" ORDER BY p.last_seen DESC, p.id DESC LIMIT ${len(params)}",
+            *params,
+        )
+        if len(ranked) < limit:  # every match is in hand
+            return Matches(ranked, len(ranked))
+        params[-1] = count_up_to + 1
+        [(counted,)] = await self._rows(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM papers p WHERE {where} LIMIT ${len(params)}) s",
+            *params,
         )
         return capped_matches(ranked, int(counted), count_up_to)
 

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from bot.core.models import Matches, StoredPaper
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.base import IngestTransaction, Storage
 from storage.common import CommonPaperReads
 from storage.postgres.connection import PAPERS_LOCK, create_pool, prepare
@@ -24,6 +25,7 @@ from storage.postgres.portable import PostgresPortableStore
 from storage.postgres.search_store import PostgresSearchStore
 from storage.postgres.sql import numbered, rows_changed
 from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, capped_matches, stored_papers
+from storage.source_sql import numbered_marks, source_condition
 from storage.urls import redact
 
 
@@ -92,32 +94,44 @@ class PostgresStorage(
 
     # -- search (text search lives in PostgresSearchStore) --------------------------------
     async def topic_papers(
-        self, topic: str, *, since: dt.date | None, limit: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
+        params: list[object] = [topic, since.isoformat() if since else None, limit]
         return await self._rows(
             "SELECT t.paper_id, t.score FROM paper_topics t JOIN papers p ON p.id = t.paper_id"
             " WHERE t.topic = $1 AND ($2::text IS NULL OR p.last_seen >= $2)"
-            " ORDER BY t.score DESC, p.last_seen DESC, p.id DESC LIMIT $3",
-            topic,
-            since.isoformat() if since else None,
-            limit,
+            + source_condition(source, numbered_marks(params))
+            + " ORDER BY t.score DESC, p.last_seen DESC, p.id DESC LIMIT $3",
+            *params,
         )
 
     async def topic_matches(
-        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
-        ranked = await self.topic_papers(topic, since=since, limit=limit)
+        ranked = await self.topic_papers(topic, since=since, limit=limit, source=source)
         if len(ranked) < limit:  # every paper of the topic is in hand
             return Matches(ranked, len(ranked))
         # Counting stops one past the cap: a topic on most of a million papers would
         # otherwise cost more than the search itself.
+        params: list[object] = [topic, since.isoformat() if since else None, count_up_to + 1]
         counted = await self._pool.fetchval(
             "SELECT COUNT(*) FROM (SELECT 1 FROM paper_topics t JOIN papers p"
             " ON p.id = t.paper_id WHERE t.topic = $1"
-            " AND ($2::text IS NULL OR p.last_seen >= $2) LIMIT $3) s",
-            topic,
-            since.isoformat() if since else None,
-            count_up_to + 1,
+            " AND ($2::text IS NULL OR p.last_seen >= $2)"
+            + source_condition(source, numbered_marks(params))
+            + " LIMIT $3) s",
+            *params,
         )
         return capped_matches(ranked, int(counted), count_up_to)
 

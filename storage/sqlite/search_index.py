@@ -37,11 +37,12 @@ import tantivy
 
 import bot as bot_package
 from bot.core.models import ParsedQuery
+from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms
 from bot.core.text import words
 
 log = logging.getLogger("paperbot.search_index")
 
-SCHEMA_VERSION = "5"  # bump when the schema below changes: the index is then rebuilt
+SCHEMA_VERSION = "6"  # bump when the schema below changes: the index is then rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 EPOCH = dt.date(1970, 1, 1)
@@ -70,6 +71,10 @@ class IndexedPaper:
     # Earlier titles of the paper: indexed as more values of `title` (each its own run
     # of positions, so no phrase spans two titles), so a search for one finds it.
     variants: tuple[str, ...] = ()
+    # Every source that ever listed it (`hf`, `arxiv`) and its arXiv categories: what a
+    # search's source filter asks of the index.
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
 
 class IndexBusy(Exception):
@@ -95,6 +100,12 @@ def _schema() -> tantivy.Schema:
     for field in PAIR_FIELDS.values():
         builder.add_text_field(field, tokenizer_name="raw", index_option="position")
     builder.add_integer_field("last_seen", indexed=True, fast=True)
+    builder.add_text_field("sources", tokenizer_name="raw", index_option="basic")
+    # Each category and its archive (`cs.CL`, `cs`): a filter on either is one term.
+    builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    # last_seen and id in one number, the order of a search with no words (newest
+    # first, then the highest id, as PostgreSQL orders it), which tantivy sorts by.
+    builder.add_integer_field("recency", fast=True)
     return builder.build()
 
 
@@ -184,8 +195,9 @@ class SearchIndex:
         since: dt.date | None,
         limit: int,
         fields: Sequence[str] = ("title", "abstract"),
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
-        final = self._final_query(query, match_all, topic, since, fields)
+        final = self._final_query(query, match_all, topic, since, fields, source)
         return [] if final is None else self._run(final, limit)
 
     def search_counted(
@@ -197,11 +209,12 @@ class SearchIndex:
         since: dt.date | None,
         limit: int,
         fields: Sequence[str] = ("title", "abstract"),
+        source: SourceFilter = ALL_SOURCES,
     ) -> tuple[list[tuple[int, float]], int]:
         """`search`, and how many papers match in all. tantivy counts while it collects
         the best `limit`; measured on 100k and 1M papers the count costs a few percent
         at most, since these boolean queries visit every match anyway."""
-        final = self._final_query(query, match_all, topic, since, fields)
+        final = self._final_query(query, match_all, topic, since, fields, source)
         return ([], 0) if final is None else self._run_counted(final, limit)
 
     def _final_query(
@@ -211,19 +224,39 @@ class SearchIndex:
         topic: str | None,
         since: dt.date | None,
         fields: Sequence[str],
+        source: SourceFilter,
     ) -> tantivy.Query | None:
         text = self._text_query(query, match_all, fields)
         if text is None:
             return None
-        clauses = [(tantivy.Occur.Must, text), *self._filters(topic, since)]
+        clauses = [(tantivy.Occur.Must, text), *self._filters(topic, since, source)]
         return text if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
-    def count_topic(self, topic: str, since: dt.date | None) -> int:
-        """How many papers carry `topic` (seen since `since`): the topic term's postings,
-        counted without reading any paper."""
-        filters = self._filters(topic, since)
+    def count_topic(
+        self, topic: str, since: dt.date | None, source: SourceFilter = ALL_SOURCES
+    ) -> int:
+        """How many papers carry `topic` (seen since `since`, from `source`): the terms'
+        postings, counted without reading any paper."""
+        filters = self._filters(topic, since, source)
         query = filters[0][1] if len(filters) == 1 else tantivy.Query.boolean_query(filters)
         return self._run_counted(query, 1)[1]
+
+    def recent(
+        self, source: SourceFilter, since: dt.date | None, limit: int
+    ) -> tuple[list[int], int]:
+        """The newest papers passing the filters (last seen, then id, highest first) and
+        how many pass: a search with no words. None of the filters set: every paper."""
+        filters = self._filters(None, since, source)
+        if not filters:
+            query = tantivy.Query.all_query()
+        elif len(filters) == 1:
+            query = filters[0][1]
+        else:
+            query = tantivy.Query.boolean_query(filters)
+        searcher = self.index.searcher()
+        result = searcher.search(query, limit, count=True, order_by_field="recency")
+        ids = searcher.fast_field_values("id", [address for _, address in result.hits])
+        return [int(pid) for pid in ids], int(result.count or 0)
 
     def title_search(self, typed: Sequence[str], *, match_all: bool, limit: int) -> list[int]:
         """Papers whose title has a word starting with each (or any) of the `typed`
@@ -387,9 +420,21 @@ class SearchIndex:
         return tantivy.Query.boolean_query(per_field)
 
     def _filters(
-        self, topic: str | None, since: dt.date | None
+        self, topic: str | None, since: dt.date | None, source: SourceFilter = ALL_SOURCES
     ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         filters = []
+        if source.source is not None:
+            term = tantivy.Query.term_query(self.schema, "sources", source.source)
+            filters.append((tantivy.Occur.Must, tantivy.Query.const_score_query(term, 0.0)))
+        if source.categories:
+            # A category or an archive is one term: the paper has any of them.
+            any_of = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "categories", c))
+                    for c in source.categories
+                ]
+            )
+            filters.append((tantivy.Occur.Must, tantivy.Query.const_score_query(any_of, 0.0)))
         if topic is not None:
             term = tantivy.Query.term_query(self.schema, "topics", topic)
             filters.append((tantivy.Occur.Must, tantivy.Query.const_score_query(term, 0.0)))
@@ -420,8 +465,20 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
             pairs = word_pairs(text)
             if pairs is not None:
                 doc.add_pre_tokenized_text(pair_field, pairs)
-    doc.add_integer("last_seen", (paper.last_seen - EPOCH).days)
+    days = (paper.last_seen - EPOCH).days
+    doc.add_integer("last_seen", days)
+    for source in paper.sources:
+        doc.add_text("sources", source)
+    for term in category_terms(paper.categories):
+        doc.add_text("categories", term)
+    doc.add_integer("recency", recency(days, paper.id))
     return doc
+
+
+def recency(days: int, paper_id: int) -> int:
+    """A paper's place in newest-first order: its last day, then its id. Ids stay far
+    below 2**32 (a million papers a year for four thousand years)."""
+    return (days << 32) | paper_id
 
 
 def title_prefixes(title: str) -> str:

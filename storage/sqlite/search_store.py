@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from bot.core.models import Matches, ParsedQuery
 from bot.core.rank import title_name
+from bot.core.sources import ALL_SOURCES, SourceFilter
+from storage.rows import CATEGORY_SQL
 from storage.sqlite.ingest_tx import chunks, placeholders
 from storage.sqlite.search_index import IndexBusy, IndexedPaper, SearchIndex
 
@@ -209,6 +211,8 @@ class SqliteSearchStore:
     async def _indexable(self, ids: Sequence[int]) -> list[IndexedPaper]:
         topics: dict[int, list[str]] = {}
         variants: dict[int, list[str]] = {}
+        sources: dict[int, list[str]] = {}
+        categories: dict[int, list[str]] = {}
         rows: list[tuple] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
@@ -223,6 +227,14 @@ class SqliteSearchStore:
                 f"SELECT paper_id, title FROM title_variants WHERE paper_id IN ({marks})", part
             ):
                 variants.setdefault(pid, []).append(variant)
+            for pid, source in await self._rows(
+                "SELECT DISTINCT l.paper_id, d.paper_source FROM dump_papers l"
+                f" JOIN dumps d ON d.id = l.dump_id WHERE l.paper_id IN ({marks})",
+                part,
+            ):
+                sources.setdefault(pid, []).append(source)
+            for pid, category in await self._rows(f"{CATEGORY_SQL} IN ({marks})", part):
+                categories.setdefault(pid, []).append(category)
         return [
             IndexedPaper(
                 pid,
@@ -232,6 +244,8 @@ class SqliteSearchStore:
                 title_name(title),
                 dt.date.fromisoformat(last_seen),
                 tuple(v for v in variants.get(pid, ()) if v != title),
+                tuple(sources.get(pid, ())),
+                tuple(categories.get(pid, ())),
             )
             for pid, title, abstract, last_seen in rows
         ]
@@ -256,10 +270,13 @@ class SqliteSearchStore:
         topic: str | None,
         since: dt.date | None,
         limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
         index = self.search_index
         return await self._indexed(
-            lambda: index.search(query, match_all=match_all, topic=topic, since=since, limit=limit)
+            lambda: index.search(
+                query, match_all=match_all, topic=topic, since=since, limit=limit, source=source
+            )
         )
 
     async def text_matches(
@@ -271,15 +288,25 @@ class SqliteSearchStore:
         since: dt.date | None,
         limit: int,
         count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
         # tantivy counts every match for next to nothing, so the count is always exact.
         index = self.search_index
         ranked, total = await self._indexed(
             lambda: index.search_counted(
-                query, match_all=match_all, topic=topic, since=since, limit=limit
+                query, match_all=match_all, topic=topic, since=since, limit=limit, source=source
             )
         )
         return Matches(ranked, total)
+
+    async def recent_matches(
+        self, *, source: SourceFilter, since: dt.date | None, limit: int, count_up_to: int
+    ) -> Matches:
+        # The index holds each paper's sources, categories and last day, and sorts by
+        # recency: an exact count, however rare the category.
+        index = self.search_index
+        ids, total = await self._indexed(lambda: index.recent(source, since, limit))
+        return Matches([(pid, 0.0) for pid in ids], total)
 
     async def papers_by_name(self, names: Sequence[str]) -> list[int]:
         index = self.search_index

@@ -18,9 +18,11 @@ from pathlib import Path
 import aiosqlite
 
 from bot.core.models import Matches, StoredPaper
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.base import IngestTransaction, Storage
 from storage.common import CommonPaperReads
 from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, stored_papers
+from storage.source_sql import question_marks, source_condition
 from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
@@ -154,13 +156,19 @@ class SqliteStorage(
 
     # -- search (text search lives in SqliteSearchStore) ----------------------------------
     async def topic_papers(
-        self, topic: str, *, since: dt.date | None, limit: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
-        params: list = [topic]
+        params: list[object] = [topic]
         where = ""
         if since is not None:
             where = " AND p.last_seen >= ?"
             params.append(since.isoformat())
+        where += source_condition(source, question_marks(params))
         rows = await self._rows(
             "SELECT t.paper_id, t.score FROM paper_topics t JOIN papers p ON p.id = t.paper_id"
             f" WHERE t.topic = ?{where} ORDER BY t.score DESC, p.last_seen DESC, p.id DESC"
@@ -170,15 +178,21 @@ class SqliteStorage(
         return [(pid, score) for pid, score in rows]
 
     async def topic_matches(
-        self, topic: str, *, since: dt.date | None, limit: int, count_up_to: int
+        self,
+        topic: str,
+        *,
+        since: dt.date | None,
+        limit: int,
+        count_up_to: int,
+        source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
-        ranked = await self.topic_papers(topic, since=since, limit=limit)
+        ranked = await self.topic_papers(topic, since=since, limit=limit, source=source)
         if len(ranked) < limit:  # every paper of the topic is in hand
             return Matches(ranked, len(ranked))
         # The search index holds each paper's topics and last day: it counts the topic's
         # papers exactly, and far faster than SQLite walking a million rows.
         index = self.search_index
-        total = await self._indexed(lambda: index.count_topic(topic, since))
+        total = await self._indexed(lambda: index.count_topic(topic, since, source))
         return Matches(ranked, max(total, len(ranked)))
 
     # -- facts --------------------------------------------------------------------------

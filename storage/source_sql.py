@@ -1,0 +1,61 @@
+"""A search's source filter as SQL, the same on both backends but for placeholders.
+
+A paper passes `hf` or `arxiv` when a dump of that source ever listed it, and
+`arxiv:cs.CL,cs` when it also has one of those categories, or any category of an
+archive (`cs` holds `cs.CL` and `cs.LG`). An archive is a range of the category text
+(`cs.` up to `cs/`, since `/` sorts right after `.`): both backends compare category
+text byte by byte (SQLite's BINARY, PostgreSQL's `COLLATE "C"` column), so the
+paper_categories index serves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.sources import SourceFilter
+
+# Takes a value to bind, returns its placeholder (`?` or `$n`).
+Mark = Callable[[object], str]
+
+
+def source_condition(source: SourceFilter, mark: Mark, paper: str = "p") -> str:
+    """` AND ...` conditions on the papers row `paper` for `source`; "" for all sources."""
+    if source.source is None:
+        return ""
+    sql = (
+        " AND EXISTS (SELECT 1 FROM dump_papers l JOIN dumps d ON d.id = l.dump_id"
+        f" WHERE l.paper_id = {paper}.id AND d.paper_source = {mark(source.source)})"
+    )
+    if source.categories:
+        tests = []
+        for wanted in source.categories:
+            test = f"c.category = {mark(wanted)}"
+            if "." not in wanted:  # an archive: it or any category in it
+                low, high = mark(wanted + "."), mark(wanted + "/")
+                test += f" OR (c.category > {low} AND c.category < {high})"
+            tests.append(f"({test})")
+        sql += (
+            " AND EXISTS (SELECT 1 FROM paper_categories c"
+            f" WHERE c.paper_id = {paper}.id AND ({' OR '.join(tests)}))"
+        )
+    return sql
+
+
+def question_marks(params: list[object]) -> Mark:
+    """A `Mark` for SQLite: appends to `params`, writes `?`."""
+
+    def mark(value: object) -> str:
+        params.append(value)
+        return "?"
+
+    return mark
+
+
+def numbered_marks(params: list[object]) -> Mark:
+    """A `Mark` for asyncpg: appends to `params`, writes `$n` (its place in `params`)."""
+
+    def mark(value: object) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    return mark
