@@ -17,10 +17,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICES
+from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
+from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.topic_lookup import topic_key
 from bot.discord_app.command_helpers import resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
@@ -63,7 +64,12 @@ def parse_since(text: str | None, today: dt.date) -> dt.date | None:
     return day
 
 
-def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
+def query_label(
+    query: str | None,
+    topic: Topic | None,
+    since: dt.date | None,
+    source: SourceFilter = ALL_SOURCES,
+) -> str:
     """What the results header says was searched for."""
     parts = []
     if query:
@@ -71,9 +77,19 @@ def query_label(query: str | None, topic: Topic | None, since: dt.date | None) -
         parts.append(truncate(one_line(query), 60))
     if topic is not None:
         parts.append(f"topic: {one_line(topic.name)}")
+    if not source.everything:
+        parts.append(f"from {source.label()}")
     if since is not None:
         parts.append(f"since {since.isoformat()}")
     return " · ".join(parts)
+
+
+def search_source(text: str | None) -> SourceFilter:
+    """The `source` option as a filter; a one-line UserError when it names none."""
+    try:
+        return parse_source_filter(text)
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from None
 
 
 def not_found_message(found: PaperLookup, typed: str) -> str:
@@ -119,6 +135,7 @@ class SearchCog(commands.Cog):
         ),
         topic="Only papers in this topic (start typing to pick one)",
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
+        source="Only papers from hf, arxiv, or arXiv categories like arxiv:cs.CV,cs.LG (all: any)",
     )
     async def search(
         self,
@@ -126,11 +143,13 @@ class SearchCog(commands.Cog):
         query: app_commands.Range[str, 1, 6000] | None = None,
         topic: app_commands.Range[str, 1, 100] | None = None,
         since: app_commands.Range[str, 1, 40] | None = None,
+        source: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
-        """Search papers by keywords and/or topic."""
+        """Search papers by keywords, topic and/or source."""
         query = query.strip() if query and query.strip() else None
-        if query is None and not (topic and topic.strip()):
-            raise UserError("Give a query, a topic, or both.")
+        sources = search_source(source)
+        if query is None and not (topic and topic.strip()) and sources.everything:
+            raise UserError("Give a query, a topic, a source, or several of them.")
         if query is not None:
             # A pasted arXiv id or link names one paper: open it rather than search
             # for its digits (a quick indexed lookup, done before any defer so "not
@@ -155,9 +174,10 @@ class SearchCog(commands.Cog):
             limit=FETCH_LIMIT,
             # The service knows only the built-in names; a guild's own topic needs its name.
             topic_label=one_line(chosen.name) if chosen else None,
+            source=sources,
         )
         names = await self.bot.services.topics.topic_names(interaction.guild_id)
-        label = query_label(query, chosen, day)
+        label = query_label(query, chosen, day, sources)
         if not response.hits:
             payload = search_page_payload(response, label, 1, PER_PAGE, names)
             await interaction.edit_original_response(**send_kwargs(payload))
@@ -173,6 +193,18 @@ class SearchCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return topic_choices(await self.bot.services.topics.taxonomy(interaction.guild_id), current)
+
+    @search.autocomplete("source")
+    async def search_source_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        seen = await self.bot.services.search.categories_seen()
+        found = source_choices(current[:300], seen, MAX_CHOICES)
+        return [
+            app_commands.Choice(name=choice, value=choice)
+            for choice in found
+            if len(choice) <= min(MAX_CHOICE_NAME, MAX_CHOICE_VALUE)
+        ]
 
     @app_commands.command(name="paper")
     @app_commands.describe(

@@ -20,6 +20,7 @@ from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
 from bot.core.render import paper_url
+from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter
 from bot.core.topic_lookup import (
     UnknownTopic,
     or_list,
@@ -187,25 +188,38 @@ def hit_json(hit: SearchHit) -> dict:
         "title": paper.title,
         "dates": [d.isoformat() for d in paper.days],
         "topics": [t.topic for t in paper.topics],
+        "sources": list(paper.sources),
+        "categories": list(paper.categories),
         "score": hit.score,
         "url": paper_url(paper),
         "why": list(hit.why),
     }
 
 
-def _search_label(query: str | None, topic: Topic | None, since: dt.date | None) -> str:
+def _search_label(
+    query: str | None,
+    topic: Topic | None,
+    since: dt.date | None,
+    source: SourceFilter = ALL_SOURCES,
+) -> str:
     """What the results header says was searched for, as /search says it."""
     parts = [" ".join(query.split())] if query and query.strip() else []
     if topic is not None:
         parts.append(f"topic: {topic.name}")
+    if not source.everything:
+        parts.append(f"from {source.label()}")
     if since is not None:
         parts.append(f"since {since.isoformat()}")
     return " · ".join(parts)
 
 
 async def cmd_search(args: argparse.Namespace) -> int:
-    if not (args.query and args.query.strip()) and args.topic is None:
-        raise CliError("search needs a QUERY, a --topic, or both", exit_code=2)
+    try:
+        source = parse_source_filter(args.source)
+    except ValueError as exc:
+        raise CliError(f"--source: {exc}", exit_code=2) from None
+    if not (args.query and args.query.strip()) and args.topic is None and source.everything:
+        raise CliError("search needs a QUERY, a --topic, a --source, or several", exit_code=2)
     topic = _cli_topics(args.topic)[0] if args.topic is not None else None
     async with opened(args.db, must_exist=True) as storage:
         service = SearchService(storage, load_default_topics())
@@ -217,6 +231,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
                 topic=topic_key(topic) if topic else None,
                 since=args.since,
                 limit=args.limit,
+                source=source,
             )
     if named is not None:
         if named.paper is None:
@@ -226,7 +241,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    label = _search_label(args.query, topic, args.since)
+    label = _search_label(args.query, topic, args.since, source)
     if not response.hits:
         print(no_results_text(label))
         return 0
