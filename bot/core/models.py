@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bot.core.hf_extras import HfExtras
+
 
 @dataclass(frozen=True)
 class ParsedPaper:
@@ -30,6 +32,7 @@ class ParsedPaper:
     @property
     def replacement(self) -> bool:
         return self.announce in ("replace", "replace-cross")
+    hf: HfExtras = field(default_factory=HfExtras)  # the HF JSON's TL;DR, links, ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,16 @@ class StoredDump:
 
     day: dt.date
     day_source: str
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """A paper already listed on a day, as a later dump of that day is compared with."""
+
+    paper_id: int
+    upvotes: int | None  # the day's upvotes
+    abstract: str
+    hf: HfExtras
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,8 @@ class StoredPaper:
     sources: tuple[str, ...] = ()  # every source that ever listed it: "arxiv", "hf"
     # The sources that listed it on the day being shown, when a day was asked for.
     day_sources: tuple[str, ...] = ()
+    hf: HfExtras = field(default_factory=HfExtras)
+    day_upvotes: int | None = None  # upvotes the day being shown's dump gave, when known
 
 
 @dataclass(frozen=True)
@@ -181,6 +196,10 @@ class IngestReport:
     wanted_day: dt.date | None = None  # already ingested: the other day this run asked for
     redated_from: dt.date | None = None  # `--redate` moved the stored dump from this day
     moved: int = 0  # papers whose appearance `--redate` moved
+    # A later dump of a day already stored (a re-fetch): it updates that day.
+    day_update: bool = False
+    added: int = 0  # day update: papers not listed on the day before
+    changed: dict[str, int] = field(default_factory=dict)  # day update: what -> papers
     skipped: list[SkippedParagraph] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (incoming, stored title)
@@ -204,6 +223,9 @@ class IngestReport:
             "wanted_day": self.wanted_day.isoformat() if self.wanted_day else None,
             "redated_from": self.redated_from.isoformat() if self.redated_from else None,
             "moved": self.moved,
+            "day_update": self.day_update,
+            "added": self.added,
+            "changed": dict(self.changed),
             "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in self.skipped],
             "warnings": list(self.warnings),
             "merges": [{"incoming": a, "stored": b} for a, b in self.merges],
@@ -260,3 +282,5 @@ class IngestPlan:
     day_source: str
     report_json: str = "{}"
     paper_source: str = "hf"  # the source the dump lists papers from: "hf" or "arxiv"
+    # The day is already stored and this dump updates it: its order replaces the day's.
+    day_update: bool = False

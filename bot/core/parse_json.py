@@ -3,15 +3,22 @@
 The API shape drifts and hand-edited files are common, so every field is read
 tolerantly: a wrong type means "absent", never a crash. Only a missing title drops an
 item. For JSON, `SkippedParagraph.line` is the item's 1-based index in the list.
+
+The item shapes (2024's and today's) are `bot.core.hf_extras.HfItem`. Some real saved
+days hold each item as the Python repr of the object (`"{'paper': {...}, 'hidden':
+False}"`), sometimes wrapped as `{"status", "date", "count", "data": [...]}`: both are
+read as the objects they spell.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
 import re
 from typing import Any
 
+from bot.core.hf_extras import hf_extras
 from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
 from bot.core.parse_text import collapse_ws, snippet
 from bot.core.wording import plural
@@ -20,6 +27,22 @@ _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 _ARXIV_OLD = re.compile(r"([a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?", re.I)
 _UPVOTES = re.compile(r"(\d{1,15}(?:\.\d{1,6})?)\s*([km]?)", re.I)
 _ISO_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
+# A Python-repr item longer than this is not read (literal_eval's cost grows with it).
+_MAX_REPR_CHARS = 1_000_000
+
+
+def _repr_item(item: object) -> object:
+    """An item saved as the Python repr of a dict, read back as that dict (literal_eval
+    evaluates literals only, never code); anything else as it is."""
+    if not (isinstance(item, str) and item.lstrip().startswith("{")):
+        return item
+    if len(item) > _MAX_REPR_CHARS:
+        return item
+    try:
+        value = ast.literal_eval(item)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return item
+    return value if isinstance(value, dict) else item
 
 
 def _items(data: object) -> list[Any]:
@@ -27,6 +50,8 @@ def _items(data: object) -> list[Any]:
     if isinstance(data, dict):
         if isinstance(data.get("papers"), list):
             data = data["papers"]
+        elif isinstance(data.get("data"), list) and "status" in data:
+            data = data["data"]  # a downloader's {status, date, count, data} wrapper
         elif isinstance(data.get("paper"), dict) or "title" in data:
             data = [data]  # a single item saved on its own
         elif isinstance(data.get("error"), str):
@@ -40,7 +65,7 @@ def _items(data: object) -> list[Any]:
         raise NotADump(f"the JSON holds no papers: expected a list, got {type(data).__name__}")
     if not data:
         raise DumpError("the JSON list is empty: no papers")
-    return data
+    return [_repr_item(item) for item in data]
 
 
 def _daily_papers_item(item: object) -> bool:
@@ -133,6 +158,8 @@ def parse_json(data: object) -> ParsedDump:
             "the JSON is not Hugging Face daily_papers output: no item has a "
             '"paper" object or a "summary"'
         )
+    if isinstance(data, dict) and "status" in data and (day := iso_day(data.get("date"))):
+        dump.json_days.append(day)
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             dump.skipped.append(
@@ -159,6 +186,7 @@ def parse_json(data: object) -> ParsedDump:
                 authors=authors(raw_authors if raw_authors is not None else item.get("authors")),
                 upvotes=_first(upvotes(paper.get("upvotes")), upvotes(item.get("upvotes"))),
                 published=iso_day(paper.get("publishedAt")) or iso_day(item.get("publishedAt")),
+                hf=hf_extras(item, paper),
             )
         )
         day = iso_day(paper.get("submittedOnDailyAt")) or iso_day(item.get("submittedOnDailyAt"))
