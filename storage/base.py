@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from bot.core.models import (
+    DayEntry,
     IngestPlan,
     KnownPaper,
     Matches,
@@ -65,7 +66,15 @@ class IngestTransaction(abc.ABC):
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]: ...
 
     @abc.abstractmethod
-    async def apply(self, plan: IngestPlan) -> None: ...
+    async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]:
+        """The papers dumps from `paper_source` ("hf", "arxiv") already listed on `day`,
+        with that day's upvotes and what a later dump of the day may change (empty when
+        no such dump is stored)."""
+
+    @abc.abstractmethod
+    async def apply(self, plan: IngestPlan) -> None:
+        """Write the plan. With `plan.day_update` (the day was stored before), the
+        dump's order replaces the positions of the papers it lists on that day."""
 
 
 class PaperStorage(abc.ABC):

@@ -135,12 +135,13 @@ class CommonDelivery(SharedSql, DeliveryStorage):
     async def upsert_channel_subscription(self, sub: ChannelSubscription) -> None:
         await self._change(
             "INSERT INTO channel_subscriptions (channel_id, guild_id, post_time, timezone,"
-            " topics, max_items, created_by, created_at, source, thread)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " topics, max_items, created_by, created_at, source, thread, paper_order)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
             " post_time = excluded.post_time, timezone = excluded.timezone,"
             " topics = excluded.topics, max_items = excluded.max_items,"
-            " source = excluded.source, thread = excluded.thread, paused = 0, failures = 0,"
+            " source = excluded.source, thread = excluded.thread,"
+            " paper_order = excluded.paper_order, paused = 0, failures = 0,"
             " last_error = NULL",
             sub.channel_id,
             sub.guild_id,
@@ -152,6 +153,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             stamp(),
             sub.source,
             sub.thread,
+            str(sub.order),
         )
 
     async def delete_channel_subscription(self, guild_id: int, channel_id: int) -> bool:

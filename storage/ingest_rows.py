@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.dedupe import retired_titles
-from bot.core.models import IngestPlan, PlannedPaper
+from bot.core.models import DayEntry, IngestPlan, PlannedPaper
+from storage.rows import hf_extras_of
 
 # What a stored paper's re-appearance is folded against: SELECT these, in this order.
 STORED_COLUMNS = "id, title, norm_title, abstract, last_seen"
@@ -154,3 +155,51 @@ def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int
             rows.topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
         rows.vocab.update(item.words)
     return rows
+
+
+# A dump's HF extras, written after its papers are inserted or folded: a value the dump
+# gives replaces the stored one; one it leaves out (absent, as the API does) keeps it.
+UPDATE_EXTRAS = (
+    "UPDATE papers SET ai_summary = COALESCE(?, ai_summary),"
+    " ai_keywords = COALESCE(?, ai_keywords), github_repo = COALESCE(?, github_repo),"
+    " github_stars = COALESCE(?, github_stars), project_page = COALESCE(?, project_page),"
+    " organization = COALESCE(?, organization), num_comments = COALESCE(?, num_comments)"
+    " WHERE id = ?"
+)
+# The papers one source's dumps already listed on a day (`IngestTransaction.day_listing`).
+DAY_LISTING = (
+    "SELECT a.paper_id, a.upvotes, p.abstract, p.ai_summary, p.ai_keywords, p.github_repo,"
+    " p.github_stars, p.project_page, p.organization, p.num_comments"
+    " FROM appearances a JOIN papers p ON p.id = a.paper_id WHERE a.day = ?"
+    " AND EXISTS (SELECT 1 FROM dump_papers l JOIN dumps d ON d.id = l.dump_id"
+    " WHERE l.paper_id = a.paper_id AND d.day = a.day AND d.paper_source = ?)"
+)
+
+
+def extras_rows(plan: IngestPlan) -> list[tuple]:
+    """UPDATE_EXTRAS values for each paper of the plan the dump gave extras for (once
+    every paper has its id); several items folding into one paper: the last wins."""
+    rows: dict[int, tuple] = {}
+    for item in plan.papers:
+        extras = item.paper.hf
+        if item.existing_id is None or not extras:
+            continue
+        rows[item.existing_id] = (
+            extras.ai_summary or None,
+            json.dumps(list(extras.ai_keywords)) if extras.ai_keywords else None,
+            extras.github_repo,
+            extras.github_stars,
+            extras.project_page,
+            extras.organization or None,
+            extras.num_comments,
+            item.existing_id,
+        )
+    return list(rows.values())
+
+
+def day_entries(rows: Sequence[Sequence]) -> list[DayEntry]:
+    """DAY_LISTING rows as DayEntry."""
+    return [
+        DayEntry(pid, upvotes, abstract or "", hf_extras_of(extras))
+        for pid, upvotes, abstract, *extras in rows
+    ]

@@ -9,17 +9,26 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.digest_order import parse_order
+from bot.core.hf_extras import HfExtras
 from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
 
 SUB_COLUMNS = (
     "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
-    " last_error, created_by, last_run_day, source, thread"
+    " last_error, created_by, last_run_day, source, thread, paper_order"
 )
 USER_COLUMNS = "user_id, post_time, timezone, dm_closed, dm_closed_told, last_run_day"
 RECORD_COLUMNS = "target, day, status, message_id, attempts, detail, owner, lease_until"
 TOPIC_COLUMNS = "guild_id, slug, name, keywords, phrases"
-PAPER_COLUMNS = "id, norm_title, title, abstract, arxiv_id, authors, upvotes, first_seen, last_seen"
+# The HF JSON's extras (bot.core.hf_extras.HfExtras), in this order.
+HF_COLUMNS = (
+    "ai_summary, ai_keywords, github_repo, github_stars, project_page, organization, num_comments"
+)
+PAPER_COLUMNS = (
+    "id, norm_title, title, abstract, arxiv_id, authors, upvotes, first_seen, last_seen,"
+    f" {HF_COLUMNS}"
+)
 # A paper's categories, primary first, and the (day, source) of every dump that listed
 # it; each ends in the backend's own "paper_id is one of these" condition.
 CATEGORY_SQL = "SELECT paper_id, category FROM paper_categories WHERE paper_id"
@@ -62,6 +71,7 @@ def channel_subscription(row: tuple) -> ChannelSubscription:
         last_run,
         source,
         thread,
+        order,
     ) = row
     return ChannelSubscription(
         cid,
@@ -77,6 +87,7 @@ def channel_subscription(row: tuple) -> ChannelSubscription:
         day_or_none(last_run),
         source,
         thread=thread,
+        order=parse_order(order),
     )
 
 
@@ -126,15 +137,30 @@ class PaperExtras:
     day_sources: dict[str, None] = field(default_factory=dict)
 
 
+def hf_extras_of(values: Sequence) -> HfExtras:
+    """HfExtras from HF_COLUMNS values."""
+    summary, keywords, repo, stars, page, organization, comments = values
+    return HfExtras(
+        ai_summary=summary or "",
+        ai_keywords=tuple(json.loads(keywords or "[]")),
+        github_repo=repo,
+        github_stars=stars,
+        project_page=page,
+        organization=organization or "",
+        num_comments=comments,
+    )
+
+
 def stored_paper(
     row: Sequence,
     days: list[str],
     topics: list[TopicHit],
     position: int | None,
     extras: PaperExtras | None = None,
+    day_upvotes: int | None = None,
 ) -> StoredPaper:
     extras = extras or PaperExtras()
-    pid, norm, title, abstract, arxiv, authors, upvotes, first, last = row
+    pid, norm, title, abstract, arxiv, authors, upvotes, first, last, *hf = row
     return StoredPaper(
         id=pid,
         key=norm,
@@ -151,6 +177,8 @@ def stored_paper(
         categories=tuple(extras.categories),
         sources=tuple(sorted(extras.sources)),
         day_sources=tuple(sorted(extras.day_sources)),
+        hf=hf_extras_of(hf),
+        day_upvotes=day_upvotes,
     )
 
 
@@ -164,17 +192,17 @@ def stored_papers(
     listings: Sequence[Sequence] = (),
 ) -> list[StoredPaper]:
     """The papers `ids` (in that order; those not found left out) from their rows:
-    PAPER_COLUMNS rows; (paper_id, day, position) rows by day; (paper_id, topic, score,
-    why) rows best first; CATEGORY_SQL and LISTING_SQL rows. `position` is the paper's
-    position on `day`."""
+    PAPER_COLUMNS rows; (paper_id, day, position, upvotes) rows by day; (paper_id, topic,
+    score, why) rows best first; CATEGORY_SQL and LISTING_SQL rows. `position` and
+    `day_upvotes` are the paper's on `day`."""
     found = {row[0]: row for row in papers}
     days: dict[int, list[str]] = {i: [] for i in ids}
-    positions: dict[int, int | None] = {}
+    on_day: dict[int, tuple[int | None, int | None]] = {}
     hits: dict[int, list[TopicHit]] = {i: [] for i in ids}
-    for pid, seen, position in appearances:
+    for pid, seen, position, upvotes in appearances:
         days[pid].append(seen)
         if day is not None and seen == day.isoformat():
-            positions[pid] = position
+            on_day[pid] = (position, upvotes)
     for pid, topic, score, why in topics:
         hits[pid].append(TopicHit(topic, score, tuple(json.loads(why))))
     extras: dict[int, PaperExtras] = {i: PaperExtras() for i in ids}
@@ -184,8 +212,16 @@ def stored_papers(
         extras[pid].sources[source] = None
         if day is not None and seen == day.isoformat():
             extras[pid].day_sources[source] = None
+    unseen = (None, None)
     return [
-        stored_paper(found[i], days[i], hits[i], positions.get(i), extras[i])
+        stored_paper(
+            found[i],
+            days[i],
+            hits[i],
+            on_day.get(i, unseen)[0],
+            extras[i],
+            on_day.get(i, unseen)[1],
+        )
         for i in ids
         if i in found
     ]

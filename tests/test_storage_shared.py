@@ -96,9 +96,10 @@ def test_a_reappearance_folds_in_the_same_way_for_both_backends() -> None:
 
 
 def test_stored_papers_keep_the_asked_order_and_the_days_position() -> None:
-    paper = (3, "t", "T", "A", None, "[]", None, "2026-03-13", "2026-03-14")
-    other = (5, "u", "U", "B", "2403.00001", '["X"]', 4, "2026-03-14", "2026-03-14")
-    appearances = [(3, "2026-03-13", 2), (3, "2026-03-14", 9), (5, "2026-03-14", 1)]
+    no_extras = ("", "[]", None, None, None, "", None)  # HF_COLUMNS
+    paper = (3, "t", "T", "A", None, "[]", None, "2026-03-13", "2026-03-14", *no_extras)
+    other = (5, "u", "U", "B", "2403.00001", '["X"]', 4, "2026-03-14", "2026-03-14", *no_extras)
+    appearances = [(3, "2026-03-13", 2, None), (3, "2026-03-14", 9, None), (5, "2026-03-14", 1, 4)]
     topics = [(5, "robotics", 2.0, '["robot"]')]
     found = stored_papers([5, 4, 3], [paper, other], appearances, topics, dt.date(2026, 3, 14))
     assert [p.id for p in found] == [5, 3]  # 4 is not stored

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core.day_update import day_changes
 from bot.core.dedupe import paper_blocks, paper_keys, plan_papers
 from bot.core.dumpdate import resolve_dump_day
 from bot.core.models import (
@@ -84,8 +85,12 @@ async def ingest_bytes(
     """Ingest one dump. Bad input comes back as `report.error`; nothing is written then.
 
     A dump ingested before changes nothing; the report then names the day it is stored
-    under. With `redate` and a `cli_date` other than that day, the stored dump is moved
-    to `cli_date` instead, in one transaction.
+    under. Another dump of a day already stored (a later fetch of the same HF list)
+    updates that day: upvotes, links and summaries, late additions, and the day's order
+    (`report.day_update`, `added`, `changed`).
+
+    With `redate` and a `cli_date` other than that day, the stored dump is moved to
+    `cli_date` instead, in one transaction.
 
     With `sync_index`, the search index is brought up to date before returning (a
     folder ingest does it once at the end instead)."""
@@ -140,6 +145,11 @@ async def ingest_bytes(
         candidates = await tx.papers_by_blocks(blocks)
         outcome = plan_papers(parsed.papers, by_key, candidates, topics_for)
         outcome.planned = _apply_replacements(outcome.planned, report)
+        # Another dump of this day from the same source (a later fetch) updates the day.
+        listed = await tx.day_listing(day, source_of_format(parsed.format))
+        if listed:
+            changes = day_changes(outcome.planned, listed)
+            report.day_update, report.added, report.changed = True, changes.added, changes.changed
         report.new = sum(1 for p in outcome.planned if p.action == "new")
         report.known = sum(1 for p in outcome.planned if p.action == "known")
         report.merged = sum(1 for p in outcome.planned if p.action == "merged")
@@ -154,6 +164,7 @@ async def ingest_bytes(
             day_source=day_source,
             report_json=json.dumps(report.to_dict()),
             paper_source=source_of_format(parsed.format),
+            day_update=report.day_update,
         )
         await tx.apply(plan)
     if sync_index:

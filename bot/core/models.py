@@ -28,11 +28,11 @@ class ParsedPaper:
     # An arXiv announcement's type: "new", "cross", "replace" or "replace-cross"; ""
     # for every other format. A replacement updates a known paper without listing it.
     announce: str = ""
+    hf: HfExtras = field(default_factory=HfExtras)  # the HF JSON's TL;DR, links, ...
 
     @property
     def replacement(self) -> bool:
         return self.announce in ("replace", "replace-cross")
-    hf: HfExtras = field(default_factory=HfExtras)  # the HF JSON's TL;DR, links, ...
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.core.models import (
+    DayEntry,
     IngestPlan,
     KnownPaper,
     Matches,
@@ -130,6 +131,8 @@ class IngestTransaction(Protocol):
     async def papers_by_keys(self, keys: Sequence[str]) -> dict[str, KnownPaper]: ...
 
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]: ...
+
+    async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]: ...
 
     async def apply(self, plan: IngestPlan) -> None: ...
 

@@ -56,13 +56,15 @@ def _contains(text_words: set[str], word: str, prefix: bool) -> bool:
 
 
 def explain(paper: StoredPaper, query: ParsedQuery) -> list[str]:
-    """('name: X', 'title: a, b', 'abstract: c') for one result. Spelling corrections
-    apply to every result alike, so the reply states them once, not here."""
+    """('name: X', 'title: a, b', 'abstract: c', 'keywords: d') for one result.
+    Spelling corrections apply to every result alike, so the reply states them once,
+    not here."""
     # Raw word sets (built in C) checked against each query word's few spellings, rather
     # than stemming every word of every abstract.
     title_words = set(words(paper.title))
     abstract_words = set(words(paper.abstract))
-    in_title, in_abstract = [], []
+    keyword_words = {w for k in paper.hf.ai_keywords for w in words(k)}
+    in_title, in_abstract, in_keywords = [], [], []
     wanted = [(t, False) for t in query.terms] + [(p, True) for p in query.prefixes]
     wanted += [(w, False) for phrase in query.phrases for w in phrase]
     for word, prefix in dict.fromkeys(wanted):
@@ -71,6 +73,8 @@ def explain(paper: StoredPaper, query: ParsedQuery) -> list[str]:
             in_title.append(label)
         elif _contains(abstract_words, word, prefix):
             in_abstract.append(label)
+        elif _contains(keyword_words, word, prefix):
+            in_keywords.append(label)
     why = []
     if names_paper(paper.title, query):
         why.append(f"name: {paper.title.split(':')[0].strip()}")
@@ -78,6 +82,8 @@ def explain(paper: StoredPaper, query: ParsedQuery) -> list[str]:
         why.append("title: " + ", ".join(in_title))
     if in_abstract:
         why.append("abstract: " + ", ".join(in_abstract))
+    if in_keywords:
+        why.append("keywords: " + ", ".join(in_keywords))
     return why
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.core.digest_order import DigestOrder
 from bot.core.topics import parse_keyword_list, validate_topic
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
@@ -31,6 +32,7 @@ class ChannelSubscription:
     # (bot.core.sources.parse_source_filter).
     source: str = "all"
     thread: str = "none"  # discussion threads: "none", "digest" or "paper" (core.threads)
+    order: DigestOrder = DigestOrder.POPULAR
 
     @property
     def target(self) -> str:

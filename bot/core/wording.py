@@ -145,7 +145,22 @@ def ingest_counts(report: IngestReport) -> str:
         text += f", {count_text(report.duplicates_in_file)} repeated in the file"
     if report.updated:
         text += f", {count_text(report.updated)} updated by arXiv replacements"
+    if report.day_update:
+        text += "; " + day_update_text(report)
     return text
+
+
+def day_update_text(report: IngestReport) -> str:
+    """``updated the day already stored: 2 papers added; upvotes changed on 30 papers,
+    links on 1``."""
+    text = f"updated the day already stored: {plural(report.added, 'paper')} added"
+    changed = list(report.changed.items())
+    if not changed:
+        return text + "; nothing else changed"
+    (kind, count), rest = changed[0], changed[1:]
+    parts = [f"{kind} changed on {plural(count, 'paper')}"]
+    parts += [f"{kind} on {count_text(count)}" for kind, count in rest]
+    return text + "; " + ", ".join(parts)
 
 
 def already_stored_text(report: IngestReport, *, how_to_redate: str | None = None) -> str:

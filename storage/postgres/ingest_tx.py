@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
+from bot.core.models import DayEntry, IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from bot.core.rank import title_name
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
@@ -104,6 +104,10 @@ class PostgresIngestTransaction(IngestTransaction):
         )
         return known_with_blocks([tuple(row) for row in rows])
 
+    async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]:
+        rows = await self._conn.fetch(numbered(shared.DAY_LISTING), day.isoformat(), paper_source)
+        return shared.day_entries([tuple(row) for row in rows])
+
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
         dump_id = await self._conn.fetchval(
@@ -123,6 +127,9 @@ class PostgresIngestTransaction(IngestTransaction):
                 " SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING",
                 *_columns(list(dict.fromkeys(variants)), 2),
             )
+        extras = shared.extras_rows(plan)
+        if extras:
+            await self._conn.executemany(numbered(shared.UPDATE_EXTRAS), extras)
 
     async def _insert_papers(
         self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
@@ -234,11 +241,17 @@ class PostgresIngestTransaction(IngestTransaction):
                 position = min(known) if known else None
                 upvotes = old_upvotes if upvotes is None else upvotes
             merged[(pid, seen)] = (pid, seen, position, upvotes, dump)
+        # A later dump of a stored day (a re-fetch) gives the day its newer order.
+        position = (
+            "excluded.position"
+            if plan.day_update
+            else "LEAST(appearances.position, excluded.position)"
+        )
         await conn.execute(
             "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
             " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
             " $5::bigint[]) ON CONFLICT (paper_id, day) DO UPDATE SET"
-            " position = LEAST(appearances.position, excluded.position),"
+            f" position = {position},"
             " upvotes = COALESCE(excluded.upvotes, appearances.upvotes)",
             *_columns(list(merged.values()), 5),
         )

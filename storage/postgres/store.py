@@ -79,8 +79,8 @@ class PostgresStorage(
             f"SELECT {PAPER_COLUMNS} FROM papers WHERE id = ANY($1::bigint[])", ids
         )
         appearances = await self._rows(
-            "SELECT paper_id, day, position FROM appearances WHERE paper_id = ANY($1::bigint[])"
-            " ORDER BY day",
+            "SELECT paper_id, day, position, upvotes FROM appearances"
+            " WHERE paper_id = ANY($1::bigint[]) ORDER BY day",
             ids,
         )
         topics = await self._rows(

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import aiosqlite
 
-from bot.core.models import IngestPlan, KnownPaper, PlannedPaper, StoredDump
+from bot.core.models import DayEntry, IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
 from storage.rows import known_with_blocks, redated_report
@@ -109,6 +109,11 @@ class SqliteIngestTransaction(IngestTransaction):
                 rows += await cur.fetchall()
         return known_with_blocks(rows)
 
+    async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]:
+        params = (day.isoformat(), paper_source)
+        async with self._conn.execute(shared.DAY_LISTING, params) as cur:
+            return shared.day_entries(await cur.fetchall())
+
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
         cur = await self._conn.execute(shared.INSERT_DUMP, shared.dump_row(plan))
@@ -124,6 +129,7 @@ class SqliteIngestTransaction(IngestTransaction):
         await self._conn.executemany(
             "INSERT OR IGNORE INTO title_variants (paper_id, title) VALUES (?, ?)", variants
         )
+        await self._conn.executemany(shared.UPDATE_EXTRAS, shared.extras_rows(plan))
 
     async def _insert_papers(
         self, items: list[PlannedPaper], day: str, variants: list[tuple[int, str]]
@@ -191,12 +197,13 @@ class SqliteIngestTransaction(IngestTransaction):
         rows = shared.child_rows(plan, day, dump_id, retopic)
         await conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", rows.keys)
         await conn.executemany("INSERT OR IGNORE INTO title_blocks VALUES (?, ?)", rows.blocks)
-        # A paper listed twice on one day keeps its best (lowest) position.
+        # A paper listed twice on one day keeps its best (lowest) position; a later
+        # dump of a stored day (a re-fetch) gives the day its newer order.
+        position = "excluded.position" if plan.day_update else "MIN(position, excluded.position)"
         await conn.executemany(
             "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, day) DO UPDATE SET"
-            " position = MIN(position, excluded.position),"
-            " upvotes = COALESCE(excluded.upvotes, upvotes)",
+            f" position = {position}, upvotes = COALESCE(excluded.upvotes, upvotes)",
             rows.appearances,
         )
         await conn.executemany("INSERT OR IGNORE INTO dump_papers VALUES (?, ?)", rows.listed)

@@ -75,6 +75,9 @@ class IndexedPaper:
     # search's source filter asks of the index.
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    # HF's AI keywords: more values of `abstract` (each its own run of positions), so
+    # they are found and weigh as abstract words do.
+    keywords: tuple[str, ...] = ()
 
 
 class IndexBusy(Exception):
@@ -453,13 +456,18 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     for variant in paper.variants:
         doc.add_text("title", variant)
     doc.add_text("abstract", paper.abstract)
+    for keyword in paper.keywords:
+        doc.add_text("abstract", keyword)
     for topic in paper.topics:
         doc.add_text("topics", topic)
     if paper.name:
         doc.add_text("name", paper.name)
     doc.add_text("title_prefix", title_prefixes(paper.title))
     doc.add_text("title_written", paper.title.casefold())
-    texts = {"title": (paper.title, *paper.variants), "abstract": (paper.abstract,)}
+    texts = {
+        "title": (paper.title, *paper.variants),
+        "abstract": (paper.abstract, *paper.keywords),
+    }
     for field, pair_field in PAIR_FIELDS.items():
         for text in texts[field]:
             pairs = word_pairs(text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import sqlite3
 import threading
@@ -217,7 +218,9 @@ class SqliteSearchStore:
         for part in chunks(ids):
             marks = placeholders(len(part))
             rows += await self._rows(
-                f"SELECT id, title, abstract, last_seen FROM papers WHERE id IN ({marks})", part
+                f"SELECT id, title, abstract, last_seen, ai_keywords FROM papers"
+                f" WHERE id IN ({marks})",
+                part,
             )
             for pid, topic in await self._rows(
                 f"SELECT paper_id, topic FROM paper_topics WHERE paper_id IN ({marks})", part
@@ -246,8 +249,9 @@ class SqliteSearchStore:
                 tuple(v for v in variants.get(pid, ()) if v != title),
                 tuple(sources.get(pid, ())),
                 tuple(categories.get(pid, ())),
+                tuple(json.loads(keywords or "[]")),
             )
-            for pid, title, abstract, last_seen in rows
+            for pid, title, abstract, last_seen, keywords in rows
         ]
 
     async def _advance_watermark(self, seq: int) -> None:

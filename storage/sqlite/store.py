@@ -141,7 +141,8 @@ class SqliteStorage(
             marks = placeholders(len(part))
             papers += await read(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", part)
             appearances += await read(
-                f"SELECT paper_id, day, position FROM appearances WHERE paper_id IN ({marks})"
+                "SELECT paper_id, day, position, upvotes FROM appearances"
+                f" WHERE paper_id IN ({marks})"
                 " ORDER BY day",
                 part,
             )
