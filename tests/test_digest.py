@@ -14,7 +14,7 @@ from bot.core.digest import DigestSettings, digest_pages, layout_digest, select_
 from bot.core.limits import EMBED_CHAR_BUDGET, embed_length, message_problems
 from bot.core.markdown import ZWSP, escape_markdown, teaser, truncate
 from bot.core.models import StoredPaper, TopicHit
-from bot.core.render import paper_url
+from bot.core.render import page_url, paper_url
 from tests.factories import (
     DAY,
     HOSTILE_ABSTRACTS,
@@ -48,7 +48,7 @@ def test_98_papers_split_into_several_valid_messages() -> None:
     payloads = layout_digest(papers, DAY, ALL, TOPIC_NAMES)
     assert len(payloads) >= 10  # at most 10 embeds per message
     assert_all_valid(payloads)
-    assert urls(payloads) == [paper_url(p) for p in papers]
+    assert urls(payloads) == [page_url(p) for p in papers]
     assert payloads[0]["content"].startswith("**paperbot daily digest — Sat 14 Mar 2026**")
     assert "98 papers" in payloads[0]["content"]
     assert f"part 1/{len(payloads)}" in payloads[0]["content"]
@@ -62,7 +62,7 @@ def test_500_hostile_papers_all_valid_none_lost() -> None:
     assert_all_valid(payloads)
     selected = select_digest_papers(papers, ALL)
     assert len(selected) == 500
-    assert urls(payloads) == [paper_url(p) for p in selected]
+    assert urls(payloads) == [page_url(p) for p in selected]
 
 
 def test_embeds_are_packed_not_one_per_message() -> None:
@@ -95,7 +95,7 @@ def test_max_items_respected() -> None:
     papers = make_papers(40)
     payloads = layout_digest(papers, DAY, DigestSettings(max_items=7), TOPIC_NAMES)
     assert len(urls(payloads)) == 7
-    assert urls(payloads) == [paper_url(p) for p in papers[:7]]
+    assert urls(payloads) == [page_url(p) for p in papers[:7]]
     assert "top 7 of 40 papers" in payloads[0]["content"]
 
 
@@ -110,7 +110,7 @@ def test_topic_filter() -> None:
     payloads = layout_digest(papers, DAY, settings, TOPIC_NAMES)
     expected = [p for p in papers if p.topics[0].topic in {"biology", "nlp"}]
     assert len(expected) == 8
-    assert urls(payloads) == [paper_url(p) for p in expected]
+    assert urls(payloads) == [page_url(p) for p in expected]
     assert "topics: Biology, Language models" in payloads[0]["content"]
     assert "8 papers" in payloads[0]["content"]
 
@@ -154,7 +154,7 @@ def test_ordering_by_position_none_last_then_score() -> None:
     f = make_paper("f", position=None, arxiv_id="6", topics=[("nlp", 0.5)])
     selected = select_digest_papers([a, b, c, d, e, f], ALL)
     assert [p.title for p in selected] == ["c", "e", "a", "b", "f", "d"]
-    assert urls(layout_digest([a, b, c, d, e, f], DAY, ALL)) == [paper_url(p) for p in selected]
+    assert urls(layout_digest([a, b, c, d, e, f], DAY, ALL)) == [page_url(p) for p in selected]
 
 
 def test_ordering_tie_on_position_uses_filtered_topic_score() -> None:
@@ -168,7 +168,7 @@ def test_ordering_tie_on_position_uses_filtered_topic_score() -> None:
 def test_repeated_paper_shown_once() -> None:
     paper = make_paper(position=1)
     payloads = layout_digest([paper, paper], DAY, DigestSettings())
-    assert urls(payloads) == [paper_url(paper)]
+    assert urls(payloads) == [page_url(paper)]
 
 
 # --- what one paper looks like ---------------------------------------------------------
@@ -184,12 +184,15 @@ def test_paper_embed_content() -> None:
     )
     embed = layout_digest([paper], DAY, DigestSettings(), TOPIC_NAMES)[0]["embeds"][0]
     assert embed["title"] == "RAD-DINO: Scalable Encoders"
-    assert embed["url"] == "https://arxiv.org/abs/2401.10815"
+    # The title links to the paper's HF page (its discussion); arXiv's PDF is a compact
+    # link, and the title's address is not repeated in the description.
+    assert embed["url"] == "https://huggingface.co/papers/2401.10815"
     description = embed["description"]
     assert description.startswith("We propose a model, e.g. for x-rays, that works. It is good.")
     assert "Third sentence" not in description
     assert "**Topics:** Biology · Computer vision" in description
-    assert "[arXiv:2401.10815](https://arxiv.org/abs/2401.10815)" in description
+    assert description.splitlines()[-1] == "[PDF](https://arxiv.org/pdf/2401.10815)"
+    assert "huggingface.co/papers/2401.10815" not in description
     assert embed["footer"]["text"] == "First seen 2026-03-14 · seen on 1 day"
 
 
@@ -363,7 +366,7 @@ def test_layout_always_valid_and_complete(
     names = {"vision": "Vision @everyone", "nlp": "**NLP**", "biology": "Biology"}
     selected = select_digest_papers(papers, digest_settings)
     assert len({p.id for p in selected}) == len(selected)
-    expected = [paper_url(p) for p in selected]
+    expected = [page_url(p) for p in selected]
 
     payloads = layout_digest(papers, DAY, digest_settings, names)
     assert_all_valid(payloads)

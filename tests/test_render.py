@@ -12,9 +12,10 @@ from bot.core.render import (
     empty_search_payload,
     fit_group,
     page_count,
+    page_url,
     paper_detail_payload,
     paper_embed,
-    paper_url,
+    pdf_url,
     search_page_payload,
 )
 from tests.factories import TOPIC_NAMES, hostile_papers, make_paper, make_papers
@@ -46,7 +47,7 @@ def test_search_page_header_and_hits() -> None:
     payload = search_page_payload(response(papers), "protein", page=2, topic_names=TOPIC_NAMES)
     assert message_problems(payload) == []
     assert payload["content"] == "Results 6–10 of 23 for `protein`"
-    assert [e["url"] for e in payload["embeds"]] == [paper_url(p) for p in papers[5:10]]
+    assert [e["url"] for e in payload["embeds"]] == [page_url(p) for p in papers[5:10]]
     assert "**Why:** title: protein · topic: Biology" in payload["embeds"][0]["description"]
     assert "components" not in payload
 
@@ -61,7 +62,7 @@ def test_search_pages_cover_all_hits_exactly_once() -> None:
         payload = search_page_payload(resp, "protein", page=page)
         assert message_problems(payload) == []
         seen += [e["url"] for e in payload["embeds"]]
-    assert seen == [paper_url(p) for p in papers]
+    assert seen == [page_url(p) for p in papers]
     last = search_page_payload(resp, "protein", page=5)
     assert last["content"].startswith("Results 21–23 of 23")
 
@@ -178,7 +179,9 @@ def test_paper_embed_max_length_is_a_hard_cap(cap: int) -> None:
         embed = paper_embed(paper, full=True, why=("w" * 400,), max_length=cap)
         assert embed_length(embed) <= cap
         # The abstract gives way first: the link line at the end survives the cap.
-        assert embed["description"].splitlines()[-1].endswith(f"({paper_url(paper)})")
+        pdf = pdf_url(paper)
+        if pdf is not None:
+            assert embed["description"].splitlines()[-1].endswith(f"({pdf})")
         assert message_problems({"embeds": [embed], "allowed_mentions": {"parse": []}}) == []
 
 

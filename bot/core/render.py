@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
+from bot.core.hf_extras import web_url
 from bot.core.limits import (
     EMBED_CHAR_BUDGET,
     MAX_EMBED_DESCRIPTION,
@@ -30,7 +31,11 @@ from bot.core.wording import format_day as format_day  # re-exported: layouts us
 from bot.core.wording import no_results_text, plural, results_header, spelling_note
 
 ARXIV_ABS_URL = "https://arxiv.org/abs/"
+ARXIV_PDF_URL = "https://arxiv.org/pdf/"
+HF_PAPER_URL = "https://huggingface.co/papers/"  # + arXiv id: the paper's HF page
 HF_SEARCH_URL = "https://huggingface.co/papers?q="
+# Hugging Face has pages for new-style arXiv ids (2403.15447) only.
+_NEW_STYLE_ID = re.compile(r"\d{4}\.\d{4,5}")
 EMBED_COLOR = 0xB31B1B  # arXiv red: one colour for every paper embed
 
 TEASER_CHARS = 300
@@ -38,6 +43,9 @@ TEASER_CHARS = 300
 # the 6000-char message budget, so packing rarely has to shorten anything.
 _TOPICS_CHARS = 300
 _WHY_CHARS = 300
+_TLDR_CHARS = 400
+_KEYWORDS_CHARS = 300
+_ORGANIZATION_CHARS = 100
 _AUTHORS_CHARS = 240
 _AUTHORS_CHARS_FULL = 900
 _AUTHORS_SHOWN = 3
@@ -67,6 +75,21 @@ def paper_url(paper: StoredPaper) -> str:
     if arxiv_id:
         return ARXIV_ABS_URL + quote(arxiv_id, safe="/.")
     return HF_SEARCH_URL + _quoted_query(paper.title)
+
+
+def page_url(paper: StoredPaper) -> str:
+    """The best page for a paper, which its title links to: its Hugging Face page (with
+    the discussion) when it has a new-style arXiv id, else its arXiv page, else a
+    Hugging Face search for its title."""
+    arxiv_id = (paper.arxiv_id or "").strip()
+    if _NEW_STYLE_ID.fullmatch(arxiv_id):
+        return HF_PAPER_URL + arxiv_id
+    return paper_url(paper)
+
+
+def pdf_url(paper: StoredPaper) -> str | None:
+    arxiv_id = (paper.arxiv_id or "").strip()
+    return ARXIV_PDF_URL + quote(arxiv_id, safe="/.") if arxiv_id else None
 
 
 def _quoted_query(title: str) -> str:
@@ -141,24 +164,28 @@ def paper_embed(
 ) -> dict:
     """One paper as an embed dict.
 
-    Title (escaped, <= 256) links to :func:`paper_url`. The description is a teaser
-    (or with ``full=True`` the whole abstract, cut to fit 4096) followed by lines for
-    topics, why it matched, authors/upvotes and the link; the footer says when it was
-    first seen and on how many days. ``max_length`` caps :func:`embed_length` of the
+    Title (escaped, <= 256) links to :func:`page_url`, the paper's one main link. The
+    description is a teaser (or with ``full=True`` the whole abstract, cut to fit
+    4096) followed by lines for HF's AI summary, topics, why it matched (with
+    ``full``, HF's keywords), authors, organization, upvotes and comments, and one
+    compact line of code, project and PDF links; no address appears twice. The footer
+    says when it was first seen and on how many days.
+
+    ``max_length`` caps :func:`embed_length` of the
     result (used when packing many embeds into one message): the abstract text gives
     way first, then the metadata lines, then the title.
     """
     title = safe_inline(paper.title, MAX_EMBED_TITLE, keep_urls=False) or _UNTITLED
     footer = truncate(_footer_text(paper), MAX_FOOTER_TEXT)
-    meta = _meta_lines(paper, why, topic_names, full)
     body = _body(paper, full)
+    meta = _meta_lines(paper, why, topic_names, full, shown=(page_url(paper), body))
 
     room = MAX_EMBED_DESCRIPTION
     if max_length is not None:
         room = min(room, max_length - len(title) - len(footer))
     description = _compose(body, meta, room)
 
-    embed: dict = {"title": title, "url": paper_url(paper), "color": EMBED_COLOR}
+    embed: dict = {"title": title, "url": page_url(paper), "color": EMBED_COLOR}
     if description:
         embed["description"] = description
     if footer:
@@ -182,10 +209,16 @@ def _meta_lines(
     why: tuple[str, ...],
     topic_names: Mapping[str, str] | None,
     full: bool,
+    shown: tuple[str, str] = ("", ""),
 ) -> list[str]:
-    """Metadata lines, most important first (the fitting code drops from the end)."""
+    """Metadata lines, most important first (the fitting code drops from the end but
+    keeps the last, the links). `shown` is the title's link and the body: a link
+    already there is not repeated."""
     lines: list[str] = []
-    link = _link_line(paper)
+    link = _link_line(paper, shown)
+    tldr = one_line(paper.hf.ai_summary)
+    if tldr:
+        lines.append("**TL;DR** (HF's AI summary): " + safe_inline(tldr, _TLDR_CHARS))
     hits = sorted(paper.topics, key=lambda h: -h.score)
     names = topic_display_names([h.topic for h in hits], topic_names)
     if names:
@@ -193,10 +226,14 @@ def _meta_lines(
     reasons = [one_line(w) for w in why if one_line(w)]
     if reasons:
         lines.append("**Why:** " + safe_inline(" · ".join(reasons), _WHY_CHARS))
+    if full and paper.hf.ai_keywords:
+        keywords = " · ".join(one_line(k) for k in paper.hf.ai_keywords)
+        lines.append("**Keywords:** " + safe_inline(keywords, _KEYWORDS_CHARS))
     people = _people_line(paper, full)
     if people:
         lines.append(people)
-    lines.append(link)
+    if link:
+        lines.append(link)
     return lines
 
 
@@ -210,18 +247,52 @@ def _people_line(paper: StoredPaper, full: bool) -> str:
             shown += f" +{len(authors) - shown_max} more"
         limit = _AUTHORS_CHARS_FULL if full else _AUTHORS_CHARS
         parts.append("**Authors:** " + safe_inline(shown, limit))
+    organization = one_line(paper.hf.organization)
+    if organization:
+        parts.append(safe_inline(organization, _ORGANIZATION_CHARS, keep_urls=False))
     if paper.upvotes is not None:
         parts.append(f"▲ {plural(paper.upvotes, 'upvote')}")
+    if paper.hf.num_comments:
+        parts.append(f"💬 {plural(paper.hf.num_comments, 'comment')}")
     return " · ".join(parts)
 
 
-def _link_line(paper: StoredPaper) -> str:
-    url = paper_url(paper)
-    arxiv_id = one_line(paper.arxiv_id or "")
-    if arxiv_id:
-        # Our own masked link; the id is dump text, so it is escaped like any other.
-        return f"[arXiv:{safe_inline(arxiv_id, 60, keep_urls=False)}]({url})"
-    return f"[Find on Hugging Face]({url})"
+def _link_line(paper: StoredPaper, shown: tuple[str, str]) -> str:
+    """Code (with its stars), project and PDF links on one line, each only when it is
+    a web address not already shown (as the title's link, or in the abstract's text)."""
+    title_url, body = shown
+    seen = {_same_url(title_url), *(_same_url(u) for u in _ADDRESS.findall(body))}
+    links: list[str] = []
+    stars = paper.hf.github_stars
+    for label, raw in (
+        ("Code" + (f" ★ {_count(stars)}" if stars else ""), paper.hf.github_repo),
+        ("Project", paper.hf.project_page),
+        ("PDF", pdf_url(paper)),
+    ):
+        url = web_url(raw)
+        if url is None or _same_url(url) in seen:
+            continue
+        seen.add(_same_url(url))
+        links.append(f"[{label}]({url})")
+    return " · ".join(links)
+
+
+# A web address in shown text, as a reader's client would link it.
+_ADDRESS = re.compile(r"https?://[^\s<>()\[\]]+")
+
+
+def _same_url(url: str) -> str:
+    """An address as compared for repeats: `https://github.com/a/b/.` is `…/a/b`."""
+    return url.strip().rstrip(".,;:!?'\"").rstrip("/").removesuffix(".git").casefold()
+
+
+def _count(number: int) -> str:
+    """Stars, short: 950, 1.2k, 12k."""
+    if number < 1000:
+        return str(number)
+    if number < 10_000:
+        return f"{number / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{number // 1000}k"
 
 
 def _footer_text(paper: StoredPaper) -> str:
