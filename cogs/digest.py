@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.digest_order import DigestOrder
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
@@ -43,6 +44,10 @@ OUTCOME_TEXT = {
     "failed": "Couldn't post in {channel}: {detail}",
     "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
 }
+# Every order a digest can take, from the enum: a new order is offered as it is added.
+ORDER_CHOICES = [
+    app_commands.Choice(name=f"{o.value}: {o.label}", value=o.value) for o in DigestOrder
+]
 CANT_POST = (
     "I can't post in {channel}: give me View Channel, Send Messages and Embed Links there, "
     "then try again."
@@ -62,6 +67,11 @@ def paused_text(sub: ChannelSubscription, channel: str) -> str:
             f"{error}. Fix my permissions there, then run `/digest resume`."
         )
     return f"The digest for {channel} is paused. Run `/digest resume` to post it again."
+
+
+def order_text(sub: ChannelSubscription) -> str:
+    """` · in the dump's order` for a digest not in the default order; else ""."""
+    return "" if sub.order is DigestOrder.POPULAR else f" · {sub.order.label}"
 
 
 def filter_text(keys: Sequence[str], names: Mapping[str, str]) -> str:
@@ -107,7 +117,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         max="Most papers per digest (default 10)",
         source="hf, arxiv, arxiv:cs.CL,cs.LG (arXiv categories) or all (default)",
         thread="Discussion threads: none (default), one per digest post, or one per paper",
+        order="popular: most HF upvotes first (default); dump: the dump's own order",
     )
+    @app_commands.choices(order=ORDER_CHOICES)
     @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_list_autocomplete)
     async def subscribe(
         self,
@@ -119,8 +131,10 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         max: app_commands.Range[int, 1, MAX_DIGEST_ITEMS] = 10,
         source: str | None = None,
         thread: Literal["none", "digest", "paper"] = "none",
+        order: app_commands.Choice[str] | None = None,
     ) -> None:
         """Post a daily digest to a channel at a local time."""
+        paper_order = DigestOrder(order.value) if order else DigestOrder.POPULAR
         bot = paperbot(interaction)
         digests = bot.services.subscriptions
         post_time, where = post_time_option(time), await timezone_option(timezone)
@@ -142,6 +156,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             created_by=interaction.user.id,
             source=sources.stored(),
             thread=mode.value,
+            order=paper_order,
         )
         state = await digests.subscribe(sub)
         topic_text = filter_text(keys, await bot.services.topics.topic_names(interaction.guild_id))
@@ -149,8 +164,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             topic_text += f" from {sources.label()}"
         await reply_text(
             interaction,
-            f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}) every day "
-            f"at {post_time} {where.label}{thread_text(sub)}. Next: "
+            f"📬 {channel.mention} gets up to {plural(max, 'paper')} ({topic_text}), "
+            f"{paper_order.label}, every day at {post_time} {where.label}{thread_text(sub)}. "
+            "Next: "
             f"{discord_time(state.next_run)}.{where.aside}\n"
             "Try `/digest preview` to see it, or `/digest now` to post the newest one now.",
         )
@@ -182,7 +198,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             lines.append(
                 f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
                 f"max {sub.max_items} · "
-                f"{topics}{thread_text(sub)} · {digest_state(sub, next_run)}"
+                f"{topics}{order_text(sub)}{thread_text(sub)} · {digest_state(sub, next_run)}"
             )
         await reply_text(interaction, "\n".join(lines)[:2000])
 

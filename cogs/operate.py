@@ -42,8 +42,9 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 `/delivery time timezone` — when your DM arrives
 
 **Manage Server**
-`/digest subscribe channel time timezone [topics] [max] [thread]` — a daily digest in a\
- channel; `thread: digest` or `paper` starts discussion threads
+`/digest subscribe channel time timezone [topics] [max] [thread] [order]` — a daily digest in a\
+ channel; `thread: digest` or `paper` starts discussion threads; `order: dump` keeps the\
+ dump's order (default: most upvoted first)
 `/digest list` · `/digest preview` · `/digest now` · `/digest unsubscribe`
 `/digest pause` · `/digest resume` — stop a channel's digest for a while, and restart it
 `/topic add name keywords` · `/topic remove name` — this server's own topics

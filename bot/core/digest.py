@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.digest_order import DigestOrder, order_key
 from bot.core.limits import EMBED_CHAR_BUDGET, MAX_EMBEDS, embed_length
 from bot.core.markdown import escape_markdown, truncate
 from bot.core.models import StoredPaper
@@ -45,6 +46,7 @@ class DigestSettings:
     title: str = "paperbot daily digest"
     # Only papers a source listed that day (and, for arXiv, in these categories).
     source: SourceFilter = ALL_SOURCES
+    order: DigestOrder = DigestOrder.POPULAR
 
     def __post_init__(self) -> None:
         if self.max_items < 1:
@@ -57,8 +59,9 @@ def select_digest_papers(
     """The papers a digest shows, in display order (what both layouts render).
 
     Keeps papers with a topic in ``settings.topics`` (all papers when empty), drops
-    repeated ids, orders by position on the day (lower = more popular, unknown last),
-    then by best topic score, then input order; and keeps ``max_items``.
+    repeated ids, orders by ``settings.order`` (by default the day's HF upvotes where
+    known, then position on the day, unknown last), then by best topic score, then
+    input order; and keeps ``max_items``.
     """
     return _matching(papers, settings)[: settings.max_items]
 
@@ -182,10 +185,8 @@ def _matching(papers: Sequence[StoredPaper], settings: DigestSettings) -> list[S
         return max(scores, default=0.0)
 
     # sorted() is stable, so equal papers keep the dump's order.
-    return sorted(
-        kept,
-        key=lambda p: (p.position is None, p.position if p.position is not None else 0, -score(p)),
-    )
+    by_order = order_key(settings.order)
+    return sorted(kept, key=lambda p: (*by_order(p), -score(p)))
 
 
 def _title(settings: DigestSettings) -> str:

@@ -36,6 +36,7 @@ from bot.core.delivery_plan import (
     papers_for_member,
 )
 from bot.core.digest import DigestSettings, digest_pages
+from bot.core.digest_order import DigestOrder
 from bot.core.member_digest import member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.pacing import Pacer, process_share
@@ -210,15 +211,19 @@ class DeliveryService:
         guild_id: int | None,
         day: dt.date,
         source: str = "all",
+        order: DigestOrder = DigestOrder.POPULAR,
     ) -> list[dict]:
         papers = await self._day_papers(day)
         names = await self.topics.topic_names(guild_id)
         # Channels with the same settings get the same pages: lay each variant out once.
-        key = (day, id(papers), sub_topics, max_items, source, tuple(sorted(names.items())))
+        key = (day, id(papers), sub_topics, max_items, source, order, tuple(sorted(names.items())))
         pages = self._pages_cache.get(key)
         if pages is None:
             settings = DigestSettings(
-                topics=sub_topics, max_items=max_items, source=parse_source_filter(source)
+                topics=sub_topics,
+                max_items=max_items,
+                source=parse_source_filter(source),
+                order=order,
             )
             pages = [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
             if len(self._pages_cache) > PAGES_CACHE_SIZE:
@@ -274,7 +279,7 @@ class DeliveryService:
             if day is None:
                 return Outcome("nothing-new")
             pages = await self.channel_pages(
-                sub.topics, sub.max_items, sub.guild_id, day, sub.source
+                sub.topics, sub.max_items, sub.guild_id, day, sub.source, sub.order
             )
             channel = self.poster.channel(sub.channel_id, sub.guild_id)
             outcome = await self._post_channel_digest(sub, day, channel, pages)

@@ -130,7 +130,7 @@ class SubscriptionService:
         if sub is None:
             return await self.delivery.channel_pages((), DEFAULT_MAX_ITEMS, guild_id, day)
         return await self.delivery.channel_pages(
-            sub.topics, sub.max_items, guild_id, day, sub.source
+            sub.topics, sub.max_items, guild_id, day, sub.source, sub.order
         )
 
     async def _start_tomorrow_if_passed(self, sub: ChannelSubscription) -> None:
