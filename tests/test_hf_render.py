@@ -21,7 +21,7 @@ from tests.hf_days import ALL_DAYS, day_bytes, day_items
 
 TODAY = dt.date(2026, 8, 30)
 # Every address a reader's client would make a link of: masked links and bare ones.
-ADDRESS = re.compile(r"https?://[^\s<>()\[\]]+")
+ADDRESS = re.compile(r"https?://[^\s<>()\[\]\\]+")
 TLDR = "**TL;DR** (HF's AI summary): "
 
 

@@ -278,7 +278,7 @@ def _link_line(paper: StoredPaper, shown: tuple[str, str]) -> str:
 
 
 # A web address in shown text, as a reader's client would link it.
-_ADDRESS = re.compile(r"https?://[^\s<>()\[\]]+")
+_ADDRESS = re.compile(r"https?://[^\s<>()\[\]\\]+")  # an escape ends it
 
 
 def _same_url(url: str) -> str:
