@@ -336,7 +336,8 @@ async def test_an_arxiv_link_opens_its_paper_in_paper_and_search(world) -> None:
         assert not reply.ephemeral
         [embed] = reply.embeds
         assert embed["title"] == title
-        assert embed["url"] == f"https://arxiv.org/abs/{arxiv_id}"
+        # The title links to the paper's best page: its HF page, with the discussion.
+        assert embed["url"] == f"https://huggingface.co/papers/{arxiv_id}"
 
 
 async def test_an_arxiv_id_not_stored_is_said_so(world) -> None:
