@@ -112,7 +112,7 @@ class SqliteIngestTransaction(IngestTransaction):
     async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]:
         params = (day.isoformat(), paper_source)
         async with self._conn.execute(shared.DAY_LISTING, params) as cur:
-            return shared.day_entries(await cur.fetchall())
+            return shared.day_entries([tuple(row) for row in await cur.fetchall()])
 
     async def apply(self, plan: IngestPlan) -> None:
         day = plan.day.isoformat()
