@@ -113,6 +113,11 @@ class PaperStorage(abc.ABC):
         """Days that have papers, newest first."""
 
     @abc.abstractmethod
+    async def day_counts(self, limit: int = 30) -> list[tuple[dt.date, int]]:
+        """(day, how many papers appeared on it) for the days that have papers, newest
+        first: the site's index."""
+
+    @abc.abstractmethod
     async def all_titles(self) -> list[tuple[int, str]]:
         """(id, title) of every paper: the autocomplete and title-lookup index."""
 

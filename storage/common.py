@@ -80,6 +80,12 @@ class CommonPaperReads(SharedSql, PaperStorage):
         )
         return [dt.date.fromisoformat(r[0]) for r in rows]
 
+    async def day_counts(self, limit: int = 30) -> list[tuple[dt.date, int]]:
+        rows = await self._query(
+            "SELECT day, COUNT(*) FROM appearances GROUP BY day ORDER BY day DESC LIMIT ?", limit
+        )
+        return [(dt.date.fromisoformat(r[0]), int(r[1])) for r in rows]
+
     async def all_titles(self) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in await self._query("SELECT id, title FROM papers ORDER BY id")]
 

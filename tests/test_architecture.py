@@ -448,6 +448,7 @@ def test_storage_implements_every_storage_port_as_declared() -> None:
         ports.Subscriptions,
         ports.DeliveryLedger,
         ports.PaperThreads,
+        ports.SiteReader,
     ]
     problems = [m for port in storage_ports for m in mismatches(port, base.Storage)]
     problems += mismatches(ports.IngestTransaction, base.IngestTransaction)

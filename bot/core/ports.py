@@ -116,6 +116,23 @@ class PaperReader(Protocol):
     async def last_ingests(self, limit: int = 5) -> list[dict]: ...
 
 
+class SiteReader(Protocol):
+    """What the static site and its live server read: the days with their counts, a
+    day's papers, one paper, and whether anything changed since the last look."""
+
+    async def day_counts(self, limit: int = 30) -> list[tuple[dt.date, int]]:
+        """(day, papers that day) for the days that have papers, newest first."""
+        ...
+
+    async def papers_on_day(self, day: dt.date) -> list[StoredPaper]: ...
+
+    async def get_papers(
+        self, ids: Sequence[int], day: dt.date | None = None
+    ) -> list[StoredPaper]: ...
+
+    async def data_version(self) -> int: ...
+
+
 # -- ingest --------------------------------------------------------------------------------
 
 
