@@ -24,7 +24,7 @@ from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
 # bot reads everything. The console and migrate-db never touch the configured database.
-DATABASE_COMMANDS = ("ingest", "search", "paper", "digest", "topics", "stats")
+DATABASE_COMMANDS = ("ingest", "search", "paper", "digest", "topics", "stats", "export-site")
 SETTINGS_USED: dict[str, frozenset[str]] = {
     **dict.fromkeys(DATABASE_COMMANDS, frozenset({DATABASE, LOGGING})),
     **dict.fromkeys(("run", "sync"), ALL_SCOPES),
@@ -37,6 +37,12 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
+
+
+def _web_address(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r}")
+    return text
 
 
 def _positive(text: str) -> int:
@@ -147,6 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", parents=[common], help="database statistics")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "export-site",
+        parents=[common],
+        help="write the papers as a static site with Atom feeds into DIR (safe to run "
+        "again: unchanged files are left as they are)",
+    )
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument(
+        "--base-url",
+        type=_web_address,
+        help="the address the site is published at, e.g. https://you.github.io/papers/: "
+        "the feeds then carry absolute links (default: links relative to each feed)",
+    )
 
     sub.add_parser(
         "run",

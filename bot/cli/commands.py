@@ -379,6 +379,13 @@ async def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_export_site(args: argparse.Namespace) -> int:
+    from bot.cli.site_command import export_to
+
+    async with opened(args.db, must_exist=True) as storage:
+        return await export_to(storage, args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -386,6 +393,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "digest": cmd_digest,
     "topics": cmd_topics,
     "stats": cmd_stats,
+    "export-site": cmd_export_site,
 }
 
 
