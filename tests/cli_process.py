@@ -30,6 +30,8 @@ SETTING_NAMES = {
     "SHARD_COUNT",
     "SHARD_IDS",
     "CLAIM_TIMEOUT_SECONDS",
+    "HTTP_PORT",
+    "HTTP_HOST",
 }
 
 

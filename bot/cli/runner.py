@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -15,7 +16,7 @@ import yarl
 
 from bot.cli.errors import failure_line
 from bot.cli.settings import Settings
-from bot.discord_app.wiring import make_bot
+from bot.discord_app.wiring import build_site_server, make_bot
 from storage import open_storage
 from storage.urls import redact
 
@@ -76,6 +77,7 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
         # An open SQLite storage holds non-daemon threads: the process could not exit.
         await storage.close()
         raise
+    site = None if sync_only else build_site_server(settings=settings, storage=storage)
     try:
         if sync_only:
             await bot.login(settings.token)  # runs setup_hook: loads the cogs, no scheduler
@@ -88,6 +90,17 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
             redact(settings.db),
             shards if settings.sharded else "",
         )
+        if site is not None:
+            try:
+                await site.start()
+            except OSError as exc:
+                where = f"{settings.http_host}:{settings.http_port}"
+                print(
+                    f"paperbot: cannot serve the site on {where} (HTTP_HOST, HTTP_PORT): "
+                    f"{os.strerror(exc.errno) if exc.errno else exc}",
+                    file=sys.stderr,
+                )
+                return 1
         # SIGTERM (systemd stop) closes cleanly; an in-flight post is recorded either way.
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -115,7 +128,11 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
         # The storage is closed even when closing the bot fails: an open SQLite storage
         # holds non-daemon threads, and the process could not exit.
         try:
-            if not bot.is_closed():
-                await bot.close()
+            if site is not None:
+                await site.stop()  # no request reads the storage once it closes
         finally:
-            await storage.close()
+            try:
+                if not bot.is_closed():
+                    await bot.close()
+            finally:
+                await storage.close()

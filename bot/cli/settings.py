@@ -53,6 +53,10 @@ class Settings:
     # How long a delivery claim (and a shard's heartbeat) stays valid before another
     # process may take the work over; also how late a foreign shard's post may be.
     claim_timeout: dt.timedelta = DEFAULTS["CLAIM_TIMEOUT_SECONDS"]
+    # The live site (`paperbot run`): off unless a port is set; this machine only unless
+    # the host says otherwise.
+    http_port: int | None = DEFAULTS["HTTP_PORT"]
+    http_host: str = DEFAULTS["HTTP_HOST"]
 
     @property
     def sharded(self) -> bool:

@@ -134,6 +134,18 @@ def _endpoint(*schemes: str) -> Callable[[str], str]:
     return read
 
 
+def _port(raw: str) -> int | None:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ValueError("must be empty (off) or a TCP port number from 1 to 65535")
+    return int(raw)
+
+
+def _host(raw: str) -> str:
+    if any(c.isspace() or c in "/@" for c in raw):
+        raise ValueError("must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0")
+    return raw.strip("[]")  # [::1] as in a URL is the address ::1
+
+
 def shard_ranges(raw: str) -> tuple[int, ...]:
     """`0,1`, `2-3` or a mix like `0-1,5` -> the sorted shard numbers (unchecked range)."""
     ids: set[int] = set()
@@ -310,6 +322,25 @@ SETTINGS: tuple[Setting, ...] = (
         "the work over.",
         _seconds(5),
         field="claim_timeout",
+    ),
+    Setting(
+        "HTTP_PORT",
+        "",
+        "empty (off), or a TCP port number from 1 to 65535",
+        "Optional: `paperbot run` also serves the papers as web pages with Atom feeds on "
+        "this port, the same site `paperbot export-site` writes. Off when empty.",
+        lambda raw: _port(raw) if raw else None,
+        field="http_port",
+        example="8080",
+    ),
+    Setting(
+        "HTTP_HOST",
+        "127.0.0.1",
+        "a host name or IP address to listen on",
+        "Where HTTP_PORT listens: only this machine by default. 0.0.0.0 opens the site to "
+        "every network the machine is on (or put a reverse proxy in front).",
+        _host,
+        field="http_host",
     ),
 )
 

@@ -25,6 +25,8 @@ from bot.services.ingest_job import IngestJob
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
 from bot.services.server_topics import ServerTopicService
+from bot.services.site.pages import Site, SitePages
+from bot.services.site.server import SiteServer
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.services.topic_removal import TopicRemover
@@ -121,3 +123,12 @@ def make_bot(
         dynamic_items=DYNAMIC_ITEMS,
         **kwargs,
     )
+
+
+def build_site_server(*, settings: Settings, storage: Storage) -> SiteServer | None:
+    """The live site of `paperbot run` (HTTP_PORT), or None when it is off: the pages
+    and feeds of `paperbot export-site`, read from this storage on request."""
+    if settings.http_port is None:
+        return None
+    pages = SitePages(storage, Site(topics=load_default_topics()))
+    return SiteServer(pages, settings.http_host, settings.http_port)
