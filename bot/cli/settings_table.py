@@ -326,9 +326,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HTTP_PORT",
         "",
-        "empty (off), or a TCP port number from 1 to 65535",
-        "Optional: `paperbot run` also serves the papers as web pages with Atom feeds on "
-        "this port, the same site `paperbot export-site` writes. Off when empty.",
+        "empty (off), or a port from 1 to 65535",
+        "Optional: `paperbot run` also serves the site of `export-site` on this port.",
         lambda raw: _port(raw) if raw else None,
         field="http_port",
         example="8080",
@@ -336,9 +335,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HTTP_HOST",
         "127.0.0.1",
-        "a host name or IP address to listen on",
-        "Where HTTP_PORT listens: only this machine by default. 0.0.0.0 opens the site to "
-        "every network the machine is on (or put a reverse proxy in front).",
+        "a host name or IP address",
+        "Where HTTP_PORT listens; 0.0.0.0 opens it to every network.",
         _host,
         field="http_host",
     ),
