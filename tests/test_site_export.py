@@ -259,3 +259,39 @@ def test_the_checks_catch_a_parse_error_a_script_and_a_dangling_link(tmp_path) -
         check_site(site)
     assert "days/nowhere.html leads nowhere" in str(failed.value)
     assert "has a script element" in str(failed.value)
+
+
+def test_a_real_hf_day_shows_each_papers_ai_summary_code_and_project_links(tmp_path) -> None:
+    """Every paper of a real `daily_papers` day: its page shows the summary, the code
+    link with its stars and the project page exactly as the JSON gave them."""
+    import json
+
+    day_file = Path("tests/data/hf/2026-08-17.json")
+    db = tmp_path / "papers.db"
+    done = paperbot(tmp_path, "ingest", "--db", str(db), str(day_file.resolve()))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "site"
+    assert export(tmp_path, db, out).returncode == 0
+    check_site(out)
+    pages = {}
+    for path in (out / "papers").glob("*.html"):
+        tree = parse_html(path.read_bytes())
+        pages[text_of(tree.find(".//h1"))] = tree
+    checked = 0
+    for item in json.loads(day_file.read_text(encoding="utf-8")):
+        paper = item["paper"]
+        tree = pages[" ".join(paper["title"].split())]
+        summary = tree.find(".//p[@class='tldr']")
+        if paper.get("ai_summary"):
+            assert " ".join(paper["ai_summary"].split()) in text_of(summary)
+        else:
+            assert summary is None
+        links = {text_of(a): a.get("href") for a in tree.findall(".//p[@class='meta']/a")}
+        if paper.get("githubRepo"):
+            stars = paper.get("githubStars")
+            label = f"Code ★ {stars:,}" if stars else "Code"
+            assert links[label] == paper["githubRepo"]
+            checked += 1
+        if paper.get("projectPage"):
+            assert links["Project"] == paper["projectPage"]
+    assert checked >= 3

@@ -83,7 +83,7 @@ def paper_view(paper: StoredPaper, topic_names: Mapping[str, str]) -> PaperView:
         title=one_line(paper.title) or UNTITLED,
         url=paper_url(paper),
         links=_links(paper, arxiv_id),
-        tldr="",  # the stored HF AI summary goes here once papers carry it
+        tldr=one_line(paper.hf.ai_summary),
         abstract=abstract,
         teaser=teaser(abstract, TEASER_CHARS) if abstract else "",
         authors=tuple(a for a in (one_line(a) for a in paper.authors) if a),
@@ -107,6 +107,12 @@ def _links(paper: StoredPaper, arxiv_id: str) -> tuple[Link, ...]:
         candidates.append(Link("PDF", ARXIV_PDF_URL + quoted))
         if _NEW_STYLE_ID.fullmatch(arxiv_id):
             candidates.append(Link("Hugging Face", HF_PAPER_URL + arxiv_id))
+    hf = paper.hf
+    if hf.github_repo:
+        stars = f" ★ {hf.github_stars:,}" if hf.github_stars else ""
+        candidates.append(Link("Code" + stars, hf.github_repo))
+    if hf.project_page:
+        candidates.append(Link("Project", hf.project_page))
     seen = {paper_url(paper)}
     links: list[Link] = []
     for link in candidates:
