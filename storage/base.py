@@ -15,6 +15,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+from bot.core.authors import AuthorName
+from bot.core.feedback import (
+    FeedbackSignal,
+    ForgetCounts,
+    Mute,
+    MuteKind,
+    PaperFeedback,
+    SavedPage,
+)
 from bot.core.models import (
     DayEntry,
     IngestPlan,
@@ -23,6 +32,7 @@ from bot.core.models import (
     ParsedQuery,
     StoredDump,
     StoredPaper,
+    StoredStats,
     Topic,
     TopicHit,
 )
@@ -393,6 +403,105 @@ class DeliveryStorage(abc.ABC):
     async def set_meta(self, key: str, value: str) -> None: ...
 
 
+class RelevanceStorage(abc.ABC):
+    """Members' feedback and mutes, papers' authors, and the papers' relevance vectors."""
+
+    # -- feedback ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def record_feedback(
+        self,
+        user_id: int,
+        paper_id: int,
+        signal: FeedbackSignal,
+        saved: bool,
+        guild_id: int | None = None,
+    ) -> PaperFeedback | None:
+        """Set the member's feedback on a paper to exactly this (one row per member and
+        paper: the same click twice changes nothing, not even its place in the
+        member's history). No signal and not saved deletes the row (None). A change
+        moves the rating to the end of `member_ratings`; `guild_id` None keeps the
+        server recorded before."""
+
+    @abc.abstractmethod
+    async def clear_feedback(self, user_id: int, paper_id: int) -> bool:
+        """Forget the member's feedback on the paper; False when there was none."""
+
+    @abc.abstractmethod
+    async def feedback_on(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, PaperFeedback]:
+        """The member's feedback on those of `paper_ids` they rated or saved."""
+
+    @abc.abstractmethod
+    async def member_ratings(self, user_id: int) -> list[PaperFeedback]:
+        """Everything the member rated or saved, oldest change first."""
+
+    @abc.abstractmethod
+    async def saved_papers(self, user_id: int, offset: int = 0, limit: int = 10) -> SavedPage:
+        """One page of the member's saved papers, newest save first, and their number."""
+
+    @abc.abstractmethod
+    async def community_likes(self, guild_id: int, paper_ids: Sequence[int]) -> dict[int, int]:
+        """👍 per paper given from that server (papers without any left out)."""
+
+    @abc.abstractmethod
+    async def member_known(self, user_id: int) -> bool:
+        """Whether anything is stored about the member (feedback, follows, delivery
+        settings or mutes)."""
+
+    @abc.abstractmethod
+    async def forget_member(self, user_id: int) -> ForgetCounts:
+        """Delete, in one transaction, the member's follows, feedback and saves, mutes,
+        delivery settings and the ledger of their DMs; how many of each were deleted."""
+
+    # -- mutes ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def add_mute(self, user_id: int, mute: Mute) -> bool:
+        """False when the member had muted it already."""
+
+    @abc.abstractmethod
+    async def remove_mute(self, user_id: int, kind: MuteKind, value: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def member_mutes(self, user_id: int) -> list[Mute]: ...
+
+    # -- authors ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def authors_by_key_prefix(self, prefix: str, limit: int = 25) -> list[AuthorName]:
+        """Stored authors whose name key starts with `prefix`, most papers first."""
+
+    @abc.abstractmethod
+    async def papers_by_author(self, key: str, limit: int = 50) -> list[int]:
+        """Ids of papers with an author of this name key, most recently seen first."""
+
+    @abc.abstractmethod
+    async def backfill_paper_authors(self) -> int:
+        """Fill `paper_authors` for papers stored before it existed; runs on open."""
+
+    # -- paper vectors ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def paper_vectors(self, paper_ids: Sequence[int]) -> dict[int, bytes]:
+        """The stored vector of each of `paper_ids` that has one."""
+
+    @abc.abstractmethod
+    async def papers_without_vectors(self, limit: int = 500) -> list[int]:
+        """Ids of papers that have no vector yet, lowest (oldest) first."""
+
+    @abc.abstractmethod
+    async def vector_stats(self) -> StoredStats | None:
+        """The corpus statistics blob and its version; None before the first vectors."""
+
+    @abc.abstractmethod
+    async def put_vectors(
+        self, vectors: Sequence[tuple[int, bytes]], stats: bytes, expected_version: int
+    ) -> bool:
+        """Store vectors and the statistics that now count them, in one transaction, if
+        the stored statistics are still at `expected_version` (0: none yet). False, with
+        nothing written, when another writer got there first: read them again."""
+
+    @abc.abstractmethod
+    async def clear_vectors(self) -> int:
+        """Delete every vector and the statistics (to encode everything again)."""
+
+
 # Tables in copy order (parents before children), the same names and columns in every
 # backend: what `paperbot migrate-db` moves. Derived data (search indexes, change logs,
 # generated columns) is not copied; each backend rebuilds its own.
@@ -414,6 +523,11 @@ PORTABLE_TABLES = (
     "deliveries",
     "meta",
     "paper_threads",
+    "feedback",
+    "mutes",
+    "paper_authors",
+    "paper_vectors",
+    "corpus_stats",
 )
 
 
@@ -423,7 +537,8 @@ class PortableStorage(abc.ABC):
     @abc.abstractmethod
     def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
         """Every row of `table` (one of PORTABLE_TABLES) as {column: value} dicts, in
-        primary-key order, in batches. Values are plain Python: int, float, str, None."""
+        primary-key order, in batches. Values are plain Python: int, float, str, bytes,
+        None."""
 
     @abc.abstractmethod
     async def import_rows(self, table: str, rows: Sequence[dict]) -> int:
@@ -437,6 +552,6 @@ class PortableStorage(abc.ABC):
         data (search index, counters) up to date."""
 
 
-class Storage(PaperStorage, DeliveryStorage, PortableStorage):
+class Storage(PaperStorage, DeliveryStorage, RelevanceStorage, PortableStorage):
     """A paperbot database: everything `bot/` and `cogs/` may ask of one.
     Use `async with` or call `close()`."""

@@ -16,11 +16,22 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
-from bot.core.models import StoredPaper, Topic
+from bot.core.authors import AuthorName
+from bot.core.feedback import (
+    FeedbackSignal,
+    ForgetCounts,
+    Mute,
+    MuteKind,
+    PaperFeedback,
+    SavedPage,
+)
+from bot.core.models import StoredPaper, StoredStats, Topic
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
-from storage.base import DeliveryStorage, PaperStorage
+from storage.base import DeliveryStorage, PaperStorage, RelevanceStorage
+from storage.ingest_rows import author_rows
 from storage.rows import (
     RECORD_COLUMNS,
     SUB_COLUMNS,
@@ -31,6 +42,7 @@ from storage.rows import (
     delivery_record,
     follows_by_user,
     guild_topic,
+    paper_feedback,
     stamp,
     user_delivery,
 )
@@ -221,7 +233,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
         return changed > 0
 
     async def _follows(self, user_id: int | None) -> dict[int, list[Follow]]:
-        sql = "SELECT user_id, kind, value, guild_id FROM user_follows"
+        sql = "SELECT user_id, kind, value, guild_id, label FROM user_follows"
         order = " ORDER BY kind, value, guild_id"
         if user_id is None:
             return follows_by_user(await self._query(sql + order))
@@ -390,3 +402,313 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             key,
             value,
         )
+
+
+# -- personal relevance ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of an atomic write (`SharedSql._atomic`): `rows` for many parameter
+    sets at once; with `required`, changing no row rolls the whole write back."""
+
+    sql: str
+    params: tuple = ()
+    rows: Sequence[tuple] | None = None
+    required: bool = False
+
+
+FEEDBACK_COLUMNS = "user_id, paper_id, signal, saved, guild_id, updated_at, saved_at"
+_AUTHORS_TODO = "paper_authors_todo"  # meta: papers up to this id may lack author rows
+_AUTHOR_BATCH = 1000
+
+
+class CommonRelevance(SharedSql, RelevanceStorage):
+    """Feedback, mutes, authors and paper vectors: every statement is the same on both
+    backends but for placeholders."""
+
+    @abc.abstractmethod
+    async def _atomic(self, steps: Sequence[Step]) -> list[int] | None:
+        """Run `steps` in one transaction; each one's changed-row count, or None (and
+        nothing written) when a `required` step changed nothing."""
+
+    # -- feedback ---------------------------------------------------------------------------
+    async def record_feedback(
+        self,
+        user_id: int,
+        paper_id: int,
+        signal: FeedbackSignal,
+        saved: bool,
+        guild_id: int | None = None,
+    ) -> PaperFeedback | None:
+        if signal is FeedbackSignal.NONE and not saved:
+            await self.clear_feedback(user_id, paper_id)
+            return None
+        now = stamp()
+        await self._change(
+            f"INSERT INTO feedback ({FEEDBACK_COLUMNS}, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE user_id = ?))"
+            " ON CONFLICT (user_id, paper_id) DO UPDATE SET"
+            # Only a change moves the rating to the end of the member's history: the same
+            # click twice changes nothing, not even its place.
+            " seq = CASE WHEN feedback.signal = excluded.signal"
+            " AND feedback.saved = excluded.saved THEN feedback.seq ELSE excluded.seq END,"
+            " updated_at = CASE WHEN feedback.signal = excluded.signal"
+            " AND feedback.saved = excluded.saved THEN feedback.updated_at"
+            " ELSE excluded.updated_at END,"
+            " saved_at = CASE WHEN excluded.saved = 0 THEN NULL"
+            " WHEN feedback.saved = 1 THEN feedback.saved_at ELSE excluded.saved_at END,"
+            " signal = excluded.signal, saved = excluded.saved,"
+            " guild_id = COALESCE(excluded.guild_id, feedback.guild_id)",
+            user_id,
+            paper_id,
+            signal.value,
+            int(saved),
+            guild_id,
+            now,
+            now if saved else None,
+            user_id,
+        )
+        found = await self.feedback_on(user_id, [paper_id])
+        return found.get(paper_id)
+
+    async def clear_feedback(self, user_id: int, paper_id: int) -> bool:
+        changed = await self._change(
+            "DELETE FROM feedback WHERE user_id = ? AND paper_id = ?", user_id, paper_id
+        )
+        return changed > 0
+
+    async def feedback_on(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, PaperFeedback]:
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = await self._query(
+            f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE user_id = ? AND paper_id IN ({marks})",
+            user_id,
+            *ids,
+        )
+        return {row[1]: paper_feedback(row) for row in rows}
+
+    async def member_ratings(self, user_id: int) -> list[PaperFeedback]:
+        rows = await self._query(
+            f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE user_id = ? ORDER BY seq, paper_id",
+            user_id,
+        )
+        return [paper_feedback(row) for row in rows]
+
+    async def saved_papers(self, user_id: int, offset: int = 0, limit: int = 10) -> SavedPage:
+        rows = await self._query(
+            "SELECT paper_id FROM feedback WHERE user_id = ? AND saved = 1"
+            " ORDER BY saved_at DESC, seq DESC LIMIT ? OFFSET ?",
+            user_id,
+            limit,
+            offset,
+        )
+        (total,) = (
+            await self._query(
+                "SELECT COUNT(*) FROM feedback WHERE user_id = ? AND saved = 1", user_id
+            )
+        )[0]
+        return SavedPage(tuple(r[0] for r in rows), int(total))
+
+    async def community_likes(self, guild_id: int, paper_ids: Sequence[int]) -> dict[int, int]:
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = await self._query(
+            "SELECT paper_id, COUNT(*) FROM feedback WHERE guild_id = ? AND signal = 'like'"
+            f" AND paper_id IN ({marks}) GROUP BY paper_id",
+            guild_id,
+            *ids,
+        )
+        return {pid: int(n) for pid, n in rows}
+
+    async def member_known(self, user_id: int) -> bool:
+        rows = await self._query(
+            "SELECT 1 FROM feedback WHERE user_id = ?"
+            " UNION ALL SELECT 1 FROM user_follows WHERE user_id = ?"
+            " UNION ALL SELECT 1 FROM user_delivery WHERE user_id = ?"
+            " UNION ALL SELECT 1 FROM mutes WHERE user_id = ? LIMIT 1",
+            user_id,
+            user_id,
+            user_id,
+            user_id,
+        )
+        return bool(rows)
+
+    async def forget_member(self, user_id: int) -> ForgetCounts:
+        target = f"user:{user_id}"
+        counts = await self._atomic(
+            [
+                Step("DELETE FROM user_follows WHERE user_id = ?", (user_id,)),
+                # Saves counted first: a saved paper may also carry a 👍 or 👎.
+                Step("UPDATE feedback SET saved = 0 WHERE user_id = ? AND saved = 1", (user_id,)),
+                Step("DELETE FROM feedback WHERE user_id = ? AND signal != 'none'", (user_id,)),
+                Step("DELETE FROM feedback WHERE user_id = ?", (user_id,)),
+                Step("DELETE FROM mutes WHERE user_id = ?", (user_id,)),
+                Step("DELETE FROM user_delivery WHERE user_id = ?", (user_id,)),
+                Step("DELETE FROM deliveries WHERE target = ?", (target,)),
+            ]
+        )
+        assert counts is not None  # no step is required
+        follows, saves, ratings, _, mutes, settings, records = counts
+        return ForgetCounts(
+            follows=follows,
+            ratings=ratings,
+            saves=saves,
+            mutes=mutes,
+            delivery_settings=settings,
+            delivery_records=records,
+        )
+
+    # -- mutes ------------------------------------------------------------------------------
+    async def add_mute(self, user_id: int, mute: Mute) -> bool:
+        changed = await self._change(
+            "INSERT INTO mutes (user_id, kind, value, label, created_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, kind, value) DO NOTHING",
+            user_id,
+            mute.kind.value,
+            mute.value,
+            mute.label,
+            stamp(),
+        )
+        return changed > 0
+
+    async def remove_mute(self, user_id: int, kind: MuteKind, value: str) -> bool:
+        changed = await self._change(
+            "DELETE FROM mutes WHERE user_id = ? AND kind = ? AND value = ?",
+            user_id,
+            kind.value,
+            value,
+        )
+        return changed > 0
+
+    async def member_mutes(self, user_id: int) -> list[Mute]:
+        rows = await self._query(
+            "SELECT kind, value, label FROM mutes WHERE user_id = ? ORDER BY kind, value", user_id
+        )
+        return [Mute(MuteKind(kind), value, label) for kind, value, label in rows]
+
+    # -- authors ----------------------------------------------------------------------------
+    async def authors_by_key_prefix(self, prefix: str, limit: int = 25) -> list[AuthorName]:
+        if not prefix:
+            return []
+        # A range, not LIKE: both backends read it off the name_key index.
+        rows = await self._query(
+            "SELECT name_key, MAX(name), COUNT(DISTINCT paper_id) FROM paper_authors"
+            " WHERE name_key >= ? AND name_key < ? GROUP BY name_key"
+            " ORDER BY COUNT(DISTINCT paper_id) DESC, name_key LIMIT ?",
+            prefix,
+            prefix[:-1] + chr(ord(prefix[-1]) + 1),  # the first key past every prefix match
+            limit,
+        )
+        return [AuthorName(key, name, int(papers)) for key, name, papers in rows]
+
+    async def papers_by_author(self, key: str, limit: int = 50) -> list[int]:
+        rows = await self._query(
+            "SELECT DISTINCT p.id, p.last_seen FROM paper_authors a JOIN papers p"
+            " ON p.id = a.paper_id WHERE a.name_key = ? ORDER BY p.last_seen DESC, p.id DESC"
+            " LIMIT ?",
+            key,
+            limit,
+        )
+        return [r[0] for r in rows]
+
+    async def backfill_paper_authors(self) -> int:
+        """Author rows for papers stored before `paper_authors` existed (the migration
+        records up to which id); returns how many papers were filled. Safe to run again
+        or from two processes at once: rows that exist are left alone."""
+        todo = await self.get_meta(_AUTHORS_TODO)  # type: ignore[attr-defined]
+        if todo is None:
+            return 0
+        last, done = 0, 0
+        while True:
+            rows = await self._query(
+                "SELECT id, authors FROM papers WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                last,
+                int(todo),
+                _AUTHOR_BATCH,
+            )
+            if not rows:
+                break
+            new = [
+                row
+                for pid, authors in rows
+                for row in author_rows(pid, json.loads(authors or "[]"))
+            ]
+            if new:
+                await self._atomic(
+                    [
+                        Step(
+                            "INSERT INTO paper_authors (paper_id, position, name, name_key)"
+                            " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, position) DO NOTHING",
+                            rows=new,
+                        )
+                    ]
+                )
+            done += len(rows)
+            last = rows[-1][0]
+        await self._change("DELETE FROM meta WHERE key = ?", _AUTHORS_TODO)
+        return done
+
+    # -- paper vectors ----------------------------------------------------------------------
+    async def paper_vectors(self, paper_ids: Sequence[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        ids = list(dict.fromkeys(paper_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            rows = await self._query(
+                f"SELECT paper_id, vector FROM paper_vectors WHERE paper_id IN ({marks})", *part
+            )
+            found.update((pid, bytes(vector)) for pid, vector in rows)
+        return found
+
+    async def papers_without_vectors(self, limit: int = 500) -> list[int]:
+        rows = await self._query(
+            "SELECT p.id FROM papers p LEFT JOIN paper_vectors v ON v.paper_id = p.id"
+            " WHERE v.paper_id IS NULL ORDER BY p.id LIMIT ?",
+            limit,
+        )
+        return [r[0] for r in rows]
+
+    async def vector_stats(self) -> StoredStats | None:
+        rows = await self._query("SELECT version, stats FROM corpus_stats WHERE id = 1")
+        return StoredStats(int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def put_vectors(
+        self, vectors: Sequence[tuple[int, bytes]], stats: bytes, expected_version: int
+    ) -> bool:
+        if expected_version == 0:
+            claim = Step(
+                "INSERT INTO corpus_stats (id, version, stats) VALUES (1, 1, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (stats,),
+                required=True,
+            )
+        else:
+            claim = Step(
+                "UPDATE corpus_stats SET version = version + 1, stats = ?"
+                " WHERE id = 1 AND version = ?",
+                (stats, expected_version),
+                required=True,
+            )
+        steps = [claim]
+        if vectors:
+            steps.append(
+                Step(
+                    "INSERT INTO paper_vectors (paper_id, vector) VALUES (?, ?)"
+                    " ON CONFLICT (paper_id) DO UPDATE SET vector = excluded.vector",
+                    rows=list(vectors),
+                )
+            )
+        return await self._atomic(steps) is not None
+
+    async def clear_vectors(self) -> int:
+        counts = await self._atomic(
+            [Step("DELETE FROM paper_vectors"), Step("DELETE FROM corpus_stats")]
+        )
+        return counts[0] if counts else 0

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.authors import author_key
 from bot.core.dedupe import retired_titles
 from bot.core.models import DayEntry, IngestPlan, PlannedPaper
 from storage.rows import hf_extras_of
@@ -135,6 +136,10 @@ class ChildRows:
     # (paper id, topic, score, why JSON) of the papers whose topics are recomputed
     topics: list[tuple[int, str, float, str]] = field(default_factory=list)
     vocab: Counter[str] = field(default_factory=Counter)  # word -> papers it is new in
+    # Papers whose authors the dump gives (their `paper_authors` rows are replaced, as
+    # `papers.authors` is) and the new rows: (paper id, position, name, name key).
+    authored: list[int] = field(default_factory=list)
+    authors: list[tuple[int, int, str, str]] = field(default_factory=list)
 
 
 def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int]) -> ChildRows:
@@ -154,6 +159,9 @@ def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int
         if pid in retopic:
             rows.topics += [(pid, t.topic, t.score, json.dumps(list(t.why))) for t in item.topics]
         rows.vocab.update(item.words)
+        if item.paper.authors and pid not in rows.authored:
+            rows.authored.append(pid)
+            rows.authors += author_rows(pid, item.paper.authors)
     return rows
 
 
@@ -203,3 +211,8 @@ def day_entries(rows: Sequence[Sequence]) -> list[DayEntry]:
         DayEntry(pid, upvotes, abstract or "", hf_extras_of(extras))
         for pid, upvotes, abstract, *extras in rows
     ]
+
+
+def author_rows(paper_id: int, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
+    """(paper id, position, name, name key) for a paper's authors, in their order."""
+    return [(paper_id, n, name, author_key(name)) for n, name in enumerate(names)]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.digest_order import parse_order
+from bot.core.feedback import FeedbackSignal, PaperFeedback
 from bot.core.hf_extras import HfExtras
 from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
@@ -120,10 +121,10 @@ def guild_topic(row: Sequence) -> Topic:
 
 
 def follows_by_user(rows: Sequence[Sequence]) -> dict[int, list[Follow]]:
-    """(user_id, kind, value, guild_id) rows -> each user's follows, in row order."""
+    """(user_id, kind, value, guild_id, label) rows -> each user's follows, in row order."""
     found: dict[int, list[Follow]] = {}
-    for uid, kind, value, gid in rows:
-        found.setdefault(uid, []).append(Follow(kind, value, gid))
+    for uid, kind, value, gid, label in rows:
+        found.setdefault(uid, []).append(Follow(kind, value, gid, label))
     return found
 
 
@@ -253,3 +254,17 @@ def capped_matches(ranked: list[tuple[int, float]], counted: int, cap: int) -> M
     if counted <= cap:
         return Matches(ranked, max(counted, len(ranked)))
     return Matches(ranked, max(cap, len(ranked)), exact=False)
+
+
+def paper_feedback(row: Sequence) -> PaperFeedback:
+    """A FEEDBACK_COLUMNS row (storage/common.py)."""
+    user_id, paper_id, signal, saved, guild_id, updated_at, saved_at = row
+    return PaperFeedback(
+        user_id=user_id,
+        paper_id=paper_id,
+        signal=FeedbackSignal(signal),
+        saved=bool(saved),
+        guild_id=guild_id,
+        updated_at=moment_or_none(updated_at),
+        saved_at=moment_or_none(saved_at),
+    )

@@ -449,6 +449,10 @@ def test_storage_implements_every_storage_port_as_declared() -> None:
         ports.DeliveryLedger,
         ports.PaperThreads,
         ports.SiteReader,
+        ports.Feedback,
+        ports.Mutes,
+        ports.Authors,
+        ports.PaperVectors,
     ]
     problems = [m for port in storage_ports for m in mismatches(port, base.Storage)]
     problems += mismatches(ports.IngestTransaction, base.IngestTransaction)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.cli import main
+from bot.core.authors import author_key
 from bot.core.ingest import ingest_bytes
 from bot.core.models import Topic
 from bot.core.subscriptions import ChannelSubscription, Follow
@@ -163,3 +164,42 @@ def test_cli_bad_arguments_are_one_line_errors(argv, message, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.db").exists()
+
+
+async def test_copy_carries_feedback_mutes_authors_author_follows_and_vectors(
+    tmp_path, backend_storage
+) -> None:
+    from bot.core.feedback import FeedbackSignal, Mute, MuteKind
+    from tests.relevance_dumps import hf_dump, papers_by_day
+
+    papers = papers_by_day()["2024-06-05"]
+    async with await open_storage(tmp_path / "source.db") as source:
+        report = await ingest_bytes(source, hf_dump(papers), "day.json", today=TODAY)
+        assert report.new == len(papers)
+        ids = [pid for pid, _ in await source.all_titles()]
+        await source.record_feedback(USER, ids[0], FeedbackSignal.LIKE, True, SNOWFLAKE_GUILD)
+        await source.record_feedback(USER, ids[1], FeedbackSignal.DISLIKE, False)
+        await source.add_mute(USER, Mute(MuteKind.AUTHOR, "alvarez j", "José Álvarez"))
+        await source.add_follow(USER, Follow("author", "ustun a", label="Ahmet Üstün"))
+        blobs = [(pid, bytes([n % 256]) * 900) for n, pid in enumerate(ids)]
+        assert await source.put_vectors(blobs, b"PBDF-stats" * 1000, 0)
+        author = papers[0]["authors"][0]
+
+        async def seen(store) -> tuple:
+            user = await store.user_delivery(USER)
+            return (
+                await store.member_ratings(USER),
+                await store.member_mutes(USER),
+                [(f.kind, f.value, f.label) for f in user.follows],
+                await store.paper_vectors(ids),
+                await store.vector_stats(),
+                await store.papers_by_author(author_key(author)),
+                await store.authors_by_key_prefix(author_key(author)),
+            )
+
+        report = await copy_database(source, backend_storage)
+        copied = {t.table: t.new for t in report.tables}
+        assert copied["feedback"] == 2 and copied["mutes"] == 1
+        assert copied["paper_vectors"] == len(ids) and copied["corpus_stats"] == 1
+        assert copied["paper_authors"] == sum(len(p["authors"]) for p in papers)
+        assert await seen(backend_storage) == await seen(source)

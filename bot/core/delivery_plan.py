@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.core.authors import author_key
 from bot.core.models import StoredPaper, Topic
 from bot.core.subscriptions import Follow
 from bot.core.topics import compile_topics, parse_keyword_list
@@ -118,7 +119,10 @@ def takeover_due(
 
 
 def follow_topic(follow: Follow, topics_by_key: dict[str, Topic]) -> Topic | None:
-    """The Topic a follow stands for: a taxonomy topic, or an ad hoc one for a keyword."""
+    """The Topic a follow stands for: a taxonomy topic, or an ad hoc one for a keyword;
+    None for an author follow (matched by name key, not words) or an unknown topic."""
+    if follow.kind == "author":
+        return None
     if follow.kind == "topic":
         key = follow.value if not follow.guild_id else f"{follow.guild_id}:{follow.value}"
         return topics_by_key.get(key)
@@ -145,9 +149,12 @@ def papers_for_member(
         for i, (follow, topic) in enumerate(wanted)
         if topic is not None and follow.kind == "keyword"
     }
+    authors = {f.value: f.label or f.value for f in follows if f.kind == "author"}
     chosen = []
     for paper in papers:
         reasons: list[str] = []
+        if authors:
+            reasons += [f"author {name}" for name in paper.authors if author_key(name) in authors]
         stored = {hit.topic: hit for hit in paper.topics}
         for index, (follow, topic) in enumerate(wanted):
             if topic is None:

@@ -284,3 +284,12 @@ class IngestPlan:
     paper_source: str = "hf"  # the source the dump lists papers from: "hf" or "arxiv"
     # The day is already stored and this dump updates it: its order replaces the day's.
     day_update: bool = False
+
+
+@dataclass(frozen=True)
+class StoredStats:
+    """The corpus statistics blob paper vectors are weighed by, and its version: each
+    write bumps it, so a writer that read an older one knows to read again."""
+
+    version: int
+    blob: bytes

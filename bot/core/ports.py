@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.core.authors import AuthorName
+from bot.core.feedback import (
+    FeedbackSignal,
+    ForgetCounts,
+    Mute,
+    MuteKind,
+    PaperFeedback,
+    SavedPage,
+)
 from bot.core.models import (
     DayEntry,
     IngestPlan,
@@ -24,6 +33,7 @@ from bot.core.models import (
     ParsedQuery,
     StoredDump,
     StoredPaper,
+    StoredStats,
     Topic,
     TopicHit,
 )
@@ -254,6 +264,78 @@ class Schedules(Protocol):
     async def rebuild(self) -> None: ...
 
     def next_run(self, target: str) -> dt.datetime | None: ...
+
+
+# -- personal relevance --------------------------------------------------------------------
+
+
+class Feedback(Protocol):
+    """Members' 👍 / 👎 / 🔖 on papers (`RelevanceService`, `/saved`, `/forget-me`)."""
+
+    async def record_feedback(
+        self,
+        user_id: int,
+        paper_id: int,
+        signal: FeedbackSignal,
+        saved: bool,
+        guild_id: int | None = None,
+    ) -> PaperFeedback | None: ...
+
+    async def clear_feedback(self, user_id: int, paper_id: int) -> bool: ...
+
+    async def feedback_on(
+        self, user_id: int, paper_ids: Sequence[int]
+    ) -> dict[int, PaperFeedback]: ...
+
+    async def member_ratings(self, user_id: int) -> list[PaperFeedback]:
+        """Everything the member rated or saved, oldest change first."""
+        ...
+
+    async def saved_papers(self, user_id: int, offset: int = 0, limit: int = 10) -> SavedPage: ...
+
+    async def community_likes(self, guild_id: int, paper_ids: Sequence[int]) -> dict[int, int]: ...
+
+    async def member_known(self, user_id: int) -> bool: ...
+
+    async def forget_member(self, user_id: int) -> ForgetCounts:
+        """Follows, feedback, saves, mutes and delivery settings, in one transaction."""
+        ...
+
+
+class Mutes(Protocol):
+    """What a member never wants to see in their DMs and *For you* list (`/mute`)."""
+
+    async def add_mute(self, user_id: int, mute: Mute) -> bool: ...
+
+    async def remove_mute(self, user_id: int, kind: MuteKind, value: str) -> bool: ...
+
+    async def member_mutes(self, user_id: int) -> list[Mute]: ...
+
+
+class Authors(Protocol):
+    """Papers' authors by name key (bot.core.authors): autocomplete, papers by author."""
+
+    async def authors_by_key_prefix(self, prefix: str, limit: int = 25) -> list[AuthorName]: ...
+
+    async def papers_by_author(self, key: str, limit: int = 50) -> list[int]: ...
+
+
+class PaperVectors(Protocol):
+    """Each paper's relevance vector and the corpus statistics that weigh them."""
+
+    async def paper_vectors(self, paper_ids: Sequence[int]) -> dict[int, bytes]: ...
+
+    async def papers_without_vectors(self, limit: int = 500) -> list[int]: ...
+
+    async def vector_stats(self) -> StoredStats | None: ...
+
+    async def put_vectors(
+        self, vectors: Sequence[tuple[int, bytes]], stats: bytes, expected_version: int
+    ) -> bool:
+        """False (nothing written) when the statistics moved past `expected_version`."""
+        ...
+
+    async def clear_vectors(self) -> int: ...
 
 
 # -- the delivery ledger -------------------------------------------------------------------

@@ -47,9 +47,11 @@ class ChannelSubscription:
 
 @dataclass(frozen=True)
 class Follow:
-    kind: str  # "topic" or "keyword"
-    value: str  # topic slug or keyword text
+    kind: str  # "topic", "keyword" or "author"
+    value: str  # topic slug, keyword text, or an author's name key (bot.core.authors)
     guild_id: int = 0  # the guild a guild topic belongs to; 0 for built-in/keywords
+    # The author's name as followed, for lists (the value is only its key).
+    label: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,13 @@ class PostgresDeliveryStore(CommonDelivery):
     async def add_follow(self, user_id: int, follow: Follow) -> bool:
         async with self.write() as conn:  # type: ignore[attr-defined]
             status = await conn.execute(
-                "INSERT INTO user_follows VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                "INSERT INTO user_follows (user_id, kind, value, guild_id, label)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 user_id,
                 follow.kind,
                 follow.value,
                 follow.guild_id,
+                follow.label,
             )
             await conn.execute(
                 "INSERT INTO user_delivery (user_id) VALUES ($1) ON CONFLICT DO NOTHING", user_id

@@ -287,6 +287,15 @@ class PostgresIngestTransaction(IngestTransaction):
                 list(vocab),
                 list(vocab.values()),
             )
+        if rows.authored:
+            await conn.execute(
+                "DELETE FROM paper_authors WHERE paper_id = ANY($1::bigint[])", rows.authored
+            )
+            await conn.execute(
+                "INSERT INTO paper_authors (paper_id, position, name, name_key)"
+                " SELECT * FROM unnest($1::bigint[], $2::int4[], $3::text[], $4::text[])",
+                *_columns(rows.authors, 4),
+            )
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:

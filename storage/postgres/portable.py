@@ -97,7 +97,13 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
     ),
     "user_follows": (
         ("user_id", "kind", "value", "guild_id"),
-        [("user_id", "bigint"), ("kind", "text"), ("value", "text"), ("guild_id", "bigint")],
+        [
+            ("user_id", "bigint"),
+            ("kind", "text"),
+            ("value", "text"),
+            ("guild_id", "bigint"),
+            ("label", "text"),
+        ],
     ),
     "user_delivery": (
         ("user_id",),
@@ -145,6 +151,35 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("created_at", "text"),
         ],
     ),
+    "feedback": (
+        ("user_id", "paper_id"),
+        [
+            ("user_id", "bigint"),
+            ("paper_id", "bigint"),
+            ("signal", "text"),
+            ("saved", "int4"),
+            ("guild_id", "bigint"),
+            ("seq", "bigint"),
+            ("updated_at", "text"),
+            ("saved_at", "text"),
+        ],
+    ),
+    "mutes": (
+        ("user_id", "kind", "value"),
+        [
+            ("user_id", "bigint"),
+            ("kind", "text"),
+            ("value", "text"),
+            ("label", "text"),
+            ("created_at", "text"),
+        ],
+    ),
+    "paper_authors": (
+        ("paper_id", "position"),
+        [("paper_id", "bigint"), ("position", "int4"), ("name", "text"), ("name_key", "text")],
+    ),
+    "paper_vectors": (("paper_id",), [("paper_id", "bigint"), ("vector", "bytea")]),
+    "corpus_stats": (("id",), [("id", "int4"), ("version", "bigint"), ("stats", "bytea")]),
 }
 # Tables whose rows are papers or their topics: imports take the papers lock (a title
 # variant's trigger writes its paper's searchable text).

@@ -17,7 +17,7 @@ import asyncpg
 from bot.core.models import Matches, StoredPaper
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.base import IngestTransaction, Storage
-from storage.common import CommonPaperReads
+from storage.common import CommonPaperReads, CommonRelevance, Step
 from storage.postgres.connection import PAPERS_LOCK, create_pool, prepare
 from storage.postgres.delivery_store import PostgresDeliveryStore
 from storage.postgres.ingest_tx import PostgresIngestTransaction
@@ -29,8 +29,17 @@ from storage.source_sql import numbered_marks, source_condition
 from storage.urls import redact
 
 
+class _NothingChanged(Exception):
+    """A required step changed no row: roll the write back."""
+
+
 class PostgresStorage(
-    PostgresSearchStore, PostgresDeliveryStore, PostgresPortableStore, CommonPaperReads, Storage
+    PostgresSearchStore,
+    PostgresDeliveryStore,
+    PostgresPortableStore,
+    CommonPaperReads,
+    CommonRelevance,
+    Storage,
 ):
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
@@ -39,7 +48,13 @@ class PostgresStorage(
     @classmethod
     async def open(cls, url: str) -> PostgresStorage:
         search_path = await prepare(url)
-        return cls(url, await create_pool(url, search_path))
+        store = cls(url, await create_pool(url, search_path))
+        try:
+            await store.backfill_paper_authors()
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     async def close(self) -> None:
         await self._pool.close()
@@ -66,6 +81,24 @@ class PostgresStorage(
 
     async def _change(self, sql: str, *params: object) -> int:
         return rows_changed(await self._pool.execute(numbered(sql), *params))
+
+    async def _atomic(self, steps: Sequence[Step]) -> list[int] | None:
+        counts: list[int] = []
+        try:
+            async with self.write() as conn:
+                for step in steps:
+                    sql = numbered(step.sql)
+                    if step.rows is not None:
+                        await conn.executemany(sql, step.rows)
+                        counts.append(len(step.rows))
+                        continue
+                    changed = rows_changed(await conn.execute(sql, *step.params))
+                    if step.required and changed < 1:
+                        raise _NothingChanged
+                    counts.append(changed)
+        except _NothingChanged:
+            return None
+        return counts
 
     def shown_name(self) -> str:
         return redact(self.url)

@@ -34,8 +34,9 @@ class SqliteDeliveryStore(CommonDelivery):
     async def add_follow(self, user_id: int, follow: Follow) -> bool:
         async with self.write() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO user_follows VALUES (?, ?, ?, ?)",
-                (user_id, follow.kind, follow.value, follow.guild_id),
+                "INSERT OR IGNORE INTO user_follows (user_id, kind, value, guild_id, label)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (user_id, follow.kind, follow.value, follow.guild_id, follow.label),
             )
             await conn.execute(
                 "INSERT OR IGNORE INTO user_delivery (user_id) VALUES (?)", (user_id,)

@@ -221,3 +221,7 @@ class SqliteIngestTransaction(IngestTransaction):
             " ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
             list(rows.vocab.items()),
         )
+        await conn.executemany(
+            "DELETE FROM paper_authors WHERE paper_id = ?", [(pid,) for pid in rows.authored]
+        )
+        await conn.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", rows.authors)

@@ -20,7 +20,7 @@ import aiosqlite
 from bot.core.models import Matches, StoredPaper
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.base import IngestTransaction, Storage
-from storage.common import CommonPaperReads
+from storage.common import CommonPaperReads, CommonRelevance, Step
 from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, stored_papers
 from storage.source_sql import question_marks, source_condition
 from storage.sqlite.connection import connect, migrate
@@ -31,8 +31,17 @@ from storage.sqlite.search_index import SearchIndex
 from storage.sqlite.search_store import INLINE_IDS, SqliteSearchStore
 
 
+class _NothingChanged(Exception):
+    """A required step changed no row: roll the write back."""
+
+
 class SqliteStorage(
-    SqliteSearchStore, SqliteDeliveryStore, SqlitePortableStore, CommonPaperReads, Storage
+    SqliteSearchStore,
+    SqliteDeliveryStore,
+    SqlitePortableStore,
+    CommonPaperReads,
+    CommonRelevance,
+    Storage,
 ):
     def __init__(
         self,
@@ -67,7 +76,13 @@ class SqliteStorage(
             finally:
                 await writer.close()
             raise
-        return cls(path, writer, reader, index)
+        store = cls(path, writer, reader, index)
+        try:
+            await store.backfill_paper_authors()
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     def own_files(self) -> list[Path]:
         # The database, SQLite's journal files beside it, and the derived search index.
@@ -122,6 +137,22 @@ class SqliteStorage(
         async with self.write() as conn:
             cursor = await conn.execute(sql, params)
             return cursor.rowcount
+
+    async def _atomic(self, steps: Sequence[Step]) -> list[int] | None:
+        counts: list[int] = []
+        try:
+            async with self.write() as conn:
+                for step in steps:
+                    if step.rows is not None:
+                        cursor = await conn.executemany(step.sql, step.rows)
+                    else:
+                        cursor = await conn.execute(step.sql, step.params)
+                    if step.required and cursor.rowcount < 1:
+                        raise _NothingChanged
+                    counts.append(max(cursor.rowcount, 0))
+        except _NothingChanged:
+            return None
+        return counts
 
     def shown_name(self) -> str:
         return self.path
