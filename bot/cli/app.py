@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot import __version__
 from bot.cli.commands import COMMANDS
@@ -24,7 +25,20 @@ from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
 # bot reads everything. The console and migrate-db never touch the configured database.
-DATABASE_COMMANDS = ("ingest", "search", "paper", "digest", "topics", "stats", "export-site")
+DATABASE_COMMANDS = (
+    "ingest",
+    "search",
+    "paper",
+    "digest",
+    "topics",
+    "stats",
+    "export-site",
+    "feedback",
+    "recommend",
+    "related",
+    "reindex-vectors",
+)
+RELEVANCE_COMMANDS = ("feedback", "recommend", "related", "reindex-vectors")
 SETTINGS_USED: dict[str, frozenset[str]] = {
     **dict.fromkeys(DATABASE_COMMANDS, frozenset({DATABASE, LOGGING})),
     **dict.fromkeys(("run", "sync"), ALL_SCOPES),
@@ -53,6 +67,23 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _user(text: str) -> int:
+    """A Discord user id: a positive whole number."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a Discord user id: {text!r}")
+    return int(text)
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Usage errors as one line on stderr (exit 2), without the usage block."""
+
+    def error(message: str) -> NoReturn:
+        parser.exit(2, f"{parser.prog}: {message} (see `{parser.prog} --help`)\n")
+
+    setattr(parser, "error", error)  # noqa: B010 - one parser's own method, replaced
+    return parser
 
 
 DEBUG_HELP = "on a failure, show the full traceback too (for a bug report)"
@@ -168,6 +199,57 @@ def build_parser() -> argparse.ArgumentParser:
         "the feeds then carry absolute links (default: links relative to each feed)",
     )
 
+    p = _one_line_errors(
+        sub.add_parser(
+            "feedback",
+            parents=[common],
+            help="rate papers for a member: more like this (--like), less (--dislike), "
+            "--save, or --clear to undo",
+        )
+    )
+    p.add_argument("--user", type=_user, required=True, help="the member's Discord user id")
+    p.add_argument(
+        "papers",
+        nargs="+",
+        metavar="PAPER",
+        help="a paper's id (from `search --json`) or its arXiv id",
+    )
+    action = p.add_mutually_exclusive_group(required=True)
+    for flag, text in (
+        ("--like", "more like this"),
+        ("--dislike", "less like this"),
+        ("--save", "keep it in the member's saved papers"),
+        ("--clear", "forget the member's feedback on it"),
+    ):
+        action.add_argument(flag, action="store_true", help=text)
+
+    p = _one_line_errors(
+        sub.add_parser(
+            "recommend",
+            parents=[common],
+            help="a member's For you list of a day: their ranking, papers they rated left out",
+        )
+    )
+    p.add_argument("--user", type=_user, required=True, help="the member's Discord user id")
+    p.add_argument("--date", type=_date, help="the day (default: the newest day with papers)")
+    p.add_argument("--limit", type=_positive, default=None, help="at most this many papers")
+    p.add_argument("--json", action="store_true")
+
+    p = _one_line_errors(
+        sub.add_parser("related", parents=[common], help="papers most like a paper, with why")
+    )
+    p.add_argument("paper", metavar="PAPER", help="its id (from `search --json`) or arXiv id")
+    p.add_argument("--limit", type=_positive, default=5, help="how many papers (default 5)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "reindex-vectors",
+        parents=[common],
+        help="encode the relevance vectors of stored papers that lack one (the bot does "
+        "it after every ingest and at start); --all encodes every paper again",
+    )
+    p.add_argument("--all", action="store_true", help="forget every vector and start over")
+
     sub.add_parser(
         "run",
         parents=[common],
@@ -221,6 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.settings = settings
         if DATABASE in SETTINGS_USED[args.command]:
             args.db = settings.db
+        if args.command in RELEVANCE_COMMANDS:
+            # Loaded only for these commands: the engine brings numpy and a tokenizer.
+            from bot.cli.relevance_commands import RELEVANCE_COMMANDS as HANDLERS
+
+            return asyncio.run(HANDLERS[args.command](args))
         return asyncio.run(COMMANDS[args.command](args))
     except SettingsError as exc:
         print(f"paperbot: bad setting {exc}", file=sys.stderr)

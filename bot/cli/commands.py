@@ -129,6 +129,8 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
             exclude=storage.own_files(),
             redate=redate,
         )
+        if any(r.new for r in run.reports if not r.error):
+            await _encode_new_papers(storage)
     reports = run.reports
     if run.skipped:
         # A folder may hold anything (the data folder holds the database itself): what
@@ -156,6 +158,16 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     for error in errors:
         print(f"paperbot: {error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+async def _encode_new_papers(storage: Storage) -> None:
+    """The new papers' relevance vectors, after their ingest committed (a failed ingest
+    stored nothing, so there is nothing to encode for it)."""
+    from bot.services.relevance_service import RelevanceService
+    from bot.services.topics import TopicCatalog
+
+    topics = TopicCatalog(storage, load_default_topics())
+    await RelevanceService(store=storage, papers=storage, topics=topics).sync_vectors()
 
 
 def _skipped_line(skipped: list[Path]) -> str:

@@ -1,0 +1,519 @@
+"""RelevanceService: personal relevance over the storage ports.
+
+It keeps every paper's vector (encoded in a worker thread, in batches, after papers are
+stored), a cache of members' models (a click updates the cached model in place), and
+answers *For you*, a member's DM ranking, "more like this", search by meaning, mutes
+and author autocomplete. The engine is `bot.services.relevance` (docs/RELEVANCE.md);
+this layer feeds it stored data. Encoding and ranking run in threads, never on the
+event loop. No Discord, no storage module: ports only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.core.authors import AuthorName, author_key_prefixes
+from bot.core.delivery_plan import follow_topic
+from bot.core.feedback import (
+    FeedbackAction,
+    FeedbackSignal,
+    ForgetCounts,
+    Mute,
+    MuteFilter,
+    MuteKind,
+    PaperFeedback,
+    apply_action,
+    mute_for,
+)
+from bot.core.markdown import escape_markdown
+from bot.core.models import ParsedQuery, StoredPaper, Topic
+from bot.core.ports import (
+    Authors,
+    Feedback,
+    MemberFollows,
+    Mutes,
+    PaperReader,
+    PaperSearch,
+    PaperVectors,
+)
+from bot.core.subscriptions import Follow
+from bot.core.topic_lookup import UnknownTopic, resolve_topic, topic_key
+from bot.services.refusals import Refused
+from bot.services.relevance import (
+    CandidateSet,
+    CorpusStats,
+    Follows,
+    MemberModel,
+    PaperText,
+    PaperVector,
+    Rated,
+    Signal,
+    Why,
+    build_model,
+    candidate_set,
+    encode,
+    hybrid_scores,
+    key_terms,
+    rank,
+    rank_many,
+)
+from bot.services.relevance import related as related_picks
+from bot.services.relevance.rank import short_title
+from bot.services.topics import TopicCatalog
+
+log = logging.getLogger("paperbot.relevance")
+
+ENCODE_BATCH = 256  # papers encoded and written per transaction
+MODEL_CACHE = 1024  # members whose models stay in memory (LRU)
+RELATED_CANDIDATES = 100  # the search engine's results "more like this" reranks
+RELATED_TERMS = 8
+
+
+class RelevanceStore(Feedback, Mutes, Authors, PaperVectors, MemberFollows, Protocol):
+    """The storage ports the service uses."""
+
+
+class RelevancePapers(PaperReader, PaperSearch, Protocol):
+    """Papers: a day's, by id, and the search engine's key-term candidates."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One pick: the paper, its score (0..1-ish; popularity picks rank 1 down to 0) and
+    why, as data; `why_lines` / `why_markdown` word it."""
+
+    paper: StoredPaper
+    score: float
+    why: Why
+
+    def why_lines(self) -> list[str]:
+        """Plain text, one reason per line: what the CLI's JSON gives."""
+        return list(self.why.lines())
+
+    def why_markdown(self) -> str:
+        """`like *Title* you saved · word, word` with everything stored escaped."""
+        return why_markdown(self.why)
+
+
+@dataclass(frozen=True)
+class ForYou:
+    """A member's *For you* list of one day. Empty is a valid answer ("nothing for you
+    today"); `day` is None when nothing is stored at all."""
+
+    day: dt.date | None
+    picks: list[Recommendation]
+    mode: str  # "feedback", "follows" or "popularity" (MemberModel.mode)
+
+
+def why_markdown(why: Why) -> str:
+    parts: list[str] = []
+    if why.paper is not None:
+        _, title, signal = why.paper
+        parts.append(f"like *{escape_markdown(short_title(title))}* you {signal}")
+    parts.extend(escape_markdown(line) for line in why.follows)
+    if why.words:
+        parts.append(escape_markdown(", ".join(why.words)))
+    if why.popular:
+        parts.append(f"popular: {escape_markdown(why.popular)}")
+    return " · ".join(parts)
+
+
+def engine_signal(feedback: PaperFeedback) -> Signal | None:
+    """What the engine learns from a stored rating: 👎 wins (less like this, even if
+    kept), then a save, then 👍."""
+    if feedback.signal is FeedbackSignal.DISLIKE:
+        return Signal.DISLIKE
+    if feedback.saved:
+        return Signal.SAVE
+    if feedback.signal is FeedbackSignal.LIKE:
+        return Signal.LIKE
+    return None
+
+
+def paper_text(paper: StoredPaper) -> PaperText:
+    return PaperText(
+        id=paper.id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=paper.authors,
+        upvotes=paper.upvotes,
+        position=paper.position,
+    )
+
+
+def key_name(key: str) -> str:
+    """A name whose author key is `key` ("alvarez j" -> "j alvarez"), for an author
+    follow stored without its display name."""
+    family, _, initial = key.partition(" ")
+    return f"{initial} {family}".strip()
+
+
+@dataclass
+class _Cached:
+    model: MemberModel
+    stats_version: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RelevanceService:
+    def __init__(
+        self,
+        *,
+        store: RelevanceStore,
+        papers: RelevancePapers,
+        topics: TopicCatalog,
+        cache_size: int = MODEL_CACHE,
+        batch: int = ENCODE_BATCH,
+    ) -> None:
+        self.store = store
+        self.papers = papers
+        self.topics = topics
+        self.cache_size = cache_size
+        self.batch = batch
+        self._stats: CorpusStats | None = None
+        self._stats_version = 0
+        self._models: OrderedDict[int, _Cached] = OrderedDict()
+        self._sync_lock = asyncio.Lock()
+
+    # -- vectors ----------------------------------------------------------------------------
+    async def sync_vectors(self) -> int:
+        """Encode every stored paper that has no vector yet, in batches, each written
+        with the statistics that now count it; returns how many were encoded. Run after
+        an ingest and once at start (papers stored before vectors existed). Another
+        process doing the same is detected (the statistics moved) and its papers are
+        not counted twice."""
+        async with self._sync_lock:
+            stats, version = await self._read_stats()
+            done = 0
+            while True:
+                ids = await self.store.papers_without_vectors(limit=self.batch)
+                if not ids:
+                    break
+                stored = await self.papers.get_papers(ids)
+                texts = [PaperText(p.id, p.title, p.abstract) for p in stored]
+                counted = _copy(stats)  # ranking may be reading `stats` in a thread
+                encoded, blob = await asyncio.to_thread(_encode_batch, texts, counted)
+                if not await self.store.put_vectors(encoded, blob, version):
+                    stats, version = await self._read_stats()  # another writer was first
+                    continue
+                stats, version = counted, version + 1
+                done += len(encoded)
+            self._use_stats(stats, version)
+            if done:
+                log.info("encoded %d paper vectors", done)
+            return done
+
+    async def reindex_vectors(self) -> int:
+        """Forget every vector and the statistics, then encode every paper again (after
+        a format change, or to weigh old papers by today's statistics)."""
+        async with self._sync_lock:
+            await self.store.clear_vectors()
+            self._use_stats(CorpusStats(), 0)
+        return await self.sync_vectors()
+
+    async def _read_stats(self) -> tuple[CorpusStats, int]:
+        stored = await self.store.vector_stats()
+        if stored is None:
+            return CorpusStats(), 0
+        try:
+            return await asyncio.to_thread(CorpusStats.from_bytes, stored.blob), stored.version
+        except ValueError as exc:
+            # Another format: every vector is unreadable too. Start again from nothing.
+            log.warning("stored corpus statistics unusable (%s): encoding every paper", exc)
+            await self.store.clear_vectors()
+            return CorpusStats(), 0
+
+    def _use_stats(self, stats: CorpusStats, version: int) -> None:
+        if version != self._stats_version or self._stats is None:
+            self._models.clear()  # weighed by other statistics: rebuilt on next use
+        self._stats, self._stats_version = stats, version
+
+    async def _current_stats(self) -> CorpusStats:
+        if self._stats is None:
+            await self.sync_vectors()
+        assert self._stats is not None
+        return self._stats
+
+    async def _candidates(self, papers: Sequence[StoredPaper]) -> CandidateSet:
+        """The papers with their vectors (encoding any that still lack one)."""
+        stats = await self._current_stats()
+        vectors = await self._vectors([p.id for p in papers])
+        if len(vectors) < len({p.id for p in papers}):
+            await self.sync_vectors()
+            stats = await self._current_stats()
+            vectors = await self._vectors([p.id for p in papers])
+        kept = [p for p in papers if p.id in vectors]
+        texts = [paper_text(p) for p in kept]
+        return await asyncio.to_thread(candidate_set, texts, [vectors[p.id] for p in kept], stats)
+
+    async def _vectors(self, ids: Sequence[int]) -> dict[int, PaperVector]:
+        out: dict[int, PaperVector] = {}
+        for pid, blob in (await self.store.paper_vectors(ids)).items():
+            try:
+                out[pid] = PaperVector.from_bytes(blob)
+            except ValueError:
+                log.warning("paper %d has an unreadable vector; run reindex-vectors", pid)
+        return out
+
+    # -- members' models --------------------------------------------------------------------
+    async def _cached(self, user_id: int) -> _Cached:
+        stats = await self._current_stats()
+        cached = self._models.get(user_id)
+        if cached is not None and cached.stats_version == self._stats_version:
+            self._models.move_to_end(user_id)
+            return cached
+        ratings = await self.store.member_ratings(user_id)
+        signals = {r.paper_id: s for r in ratings if (s := engine_signal(r)) is not None}
+        stored = {p.id: p for p in await self.papers.get_papers(list(signals))}
+        vectors = await self._vectors(list(stored))
+        rated = [
+            Rated(paper_text(stored[pid]), vectors[pid], signal)
+            for pid, signal in signals.items()
+            if pid in stored and pid in vectors
+        ]
+        follows = await self._follows(user_id)
+        model = await asyncio.to_thread(build_model, rated, follows, stats)
+        cached = _Cached(model, self._stats_version)
+        self._models[user_id] = cached
+        self._models.move_to_end(user_id)
+        while len(self._models) > self.cache_size:
+            self._models.popitem(last=False)
+        return cached
+
+    async def _follows(self, user_id: int) -> Follows:
+        user = await self.store.user_delivery(user_id)
+        follows: Sequence[Follow] = user.follows if user else ()
+        if not follows:
+            return Follows()
+        by_key = {topic_key(t): t for t in await self.topics.followed_topics(follows)}
+        topics: list[Topic] = []
+        for follow in follows:
+            topic = follow_topic(follow, by_key)
+            if topic is not None:
+                topics.append(topic)
+        authors = tuple(f.label or key_name(f.value) for f in follows if f.kind == "author")
+        return Follows(tuple(topics), authors)
+
+    async def model(self, user_id: int) -> MemberModel:
+        """The member's model (cached; built from stored feedback and follows)."""
+        return (await self._cached(user_id)).model
+
+    def forget_cached(self, user_id: int) -> None:
+        """Drop the member's cached model (their follows changed, or they left)."""
+        self._models.pop(user_id, None)
+
+    # -- feedback ---------------------------------------------------------------------------
+    async def rate(
+        self, user_id: int, paper_id: int, action: FeedbackAction, guild_id: int | None = None
+    ) -> PaperFeedback | None:
+        """One click: 👍, 👎, 🔖 save / unsave, or clear. Idempotent (the same click again
+        changes nothing); returns the feedback now stored (None: none). The member's
+        cached model is updated in place, not rebuilt."""
+        current = (await self.store.feedback_on(user_id, [paper_id])).get(paper_id)
+        signal, saved = apply_action(current, action)
+        after = await self.store.record_feedback(user_id, paper_id, signal, saved, guild_id)
+        await self._update_model(user_id, paper_id, after)
+        return after
+
+    async def restore(
+        self, user_id: int, paper_id: int, previous: PaperFeedback | None
+    ) -> PaperFeedback | None:
+        """Undo: put back the feedback a click replaced (`previous`, None for none)."""
+        if previous is None or previous.empty:
+            await self.store.clear_feedback(user_id, paper_id)
+            after = None
+        else:
+            after = await self.store.record_feedback(
+                user_id, paper_id, previous.signal, previous.saved, previous.guild_id
+            )
+        await self._update_model(user_id, paper_id, after)
+        return after
+
+    async def feedback_on(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, PaperFeedback]:
+        return await self.store.feedback_on(user_id, paper_ids)
+
+    async def _update_model(self, user_id: int, paper_id: int, after: PaperFeedback | None) -> None:
+        cached = self._models.get(user_id)
+        if cached is None or cached.stats_version != self._stats_version or self._stats is None:
+            return  # built from storage, with this click, when next needed
+        signal = engine_signal(after) if after is not None else None
+        async with cached.lock:
+            if signal is None:
+                cached.model.remove(paper_id)
+                return
+            stored = await self.papers.get_papers([paper_id])
+            vectors = await self._vectors([paper_id])
+            if not stored or paper_id not in vectors:
+                self.forget_cached(user_id)
+                return
+            rated = Rated(paper_text(stored[0]), vectors[paper_id], signal)
+            cached.model.add(rated, self._stats)
+
+    async def forget_member(self, user_id: int) -> ForgetCounts:
+        """Everything stored about the member (`/forget-me`), and their cached model."""
+        counts = await self.store.forget_member(user_id)
+        self.forget_cached(user_id)
+        return counts
+
+    async def member_known(self, user_id: int) -> bool:
+        return await self.store.member_known(user_id)
+
+    # -- rankings ---------------------------------------------------------------------------
+    async def for_you(
+        self, user_id: int, day: dt.date | None = None, *, limit: int | None = None
+    ) -> ForYou:
+        """The member's picks among a day's papers (the newest day by default), best
+        first, above the calibrated threshold; rated and muted papers left out."""
+        if day is None:
+            days = await self.papers.days(limit=1)
+            if not days:
+                return ForYou(None, [], (await self.model(user_id)).mode)
+            day = days[0]
+        papers = await self.papers.papers_on_day(day)
+        picks = await self.rank_member_day(user_id, papers, limit=limit)
+        return ForYou(day, picks, (await self.model(user_id)).mode)
+
+    async def rank_member_day(
+        self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
+    ) -> list[Recommendation]:
+        """The member's ranking of `papers` (a day's, for their DM): above the threshold
+        (with no ratings and no follows, by popularity), rated and muted ones left out."""
+        shown = await self._unmuted(user_id, papers)
+        if not shown:
+            return []
+        candidates = await self._candidates(shown)
+        cached = await self._cached(user_id)
+        async with cached.lock:
+            picks = await asyncio.to_thread(rank, cached.model, candidates, limit=limit)
+        by_id = {p.id: p for p in shown}
+        return [Recommendation(by_id[int(p.paper_id)], p.score, p.why) for p in picks]
+
+    async def rank_members_day(
+        self, user_ids: Sequence[int], papers: Sequence[StoredPaper], *, limit: int | None = None
+    ) -> dict[int, list[Recommendation]]:
+        """`rank_member_day` for many members at once (the DM fan-out): one candidate
+        set, the members scored in batches in one worker thread."""
+        if not papers or not user_ids:
+            return {user: [] for user in user_ids}
+        candidates = await self._candidates(papers)
+        by_id = {p.id: p for p in papers}
+        models = [await self.model(user) for user in user_ids]
+        ranked = await asyncio.to_thread(rank_many, models, candidates, limit=None)
+        out: dict[int, list[Recommendation]] = {}
+        for user, picks in zip(user_ids, ranked, strict=True):
+            mutes = MuteFilter(await self.store.member_mutes(user))
+            kept = [
+                Recommendation(by_id[int(p.paper_id)], p.score, p.why)
+                for p in picks
+                if not (mutes and mutes.hides(by_id[int(p.paper_id)]))
+            ]
+            out[user] = kept[:limit] if limit is not None else kept
+        return out
+
+    async def related(self, paper_id: int, k: int = 5) -> list[Recommendation]:
+        """The stored papers most like `paper_id`, best first, never itself: the search
+        engine's results for the paper's key terms, reranked by similarity. LookupError
+        when no such paper is stored."""
+        found = await self.papers.get_papers([paper_id])
+        if not found:
+            raise LookupError(f"no paper {paper_id} is stored")
+        paper = found[0]
+        source = await self._candidates([paper])
+        stats = await self._current_stats()
+        if not len(source):
+            return []
+        vector = (await self._vectors([paper_id]))[paper_id]
+        terms = await asyncio.to_thread(key_terms, paper_text(paper), vector, stats, RELATED_TERMS)
+        matches = await self.papers.text_matches(
+            ParsedQuery(terms=tuple(terms)),
+            match_all=False,
+            topic=None,
+            since=None,
+            limit=RELATED_CANDIDATES,
+            count_up_to=RELATED_CANDIDATES,
+        )
+        ids = [paper_id, *(pid for pid, _ in matches.ranked if pid != paper_id)]
+        stored = await self.papers.get_papers(ids)
+        candidates = await self._candidates(stored)
+        picks = await asyncio.to_thread(related_picks, paper_id, candidates, k=k)
+        by_id = {p.id: p for p in stored}
+        return [Recommendation(by_id[int(p.paper_id)], p.score, p.why) for p in picks]
+
+    async def hybrid_scores(
+        self, query: str, engine_scores: Mapping[int, float]
+    ) -> dict[int, float]:
+        """Search by meaning: each of the engine's candidates (paper id -> the keyword
+        ranking's score) scored engine + meaning (`relevance.hybrid_scores`)."""
+        if not engine_scores:
+            return {}
+        stored = await self.papers.get_papers(list(engine_scores))
+        candidates = await self._candidates(stored)
+        stats = await self._current_stats()
+        scores = await asyncio.to_thread(hybrid_scores, query, candidates, engine_scores, stats)
+        return {int(pid): score for pid, score in scores.items()}
+
+    async def _unmuted(self, user_id: int, papers: Iterable[StoredPaper]) -> list[StoredPaper]:
+        mutes = MuteFilter(await self.store.member_mutes(user_id))
+        return [p for p in papers if not (mutes and mutes.hides(p))]
+
+    # -- mutes and authors ------------------------------------------------------------------
+    async def mute(
+        self, user_id: int, kind: MuteKind, text: str, guild_id: int | None = None
+    ) -> tuple[Mute, bool]:
+        """Mute a keyword, a topic (by name or slug, this server's own included) or an
+        author; (the mute, False when it was muted already). Refused for text that
+        cannot match anything."""
+        key = None
+        if kind is MuteKind.TOPIC:
+            try:
+                key = topic_key(resolve_topic(await self.topics.taxonomy(guild_id), text))
+            except UnknownTopic as exc:
+                raise Refused.unknown_topic(exc) from None
+        try:
+            mute = mute_for(kind, text, key)
+        except ValueError as exc:
+            raise Refused.from_value_error(exc) from None
+        return mute, await self.store.add_mute(user_id, mute)
+
+    async def unmute(self, user_id: int, mute: Mute) -> bool:
+        return await self.store.remove_mute(user_id, mute.kind, mute.value)
+
+    async def mutes(self, user_id: int) -> list[Mute]:
+        return await self.store.member_mutes(user_id)
+
+    async def author_choices(self, typed: str, limit: int = 25) -> list[AuthorName]:
+        """Stored authors for what someone is typing, most papers first: the last word
+        as a (half-typed) family name, an earlier one as the given name's initial."""
+        chosen: dict[str, AuthorName] = {}
+        for family, initial in author_key_prefixes(typed):
+            for found in await self.store.authors_by_key_prefix(family, limit * 2):
+                given = found.key.rpartition(" ")[2] if " " in found.key else ""
+                if initial and not given.startswith(initial):
+                    continue
+                chosen.setdefault(found.key, found)
+            if len(chosen) >= limit:
+                break
+        return list(chosen.values())[:limit]
+
+    async def papers_by_author(self, key: str, limit: int = 50) -> list[int]:
+        return await self.store.papers_by_author(key, limit)
+
+
+def _copy(stats: CorpusStats) -> CorpusStats:
+    return CorpusStats(stats.n_docs, stats.df.copy(), stats.embedding_sum.copy())
+
+
+def _encode_batch(
+    texts: Sequence[PaperText], stats: CorpusStats
+) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Vectors for new papers (counted into `stats`) as bytes, and the statistics."""
+    vectors = encode(texts, stats)
+    return [(int(t.id), v.to_bytes()) for t, v in zip(texts, vectors, strict=True)], (
+        stats.to_bytes()
+    )
