@@ -77,6 +77,7 @@ class PaperBot(commands.Bot):
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task] = set()
+        self._vectors_task: asyncio.Task[None] | None = None
         self.tree.on_error = on_tree_error
         self.services = services(self)
 
@@ -93,9 +94,20 @@ class PaperBot(commands.Bot):
             await self.sync_commands_if_changed()
         if self._start_scheduler:
             await self.services.schedules.start()
+            # Papers stored before relevance vectors existed (or while a run failed):
+            # encoded in the background, in a worker thread, batch by batch.
+            self._vectors_task = asyncio.create_task(self._catch_up_vectors())
+
+    async def _catch_up_vectors(self) -> None:
+        try:
+            await self.services.relevance.sync_vectors()
+        except Exception:  # papers without vectors are encoded after the next ingest
+            log.exception("encoding stored papers' relevance vectors failed")
 
     async def close(self) -> None:
         try:
+            if self._vectors_task is not None and not self._vectors_task.done():
+                self._vectors_task.cancel()  # resumed, batch by batch, at the next start
             # SIGTERM (systemctl stop): start no new job, let posts already on their way
             # be answered and recorded, and only then stop the scheduler (which cancels
             # the jobs still running) before the HTTP session and the database go away.

@@ -22,6 +22,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
+from bot.services.relevance_service import RelevanceService
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
 from bot.services.server_topics import ServerTopicService
@@ -58,7 +59,14 @@ def build_services(
         on_schedules_changed=schedules_changed,
         threads=storage,
     )
-    ingest_job = IngestJob(store=storage, topics=topics, settings=settings, clock=clock)
+    relevance = RelevanceService(store=storage, papers=storage, topics=topics)
+    ingest_job = IngestJob(
+        store=storage,
+        topics=topics,
+        settings=settings,
+        clock=clock,
+        after_new_papers=relevance.sync_vectors,  # their vectors, in a worker thread
+    )
     schedules = ScheduleService(
         subscriptions=storage,
         ledger=storage,
@@ -95,6 +103,7 @@ def build_services(
         server_topics=ServerTopicService(store=storage, papers=storage, topics=topics),
         discussions=DiscussionService(threads=storage, topics=topics, poster=poster),
         status=StatusService(papers=storage, digests=storage, topics=topics, schedules=schedules),
+        relevance=relevance,
     )
 
 

@@ -9,6 +9,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
+from bot.services.relevance_service import RelevanceService
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
 from bot.services.server_topics import ServerTopicService
@@ -31,3 +32,4 @@ class Services:
     server_topics: ServerTopicService  # a server's own topics (/topic add)
     discussions: DiscussionService  # papers' discussion threads (/discuss)
     status: StatusService  # what is stored (/status, /topics)
+    relevance: RelevanceService  # feedback, For you, related papers, mutes, authors

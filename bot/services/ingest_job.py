@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -47,9 +48,19 @@ class IngestSettings(Protocol):
 
 class IngestJob:
     def __init__(
-        self, *, store: IngestStore, topics: TopicCatalog, settings: IngestSettings, clock: Clock
+        self,
+        *,
+        store: IngestStore,
+        topics: TopicCatalog,
+        settings: IngestSettings,
+        clock: Clock,
+        after_new_papers: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """`after_new_papers` runs after an ingest stored new papers (the relevance
+        vectors are encoded then): awaited by `run`, in the background for an upload."""
         self.store = store
+        self.after_new_papers = after_new_papers
+        self._background: set[asyncio.Task[object]] = set()
         self.topics = topics
         self.settings = settings
         self.clock = clock
@@ -68,13 +79,27 @@ class IngestJob:
 
     async def ingest_upload(self, raw: bytes, filename: str) -> IngestReport:
         """Ingest a dump a server admin uploaded (`/ingest`), dated as any other."""
-        return await ingest_bytes(
+        report = await ingest_bytes(
             self.store,
             raw,
             filename,
             today=self.clock().date(),
             topics=await self.topics.ingest_taxonomy(),
         )
+        if report.new and not report.error and self.after_new_papers is not None:
+            # The admin's reply must not wait for the encoding.
+            task = asyncio.create_task(self._after_new_papers())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return report
+
+    async def _after_new_papers(self) -> None:
+        if self.after_new_papers is None:
+            return
+        try:
+            await self.after_new_papers()
+        except Exception:  # the papers are stored; their vectors are caught up later
+            log.exception("encoding the new papers' vectors failed")
 
     async def fetch(self, day: dt.date) -> Path | None:
         """Download the dump for `day` into DUMPS_DIR as `<day>.json` (or `.txt`)."""
@@ -144,6 +169,8 @@ class IngestJob:
                 log.info("ingested %s: %d new, %d known", path.name, report.new, report.known)
             reports.append(report)
         self.last_reports = reports
+        if any(r.new and not r.error for r in reports):
+            await self._after_new_papers()
         return reports
 
 

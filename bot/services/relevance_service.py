@@ -158,6 +158,7 @@ def key_name(key: str) -> str:
 class _Cached:
     model: MemberModel
     stats_version: int
+    follows: Follows  # what the model was built with: a follow or unfollow rebuilds it
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -264,22 +265,30 @@ class RelevanceService:
     # -- members' models --------------------------------------------------------------------
     async def _cached(self, user_id: int) -> _Cached:
         stats = await self._current_stats()
+        follows = await self._follows(user_id)
         cached = self._models.get(user_id)
-        if cached is not None and cached.stats_version == self._stats_version:
+        if (
+            cached is not None
+            and cached.stats_version == self._stats_version
+            and cached.follows == follows
+        ):
             self._models.move_to_end(user_id)
             return cached
         ratings = await self.store.member_ratings(user_id)
         signals = {r.paper_id: s for r in ratings if (s := engine_signal(r)) is not None}
         stored = {p.id: p for p in await self.papers.get_papers(list(signals))}
         vectors = await self._vectors(list(stored))
+        if len(vectors) < len(stored):  # rated before their vectors were written
+            await self.sync_vectors()
+            stats = await self._current_stats()
+            vectors = await self._vectors(list(stored))
         rated = [
             Rated(paper_text(stored[pid]), vectors[pid], signal)
             for pid, signal in signals.items()
             if pid in stored and pid in vectors
         ]
-        follows = await self._follows(user_id)
         model = await asyncio.to_thread(build_model, rated, follows, stats)
-        cached = _Cached(model, self._stats_version)
+        cached = _Cached(model, self._stats_version, follows)
         self._models[user_id] = cached
         self._models.move_to_end(user_id)
         while len(self._models) > self.cache_size:
