@@ -30,6 +30,7 @@ from bench.measure_baselines import (
 from bench.measure_bot import measure_bot
 from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
+from bench.measure_relevance import measure_relevance
 from bench.measure_search import measure_search
 from bench.report import markdown_run, print_json, write_outputs
 from bench.stats import Progress, current_rss_mb, mapped_file_mb, peak_rss_mb, ratio
@@ -115,6 +116,8 @@ async def _run(
         result["rss_file_mb_after_search"] = mapped_file_mb()
         result.update(await measure_digest(storage, newest, args.digest_channels, progress))
         rss["digest"] = current_rss_mb()
+        result.update(await measure_relevance(storage, progress, args.seed))
+        rss["relevance"] = current_rss_mb()
     finally:
         await storage.close()
     result["db_mb"] = _size_mb([Path(db_path)])

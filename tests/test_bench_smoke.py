@@ -46,6 +46,8 @@ REQUIRED = [
     "search_class_p99_ms",
     "fts5_class_p99_ms",
     "bot_start_ready_s",
+    "relevance_click_p99_ms",
+    "relevance_click_p99_vs_budget",
 ]
 TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
 CLASSES = {
@@ -88,6 +90,9 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     if sys.platform == "linux":
         assert 0 < result["rss_file_mb_after_search"] < result["peak_rss_mb"]
     assert result["bot_start_ready_s"] > 0
+    assert result["relevance_encoded_papers"] == result["papers_stored"]
+    assert 0 < result["relevance_click_p50_ms"] <= result["relevance_click_p99_ms"]
+    assert result["relevance_click_p99_vs_budget"] > 0
     assert result["fanout_posted"] == 20
     assert result["fanout_posts_per_s"] > 0
     assert result["fanout_sustained_posts_per_s"] > 0
