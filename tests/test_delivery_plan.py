@@ -154,3 +154,16 @@ def test_delivery_nonce_is_stable_per_target_and_day_and_fits_discord() -> None:
     assert len(nonce) <= 25  # Discord's limit
     others = {delivery_nonce("c:43", day), delivery_nonce("c:42", D(2026, 3, 15))}
     assert nonce not in others and len(others) == 2
+
+
+def test_an_author_follow_selects_that_authors_papers_by_name_key() -> None:
+    """Real names: a follow of "Samuel Horváth" (the key `horvath s`) selects the paper
+    listing him as "Samuel Horvath", and is never matched as a keyword."""
+    topics = {t.slug: t for t in load_default_topics()}
+    his = make_paper(title="Federated Optimisation", authors=("Samuel Horvath", "Peter Richtárik"))
+    other = make_paper(title="Horvath Constants in Analysis", authors=("Ada Lovelace",))
+    follow = Follow("author", "horvath s", label="Samuel Horváth")
+    chosen = papers_for_member([his, other], [follow], topics)
+    assert [(p.title, reasons) for p, reasons in chosen] == [
+        (his.title, ("author Samuel Horvath",))
+    ]
