@@ -413,8 +413,8 @@ class Step:
     sets at once; with `required`, changing no row rolls the whole write back."""
 
     sql: str
-    params: tuple = ()
-    rows: Sequence[tuple] | None = None
+    params: tuple[object, ...] = ()
+    rows: Sequence[tuple[object, ...]] | None = None
     required: bool = False
 
 

@@ -50,6 +50,7 @@ from bot.services.relevance import (
     CorpusStats,
     Follows,
     MemberModel,
+    PaperId,
     PaperText,
     PaperVector,
     Rated,
@@ -464,7 +465,8 @@ class RelevanceService:
         stored = await self.papers.get_papers(list(engine_scores))
         candidates = await self._candidates(stored)
         stats = await self._current_stats()
-        scores = await asyncio.to_thread(hybrid_scores, query, candidates, engine_scores, stats)
+        by_id: dict[PaperId, float] = dict(engine_scores)
+        scores = await asyncio.to_thread(hybrid_scores, query, candidates, by_id, stats)
         return {int(pid): score for pid, score in scores.items()}
 
     async def _unmuted(self, user_id: int, papers: Iterable[StoredPaper]) -> list[StoredPaper]:
