@@ -465,7 +465,7 @@ class RelevanceService:
         stored = await self.papers.get_papers(list(engine_scores))
         candidates = await self._candidates(stored)
         stats = await self._current_stats()
-        by_id: dict[PaperId, float] = dict(engine_scores)
+        by_id: dict[PaperId, float] = {pid: float(s) for pid, s in engine_scores.items()}
         scores = await asyncio.to_thread(hybrid_scores, query, candidates, by_id, stats)
         return {int(pid): score for pid, score in scores.items()}
 
