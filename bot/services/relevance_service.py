@@ -238,16 +238,31 @@ class RelevanceService:
 
     async def _current_stats(self) -> CorpusStats:
         if self._stats is None:
+            if self._sync_lock.locked():
+                # A catch-up is running (at start, a whole corpus may take minutes): use
+                # the statistics stored so far rather than wait for it.
+                stored = await self.store.vector_stats()
+                if stored is not None:
+                    stats = await asyncio.to_thread(CorpusStats.from_bytes, stored.blob)
+                    return stats
+                return CorpusStats()
             await self.sync_vectors()
         assert self._stats is not None
         return self._stats
+
+    async def _catch_up(self) -> bool:
+        """Encode papers still without a vector, unless a catch-up is already running
+        (then the caller goes on without them); whether one ran."""
+        if self._sync_lock.locked():
+            return False
+        await self.sync_vectors()
+        return True
 
     async def _candidates(self, papers: Sequence[StoredPaper]) -> CandidateSet:
         """The papers with their vectors (encoding any that still lack one)."""
         stats = await self._current_stats()
         vectors = await self._vectors([p.id for p in papers])
-        if len(vectors) < len({p.id for p in papers}):
-            await self.sync_vectors()
+        if len(vectors) < len({p.id for p in papers}) and await self._catch_up():
             stats = await self._current_stats()
             vectors = await self._vectors([p.id for p in papers])
         kept = [p for p in papers if p.id in vectors]
@@ -279,8 +294,8 @@ class RelevanceService:
         signals = {r.paper_id: s for r in ratings if (s := engine_signal(r)) is not None}
         stored = {p.id: p for p in await self.papers.get_papers(list(signals))}
         vectors = await self._vectors(list(stored))
-        if len(vectors) < len(stored):  # rated before their vectors were written
-            await self.sync_vectors()
+        # Rated before their vectors were written (papers stored a moment ago).
+        if len(vectors) < len(stored) and await self._catch_up():
             stats = await self._current_stats()
             vectors = await self._vectors(list(stored))
         rated = [
