@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.feedback import FeedbackSignal, Mute, MuteKind
 from bot.core.ingest import ingest_bytes
 from bot.core.models import ParsedQuery, Topic
 from bot.core.subscriptions import ChannelSubscription, Follow
 from storage import Storage, open_storage
 from storage.base import PORTABLE_TABLES
 from tests.conftest import TODAY
+from tests.relevance_dumps import hf_dump, papers_by_day
 
 ARXIV = Path(__file__).resolve().parent / "data" / "arxiv"
 DAY = dt.date(2026, 3, 14)
@@ -75,6 +77,18 @@ async def filled_sqlite(sample_storage, sample_bytes):
     )
     # A paper's discussion thread in a channel.
     await store.set_paper_thread(SNOWFLAKE + 4, 1, SNOWFLAKE + 5, SNOWFLAKE + 1)
+    # Personal relevance: feedback, a mute, an author follow, vectors, and authors (a
+    # JSON dump has them; the text sample does not).
+    await store.record_feedback(SNOWFLAKE + 2, 1, FeedbackSignal.LIKE, True, SNOWFLAKE + 1)
+    await store.add_mute(SNOWFLAKE + 2, Mute(MuteKind.AUTHOR, "alvarez j", "José Álvarez"))
+    await store.add_follow(SNOWFLAKE + 2, Follow("author", "ustun a", label="Ahmet Üstün"))
+    assert await store.put_vectors([(1, bytes(range(256)) * 3)], b"PBDF" + bytes(300), 0)
+    # Three stored papers listed again by a JSON dump that names real authors.
+    real = papers_by_day()["2024-06-05"][:3]
+    titles = [title for _, title in (await store.all_titles())[:3]]
+    listed = [dict(p, id=None, title=t, abstract="") for p, t in zip(real, titles, strict=True)]
+    report = await ingest_bytes(store, hf_dump(listed), "2026-03-16.json", cli_date=DAY)
+    assert report.known == 3 and report.new == 0
     return store
 
 

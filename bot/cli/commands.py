@@ -129,7 +129,9 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
             exclude=storage.own_files(),
             redate=redate,
         )
-        if any(r.new for r in run.reports if not r.error):
+        # Also after a run that stored nothing new: one killed between its commit and
+        # the encoding left papers without vectors, and they are caught up now.
+        if await storage.papers_without_vectors(limit=1):
             await _encode_new_papers(storage)
     reports = run.reports
     if run.skipped:
