@@ -446,3 +446,37 @@ async def test_a_dump_larger_than_one_network_chunk_is_saved_whole(tmp_path: Pat
         await runner.cleanup()
     assert proc.returncode == 0, err.decode()[-2000:]
     assert (tmp_path / "dumps" / "2026-03-16.json").read_text(encoding="utf-8") == body
+
+
+async def test_new_papers_are_handed_on_and_close_stops_the_uploads_background_work(
+    storage, tmp_path
+) -> None:
+    """After a scan stores new papers the follow-up (their vectors) is awaited; after an
+    upload it runs in the background, and `close` stops it before storage goes away."""
+    calls: list[str] = []
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def after() -> None:
+        calls.append("after")
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    settings = dataclasses.replace(
+        Settings(), db=str(tmp_path / "paperbot.db"), dumps_dir=tmp_path / "dumps"
+    )
+    topics = TopicCatalog(storage, load_default_topics())
+    job = IngestJob(
+        store=storage, topics=topics, settings=settings, clock=lambda: NOON, after_new_papers=after
+    )
+    report = await job.ingest_upload(SMALL_DUMP.encode(), "2026-03-15.txt")
+    assert report.new == 2
+    await asyncio.wait_for(started.wait(), 5)  # the reply did not wait for it
+    await job.close()
+    assert cancelled.is_set() and calls == ["after"]
+    # The same dump again stores nothing new: nothing to hand on.
+    again = await job.ingest_upload(SMALL_DUMP.encode(), "2026-03-15.txt")
+    assert again.already_ingested and calls == ["after"]

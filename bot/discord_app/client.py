@@ -106,8 +106,12 @@ class PaperBot(commands.Bot):
 
     async def close(self) -> None:
         try:
+            # Encoding in the background stops first: it reads storage, which goes away
+            # after this. What it did not reach is encoded at the next start.
             if self._vectors_task is not None and not self._vectors_task.done():
-                self._vectors_task.cancel()  # resumed, batch by batch, at the next start
+                self._vectors_task.cancel()
+                await asyncio.gather(self._vectors_task, return_exceptions=True)
+            await self.services.ingest_job.close()
             # SIGTERM (systemctl stop): start no new job, let posts already on their way
             # be answered and recorded, and only then stop the scheduler (which cancels
             # the jobs still running) before the HTTP session and the database go away.

@@ -93,6 +93,15 @@ class IngestJob:
             task.add_done_callback(self._background.discard)
         return report
 
+    async def close(self) -> None:
+        """Stop background work (an upload's vector encoding) before storage closes; the
+        papers it did not reach are encoded at the next start."""
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _after_new_papers(self) -> None:
         if self.after_new_papers is None:
             return
