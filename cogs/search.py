@@ -25,6 +25,7 @@ from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, sou
 from bot.core.topic_lookup import topic_key
 from bot.discord_app.command_helpers import resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
+from bot.discord_app.paper_actions import paper_buttons
 from bot.discord_app.replies import reply, send_kwargs
 from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
 
@@ -116,6 +117,20 @@ async def answer_soon(
     if not done and not interaction.response.is_done():
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     return await task
+
+
+async def paper_choices(bot: PaperBot, current: str) -> list[app_commands.Choice[str]]:
+    """Stored papers whose titles match what is typed (/paper, /related)."""
+    found = await bot.services.search.title_choices(current[:300], MAX_CHOICES)
+    return [
+        app_commands.Choice(
+            name=truncate(one_line(title), MAX_CHOICE_NAME) or f"Paper #{pid}",
+            # `#12`, not `12`: a bare number is what someone types from a title
+            # ("... for 23 African Languages").
+            value=f"#{pid}",
+        )
+        for pid, title in found[:MAX_CHOICES]
+    ]
 
 
 # --- the cog ----------------------------------------------------------------------------
@@ -221,22 +236,15 @@ class SearchCog(commands.Cog):
         if found.paper is None:
             raise UserError(not_found_message(found, typed))
         names = await self.bot.services.topics.topic_names(interaction.guild_id)
-        await reply(interaction, paper_detail_payload(found.paper, names))
+        # Public: the buttons show nobody's feedback; a click answers only the clicker.
+        view = paper_buttons(found.paper.id)
+        await reply(interaction, paper_detail_payload(found.paper, names), view=view)
 
     @paper.autocomplete("title")
     async def paper_title_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await self.bot.services.search.title_choices(current[:300], MAX_CHOICES)
-        return [
-            app_commands.Choice(
-                name=truncate(one_line(title), MAX_CHOICE_NAME) or f"Paper #{pid}",
-                # `#12`, not `12`: a bare number is what someone types from a title
-                # ("... for 23 African Languages").
-                value=f"#{pid}",
-            )
-            for pid, title in found[:MAX_CHOICES]
-        ]
+        return await paper_choices(self.bot, current)
 
     @app_commands.command(name="topics")
     async def topics(self, interaction: discord.Interaction) -> None:

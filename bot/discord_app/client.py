@@ -35,6 +35,7 @@ EXTENSIONS = (
     "cogs.topic_admin",
     "cogs.operate",
     "cogs.discuss",
+    "cogs.reading",
 )
 
 

@@ -24,11 +24,11 @@ from bot.core.render import (
     no_mentions,
     one_line,
     page_count,
-    paper_detail_payload,
     safe_inline,
     search_page_payload,
 )
 from bot.core.wording import count_text, plural
+from bot.discord_app.paper_actions import refusing, send_paper_view
 from bot.discord_app.replies import reply, reply_text, send_kwargs
 
 PER_PAGE = 5
@@ -148,8 +148,8 @@ class SearchResultsView(discord.ui.View):
         if hit is None:
             await reply(interaction, {"content": GONE}, ephemeral=True)
             return
-        payload = paper_detail_payload(hit.paper, self.topic_names)
-        await reply(interaction, payload, ephemeral=True)
+        # The member's own view of the paper: 👍 / 👎 / 🔖 / More like this.
+        await refusing(interaction, send_paper_view(interaction, hit.paper.id, self.topic_names))
 
     async def on_timeout(self) -> None:
         for item in self.children:

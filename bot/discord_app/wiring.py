@@ -15,13 +15,16 @@ from bot.cli.settings import Settings
 from bot.core.ports import Clock, MessagePoster
 from bot.core.topics import load_default_topics
 from bot.discord_app.client import PaperBot, ShardedPaperBot, utcnow
+from bot.discord_app.paper_actions import PAPER_ITEMS
 from bot.discord_app.poster import DiscordPoster
+from bot.discord_app.reading_views import READING_ITEMS
 from bot.discord_app.views import DigestPageButton
 from bot.services.app import Services
 from bot.services.delivery import DeliveryService
 from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
+from bot.services.reading import ReadingService
 from bot.services.relevance_service import RelevanceService
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
@@ -36,7 +39,7 @@ from storage import Storage
 
 # Persistent components: the digest pager's buttons on old messages keep working after
 # a restart.
-DYNAMIC_ITEMS = (DigestPageButton,)
+DYNAMIC_ITEMS = (DigestPageButton, *PAPER_ITEMS, *READING_ITEMS)
 
 
 def build_services(
@@ -104,6 +107,7 @@ def build_services(
         discussions=DiscussionService(threads=storage, topics=topics, poster=poster),
         status=StatusService(papers=storage, digests=storage, topics=topics, schedules=schedules),
         relevance=relevance,
+        reading=ReadingService(relevance=relevance, store=storage),
     )
 
 

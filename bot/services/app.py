@@ -9,6 +9,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.discussions import DiscussionService
 from bot.services.follows import FollowService
 from bot.services.ingest_job import IngestJob
+from bot.services.reading import ReadingService
 from bot.services.relevance_service import RelevanceService
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
@@ -33,3 +34,4 @@ class Services:
     discussions: DiscussionService  # papers' discussion threads (/discuss)
     status: StatusService  # what is stored (/status, /topics)
     relevance: RelevanceService  # feedback, For you, related papers, mutes, authors
+    reading: ReadingService  # a member's clicks, saved papers, /forget-me
