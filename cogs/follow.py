@@ -11,6 +11,7 @@ from bot.core.render import safe_inline
 from bot.core.subscriptions import MAX_KEYWORD_CHARS, Follow
 from bot.core.topic_lookup import key_of
 from bot.discord_app.command_helpers import (
+    author_autocomplete,
     choice,
     discord_time,
     paperbot,
@@ -28,6 +29,8 @@ def _label(follow: Follow, names: dict[str, str]) -> str:
     # Keywords and a server's topic names are typed by people: escaped.
     if follow.kind == "keyword":
         return f"keyword “{safe_inline(follow.value, MAX_KEYWORD_CHARS + 20)}”"
+    if follow.kind == "author":
+        return f"author {safe_inline(follow.label or follow.value, 120)}"
     # A follow left over from a removed topic shows its slug, never its stored key.
     name = names.get(key_of(follow.value, follow.guild_id), follow.value)
     return f"topic {safe_inline(name, 120)}"
@@ -49,6 +52,15 @@ async def _followed_keywords(
     return [choice(v, v) for v in values if needle in v.casefold()][:MAX_CHOICES]
 
 
+async def _followed_authors(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    found = await paperbot(interaction).services.follows.followed_authors(interaction.user.id)
+    needle = current.casefold()
+    names = [f.label or f.value for f in found]
+    return [choice(n, n) for n in names if needle in n.casefold()][:MAX_CHOICES]
+
+
 class FollowCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
@@ -57,15 +69,20 @@ class FollowCog(commands.Cog):
     @app_commands.describe(
         topic="A topic to follow (see /topics)",
         keyword='A word or phrase to watch for, e.g. diffusion or "state space model"',
+        author="An author whose new papers you want (start typing to pick one)",
     )
-    @app_commands.autocomplete(topic=topic_autocomplete)
+    @app_commands.autocomplete(topic=topic_autocomplete, author=author_autocomplete)
     async def follow(
-        self, interaction: discord.Interaction, topic: str | None = None, keyword: str | None = None
+        self,
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        keyword: str | None = None,
+        author: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        """Get the day's papers on a topic or keyword by DM."""
+        """Get the day's papers on a topic or keyword, or by an author, by DM."""
         follows = paperbot(interaction).services.follows
         done = await follows.follow(
-            interaction.user.id, interaction.guild_id, topic=topic, keyword=keyword
+            interaction.user.id, interaction.guild_id, topic=topic, keyword=keyword, author=author
         )
         what = _label(done.follow, done.topic_names)
         user = done.user
@@ -79,15 +96,23 @@ class FollowCog(commands.Cog):
         await reply_text(interaction, text)
 
     @app_commands.command(name="unfollow")
-    @app_commands.describe(topic="A topic you follow", keyword="A keyword you follow")
-    @app_commands.autocomplete(topic=_followed_topics, keyword=_followed_keywords)
+    @app_commands.describe(
+        topic="A topic you follow", keyword="A keyword you follow", author="An author you follow"
+    )
+    @app_commands.autocomplete(
+        topic=_followed_topics, keyword=_followed_keywords, author=_followed_authors
+    )
     async def unfollow(
-        self, interaction: discord.Interaction, topic: str | None = None, keyword: str | None = None
+        self,
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        keyword: str | None = None,
+        author: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        """Stop following a topic or keyword."""
+        """Stop following a topic, keyword or author."""
         follows = paperbot(interaction).services.follows
         kind = await follows.unfollow(
-            interaction.user.id, interaction.guild_id, topic=topic, keyword=keyword
+            interaction.user.id, interaction.guild_id, topic=topic, keyword=keyword, author=author
         )
         await reply_text(interaction, f"Unfollowed that {kind}.")
 

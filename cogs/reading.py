@@ -10,10 +10,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.limits import MAX_CHOICES
-from bot.core.render import code_span, format_day
+from bot.core.feedback import Mute, MuteKind
+from bot.core.limits import MAX_CHOICE_VALUE, MAX_CHOICES
+from bot.core.render import code_span, format_day, safe_inline
 from bot.core.wording import plural
-from bot.discord_app.command_helpers import choice, paperbot
+from bot.discord_app.command_helpers import (
+    author_autocomplete,
+    choice,
+    paperbot,
+    topic_autocomplete,
+)
 from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_menu, picks_payload, send_related
 from bot.discord_app.reading_views import forget_view, send_saved
@@ -134,5 +140,90 @@ class ReadingCog(commands.Cog):
         )
 
 
+def mute_label(mute: Mute) -> str:
+    return f"{mute.kind} “{safe_inline(mute.label or mute.value, 120)}”"
+
+
+class MuteCog(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="mute")
+    @app_commands.describe(
+        keyword="Hide papers with this word or phrase",
+        topic="Hide papers in this topic",
+        author="Hide papers by this author",
+    )
+    @app_commands.autocomplete(topic=topic_autocomplete, author=author_autocomplete)
+    async def mute(
+        self,
+        interaction: discord.Interaction,
+        keyword: app_commands.Range[str, 1, 100] | None = None,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        author: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """Hide papers from your DMs and For you list."""
+        given = [
+            (k, v)
+            for k, v in (
+                (MuteKind.KEYWORD, keyword),
+                (MuteKind.TOPIC, topic),
+                (MuteKind.AUTHOR, author),
+            )
+            if v
+        ]
+        if len(given) != 1:
+            raise UserError("Give one of `keyword`, `topic` or `author`.")
+        kind, text = given[0]
+        mute, new = await paperbot(interaction).services.relevance.mute(
+            interaction.user.id, kind, text, interaction.guild_id
+        )
+        what = mute_label(mute)
+        await reply_text(
+            interaction,
+            f"🔇 Muted {what}: those papers stay out of your DMs and /foryou."
+            if new
+            else f"You already muted {what}.",
+        )
+
+    @app_commands.command(name="unmute")
+    @app_commands.describe(mute="One of your mutes (start typing to pick it)")
+    async def unmute(
+        self, interaction: discord.Interaction, mute: app_commands.Range[str, 1, 200]
+    ) -> None:
+        """Stop hiding papers you muted."""
+        relevance = paperbot(interaction).services.relevance
+        mutes = await relevance.mutes(interaction.user.id)
+        chosen = next((m for m in mutes if mute_choice_value(m) == mute), None)
+        if chosen is None:
+            typed = mute.strip().casefold()
+            chosen = next(
+                (m for m in mutes if typed in {m.value.casefold(), m.label.casefold()}), None
+            )
+        if chosen is None:
+            raise UserError(
+                f"You haven't muted {code_span(mute, 60)}. Pick one of your mutes from the list."
+            )
+        await relevance.unmute(interaction.user.id, chosen)
+        await reply_text(interaction, f"🔈 Unmuted {mute_label(chosen)}.")
+
+    @unmute.autocomplete("mute")
+    async def unmute_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        mutes = await paperbot(interaction).services.relevance.mutes(interaction.user.id)
+        typed = current.casefold()
+        return [
+            choice(f"{m.kind}: {m.label or m.value}", mute_choice_value(m))
+            for m in mutes
+            if typed in (m.label or m.value).casefold()
+        ][:MAX_CHOICES]
+
+
+def mute_choice_value(mute: Mute) -> str:
+    return f"{mute.kind}:{mute.value}"[:MAX_CHOICE_VALUE]
+
+
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(ReadingCog(bot))
+    await bot.add_cog(MuteCog(bot))

@@ -118,7 +118,7 @@ async def test_following_twice_says_so_and_stores_one(world) -> None:
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({}, "Give either a `topic` or a `keyword` (one of them)."),
+        ({}, "Give one of `topic`, `keyword` or `author` (just one of them)."),
         ({"topic": "speech-audio", "keyword": "protein"}, "one of them"),
         ({"topic": "underwater basket weaving"}, "`/topics` lists them all"),
         ({"keyword": "x" * 101}, "A keyword must be 1–100 characters."),

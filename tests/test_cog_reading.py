@@ -3,13 +3,15 @@ real discord.py client against the fake Discord, on a real SQLite file."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sqlite3
 
 import bibtexparser
 import pytest
 
-from bot.core.feedback import FeedbackSignal, MuteKind
+from bot.core.feedback import FeedbackAction, FeedbackSignal, MuteKind
+from bot.core.ingest import ingest_bytes
 from bot.fakediscord import FakeDiscord
 from tests.discord_harness import (
     bot_against_fake,
@@ -17,6 +19,7 @@ from tests.discord_harness import (
     mention_leaks,
     settle,
 )
+from tests.relevance_dumps import hf_dump, papers_by_day
 
 EXTENSIONS = ("cogs.search", "cogs.reading", "cogs.follow")
 
@@ -52,6 +55,17 @@ async def world(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+async def with_authors(bot) -> list:
+    """A real day of Hugging Face papers (real authors) stored next to the sample."""
+    day, papers = next(iter(papers_by_day().items()))
+    report = await ingest_bytes(
+        bot.storage, hf_dump(papers), f"{day}.json", cli_date=dt.date.fromisoformat(day)
+    )
+    assert report.error is None
+    await bot.services.relevance.sync_vectors()
+    return await bot.storage.papers_on_day(dt.date.fromisoformat(day))
+
+
 async def some_papers(bot, n: int = 3):
     day = (await bot.storage.days(limit=1))[0]
     return (await bot.storage.papers_on_day(day))[:n]
@@ -67,7 +81,9 @@ async def test_paper_buttons_work_after_a_restart_and_undo(tmp_path, caplog) -> 
             _,
         ):
             [paper] = await some_papers(bot, 1)
-            shown = await fake.invoke(ids.guild, ids.channel, ids.user, "paper", {"title": f"#{paper.id}"})
+            shown = await fake.invoke(
+                ids.guild, ids.channel, ids.user, "paper", {"title": f"#{paper.id}"}
+            )
             assert not shown.ephemeral
             like = button(shown, "👍 Like")["custom_id"]
             assert len(like) <= 100
@@ -103,7 +119,7 @@ async def test_search_menu_opens_a_private_paper_view_with_the_members_state(wor
     found = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": "protein"})
     option = menu(found)["options"][0]
     pid = int(option["value"])
-    await bot.services.relevance.rate(ids.user, pid, __import__("bot.core.feedback").core.feedback.FeedbackAction.SAVE)
+    await bot.services.relevance.rate(ids.user, pid, FeedbackAction.SAVE)
     opened = await fake.select(found, ids.user, menu(found)["custom_id"], [option["value"]])
     assert opened.ephemeral
     labels = [c["label"] for c in components_of(opened)]
@@ -119,7 +135,9 @@ async def test_saved_lists_and_exports_bibtex_that_parses_back(world) -> None:
     empty = await fake.invoke(ids.guild, ids.channel, ids.user, "saved list")
     assert empty.ephemeral and "no saved papers" in empty.content
     for paper in papers:
-        shown = await fake.invoke(ids.guild, ids.channel, ids.user, "paper", {"title": f"#{paper.id}"})
+        shown = await fake.invoke(
+            ids.guild, ids.channel, ids.user, "paper", {"title": f"#{paper.id}"}
+        )
         await fake.click(shown, ids.user, button(shown, "🔖 Save")["custom_id"])
     listed = await fake.invoke(ids.guild, ids.channel, ids.user, "saved list")
     assert listed.ephemeral
@@ -136,7 +154,12 @@ async def test_saved_lists_and_exports_bibtex_that_parses_back(world) -> None:
     entries = {e.fields_dict["url"].value: e for e in library.entries}
     assert len(library.entries) == 3
     for paper in papers:
-        [entry] = [e for e in library.entries if e.fields_dict["title"].value.replace("\\", "") == " ".join(paper.title.split()).replace("\\", "")] or [None]
+        [entry] = [
+            e
+            for e in library.entries
+            if e.fields_dict["title"].value.replace("\\", "")
+            == " ".join(paper.title.split()).replace("\\", "")
+        ] or [None]
         assert entry is not None, paper.title
         if paper.arxiv_id:
             assert entry.fields_dict["eprint"].value == paper.arxiv_id
@@ -152,10 +175,25 @@ async def test_forget_me_deletes_everything_after_the_members_confirm(world, tmp
     fake, bot, ids = world
     [paper, other] = await some_papers(bot, 2)
     await fake.invoke(ids.guild, ids.channel, ids.user, "follow", {"keyword": "diffusion"})
-    await bot.services.relevance.rate(ids.user, paper.id, __import__("bot.core.feedback").core.feedback.FeedbackAction.LIKE, ids.guild)
-    await bot.services.relevance.rate(ids.user, other.id, __import__("bot.core.feedback").core.feedback.FeedbackAction.SAVE, ids.guild)
+    await bot.services.relevance.rate(
+        ids.user,
+        paper.id,
+        FeedbackAction.LIKE,
+        ids.guild,
+    )
+    await bot.services.relevance.rate(
+        ids.user,
+        other.id,
+        FeedbackAction.SAVE,
+        ids.guild,
+    )
     await bot.services.relevance.mute(ids.user, MuteKind.KEYWORD, "protein", ids.guild)
-    await bot.services.relevance.rate(ids.other, paper.id, __import__("bot.core.feedback").core.feedback.FeedbackAction.LIKE, ids.guild)
+    await bot.services.relevance.rate(
+        ids.other,
+        paper.id,
+        FeedbackAction.LIKE,
+        ids.guild,
+    )
     asked = await fake.invoke(ids.guild, ids.channel, ids.user, "forget-me")
     assert asked.ephemeral
     confirm = button(asked, "Delete everything")["custom_id"]
@@ -187,7 +225,7 @@ async def test_forget_me_deletes_everything_after_the_members_confirm(world, tmp
 async def test_forget_me_is_confirmed_only_by_the_member(world) -> None:
     fake, bot, ids = world
     [paper] = await some_papers(bot, 1)
-    await bot.services.relevance.rate(ids.user, paper.id, __import__("bot.core.feedback").core.feedback.FeedbackAction.LIKE)
+    await bot.services.relevance.rate(ids.user, paper.id, FeedbackAction.LIKE)
     asked = await fake.invoke(ids.guild, ids.channel, ids.user, "forget-me")
     cancel = await fake.click(asked, ids.user, button(asked, "Cancel")["custom_id"])
     assert cancel.content == "Nothing was deleted."
@@ -201,12 +239,16 @@ async def test_related_lists_similar_papers_with_why_never_itself(world) -> None
         ids.guild, ids.channel, ids.user, "related", {"paper": paper.title[:12]}, focused="paper"
     )
     assert f"#{paper.id}" in [c["value"] for c in choices]
-    shown = await fake.invoke(ids.guild, ids.channel, ids.user, "related", {"paper": f"#{paper.id}"})
+    shown = await fake.invoke(
+        ids.guild, ids.channel, ids.user, "related", {"paper": f"#{paper.id}"}
+    )
     assert not shown.ephemeral
     options = menu(shown)["options"]
     assert 1 <= len(options) <= 5
     assert str(paper.id) not in [o["value"] for o in options]
-    unknown = await fake.invoke(ids.guild, ids.channel, ids.user, "related", {"paper": "zzqx no such"})
+    unknown = await fake.invoke(
+        ids.guild, ids.channel, ids.user, "related", {"paper": "zzqx no such"}
+    )
     assert unknown.ephemeral and "No paper matches" in unknown.content
 
 
@@ -226,8 +268,40 @@ async def test_foryou_explains_picks_and_mute_hides_a_paper(world) -> None:
     picked = [int(o["value"]) for o in menu(shown)["options"]]
     assert picked and liked.id not in picked  # rated papers are not offered again
     top = (await bot.storage.get_papers([picked[0]]))[0]
-    await bot.services.relevance.mute(ids.user, MuteKind.KEYWORD, top.title, ids.guild)
+    word = max(top.title.replace(":", " ").split(), key=len)
+    offered = await fake.autocomplete(
+        ids.guild, ids.channel, ids.user, "mute", {"topic": ""}, focused="topic"
+    )
+    assert offered  # topics autocomplete as everywhere
+    muted = await fake.invoke(ids.guild, ids.channel, ids.user, "mute", {"keyword": word})
+    assert muted.ephemeral and muted.content.startswith("🔇 Muted keyword")
     again = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": day.isoformat()})
-    assert top.id not in [int(o["value"]) for o in menu(again)["options"]] if again.components else True
+    shown_now = [int(o["value"]) for o in menu(again)["options"]] if again.components else []
+    assert top.id not in shown_now
+    mutes = await fake.autocomplete(
+        ids.guild, ids.channel, ids.user, "unmute", {"mute": ""}, focused="mute"
+    )
+    [only] = mutes
+    unmuted = await fake.invoke(ids.guild, ids.channel, ids.user, "unmute", {"mute": only["value"]})
+    assert unmuted.content.startswith("🔈 Unmuted keyword")
+    back = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": day.isoformat()})
+    assert top.id in [int(o["value"]) for o in menu(back)["options"]]
     bad = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": "last tuesday"})
     assert bad.ephemeral and "as a day" in bad.content
+
+
+async def test_follow_author_with_autocomplete_over_stored_authors(world) -> None:
+    fake, bot, ids = world
+    paper = (await with_authors(bot))[0]
+    family = paper.authors[0].split()[-1]
+    offered = await fake.autocomplete(
+        ids.guild, ids.channel, ids.user, "follow", {"author": family[:4]}, focused="author"
+    )
+    assert offered and all("paper" in c["name"] for c in offered)
+    name = next(c["value"] for c in offered if c["value"].split()[-1] == family)
+    done = await fake.invoke(ids.guild, ids.channel, ids.user, "follow", {"author": name})
+    assert done.ephemeral and done.content.startswith("✅ Following author")
+    listed = await fake.invoke(ids.guild, ids.channel, ids.user, "following")
+    assert f"author {name}" in listed.content or "author" in listed.content
+    gone = await fake.invoke(ids.guild, ids.channel, ids.user, "unfollow", {"author": name})
+    assert gone.content == "Unfollowed that author."

@@ -156,3 +156,13 @@ def digest_state(sub: ChannelSubscription, next_run: dt.datetime | None) -> str:
     if sub.failures:
         state += f" (⚠️ {plural(sub.failures, 'recent failure')})"
     return state
+
+
+async def author_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Stored authors for what is typed (/mute author, /follow author)."""
+    found = await paperbot(interaction).services.relevance.author_choices(current[:200])
+    return [
+        choice(f"{a.name} ({plural(a.papers, 'paper')})", a.name[:MAX_CHOICE_VALUE]) for a in found
+    ][:MAX_CHOICES]

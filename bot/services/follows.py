@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.core.authors import author_key
 from bot.core.models import Topic
 from bot.core.ports import MemberFollows, Schedules
 from bot.core.subscriptions import Follow, UserDelivery, keyword_value
@@ -15,7 +16,18 @@ from bot.services.refusals import Refused
 from bot.services.topics import TopicCatalog
 
 MAX_FOLLOWS = 25
-ONE_OF_THEM = "Give either a `topic` or a `keyword` (one of them)."
+
+
+def author_follow(name: str) -> Follow:
+    """The follow of an author by name; refused for a name with no letters."""
+    label = " ".join(name.split())
+    key = author_key(label)
+    if not key:
+        raise Refused("An author's name needs letters.")
+    return Follow("author", key, label=label)
+
+
+ONE_OF_THEM = "Give one of `topic`, `keyword` or `author` (just one of them)."
 
 
 @dataclass(frozen=True)
@@ -41,10 +53,22 @@ class FollowService:
     schedules: Schedules
 
     async def follow(
-        self, user_id: int, guild_id: int | None, *, topic: str | None, keyword: str | None
+        self,
+        user_id: int,
+        guild_id: int | None,
+        *,
+        topic: str | None,
+        keyword: str | None,
+        author: str | None = None,
     ) -> Followed:
-        """Follow the topic (named as everywhere: key, slug or name) or the keyword."""
-        follow = await self._follow_named(guild_id, topic, keyword)
+        """Follow the topic (named as everywhere: key, slug or name), the keyword, or
+        the author (by name: accents and initials match, `bot.core.authors`)."""
+        if author is not None:
+            if topic is not None or keyword is not None:
+                raise Refused(ONE_OF_THEM)
+            follow = author_follow(author)
+        else:
+            follow = await self._follow_named(guild_id, topic, keyword)
         current = await self.follows.user_delivery(user_id)
         if current and len(current.follows) >= MAX_FOLLOWS:
             raise Refused(f"You follow {MAX_FOLLOWS} things already; `/unfollow` some first.")
@@ -54,10 +78,24 @@ class FollowService:
         return Followed(follow, added, user, await self.topics.topic_names(guild_id))
 
     async def unfollow(
-        self, user_id: int, guild_id: int | None, *, topic: str | None, keyword: str | None
+        self,
+        user_id: int,
+        guild_id: int | None,
+        *,
+        topic: str | None,
+        keyword: str | None,
+        author: str | None = None,
     ) -> str:
-        """Stop following the topic or keyword; which kind it was."""
-        if (topic is None) == (keyword is None):
+        """Stop following the topic, keyword or author; which kind it was."""
+        if author is not None and topic is None and keyword is None:
+            removed = await self.follows.remove_follow(
+                user_id, "author", author_follow(author).value
+            )
+            if not removed:
+                raise Refused("You don't follow that author. `/following` lists what you do.")
+            await self.schedules.rebuild()
+            return "author"
+        if (topic is None) == (keyword is None) or author is not None:
             raise Refused(ONE_OF_THEM)
         if topic is not None:
             kind, removed = "topic", await self._unfollow_topic(user_id, guild_id, topic)
@@ -98,6 +136,10 @@ class FollowService:
         """The pages of the member's DM for `day`, as their follows lay it out."""
         user = await self.follows.user_delivery(user_id)
         return await self.delivery.member_pages(user, day) if user else []
+
+    async def followed_authors(self, user_id: int) -> list[Follow]:
+        user = await self.follows.user_delivery(user_id)
+        return [f for f in (user.follows if user else ()) if f.kind == "author"]
 
     async def _follow_named(
         self, guild_id: int | None, topic: str | None, keyword: str | None
