@@ -91,7 +91,8 @@ async def test_console_picks_a_menu_option_by_number_or_text() -> None:
     )
     assert "→ pick 1–3 (" in text  # the menu's options, listed under the results
     assert "! no option 7; pick 1–3" in text
-    assert "! no button “next” here; this reply has no buttons" in text
+    # The opened paper now carries its feedback buttons: those are what `press` offers.
+    assert "! no button “next” here; buttons: 👍 Like, 👎 Less like this" in text
     abstracts = text.split("(only you can see this)")[:-1]
     assert len(abstracts) == 3
     # Each abstract is one embed, its title a link: the last title before each marker.

@@ -68,6 +68,9 @@ class Console:
         self.channels = {name: fake.add_channel(self.guild, name) for name in ("papers", "general")}
         self.user = fake.add_member(self.guild, "you", permissions=MANAGE_GUILD)
         self.last: Any = None
+        # The last reply with a menu: `pick` still reaches a list's menu after a paper
+        # opened from it (whose own buttons are what `press` acts on now).
+        self.last_menu: Any = None
         self._seen: dict[int, int] = {}
         self._dms_seen = 0
 
@@ -118,6 +121,8 @@ class Console:
                 self._show_actions(reply.message)
                 if not (pressed and self._opened_aside(reply)):
                     self.last = reply
+                if Actions.of(reply.message).options:
+                    self.last_menu = reply
         # Anything the bot posted to a channel or sent you by DM meanwhile (/digest now,
         # a removed topic's notice to its followers).
         for name, channel_id in self.channels.items():
@@ -228,6 +233,9 @@ class Console:
         if verb == "press":
             button = actions.button(rest)
             return await self.fake.click(message, self.user, button["custom_id"])
+        if not actions.options and self.last_menu is not None:
+            message = self.last_menu.message
+            actions = Actions.of(message)
         option = actions.option(rest)
         return await self.fake.select(message, self.user, option.menu["custom_id"], [option.value])
 
