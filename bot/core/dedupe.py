@@ -97,8 +97,8 @@ class _Facts:
     when a pair gets that far, so they are worked out on first use."""
 
     __slots__ = (
-        "_abstract", "_core", "_numbers", "_remember", "_words", "head", "norm", "numbers",
-        "title",
+        "_abstract", "_core", "_numbers", "_remember", "_words", "_words_known", "head", "norm",
+        "numbers", "title",
     )  # fmt: skip
 
     def __init__(
@@ -114,7 +114,8 @@ class _Facts:
         self._remember = remember
         self._core: str | None = None
         self._numbers: tuple[str, ...] | None = None
-        self._words: tuple[str, ...] | bool | None = False  # False: not worked out yet
+        self._words: tuple[str, ...] | None = None  # None: too short to compare
+        self._words_known = False  # `_words` worked out (lazily: most are never needed)
 
     @property
     def core(self) -> str:
@@ -130,9 +131,10 @@ class _Facts:
 
     @property
     def abstract(self) -> tuple[str, ...] | None:
-        if self._words is False:
+        if not self._words_known:
             self._words = abstract_words(self._abstract, remember=self._remember)
-        return self._words  # type: ignore[return-value]
+            self._words_known = True
+        return self._words
 
 
 def near_duplicate(a: str, b: str, norm_a: str | None = None, norm_b: str | None = None) -> bool:
@@ -274,11 +276,11 @@ def plan_papers(
         twin = next((fresh_by_key[k] for k in keys if k in fresh_by_key), None)
         if twin is None:
             facts = facts or _Facts(paper.title, norm, paper.abstract, remember=True)
-            nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
+            fresh_nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
             twin = next(
                 (
                     f
-                    for f in nearby
+                    for f in fresh_nearby
                     if _compatible(paper, _as_known(f)) and _same_paper(facts, fresh_facts[id(f)])
                 ),
                 None,

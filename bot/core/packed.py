@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
+from typing import Literal
+
+# The `array` typecodes of integers, the only kind a Column holds.
+IntTypecode = Literal["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q"]
 
 
 class Column:
@@ -20,7 +24,7 @@ class Column:
 
     __slots__ = ("_capacity", "_length", "_memory", "_typecode", "_view")
 
-    def __init__(self, typecode: str) -> None:
+    def __init__(self, typecode: IntTypecode) -> None:
         self._typecode = typecode
         self._length = 0
         self._memory = mmap.mmap(-1, mmap.PAGESIZE)

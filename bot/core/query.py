@@ -28,11 +28,11 @@ def parse_query(text: str) -> ParsedQuery:
     phrases: list[tuple[str, ...]] = []
     terms: list[str] = []
     for quoted in _PHRASE.findall(text):
-        found = tuple(words(quoted))
-        if len(found) > 1:
-            phrases.append(found[:MAX_TERMS])
+        phrase = tuple(words(quoted))
+        if len(phrase) > 1:
+            phrases.append(phrase[:MAX_TERMS])
         else:
-            terms.extend(found)
+            terms.extend(phrase)
     # An unterminated quote is just text: drop the stray quote character.
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     prefixes: list[str] = []

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -33,7 +33,7 @@ from bot.core.zone_names import Abbreviation, place_key
 
 _SUGGESTIONS = 3
 ALTERNATE_DISCOUNT = 10
-_FUZZY = {"scorer": fuzz.ratio, "limit": 20, "score_cutoff": 75}
+_FUZZY_LIMIT, _FUZZY_CUTOFF = 20, 75  # near spellings tried, and how near they must be
 _ADVICE = (
     "Give a city, a country, an abbreviation such as CET, or an IANA name such as Europe/Berlin."
 )
@@ -295,16 +295,23 @@ def _unknown(index: ZoneIndex, typed: str) -> str:
     return f"Unknown timezone “{shown}”. Did you mean {_or_list(nearby)}? {_ADVICE}"
 
 
+def _near_spellings(key: str, keys: Iterable[str]) -> list[tuple[str, float]]:
+    found = process.extract(
+        key, list(keys), scorer=fuzz.ratio, limit=_FUZZY_LIMIT, score_cutoff=_FUZZY_CUTOFF
+    )
+    return [(near, score) for near, score, _ in found]
+
+
 def _suggestions(index: ZoneIndex, typed: str) -> list[str]:
     """What `typed` may have meant: names spelled like it, then names starting with it."""
     key = place_key(typed)
     if not key:
         return []
     spelled: list[tuple[float, int, str, str]] = []  # (score, people, zone, name)
-    for near, score, _ in process.extract(key, list(index.fuzzy_keys), **_FUZZY):
+    for near, score in _near_spellings(key, index.fuzzy_keys):
         if place := _best_exact(index.named(near)):
             spelled.append((score, place.weight, place.zone, _place_name(index, place)))
-    for near, score, _ in process.extract(key, list(index.by_key), **_FUZZY):
+    for near, score in _near_spellings(key, index.by_key):
         zone = index.by_key[near]
         spelled.append((score, index.population(zone), zone, zone_label(index, zone)))
     # A near spelling of a big place beats a nearer one of a small town (Indai: India).

@@ -234,7 +234,8 @@ class _NamesBuilder:
         self.places = Column("I")
         self.alternate = Column("B")
 
-    def add(self, key: str, place: int, alternate: bool = False) -> None:
+    def add(self, key: str, place: int, alternate: int = 0) -> None:
+        """`alternate` is 1 (or True) for a place's other names, 0 for its own."""
         if key:
             self.keys.append(key)
             self.places.append(place)

@@ -72,8 +72,15 @@ def _offsets(zone: str, year: int) -> tuple[int, int]:
     """UTC offsets in minutes in mid-January and mid-July (winter and summer, one way
     round or the other)."""
     tz = ZoneInfo(zone)
-    jan, jul = (dt.datetime(year, month, 15, 12, tzinfo=tz).utcoffset() for month in (1, 7))
-    return int(jan.total_seconds()) // 60, int(jul.total_seconds()) // 60  # type: ignore[union-attr]
+    return _minutes(dt.datetime(year, 1, 15, 12, tzinfo=tz)), _minutes(
+        dt.datetime(year, 7, 15, 12, tzinfo=tz)
+    )
+
+
+def _minutes(moment: dt.datetime) -> int:
+    offset = moment.utcoffset()
+    assert offset is not None, "an aware datetime always has a UTC offset"
+    return int(offset.total_seconds()) // 60
 
 
 def _country_keys(geo_countries: dict, iso3166: dict[str, str]) -> dict[str, list[str]]:
@@ -94,7 +101,7 @@ def _country_keys(geo_countries: dict, iso3166: dict[str, str]) -> dict[str, lis
 
 
 def _iso3166(tzdata: TzdataReader) -> dict[str, str]:
-    return dict(line.split("\t")[:2] for line in _tzdata_lines(tzdata, "iso3166.tab"))  # type: ignore[misc]
+    return dict(line.split("\t")[:2] for line in _tzdata_lines(tzdata, "iso3166.tab"))
 
 
 @dataclass
