@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.digest_order import parse_order
 from bot.core.feedback import FeedbackSignal, PaperFeedback
@@ -57,7 +58,7 @@ def stamp(moment: dt.datetime | None = None) -> str:
     return (moment or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
 
 
-def channel_subscription(row: tuple) -> ChannelSubscription:
+def channel_subscription(row: Sequence[Any]) -> ChannelSubscription:
     (
         cid,
         gid,
@@ -92,14 +93,14 @@ def channel_subscription(row: tuple) -> ChannelSubscription:
     )
 
 
-def user_delivery(row: tuple, follows: list[Follow]) -> UserDelivery:
+def user_delivery(row: Sequence[Any], follows: list[Follow]) -> UserDelivery:
     uid, post_time, tz, closed, told, last_run = row
     return UserDelivery(
         uid, post_time, tz, bool(closed), bool(told), tuple(follows), day_or_none(last_run)
     )
 
 
-def delivery_record(row: Sequence, status: str | None = None) -> DeliveryRecord:
+def delivery_record(row: Sequence[Any], status: str | None = None) -> DeliveryRecord:
     """A RECORD_COLUMNS row; `status` overrides the stored one (a claim reports 'held')."""
     target, day, stored_status, message_id, attempts, detail, owner, lease_until = row
     return DeliveryRecord(
@@ -114,13 +115,13 @@ def delivery_record(row: Sequence, status: str | None = None) -> DeliveryRecord:
     )
 
 
-def guild_topic(row: Sequence) -> Topic:
+def guild_topic(row: Sequence[Any]) -> Topic:
     """A TOPIC_COLUMNS row."""
     gid, slug, name, keywords, phrases = row
     return Topic(slug, name, tuple(json.loads(keywords)), tuple(json.loads(phrases)), gid)
 
 
-def follows_by_user(rows: Sequence[Sequence]) -> dict[int, list[Follow]]:
+def follows_by_user(rows: Sequence[Sequence[Any]]) -> dict[int, list[Follow]]:
     """(user_id, kind, value, guild_id, label) rows -> each user's follows, in row order."""
     found: dict[int, list[Follow]] = {}
     for uid, kind, value, gid, label in rows:
@@ -153,7 +154,7 @@ def hf_extras_of(values: Sequence) -> HfExtras:
 
 
 def stored_paper(
-    row: Sequence,
+    row: Sequence[Any],
     days: list[str],
     topics: list[TopicHit],
     position: int | None,
@@ -185,12 +186,12 @@ def stored_paper(
 
 def stored_papers(
     ids: Sequence[int],
-    papers: Sequence[Sequence],
-    appearances: Sequence[Sequence],
-    topics: Sequence[Sequence],
+    papers: Sequence[Sequence[Any]],
+    appearances: Sequence[Sequence[Any]],
+    topics: Sequence[Sequence[Any]],
     day: dt.date | None = None,
-    categories: Sequence[Sequence] = (),
-    listings: Sequence[Sequence] = (),
+    categories: Sequence[Sequence[Any]] = (),
+    listings: Sequence[Sequence[Any]] = (),
 ) -> list[StoredPaper]:
     """The papers `ids` (in that order; those not found left out) from their rows:
     PAPER_COLUMNS rows; (paper_id, day, position, upvotes) rows by day; (paper_id, topic,
@@ -228,10 +229,10 @@ def stored_papers(
     ]
 
 
-def known_with_blocks(rows: Sequence[tuple]) -> list[KnownPaper]:
+def known_with_blocks(rows: Sequence[Sequence[Any]]) -> list[KnownPaper]:
     """(block, id, norm_title, title, arxiv_id, abstract) rows -> one KnownPaper per
     paper, with the blocks it was found by (both backends return these rows)."""
-    papers: dict[int, tuple] = {}
+    papers: dict[int, tuple[Any, ...]] = {}
     found_by: dict[int, list[str]] = {}
     for block, pid, *paper in rows:
         papers[pid] = tuple(paper)

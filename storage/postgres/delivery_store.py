@@ -9,8 +9,11 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.models import TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, TopicRemoval
@@ -34,6 +37,12 @@ class PostgresDeliveryStore(CommonDelivery):
     async def _rows(self, sql: str, *params: object) -> list[tuple]:
         raise NotImplementedError  # provided by PostgresStorage
 
+    if TYPE_CHECKING:  # provided by PostgresStorage
+
+        def write(
+            self, *, papers: bool = False
+        ) -> AbstractAsyncContextManager[PoolConnectionProxy]: ...
+
     # -- channel digests ---------------------------------------------------------------
     async def record_channel_failure(
         self, channel_id: int, error: str, pause_after: int
@@ -50,7 +59,7 @@ class PostgresDeliveryStore(CommonDelivery):
 
     # -- members ---------------------------------------------------------------------------
     async def add_follow(self, user_id: int, follow: Follow) -> bool:
-        async with self.write() as conn:  # type: ignore[attr-defined]
+        async with self.write() as conn:
             status = await conn.execute(
                 "INSERT INTO user_follows (user_id, kind, value, guild_id, label)"
                 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -68,7 +77,7 @@ class PostgresDeliveryStore(CommonDelivery):
     # -- guild topics ------------------------------------------------------------------------
     async def delete_guild_topic(self, guild_id: int, slug: str) -> TopicRemoval | None:
         key = f"{guild_id}:{slug}"
-        async with self.write(papers=True) as conn:  # type: ignore[attr-defined]
+        async with self.write(papers=True) as conn:
             # The row lock this DELETE takes makes a concurrent removal of the same topic
             # wait, then find nothing: followers are reported (and told) once.
             status = await conn.execute(
@@ -106,7 +115,7 @@ class PostgresDeliveryStore(CommonDelivery):
     async def replace_topic_assignments(
         self, topic_key: str, hits: Sequence[tuple[int, TopicHit]]
     ) -> None:
-        async with self.write(papers=True) as conn:  # type: ignore[attr-defined]
+        async with self.write(papers=True) as conn:
             await conn.execute("DELETE FROM paper_topics WHERE topic = $1", topic_key)
             if hits:
                 await conn.executemany(
@@ -131,7 +140,7 @@ class PostgresDeliveryStore(CommonDelivery):
         now = dt.datetime.now(dt.UTC)
         until = _lease_end(now, lease) if lease is not None else None
         key = (target, day.isoformat())
-        async with self.write() as conn:  # type: ignore[attr-defined]
+        async with self.write() as conn:
             created = await conn.fetchrow(
                 "INSERT INTO deliveries (target, day, status, attempts, updated_at, owner,"
                 " lease_until) VALUES ($1, $2, 'sending', 1, $3, $4, $5)"
@@ -156,6 +165,7 @@ class PostgresDeliveryStore(CommonDelivery):
                     f"SELECT {RECORD_COLUMNS} FROM deliveries WHERE target = $1 AND day = $2",
                     *key,
                 )
+                assert row is not None, "the insert above met it, and no delivery is deleted"
                 return delivery_record(row, status="held")
             current = delivery_record(row)
             if current.status in ("sent", "empty"):
@@ -171,4 +181,5 @@ class PostgresDeliveryStore(CommonDelivery):
                 owner,
                 until,
             )
+            assert taken is not None, "the row is locked by this transaction"
             return delivery_record(taken)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.models import DayEntry, IngestPlan, KnownPaper, PlannedPaper, StoredDump
 from bot.core.rank import title_name
@@ -17,7 +17,7 @@ from storage.rows import known_with_blocks, redated_report
 
 
 class PostgresIngestTransaction(IngestTransaction):
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: PoolConnectionProxy) -> None:
         self._conn = conn
 
     async def dump_exists(self, content_hash: str) -> bool:
@@ -235,14 +235,15 @@ class PostgresIngestTransaction(IngestTransaction):
         # twice on a day keeps its best (lowest) position and its last known upvotes.
         merged: dict[tuple, tuple] = {}
         for pid, seen, position, upvotes, dump in rows.appearances:
+            best: int | None = position
             if (pid, seen) in merged:
                 _, _, old_position, old_upvotes, _ = merged[(pid, seen)]
                 known = [p for p in (position, old_position) if p is not None]
-                position = min(known) if known else None
+                best = min(known) if known else None
                 upvotes = old_upvotes if upvotes is None else upvotes
-            merged[(pid, seen)] = (pid, seen, position, upvotes, dump)
+            merged[(pid, seen)] = (pid, seen, best, upvotes, dump)
         # A later dump of a stored day (a re-fetch) gives the day its newer order.
-        position = (
+        kept_position = (
             "excluded.position"
             if plan.day_update
             else "LEAST(appearances.position, excluded.position)"
@@ -251,7 +252,7 @@ class PostgresIngestTransaction(IngestTransaction):
             "INSERT INTO appearances (paper_id, day, position, upvotes, dump_id)"
             " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
             " $5::bigint[]) ON CONFLICT (paper_id, day) DO UPDATE SET"
-            f" position = {position},"
+            f" position = {kept_position},"
             " upvotes = COALESCE(excluded.upvotes, appearances.upvotes)",
             *_columns(list(merged.values()), 5),
         )

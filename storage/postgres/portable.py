@@ -8,8 +8,11 @@ known columns.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.rank import title_name
 from storage.base import PORTABLE_TABLES, PortableStorage
@@ -198,6 +201,12 @@ def _table(name: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
 class PostgresPortableStore(PortableStorage):
     _pool: asyncpg.Pool
 
+    if TYPE_CHECKING:  # provided by PostgresStorage
+
+        def write(
+            self, *, papers: bool = False
+        ) -> AbstractAsyncContextManager[PoolConnectionProxy]: ...
+
     async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
         key, columns = _table(table)
         names = [c for c, _ in columns]
@@ -227,14 +236,14 @@ class PostgresPortableStore(PortableStorage):
             f"INSERT INTO {table} ({', '.join(names)}{extra_column})"
             f" SELECT * FROM unnest({unnest}{extra}) ON CONFLICT DO NOTHING"
         )
-        async with self.write(papers=table in _PAPER_TABLES) as conn:  # type: ignore[attr-defined]
+        async with self.write(papers=table in _PAPER_TABLES) as conn:
             status = await conn.execute(sql, *arrays)
         return int(status.rsplit(" ", 1)[1])
 
     async def finish_import(self) -> None:
         """Move the id sequences past the imported ids (the next ingest must not reuse
         one). The search columns are already current: they are maintained on write."""
-        async with self.write(papers=True) as conn:  # type: ignore[attr-defined]
+        async with self.write(papers=True) as conn:
             for table, column in _SEQUENCES:
                 # Table and column names come from the fixed list above.
                 await conn.execute(

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.models import Matches, StoredPaper
 from bot.core.sources import ALL_SOURCES, SourceFilter
@@ -60,7 +61,7 @@ class PostgresStorage(
         await self._pool.close()
 
     @asynccontextmanager
-    async def write(self, *, papers: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    async def write(self, *, papers: bool = False) -> AsyncIterator[PoolConnectionProxy]:
         """One transaction: commits on normal exit, rolls back on any exception.
         `papers=True` for writes to papers or paper_topics (see the module doc)."""
         async with self._pool.acquire() as conn, conn.transaction():

@@ -8,6 +8,10 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
 
 from bot.core.models import TopicHit
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, TopicRemoval
@@ -17,6 +21,12 @@ from storage.rows import channel_subscription as _sub
 
 
 class SqliteDeliveryStore(CommonDelivery):
+    if TYPE_CHECKING:  # provided by SqliteStorage
+
+        def write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+        async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
     # -- channel digests ---------------------------------------------------------------
     async def record_channel_failure(
         self, channel_id: int, error: str, pause_after: int

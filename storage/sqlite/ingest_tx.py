@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import aiosqlite
 
@@ -98,7 +99,7 @@ class SqliteIngestTransaction(IngestTransaction):
         return found
 
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
-        rows: list[tuple] = []
+        rows: list[Sequence[Any]] = []
         for part in chunks(list(dict.fromkeys(blocks))):
             sql = (
                 "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract"

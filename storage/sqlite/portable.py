@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -21,6 +23,12 @@ def _check(table: str) -> str:
 
 class SqlitePortableStore(PortableStorage):
     _reader: aiosqlite.Connection
+
+    if TYPE_CHECKING:  # provided by SqliteStorage (and its SqliteSearchStore)
+
+        def write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+        async def sync_search_index(self) -> int: ...
 
     async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
         name = _check(table)
@@ -45,7 +53,7 @@ class SqlitePortableStore(PortableStorage):
             f"INSERT OR IGNORE INTO {name} ({', '.join(columns)})"
             f" VALUES ({', '.join('?' for _ in columns)})"
         )
-        async with self.write() as conn:  # type: ignore[attr-defined]
+        async with self.write() as conn:
             # rowcount counts the rows this statement inserted, not the change-log rows
             # its triggers wrote (total_changes would).
             cursor = await conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
@@ -54,4 +62,4 @@ class SqlitePortableStore(PortableStorage):
     async def finish_import(self) -> None:
         # INTEGER PRIMARY KEY needs no sequence reset; the search index catches up from
         # the change log the imported rows wrote.
-        await self.sync_search_index()  # type: ignore[attr-defined]
+        await self.sync_search_index()

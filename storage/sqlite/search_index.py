@@ -32,6 +32,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import tantivy
 
@@ -187,7 +188,7 @@ class SearchIndex:
         """Every indexed paper id (for consistency checks and tests)."""
         searcher = self.index.searcher()
         hits = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1)).hits
-        return [int(i) for i in searcher.fast_field_values("id", [a for _, a in hits])]
+        return _ids(searcher.fast_field_values("id", [a for _, a in hits]))
 
     def search(
         self,
@@ -293,7 +294,7 @@ class SearchIndex:
                 queries.append(tantivy.Query.term_query(self.schema, "title_written", tokens[0]))
             else:  # the last token perhaps half-typed
                 queries.append(
-                    tantivy.Query.phrase_prefix_query(self.schema, "title_written", tokens)
+                    tantivy.Query.phrase_prefix_query(self.schema, "title_written", _words(tokens))
                 )
         if len(kept) == 1:
             # One word: the titles holding it as a whole word (`t` in `T-SciQ`), not
@@ -317,7 +318,7 @@ class SearchIndex:
             found.update(
                 (pid, None)
                 for pid, _ in self._run(
-                    tantivy.Query.phrase_prefix_query(self.schema, "title", begun), limit
+                    tantivy.Query.phrase_prefix_query(self.schema, "title", _words(begun)), limit
                 )
             )
         return list(found)[:limit]
@@ -339,13 +340,15 @@ class SearchIndex:
     def _run_counted(self, query: tantivy.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=True)
-        return self._ranked(searcher, result.hits), int(result.count or 0)
+        # tantivy's stub leaves out `count`, which a search with count=True sets.
+        count = result.count  # type: ignore[attr-defined]
+        return self._ranked(searcher, result.hits), int(count or 0)
 
     @staticmethod
     def _ranked(searcher: tantivy.Searcher, hits: list) -> list[tuple[int, float]]:
         if not hits:
             return []
-        ids = searcher.fast_field_values("id", [address for _, address in hits])
+        ids = _ids(searcher.fast_field_values("id", [address for _, address in hits]))
         return [(int(pid), float(score)) for (score, _), pid in zip(hits, ids, strict=True)]
 
     def _text_query(
@@ -410,7 +413,7 @@ class SearchIndex:
             if len(pairs) == 1:
                 known = tantivy.Query.term_query(self.schema, pair_field, pairs[0])
             else:
-                known = tantivy.Query.phrase_query(self.schema, pair_field, pairs)
+                known = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
             # Per field, not one pair filter over both: tantivy would then walk the
             # union of the two plain phrase queries, which is the slow part.
             restricted = tantivy.Query.boolean_query(
@@ -590,3 +593,14 @@ def phrase_pairs(text: str) -> list[str] | None:
     if count < 2 or len(pairs) != count - 1:
         return None
     return [term for term, _ in pairs]
+
+
+def _words(words: Sequence[str]) -> list[str | tuple[int, str]]:
+    """Words for tantivy's phrase queries (which also take (position, word) pairs)."""
+    return list(words)
+
+
+def _ids(values: list[int | float | bool | None]) -> list[int]:
+    """The "id" fast field's values: tantivy types every fast field's values alike, but
+    "id" is an integer field every document has."""
+    return cast("list[int]", values)

@@ -25,7 +25,10 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiosqlite
 
 from bot.core.models import Matches, ParsedQuery
 from bot.core.rank import title_name
@@ -105,6 +108,12 @@ class SqliteSearchStore:
     async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError  # provided by SqliteStorage
 
+    if TYPE_CHECKING:  # provided by SqliteStorage
+
+        def write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+        async def get_meta(self, key: str) -> str | None: ...
+
     def _reads(self) -> SearchReads | None:
         """The extra connections, opened on first use (None in memory, where another
         connection would see another database)."""
@@ -156,7 +165,7 @@ class SqliteSearchStore:
             head = await self._change_head()
             if head <= self._indexed_seq and not self.search_index.created:
                 return 0
-            stored = int(await self.get_meta(WATERMARK) or 0)  # type: ignore[attr-defined]
+            stored = int(await self.get_meta(WATERMARK) or 0)
             if self.search_index.created:
                 stored = 0
             if head <= stored and not self.search_index.created:
@@ -200,8 +209,8 @@ class SqliteSearchStore:
                 (after, head),
             )
         ]
-        for batch in chunks(ids, BATCH):
-            await self._index_batch(batch)
+        for part in chunks(ids, BATCH):
+            await self._index_batch(part)
         return len(ids)
 
     async def _index_batch(self, batch: Sequence[int]) -> None:
@@ -256,7 +265,7 @@ class SqliteSearchStore:
 
     async def _advance_watermark(self, seq: int) -> None:
         """Record progress (never backwards) and drop the change log behind it."""
-        async with self.write() as conn:  # type: ignore[attr-defined]
+        async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
                 " value = excluded.value WHERE CAST(value AS INTEGER) < CAST(excluded.value"

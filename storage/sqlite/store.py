@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
 
@@ -128,7 +129,9 @@ class SqliteStorage(
 
     async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         # One hop to aiosqlite's thread (execute, fetch and close together), not three.
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+        rows = await self._reader.execute_fetchall(sql, tuple(params))
+        # aiosqlite types rows as sqlite3.Row; with no row_factory set they are tuples.
+        return cast("list[tuple[Any, ...]]", list(rows))
 
     async def _query(self, sql: str, *params: object) -> list[tuple]:
         return await self._rows(sql, params)
