@@ -286,8 +286,8 @@ class SearchService:
         limit = max(1, min(limit, 25))
         arxiv_id = arxiv_reference(text or "")
         if arxiv_id is not None:
-            found = await self._by_arxiv(arxiv_id)
-            return [(found.id, found.title)] if found else []
+            paper = await self._by_arxiv(arxiv_id)
+            return [(paper.id, paper.title)] if paper else []
         typed = words(text or "")[:MAX_TERMS]
         if not typed:
             return await self.storage.recent_titles(limit)

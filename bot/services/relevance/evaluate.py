@@ -57,7 +57,7 @@ from bot.services.relevance.rank import THRESHOLD, rank, related, score_many
 from bot.services.relevance.search import key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set, subset
 from bot.services.relevance.sparse_rows import SparseRows, cross, empty_rows
-from bot.services.relevance.vectors import CorpusStats, PaperText, PaperVector, encode
+from bot.services.relevance.vectors import CorpusStats, PaperId, PaperText, PaperVector, encode
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "relevance"
 DRAWN = 40
@@ -75,7 +75,7 @@ class Dataset:
     groups: dict[str, list[str]]  # slug -> paper ids
     queries: dict[str, list[str]]  # statement -> group slugs
     neighbours: list[list[str]]
-    row: dict[str, int] = field(default_factory=dict)
+    row: dict[PaperId, int] = field(default_factory=dict)
     days: dict[str, list[int]] = field(default_factory=dict)  # day -> rows, list order
 
     def group_of(self, row: int) -> str | None:
@@ -258,9 +258,10 @@ class Methods:
         return np.zeros(len(case.candidates))
 
     def keyword_topics(self, case: Case) -> np.ndarray:
-        weight: Counter[str] = Counter()
+        weight: defaultdict[str, float] = defaultdict(float)
         for row in case.likes:
-            weight.update(self.topics[row])
+            for topic in self.topics[row]:
+                weight[topic] += 1
         for row in case.dislikes:
             for topic in self.topics[row]:
                 weight[topic] -= 0.5
@@ -324,11 +325,11 @@ class Methods:
                 [[len(a & b) / len(a | b) if a | b else 0.0 for b in sets] for a in sets]
             )
         if method == "tf-idf":
-            matrix = self.encoded.corpus.sparse.take(rows)
-            return cross(matrix, matrix)
+            sparse = self.encoded.corpus.sparse.take(rows)
+            return cross(sparse, sparse)
         if method == "wordllama":
-            matrix = self.embedding[rows]
-            return matrix @ matrix.T
+            dense = self.embedding[rows]
+            return dense @ dense.T
         if method == "blend":
             from bot.services.relevance.similarity import DENSE_WEIGHT
 

@@ -229,7 +229,7 @@ class _Scored:
                 words=words,
                 follows=follows,
             )
-        words: tuple[str, ...] = ()
+        words = ()
         if model.follows is not None and len(model.follows.vectors):
             topic = self.follows.argmax(member, index)
             words = context.words(
@@ -283,7 +283,7 @@ def related(
     order = np.lexsort((np.arange(len(sims)), -sims))
     context = _context(candidates)
     source_row = row_of(candidates.sparse, source)
-    picks = []
+    picks: list[Pick] = []
     for index in order:
         if len(picks) >= k or sims[index] < min_score:
             break
