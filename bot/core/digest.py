@@ -15,6 +15,7 @@ from bot.core.digest_order import DigestOrder, order_key
 from bot.core.limits import EMBED_CHAR_BUDGET, MAX_EMBEDS, embed_length
 from bot.core.markdown import escape_markdown, truncate
 from bot.core.models import StoredPaper
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import (
     format_day,
     no_mentions,
@@ -71,7 +72,7 @@ def layout_digest(
     day: dt.date,
     settings: DigestSettings,
     topic_names: dict[str, str] | None = None,
-) -> list[dict]:
+) -> list[MessagePayload]:
     """The digest as a list of message bodies to send in order.
 
     The first message carries the header line; papers follow as embeds, packed
@@ -100,7 +101,7 @@ def digest_pages(
     settings: DigestSettings,
     topic_names: dict[str, str] | None = None,
     per_page: int = 5,
-) -> list[dict]:
+) -> list[MessagePayload]:
     """The same digest as pages for a one-message pager ("… · page 2/7").
 
     Same selection, order and embeds as :func:`layout_digest`, packed with the same
@@ -127,7 +128,7 @@ def _layout(
     settings: DigestSettings,
     topic_names: Mapping[str, str] | None,
     per_message: int,
-) -> tuple[str, list[list[dict]]]:
+) -> tuple[str, list[list[Embed]]]:
     """(header, embed groups); no groups means the "no new papers" header."""
     matching = _matching(papers, settings)
     selected = matching[: settings.max_items]
@@ -142,12 +143,12 @@ def _layout(
     return header, pack_embeds(embeds, per_message, EMBED_CHAR_BUDGET)
 
 
-def pack_embeds(embeds: Sequence[dict], per_message: int, budget: int) -> list[list[dict]]:
+def pack_embeds(embeds: Sequence[Embed], per_message: int, budget: int) -> list[list[Embed]]:
     """Greedily split ``embeds`` (in order) into groups of <= per_message embeds whose
     embed_length sums stay <= budget. Each embed must itself be <= budget.
     """
-    groups: list[list[dict]] = []
-    current: list[dict] = []
+    groups: list[list[Embed]] = []
+    current: list[Embed] = []
     used = 0
     for embed in embeds:
         size = embed_length(embed)
@@ -232,5 +233,5 @@ def _empty_header(
     return truncate(line + ".", _HEADER_CHARS)
 
 
-def _payload(content: str, embeds: list[dict]) -> dict:
+def _payload(content: str, embeds: list[Embed]) -> MessagePayload:
     return {"content": content, "embeds": embeds, "allowed_mentions": no_mentions()}

@@ -12,6 +12,7 @@ Lengths are counted with ``len()`` (Unicode code points), the same way discord.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,7 +65,7 @@ _AUTOCOMPLETE = 8
 _MODAL = 9
 
 
-def embed_length(embed: dict) -> int:
+def embed_length(embed: Mapping[str, object]) -> int:
     """The characters Discord counts towards the 6000-per-message embed total.
 
     That is title + description + every field name and value + footer text + author
@@ -86,7 +87,7 @@ def embed_length(embed: dict) -> int:
     return total
 
 
-def message_problems(payload: dict, *, partial: bool = False) -> list[str]:
+def message_problems(payload: object, *, partial: bool = False) -> list[str]:
     """Every reason Discord would reject ``payload`` (or we refuse to send it).
 
     An empty list means the message is valid. ``allowed_mentions`` must be exactly
@@ -161,14 +162,14 @@ def message_problems(payload: dict, *, partial: bool = False) -> list[str]:
     return problems
 
 
-def assert_valid_message(payload: dict, *, partial: bool = False) -> None:
+def assert_valid_message(payload: object, *, partial: bool = False) -> None:
     """Raise AssertionError listing every problem in ``payload``; used in tests."""
     problems = message_problems(payload, partial=partial)
     if problems:
         raise AssertionError("invalid Discord message:\n  - " + "\n  - ".join(problems))
 
 
-def interaction_response_problems(body: dict) -> list[str]:
+def interaction_response_problems(body: object) -> list[str]:
     """Problems in an interaction callback body (``{"type": N, "data": {...}}``).
 
     Message-bearing types are checked with :func:`message_problems` (type 7 edits the
@@ -199,13 +200,13 @@ def interaction_response_problems(body: dict) -> list[str]:
 # --- embeds ---------------------------------------------------------------------------
 
 
-def _strlen(value: Any) -> int:
+def _strlen(value: object) -> int:
     return len(value) if isinstance(value, str) else 0
 
 
 def _check_str(
     problems: list[str],
-    value: Any,
+    value: object,
     where: str,
     limit: int,
     *,
@@ -229,7 +230,7 @@ def _check_str(
 
 
 def _check_url(
-    problems: list[str], value: Any, where: str, *, schemes: tuple[str, ...] = ("http", "https")
+    problems: list[str], value: object, where: str, *, schemes: tuple[str, ...] = ("http", "https")
 ) -> None:
     if value is None:
         return
@@ -249,7 +250,7 @@ def _check_url(
         problems.append(f"{where} contains whitespace")
 
 
-def _embed_problems(embed: Any, where: str) -> list[str]:
+def _embed_problems(embed: object, where: str) -> list[str]:
     if not isinstance(embed, dict):
         return [f"{where} must be a dict, got {type(embed).__name__}"]
     problems: list[str] = []
@@ -343,7 +344,7 @@ def _embed_problems(embed: Any, where: str) -> list[str]:
 # --- mentions -------------------------------------------------------------------------
 
 
-def _allowed_mentions_problems(value: Any) -> list[str]:
+def _allowed_mentions_problems(value: object) -> list[str]:
     if not isinstance(value, dict):
         return [f'allowed_mentions must be {{"parse": []}}, got {value!r}']
     problems: list[str] = []
@@ -416,7 +417,7 @@ def _components_problems(rows: list[Any]) -> list[str]:
     return problems
 
 
-def _button_problems(button: dict, where: str) -> list[str]:
+def _button_problems(button: dict[str, Any], where: str) -> list[str]:
     problems: list[str] = []
     style = button.get("style")
     if style not in _BUTTON_STYLES:
@@ -447,7 +448,7 @@ def _button_problems(button: dict, where: str) -> list[str]:
     return problems
 
 
-def _select_problems(select: dict, where: str) -> list[str]:
+def _select_problems(select: dict[str, Any], where: str) -> list[str]:
     problems: list[str] = []
     _check_str(
         problems, select.get("custom_id"), f"{where}.custom_id", MAX_CUSTOM_ID, required=True
@@ -505,7 +506,7 @@ _MAX_TEXT_INPUT_LABEL = 45
 _MAX_TEXT_INPUT_VALUE = 4000
 
 
-def _autocomplete_problems(data: Any) -> list[str]:
+def _autocomplete_problems(data: object) -> list[str]:
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
         return ["autocomplete response needs data.choices (a list)"]
     choices = data["choices"]
@@ -526,7 +527,7 @@ def _autocomplete_problems(data: Any) -> list[str]:
     return problems
 
 
-def _modal_problems(data: Any) -> list[str]:
+def _modal_problems(data: object) -> list[str]:
     if not isinstance(data, dict):
         return ["modal response needs a data dict"]
     problems: list[str] = []

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from bot.core.digest import pack_embeds
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.models import StoredPaper
+from bot.core.payloads import MessagePayload
 from bot.core.render import format_day, no_mentions, paper_embed
 from bot.core.wording import plural
 
@@ -17,7 +18,7 @@ def member_digest_pages(
     day: dt.date,
     topic_names: Mapping[str, str] | None = None,
     per_page: int = 5,
-) -> list[dict]:
+) -> list[MessagePayload]:
     """Pages for a one-message pager; an empty list when nothing matched (no DM then)."""
     embeds = [
         paper_embed(paper, why=why, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)

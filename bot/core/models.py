@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from bot.core.hf_extras import HfExtras
 
@@ -177,6 +178,53 @@ class Matches:
     exact: bool = True
 
 
+class SkippedJson(TypedDict):
+    line: int
+    text: str
+    reason: str
+
+
+class MergeJson(TypedDict):
+    incoming: str  # the title in the dump
+    stored: str  # the stored paper's title it was merged into
+
+
+class IngestReportJson(TypedDict, total=False):
+    """`IngestReport.to_dict()`: the CLI's --json line, and the report stored with each
+    dump (which /status reads back; one stored by an older version may lack keys)."""
+
+    source: str
+    format: str
+    day: str | None  # ISO
+    day_source: str
+    content_hash: str
+    parsed: int
+    new: int
+    known: int
+    merged: int
+    duplicates_in_file: int
+    already_ingested: bool
+    wanted_day: str | None
+    redated_from: str | None
+    moved: int
+    skipped: list[SkippedJson]
+    warnings: list[str]
+    merges: list[MergeJson]
+    error: str | None
+    not_a_dump: bool
+
+
+class StorageStats(TypedDict):
+    """What a storage holds, for `paperbot stats` (its --json shape) and /status."""
+
+    papers: int
+    days: int  # days with papers
+    dumps: int
+    latest_day: str | None  # ISO; None when nothing was ingested
+    topics: dict[str, int]  # topic key -> papers tagged with it
+    database: str  # the file, or the URL without its password
+
+
 @dataclass
 class IngestReport:
     """The health report of one dump. `to_dict` is the CLI's --json shape."""
@@ -206,7 +254,7 @@ class IngestReport:
     error: str | None = None
     not_a_dump: bool = False  # the error says the file is not a dump at all
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> IngestReportJson:
         return {
             "source": self.source,
             "format": self.format,

@@ -28,15 +28,18 @@ from bot.core.feedback import (
 from bot.core.models import (
     DayEntry,
     IngestPlan,
+    IngestReportJson,
     KnownPaper,
     Matches,
     ParsedQuery,
+    StorageStats,
     StoredDump,
     StoredPaper,
     StoredStats,
     Topic,
     TopicHit,
 )
+from bot.core.payloads import MessagePayload
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
@@ -119,11 +122,11 @@ class PaperReader(Protocol):
 
     async def data_version(self) -> int: ...
 
-    async def stats(self) -> dict: ...
+    async def stats(self) -> StorageStats: ...
 
     async def topic_counts(self, day: dt.date | None) -> dict[str, int]: ...
 
-    async def last_ingests(self, limit: int = 5) -> list[dict]: ...
+    async def last_ingests(self, limit: int = 5) -> list[IngestReportJson]: ...
 
 
 class SiteReader(Protocol):
@@ -430,7 +433,7 @@ class Destination(Protocol):
 
     async def post(
         self,
-        payload: dict,
+        payload: MessagePayload,
         *,
         nonce: str | None = None,
         pager: Pager | None = None,

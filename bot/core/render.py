@@ -26,6 +26,7 @@ from bot.core.limits import (
 )
 from bot.core.markdown import ZWSP, clean_text, escape_markdown, teaser, truncate
 from bot.core.models import SearchResponse, StoredPaper
+from bot.core.payloads import AllowedMentions, Embed, MessagePayload
 from bot.core.topic_lookup import topic_label
 from bot.core.wording import format_day as format_day  # re-exported: layouts use it
 from bot.core.wording import no_results_text, plural, results_header, spelling_note
@@ -58,10 +59,10 @@ _CODE_SPAN_CHARS = 100
 _NO_ABSTRACT = "*No abstract in the dump.*"
 _UNTITLED = "(untitled)"
 
-EmbedBuilder = Callable[[int | None], dict]
+EmbedBuilder = Callable[[int | None], Embed]
 
 
-def no_mentions() -> dict[str, list[str]]:
+def no_mentions() -> AllowedMentions:
     """A fresh ``allowed_mentions`` value that pings nobody (fresh: callers may mutate)."""
     return {"parse": []}
 
@@ -161,7 +162,7 @@ def paper_embed(
     why: tuple[str, ...] = (),
     topic_names: Mapping[str, str] | None = None,
     max_length: int | None = None,
-) -> dict:
+) -> Embed:
     """One paper as an embed dict.
 
     Title (escaped, <= 256) links to :func:`page_url`, the paper's one main link. The
@@ -185,7 +186,7 @@ def paper_embed(
         room = min(room, max_length - len(title) - len(footer))
     description = _compose(body, meta, room)
 
-    embed: dict = {"title": title, "url": page_url(paper), "color": EMBED_COLOR}
+    embed: Embed = {"title": title, "url": page_url(paper), "color": EMBED_COLOR}
     if description:
         embed["description"] = description
     if footer:
@@ -321,31 +322,35 @@ def _compose(body: str, meta: list[str], room: int) -> str:
     return f"{body}\n\n{meta_text}" if body else meta_text
 
 
-def _force_fit(embed: dict, max_length: int) -> None:
+def _force_fit(embed: Embed, max_length: int) -> None:
     """Last resort for tiny budgets: cut description, then footer, then title."""
     excess = embed_length(embed) - max_length
-    for key in ("description", "footer", "title"):
-        if excess <= 0:
-            return
-        if key == "footer" and "footer" in embed:
-            text = embed["footer"]["text"]
-            new = truncate(text, max(len(text) - excess, 0))
-            if new:
-                embed["footer"]["text"] = new
-            else:
-                del embed["footer"]
-            excess -= len(text) - len(new)
-        elif key in embed:
-            text = embed[key]
-            new = truncate(text, max(len(text) - excess, 1 if key == "title" else 0))
-            if new:
-                embed[key] = new
-            else:
-                del embed[key]
-            excess -= len(text) - len(new)
+    if excess > 0 and "description" in embed:
+        text = embed["description"]
+        new = truncate(text, max(len(text) - excess, 0))
+        if new:
+            embed["description"] = new
+        else:
+            del embed["description"]
+        excess -= len(text) - len(new)
+    if excess > 0 and "footer" in embed:
+        text = embed["footer"]["text"]
+        new = truncate(text, max(len(text) - excess, 0))
+        if new:
+            embed["footer"]["text"] = new
+        else:
+            del embed["footer"]
+        excess -= len(text) - len(new)
+    if excess > 0 and "title" in embed:
+        text = embed["title"]
+        new = truncate(text, max(len(text) - excess, 1))
+        if new:
+            embed["title"] = new
+        else:
+            del embed["title"]
 
 
-def fit_group(builders: Sequence[EmbedBuilder], budget: int = EMBED_CHAR_BUDGET) -> list[dict]:
+def fit_group(builders: Sequence[EmbedBuilder], budget: int = EMBED_CHAR_BUDGET) -> list[Embed]:
     """Build embeds that must share one message, shrinking the longest if needed.
 
     Each builder takes ``max_length`` (None = natural size). When the natural sizes
@@ -389,7 +394,7 @@ def search_page_payload(
     page: int,
     per_page: int = 5,
     topic_names: Mapping[str, str] | None = None,
-) -> dict:
+) -> MessagePayload:
     """One page of search results as a message body.
 
     ``page`` is 1-based and clamped into range, so a stale button cannot produce an
@@ -428,13 +433,15 @@ def search_page_payload(
     return {"content": header, "embeds": fit_group(builders), "allowed_mentions": no_mentions()}
 
 
-def empty_search_payload(query_label: str) -> dict:
+def empty_search_payload(query_label: str) -> MessagePayload:
     """The reply when a search finds nothing."""
     content = no_results_text(query_label, quote=code_span)
     return {"content": content, "embeds": [], "allowed_mentions": no_mentions()}
 
 
-def paper_detail_payload(paper: StoredPaper, topic_names: Mapping[str, str] | None = None) -> dict:
+def paper_detail_payload(
+    paper: StoredPaper, topic_names: Mapping[str, str] | None = None
+) -> MessagePayload:
     """``/paper``: one embed with the full abstract (cut to fit) and all metadata."""
     embed = paper_embed(paper, full=True, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
     return {"content": "", "embeds": [embed], "allowed_mentions": no_mentions()}
@@ -447,7 +454,7 @@ def _builder(
     why: tuple[str, ...] = (),
     topic_names: Mapping[str, str] | None = None,
 ) -> EmbedBuilder:
-    def build(max_length: int | None) -> dict:
+    def build(max_length: int | None) -> Embed:
         return paper_embed(
             paper, full=full, why=why, topic_names=topic_names, max_length=max_length
         )
