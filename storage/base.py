@@ -27,9 +27,11 @@ from bot.core.feedback import (
 from bot.core.models import (
     DayEntry,
     IngestPlan,
+    IngestReportJson,
     KnownPaper,
     Matches,
     ParsedQuery,
+    StorageStats,
     StoredDump,
     StoredPaper,
     StoredStats,
@@ -238,15 +240,16 @@ class PaperStorage(abc.ABC):
         in-memory indexes know when to rebuild."""
 
     @abc.abstractmethod
-    async def stats(self) -> dict:
-        """At least `papers`, `days`, `dumps`, `latest_day`, `topics` ({slug: count})."""
+    async def stats(self) -> StorageStats:
+        """Counts of papers, days and dumps, the newest day, papers per topic, and where
+        the data is (a file, or the URL without its password)."""
 
     @abc.abstractmethod
     async def topic_counts(self, day: dt.date | None) -> dict[str, int]:
         """Papers per topic on `day` (all days when None)."""
 
     @abc.abstractmethod
-    async def last_ingests(self, limit: int = 5) -> list[dict]:
+    async def last_ingests(self, limit: int = 5) -> list[IngestReportJson]:
         """The most recent dumps' health reports, newest first."""
 
 
@@ -531,17 +534,21 @@ PORTABLE_TABLES = (
 )
 
 
+# One row of a portable table, {column: value}.
+PortableRow = dict[str, int | float | str | None]
+
+
 class PortableStorage(abc.ABC):
     """Row-level export and import for moving a whole database between backends."""
 
     @abc.abstractmethod
-    def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
+    def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[PortableRow]]:
         """Every row of `table` (one of PORTABLE_TABLES) as {column: value} dicts, in
         primary-key order, in batches. Values are plain Python: int, float, str, bytes,
         None."""
 
     @abc.abstractmethod
-    async def import_rows(self, table: str, rows: Sequence[dict]) -> int:
+    async def import_rows(self, table: str, rows: Sequence[PortableRow]) -> int:
         """Insert rows exported by any backend; rows whose primary key (or unique key)
         already exists are left alone, so importing twice changes nothing. Returns how
         many were new."""

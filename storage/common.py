@@ -28,7 +28,7 @@ from bot.core.feedback import (
     PaperFeedback,
     SavedPage,
 )
-from bot.core.models import StoredPaper, StoredStats, Topic
+from bot.core.models import IngestReportJson, StorageStats, StoredPaper, StoredStats, Topic
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
 from storage.base import DeliveryStorage, PaperStorage, RelevanceStorage
 from storage.ingest_rows import author_rows
@@ -122,11 +122,11 @@ class CommonPaperReads(SharedSql, PaperStorage):
             )
         return dict(rows)
 
-    async def last_ingests(self, limit: int = 5) -> list[dict]:
+    async def last_ingests(self, limit: int = 5) -> list[IngestReportJson]:
         rows = await self._query("SELECT report FROM dumps ORDER BY id DESC LIMIT ?", limit)
         return [json.loads(r[0]) for r in rows]
 
-    async def stats(self) -> dict:
+    async def stats(self) -> StorageStats:
         (papers,) = (await self._query("SELECT COUNT(*) FROM papers"))[0]
         days, latest = (await self._query("SELECT COUNT(DISTINCT day), MAX(day) FROM appearances"))[
             0

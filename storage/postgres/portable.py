@@ -15,7 +15,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.rank import title_name
-from storage.base import PORTABLE_TABLES, PortableStorage
+from storage.base import PORTABLE_TABLES, PortableRow, PortableStorage
 
 # table -> (primary-key columns, [(column, PostgreSQL type)]) in SQLite's column order.
 TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
@@ -207,7 +207,7 @@ class PostgresPortableStore(PortableStorage):
             self, *, papers: bool = False
         ) -> AbstractAsyncContextManager[PoolConnectionProxy]: ...
 
-    async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
+    async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[PortableRow]]:
         key, columns = _table(table)
         names = [c for c, _ in columns]
         sql = f"SELECT {', '.join(names)} FROM {table} ORDER BY {', '.join(key)}"
@@ -217,7 +217,7 @@ class PostgresPortableStore(PortableStorage):
             while rows := await cursor.fetch(batch):
                 yield [dict(zip(names, row, strict=True)) for row in rows]
 
-    async def import_rows(self, table: str, rows: Sequence[dict]) -> int:
+    async def import_rows(self, table: str, rows: Sequence[PortableRow]) -> int:
         _, columns = _table(table)
         if not rows:
             return 0

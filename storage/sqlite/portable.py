@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from storage.base import PORTABLE_TABLES, PortableStorage
+from storage.base import PORTABLE_TABLES, PortableRow, PortableStorage
 
 # Meta keys that describe this file's derived data, never another database's.
 LOCAL_META = ("search_index_seq",)
@@ -30,7 +30,7 @@ class SqlitePortableStore(PortableStorage):
 
         async def sync_search_index(self) -> int: ...
 
-    async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[dict]]:
+    async def export_rows(self, table: str, batch: int = 5000) -> AsyncIterator[list[PortableRow]]:
         name = _check(table)
         where = ""
         if name == "meta":
@@ -44,7 +44,7 @@ class SqlitePortableStore(PortableStorage):
             while rows := await cur.fetchmany(batch):
                 yield [dict(zip(columns, row, strict=True)) for row in rows]
 
-    async def import_rows(self, table: str, rows: Sequence[dict]) -> int:
+    async def import_rows(self, table: str, rows: Sequence[PortableRow]) -> int:
         name = _check(table)
         if not rows:
             return 0
