@@ -40,6 +40,7 @@ from bot.core.digest_order import DigestOrder
 from bot.core.member_digest import member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.pacing import Pacer, process_share
+from bot.core.payloads import MessagePayload
 from bot.core.ports import (
     DeliveryLedger,
     Destination,
@@ -102,8 +103,8 @@ class Outcome:
     detail: str = ""
 
 
-def with_marker(payload: dict, day: dt.date) -> dict:
-    marked = dict(payload)
+def with_marker(payload: MessagePayload, day: dt.date) -> MessagePayload:
+    marked = payload.copy()
     marked["content"] = f"{payload.get('content', '')}\n-# {digest_marker(day)}".strip()
     return marked
 
@@ -182,7 +183,7 @@ class DeliveryService:
         self._inflight: set[str] = set()  # targets being sent right now, in this process
         self._closing = False  # shutting down: finish posts under way, start no new ones
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
-        self._pages_cache: dict[tuple, list[dict]] = {}
+        self._pages_cache: dict[tuple[object, ...], list[MessagePayload]] = {}
         self._day_lock = asyncio.Lock()
 
     async def drain(self, timeout: float) -> None:
@@ -212,7 +213,7 @@ class DeliveryService:
         day: dt.date,
         source: str = "all",
         order: DigestOrder = DigestOrder.POPULAR,
-    ) -> list[dict]:
+    ) -> list[MessagePayload]:
         papers = await self._day_papers(day)
         names = await self.topics.topic_names(guild_id)
         # Channels with the same settings get the same pages: lay each variant out once.
@@ -231,7 +232,7 @@ class DeliveryService:
             self._pages_cache[key] = pages
         return pages
 
-    async def member_pages(self, user: UserDelivery, day: dt.date) -> list[dict]:
+    async def member_pages(self, user: UserDelivery, day: dt.date) -> list[MessagePayload]:
         papers = await self.papers.papers_on_day(day)
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
@@ -338,7 +339,7 @@ class DeliveryService:
         target: str,
         day: dt.date,
         channel: Destination,
-        payload: dict,
+        payload: MessagePayload,
         *,
         pager: Pager | None = None,
         marker: str | None = None,
