@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
+from bot.core.payloads import MessagePayload
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.topic_lookup import topic_key
@@ -252,7 +253,7 @@ class SearchCog(commands.Cog):
         payload = await answer_soon(interaction, self._topics_payload(interaction), ephemeral=True)
         await reply(interaction, payload, ephemeral=True)
 
-    async def _topics_payload(self, interaction: discord.Interaction) -> dict:
+    async def _topics_payload(self, interaction: discord.Interaction) -> MessagePayload:
         counts = await self.bot.services.status.topic_counts(interaction.guild_id)
         keyed = [(topic_key(t), t) for t in counts.taxonomy]
         builtin = [(k, t) for k, t in keyed if t.guild_id is None]

@@ -79,7 +79,7 @@ class PaperBot(commands.Bot):
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task] = set()
         self._vectors_task: asyncio.Task[None] | None = None
-        self.tree.on_error = on_tree_error
+        self.tree.error(on_tree_error)
         self.services = services(self)
 
     async def setup_hook(self) -> None:
@@ -162,7 +162,7 @@ class PaperBot(commands.Bot):
         try:
             await notify_closed_dms(self.services.delivery, interaction)
         finally:
-            self._after_command_tasks.discard(task)  # type: ignore[arg-type]
+            self._after_command_tasks.discard(task)
 
     async def on_ready(self) -> None:
         # Fires again after every reconnect: log only, never start work here.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def paperbot(interaction: discord.Interaction) -> PaperBot:
-    return interaction.client  # type: ignore[return-value]
+    return cast("PaperBot", interaction.client)  # every command is PaperBot's
 
 
 def choice(name: str, value: str) -> app_commands.Choice[str]:

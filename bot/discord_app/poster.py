@@ -21,6 +21,7 @@ import logging
 
 import discord
 
+from bot.core.payloads import MessagePayload
 from bot.core.ports import (
     DmsClosed,
     Pager,
@@ -84,7 +85,7 @@ class DiscordDestination:
 
     async def post(
         self,
-        payload: dict,
+        payload: MessagePayload,
         *,
         nonce: str | None = None,
         pager: Pager | None = None,
@@ -92,10 +93,15 @@ class DiscordDestination:
     ) -> int:
         view = pager_view(pager.scope, pager.day, pager.page, pager.pages) if pager else None
         try:
-            sending = self._channel.send(**send_kwargs(payload, view), nonce=nonce)
+            kwargs = send_kwargs(payload, view)
+            if nonce is None:  # discord.py then makes one up
+                sending = self._channel.send(**kwargs)
+            else:
+                sending = self._channel.send(**kwargs, nonce=nonce)
             if timeout is not None:
-                sending = asyncio.wait_for(sending, timeout=timeout)
-            message = await sending
+                message = await asyncio.wait_for(sending, timeout=timeout)
+            else:
+                message = await sending
         except discord.HTTPException as exc:
             raise refusal(exc) from exc
         except (TimeoutError, OSError) as exc:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 import discord
 
 from bot.core.limits import MAX_EMBED_DESCRIPTION, MAX_OPTION_DESCRIPTION, MAX_OPTION_LABEL
 from bot.core.markdown import truncate
 from bot.core.models import SearchHit, SearchResponse, Topic
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import (
     EMBED_COLOR,
     format_day,
@@ -73,9 +75,9 @@ class SearchResultsView(discord.ui.View):
         # A random part keeps two searches' ids apart even before Discord assigns the
         # message id that discord.py keys in-memory views by.
         prefix = f"pb:sr:{secrets.token_hex(6)}"
-        self.previous_button: discord.ui.Button | None = None
-        self.page_button: discord.ui.Button | None = None
-        self.next_button: discord.ui.Button | None = None
+        self.previous_button: discord.ui.Button[SearchResultsView] | None = None
+        self.page_button: discord.ui.Button[SearchResultsView] | None = None
+        self.next_button: discord.ui.Button[SearchResultsView] | None = None
         if self.pages > 1:
             secondary = discord.ButtonStyle.secondary
             self.previous_button = discord.ui.Button(
@@ -87,11 +89,11 @@ class SearchResultsView(discord.ui.View):
             self.next_button = discord.ui.Button(
                 label="Next ▶", style=secondary, custom_id=f"{prefix}:next", row=0
             )
-            self.previous_button.callback = self._previous
-            self.next_button.callback = self._next
+            on_click(self.previous_button, self._previous)
+            on_click(self.next_button, self._next)
             for button in (self.previous_button, self.page_button, self.next_button):
                 self.add_item(button)
-        self.paper_select = discord.ui.Select(
+        self.paper_select: discord.ui.Select[SearchResultsView] = discord.ui.Select(
             custom_id=f"{prefix}:read",
             placeholder="Read a paper's full abstract…",
             min_values=1,
@@ -99,7 +101,7 @@ class SearchResultsView(discord.ui.View):
             options=[discord.SelectOption(label="…", value="0")],  # replaced by _sync
             row=1,
         )
-        self.paper_select.callback = self._read
+        on_click(self.paper_select, self._read)
         if response.hits:
             self.add_item(self.paper_select)
         self._sync()
@@ -109,7 +111,7 @@ class SearchResultsView(discord.ui.View):
         start = (self.page - 1) * self.per_page
         return self.response.hits[start : start + self.per_page]
 
-    def payload(self) -> dict:
+    def payload(self) -> MessagePayload:
         """The message body for the current page (without components)."""
         return search_page_payload(
             self.response, self.label, self.page, self.per_page, self.topic_names
@@ -162,6 +164,16 @@ class SearchResultsView(discord.ui.View):
             await self.origin.edit_original_response(view=self)
 
 
+def on_click(
+    item: discord.ui.Item[Any],
+    callback: Callable[[discord.Interaction], Coroutine[Any, Any, None]],
+) -> None:
+    """Give a button or menu built at run time its callback: discord.py calls
+    `item.callback(interaction)`, a method (generic in the client) that a subclass would
+    define; an instance attribute replaces it the same way."""
+    item.callback = callback  # type: ignore[method-assign, assignment]
+
+
 def select_option(hit: SearchHit) -> discord.SelectOption:
     """One menu entry: the title as label, the paper id as value, why it matched below."""
     title = truncate(one_line(hit.paper.title), MAX_OPTION_LABEL) or f"Paper #{hit.paper.id}"
@@ -178,7 +190,7 @@ def topics_payload(
     day: dt.date | None,
     day_counts: Mapping[str, int],
     totals: Mapping[str, int],
-) -> dict:
+) -> MessagePayload:
     """Every topic with its paper count on the newest day and in total, as one embed.
 
     ``builtin`` and ``own`` are (storage key, topic) pairs. The description is a table
@@ -202,7 +214,7 @@ def topics_payload(
     sections = [("**Built-in topics**", [line(k, t) for k, t in builtin])]
     if own:
         sections.append(("**This server's topics**", [line(k, t) for k, t in own]))
-    embed = {
+    embed: Embed = {
         "title": "Topics",
         "description": _fit_sections(intro, sections, MAX_EMBED_DESCRIPTION),
         "color": EMBED_COLOR,

@@ -13,7 +13,7 @@ import discord
 from bot.core.models import Topic
 from bot.core.render import safe_inline
 from bot.discord_app.checks import has_manage_guild
-from bot.discord_app.replies import reply_text, send_kwargs
+from bot.discord_app.replies import TextKwargs, reply_text, text_kwargs
 
 log = logging.getLogger("paperbot.topics")
 
@@ -89,5 +89,5 @@ class ConfirmRemoval(discord.ui.View):
             )
 
 
-def _text(content: str) -> dict:
-    return send_kwargs({"content": content})
+def _text(content: str) -> TextKwargs:
+    return text_kwargs({"content": content})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.core.payloads import MessagePayload
 from bot.discord_app.replies import send_kwargs
 
 if TYPE_CHECKING:
@@ -74,14 +75,14 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> DigestPageButton:
         channel = int(match["channel"]) if match["channel"] else None
         day = dt.date.fromisoformat(match["day"])
         return cls(match["scope"], day, match["dir"], int(match["page"]), channel_id=channel)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: PaperBot = interaction.client  # type: ignore[assignment]
+        bot = cast("PaperBot", interaction.client)  # the client that registered this item
         pages = await self._pages(bot, interaction)
         if not pages:
             await interaction.response.send_message(
@@ -92,7 +93,7 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
         view = pager_view(self.scope, self.day, page, len(pages), self.channel_id)
         await interaction.response.edit_message(**send_kwargs(pages[page - 1], view))
 
-    async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[dict]:
+    async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[MessagePayload]:
         if self.scope == "u":
             return await bot.services.follows.dm_pages(interaction.user.id, self.day)
         # Never another server's settings: the service looks only in this server.
