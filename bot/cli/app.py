@@ -110,6 +110,7 @@ class CommandLine(argparse.ArgumentParser):
     """paperbot's parser. What follows `bench` goes to the benchmark's own parser,
     loaded only when `bench` runs, so no other command imports the benchmark."""
 
+    # typeshed overloads this on the namespace's type; `paperbot` only uses the plain one.
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:

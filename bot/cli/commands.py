@@ -8,9 +8,10 @@ import datetime as dt
 import json
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.cli.console_input import commands_to_read
 from bot.cli.errors import CliError
@@ -400,7 +401,7 @@ async def cmd_export_site(args: argparse.Namespace) -> int:
         return await export_to(storage, args)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "ingest": cmd_ingest,
     "search": cmd_search,
     "paper": cmd_paper,

@@ -184,7 +184,7 @@ class Console:
             self.guild, self.channels["general"], self.user, name, options, timeout=30
         )
 
-    def _option_specs(self, path: list[str]) -> dict[str, dict]:
+    def _option_specs(self, path: list[str]) -> dict[str, dict[str, Any]]:
         commands = self.fake.registered_commands(None) + self.fake.registered_commands(self.guild)
         command = next((c for c in commands if c["name"] == path[0]), None)
         if command is None:
@@ -196,8 +196,10 @@ class Console:
             specs = (sub or {}).get("options") or []
         return {spec["name"]: spec for spec in specs}
 
-    def _value(self, spec: dict | None, value: str) -> Any:
-        kind = spec["type"] if spec else None
+    def _value(self, spec: dict[str, Any] | None, value: str) -> Any:
+        if spec is None:  # an option the command lacks: passed on as typed
+            return value
+        kind = spec["type"]
         if kind == CHANNEL:
             channel = self.channels.get(value.lstrip("#"))
             if channel is None:

@@ -173,7 +173,7 @@ class GatewayHub:
         if shard is not None and not 0 <= shard[0] < shard[1]:
             await conn.close(4010)  # Invalid shard
             return
-        session = Session(shard, int(data.get("intents", 0)))  # type: ignore[arg-type]
+        session = Session(shard, int(data.get("intents", 0)))
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session

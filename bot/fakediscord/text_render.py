@@ -79,7 +79,9 @@ def _select(comp: dict[str, Any], indent: str) -> list[str]:
 def _modal_text(modal: dict[str, Any]) -> str:
     lines = [f"[form] {modal.get('title', '')}"]
     for comp in modal.get("components") or []:
-        inner = comp.get("component") or next(iter(comp.get("components") or []), {})
+        inner: dict[str, Any] = comp.get("component") or next(
+            iter(comp.get("components") or []), {}
+        )
         label = comp.get("label") or inner.get("label") or inner.get("custom_id", "")
         lines.append(f"  {label}: ({inner.get('custom_id', '')})")
     return "\n".join(lines)
