@@ -10,6 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.digest_order import DigestOrder
+from bot.core.outcomes import OutcomeStatus
+from bot.core.ports import PagerScope
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import MAX_DIGEST_ITEMS, ChannelSubscription
@@ -32,17 +34,19 @@ from bot.discord_app.replies import reply, reply_text
 from bot.discord_app.views import pager_view
 
 OUTCOME_TEXT = {
-    "sent": "Posted the digest for {day} in {channel}.",
-    "reconciled": "The digest for {day} was already in {channel}.",
-    "already": "{channel} already got the digest for {day}; it posts once per day.",
-    "nothing-new": "Nothing new to post in {channel}: it has every day's digest already.",
-    "no-papers": "There are no papers yet, so there is no digest to post: ingest a dump "
-    "first (`/ingest`).",
-    "busy": "A digest for {channel} is being posted right now.",
-    "held": "Another paperbot process is posting the digest for {day} in {channel} right "
-    "now; it goes out once.",
-    "failed": "Couldn't post in {channel}: {detail}",
-    "retry": "Discord had trouble posting in {channel} ({detail}); I'll try again shortly.",
+    OutcomeStatus.SENT: "Posted the digest for {day} in {channel}.",
+    OutcomeStatus.RECONCILED: "The digest for {day} was already in {channel}.",
+    OutcomeStatus.ALREADY: "{channel} already got the digest for {day}; it posts once per day.",
+    OutcomeStatus.NOTHING_NEW: "Nothing new to post in {channel}: it has every day's digest "
+    "already.",
+    OutcomeStatus.NO_PAPERS: "There are no papers yet, so there is no digest to post: ingest "
+    "a dump first (`/ingest`).",
+    OutcomeStatus.BUSY: "A digest for {channel} is being posted right now.",
+    OutcomeStatus.HELD: "Another paperbot process is posting the digest for {day} in "
+    "{channel} right now; it goes out once.",
+    OutcomeStatus.FAILED: "Couldn't post in {channel}: {detail}",
+    OutcomeStatus.RETRY: "Discord had trouble posting in {channel} ({detail}); I'll try again "
+    "shortly.",
 }
 # Every order a digest can take, from the enum: a new order is offered as it is added.
 ORDER_CHOICES = [
@@ -212,9 +216,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         digests = paperbot(interaction).services.subscriptions
         preview = await digests.preview(interaction.guild_id, channel_id)
         if preview is None:
-            raise UserError(OUTCOME_TEXT["no-papers"])
+            raise UserError(OUTCOME_TEXT[OutcomeStatus.NO_PAPERS])
         # Its buttons page the previewed channel's digest, wherever the preview is shown.
-        view = pager_view("c", preview.day, 1, len(preview.pages), channel_id)
+        view = pager_view(PagerScope.CHANNEL, preview.day, 1, len(preview.pages), channel_id)
         await reply(interaction, preview.pages[0], ephemeral=True, view=view)
 
     @app_commands.command(name="now")
@@ -225,7 +229,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         sub = await digests.own(interaction.guild_id, channel.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await digests.post_now(sub)
-        if outcome.status == "paused":
+        if outcome.status == OutcomeStatus.PAUSED:
             text = paused_text(sub, channel.mention)
         else:
             text = OUTCOME_TEXT.get(outcome.status, "{channel}: {detail}").format(

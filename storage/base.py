@@ -38,11 +38,13 @@ from bot.core.models import (
     Topic,
     TopicHit,
 )
+from bot.core.outcomes import DeliveryStatus
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
     Follow,
+    FollowKind,
     TopicRemoval,
     UserDelivery,
 )
@@ -293,7 +295,9 @@ class DeliveryStorage(abc.ABC):
         """False when the user already followed it."""
 
     @abc.abstractmethod
-    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
+    async def remove_follow(
+        self, user_id: int, kind: FollowKind, value: str, guild_id: int = 0
+    ) -> bool:
         """Remove one follow; a server topic's follow is also keyed by its `guild_id`."""
 
     @abc.abstractmethod
@@ -372,7 +376,7 @@ class DeliveryStorage(abc.ABC):
         self,
         target: str,
         day: dt.date,
-        status: str,
+        status: DeliveryStatus,
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None: ...
@@ -385,7 +389,7 @@ class DeliveryStorage(abc.ABC):
         """The newest day delivered ('sent' or 'empty') to `target`."""
 
     @abc.abstractmethod
-    async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]: ...
+    async def deliveries_in_state(self, status: DeliveryStatus) -> list[DeliveryRecord]: ...
 
     # -- paper threads -------------------------------------------------------------------------
     @abc.abstractmethod

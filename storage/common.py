@@ -29,7 +29,14 @@ from bot.core.feedback import (
     SavedPage,
 )
 from bot.core.models import IngestReportJson, StorageStats, StoredPaper, StoredStats, Topic
-from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from bot.core.outcomes import DeliveryStatus
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    FollowKind,
+    UserDelivery,
+)
 from storage.base import DeliveryStorage, PaperStorage, RelevanceStorage
 from storage.ingest_rows import author_rows
 from storage.rows import (
@@ -59,7 +66,7 @@ def held_by_other(record: DeliveryRecord, owner: str | None, now: dt.datetime) -
     process) nothing is held."""
     return (
         owner is not None
-        and record.status == "sending"
+        and record.status == DeliveryStatus.SENDING
         and record.owner not in (None, owner)
         and record.lease_until is not None
         and record.lease_until > now
@@ -221,7 +228,9 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             )
 
     # -- members ---------------------------------------------------------------------------
-    async def remove_follow(self, user_id: int, kind: str, value: str, guild_id: int = 0) -> bool:
+    async def remove_follow(
+        self, user_id: int, kind: FollowKind, value: str, guild_id: int = 0
+    ) -> bool:
         changed = await self._change(
             "DELETE FROM user_follows WHERE user_id = ? AND kind = ? AND value = ?"
             " AND guild_id = ?",
@@ -327,7 +336,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
         self,
         target: str,
         day: dt.date,
-        status: str,
+        status: DeliveryStatus,
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None:
@@ -360,7 +369,7 @@ class CommonDelivery(SharedSql, DeliveryStorage):
         )
         return day_or_none(rows[0][0]) if rows else None
 
-    async def deliveries_in_state(self, status: str) -> list[DeliveryRecord]:
+    async def deliveries_in_state(self, status: DeliveryStatus) -> list[DeliveryRecord]:
         rows = await self._query(
             f"SELECT {RECORD_COLUMNS} FROM deliveries WHERE status = ? ORDER BY target, day",
             status,

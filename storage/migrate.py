@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.core.outcomes import DeliveryStatus
 from storage.base import PORTABLE_TABLES, Storage
 
 # Meta keys that identify a database rather than describe its content: never copied.
@@ -75,8 +76,9 @@ async def _check_target(target: Storage, source_id: str) -> None:
         return  # an earlier (perhaps interrupted) copy of the same source: resume it
     stats = await target.stats()
     deliveries = 0
-    for status in ("sending", "sent", "failed", "empty"):
-        deliveries += len(await target.deliveries_in_state(status))
+    for status in DeliveryStatus:
+        if status != DeliveryStatus.HELD:  # a claim's answer, never a stored row
+            deliveries += len(await target.deliveries_in_state(status))
     held = {
         "papers": stats["papers"],
         "dumps": stats["dumps"],

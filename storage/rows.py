@@ -14,7 +14,14 @@ from bot.core.digest_order import parse_order
 from bot.core.feedback import FeedbackSignal, PaperFeedback
 from bot.core.hf_extras import HfExtras
 from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
-from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, UserDelivery
+from bot.core.outcomes import DeliveryStatus
+from bot.core.subscriptions import (
+    ChannelSubscription,
+    DeliveryRecord,
+    Follow,
+    FollowKind,
+    UserDelivery,
+)
 
 SUB_COLUMNS = (
     "channel_id, guild_id, post_time, timezone, topics, max_items, paused, failures,"
@@ -100,13 +107,13 @@ def user_delivery(row: Sequence[Any], follows: list[Follow]) -> UserDelivery:
     )
 
 
-def delivery_record(row: Sequence[Any], status: str | None = None) -> DeliveryRecord:
+def delivery_record(row: Sequence[Any], status: DeliveryStatus | None = None) -> DeliveryRecord:
     """A RECORD_COLUMNS row; `status` overrides the stored one (a claim reports 'held')."""
     target, day, stored_status, message_id, attempts, detail, owner, lease_until = row
     return DeliveryRecord(
         target,
         dt.date.fromisoformat(day),
-        status or stored_status,
+        status or DeliveryStatus(stored_status),
         message_id,
         attempts,
         detail,
@@ -125,7 +132,7 @@ def follows_by_user(rows: Sequence[Sequence[Any]]) -> dict[int, list[Follow]]:
     """(user_id, kind, value, guild_id, label) rows -> each user's follows, in row order."""
     found: dict[int, list[Follow]] = {}
     for uid, kind, value, gid, label in rows:
-        found.setdefault(uid, []).append(Follow(kind, value, gid, label))
+        found.setdefault(uid, []).append(Follow(FollowKind(kind), value, gid, label))
     return found
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -39,12 +40,14 @@ from bot.core.models import (
     Topic,
     TopicHit,
 )
+from bot.core.outcomes import DeliveryStatus
 from bot.core.payloads import MessagePayload
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
     Follow,
+    FollowKind,
     TopicRemoval,
     UserDelivery,
 )
@@ -235,7 +238,7 @@ class MemberFollows(Protocol):
     async def add_follow(self, user_id: int, follow: Follow) -> bool: ...
 
     async def remove_follow(
-        self, user_id: int, kind: str, value: str, guild_id: int = 0
+        self, user_id: int, kind: FollowKind, value: str, guild_id: int = 0
     ) -> bool: ...
 
     async def user_delivery(self, user_id: int) -> UserDelivery | None: ...
@@ -362,7 +365,7 @@ class DeliveryLedger(Protocol):
         self,
         target: str,
         day: dt.date,
-        status: str,
+        status: DeliveryStatus,
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None: ...
@@ -389,12 +392,19 @@ class DeliveryLedger(Protocol):
 # -- posting to Discord --------------------------------------------------------------------
 
 
+class PagerScope(StrEnum):
+    """Whose digest a pager pages; the letter is part of the buttons' custom ids."""
+
+    CHANNEL = "c"  # a channel's digest
+    MEMBER = "u"  # a member's DM
+
+
 @dataclass(frozen=True)
 class Pager:
     """Which page of which digest a message shows: the poster puts the page buttons
-    under it. `scope` is "c" for a channel digest, "u" for a member's DM."""
+    under it."""
 
-    scope: str
+    scope: PagerScope
     day: dt.date
     page: int
     pages: int

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.core.digest_order import DigestOrder
+from bot.core.outcomes import DeliveryStatus
 from bot.core.topics import parse_keyword_list, validate_topic
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
@@ -45,9 +47,15 @@ class ChannelSubscription:
         return self.paused and self.failures >= FAILURES_BEFORE_PAUSE
 
 
+class FollowKind(StrEnum):
+    TOPIC = "topic"  # a built-in topic's slug, or a server topic's (with its guild)
+    KEYWORD = "keyword"  # words matched in titles and abstracts
+    AUTHOR = "author"  # an author's name key (bot.core.authors)
+
+
 @dataclass(frozen=True)
 class Follow:
-    kind: str  # "topic", "keyword" or "author"
+    kind: FollowKind
     value: str  # topic slug, keyword text, or an author's name key (bot.core.authors)
     guild_id: int = 0  # the guild a guild topic belongs to; 0 for built-in/keywords
     # The author's name as followed, for lists (the value is only its key).
@@ -81,7 +89,7 @@ class TopicRemoval:
 class DeliveryRecord:
     target: str
     day: dt.date
-    status: str  # "sending", "sent", "failed", "empty"; "held" = another owner's lease
+    status: DeliveryStatus  # HELD: another owner's lease (a claim's answer, never stored)
     message_id: int | None
     attempts: int
     detail: str | None = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.core.payloads import MessagePayload
+from bot.core.ports import PagerScope
 from bot.discord_app.replies import send_kwargs
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ _TEMPLATE = (
 
 
 def pager_view(
-    scope: str, day: dt.date, page: int, pages: int, channel_id: int | None = None
+    scope: PagerScope, day: dt.date, page: int, pages: int, channel_id: int | None = None
 ) -> discord.ui.View | None:
     """Buttons for page `page` of `pages`; None when everything fits on one page.
     `channel_id`: whose channel digest to page (default: the channel clicked in)."""
@@ -48,14 +49,14 @@ def pager_view(
     return view
 
 
-def _prefix(scope: str, channel_id: int | None) -> str:
+def _prefix(scope: PagerScope, channel_id: int | None) -> str:
     return f"pb:dg:{scope}:{channel_id}:" if channel_id else f"pb:dg:{scope}:"
 
 
 class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
     def __init__(
         self,
-        scope: str,
+        scope: PagerScope,
         day: dt.date,
         direction: str,
         page: int,
@@ -79,7 +80,8 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
     ) -> DigestPageButton:
         channel = int(match["channel"]) if match["channel"] else None
         day = dt.date.fromisoformat(match["day"])
-        return cls(match["scope"], day, match["dir"], int(match["page"]), channel_id=channel)
+        scope = PagerScope(match["scope"])
+        return cls(scope, day, match["dir"], int(match["page"]), channel_id=channel)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = cast("PaperBot", interaction.client)  # the client that registered this item
@@ -94,7 +96,7 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMP
         await interaction.response.edit_message(**send_kwargs(pages[page - 1], view))
 
     async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[MessagePayload]:
-        if self.scope == "u":
+        if self.scope == PagerScope.MEMBER:
             return await bot.services.follows.dm_pages(interaction.user.id, self.day)
         # Never another server's settings: the service looks only in this server.
         channel_id = self.channel_id or interaction.channel_id or 0

@@ -39,6 +39,7 @@ from bot.core.digest import DigestSettings, digest_pages
 from bot.core.digest_order import DigestOrder
 from bot.core.member_digest import member_digest_pages
 from bot.core.models import StoredPaper
+from bot.core.outcomes import DeliveryStatus, OutcomeStatus
 from bot.core.pacing import Pacer, process_share
 from bot.core.payloads import MessagePayload
 from bot.core.ports import (
@@ -47,6 +48,7 @@ from bot.core.ports import (
     DmsClosed,
     MessagePoster,
     Pager,
+    PagerScope,
     PaperReader,
     PaperThreads,
     PostFailed,
@@ -87,17 +89,14 @@ THREADS_REFUSED_NOTICE = (
     "itself is posted."
 )
 # Outcomes that leave a delivery unfinished for now: its ledger row stays 'sending'.
-UNSETTLED = ("retry", "held")
+UNSETTLED = (OutcomeStatus.RETRY, OutcomeStatus.HELD)
+# A post the target refused: recorded, counted, never retried as such.
+_FAILED = (OutcomeStatus.FAILED, OutcomeStatus.FAILED_GONE, OutcomeStatus.FAILED_CLOSED)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    # settled: sent, reconciled, already, nothing-new, no-papers, paused, empty,
-    # dms-closed, busy;
-    # failed: the target refused (403/404), counted toward pausing;
-    # retry: a transient error (5xx or 429 after discord.py's retries, a timeout);
-    # held: another process holds a live claim on it (sharded); transient like retry.
-    status: str
+    status: OutcomeStatus  # what each one means: bot.core.outcomes
     day: dt.date | None = None
     message_id: int | None = None
     detail: str = ""
@@ -268,62 +267,63 @@ class DeliveryService:
         """Post the newest day this channel has not received; safe to call any number of
         times (cron fire, catch-up sweep, `/digest now`, after a restart)."""
         if sub.paused:
-            return Outcome("paused")
+            return Outcome(OutcomeStatus.PAUSED)
         target = sub.target
         with self._alone(target) as alone:
             if not alone:
-                return Outcome("busy")
+                return Outcome(OutcomeStatus.BUSY)
             days = await self.papers.days(limit=60)
             if not days:
-                return Outcome("no-papers")  # settled: nothing was ever ingested
+                return Outcome(OutcomeStatus.NO_PAPERS)  # settled: nothing was ever ingested
             day = await self._due_day(target, sub.timezone, now, days)
             if day is None:
-                return Outcome("nothing-new")
+                return Outcome(OutcomeStatus.NOTHING_NEW)
             pages = await self.channel_pages(
                 sub.topics, sub.max_items, sub.guild_id, day, sub.source, sub.order
             )
             channel = self.poster.channel(sub.channel_id, sub.guild_id)
             outcome = await self._post_channel_digest(sub, day, channel, pages)
-            if outcome.status == "failed-gone":
+            if outcome.status == OutcomeStatus.FAILED_GONE:
                 updated = await self.ledger.record_channel_failure(
                     sub.channel_id, outcome.detail, FAILURES_BEFORE_PAUSE
                 )
                 if updated and updated.paused:
                     log.warning("paused digest for channel %s: %s", sub.channel_id, outcome.detail)
                     await self._on_schedules_changed()  # a paused digest has no cron job
-                return Outcome("failed", day, detail=outcome.detail)
-            if outcome.status in ("sent", "reconciled") and (sub.failures or sub.last_error):
+                return Outcome(OutcomeStatus.FAILED, day, detail=outcome.detail)
+            posted = outcome.status in (OutcomeStatus.SENT, OutcomeStatus.RECONCILED)
+            if posted and (sub.failures or sub.last_error):
                 await self.ledger.record_channel_success(sub.channel_id)
             return outcome
 
     # -- members ----------------------------------------------------------------------------
     async def deliver_member(self, user: UserDelivery, now: dt.datetime) -> Outcome:
         if user.dm_closed:
-            return Outcome("dms-closed")
+            return Outcome(OutcomeStatus.DMS_CLOSED)
         target = user.target
         with self._alone(target) as alone:
             if not alone:
-                return Outcome("busy")
+                return Outcome(OutcomeStatus.BUSY)
             day = await self._due_day(target, user.timezone, now)
             if day is None:
-                return Outcome("nothing-new")
+                return Outcome(OutcomeStatus.NOTHING_NEW)
             pages = await self.member_pages(user, day)
             if not pages:
                 record = await self._claim(target, day)
-                if record.status == "held":
-                    return Outcome("held", day, detail=HELD_DETAIL)
-                if record.status == "sending":
-                    await self.ledger.finish_delivery(target, day, "empty")
-                return Outcome("empty", day)
+                if record.status == DeliveryStatus.HELD:
+                    return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
+                if record.status == DeliveryStatus.SENDING:
+                    await self.ledger.finish_delivery(target, day, DeliveryStatus.EMPTY)
+                return Outcome(OutcomeStatus.EMPTY, day)
             try:
                 channel = await self.poster.member(user.user_id)
             except PostInterrupted as exc:  # the DM channel could not be opened
-                return Outcome("retry", day, detail=exc.detail)
-            pager = Pager("u", day, 1, len(pages))
+                return Outcome(OutcomeStatus.RETRY, day, detail=exc.detail)
+            pager = Pager(PagerScope.MEMBER, day, 1, len(pages))
             outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
-            if outcome.status == "failed-closed":
+            if outcome.status == OutcomeStatus.FAILED_CLOSED:
                 await self.ledger.set_dm_closed(user.user_id, True)
-                return Outcome("dms-closed", day, detail=outcome.detail)
+                return Outcome(OutcomeStatus.DMS_CLOSED, day, detail=outcome.detail)
             return outcome
 
     # -- the exactly-once core ----------------------------------------------------------------
@@ -360,22 +360,22 @@ class DeliveryService:
         # that took the claim over (finding nothing in the history yet) and sent it too.
         await self.pacer.acquire()
         if self._closing:  # the row is not even claimed: the next start posts it
-            return Outcome("retry", day, detail="shutting down")
+            return Outcome(OutcomeStatus.RETRY, day, detail="shutting down")
         claimed_at = time.monotonic()
         record = await self._claim(target, day)
-        if record.status in ("sent", "empty"):
-            return Outcome("already", day, record.message_id)
-        if record.status == "held":
+        if record.status.done:
+            return Outcome(OutcomeStatus.ALREADY, day, record.message_id)
+        if record.status == DeliveryStatus.HELD:
             # The detail may reach users (`/digest now`); the owner id is for the log.
             log.debug("%s for %s is claimed by %s", target, day, record.owner)
-            return Outcome("held", day, detail=HELD_DETAIL)
+            return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
         if record.attempts > 1:
             found = await channel.find_posted(marker, lookback)
             if found is not None:
                 if then is not None and (unsettled := await then(found)) is not None:
                     return unsettled
-                await ledger.finish_delivery(target, day, "sent", found, "reconciled")
-                return Outcome("reconciled", day, found)
+                await ledger.finish_delivery(target, day, DeliveryStatus.SENT, found, "reconciled")
+                return Outcome(OutcomeStatus.RECONCILED, day, found)
         timeout: float | None = None
         if self.owner is not None:
             # A lease only protects a send that ends before the lease does. Give up at
@@ -385,24 +385,25 @@ class DeliveryService:
             lease = self.settings.claim_timeout.total_seconds()
             timeout = lease / 2 - (time.monotonic() - claimed_at)
             if timeout <= 0:
-                return Outcome("retry", day, detail="claim ran short before sending")
+                return Outcome(OutcomeStatus.RETRY, day, detail="claim ran short before sending")
         try:
             message_id = await channel.post(
                 payload, nonce=delivery_nonce(target, day), pager=pager, timeout=timeout
             )
         except (DmsClosed, TargetGone) as exc:
-            status = "failed-closed" if isinstance(exc, DmsClosed) else "failed-gone"
-            await ledger.finish_delivery(target, day, "failed", detail=exc.detail)
+            refused = isinstance(exc, DmsClosed)
+            status = OutcomeStatus.FAILED_CLOSED if refused else OutcomeStatus.FAILED_GONE
+            await ledger.finish_delivery(target, day, DeliveryStatus.FAILED, detail=exc.detail)
             return Outcome(status, day, detail=exc.detail)
         except PostFailed as exc:  # PostInterrupted: a timeout, 5xx, 429 after retries...
             # Leave the row 'sending': the request may have reached Discord, so the next
             # attempt reconciles against history before it sends again.
             log.warning("sending %s for %s failed: %s", target, day, exc)
-            return Outcome("retry", day, detail=str(exc)[:200])
+            return Outcome(OutcomeStatus.RETRY, day, detail=str(exc)[:200])
         if then is not None and (unsettled := await then(message_id)) is not None:
             return unsettled
-        await ledger.finish_delivery(target, day, "sent", message_id)
-        return Outcome("sent", day, message_id)
+        await ledger.finish_delivery(target, day, DeliveryStatus.SENT, message_id)
+        return Outcome(OutcomeStatus.SENT, day, message_id)
 
     # -- discussion threads ---------------------------------------------------------------------
     async def _post_channel_digest(
@@ -413,7 +414,7 @@ class DeliveryService:
         message) is settled, each under a ledger row of its own (core.threads)."""
         target = sub.target
         mode = thread_mode(sub.thread)
-        pager = Pager("c", day, 1, len(pages))
+        pager = Pager(PagerScope.CHANNEL, day, 1, len(pages))
         if mode is ThreadMode.NONE:
             return await self._send_once(target, day, channel, pages[0], pager=pager)
         notices = _Notices(channel)
@@ -478,7 +479,7 @@ class DeliveryService:
                 marker=item_marker(day, item.paper_id),
                 lookback=lookback,
             )
-            if posted.status in UNSETTLED or posted.status.startswith("failed"):
+            if posted.status in UNSETTLED or posted.status in _FAILED:
                 # Unsettled, or the channel refuses posts now (counted as the digest's
                 # failure): the digest's row stays unfinished, retried like any post.
                 return posted
@@ -516,28 +517,28 @@ class DeliveryService:
         Unsettled: "retry" or "held", the row left for the next attempt."""
         await self.pacer.acquire()
         if self._closing:
-            return Outcome("retry", day, detail="shutting down")
+            return Outcome(OutcomeStatus.RETRY, day, detail="shutting down")
         record = await self._claim(target, day)
-        if record.status in ("sent", "empty"):
-            return Outcome("already", day, record.message_id)
-        if record.status == "held":
-            return Outcome("held", day, detail=HELD_DETAIL)
+        if record.status.done:
+            return Outcome(OutcomeStatus.ALREADY, day, record.message_id)
+        if record.status == DeliveryStatus.HELD:
+            return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
         try:
             # Nothing to look up on a retry: Discord answers 160004 for a message that
             # has its thread already, and the poster returns that thread's id.
             thread_id = await channel.start_thread(message_id, name, self.archive_minutes)
         except (ThreadsRefused, TargetGone) as exc:
             # Refused for good (no permission; the message was deleted): the post stays.
-            await self.ledger.finish_delivery(target, day, "failed", detail=exc.detail)
+            await self.ledger.finish_delivery(target, day, DeliveryStatus.FAILED, detail=exc.detail)
             log.warning("no thread for %s on %s: %s", target, day, exc.detail)
             if isinstance(exc, ThreadsRefused):
                 notices.threads_refused = exc.detail
-            return Outcome("failed", day, detail=exc.detail)
+            return Outcome(OutcomeStatus.FAILED, day, detail=exc.detail)
         except PostFailed as exc:
             log.warning("starting the thread %s for %s failed: %s", target, day, exc)
-            return Outcome("retry", day, detail=str(exc)[:200])
-        await self.ledger.finish_delivery(target, day, "sent", thread_id)
-        return Outcome("sent", day, thread_id)
+            return Outcome(OutcomeStatus.RETRY, day, detail=str(exc)[:200])
+        await self.ledger.finish_delivery(target, day, DeliveryStatus.SENT, thread_id)
+        return Outcome(OutcomeStatus.SENT, day, thread_id)
 
     # -- telling members their DMs are closed --------------------------------------------------
     async def closed_dms_notice_due(self, user_id: int) -> bool:

@@ -46,7 +46,6 @@ from bot.services.delivery import DeliveryService
 log = logging.getLogger("paperbot.schedule")
 
 SWEEP_CONCURRENCY = 8  # deliveries in flight at once during a catch-up sweep
-TRANSIENT = {"retry", "busy", "held"}  # outcomes the next sweep should try again
 HEARTBEATS_PER_TIMEOUT = 4  # a live shard beats this often within one claim timeout
 
 
@@ -233,13 +232,13 @@ class ScheduleService:
         outcome = await self.delivery.deliver_channel(sub, now)
         # A transient failure leaves the run unmarked, so the next sweep tries again
         # (within the grace window) instead of losing the day.
-        if outcome.status not in TRANSIENT:
+        if not outcome.status.transient:
             await self._mark_run(sub.target, sub.post_time, sub.timezone, now)
         log.info("channel %s: %s %s", sub.channel_id, outcome.status, outcome.day or "")
 
     async def _run_member(self, user: UserDelivery, now: dt.datetime) -> None:
         outcome = await self.delivery.deliver_member(user, now)
-        if outcome.status not in TRANSIENT:
+        if not outcome.status.transient:
             await self._mark_run(user.target, user.post_time, user.timezone, now)
         log.info("user %s: %s %s", user.user_id, outcome.status, outcome.day or "")
 

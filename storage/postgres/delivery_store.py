@@ -16,6 +16,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.models import TopicHit
+from bot.core.outcomes import DeliveryStatus
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, TopicRemoval
 from storage.common import CommonDelivery, held_by_other
 from storage.postgres.sql import rows_changed
@@ -166,12 +167,12 @@ class PostgresDeliveryStore(CommonDelivery):
                     *key,
                 )
                 assert row is not None, "the insert above met it, and no delivery is deleted"
-                return delivery_record(row, status="held")
+                return delivery_record(row, status=DeliveryStatus.HELD)
             current = delivery_record(row)
-            if current.status in ("sent", "empty"):
+            if current.status.done:
                 return current
             if held_by_other(current, owner, now):
-                return delivery_record(row, status="held")
+                return delivery_record(row, status=DeliveryStatus.HELD)
             taken = await conn.fetchrow(
                 "UPDATE deliveries SET status = 'sending', attempts = attempts + 1,"
                 " updated_at = $3, owner = $4, lease_until = $5"

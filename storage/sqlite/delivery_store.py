@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from bot.core.models import TopicHit
+from bot.core.outcomes import DeliveryStatus
 from bot.core.subscriptions import ChannelSubscription, DeliveryRecord, Follow, TopicRemoval
 from storage.common import CommonDelivery, held_by_other
 from storage.rows import RECORD_COLUMNS, SUB_COLUMNS, delivery_record, stamp
@@ -129,14 +130,21 @@ class SqliteDeliveryStore(CommonDelivery):
                     (target, day.isoformat(), claimed_at, owner, until),
                 )
                 return DeliveryRecord(
-                    target, day, "sending", None, 1, None, owner, dt.datetime.fromisoformat(until)
+                    target,
+                    day,
+                    DeliveryStatus.SENDING,
+                    None,
+                    1,
+                    None,
+                    owner,
+                    dt.datetime.fromisoformat(until),
                 )
             current = delivery_record(row)
-            if current.status in ("sent", "empty"):
+            if current.status.done:
                 return current
             if held_by_other(current, owner, now):
                 # Someone else is sending it right now: leave their claim alone.
-                return dataclasses.replace(current, status="held")
+                return dataclasses.replace(current, status=DeliveryStatus.HELD)
             # Ours again (a retry), failed, unleased, or a lapsed lease of a dead owner:
             # take it, counting the attempt so the taker reconciles before sending.
             await conn.execute(
@@ -146,7 +154,7 @@ class SqliteDeliveryStore(CommonDelivery):
             )
         return dataclasses.replace(
             current,
-            status="sending",
+            status=DeliveryStatus.SENDING,
             attempts=current.attempts + 1,
             owner=owner,
             lease_until=dt.datetime.fromisoformat(until),
