@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.core.limits import MAX_CHOICES
 from bot.core.render import safe_inline
-from bot.core.subscriptions import MAX_KEYWORD_CHARS, Follow
+from bot.core.subscriptions import MAX_KEYWORD_CHARS, Follow, FollowKind
 from bot.core.topic_lookup import key_of
 from bot.discord_app.command_helpers import (
     author_autocomplete,
@@ -27,9 +27,9 @@ from bot.discord_app.replies import reply_text
 
 def _label(follow: Follow, names: dict[str, str]) -> str:
     # Keywords and a server's topic names are typed by people: escaped.
-    if follow.kind == "keyword":
+    if follow.kind == FollowKind.KEYWORD:
         return f"keyword “{safe_inline(follow.value, MAX_KEYWORD_CHARS + 20)}”"
-    if follow.kind == "author":
+    if follow.kind == FollowKind.AUTHOR:
         return f"author {safe_inline(follow.label or follow.value, 120)}"
     # A follow left over from a removed topic shows its slug, never its stored key.
     name = names.get(key_of(follow.value, follow.guild_id), follow.value)

@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
-from bot.core.subscriptions import TopicRemoval
+from bot.core.subscriptions import FollowKind, TopicRemoval
 from storage import Storage, open_storage
 
 # Every Storage method about Discord-side state: subscriptions, follows, the delivery
@@ -65,7 +65,7 @@ class SplitStorage:
         state, key = self.discord_state, f"{guild_id}:{slug}"
         followers = tuple(await state.topic_followers(guild_id, slug))
         for user_id in followers:
-            await state.remove_follow(user_id, "topic", slug, guild_id)
+            await state.remove_follow(user_id, FollowKind.TOPIC, slug, guild_id)
         digests = []
         for sub in await state.channel_subscriptions(guild_id):
             if key in sub.topics:

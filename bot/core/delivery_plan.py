@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.authors import author_key
 from bot.core.models import StoredPaper, Topic
-from bot.core.subscriptions import Follow
+from bot.core.subscriptions import Follow, FollowKind
 from bot.core.topics import compile_topics, parse_keyword_list
 
 DIGEST_MARKER = "paperbot digest"  # in every digest's first line: how reconciliation finds it
@@ -121,9 +121,9 @@ def takeover_due(
 def follow_topic(follow: Follow, topics_by_key: dict[str, Topic]) -> Topic | None:
     """The Topic a follow stands for: a taxonomy topic, or an ad hoc one for a keyword;
     None for an author follow (matched by name key, not words) or an unknown topic."""
-    if follow.kind == "author":
+    if follow.kind == FollowKind.AUTHOR:
         return None
-    if follow.kind == "topic":
+    if follow.kind == FollowKind.TOPIC:
         key = follow.value if not follow.guild_id else f"{follow.guild_id}:{follow.value}"
         return topics_by_key.get(key)
     keywords, phrases = parse_keyword_list(follow.value)
@@ -147,9 +147,9 @@ def papers_for_member(
     matchers = {
         i: compile_topics([topic])
         for i, (follow, topic) in enumerate(wanted)
-        if topic is not None and follow.kind == "keyword"
+        if topic is not None and follow.kind == FollowKind.KEYWORD
     }
-    authors = {f.value: f.label or f.value for f in follows if f.kind == "author"}
+    authors = {f.value: f.label or f.value for f in follows if f.kind == FollowKind.AUTHOR}
     chosen = []
     for paper in papers:
         reasons: list[str] = []
@@ -159,7 +159,7 @@ def papers_for_member(
         for index, (follow, topic) in enumerate(wanted):
             if topic is None:
                 continue
-            if follow.kind == "topic":
+            if follow.kind == FollowKind.TOPIC:
                 hit = stored.get(topic.slug)
                 if hit is not None:
                     reasons.append(f"topic {topic.name}: " + ", ".join(hit.why[:3]))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.core.authors import author_key
 from bot.core.models import Topic
 from bot.core.ports import MemberFollows, Schedules
-from bot.core.subscriptions import Follow, UserDelivery, keyword_value
+from bot.core.subscriptions import Follow, FollowKind, UserDelivery, keyword_value
 from bot.core.topic_lookup import UnknownTopic, find_exact, key_of, resolve_topic, topic_key
 from bot.services.delivery import DeliveryService
 from bot.services.refusals import Refused
@@ -24,7 +24,7 @@ def author_follow(name: str) -> Follow:
     key = author_key(label)
     if not key:
         raise Refused("An author's name needs letters.")
-    return Follow("author", key, label=label)
+    return Follow(FollowKind.AUTHOR, key, label=label)
 
 
 ONE_OF_THEM = "Give one of `topic`, `keyword` or `author` (just one of them)."
@@ -85,22 +85,22 @@ class FollowService:
         topic: str | None,
         keyword: str | None,
         author: str | None = None,
-    ) -> str:
+    ) -> FollowKind:
         """Stop following the topic, keyword or author; which kind it was."""
         if author is not None and topic is None and keyword is None:
             removed = await self.follows.remove_follow(
-                user_id, "author", author_follow(author).value
+                user_id, FollowKind.AUTHOR, author_follow(author).value
             )
             if not removed:
                 raise Refused("You don't follow that author. `/following` lists what you do.")
             await self.schedules.rebuild()
-            return "author"
+            return FollowKind.AUTHOR
         if (topic is None) == (keyword is None) or author is not None:
             raise Refused(ONE_OF_THEM)
         if topic is not None:
-            kind, removed = "topic", await self._unfollow_topic(user_id, guild_id, topic)
+            kind, removed = FollowKind.TOPIC, await self._unfollow_topic(user_id, guild_id, topic)
         else:
-            kind, removed = "keyword", await self._unfollow_keyword(user_id, keyword or "")
+            kind, removed = FollowKind.KEYWORD, await self._unfollow_keyword(user_id, keyword or "")
         if not removed:
             raise Refused(f"You don't follow that {kind}. `/following` lists what you do.")
         await self.schedules.rebuild()
@@ -125,7 +125,7 @@ class FollowService:
 
     async def followed_keywords(self, user_id: int) -> list[str]:
         user = await self.follows.user_delivery(user_id)
-        return [f.value for f in (user.follows if user else ()) if f.kind == "keyword"]
+        return [f.value for f in (user.follows if user else ()) if f.kind == FollowKind.KEYWORD]
 
     async def followed_topics(self, user_id: int) -> list[Topic]:
         """The member's followed topics, from every server they followed them in."""
@@ -139,7 +139,7 @@ class FollowService:
 
     async def followed_authors(self, user_id: int) -> list[Follow]:
         user = await self.follows.user_delivery(user_id)
-        return [f for f in (user.follows if user else ()) if f.kind == "author"]
+        return [f for f in (user.follows if user else ()) if f.kind == FollowKind.AUTHOR]
 
     async def _follow_named(
         self, guild_id: int | None, topic: str | None, keyword: str | None
@@ -151,22 +151,22 @@ class FollowService:
                 found = resolve_topic(await self.topics.taxonomy(guild_id), topic)
             except UnknownTopic as exc:
                 raise Refused.unknown_topic(exc) from None
-            return Follow("topic", found.slug, found.guild_id or 0)
+            return Follow(FollowKind.TOPIC, found.slug, found.guild_id or 0)
         try:
-            return Follow("keyword", keyword_value(keyword or ""))
+            return Follow(FollowKind.KEYWORD, keyword_value(keyword or ""))
         except ValueError as exc:
             raise Refused.from_value_error(exc) from None
 
     async def _unfollow_keyword(self, user_id: int, text: str) -> bool:
         value = " ".join(text.split()).casefold()
-        if await self.follows.remove_follow(user_id, "keyword", value):
+        if await self.follows.remove_follow(user_id, FollowKind.KEYWORD, value):
             return True
         try:
             canonical = keyword_value(value)  # as `/follow` stored it
         except ValueError:
             return False
         return canonical != value and await self.follows.remove_follow(
-            user_id, "keyword", canonical
+            user_id, FollowKind.KEYWORD, canonical
         )
 
     async def _unfollow_topic(self, user_id: int, guild_id: int | None, text: str) -> bool:
@@ -180,12 +180,12 @@ class FollowService:
         orphans = [
             Topic(f.value, f.value, guild_id=f.guild_id or None)
             for f in follows
-            if f.kind == "topic" and key_of(f.value, f.guild_id) not in live
+            if f.kind == FollowKind.TOPIC and key_of(f.value, f.guild_id) not in live
         ]
         found = find_exact(followed, text) or find_exact(orphans, text)
         if found is not None:
             return await self.follows.remove_follow(
-                user_id, "topic", found.slug, found.guild_id or 0
+                user_id, FollowKind.TOPIC, found.slug, found.guild_id or 0
             )
         if followed and find_exact(await self.topics.taxonomy(guild_id), text) is None:
             try:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
 from bot.core.ports import GuildTopics
-from bot.core.subscriptions import Follow
+from bot.core.subscriptions import Follow, FollowKind
 from bot.core.topic_lookup import key_of, topic_key
 
 
@@ -31,7 +31,7 @@ class TopicCatalog:
     async def followed_topics(self, follows: Sequence[Follow]) -> list[Topic]:
         """The topics these follows name, wherever they were followed: a member may
         follow the topics of several servers, and use /following or /unfollow anywhere."""
-        wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == "topic"}
+        wanted = {key_of(f.value, f.guild_id) for f in follows if f.kind == FollowKind.TOPIC}
         return [t for t in await self._member_taxonomy(follows) if topic_key(t) in wanted]
 
     async def member_topic_names(self, follows: Sequence[Follow]) -> dict[str, str]:
@@ -42,7 +42,7 @@ class TopicCatalog:
         return {topic_key(t): t.name for t in await self._member_taxonomy(follows)}
 
     async def _member_taxonomy(self, follows: Sequence[Follow]) -> list[Topic]:
-        guilds = sorted({f.guild_id for f in follows if f.kind == "topic" and f.guild_id})
+        guilds = sorted({f.guild_id for f in follows if f.kind == FollowKind.TOPIC and f.guild_id})
         own = [t for guild in guilds for t in await self._store.guild_topics(guild)]
         return [*self.defaults, *own]
 
