@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.core.authors import author_key
 from bot.core.dedupe import retired_titles
-from bot.core.models import DayEntry, IngestPlan, PlannedPaper
+from bot.core.models import DayEntry, IngestPlan, PlanAction, PlannedPaper
 from storage.rows import hf_extras_of
 
 # What a stored paper's re-appearance is folded against: SELECT these, in this order.
@@ -117,7 +117,7 @@ def refold(item: PlannedPaper, stored: Sequence, day: str) -> Refolded:
 def seen_day(item: PlannedPaper, stored: Sequence, day: str) -> str:
     """The day a fold widens the paper's first/last seen to: `day`, except for an arXiv
     replacement, which changes the paper without listing it (its stored last day)."""
-    return str(stored[4]) if item.action == "updated" else day
+    return str(stored[4]) if item.action == PlanAction.UPDATED else day
 
 
 @dataclass
@@ -149,7 +149,7 @@ def child_rows(plan: IngestPlan, day: str, dump_id: int | None, retopic: set[int
         assert pid is not None, "child rows before the paper has an id"
         rows.keys += [(key, pid) for key in item.keys]
         rows.blocks += [(block, pid) for block in item.blocks]
-        if item.action != "updated":
+        if item.action != PlanAction.UPDATED:
             rows.appearances.append((pid, day, item.paper.position, item.paper.upvotes, dump_id))
             if dump_id is not None:
                 rows.listed.append((dump_id, pid))

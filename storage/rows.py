@@ -13,7 +13,7 @@ from typing import Any
 from bot.core.digest_order import parse_order
 from bot.core.feedback import FeedbackSignal, PaperFeedback
 from bot.core.hf_extras import HfExtras
-from bot.core.models import KnownPaper, Matches, StoredPaper, Topic, TopicHit
+from bot.core.models import DaySource, KnownPaper, Matches, StoredPaper, Topic, TopicHit
 from bot.core.outcomes import DeliveryStatus
 from bot.core.subscriptions import (
     ChannelSubscription,
@@ -253,7 +253,7 @@ def known_with_blocks(rows: Sequence[Sequence[Any]]) -> list[KnownPaper]:
 def redated_report(report: str, day: str) -> str:
     """A dump's stored health report (what /status shows) moved to `day` by --redate."""
     data = json.loads(report or "{}")
-    data.update(day=day, day_source="--date")
+    data.update(day=day, day_source=DaySource.OPTION)
     return json.dumps(data)
 
 

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from bot.core.abstracts import Evidence, abstract_blocks, abstract_words, compare_abstracts
-from bot.core.models import KnownPaper, ParsedPaper, PlannedPaper, TopicHit
+from bot.core.models import KnownPaper, ParsedPaper, PlanAction, PlannedPaper, TopicHit
 from bot.core.text import normalize_title, word_tuple, words
 from bot.core.title_forms import content_numbers, title_core, title_key
 
@@ -237,10 +237,10 @@ def plan_papers(
         keys = paper_keys(paper, norm)
         blocks = paper_blocks(paper, norm)
         known = next((by_key[k] for k in keys if k in by_key), None)
-        action = "known"
+        action = PlanAction.KNOWN
         facts: _Facts | None = None
         if known is not None and _retitled(known, keys, by_key):
-            action = "merged"
+            action = PlanAction.MERGED
         elif known is None:
             facts = _Facts(paper.title, norm, paper.abstract, remember=True)
             nearby = {c.id: c for b in blocks for c in stored_by_block.get(b, ())}
@@ -252,13 +252,13 @@ def plan_papers(
                 ),
                 None,
             )
-            action = "merged"
+            action = PlanAction.MERGED
         if known is not None:
             if known.id in by_existing:
                 duplicates += 1
                 _absorb(by_existing[known.id], paper.title, keys, blocks)
                 continue
-            if action == "merged":
+            if action == PlanAction.MERGED:
                 merges.append((paper.title, known.title))
             item = PlannedPaper(
                 paper,
@@ -291,7 +291,7 @@ def plan_papers(
             continue
         item = PlannedPaper(
             paper,
-            "new",
+            PlanAction.NEW,
             keys,
             blocks,
             norm,

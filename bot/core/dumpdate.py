@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections import Counter
 
-from bot.core.models import ParsedDump
+from bot.core.models import DaySource, DumpFormat, ParsedDump
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # A date inside a file name; not part of a longer run of digits (an id, a timestamp).
@@ -58,9 +58,9 @@ def most_recent(month: int, day: int, today: dt.date) -> dt.date | None:
 
 def resolve_dump_day(
     parsed: ParsedDump, source_name: str, cli_date: dt.date | None, today: dt.date
-) -> tuple[dt.date, str]:
-    """(day, how it was found): "--date", "file name", "json", "feed date", "date line"
-    or "today".
+) -> tuple[dt.date, DaySource]:
+    """(day, how it was found): the `--date` given, the file name, the JSON's
+    submission days, an arXiv listing's own day, the date lines, or today.
 
     The page's date lines carry no year, so the year is the one that makes the date the
     most recent such day not after `today` (a `Dec 31` ingested on Jan 1 is last year's).
@@ -68,18 +68,18 @@ def resolve_dump_day(
     day of a feed, the day an API query ran.
     """
     if cli_date is not None:
-        return cli_date, "--date"
+        return cli_date, DaySource.OPTION
     named = _name_day(source_name)
     if named is not None:
-        return named, "file name"
-    if parsed.format == "json":
+        return named, DaySource.FILE_NAME
+    if parsed.format == DumpFormat.JSON:
         submitted = _json_day(parsed.json_days, today)
         if submitted is not None:
-            return submitted, "json"
+            return submitted, DaySource.JSON
     if parsed.feed_day is not None:
-        return parsed.feed_day, "feed date"
+        return parsed.feed_day, DaySource.FEED
     seen = [most_recent(month, day, today) for month, day in parsed.date_lines]
     dated = [day for day in seen if day is not None]
     if dated:
-        return max(dated), "date line"
-    return today, "today"
+        return max(dated), DaySource.DATE_LINE
+    return today, DaySource.TODAY

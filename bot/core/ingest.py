@@ -23,6 +23,7 @@ from bot.core.models import (
     IngestReport,
     NotADump,
     ParsedPaper,
+    PlanAction,
     PlannedPaper,
     Topic,
     TopicHit,
@@ -150,9 +151,9 @@ async def ingest_bytes(
         if listed:
             changes = day_changes(outcome.planned, listed)
             report.day_update, report.added, report.changed = True, changes.added, changes.changed
-        report.new = sum(1 for p in outcome.planned if p.action == "new")
-        report.known = sum(1 for p in outcome.planned if p.action == "known")
-        report.merged = sum(1 for p in outcome.planned if p.action == "merged")
+        report.new = sum(1 for p in outcome.planned if p.action == PlanAction.NEW)
+        report.known = sum(1 for p in outcome.planned if p.action == PlanAction.KNOWN)
+        report.merged = sum(1 for p in outcome.planned if p.action == PlanAction.MERGED)
         report.duplicates_in_file = outcome.duplicates_in_file
         report.merges = outcome.merges
         plan = IngestPlan(
@@ -184,9 +185,9 @@ def _apply_replacements(planned: list[PlannedPaper], report: IngestReport) -> li
         elif item.action == "new":
             unknown += 1
         else:
-            item.action = "updated"
+            item.action = PlanAction.UPDATED
             kept.append(item)
-    report.updated = sum(1 for item in kept if item.action == "updated")
+    report.updated = sum(1 for item in kept if item.action == PlanAction.UPDATED)
     if unknown:
         report.warnings.append(
             f"{plural(unknown, 'replacement')} of papers not stored here left out "

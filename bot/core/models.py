@@ -8,9 +8,40 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TypedDict
+from enum import StrEnum
+from typing import Literal, TypedDict
 
 from bot.core.hf_extras import HfExtras
+
+
+class DumpFormat(StrEnum):
+    TEXT = "text"  # the daily papers page as text
+    JSON = "json"  # the daily papers API's JSON
+    ARXIV_RSS = "arxiv-rss"  # arXiv's announcement feed, RSS
+    ARXIV_ATOM = "arxiv-atom"  # the same feed as Atom
+    ARXIV_API = "arxiv-api"  # an arXiv API query's answer (Atom)
+
+
+class DaySource(StrEnum):
+    """How a dump's day was found (stored with it, shown in its report)."""
+
+    OPTION = "--date"  # given: `--date`, or a dump moved with `--redate`
+    FILE_NAME = "file name"
+    JSON = "json"  # the most common submission day in the API JSON
+    FEED = "feed date"  # an arXiv listing's own day (announcement, or the query's)
+    DATE_LINE = "date line"
+    TODAY = "today"  # no date in the dump
+
+
+class PlanAction(StrEnum):
+    """What an ingest does with one incoming paper (decided by bot.core.dedupe)."""
+
+    NEW = "new"
+    KNOWN = "known"  # the same key as a stored paper
+    MERGED = "merged"  # a near-duplicate of a stored paper, or a retitled one
+    # An arXiv replacement of a stored paper: it changes the paper but is not listed on
+    # the day (no appearance).
+    UPDATED = "updated"
 
 
 @dataclass(frozen=True)
@@ -47,7 +78,7 @@ class SkippedParagraph:
 class ParsedDump:
     """The result of parsing one file; `day` is resolved later by `resolve_dump_day`."""
 
-    format: str  # "text", "json", "arxiv-rss", "arxiv-atom" or "arxiv-api"
+    format: DumpFormat
     papers: list[ParsedPaper]
     date_lines: list[tuple[int, int]] = field(default_factory=list)  # (month, day) seen
     json_days: list[dt.date] = field(default_factory=list)  # submittedOnDailyAt days
@@ -73,7 +104,7 @@ class StoredDump:
     """A dump already ingested, as its re-ingest needs to know it."""
 
     day: dt.date
-    day_source: str
+    day_source: DaySource
 
 
 @dataclass(frozen=True)
@@ -230,9 +261,9 @@ class IngestReport:
     """The health report of one dump. `to_dict` is the CLI's --json shape."""
 
     source: str
-    format: str = ""
+    format: DumpFormat | Literal[""] = ""  # "": the file could not be parsed
     day: dt.date | None = None
-    day_source: str = ""  # "--date", "file name", "date line", "json", "feed date", "today"
+    day_source: DaySource | Literal[""] = ""
     content_hash: str = ""
     parsed: int = 0
     new: int = 0
@@ -306,9 +337,7 @@ class PlannedPaper:
     """What one ingest will write for one incoming paper (decided by bot.core.dedupe)."""
 
     paper: ParsedPaper
-    # "new", "known" or "merged"; "updated": an arXiv replacement of a stored paper,
-    # which changes the paper but is not listed on the day (no appearance).
-    action: str
+    action: PlanAction
     keys: tuple[str, ...]  # every key to register for this paper
     blocks: tuple[str, ...]  # blocking keys (title and abstract) to register
     norm_title: str
@@ -326,8 +355,8 @@ class IngestPlan:
     papers: list[PlannedPaper]
     content_hash: str
     source: str
-    format: str
-    day_source: str
+    format: DumpFormat
+    day_source: DaySource
     report_json: str = "{}"
     paper_source: str = "hf"  # the source the dump lists papers from: "hf" or "arxiv"
     # The day is already stored and this dump updates it: its order replaces the day's.

@@ -39,7 +39,7 @@ from bot.core.feed_xml import (
     rfc822_day,
     text_of,
 )
-from bot.core.models import DumpError, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.models import DumpError, DumpFormat, ParsedDump, ParsedPaper, SkippedParagraph
 from bot.core.parse_text import snippet
 from bot.core.sources import feed_category
 from bot.core.wording import plural
@@ -128,7 +128,7 @@ def _atom_kind(feed: ET.Element) -> str | None:
 class _Listing:
     """A ParsedDump being filled item by item (positions count papers only)."""
 
-    def __init__(self, dump_format: str) -> None:
+    def __init__(self, dump_format: DumpFormat) -> None:
         self.dump = ParsedDump(format=dump_format, papers=[])
 
     def skip(self, index: int, title: str, reason: str) -> None:
@@ -181,7 +181,7 @@ def _parse_rss(channel: ET.Element) -> ParsedDump:
     title = text_of(channel.find("title"))
     if title.casefold().startswith("feed error"):
         raise DumpError(f"the arXiv feed is an error: {snippet(title)}")
-    listing = _Listing("arxiv-rss")
+    listing = _Listing(DumpFormat.ARXIV_RSS)
     items = channel.findall("item")
     for index, item in enumerate(items, start=1):
         description = raw_text_of(item.find("description"))
@@ -213,7 +213,7 @@ def _parse_atom_announcements(feed: ET.Element) -> ParsedDump:
     title = text_of(feed.find(f"{ATOM}title"))
     if title.casefold().startswith("feed error"):
         raise DumpError(f"the arXiv feed is an error: {snippet(title)}")
-    listing = _Listing("arxiv-atom")
+    listing = _Listing(DumpFormat.ARXIV_ATOM)
     entries = feed.findall(f"{ATOM}entry")
     for index, entry in enumerate(entries, start=1):
         summary = raw_text_of(entry.find(f"{ATOM}summary"))
@@ -266,7 +266,7 @@ def _parse_api(feed: ET.Element) -> ParsedDump:
     if errors and len(errors) == len(entries):
         message = text_of(errors[0].find(f"{ATOM}summary")) or text_of(errors[0].find(f"{ATOM}id"))
         raise DumpError(f"the arXiv API answered with an error: {snippet(message)}")
-    listing = _Listing("arxiv-api")
+    listing = _Listing(DumpFormat.ARXIV_API)
     for index, entry in enumerate(entries, start=1):
         title = text_of(entry.find(f"{ATOM}title"))
         if _error_entry(entry):

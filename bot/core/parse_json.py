@@ -19,7 +19,14 @@ import re
 from typing import Any
 
 from bot.core.hf_extras import hf_extras
-from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.models import (
+    DumpError,
+    DumpFormat,
+    NotADump,
+    ParsedDump,
+    ParsedPaper,
+    SkippedParagraph,
+)
 from bot.core.parse_text import collapse_ws, snippet
 from bot.core.wording import plural
 
@@ -151,7 +158,7 @@ def iso_day(value: object) -> dt.date | None:
 
 def parse_json(data: object) -> ParsedDump:
     """Parse decoded daily_papers JSON. Raises DumpError when no usable paper is found."""
-    dump = ParsedDump(format="json", papers=[])
+    dump = ParsedDump(format=DumpFormat.JSON, papers=[])
     items = _items(data)
     if not any(_daily_papers_item(item) for item in items):
         raise NotADump(

@@ -16,7 +16,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.core.models import DumpError, NotADump, ParsedDump, ParsedPaper, SkippedParagraph
+from bot.core.models import (
+    DumpError,
+    DumpFormat,
+    NotADump,
+    ParsedDump,
+    ParsedPaper,
+    SkippedParagraph,
+)
 from bot.core.wording import plural
 
 MAX_TITLE_CHARS = 300
@@ -291,7 +298,7 @@ class _Pairer:
 
     def __init__(self, blocks: list[_Block]) -> None:
         self.blocks = blocks
-        self.dump = ParsedDump(format="text", papers=[])
+        self.dump = ParsedDump(format=DumpFormat.TEXT, papers=[])
         self.pending: _Block | None = None
         # Index of the next content block after each block, None past a date line (a
         # new day's section) or the end: the lookahead that settles UNSURE/LONG shapes.

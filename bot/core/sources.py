@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.core.models import DumpFormat
+
 HF = "hf"
 ARXIV = "arxiv"
 SOURCES = (HF, ARXIV)
 SOURCE_NAMES = {HF: "Hugging Face", ARXIV: "arXiv"}
 # Dump formats (ParsedDump.format) and the source each one is.
-ARXIV_FORMATS = ("arxiv-rss", "arxiv-atom", "arxiv-api")
+ARXIV_FORMATS = (DumpFormat.ARXIV_RSS, DumpFormat.ARXIV_ATOM, DumpFormat.ARXIV_API)
 
 
 def source_of_format(dump_format: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from bot.core.models import IngestReport
+from bot.core.models import DaySource, DumpFormat, IngestReport
 
 Quote = Callable[[str], str]
 
@@ -109,20 +109,20 @@ def spelling_note(corrections: Sequence[tuple[str, str]], *, quote: Quote = quot
 # --- ingest reports -------------------------------------------------------------------------
 
 
-_FORMATS = {
-    "text": "text page",
-    "json": "API JSON",
-    "arxiv-rss": "arXiv RSS feed",
-    "arxiv-atom": "arXiv Atom feed",
-    "arxiv-api": "arXiv API response",
+_FORMATS: dict[str, str] = {
+    DumpFormat.TEXT: "text page",
+    DumpFormat.JSON: "API JSON",
+    DumpFormat.ARXIV_RSS: "arXiv RSS feed",
+    DumpFormat.ARXIV_ATOM: "arXiv Atom feed",
+    DumpFormat.ARXIV_API: "arXiv API response",
 }
 # Where a dump's day came from (`IngestReport.day_source`), said as a reader would.
-_DAY_SOURCES = {
-    "file name": "from the file name",
-    "date line": "from the date line",
-    "json": "from the JSON",
-    "feed date": "from the feed",
-    "today": "no date in the dump, so today",
+_DAY_SOURCES: dict[str, str] = {
+    DaySource.FILE_NAME: "from the file name",
+    DaySource.DATE_LINE: "from the date line",
+    DaySource.JSON: "from the JSON",
+    DaySource.FEED: "from the feed",
+    DaySource.TODAY: "no date in the dump, so today",
 }
 
 

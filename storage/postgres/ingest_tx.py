@@ -8,7 +8,15 @@ from collections.abc import Sequence
 
 from asyncpg.pool import PoolConnectionProxy
 
-from bot.core.models import DayEntry, IngestPlan, KnownPaper, PlannedPaper, StoredDump
+from bot.core.models import (
+    DayEntry,
+    DaySource,
+    IngestPlan,
+    KnownPaper,
+    PlanAction,
+    PlannedPaper,
+    StoredDump,
+)
 from bot.core.rank import title_name
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
@@ -30,7 +38,7 @@ class PostgresIngestTransaction(IngestTransaction):
         row = await self._conn.fetchrow(
             "SELECT day, day_source FROM dumps WHERE content_hash = $1", content_hash
         )
-        return StoredDump(dt.date.fromisoformat(row[0]), row[1]) if row else None
+        return StoredDump(dt.date.fromisoformat(row[0]), DaySource(row[1])) if row else None
 
     async def redate_dump(
         self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
@@ -114,10 +122,10 @@ class PostgresIngestTransaction(IngestTransaction):
             numbered(shared.INSERT_DUMP + " RETURNING id"), *shared.dump_row(plan)
         )
         variants: list[tuple[int, str]] = []
-        new = [p for p in plan.papers if p.action == "new"]
+        new = [p for p in plan.papers if p.action == PlanAction.NEW]
         retopic = await self._insert_papers(new, day, variants)
         retopic |= await self._update_papers(
-            [p for p in plan.papers if p.action != "new"], day, variants
+            [p for p in plan.papers if p.action != PlanAction.NEW], day, variants
         )
         await self._write_children(plan, day, dump_id, retopic)
         if variants:

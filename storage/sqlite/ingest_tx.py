@@ -8,7 +8,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.models import DayEntry, IngestPlan, KnownPaper, PlannedPaper, StoredDump
+from bot.core.models import (
+    DayEntry,
+    DaySource,
+    IngestPlan,
+    KnownPaper,
+    PlanAction,
+    PlannedPaper,
+    StoredDump,
+)
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
 from storage.rows import known_with_blocks, redated_report
@@ -41,7 +49,7 @@ class SqliteIngestTransaction(IngestTransaction):
             "SELECT day, day_source FROM dumps WHERE content_hash = ?", (content_hash,)
         ) as cur:
             row = await cur.fetchone()
-        return StoredDump(dt.date.fromisoformat(row[0]), row[1]) if row else None
+        return StoredDump(dt.date.fromisoformat(row[0]), DaySource(row[1])) if row else None
 
     async def redate_dump(
         self, content_hash: str, day: dt.date, listed: Sequence[tuple[int, int | None]]
@@ -121,10 +129,10 @@ class SqliteIngestTransaction(IngestTransaction):
         dump_id = cur.lastrowid
         await cur.close()
         variants: list[tuple[int, str]] = []
-        new = [p for p in plan.papers if p.action == "new"]
+        new = [p for p in plan.papers if p.action == PlanAction.NEW]
         retopic = await self._insert_papers(new, day, variants)
         retopic |= await self._update_papers(
-            [p for p in plan.papers if p.action != "new"], day, variants
+            [p for p in plan.papers if p.action != PlanAction.NEW], day, variants
         )
         await self._write_children(plan, day, dump_id, retopic)
         await self._conn.executemany(
