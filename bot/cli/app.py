@@ -20,7 +20,7 @@ from bot import __version__
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
-from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING
+from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING, SettingScope
 
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
@@ -39,7 +39,7 @@ DATABASE_COMMANDS = (
     "reindex-vectors",
 )
 RELEVANCE_COMMANDS = ("feedback", "recommend", "related", "reindex-vectors")
-SETTINGS_USED: dict[str, frozenset[str]] = {
+SETTINGS_USED: dict[str, frozenset[SettingScope]] = {
     **dict.fromkeys(DATABASE_COMMANDS, frozenset({DATABASE, LOGGING})),
     **dict.fromkeys(("run", "sync"), ALL_SCOPES),
     **dict.fromkeys(("console", "migrate-db", "bench"), frozenset({LOGGING})),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.cli.settings_table import ALL_SCOPES, BOT, BY_NAME, DEFAULTS, SETTINGS
+from bot.cli.settings_table import ALL_SCOPES, BOT, BY_NAME, DEFAULTS, SETTINGS, SettingScope
 from storage.urls import is_postgres_url, redact, url_password
 
 ENV_FILE = ".env"
@@ -84,7 +84,7 @@ class Settings:
         environ: Mapping[str, str] | None = None,
         *,
         db: str | None = None,
-        check: Collection[str] = ALL_SCOPES,
+        check: Collection[SettingScope] = ALL_SCOPES,
     ) -> Settings:
         """The settings from `environ` (default: the process environment), then
         `env_file`, then the defaults; `db` (the command line's --db) overrides the
@@ -99,7 +99,7 @@ class _Loader:
         self,
         env_file: str | Path | None,
         environ: Mapping[str, str] | None,
-        check: Collection[str],
+        check: Collection[SettingScope],
     ) -> None:
         self.values: dict[str, str] = {}
         self.sources: dict[str, str] = {}

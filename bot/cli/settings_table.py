@@ -12,16 +12,26 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bot.core.sources import typed_categories
 from storage.urls import is_postgres_url
 
-# Which commands check a setting: every command checks LOG_LEVEL, the commands that open
-# the configured database check the database settings, `run` and `sync` check them all.
-DATABASE, LOGGING, BOT = "database", "logging", "bot"
-ALL_SCOPES = frozenset({DATABASE, LOGGING, BOT})
+
+class SettingScope(StrEnum):
+    """Which commands check a setting: every command checks LOG_LEVEL, the commands that
+    open the configured database check the database settings, `run` and `sync` check
+    them all."""
+
+    DATABASE = "database"
+    LOGGING = "logging"
+    BOT = "bot"
+
+
+DATABASE, LOGGING, BOT = SettingScope.DATABASE, SettingScope.LOGGING, SettingScope.BOT
+ALL_SCOPES = frozenset(SettingScope)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_SNOWFLAKE = 2**64 - 1
 
@@ -33,7 +43,7 @@ class Setting:
     accepts: str  # what a valid value looks like, for errors and the docs
     doc: str  # what it does, one or two sentences
     read: Callable[[str], Any]  # the stripped text -> the value; ValueError if invalid
-    scope: str = BOT
+    scope: SettingScope = BOT
     field: str | None = None  # the Settings attribute it fills (None: combined in load)
     example: str = ""  # an illustrative value, for the docs only
 

@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.core.models import (
     DumpError,
@@ -205,13 +206,16 @@ def classify(text: str, n_lines: int) -> Shape:
     return Shape.TITLE
 
 
+_BlockKind = Literal["content", "chrome", "date"]
+
+
 @dataclass
 class _Block:
     """A paragraph, or one line of chrome or date that stands on its own."""
 
     line: int
     lines: list[str]
-    kind: str = "content"  # "content", "chrome" or "date"
+    kind: _BlockKind = "content"
     date: tuple[int, int] | None = None
     shape: Shape = Shape.TITLE
 
@@ -254,7 +258,7 @@ def _raw_blocks(text: str) -> list[_Block]:
         short = len(line) <= _MAX_MARKER_CHARS
         day = date_line(line) if short else None
         if day is not None or (short and is_boilerplate(line)):
-            kind = "date" if day is not None else "chrome"
+            kind: _BlockKind = "date" if day is not None else "chrome"
             blocks.append(_Block(number, [line], kind=kind, date=day))
             current = None
         elif current is None:
