@@ -46,6 +46,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -71,7 +72,7 @@ RELATED_POOL = 100  # keyword candidates for "related" when the corpus is too bi
 
 @dataclass
 class Dataset:
-    papers: list[dict]
+    papers: list[dict[str, Any]]  # the records of papers.jsonl.gz
     groups: dict[str, list[str]]  # slug -> paper ids
     queries: dict[str, list[str]]  # statement -> group slugs
     neighbours: list[list[str]]
@@ -513,22 +514,52 @@ REPRESENTATION = {
     "tfidf_interests": "tf-idf",
     "engine": "engine",
 }
-PROTOCOLS = [("day", "its day"), ("drawn", "drawn 40"), ("interests", "3 interests")]
+Protocol = Literal["day", "drawn", "interests"]
+PROTOCOLS: list[tuple[Protocol, str]] = [
+    ("day", "its day"),
+    ("drawn", "drawn 40"),
+    ("interests", "3 interests"),
+]
+
+
+class MethodRow(TypedDict):
+    """One recommender: expected (hit@3, p@1) per protocol, and related P@3."""
+
+    method: str
+    day: tuple[float, float]
+    drawn: tuple[float, float]
+    interests: tuple[float, float]
+    related: float
+
+
+class SearchRow(TypedDict):
+    method: str
+    p5: float  # expected precision@5 over the interest statements
+
+
+class Calibration(TypedDict):
+    """What the shipped threshold lets through (see `calibration`)."""
+
+    threshold: float
+    recall: float
+    near: float
+    far: float
+    empty: float
 
 
 @dataclass
 class Report:
-    rows: list[dict]
-    search_rows: list[dict]
+    rows: list[MethodRow]
+    search_rows: list[SearchRow]
     related_pool: float  # shipped related P@3 among keyword candidates only
-    threshold: dict
+    threshold: Calibration
     cases: dict[str, int]
     seeds: int
     mean_day: float
     papers: int
     encode_seconds: float
 
-    def row(self, method: str) -> dict:
+    def row(self, method: str) -> MethodRow:
         return next(r for r in self.rows if r["method"] == method)
 
     def table(self) -> str:
@@ -545,8 +576,8 @@ class Report:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         lines.append("| search method | P@5, 40 interest statements |\n|---|---|")
-        for r in self.search_rows:
-            lines.append(f"| {r['method']} | {r['p5']:.3f} |")
+        for found in self.search_rows:
+            lines.append(f"| {found['method']} | {found['p5']:.3f} |")
         return "\n".join(lines)
 
     def summary(self) -> str:
@@ -584,11 +615,11 @@ def run(
         key: [np.array([data.group_of(r) == c.group for r in c.candidates]) for c in found]
         for key, found in cases.items()
     }
-    rows = []
+    rows: list[MethodRow] = []
     for label, name in RECOMMENDERS:
         started = time.perf_counter()
         scorer: Recommender = getattr(methods, name)
-        row: dict = {"method": label}
+        measured: dict[Protocol, tuple[float, float]] = {}
         for key, _ in PROTOCOLS:
             hits, firsts = [], []
             for case, relevant in zip(cases[key], relevant_of[key], strict=True):
@@ -596,16 +627,24 @@ def run(
                 hit, first = expected_hits(scores, relevant)
                 hits.append(hit)
                 firsts.append(first)
-            row[key] = (float(np.mean(hits)), float(np.mean(firsts)))
+            measured[key] = (float(np.mean(hits)), float(np.mean(firsts)))
         representation = REPRESENTATION[name]
         if representation == "engine":
-            row["related"] = methods.engine_related()
+            related = methods.engine_related()
         else:
-            row["related"] = _related_precision(data, methods.related_matrix(representation))
-        rows.append(row)
+            related = _related_precision(data, methods.related_matrix(representation))
+        rows.append(
+            MethodRow(
+                method=label,
+                day=measured["day"],
+                drawn=measured["drawn"],
+                interests=measured["interests"],
+                related=related,
+            )
+        )
         if log:
             log(f"{label}: {time.perf_counter() - started:.1f} s")
-    search_rows = []
+    search_rows: list[SearchRow] = []
     for method in ["random", "keyword topics", "BM25", "tf-idf", "wordllama", "semantic", "hybrid"]:
         p5 = []
         for query, groups in data.queries.items():
@@ -646,7 +685,7 @@ def _related_precision(data: Dataset, sims: np.ndarray, k: int = 3) -> float:
     return float(np.mean(precisions))
 
 
-def calibration(data: Dataset, encoded: Encoded, cases: Sequence[Case]) -> dict:
+def calibration(data: Dataset, encoded: Encoded, cases: Sequence[Case]) -> Calibration:
     """How the shipped threshold behaves, for the members of the "its day" protocol:
 
     - recall: the share of held-out papers that pass on their real day;

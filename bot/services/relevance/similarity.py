@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class CandidateSet:
     index: dict[PaperId, int] = field(default_factory=dict)
     # Worked out once per set and shared by every member ranked against it (which
     # papers a topic matches, each paper's words): see `rank`.
-    cache: dict = field(default_factory=dict, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.papers)
