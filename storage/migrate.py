@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from bot.core.outcomes import DeliveryStatus
 from storage.base import PORTABLE_TABLES, Storage
@@ -27,6 +28,19 @@ IDENTITY_KEYS = (SOURCE_ID, COPIED_FROM)
 
 class MigrationRefused(ValueError):
     """The copy would mix unrelated data; the message says what to do instead."""
+
+
+class TableCountJson(TypedDict):
+    read: int
+    new: int
+
+
+class CopyReportJson(TypedDict):
+    """`paperbot migrate-db --json`: rows read and newly written, per table and in all."""
+
+    tables: dict[str, TableCountJson]
+    read: int
+    new: int
 
 
 @dataclass
@@ -52,7 +66,7 @@ class CopyReport:
     def new(self) -> int:
         return sum(t.new for t in self.tables)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> CopyReportJson:
         return {
             "tables": {t.table: {"read": t.read, "new": t.new} for t in self.tables},
             "read": self.read,

@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.cli.console_input import commands_to_read
 from bot.cli.errors import CliError
@@ -196,7 +196,32 @@ def _cli_topics(text: str | None, *, several: bool = False) -> tuple[Topic, ...]
         ) from None
 
 
-def hit_json(hit: SearchHit) -> dict:
+class HitJson(TypedDict):
+    """One search result in `paperbot search --json`."""
+
+    id: int
+    title: str
+    dates: list[str]  # ISO days it appeared on
+    topics: list[str]  # topic keys
+    score: float
+    url: str
+    why: list[str]
+
+
+class PaperJson(TypedDict):
+    """`paperbot paper --json`."""
+
+    id: int
+    arxiv_id: str | None
+    title: str
+    url: str
+    authors: list[str]
+    dates: list[str]
+    topics: list[str]
+    abstract: str
+
+
+def hit_json(hit: SearchHit) -> HitJson:
     paper = hit.paper
     return {
         "id": paper.id,
@@ -312,7 +337,7 @@ async def cmd_paper(args: argparse.Namespace) -> int:
     return 0
 
 
-def paper_json(paper: StoredPaper) -> dict:
+def paper_json(paper: StoredPaper) -> PaperJson:
     return {
         "id": paper.id,
         "arxiv_id": paper.arxiv_id,
