@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.queries import Query, query_mix
+from bench.records import EngineTimes, Fts5Record, TantivyRecord
 from bench.stats import Progress, by_class_p99, summary_ms
 from bot.core.models import ParsedQuery
 from bot.core.query import parse_query
@@ -52,16 +53,16 @@ def _time_mix(search: SearchFn, repeat: int) -> tuple[list[tuple[str, float]], i
     return samples, hits
 
 
-def _summarise(prefix: str, samples: Sequence[tuple[str, float]], hits: int) -> dict[str, Any]:
+def _summarise(samples: Sequence[tuple[str, float]], hits: int) -> EngineTimes:
     total = summary_ms([s for _, s in samples])
     classes = by_class_p99(samples)
     return {
-        f"{prefix}_p50_ms": total["p50"],
-        f"{prefix}_p95_ms": total["p95"],
-        f"{prefix}_p99_ms": total["p99"],
-        f"{prefix}_common_word_p99_ms": classes.get("common"),
-        f"{prefix}_class_p99_ms": classes,
-        f"{prefix}_hits_per_query": round(hits / len(samples), 1) if samples else None,
+        "p50_ms": total["p50"],
+        "p95_ms": total["p95"],
+        "p99_ms": total["p99"],
+        "common_word_p99_ms": classes.get("common"),
+        "class_p99_ms": classes,
+        "hits_per_query": round(hits / len(samples), 1) if samples else None,
     }
 
 
@@ -111,7 +112,7 @@ def build_fts5(db_path: str, target: Path) -> float:
 
 def measure_fts5(
     db_path: str, newest: dt.date, repeat: int, progress: Progress, scratch: Path
-) -> dict:
+) -> Fts5Record:
     progress("baseline fts5: building the index")
     target = scratch / "fts5-baseline.db"
     build_seconds = build_fts5(db_path, target)
@@ -127,7 +128,7 @@ def measure_fts5(
             if since is not None:
                 joins += " JOIN papers p ON p.id = f.rowid AND p.last_seen >= ?"
                 params.append(since.isoformat())
-            rows: list = []
+            rows: list[Any] = []
             for match_all in (True, False):
                 expression = match_expression(pq, match_all=match_all)
                 if expression is None:
@@ -147,9 +148,16 @@ def measure_fts5(
     finally:
         conn.close()
         target.unlink(missing_ok=True)
-    result = _summarise("fts5", samples, hits)
-    result["fts5_index_build_s"] = round(build_seconds, 2)
-    return result
+    times = _summarise(samples, hits)
+    return {
+        "fts5_p50_ms": times["p50_ms"],
+        "fts5_p95_ms": times["p95_ms"],
+        "fts5_p99_ms": times["p99_ms"],
+        "fts5_common_word_p99_ms": times["common_word_p99_ms"],
+        "fts5_class_p99_ms": times["class_p99_ms"],
+        "fts5_hits_per_query": times["hits_per_query"],
+        "fts5_index_build_s": round(build_seconds, 2),
+    }
 
 
 # -- tantivy ------------------------------------------------------------------------------
@@ -161,19 +169,22 @@ def tantivy_available() -> bool:
     return True
 
 
-def empty_tantivy_result() -> dict:
-    result: dict[str, Any] = {
-        f"tantivy_{k}": None
-        for k in ("p50_ms", "p95_ms", "p99_ms", "common_word_p99_ms", "hits_per_query")
+def empty_tantivy_result() -> TantivyRecord:
+    return {
+        "tantivy_p50_ms": None,
+        "tantivy_p95_ms": None,
+        "tantivy_p99_ms": None,
+        "tantivy_common_word_p99_ms": None,
+        "tantivy_hits_per_query": None,
+        "tantivy_class_p99_ms": None,
+        "tantivy_index_build_s": None,
+        "tantivy_version": None,
     }
-    result.update({"tantivy_class_p99_ms": None, "tantivy_index_build_s": None})
-    result["tantivy_version"] = None
-    return result
 
 
 def measure_tantivy(
     db_path: str, newest: dt.date, repeat: int, progress: Progress, scratch: Path | None = None
-) -> dict:
+) -> TantivyRecord:
     import tantivy
 
     folder = tempfile.mkdtemp(prefix="tantivy-baseline-", dir=scratch)
@@ -255,10 +266,17 @@ def measure_tantivy(
 
         progress(f"baseline tantivy: index built in {build_seconds:.1f}s; searching")
         samples, hits = _time_mix(search, repeat)
-        result = _summarise("tantivy", samples, hits)
-        result["tantivy_index_build_s"] = round(build_seconds, 2)
-        result["tantivy_version"] = getattr(tantivy, "__version__", "unknown")
-        return result
+        times = _summarise(samples, hits)
+        return {
+            "tantivy_p50_ms": times["p50_ms"],
+            "tantivy_p95_ms": times["p95_ms"],
+            "tantivy_p99_ms": times["p99_ms"],
+            "tantivy_common_word_p99_ms": times["common_word_p99_ms"],
+            "tantivy_class_p99_ms": times["class_p99_ms"],
+            "tantivy_hits_per_query": times["hits_per_query"],
+            "tantivy_index_build_s": round(build_seconds, 2),
+            "tantivy_version": getattr(tantivy, "__version__", "unknown"),
+        }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.measure_digest import channel_settings
+from bench.records import BotRecord, FanoutRecord
 from bench.stats import Progress
 from bot.cli.settings import Settings
 from bot.core.subscriptions import ChannelSubscription
@@ -42,7 +43,7 @@ def quiet_logs() -> Iterator[None]:
             logger.setLevel(level)
 
 
-async def measure_bot(db_path: str, newest: dt.date, fanout: int, progress: Progress) -> dict:
+async def measure_bot(db_path: str, newest: dt.date, fanout: int, progress: Progress) -> BotRecord:
     with quiet_logs(), tempfile.TemporaryDirectory(prefix="paperbot-bench-dumps-") as dumps:
         async with FakeDiscord() as fake:
             return await _measure(fake, db_path, newest, fanout, Path(dumps), progress)
@@ -55,7 +56,7 @@ async def _measure(
     fanout: int,
     dumps: Path,
     progress: Progress,
-) -> dict:
+) -> BotRecord:
     channels: list[tuple[int, int]] = []  # (guild, channel)
     guild = 0
     for i in range(fanout):
@@ -104,7 +105,7 @@ async def _measure(
         bot = make_bot(settings=config, storage=storage, start_scheduler=False, clock=lambda: now)
         async with running_bot(fake, bot):
             restart = time.perf_counter() - start
-            result = {
+            result: BotRecord = {
                 "bot_start_ready_s": round(ready, 3),
                 "bot_restart_ready_s": round(restart, 3),
             }
@@ -121,7 +122,7 @@ async def _fanout(
     channels: list[tuple[int, int]],
     now: dt.datetime,
     progress: Progress,
-) -> dict:
+) -> FanoutRecord:
     fake.faults.enable_rate_limits(
         global_per_second=GLOBAL_PER_SECOND, bucket_limit=BUCKET_LIMIT, bucket_window=BUCKET_WINDOW
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import time
 
+from bench.records import DigestRecord
 from bench.stats import Progress, ms
 from bot.core.digest import DigestSettings, digest_pages, layout_digest
 from bot.core.models import Topic
@@ -29,7 +30,7 @@ def channel_settings(count: int, topics: list[Topic], seed: int = 7) -> list[Dig
 
 async def measure_digest(
     storage: Storage, newest: dt.date, channels: int, progress: Progress
-) -> dict:
+) -> DigestRecord:
     topics = load_default_topics()
     names = {t.slug: t.name for t in topics}
     start = time.perf_counter()

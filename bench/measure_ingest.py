@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bench.corpus import CorpusGenerator
+from bench.records import IngestRecord
 from bench.stats import Progress, ms, percentile
 from bot.core.ingest import ingest_bytes, ingest_taxonomy
 from storage.base import Storage
@@ -54,7 +55,7 @@ class IngestResult:
         seconds = sum(s for _, s in days) + (0.0 if part else self.index_seconds)
         return round(sum(n for n, _ in days) / seconds, 1) if seconds > 0 else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> IngestRecord:
         tenth = max(1, len(self.day_seconds) // 10)
         return {
             "ingest_s": round(self.seconds, 2),

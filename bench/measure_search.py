@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from bench.queries import Query, autocomplete_inputs, query_mix, topic_only_mix
+from bench.records import SearchRecord, SlowQuery
 from bench.stats import Progress, by_class_p99, ms, summary_ms
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
@@ -43,7 +44,7 @@ async def _run_mix(
     return samples, hits
 
 
-def slowest(mix: Sequence[Query], per_query: list[list[float]], count: int = 10) -> list[dict]:
+def slowest(mix: Sequence[Query], per_query: list[list[float]], count: int = 10) -> list[SlowQuery]:
     """The queries with the highest median time: where the p99 comes from."""
     medians = [(statistics.median(times), q) for q, times in zip(mix, per_query, strict=True)]
     medians.sort(key=lambda item: -item[0])
@@ -71,7 +72,7 @@ def first_titles(db_path: str, count: int) -> list[str]:
 
 async def measure_search(
     storage: Storage, db_path: str, newest: dt.date, repeat: int, progress: Progress
-) -> dict:
+) -> SearchRecord:
     service = SearchService(storage, load_default_topics())
     # The first call builds the in-memory vocabulary, title and name indexes.
     start = time.perf_counter()
