@@ -53,7 +53,7 @@ import numpy as np
 from bot.core.rank import stem
 from bot.core.text import words
 from bot.core.topics import compile_topics, load_default_topics
-from bot.services.relevance.model import Follows, Rated, Signal, build_model
+from bot.services.relevance.model import Follows, MemberModel, Rated, Signal, build_model
 from bot.services.relevance.rank import THRESHOLD, rank, related, score_many
 from bot.services.relevance.search import key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set, subset
@@ -433,14 +433,14 @@ def _sparse_rocchio(rows: SparseRows, case: Case) -> np.ndarray:
     return np.bincount(candidates.row_of_entry(), weights=products, minlength=len(candidates))
 
 
-def _rocchio(matrix, case: Case) -> np.ndarray:
+def _rocchio(matrix: np.ndarray, case: Case) -> np.ndarray:
     likes = np.asarray(matrix[list(case.likes)].mean(axis=0)).ravel()
     dislikes = np.asarray(matrix[list(case.dislikes)].mean(axis=0)).ravel()
     profile = likes - 0.5 * dislikes
     return np.asarray(matrix[list(case.candidates)] @ profile).ravel()
 
 
-def _zero_dense(model) -> None:
+def _zero_dense(model: MemberModel) -> None:
     for interest in model.likes + model.dislikes:
         interest.dense_sum = 0 * interest.dense_sum
         for paper in interest.papers:

@@ -25,7 +25,7 @@ from bot.services.relevance.features import TermNames, paper_text
 from bot.services.relevance.model import MemberModel
 from bot.services.relevance.similarity import DENSE_WEIGHT, CandidateSet, Profile, similarity
 from bot.services.relevance.sparse_rows import SparseRow, concat, dot, product, row_of
-from bot.services.relevance.vectors import PaperId
+from bot.services.relevance.vectors import PaperId, PaperText
 
 # Calibrated on the labelled papers (docs/RELEVANCE.md): for a member who liked three
 # papers of a subtopic and disliked two others, 92% of its other papers pass, 17% of
@@ -261,7 +261,7 @@ def _by_popularity(
     return picks
 
 
-def _popularity_key(index: int, paper) -> tuple:
+def _popularity_key(index: int, paper: PaperText) -> tuple[int, int, int]:
     upvotes = paper.upvotes if paper.upvotes is not None else -1
     position = paper.position if paper.position is not None else 1 << 30
     return (-upvotes, position, index)
@@ -304,7 +304,7 @@ class _Context:
 
     def __init__(self, candidates: CandidateSet) -> None:
         self.candidates = candidates
-        self._topics: dict[tuple, list[str | None]] = {}
+        self._topics: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str | None]] = {}
         self._authors: dict[str, list[tuple[int, str]]] | None = None
         self._names: dict[int, TermNames] = {}
 
