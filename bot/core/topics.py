@@ -378,11 +378,13 @@ class TopicMatcher:
         return hits
 
 
-_matchers: OrderedDict[tuple, TopicMatcher] = OrderedDict()
+# A taxonomy as its matcher depends on it: (slug, keywords, phrases) per topic.
+_RulesKey = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+_matchers: OrderedDict[_RulesKey, TopicMatcher] = OrderedDict()
 _rule_fields = operator.attrgetter("slug", "keywords", "phrases")
 # The latest (key, matcher): ingest calls `match_topics` with the same list for every
 # paper, and comparing a key with an equal one is far cheaper than hashing it twice.
-_last: tuple[tuple, TopicMatcher] | None = None
+_last: tuple[_RulesKey, TopicMatcher] | None = None
 
 
 def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
@@ -392,7 +394,7 @@ def compile_topics(topics: Sequence[Topic]) -> TopicMatcher:
     a stale matcher behind. Least recently used matchers are dropped first.
     """
     global _last
-    key = tuple(map(_rule_fields, topics))
+    key: _RulesKey = tuple(map(_rule_fields, topics))
     if _last is not None and key == _last[0]:
         return _last[1]  # already the most recently used entry of `_matchers`
     if not all(type(k) is tuple and type(p) is tuple for _, k, p in key):

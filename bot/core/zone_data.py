@@ -409,7 +409,7 @@ def _sorted_by_key(keys: StringsBuilder, order: Iterable[int]) -> Iterator[tuple
     of characters): one sort of all 90,000 would take lists of them all at once, in a
     heap that is then not given back."""
     data, starts = keys.data.view(), keys.starts.view()
-    first_bytes: dict[int, array] = {}
+    first_bytes: dict[int, array[int]] = {}
     for i in order:
         positions = first_bytes.get(data[starts[i]])
         if positions is None:

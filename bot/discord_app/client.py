@@ -77,7 +77,7 @@ class PaperBot(commands.Bot):
         self._start_scheduler = start_scheduler
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
-        self._after_command_tasks: set[asyncio.Task] = set()
+        self._after_command_tasks: set[asyncio.Task[Any]] = set()
         self._vectors_task: asyncio.Task[None] | None = None
         self.tree.error(on_tree_error)
         self.services = services(self)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
@@ -49,7 +50,9 @@ class ConfirmRemoval(discord.ui.View):
         return True
 
     @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def confirm(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemoval]
+    ) -> None:
         if not self._answer():
             return
         name = safe_inline(self.topic.name, 100)
@@ -60,7 +63,9 @@ class ConfirmRemoval(discord.ui.View):
         await interaction.edit_original_response(**_text(text))
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def cancel(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemoval]
+    ) -> None:
         if not self._answer():
             return
         name = safe_inline(self.topic.name, 100)
@@ -69,7 +74,7 @@ class ConfirmRemoval(discord.ui.View):
         )
 
     async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
     ) -> None:
         log.error("removing topic %s failed", self.topic.slug, exc_info=error)
         with contextlib.suppress(discord.HTTPException):

@@ -53,7 +53,9 @@ def _prefix(scope: PagerScope, channel_id: int | None) -> str:
     return f"pb:dg:{scope}:{channel_id}:" if channel_id else f"pb:dg:{scope}:"
 
 
-class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
+class DigestPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=_TEMPLATE
+):
     def __init__(
         self,
         scope: PagerScope,
