@@ -12,6 +12,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -130,11 +131,14 @@ class _Loader:
             return DEFAULTS[name]
 
     def settings(self, db: str | None) -> Settings:
-        fields = {s.field: self.read(s.name) for s in SETTINGS if s.field and s.field != "db"}
+        # Each value has its own setting's type (what its `read` returns): the table
+        # cannot tell the checker which, so they are Any until Settings holds them.
+        fields: dict[str, Any] = {
+            s.field: self.read(s.name) for s in SETTINGS if s.field and s.field != "db"
+        }
         fields["db"] = db or self.database()
-        shard_count = fields["shard_count"]
-        fields["shard_ids"] = self.shard_ids(shard_count, fields["db"])  # type: ignore[arg-type]
-        return Settings(**fields)  # type: ignore[arg-type]
+        fields["shard_ids"] = self.shard_ids(fields["shard_count"], fields["db"])
+        return Settings(**fields)
 
     def database(self) -> str:
         return str(self.read("DATABASE_URL") or self.read("PAPERBOT_DB"))

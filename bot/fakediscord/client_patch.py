@@ -72,6 +72,7 @@ async def running_bot(
         if guild_ready_timeout is not None:
             bot._connection.guild_ready_timeout = guild_ready_timeout
         if skip_identify_delay:
+            # A subclass would override the method; a bot built elsewhere gets it replaced.
             bot.before_identify_hook = _no_identify_delay  # type: ignore[method-assign]
         task = asyncio.create_task(bot.start(token), name="fakediscord-bot")
         try:

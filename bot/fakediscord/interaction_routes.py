@@ -111,7 +111,8 @@ async def interaction_callback(req: RestRequest) -> Result:
         stored = _create(req, rec, {"flags": data.get("flags", 0)}, 20)
         stored.payload["flags"] |= LOADING
     elif cb in (6, 7):
-        stored = fake.state.messages[rec.source_message_id]  # type: ignore[index]
+        assert rec.source_message_id is not None  # refused above otherwise
+        stored = fake.state.messages[rec.source_message_id]
         if cb == 7:
             edit_message(fake.state, stored, data, req.files)
             announce(fake, stored, "MESSAGE_UPDATE")

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .hub import Hub, RecordedRequest
 from .util import json_response, normalize_route
@@ -112,13 +112,14 @@ async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes, 
         payload: Any = None
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            data = await part.read()  # type: ignore[union-attr]
-            name = part.name or ""  # type: ignore[union-attr]
+            assert isinstance(part, BodyPartReader), "discord.py nests no multipart body"
+            data = await part.read()
+            name = part.name or ""
             if name == "payload_json":
                 payload = json.loads(data.decode())
-            elif part.filename:  # type: ignore[union-attr]
+            elif part.filename:
                 ctype = part.headers.get("Content-Type", "application/octet-stream")
-                files.append((part.filename, bytes(data), ctype))  # type: ignore[union-attr]
+                files.append((part.filename, bytes(data), ctype))
         return payload, files
     raw = await request.read()
     if not raw:
