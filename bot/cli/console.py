@@ -164,7 +164,7 @@ class Console:
             return False
         return Actions.of(message).line() == ""
 
-    def _show_actions(self, message: dict | None) -> None:
+    def _show_actions(self, message: dict[str, Any] | None) -> None:
         line = Actions.of(message).line()
         if line:
             self.say(line)
