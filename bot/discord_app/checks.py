@@ -9,7 +9,7 @@ hint without the check (nor the check without the hint).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -49,11 +49,11 @@ def manage_guild_only() -> Callable[[T], T]:
     return decorator
 
 
-def _commands_of(cog_class: type) -> list[app_commands.Command]:
+def _commands_of(cog_class: type) -> list[app_commands.Command[Any, ..., Any]]:
     if not getattr(cog_class, "__cog_is_app_commands_group__", False):
         # A plain Cog is no group: Discord would ignore the class's hint.
         raise TypeError(f"{cog_class.__name__}: put manage_guild_only on each command")
-    found: list[app_commands.Command] = []
+    found: list[app_commands.Command[Any, ..., Any]] = []
     pending = list(getattr(cog_class, "__cog_app_commands__", ()))
     while pending:
         item = pending.pop(0)

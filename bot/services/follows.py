@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.authors import author_key
 from bot.core.models import Topic
+from bot.core.payloads import MessagePayload
 from bot.core.ports import MemberFollows, Schedules
 from bot.core.subscriptions import Follow, FollowKind, UserDelivery, keyword_value
 from bot.core.topic_lookup import UnknownTopic, find_exact, key_of, resolve_topic, topic_key
@@ -132,7 +133,7 @@ class FollowService:
         user = await self.follows.user_delivery(user_id)
         return await self.topics.followed_topics(user.follows) if user else []
 
-    async def dm_pages(self, user_id: int, day: dt.date) -> list[dict]:
+    async def dm_pages(self, user_id: int, day: dt.date) -> list[MessagePayload]:
         """The pages of the member's DM for `day`, as their follows lay it out."""
         user = await self.follows.user_delivery(user_id)
         return await self.delivery.member_pages(user, day) if user else []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.core.models import Topic
+from bot.core.models import IngestReportJson, StorageStats, Topic
 from bot.core.ports import ChannelDigests, PaperReader, Schedules
 from bot.services.subscriptions import DigestState
 from bot.services.topics import TopicCatalog
@@ -14,8 +14,8 @@ from bot.services.topics import TopicCatalog
 
 @dataclass(frozen=True)
 class Status:
-    stats: dict
-    last_ingest: dict | None  # the newest ingest's record, None before the first
+    stats: StorageStats
+    last_ingest: IngestReportJson | None  # the newest ingest's record, None before the first
     digests: list[DigestState]  # this server's (none outside a server)
 
 

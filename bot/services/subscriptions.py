@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.delivery_plan import choose_digest_day, last_fire_time, local_today
+from bot.core.payloads import MessagePayload
 from bot.core.ports import ChannelDigests, Clock, DeliveryLedger, PaperReader, Schedules
 from bot.core.sources import SourceFilter, parse_source_filter
 from bot.core.subscriptions import ChannelSubscription
@@ -31,7 +32,7 @@ class DigestState:
 @dataclass(frozen=True)
 class Preview:
     day: dt.date
-    pages: list[dict]
+    pages: list[MessagePayload]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,13 +121,15 @@ class SubscriptionService:
             return None
         return Preview(day, await self._pages(sub, guild_id, day))
 
-    async def pages(self, guild_id: int | None, channel_id: int, day: dt.date) -> list[dict]:
+    async def pages(
+        self, guild_id: int | None, channel_id: int, day: dt.date
+    ) -> list[MessagePayload]:
         """The pages of the channel's digest for `day`, as its settings lay them out."""
         return await self._pages(await self.find(guild_id, channel_id), guild_id, day)
 
     async def _pages(
         self, sub: ChannelSubscription | None, guild_id: int | None, day: dt.date
-    ) -> list[dict]:
+    ) -> list[MessagePayload]:
         if sub is None:
             return await self.delivery.channel_pages((), DEFAULT_MAX_ITEMS, guild_id, day)
         return await self.delivery.channel_pages(
