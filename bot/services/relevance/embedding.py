@@ -30,7 +30,7 @@ DIM = 256
 WEIGHTS = Path("weights") / f"l2_supercat_{DIM}.safetensors"
 TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 _TENSOR = "embedding.weight"
-_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
+_DTYPES: dict[str, np.dtype[np.floating]] = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
 # Texts tokenized and embedded together: their distinct tokens' rows are read at once.
 _TEXTS_AT_ONCE = 32
 
@@ -62,7 +62,7 @@ class _Table:
     def read(self, ids: np.ndarray) -> np.ndarray:
         """Rows `ids` (ascending, distinct) of the table; one read per run of neighbours."""
         out = np.empty((len(ids), DIM), dtype=self.dtype)
-        view = memoryview(out).cast("B")
+        view = out.data.cast("B")  # the array's own buffer, as bytes
         breaks = (np.flatnonzero(np.diff(ids) != 1) + 1).tolist()
         with open(self.path, "rb", buffering=0) as handle:
             for start, end in zip([0, *breaks], [*breaks, len(ids)], strict=True):

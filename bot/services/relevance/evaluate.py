@@ -46,7 +46,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 
@@ -59,6 +59,9 @@ from bot.services.relevance.search import key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set, subset
 from bot.services.relevance.sparse_rows import SparseRows, cross, empty_rows
 from bot.services.relevance.vectors import CorpusStats, PaperId, PaperText, PaperVector, encode
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "relevance"
 DRAWN = 40
@@ -400,7 +403,7 @@ class Methods:
         raise ValueError(method)
 
 
-def _columns(rows: SparseRows, columns: np.ndarray):
+def _columns(rows: SparseRows, columns: np.ndarray) -> sp.csr_matrix:
     """`rows` as a scipy matrix of only `columns` (ascending feature ids), in order."""
     import scipy.sparse as sp
 
