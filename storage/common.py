@@ -18,6 +18,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.authors import AuthorName
 from bot.core.feedback import (
@@ -75,7 +76,7 @@ def held_by_other(record: DeliveryRecord, owner: str | None, now: dt.datetime) -
 
 class SharedSql(abc.ABC):
     @abc.abstractmethod
-    async def _query(self, sql: str, *params: object) -> list[tuple]:
+    async def _query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         """The rows of a read; `?` placeholders."""
 
     @abc.abstractmethod

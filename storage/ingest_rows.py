@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.authors import author_key
 from bot.core.dedupe import retired_titles
@@ -23,7 +24,7 @@ INSERT_DUMP = (
 )
 
 
-def dump_row(plan: IngestPlan) -> tuple:
+def dump_row(plan: IngestPlan) -> tuple[object, ...]:
     """The INSERT_DUMP values of the dump a plan ingests, stamped now."""
     return (
         plan.content_hash,
@@ -37,7 +38,7 @@ def dump_row(plan: IngestPlan) -> tuple:
     )
 
 
-def new_paper_row(item: PlannedPaper, paper_id: int, day: str) -> tuple:
+def new_paper_row(item: PlannedPaper, paper_id: int, day: str) -> tuple[object, ...]:
     """(id, title, norm_title, abstract, arxiv_id, authors, upvotes, published,
     first_seen, last_seen) of a new paper."""
     paper = item.paper
@@ -75,7 +76,7 @@ class Refolded:
     changed: bool  # its title or abstract changed: its topics are recomputed
     variants: list[tuple[int, str]]  # titles it no longer carries, kept searchable
 
-    def values(self) -> tuple:
+    def values(self) -> tuple[str, str, str, str | None, str | None, int | None, str | None]:
         """(title, norm_title, abstract, arxiv_id, authors, upvotes, published)."""
         return (
             self.title,
@@ -88,7 +89,7 @@ class Refolded:
         )
 
 
-def refold(item: PlannedPaper, stored: Sequence, day: str) -> Refolded:
+def refold(item: PlannedPaper, stored: Sequence[Any], day: str) -> Refolded:
     """Fold a re-appearance on `day` into the stored paper (a STORED_COLUMNS row).
 
     The newest day's title wins (a fixed typo should show), and an abstract is only
@@ -114,10 +115,14 @@ def refold(item: PlannedPaper, stored: Sequence, day: str) -> Refolded:
     )
 
 
-def seen_day(item: PlannedPaper, stored: Sequence, day: str) -> str:
+def seen_day(item: PlannedPaper, stored: Sequence[Any], day: str) -> str:
     """The day a fold widens the paper's first/last seen to: `day`, except for an arXiv
     replacement, which changes the paper without listing it (its stored last day)."""
     return str(stored[4]) if item.action == PlanAction.UPDATED else day
+
+
+# (paper id, day, position, upvotes, dump id): one appearances row.
+Appearance = tuple[int, str, int | None, int | None, int | None]
 
 
 @dataclass
@@ -127,7 +132,7 @@ class ChildRows:
     keys: list[tuple[str, int]] = field(default_factory=list)  # (key, paper id)
     blocks: list[tuple[str, int]] = field(default_factory=list)  # (block, paper id)
     # (paper id, day, position, upvotes, dump id), in plan order; not for replacements
-    appearances: list[tuple] = field(default_factory=list)
+    appearances: list[Appearance] = field(default_factory=list)
     listed: list[tuple[int, int]] = field(default_factory=list)  # (dump id, paper id)
     # Papers whose arXiv categories the dump states (their stored ones are replaced),
     # and their (paper id, category, position) rows, the primary category at 0.

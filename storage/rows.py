@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,8 +107,9 @@ def user_delivery(row: Sequence[Any], follows: list[Follow]) -> UserDelivery:
     )
 
 
-def delivery_record(row: Sequence[Any], status: DeliveryStatus | None = None) -> DeliveryRecord:
-    """A RECORD_COLUMNS row; `status` overrides the stored one (a claim reports 'held')."""
+def delivery_record(row: Iterable[Any], status: DeliveryStatus | None = None) -> DeliveryRecord:
+    """A RECORD_COLUMNS row (a tuple, or an asyncpg Record straight from a claim);
+    `status` overrides the stored one (a claim reports 'held')."""
     target, day, stored_status, message_id, attempts, detail, owner, lease_until = row
     return DeliveryRecord(
         target,

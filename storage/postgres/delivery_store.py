@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -35,7 +35,7 @@ def _lease_end(now: dt.datetime, lease: dt.timedelta) -> str:
 class PostgresDeliveryStore(CommonDelivery):
     _pool: asyncpg.Pool
 
-    async def _rows(self, sql: str, *params: object) -> list[tuple]:
+    async def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by PostgresStorage
 
     if TYPE_CHECKING:  # provided by PostgresStorage

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from asyncpg.pool import PoolConnectionProxy
 
@@ -20,6 +21,7 @@ from bot.core.models import (
 from bot.core.rank import title_name
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
+from storage.ingest_rows import Appearance
 from storage.postgres.sql import numbered
 from storage.rows import known_with_blocks, redated_report
 
@@ -241,7 +243,7 @@ class PostgresIngestTransaction(IngestTransaction):
         # ON CONFLICT DO UPDATE may touch a row once per statement, so rows for the same
         # key are merged first the way applying them one by one would: a paper listed
         # twice on a day keeps its best (lowest) position and its last known upvotes.
-        merged: dict[tuple, tuple] = {}
+        merged: dict[tuple[int, str], Appearance] = {}
         for pid, seen, position, upvotes, dump in rows.appearances:
             best: int | None = position
             if (pid, seen) in merged:
@@ -307,6 +309,6 @@ class PostgresIngestTransaction(IngestTransaction):
             )
 
 
-def _columns(rows: Sequence[tuple], width: int) -> list[list]:
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows -> one list per column, for unnest() over array parameters."""
     return [[row[i] for row in rows] for i in range(width)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from bot.core.models import Matches, ParsedQuery
 from bot.core.sources import ALL_SOURCES, SourceFilter
@@ -51,7 +52,7 @@ def tsquery_parts(query: ParsedQuery) -> list[tuple[str, str]]:
 
 
 class PostgresSearchStore:
-    async def _rows(self, sql: str, *params: object) -> list[tuple]:
+    async def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by PostgresStorage
 
     async def sync_search_index(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -74,10 +75,10 @@ class PostgresStorage(
         async with self.write(papers=True) as conn:
             yield PostgresIngestTransaction(conn)
 
-    async def _rows(self, sql: str, *params: object) -> list[tuple]:
+    async def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self._pool.fetch(sql, *params)]
 
-    async def _query(self, sql: str, *params: object) -> list[tuple]:
+    async def _query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return await self._rows(numbered(sql), *params)
 
     async def _change(self, sql: str, *params: object) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -23,9 +23,10 @@ from storage.rows import known_with_blocks, redated_report
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
 CHUNK = 500
+T = TypeVar("T")
 
 
-def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -171,7 +172,7 @@ class SqliteIngestTransaction(IngestTransaction):
         their topics are recomputed."""
         if not items:
             return set()
-        current: dict[int, tuple] = {}
+        current: dict[int, Sequence[Any]] = {}
         for part in chunks([item.existing_id for item in items]):
             marks = placeholders(len(part))
             sql = f"SELECT {shared.STORED_COLUMNS} FROM papers WHERE id IN ({marks})"

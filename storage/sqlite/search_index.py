@@ -32,7 +32,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import tantivy
 
@@ -345,7 +345,9 @@ class SearchIndex:
         return self._ranked(searcher, result.hits), int(count or 0)
 
     @staticmethod
-    def _ranked(searcher: tantivy.Searcher, hits: list) -> list[tuple[int, float]]:
+    def _ranked(
+        searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]
+    ) -> list[tuple[int, float]]:
         if not hits:
             return []
         ids = _ids(searcher.fast_field_values("id", [address for _, address in hits]))

@@ -65,12 +65,12 @@ class SearchReads:
         self._lock = threading.Lock()
         self._inline = _connect(path, 0)
 
-    def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """In a worker thread."""
         with self._lock:
             return self._worker.execute(sql, tuple(params)).fetchall()
 
-    def rows_now(self, sql: str, params: Sequence = ()) -> list[tuple] | None:
+    def rows_now(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]] | None:
         """On the event loop thread; None when SQLite would have to wait for a lock."""
         try:
             return self._inline.execute(sql, tuple(params)).fetchall()
@@ -79,7 +79,7 @@ class SearchReads:
                 return None
             raise
 
-    def head(self, rows: Callable[[str], list[tuple] | None] | None = None) -> int | None:
+    def head(self, rows: Callable[[str], list[tuple[Any, ...]] | None] | None = None) -> int | None:
         found = (rows or self.rows)(HEAD_SQL)
         if found is None:
             return None
@@ -105,7 +105,7 @@ class SqliteSearchStore:
     _indexed_seq: int
     _search_reads: SearchReads | None = None
 
-    async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by SqliteStorage
 
     if TYPE_CHECKING:  # provided by SqliteStorage
@@ -123,7 +123,7 @@ class SqliteSearchStore:
             weakref.finalize(self, reads.close)
         return self._search_reads
 
-    async def _small_rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def _small_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """A read that takes SQLite well under a millisecond: on the event loop thread,
         unless SQLite would wait for a lock (then through aiosqlite, as any read)."""
         reads = self._reads()
@@ -223,7 +223,7 @@ class SqliteSearchStore:
         variants: dict[int, list[str]] = {}
         sources: dict[int, list[str]] = {}
         categories: dict[int, list[str]] = {}
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
             rows += await self._rows(

@@ -127,13 +127,13 @@ class SqliteStorage(
         async with self.write() as conn:
             yield SqliteIngestTransaction(conn)
 
-    async def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         # One hop to aiosqlite's thread (execute, fetch and close together), not three.
         rows = await self._reader.execute_fetchall(sql, tuple(params))
         # aiosqlite types rows as sqlite3.Row; with no row_factory set they are tuples.
         return cast("list[tuple[Any, ...]]", list(rows))
 
-    async def _query(self, sql: str, *params: object) -> list[tuple]:
+    async def _query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return await self._rows(sql, params)
 
     async def _change(self, sql: str, *params: object) -> int:
@@ -166,11 +166,11 @@ class SqliteStorage(
         # A search result page (ten papers) is read on the event loop thread: cheaper
         # than three hops to aiosqlite's. Larger reads (a day's digest) go through it.
         read = self._small_rows if len(ids) <= INLINE_IDS else self._rows
-        papers: list[tuple] = []
-        appearances: list[tuple] = []
-        topics: list[tuple] = []
-        categories: list[tuple] = []
-        listings: list[tuple] = []
+        papers: list[tuple[Any, ...]] = []
+        appearances: list[tuple[Any, ...]] = []
+        topics: list[tuple[Any, ...]] = []
+        categories: list[tuple[Any, ...]] = []
+        listings: list[tuple[Any, ...]] = []
         for part in chunks(ids):
             marks = placeholders(len(part))
             papers += await read(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", part)
