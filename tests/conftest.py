@@ -168,7 +168,7 @@ def backend_of(store: Storage) -> str:
 
 def location_of(store: Storage) -> str:
     """What `open_storage` takes to open the same database again (another "process")."""
-    return store.url if backend_of(store) == "postgres" else store.path  # type: ignore[attr-defined]
+    return store.url if backend_of(store) == "postgres" else store.path
 
 
 async def assert_index_matches(store, sample: int = 25) -> None:

@@ -81,7 +81,7 @@ def page(day: dt.date, title: str, abstract: str) -> bytes:
 async def wipe_papers(store: Storage) -> None:
     """Empty the paper tables between pairs (each pair starts from an empty database)."""
     if backend_of(store) == "sqlite":
-        conn = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        conn = sqlite3.connect(store.path)
         try:
             for table in PAPER_TABLES:
                 conn.execute(f"DELETE FROM {table}")
@@ -89,7 +89,7 @@ async def wipe_papers(store: Storage) -> None:
         finally:
             conn.close()
         return
-    pg = await asyncpg.connect(store.url)  # type: ignore[attr-defined]
+    pg = await asyncpg.connect(store.url)
     try:
         for table in PAPER_TABLES:
             await pg.execute(f"DELETE FROM {table}")

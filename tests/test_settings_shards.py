@@ -79,11 +79,11 @@ def test_database_url_wins_over_paperbot_db() -> None:
 
 
 def test_the_client_is_sharded_only_when_shard_count_is_set() -> None:
-    plain = make_bot(settings=load(), storage=None, start_scheduler=False)  # type: ignore[arg-type]
+    plain = make_bot(settings=load(), storage=None, start_scheduler=False)
     assert type(plain) is PaperBot
     assert plain.services.delivery.owner is None
     settings = load(SHARD_COUNT="4", SHARD_IDS="2-3", DATABASE_URL=PG)
-    sharded = make_bot(settings=settings, storage=None, start_scheduler=False)  # type: ignore[arg-type]
+    sharded = make_bot(settings=settings, storage=None, start_scheduler=False)
     assert isinstance(sharded, ShardedPaperBot)
     assert (sharded.shard_count, sharded.shard_ids) == (4, [2, 3])
     assert sharded.services.delivery.owner and sharded.services.delivery.owner.count(":") >= 2

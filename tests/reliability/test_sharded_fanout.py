@@ -110,7 +110,7 @@ def processes(fake: FakeDiscord, url: str, tmp_path: Path, **env: str) -> list[B
         bots.append(
             BotProcess(
                 fake,
-                url,  # type: ignore[arg-type]  # a URL where the single-process tests use a path
+                url,  # a URL where the single-process tests use a path
                 workdir,
                 DATABASE_URL=url,
                 SHARD_COUNT=str(SHARD_COUNT),
