@@ -233,6 +233,7 @@ class IngestReportJson(TypedDict, total=False):
     new: int
     known: int
     merged: int
+    updated: int  # arXiv replacements applied
     duplicates_in_file: int
     already_ingested: bool
     wanted_day: str | None
