@@ -16,18 +16,22 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from bot.core.digest import DigestSettings, select_digest_papers
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.markdown import truncate
 from bot.core.models import StoredPaper
+from bot.core.payloads import MessagePayload
 from bot.core.render import format_day, no_mentions, one_line, paper_embed
 
 MAX_THREAD_NAME = 100  # Discord: a thread name is 1-100 characters
-ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)  # minutes Discord accepts for auto-archive
+# The minutes of inactivity after which Discord auto-archives a thread: only these.
+ArchiveMinutes = Literal[60, 1440, 4320, 10080]
+ARCHIVE_DURATIONS: tuple[ArchiveMinutes, ...] = (60, 1440, 4320, 10080)
 # A digest thread archives after a day without messages: the next day's digest brings a
 # new one, and an archived thread stays readable and reopens when someone writes in it.
-DEFAULT_ARCHIVE_MINUTES = 1440
+DEFAULT_ARCHIVE_MINUTES: ArchiveMinutes = 1440
 ITEM_MARKER = "paperbot item"  # in each per-paper message: how reconciliation finds it
 UNTITLED = "Untitled paper"
 
@@ -104,7 +108,7 @@ class PaperItem:
     """One paper's own message in a `thread: paper` digest, and its thread's name."""
 
     paper_id: int
-    payload: dict
+    payload: MessagePayload
     thread_name: str
 
 
@@ -121,12 +125,16 @@ def paper_items(
     for number, paper in enumerate(selected, start=1):
         embed = paper_embed(paper, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
         content = f"-# {number}/{len(selected)} · {item_marker(day, paper.id)}"
-        payload = {"content": content, "embeds": [embed], "allowed_mentions": no_mentions()}
+        payload: MessagePayload = {
+            "content": content,
+            "embeds": [embed],
+            "allowed_mentions": no_mentions(),
+        }
         items.append(PaperItem(paper.id, payload, paper_thread_name(paper)))
     return items
 
 
-def header_only(page: dict) -> dict:
+def header_only(page: MessagePayload) -> MessagePayload:
     """The digest's first page without its papers: the header a `thread: paper` digest
     posts above its per-paper messages (the marker line stays)."""
     content = str(page.get("content", ""))

@@ -66,6 +66,7 @@ from bot.core.subscriptions import (
 )
 from bot.core.threads import (
     DEFAULT_ARCHIVE_MINUTES,
+    ArchiveMinutes,
     PaperItem,
     ThreadMode,
     digest_thread_name,
@@ -160,7 +161,7 @@ class DeliveryService:
         settings: DeliverySettings,
         on_schedules_changed: Callable[[], Awaitable[None]],
         threads: PaperThreads | None = None,
-        archive_minutes: int = DEFAULT_ARCHIVE_MINUTES,
+        archive_minutes: ArchiveMinutes = DEFAULT_ARCHIVE_MINUTES,
     ) -> None:
         self.ledger = ledger
         self.threads = threads
@@ -407,7 +408,11 @@ class DeliveryService:
 
     # -- discussion threads ---------------------------------------------------------------------
     async def _post_channel_digest(
-        self, sub: ChannelSubscription, day: dt.date, channel: Destination, pages: list[dict]
+        self,
+        sub: ChannelSubscription,
+        day: dt.date,
+        channel: Destination,
+        pages: list[MessagePayload],
     ) -> Outcome:
         """The channel's digest for `day`, with the threads its `thread` mode asks for.
         The digest's own row is marked sent only after every thread (and per-paper
