@@ -51,7 +51,7 @@ from bot.core.subscriptions import (
     TopicRemoval,
     UserDelivery,
 )
-from bot.core.threads import ThreadState
+from bot.core.threads import ArchiveMinutes, ThreadState
 
 Clock = Callable[[], dt.datetime]
 """The time now, timezone-aware. Services take one so tests can move it by hand."""
@@ -464,7 +464,9 @@ class Destination(Protocol):
         None when there is none or the history cannot be read."""
         ...
 
-    async def start_thread(self, message_id: int, name: str, archive_minutes: int) -> int:
+    async def start_thread(
+        self, message_id: int, name: str, archive_minutes: ArchiveMinutes
+    ) -> int:
         """Start a public thread from one of this channel's messages (Discord's "start
         thread from message"); returns the thread's id, which is the message's. A thread
         that already exists for the message counts as started (its id is returned).

@@ -30,7 +30,7 @@ from bot.core.ports import (
     TargetGone,
     ThreadsRefused,
 )
-from bot.core.threads import ThreadState
+from bot.core.threads import ArchiveMinutes, ThreadState
 from bot.discord_app.replies import send_kwargs
 from bot.discord_app.views import pager_view
 
@@ -79,7 +79,9 @@ class DiscordPoster:
 class DiscordDestination:
     """One channel or DM channel to post to."""
 
-    def __init__(self, client: discord.Client, channel: discord.abc.Messageable) -> None:
+    def __init__(
+        self, client: discord.Client, channel: discord.PartialMessageable | discord.DMChannel
+    ) -> None:
         self._client = client
         self._channel = channel
 
@@ -124,13 +126,15 @@ class DiscordDestination:
             log.warning("could not read history to reconcile %s: %s", marker, exc)
         return None
 
-    async def start_thread(self, message_id: int, name: str, archive_minutes: int) -> int:
+    async def start_thread(
+        self, message_id: int, name: str, archive_minutes: ArchiveMinutes
+    ) -> int:
         try:
             data = await self._client.http.start_thread_with_message(
                 self._channel.id,
                 message_id,
                 name=name,
-                auto_archive_duration=archive_minutes,  # type: ignore[arg-type]
+                auto_archive_duration=archive_minutes,
             )
         except discord.HTTPException as exc:
             if exc.code == THREAD_ALREADY_CREATED:

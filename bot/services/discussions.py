@@ -16,7 +16,12 @@ from enum import StrEnum
 from bot.core.models import StoredPaper
 from bot.core.ports import MessagePoster, PaperThreads, PostFailed, ThreadsRefused
 from bot.core.render import paper_detail_payload
-from bot.core.threads import DEFAULT_ARCHIVE_MINUTES, ThreadState, paper_thread_name
+from bot.core.threads import (
+    DEFAULT_ARCHIVE_MINUTES,
+    ArchiveMinutes,
+    ThreadState,
+    paper_thread_name,
+)
 from bot.services.refusals import Refused
 from bot.services.topics import TopicCatalog
 
@@ -47,7 +52,7 @@ class DiscussionService:
     threads: PaperThreads
     topics: TopicCatalog
     poster: MessagePoster
-    archive_minutes: int = DEFAULT_ARCHIVE_MINUTES
+    archive_minutes: ArchiveMinutes = DEFAULT_ARCHIVE_MINUTES
     # One /discuss at a time per (channel, paper) in this process: two people asking
     # at once get the same thread rather than two.
     _locks: dict[tuple[int, int], asyncio.Lock] = field(default_factory=dict)
