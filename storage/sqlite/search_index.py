@@ -259,8 +259,8 @@ class SearchIndex:
             query = tantivy.Query.boolean_query(filters)
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=True, order_by_field="recency")
-        ids = searcher.fast_field_values("id", [address for _, address in result.hits])
-        return [int(pid) for pid in ids], int(result.count or 0)
+        ids = _ids(searcher.fast_field_values("id", [address for _, address in result.hits]))
+        return ids, _matched(result)
 
     def title_search(self, typed: Sequence[str], *, match_all: bool, limit: int) -> list[int]:
         """Papers whose title has a word starting with each (or any) of the `typed`
@@ -340,9 +340,7 @@ class SearchIndex:
     def _run_counted(self, query: tantivy.Query, limit: int) -> tuple[list[tuple[int, float]], int]:
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=True)
-        # tantivy's stub leaves out `count`, which a search with count=True sets.
-        count = result.count  # type: ignore[attr-defined]
-        return self._ranked(searcher, result.hits), int(count or 0)
+        return self._ranked(searcher, result.hits), _matched(result)
 
     @staticmethod
     def _ranked(
@@ -600,6 +598,12 @@ def phrase_pairs(text: str) -> list[str] | None:
 def _words(words: Sequence[str]) -> list[str | tuple[int, str]]:
     """Words for tantivy's phrase queries (which also take (position, word) pairs)."""
     return list(words)
+
+
+def _matched(result: tantivy.SearchResult) -> int:
+    """How many documents a search run with count=True matched."""
+    # tantivy's stub leaves out `count`, which a search with count=True sets.
+    return int(result.count or 0)  # type: ignore[attr-defined]
 
 
 def _ids(values: list[int | float | bool | None]) -> list[int]:
