@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.hf_extras import HfExtras
-from bot.core.models import DayEntry, PlannedPaper
+from bot.core.models import DayEntry, PlanAction, PlannedPaper
 
 # What a day update can change, in the order the report names them.
 CHANGE_KINDS = ("upvotes", "links", "summaries", "comments")
@@ -53,7 +53,7 @@ def day_changes(planned: Sequence[PlannedPaper], listed: Sequence[DayEntry]) -> 
     changes = DayChanges()
     counts = dict.fromkeys(CHANGE_KINDS, 0)
     for item in planned:
-        if item.action == "updated":
+        if item.action == PlanAction.UPDATED:
             continue  # an arXiv replacement changes a paper without listing it
         entry = by_id.get(item.existing_id) if item.existing_id is not None else None
         if entry is None:

@@ -182,7 +182,7 @@ def _apply_replacements(planned: list[PlannedPaper], report: IngestReport) -> li
     for item in planned:
         if not item.paper.replacement:
             kept.append(item)
-        elif item.action == "new":
+        elif item.action == PlanAction.NEW:
             unknown += 1
         else:
             item.action = PlanAction.UPDATED
