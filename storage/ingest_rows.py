@@ -189,10 +189,17 @@ DAY_LISTING = (
 )
 
 
-def extras_rows(plan: IngestPlan) -> list[tuple]:
+# UPDATE_EXTRAS values: ai_summary, ai_keywords (JSON), github_repo, github_stars,
+# project_page, organization, num_comments, then the paper id.
+ExtrasRow = tuple[
+    str | None, str | None, str | None, int | None, str | None, str | None, int | None, int
+]
+
+
+def extras_rows(plan: IngestPlan) -> list[ExtrasRow]:
     """UPDATE_EXTRAS values for each paper of the plan the dump gave extras for (once
     every paper has its id); several items folding into one paper: the last wins."""
-    rows: dict[int, tuple] = {}
+    rows: dict[int, ExtrasRow] = {}
     for item in plan.papers:
         extras = item.paper.hf
         if item.existing_id is None or not extras:
@@ -210,7 +217,7 @@ def extras_rows(plan: IngestPlan) -> list[tuple]:
     return list(rows.values())
 
 
-def day_entries(rows: Sequence[Sequence]) -> list[DayEntry]:
+def day_entries(rows: Sequence[Sequence[Any]]) -> list[DayEntry]:
     """DAY_LISTING rows as DayEntry."""
     return [
         DayEntry(pid, upvotes, abstract or "", hf_extras_of(extras))

@@ -147,7 +147,7 @@ class PaperExtras:
     day_sources: dict[str, None] = field(default_factory=dict)
 
 
-def hf_extras_of(values: Sequence) -> HfExtras:
+def hf_extras_of(values: Sequence[Any]) -> HfExtras:
     """HfExtras from HF_COLUMNS values."""
     summary, keywords, repo, stars, page, organization, comments = values
     return HfExtras(

@@ -203,6 +203,8 @@ class HitJson(TypedDict):
     title: str
     dates: list[str]  # ISO days it appeared on
     topics: list[str]  # topic keys
+    sources: list[str]  # the sources that listed it: "hf", "arxiv"
+    categories: list[str]  # arXiv categories, the primary one first
     score: float
     url: str
     why: list[str]

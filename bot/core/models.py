@@ -234,6 +234,9 @@ class IngestReportJson(TypedDict, total=False):
     known: int
     merged: int
     updated: int  # arXiv replacements applied
+    day_update: bool  # a later dump of a stored day: `added` and `changed` say how
+    added: int
+    changed: dict[str, int]
     duplicates_in_file: int
     already_ingested: bool
     wanted_day: str | None

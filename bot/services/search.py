@@ -261,7 +261,7 @@ class SearchService:
             reason = f"topic: {label or self.topic_name(topic)}"
             if rules:
                 reason += " (" + ", ".join(rules[:4]) + ")"
-            why = (reason,)
+            why: tuple[str, ...] = (reason,)
             from_source = source_reason(source, paper.categories)
             if from_source is not None:
                 why += (from_source,)
