@@ -265,7 +265,7 @@ def capped_matches(ranked: list[tuple[int, float]], counted: int, cap: int) -> M
     return Matches(ranked, max(cap, len(ranked)), exact=False)
 
 
-def paper_feedback(row: Sequence) -> PaperFeedback:
+def paper_feedback(row: Sequence[Any]) -> PaperFeedback:
     """A FEEDBACK_COLUMNS row (storage/common.py)."""
     user_id, paper_id, signal, saved, guild_id, updated_at, saved_at = row
     return PaperFeedback(

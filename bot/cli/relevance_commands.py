@@ -4,8 +4,8 @@ from the command line, over the same RelevanceService the bot runs."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
-from typing import TypedDict
+from collections.abc import Callable, Coroutine
+from typing import Any, TypedDict
 
 from bot.cli.commands import _out, opened
 from bot.cli.errors import CliError
@@ -159,7 +159,7 @@ def _print_picks(picks: list[Recommendation]) -> None:
         print(f"    why: {' · '.join(pick.why_lines()) or '-'}  (score {pick.score:.3f})")
 
 
-RELEVANCE_COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+RELEVANCE_COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "feedback": cmd_feedback,
     "recommend": cmd_recommend,
     "related": cmd_related,
