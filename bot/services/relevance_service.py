@@ -42,7 +42,7 @@ from bot.core.ports import (
     PaperSearch,
     PaperVectors,
 )
-from bot.core.subscriptions import Follow
+from bot.core.subscriptions import Follow, FollowKind
 from bot.core.topic_lookup import UnknownTopic, resolve_topic, topic_key
 from bot.services.refusals import Refused
 from bot.services.relevance import (
@@ -322,7 +322,9 @@ class RelevanceService:
             topic = follow_topic(follow, by_key)
             if topic is not None:
                 topics.append(topic)
-        authors = tuple(f.label or key_name(f.value) for f in follows if f.kind == "author")
+        authors = tuple(
+            f.label or key_name(f.value) for f in follows if f.kind == FollowKind.AUTHOR
+        )
         return Follows(tuple(topics), authors)
 
     async def model(self, user_id: int) -> MemberModel:
