@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.authors import AuthorName
 from bot.core.feedback import (
@@ -442,6 +442,10 @@ class CommonRelevance(SharedSql, RelevanceStorage):
         """Run `steps` in one transaction; each one's changed-row count, or None (and
         nothing written) when a `required` step changed nothing."""
 
+    if TYPE_CHECKING:  # CommonDelivery's, beside this class in every storage
+
+        async def get_meta(self, key: str) -> str | None: ...
+
     # -- feedback ---------------------------------------------------------------------------
     async def record_feedback(
         self,
@@ -631,7 +635,7 @@ class CommonRelevance(SharedSql, RelevanceStorage):
         """Author rows for papers stored before `paper_authors` existed (the migration
         records up to which id); returns how many papers were filled. Safe to run again
         or from two processes at once: rows that exist are left alone."""
-        todo = await self.get_meta(_AUTHORS_TODO)  # type: ignore[attr-defined]
+        todo = await self.get_meta(_AUTHORS_TODO)
         if todo is None:
             return 0
         last, done = 0, 0
