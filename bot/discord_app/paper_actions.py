@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -18,6 +18,7 @@ from bot.core.feedback import FeedbackAction, FeedbackSignal, PaperFeedback
 from bot.core.limits import MAX_EMBED_DESCRIPTION, MAX_OPTION_DESCRIPTION, MAX_OPTION_LABEL
 from bot.core.markdown import escape_markdown, truncate
 from bot.core.models import StoredPaper
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import EMBED_COLOR, no_mentions, one_line, page_url, paper_detail_payload
 from bot.discord_app.replies import reply, reply_text
 from bot.services.reading import Click, feedback_of
@@ -47,7 +48,7 @@ async def refusing(interaction: discord.Interaction, work: Awaitable[None]) -> N
 
 
 def _bot(interaction: discord.Interaction) -> PaperBot:
-    return interaction.client  # type: ignore[return-value]
+    return cast("PaperBot", interaction.client)  # the client that registered the item
 
 
 # --- wording ----------------------------------------------------------------------------------
@@ -96,7 +97,9 @@ def click_text(click: Click, action: FeedbackAction) -> str:
 # --- the buttons ---------------------------------------------------------------------------
 
 
-class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button], template=_ACTION_TEMPLATE):
+class PaperActionButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=_ACTION_TEMPLATE
+):
     """👍 Like, 👎 Less like this, 🔖 Save / Unsave or More like this, for one paper."""
 
     def __init__(self, action: str, paper_id: int, *, active: bool = False) -> None:
@@ -117,7 +120,7 @@ class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button], template=_ACT
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PaperActionButton:
         return cls(match["action"], int(match["paper"]))
 
@@ -135,11 +138,16 @@ class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button], template=_ACT
         view = discord.ui.View(timeout=None)
         if click.changed:
             view.add_item(UndoButton(self.paper_id, click.before, interaction.guild_id))
-        payload = {"content": click_text(click, action), "allowed_mentions": no_mentions()}
+        payload: MessagePayload = {
+            "content": click_text(click, action),
+            "allowed_mentions": no_mentions(),
+        }
         await reply(interaction, payload, ephemeral=True, view=view if click.changed else None)
 
 
-class UndoButton(discord.ui.DynamicItem[discord.ui.Button], template=_UNDO_TEMPLATE):
+class UndoButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=_UNDO_TEMPLATE
+):
     """Puts back the feedback a click replaced (carried in the custom_id)."""
 
     def __init__(
@@ -159,7 +167,7 @@ class UndoButton(discord.ui.DynamicItem[discord.ui.Button], template=_UNDO_TEMPL
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> UndoButton:
         guild = int(match["guild"]) if match["guild"] else None
         previous = feedback_of(match["signal"], match["saved"] == "1", guild)
@@ -225,7 +233,7 @@ def pick_line(n: int, paper: StoredPaper, why: str) -> str:
 
 def picks_payload(
     title: str, intro: str, picks: Sequence[Recommendation], empty: str, footer: str = ""
-) -> dict:
+) -> MessagePayload:
     """A list of picks, each with its why line, as one embed."""
     lines = [intro, ""]
     if not picks:
@@ -235,11 +243,11 @@ def picks_payload(
     return list_payload(title, lines, footer)
 
 
-def list_payload(title: str, lines: Sequence[str], footer: str = "") -> dict:
+def list_payload(title: str, lines: Sequence[str], footer: str = "") -> MessagePayload:
     text = "\n".join(lines)
     if len(text) > MAX_EMBED_DESCRIPTION:
         text = truncate(text, MAX_EMBED_DESCRIPTION)
-    embed: dict = {"title": title, "description": text, "color": EMBED_COLOR}
+    embed: Embed = {"title": title, "description": text, "color": EMBED_COLOR}
     if footer:
         embed["footer"] = {"text": footer}
     return {"content": "", "embeds": [embed], "allowed_mentions": no_mentions()}
@@ -257,7 +265,9 @@ def paper_menu(
     return view
 
 
-class PaperMenu(discord.ui.DynamicItem[discord.ui.Select], template=_MENU_TEMPLATE):
+class PaperMenu(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=_MENU_TEMPLATE
+):
     """ "Open a paper…": its value is a paper id, so the menu works after a restart."""
 
     def __init__(self, kind: str, papers: Sequence[StoredPaper] = ()) -> None:
@@ -280,13 +290,12 @@ class PaperMenu(discord.ui.DynamicItem[discord.ui.Select], template=_MENU_TEMPLA
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PaperMenu:
         return cls(match["list"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        data = interaction.data or {}
-        values = data.get("values") or []  # type: ignore[union-attr]
+        values = self.item.values  # the picked options (discord.py fills them in)
         if not values or not str(values[0]).isdigit():
             await reply(interaction, {"content": "Pick a paper from the list."}, ephemeral=True)
             return

@@ -4,11 +4,12 @@ persistent buttons whose custom_id carries the page, or the member they are for.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.core.feedback import ForgetCounts
+from bot.core.payloads import MessagePayload
 from bot.core.render import page_count
 from bot.core.wording import plural
 from bot.discord_app.paper_actions import list_payload, paper_menu, pick_line, refusing
@@ -24,10 +25,10 @@ NOT_YOURS = "Only the member who ran /forget-me can confirm it."
 
 
 def _bot(interaction: discord.Interaction) -> PaperBot:
-    return interaction.client  # type: ignore[return-value]
+    return cast("PaperBot", interaction.client)  # the client that registered the item
 
 
-def saved_payload(saved: SavedList) -> dict:
+def saved_payload(saved: SavedList) -> MessagePayload:
     pages = page_count(saved.total, saved.per_page)
     first = (saved.page - 1) * saved.per_page + 1
     lines = [
@@ -66,7 +67,8 @@ async def send_saved(interaction: discord.Interaction, page: int, *, edit: bool 
 
 
 class SavedPageButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"pb:sv:(?P<dir>[pn]):(?P<page>\d+)"
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"pb:sv:(?P<dir>[pn]):(?P<page>\d+)",
 ):
     """◀ / ▶ through the clicking member's own saved papers (the list is ephemeral)."""
 
@@ -83,7 +85,7 @@ class SavedPageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SavedPageButton:
         return cls(int(match["page"]), match["dir"])
 
@@ -117,7 +119,8 @@ def forget_view(user_id: int) -> discord.ui.View:
 
 
 class ForgetButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"pb:fm:(?P<user>\d+):(?P<go>[yn])"
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"pb:fm:(?P<user>\d+):(?P<go>[yn])",
 ):
     """Confirm or cancel /forget-me; only the member it is for may press it."""
 
@@ -133,7 +136,7 @@ class ForgetButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ForgetButton:
         return cls(int(match["user"]), match["go"] == "y")
 
