@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.core.digest_order import DigestOrder
 from bot.core.outcomes import OutcomeStatus
+from bot.core.page_papers import page_papers
 from bot.core.ports import PagerScope
 from bot.core.render import safe_inline, topic_display_names
 from bot.core.sources import parse_source_filter
@@ -218,8 +219,11 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         if preview is None:
             raise UserError(OUTCOME_TEXT[OutcomeStatus.NO_PAPERS])
         # Its buttons page the previewed channel's digest, wherever the preview is shown.
-        view = pager_view(PagerScope.CHANNEL, preview.day, 1, len(preview.pages), channel_id)
-        await reply(interaction, preview.pages[0], ephemeral=True, view=view)
+        first = preview.pages[0]
+        view = pager_view(
+            PagerScope.CHANNEL, preview.day, 1, len(preview.pages), channel_id, page_papers(first)
+        )
+        await reply(interaction, first, ephemeral=True, view=view)
 
     @app_commands.command(name="now")
     @app_commands.describe(channel="The subscribed channel to post to now")

@@ -231,7 +231,10 @@ async def test_topics_and_max_shape_what_is_posted(world) -> None:
         "top 3 of" in posted["content"]
         and "topics: Computer vision, Speech & audio" in (posted["content"])
     )
-    assert len(posted["embeds"]) == 3 and not posted["components"]  # one page: no pager
+    # One page: no pager buttons, only the menu that opens a paper to rate it.
+    [[menu]] = [row["components"] for row in posted["components"]]
+    assert len(posted["embeds"]) == 3 and menu["custom_id"] == "pb:pm:digest"
+    assert len(menu["options"]) == 3
     wanted = {"computer-vision", "speech-audio"}
     by_title = {p.title: p for p in await bot.storage.papers_on_day(SAMPLE_DAY)}
     for embed in posted["embeds"]:

@@ -387,7 +387,11 @@ async def test_member_dm_lists_only_matching_papers_with_reasons(world) -> None:
         [dm] = fake.dm_messages(ids.user)
         assert f"page {page}/3" in dm["content"]
         seen += dm["embeds"]
-    assert [c.get("disabled") for c in components_of(dm)] == [False, True, True]
+        # The paper menu follows the page: it offers the papers this page shows.
+        [menu] = [c for c in components_of(dm) if c["type"] == 3]
+        assert len(menu["options"]) == len(dm["embeds"])
+    buttons = [c for c in components_of(dm) if c["type"] == 2]
+    assert [c.get("disabled") for c in buttons] == [False, True, True]
     titles = [e["title"] for e in seen]
     assert len(titles) == len(set(titles)) == 12
     assert set(titles) == speech | protein
@@ -418,7 +422,9 @@ async def test_member_dm_fits_on_one_page_without_buttons(world) -> None:
     await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     [dm] = fake.dm_messages(ids.user)
     assert len(dm["embeds"]) == 3
-    assert components_of(dm) == []
+    # No pager buttons, only the menu that opens a paper to rate it.
+    [menu] = components_of(dm)
+    assert menu["type"] == 3 and len(menu["options"]) == 3
     assert all("keyword “protein”: " in e["description"] for e in dm["embeds"])
 
 

@@ -15,6 +15,7 @@ from bot.core.digest_order import DigestOrder, order_key
 from bot.core.limits import EMBED_CHAR_BUDGET, MAX_EMBEDS, embed_length
 from bot.core.markdown import escape_markdown, truncate
 from bot.core.models import StoredPaper
+from bot.core.page_papers import papers_per_group, with_papers
 from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import (
     format_day,
@@ -113,9 +114,11 @@ def digest_pages(
     header, groups = _layout(papers, day, settings, topic_names, per_page)
     if not groups:
         return [_payload(header, [])]
+    # Each page carries its papers for the paper menu under it (core.page_papers).
+    shown = papers_per_group(select_digest_papers(papers, settings), groups)
     return [
-        _payload(f"{header} · page {number}/{len(groups)}", group)
-        for number, group in enumerate(groups, start=1)
+        with_papers(_payload(f"{header} · page {number}/{len(groups)}", group), on_page)
+        for number, (group, on_page) in enumerate(zip(groups, shown, strict=True), start=1)
     ]
 
 

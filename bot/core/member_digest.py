@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from bot.core.digest import pack_embeds
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.models import StoredPaper
+from bot.core.page_papers import papers_per_group, with_papers
 from bot.core.payloads import MessagePayload
 from bot.core.render import format_day, no_mentions, paper_embed
 from bot.core.wording import plural
@@ -30,11 +31,15 @@ def member_digest_pages(
         f"**Your papers — {format_day(day)}** · {plural(count, 'paper')} "
         "matching what you follow (`/following` to change)"
     )
+    shown = papers_per_group([paper for paper, _ in matches], groups)
     return [
-        {
-            "content": f"{header} · page {number}/{len(groups)}",
-            "embeds": group,
-            "allowed_mentions": no_mentions(),
-        }
-        for number, group in enumerate(groups, start=1)
+        with_papers(
+            {
+                "content": f"{header} · page {number}/{len(groups)}",
+                "embeds": group,
+                "allowed_mentions": no_mentions(),
+            },
+            on_page,
+        )
+        for number, (group, on_page) in enumerate(zip(groups, shown, strict=True), start=1)
     ]

@@ -30,6 +30,14 @@ class Embed(TypedDict, total=False):
     footer: EmbedFooter
 
 
+class MenuPaper(TypedDict):
+    """A paper a digest page shows, for the paper menu under it (bot/core/page_papers.py)."""
+
+    id: int
+    title: str  # one line, unescaped: a menu label is not markdown
+    authors: str  # "A, B, C", may be empty
+
+
 class MessagePayload(TypedDict):
     """One message: what `POST /channels/{id}/messages` (or an edit) takes. The layouts
     always set all three keys; a plain reply may give `content` alone."""
@@ -37,3 +45,5 @@ class MessagePayload(TypedDict):
     content: str
     embeds: NotRequired[list[Embed]]
     allowed_mentions: NotRequired[AllowedMentions]
+    # Never sent: the papers a digest page shows, for the Discord layer's paper menu.
+    papers: NotRequired[list[MenuPaper]]

@@ -15,9 +15,15 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.core.feedback import FeedbackAction, FeedbackSignal, PaperFeedback
-from bot.core.limits import MAX_EMBED_DESCRIPTION, MAX_OPTION_DESCRIPTION, MAX_OPTION_LABEL
+from bot.core.limits import (
+    MAX_EMBED_DESCRIPTION,
+    MAX_OPTION_DESCRIPTION,
+    MAX_OPTION_LABEL,
+    MAX_SELECT_OPTIONS,
+)
 from bot.core.markdown import escape_markdown, truncate
 from bot.core.models import StoredPaper
+from bot.core.page_papers import MenuPaper, menu_paper
 from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import EMBED_COLOR, no_mentions, one_line, page_url, paper_detail_payload
 from bot.discord_app.replies import reply, reply_text
@@ -257,7 +263,7 @@ def paper_menu(
     kind: str, picks: Sequence[Recommendation] | Sequence[StoredPaper]
 ) -> discord.ui.View | None:
     """A menu that opens one of the listed papers with its buttons; None for no papers."""
-    papers = [p.paper if isinstance(p, Recommendation) else p for p in picks]
+    papers = [menu_paper(p.paper if isinstance(p, Recommendation) else p) for p in picks]
     if not papers:
         return None
     view = discord.ui.View(timeout=None)
@@ -265,20 +271,22 @@ def paper_menu(
     return view
 
 
+DIGEST_MENU = "digest"  # the menu under a digest page (channel or DM)
+
+
 class PaperMenu(
     discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=_MENU_TEMPLATE
 ):
     """ "Open a paper…": its value is a paper id, so the menu works after a restart."""
 
-    def __init__(self, kind: str, papers: Sequence[StoredPaper] = ()) -> None:
+    def __init__(self, kind: str, papers: Sequence[MenuPaper] = ()) -> None:
         options = [
             discord.SelectOption(
-                label=truncate(one_line(p.title), MAX_OPTION_LABEL) or f"Paper #{p.id}",
-                value=str(p.id),
-                description=truncate(one_line(", ".join(p.authors)), MAX_OPTION_DESCRIPTION)
-                or None,
+                label=truncate(one_line(p["title"]), MAX_OPTION_LABEL) or f"Paper #{p['id']}",
+                value=str(p["id"]),
+                description=truncate(one_line(p["authors"]), MAX_OPTION_DESCRIPTION) or None,
             )
-            for p in papers[:25]
+            for p in papers[:MAX_SELECT_OPTIONS]
         ] or [discord.SelectOption(label="…", value="0")]
         super().__init__(
             discord.ui.Select(

@@ -21,6 +21,7 @@ import logging
 
 import discord
 
+from bot.core.page_papers import page_papers
 from bot.core.payloads import MessagePayload
 from bot.core.ports import (
     DmsClosed,
@@ -93,7 +94,10 @@ class DiscordDestination:
         pager: Pager | None = None,
         timeout: float | None = None,
     ) -> int:
-        view = pager_view(pager.scope, pager.day, pager.page, pager.pages) if pager else None
+        view = None
+        if pager is not None:
+            papers = page_papers(payload)
+            view = pager_view(pager.scope, pager.day, pager.page, pager.pages, papers=papers)
         try:
             kwargs = send_kwargs(payload, view)
             if nonce is None:  # discord.py then makes one up

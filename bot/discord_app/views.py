@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.core.page_papers import MenuPaper, page_papers
 from bot.core.payloads import MessagePayload
 from bot.core.ports import PagerScope
+from bot.discord_app.paper_actions import DIGEST_MENU, PaperMenu
 from bot.discord_app.replies import send_kwargs
 
 if TYPE_CHECKING:
@@ -29,12 +32,23 @@ _TEMPLATE = (
 
 
 def pager_view(
-    scope: PagerScope, day: dt.date, page: int, pages: int, channel_id: int | None = None
+    scope: PagerScope,
+    day: dt.date,
+    page: int,
+    pages: int,
+    channel_id: int | None = None,
+    papers: Sequence[MenuPaper] = (),
 ) -> discord.ui.View | None:
-    """Buttons for page `page` of `pages`; None when everything fits on one page.
-    `channel_id`: whose channel digest to page (default: the channel clicked in)."""
+    """Buttons for page `page` of `pages` (none when everything fits on one page), and
+    under them the menu of the page's `papers`, each opening the member's own view of it
+    with the feedback buttons; None when there is neither. `channel_id`: whose channel
+    digest to page (default: the channel clicked in)."""
     if pages <= 1:
-        return None
+        if not papers:
+            return None
+        view = discord.ui.View(timeout=None)
+        view.add_item(PaperMenu(DIGEST_MENU, papers))
+        return view
     view = discord.ui.View(timeout=None)
     back, ahead = max(1, page - 1), min(pages, page + 1)
     view.add_item(DigestPageButton(scope, day, "p", back, page <= 1, channel_id))
@@ -46,6 +60,8 @@ def pager_view(
         )
     )
     view.add_item(DigestPageButton(scope, day, "n", ahead, page >= pages, channel_id))
+    if papers:  # a row of its own below the buttons: two of Discord's five rows in all
+        view.add_item(PaperMenu(DIGEST_MENU, papers))
     return view
 
 
@@ -94,8 +110,11 @@ class DigestPageButton(
             )
             return
         page = min(max(self.page, 1), len(pages))
-        view = pager_view(self.scope, self.day, page, len(pages), self.channel_id)
-        await interaction.response.edit_message(**send_kwargs(pages[page - 1], view))
+        shown = pages[page - 1]
+        view = pager_view(
+            self.scope, self.day, page, len(pages), self.channel_id, page_papers(shown)
+        )
+        await interaction.response.edit_message(**send_kwargs(shown, view))
 
     async def _pages(self, bot: PaperBot, interaction: discord.Interaction) -> list[MessagePayload]:
         if self.scope == PagerScope.MEMBER:
