@@ -22,7 +22,7 @@ from bot.discord_app.command_helpers import (
 )
 from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_menu, picks_payload, send_related
-from bot.discord_app.reading_views import forget_view, send_saved
+from bot.discord_app.reading_views import forget_view, mutes_payload, send_saved
 from bot.discord_app.replies import reply, reply_text
 from cogs.search import not_found_message, paper_choices
 
@@ -185,6 +185,13 @@ class MuteCog(commands.Cog):
             if new
             else f"You already muted {what}.",
         )
+
+    @app_commands.command(name="mutes")
+    async def mutes(self, interaction: discord.Interaction) -> None:
+        """List what you muted (only you see it)."""
+        mutes = await paperbot(interaction).services.relevance.mutes(interaction.user.id)
+        payload = mutes_payload([mute_label(m) for m in mutes])
+        await reply(interaction, payload, ephemeral=True)
 
     @app_commands.command(name="unmute")
     @app_commands.describe(mute="One of your mutes (start typing to pick it)")

@@ -305,3 +305,28 @@ async def test_follow_author_with_autocomplete_over_stored_authors(world) -> Non
     assert f"author {name}" in listed.content or "author" in listed.content
     gone = await fake.invoke(ids.guild, ids.channel, ids.user, "unfollow", {"author": name})
     assert gone.content == "Unfollowed that author."
+
+
+async def test_mutes_lists_the_members_own_mutes_privately(world) -> None:
+    fake, bot, ids = world
+    empty = await fake.invoke(ids.guild, ids.channel, ids.user, "mutes", {})
+    assert empty.ephemeral and "haven't muted anything" in empty.content
+    [author] = (await with_authors(bot))[0].authors[:1]
+    for option in ({"keyword": "diffusion"}, {"topic": "Computer vision"}, {"author": author}):
+        await fake.invoke(ids.guild, ids.channel, ids.user, "mute", option)
+    await fake.invoke(ids.guild, ids.channel, ids.other, "mute", {"keyword": "robots"})
+    listed = await fake.invoke(ids.guild, ids.channel, ids.user, "mutes", {})
+    assert listed.ephemeral
+    text = listed.embeds[0]["description"]
+    assert text.startswith("3 mutes:")
+    for line in ("keyword “diffusion”", "topic “Computer vision”", f"author “{author}”"):
+        assert line in text, text
+    assert "robots" not in text  # someone else's mutes are theirs alone
+    # More mutes than one embed holds: those that fit, and how many more there are.
+    for n in range(100):
+        await bot.services.relevance.mute(ids.user, MuteKind.KEYWORD, f"word{n:02d} " + "x" * 40)
+    many = await fake.invoke(ids.guild, ids.channel, ids.user, "mutes", {})
+    text = many.embeds[0]["description"]
+    assert text.startswith("103 mutes:") and len(text) <= 4096
+    shown = text.count("🔇")
+    assert 3 < shown < 103 and text.endswith(f"…and {103 - shown} more")

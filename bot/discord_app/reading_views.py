@@ -4,11 +4,13 @@ persistent buttons whose custom_id carries the page, or the member they are for.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.core.feedback import ForgetCounts
+from bot.core.limits import MAX_EMBED_DESCRIPTION
 from bot.core.payloads import MessagePayload
 from bot.core.render import page_count
 from bot.core.wording import plural
@@ -39,6 +41,31 @@ def saved_payload(saved: SavedList) -> MessagePayload:
     lines += [pick_line(first + n, paper, "") for n, paper in enumerate(saved.papers)]
     footer = f"Page {saved.page}/{pages}" if pages > 1 else ""
     return list_payload("Your saved papers", lines, footer)
+
+
+NO_MUTES = "You haven't muted anything. `/mute` hides a keyword, topic or author."
+
+
+def mutes_payload(labels: Sequence[str]) -> MessagePayload:
+    """The member's mutes (each said by its label), one a line, as many as fit one
+    embed; the rest are counted."""
+    if not labels:
+        return {"content": NO_MUTES}
+    intro = (
+        f"{plural(len(labels), 'mute')}: these papers stay out of your DMs and /foryou. "
+        "`/unmute` removes one."
+    )
+    lines = [intro, ""]
+    used = len(intro) + 2
+    room = MAX_EMBED_DESCRIPTION - 40  # kept for the "…and N more" line
+    for shown, label in enumerate(labels):
+        line = f"🔇 {label}"
+        if used + len(line) + 1 > room:
+            lines.append(f"…and {len(labels) - shown} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return list_payload("Your mutes", lines)
 
 
 def saved_view(saved: SavedList) -> discord.ui.View | None:

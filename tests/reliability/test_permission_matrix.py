@@ -50,6 +50,21 @@ COMMAND_INPUTS: dict[str, Inputs] = {
 }
 
 
+# Commands about a member's own reading (feedback, saves, mutes, follows of authors):
+# every member runs them, so none may need Manage Server.
+MEMBER_READING = (
+    "foryou",
+    "related",
+    "saved list",
+    "saved export",
+    "forget-me",
+    "mute",
+    "mutes",
+    "unmute",
+    "follow",
+)
+
+
 def matrix_gaps(registered: list[str]) -> list[str]:
     """What keeps the table and the registered configuring commands apart, one line each."""
     where = "COMMAND_INPUTS in tests/reliability/test_permission_matrix.py"
@@ -87,6 +102,10 @@ async def test_every_configuring_command_is_in_the_matrix(tmp_path) -> None:
         ]
         assert unchecked == [], f"hinted Manage Server but not checked: {unchecked}"
         assert set(bot.extensions) == set(EXTENSIONS)
+        # A member's own reading is theirs to run: in the tree, and never configuring.
+        every = {command.qualified_name for command in slash_commands(bot.tree)}
+        personal = set(MEMBER_READING) - set(registered)
+        assert personal == set(MEMBER_READING) and personal <= every, every
 
 
 async def state_of(bot, guild: int, channel: int) -> str:
