@@ -38,8 +38,16 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 `/paper title` — one paper in full
 `/discuss paper` — the paper's discussion thread in this channel (started or found)
 `/topics` — every topic, with the newest day's and all-time counts
-`/follow topic|keyword` · `/unfollow` · `/following` — papers on what you follow, by DM
+`/follow topic|keyword|author` · `/unfollow` · `/following` — papers on what you follow, by DM
 `/delivery time timezone` — when your DM arrives
+
+**Your reading** (private to you)
+Under a paper, or picked from a digest's or list's menu: 👍 more like this · 👎 less · 🔖 save · More like this, each with Undo
+`/foryou [day]` — your picks among a day's papers, each saying why
+`/related paper` — the papers most like one paper (shown to the channel)
+`/saved list` · `/saved export` — your saved papers; export sends a BibTeX file
+`/mute keyword|topic|author` · `/unmute` · `/mutes` — hide papers from your DMs and /foryou
+`/forget-me` — delete everything stored about you (asks first)
 
 **Manage Server**
 `/digest subscribe channel time timezone [topics] [max] [thread] [order]` — a daily digest in a\
