@@ -42,7 +42,8 @@ HELP = """**paperbot** — the day's research papers, where your community reads
 `/delivery time timezone` — when your DM arrives
 
 **Your reading** (private to you)
-Under a paper, or picked from a digest's or list's menu: 👍 more like this · 👎 less · 🔖 save · More like this, each with Undo
+Under a paper, or picked from a digest's or list's menu: 👍 more like this · 👎 less ·\
+ 🔖 save · More like this, each with Undo
 `/foryou [day]` — your picks among a day's papers, each saying why
 `/related paper` — the papers most like one paper (shown to the channel)
 `/saved list` · `/saved export` — your saved papers; export sends a BibTeX file

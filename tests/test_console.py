@@ -202,3 +202,21 @@ async def test_console_shows_threads_under_their_channel() -> None:
     assert "#papers › paperbot daily digest · Sat 14 Mar 2026 (open, auto-archive after" in listed
     assert "#general › Long-context Protein Language Model" in listed
     assert "Started the discussion of" in text
+
+
+async def test_console_rates_a_paper_from_a_posted_digests_menu() -> None:
+    """A posted digest lists its paper menu; `pick` opens a paper with its buttons,
+    `press` rates it, and `pick` goes back to the digest's menu afterwards."""
+    text = await console_output(
+        "/digest subscribe channel:#papers time:08:00 timezone:UTC",
+        "/digest now channel:#papers",
+        "pick 2",
+        "press 👍 like",
+        "pick 1",
+        "press 🔖 save",
+    )
+    posted = text.partition("── posted in #papers ──")[2]
+    assert "→ press Next ▶ · pick 1–5 (Open a paper to rate" in posted
+    assert "You like *" in posted and "Now: 👍 liked." in posted
+    assert "! no menu to pick from here" not in posted
+    assert "🔖 Saved *" in posted

@@ -107,6 +107,13 @@ class Console:
         self.show(reply, pressed=not line.startswith("/"))
         return True
 
+    def _became_last(self, message: dict[str, Any]) -> None:
+        """A posted digest or DM is what `press` acts on next; with a paper menu it is
+        also the list `pick` goes back to after a paper opened from it."""
+        self.last = message
+        if Actions.of(message).options:
+            self.last_menu = message
+
     def show(self, reply: Any, *, pressed: bool = False) -> None:
         """Print a reply and whatever the bot posted meanwhile. The reply becomes the
         one `press` and `pick` act on, except a new message without components that a
@@ -130,13 +137,13 @@ class Console:
             for message in posted[self._seen.get(channel_id, 0) :]:
                 self.say(f"── posted in #{name} ──\n{render_message_text(message)}")
                 self._show_actions(message)
-                self.last = message
+                self._became_last(message)
             self._seen[channel_id] = len(posted)
         dms = self.fake.dm_messages(self.user)
         for message in dms[self._dms_seen :]:
             self.say(f"── DM to you ──\n{render_message_text(message)}")
             self._show_actions(message)
-            self.last = message
+            self._became_last(message)
         self._dms_seen = len(dms)
 
     def threads_text(self) -> str:
@@ -236,7 +243,8 @@ class Console:
             button = actions.button(rest)
             return await self.fake.click(message, self.user, button["custom_id"])
         if not actions.options and self.last_menu is not None:
-            message = self.last_menu.message
+            menu = self.last_menu
+            message = menu if isinstance(menu, dict) else menu.message
             actions = Actions.of(message)
         option = actions.option(rest)
         return await self.fake.select(message, self.user, option.menu["custom_id"], [option.value])
