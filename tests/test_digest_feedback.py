@@ -116,3 +116,25 @@ async def test_dm_digest_menu_rates_a_paper_privately(tmp_path, caplog) -> None:
         await settle()
         assert fake.payload_problems == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_thread_per_paper_messages_carry_their_papers_buttons(tmp_path, caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    async with bot_against_fake(tmp_path, extensions=EXTENSIONS) as (fake, bot, ids):
+        options = {"channel": ids.channel, "time": "08:00", "timezone": "UTC"}
+        options |= {"thread": "paper", "max": 3}
+        await fake.invoke(ids.guild, ids.channel, ids.admin, "digest subscribe", options)
+        await fake.invoke(ids.guild, ids.channel, ids.admin, "digest now", {"channel": ids.channel})
+        header, *papers = fake.channel_messages(ids.channel, include_interaction_responses=False)
+        assert header.get("components") == [] and len(papers) == 3
+        for message in papers:
+            labels = [c["label"] for c in components_of(message)]
+            assert labels == ["👍 Like", "👎 Less like this", "🔖 Save", "More like this"]
+        message = papers[2]
+        paper_id = int(message["content"].rsplit("/", 1)[1])
+        await fake.click(message, ids.user, press(message, "👎"))
+        stored = (await bot.services.relevance.feedback_on(ids.user, [paper_id]))[paper_id]
+        assert stored.signal is FeedbackSignal.DISLIKE and stored.guild_id == ids.guild
+        await settle()
+        assert fake.payload_problems == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -22,6 +22,7 @@ from bot.core.digest import DigestSettings, select_digest_papers
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.markdown import truncate
 from bot.core.models import StoredPaper
+from bot.core.page_papers import with_papers
 from bot.core.payloads import MessagePayload
 from bot.core.render import format_day, no_mentions, one_line, paper_embed
 
@@ -130,6 +131,7 @@ def paper_items(
             "embeds": [embed],
             "allowed_mentions": no_mentions(),
         }
+        payload = with_papers(payload, [paper])  # its feedback buttons go under it
         items.append(PaperItem(paper.id, payload, paper_thread_name(paper)))
     return items
 

@@ -33,7 +33,7 @@ from bot.core.ports import (
 )
 from bot.core.threads import ArchiveMinutes, ThreadState
 from bot.discord_app.replies import send_kwargs
-from bot.discord_app.views import pager_view
+from bot.discord_app.views import pager_view, papers_view
 
 log = logging.getLogger("paperbot.delivery")
 
@@ -94,10 +94,11 @@ class DiscordDestination:
         pager: Pager | None = None,
         timeout: float | None = None,
     ) -> int:
-        view = None
+        papers = page_papers(payload)
         if pager is not None:
-            papers = page_papers(payload)
             view = pager_view(pager.scope, pager.day, pager.page, pager.pages, papers=papers)
+        else:
+            view = papers_view(papers)
         try:
             kwargs = send_kwargs(payload, view)
             if nonce is None:  # discord.py then makes one up

@@ -17,7 +17,7 @@ import discord
 from bot.core.page_papers import MenuPaper, page_papers
 from bot.core.payloads import MessagePayload
 from bot.core.ports import PagerScope
-from bot.discord_app.paper_actions import DIGEST_MENU, PaperMenu
+from bot.discord_app.paper_actions import DIGEST_MENU, PaperMenu, paper_buttons
 from bot.discord_app.replies import send_kwargs
 
 if TYPE_CHECKING:
@@ -62,6 +62,18 @@ def pager_view(
     view.add_item(DigestPageButton(scope, day, "n", ahead, page >= pages, channel_id))
     if papers:  # a row of its own below the buttons: two of Discord's five rows in all
         view.add_item(PaperMenu(DIGEST_MENU, papers))
+    return view
+
+
+def papers_view(papers: Sequence[MenuPaper]) -> discord.ui.View | None:
+    """Under a message without a pager: one paper's feedback buttons (a `thread: paper`
+    digest's message), or the menu of several; None for no papers."""
+    if len(papers) == 1:
+        return paper_buttons(papers[0]["id"])
+    if not papers:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PaperMenu(DIGEST_MENU, papers))
     return view
 
 
