@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import selectors
+import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -498,3 +501,69 @@ async def test_wait_for_request_returns_once_the_bot_made_it() -> None:
             await fake.wait_for_request(route, count=2, timeout=0.2)
         landed = await fake.wait_for_request(route, lambda r: r.json["content"] == "slow")
         assert len(landed) == 1
+
+
+async def test_interaction_routes_are_outside_the_global_rate_limit() -> None:
+    # Discord keeps interaction callbacks and the interaction webhook (follow-ups and
+    # edits of the answer) out of the bot's global 50/s: a fan-out holding that limit
+    # must not turn a burst of final replies into 429s.
+    async with world() as (fake, bot, ids):
+        fake.faults.enable_rate_limits(global_per_second=50, bucket_limit=5, bucket_window=1.0)
+        targets = [fake.add_channel(ids["guild"], f"fan-{n}") for n in range(16)]
+        await asyncio.sleep(0.2)  # the CHANNEL_CREATE events reach the bot's cache
+
+        async def fan_out(channel_id: int) -> None:
+            channel = bot.get_channel(channel_id)
+            assert isinstance(channel, discord.TextChannel)
+            for n in range(15):
+                await channel.send(f"post {n}")
+
+        fanning = asyncio.gather(*(fan_out(c) for c in targets))
+        await fake.wait_for_request("POST /channels/{}/messages", count=60, timeout=10)
+        replies = await asyncio.gather(
+            *(
+                fake.invoke(ids["guild"], ids["papers"], ids["member"], "slow", timeout=15)
+                for _ in range(300)
+            )
+        )
+        await fanning
+        assert fake.stats["rate_limited_global"] >= 1  # the fan-out did hold the limit
+        interaction_routes = [
+            r for r in fake.requests if r.path.startswith(("/interactions/", "/webhooks/"))
+        ]
+        assert len(interaction_routes) >= 900  # a defer and two follow-ups each
+        assert [r.route for r in interaction_routes if r.status == 429] == []
+        assert all(r.resolved for r in replies)
+        assert fake.stats["expired_interactions"] == 0
+
+
+def _connect_all(port: int, count: int, wait: float) -> int:
+    """Open ``count`` TCP connections at once without letting the event loop run (so
+    none is accepted yet); how many the kernel completed within ``wait`` seconds."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for s in socks:
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+        connected = 0
+        with selectors.DefaultSelector() as waiting:  # epoll: no FD_SETSIZE ceiling
+            for s in socks:
+                waiting.register(s, selectors.EVENT_WRITE)
+            deadline = time.monotonic() + wait
+            while waiting.get_map() and time.monotonic() < deadline:
+                for key, _ in waiting.select(0.05):
+                    waiting.unregister(key.fileobj)
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    connected += not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return connected
+    finally:
+        for s in socks:
+            s.close()
+
+
+async def test_a_burst_of_connections_is_not_dropped() -> None:
+    # A burst of pending defers opens hundreds of connections before the fake's loop
+    # accepts any; a short listen backlog would drop them (clients retry seconds later).
+    async with FakeDiscord() as fake:
+        assert _connect_all(fake.port, 600, wait=1.0) == 600

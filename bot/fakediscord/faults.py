@@ -16,8 +16,9 @@ from typing import Any
 
 from .util import normalize_route
 
-# Routes Discord keeps out of the global rate limit.
-_GLOBAL_EXEMPT_PREFIXES = ("/interactions/",)
+# Routes Discord keeps out of the bot's global rate limit: interaction callbacks and the
+# interaction webhook (`/webhooks/{application}/{token}`: follow-ups, edits of the answer).
+_GLOBAL_EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 _MAJOR_PARAMS = ("channel_id", "guild_id", "webhook_id", "app_id", "token", "interaction_id")
 
 
