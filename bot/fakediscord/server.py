@@ -23,6 +23,8 @@ from .state import TEXT_CHANNEL, FakeState
 from .util import Signal
 from .validation import Validator, load_message_validator
 
+LISTEN_BACKLOG = 4096  # pending connections the listener holds (the kernel caps it)
+
 
 class FakeDiscord(InteractionDriver):
     """A loopback Discord that the real discord.py client can log in to and run against.
@@ -85,7 +87,9 @@ class FakeDiscord(InteractionDriver):
         app.router.add_route("*", "/{tail:.*}", self._rest.handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        # Discord accepts any burst; aiohttp's default backlog (128) would drop the
+        # connections of a burst of interaction answers until the loop accepts them.
+        site = web.TCPSite(self._runner, "127.0.0.1", port, backlog=LISTEN_BACKLOG)
         await site.start()
         self.port = self._runner.addresses[0][1]
         self.state.base_url = self.base_url
