@@ -14,6 +14,7 @@ from bot.core.feedback import Mute, MuteKind
 from bot.core.limits import MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.render import code_span, format_day, safe_inline
 from bot.core.wording import plural
+from bot.discord_app.checks import expensive_command
 from bot.discord_app.command_helpers import (
     author_autocomplete,
     choice,
@@ -54,6 +55,7 @@ class ReadingCog(commands.Cog):
 
     @app_commands.command(name="foryou")
     @app_commands.describe(day="The day's papers to pick from (default: the newest day)")
+    @expensive_command()
     async def foryou(
         self, interaction: discord.Interaction, day: app_commands.Range[str, 1, 40] | None = None
     ) -> None:
@@ -90,6 +92,7 @@ class ReadingCog(commands.Cog):
     @app_commands.describe(
         paper="The paper's title or part of it (start typing to pick one), or its arXiv id"
     )
+    @expensive_command()
     async def related(
         self, interaction: discord.Interaction, paper: app_commands.Range[str, 1, 500]
     ) -> None:
@@ -114,6 +117,7 @@ class ReadingCog(commands.Cog):
         await send_saved(interaction, page)
 
     @saved.command(name="export")
+    @expensive_command()
     async def saved_export(self, interaction: discord.Interaction) -> None:
         """Your saved papers as a BibTeX (.bib) file."""
         text, count = await paperbot(interaction).services.reading.saved_bibtex(interaction.user.id)

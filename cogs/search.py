@@ -24,6 +24,7 @@ from bot.core.payloads import MessagePayload
 from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.topic_lookup import topic_key
+from bot.discord_app.checks import expensive_command
 from bot.discord_app.command_helpers import resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_buttons
@@ -153,6 +154,7 @@ class SearchCog(commands.Cog):
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
         source="Only papers from hf, arxiv, or arXiv categories like arxiv:cs.CV,cs.LG (all: any)",
     )
+    @expensive_command()
     async def search(
         self,
         interaction: discord.Interaction,

@@ -8,6 +8,7 @@ is echoed back, the CLI passes plain double quotes.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 
 from bot.core.models import DaySource, DumpFormat, IngestReport
@@ -104,6 +105,12 @@ def spelling_note(corrections: Sequence[tuple[str, str]], *, quote: Quote = quot
     """One line for the whole reply: ``Spelling corrected: protien → protein``."""
     fixes = ", ".join(f"{quote(wrong)} → {quote(right)}" for wrong, right in corrections)
     return f"Spelling corrected: {fixes}" if fixes else ""
+
+
+def cooldown_text(retry_after: float) -> str:
+    """The line for a member over an expensive command's limit: whole seconds, rounded
+    up so "try again in 1 s" never comes too early."""
+    return f"You're searching fast — try again in {max(1, math.ceil(retry_after))} s."
 
 
 # --- ingest reports -------------------------------------------------------------------------

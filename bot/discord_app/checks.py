@@ -16,6 +16,11 @@ from discord import app_commands
 
 T = TypeVar("T")
 
+# The commands that cost real work per call (/search, /related, /foryou, /saved export)
+# allow each member this many calls per window, so one member cannot starve a server.
+EXPENSIVE_CALLS = 5
+EXPENSIVE_WINDOW_SECONDS = 10.0
+
 
 def has_manage_guild(interaction: discord.Interaction) -> bool:
     """Whether the member acts in a server and holds Manage Server there."""
@@ -62,3 +67,13 @@ def _commands_of(cog_class: type) -> list[app_commands.Command[Any, ..., Any]]:
         else:
             found.append(item)
     return found
+
+
+def expensive_command() -> Callable[[T], T]:
+    """A per-member cooldown (`EXPENSIVE_CALLS` per `EXPENSIVE_WINDOW_SECONDS`) for one
+    costly command; over it, CommandOnCooldown (bot/discord_app/errors.py words it).
+    Autocomplete runs no checks, so typing is never limited."""
+    limit: Callable[[T], T] = app_commands.checks.cooldown(
+        EXPENSIVE_CALLS, EXPENSIVE_WINDOW_SECONDS, key=lambda i: i.user.id
+    )
+    return limit

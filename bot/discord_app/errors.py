@@ -8,10 +8,12 @@ import discord
 from discord import app_commands
 
 from bot.core.render import code_span
+from bot.core.wording import cooldown_text
 from bot.discord_app.replies import reply_text
 from bot.services.refusals import Refused, value_error_text
 
 log = logging.getLogger("paperbot.errors")
+UNKNOWN_INTERACTION = 10062  # Discord's error code for an expired or unknown interaction
 
 
 class UserError(app_commands.AppCommandError):
@@ -34,7 +36,7 @@ def message_for(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server channel."
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return cooldown_text(error.retry_after)
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here."
     if isinstance(error, app_commands.TransformerError):
@@ -48,12 +50,25 @@ async def on_tree_error(
     interaction: discord.Interaction, error: app_commands.AppCommandError
 ) -> None:
     """The catch-all: expected errors as their line, bugs logged with a generic reply."""
+    if _expired(error):
+        # Nothing reaches the member any more (the token is gone): one line, no reply.
+        log.warning("an interaction expired before it was answered (/%s)", _name(interaction))
+        return
     text = message_for(error)
     if text is None:
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("command /%s failed", command, exc_info=error)
+        log.error("command /%s failed", _name(interaction), exc_info=error)
         text = "Something went wrong on my side; it has been logged. Please try again."
     try:
         await reply_text(interaction, text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not send the error message for an interaction")
+
+
+def _expired(error: app_commands.AppCommandError) -> bool:
+    """Discord answered 10062 Unknown interaction: the 3 s to acknowledge had passed."""
+    original = getattr(error, "original", None)
+    return isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION
+
+
+def _name(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"
