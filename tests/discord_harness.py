@@ -74,6 +74,12 @@ def build_world(fake: FakeDiscord) -> Ids:
     )
 
 
+def add_members(fake: FakeDiscord, ids: Ids, count: int) -> list[int]:
+    """``count`` more ordinary members of the guild: a load of commands from many people,
+    as the bot sees it (one member alone is held to the per-member cooldown)."""
+    return [fake.add_member(ids.guild, f"member{n}") for n in range(count)]
+
+
 def bot_settings(tmp_path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings for a test bot: token "x", the database in ``tmp_path``, plus overrides."""
     base = Settings(token="x", db=str(tmp_path / "t.db"))

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bot.core.subscriptions import ChannelSubscription
-from tests.discord_harness import bot_against_fake, mention_leaks
+from tests.discord_harness import add_members, bot_against_fake, mention_leaks
 from tests.reliability.botproc import digests_per_channel
 from tests.reliability.dumps import write_dump_folder
 
@@ -57,10 +57,8 @@ async def test_ingest_search_and_fanout_at_once(tmp_path, figures, caplog) -> No
         first = (await asyncio.wait_for(ingest.stderr.readline(), 120)).decode()
         assert first.startswith("[1/16]"), first
         searches = [
-            fake.invoke(
-                ids.guild, ids.channel, ids.user, "search", {"query": "protein"}, timeout=60
-            )
-            for _ in range(SEARCHES)
+            fake.invoke(ids.guild, ids.channel, member, "search", {"query": "protein"}, timeout=60)
+            for member in add_members(fake, ids, SEARCHES)
         ]
         replies, _ = await asyncio.gather(
             asyncio.gather(*searches), bot.services.schedules.sweep(FIRE)
