@@ -46,7 +46,8 @@ async def checks_manage_server(command: app_commands.Command) -> bool:
         guild_id=1,
         guild=None,
         permissions=discord.Permissions.none(),
-        user=None,
+        user=SimpleNamespace(id=1),  # a per-member cooldown keys on it
+        created_at=discord.utils.utcnow(),  # and counts from it
         command=command,
     )
     checks = list(command.checks)
