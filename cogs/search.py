@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.authors import author_key
 from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
@@ -25,7 +26,7 @@ from bot.core.render import code_span, one_line, paper_detail_payload, search_pa
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.topic_lookup import topic_key
 from bot.discord_app.checks import expensive_command
-from bot.discord_app.command_helpers import resolve_topic, topic_choices
+from bot.discord_app.command_helpers import author_autocomplete, resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_buttons
 from bot.discord_app.replies import reply, send_kwargs
@@ -72,12 +73,15 @@ def query_label(
     topic: Topic | None,
     since: dt.date | None,
     source: SourceFilter = ALL_SOURCES,
+    author: str | None = None,
 ) -> str:
     """What the results header says was searched for."""
     parts = []
     if query:
         # Cut the query first so a pasted essay cannot push the filters out of view.
         parts.append(truncate(one_line(query), 60))
+    if author:
+        parts.append(f"by {truncate(one_line(author), 60)}")
     if topic is not None:
         parts.append(f"topic: {one_line(topic.name)}")
     if not source.everything:
@@ -153,7 +157,9 @@ class SearchCog(commands.Cog):
         topic="Only papers in this topic (start typing to pick one)",
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
         source="Only papers from hf, arxiv, or arXiv categories like arxiv:cs.CV,cs.LG (all: any)",
+        author="Only this author's papers (start typing to pick one; accents and initials match)",
     )
+    @app_commands.autocomplete(author=author_autocomplete)
     @expensive_command()
     async def search(
         self,
@@ -162,12 +168,16 @@ class SearchCog(commands.Cog):
         topic: app_commands.Range[str, 1, 100] | None = None,
         since: app_commands.Range[str, 1, 40] | None = None,
         source: app_commands.Range[str, 1, 300] | None = None,
+        author: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        """Search papers by keywords, topic and/or source."""
+        """Search papers by keywords, topic, source and/or author."""
         query = query.strip() if query and query.strip() else None
         sources = search_source(source)
-        if query is None and not (topic and topic.strip()) and sources.everything:
-            raise UserError("Give a query, a topic, a source, or several of them.")
+        author = author.strip() if author and author.strip() else None
+        if author is not None and not author_key(author):
+            raise UserError("An author's name needs letters.")
+        if query is None and not (topic and topic.strip()) and sources.everything and not author:
+            raise UserError("Give a query, a topic, a source, an author, or several of them.")
         if query is not None:
             # A pasted arXiv id or link names one paper: open it rather than search
             # for its digits (a quick indexed lookup, done before any defer so "not
@@ -193,9 +203,10 @@ class SearchCog(commands.Cog):
             # The service knows only the built-in names; a guild's own topic needs its name.
             topic_label=one_line(chosen.name) if chosen else None,
             source=sources,
+            author=author,
         )
         names = await self.bot.services.topics.topic_names(interaction.guild_id)
-        label = query_label(query, chosen, day, sources)
+        label = query_label(query, chosen, day, sources, author)
         if not response.hits:
             payload = search_page_payload(response, label, 1, PER_PAGE, names)
             await interaction.edit_original_response(**send_kwargs(payload))

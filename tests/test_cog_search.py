@@ -202,8 +202,8 @@ async def test_typed_topic_is_matched_exactly_or_questioned(world) -> None:
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({}, "Give a query, a topic, a source, or several of them."),
-        ({"query": "   "}, "Give a query, a topic, a source, or several of them."),
+        ({}, "Give a query, a topic, a source, an author, or several of them."),
+        ({"query": "   "}, "Give a query, a topic, a source, an author, or several of them."),
         ({"query": "protein", "since": "last tuesday"}, "as a date"),
         ({"query": "protein", "since": "2026-02-30"}, "not a real date"),
         ({"query": "protein", "since": "2099-01-01"}, "in the future"),

@@ -154,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "search",
         parents=[common],
-        help="search papers by keyword, topic and/or source; an arXiv id or link shows that paper",
+        help=(
+            "search papers by keyword, topic, source and/or author; "
+            "an arXiv id or link shows that paper"
+        ),
     )
     p.add_argument("query", nargs="?", default=None, metavar="QUERY")
     p.add_argument("--topic", help="only papers on this topic (see `paperbot topics`)")
@@ -162,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source",
         help="only papers from hf, arxiv, or arXiv categories like arxiv:cs.CL,cs.LG (default all)",
+    )
+    p.add_argument(
+        "--author", help="only this author's papers (accents and initials match: 'J. Alvarez')"
     )
     p.add_argument("--limit", type=_positive, default=10, help="how many results (default 10)")
     p.add_argument("--json", action="store_true")

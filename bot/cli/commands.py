@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 from bot.cli.console_input import commands_to_read
 from bot.cli.errors import CliError
 from bot.cli.settings import Settings
+from bot.core.authors import author_key
 from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
@@ -243,9 +244,12 @@ def _search_label(
     topic: Topic | None,
     since: dt.date | None,
     source: SourceFilter = ALL_SOURCES,
+    author: str | None = None,
 ) -> str:
     """What the results header says was searched for, as /search says it."""
     parts = [" ".join(query.split())] if query and query.strip() else []
+    if author:
+        parts.append(f"by {' '.join(author.split())}")
     if topic is not None:
         parts.append(f"topic: {topic.name}")
     if not source.everything:
@@ -260,8 +264,14 @@ async def cmd_search(args: argparse.Namespace) -> int:
         source = parse_source_filter(args.source)
     except ValueError as exc:
         raise CliError(f"--source: {exc}", exit_code=2) from None
-    if not (args.query and args.query.strip()) and args.topic is None and source.everything:
-        raise CliError("search needs a QUERY, a --topic, a --source, or several", exit_code=2)
+    author = args.author.strip() if args.author and args.author.strip() else None
+    if author is not None and not author_key(author):
+        raise CliError("--author: an author's name needs letters", exit_code=2)
+    nothing = not (args.query and args.query.strip()) and args.topic is None
+    if nothing and source.everything and author is None:
+        raise CliError(
+            "search needs a QUERY, a --topic, a --source, an --author, or several", exit_code=2
+        )
     topic = _cli_topics(args.topic)[0] if args.topic is not None else None
     async with opened(args.db, must_exist=True) as storage:
         service = SearchService(storage, load_default_topics())
@@ -274,6 +284,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
                 since=args.since,
                 limit=args.limit,
                 source=source,
+                author=author,
             )
     if named is not None:
         if named.paper is None:
@@ -283,7 +294,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    label = _search_label(args.query, topic, args.since, source)
+    label = _search_label(args.query, topic, args.since, source, author)
     if not response.hits:
         print(no_results_text(label))
         return 0

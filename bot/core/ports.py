@@ -105,6 +105,10 @@ class PaperSearch(Protocol):
 
     async def titles(self, ids: Sequence[int]) -> list[tuple[int, str]]: ...
 
+    async def papers_by_author(self, key: str, limit: int = 50) -> list[int]:
+        """Ids of papers with an author of this name key, most recently seen first."""
+        ...
+
     async def recent_titles(self, limit: int) -> list[tuple[int, str]]: ...
 
     async def title_candidates(

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from bot.core.arxiv import arxiv_reference
+from bot.core.authors import author_key
 from bot.core.models import (
     PaperLookup,
     ParsedQuery,
@@ -33,6 +35,8 @@ from bot.core.rank import combined_score, explain
 from bot.core.sources import ALL_SOURCES, SourceFilter, source_reason
 from bot.core.text import normalize_title, words
 from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
+from bot.services.author_search import search_author
+from bot.services.refusals import Refused
 
 CANDIDATES = 50  # engine results reranked per query
 TITLE_POOL = 200  # title candidates scored with rapidfuzz per autocomplete keystroke
@@ -93,15 +97,19 @@ class SearchService:
         limit: int = 10,
         topic_label: str | None = None,
         source: SourceFilter = ALL_SOURCES,
+        author: str | None = None,
     ) -> SearchResponse:
         """Results for a query, a topic, a source, or any of them together. Never
-        raises on odd user text.
+        raises on odd user text. `author` (a name; accents and initials match, as
+        `bot.core.authors` keys them) keeps that author's papers only.
 
         `topic_label` is the topic's display name when the caller knows it (a guild's
         own topics are not in the built-in taxonomy this service holds). `source` keeps
         papers ever listed by that source (and in those arXiv categories)."""
         limit = max(1, min(limit, MAX_LIMIT))
         query = parse_query(text or "")
+        if author is not None:
+            return await self._by_author(author, query, topic, since, limit, topic_label, source)
         if query.empty:
             if topic is not None:
                 return await self._topic_only(topic, since, limit, topic_label, source)
@@ -202,6 +210,39 @@ class SearchService:
             corrections=tuple(corrections.items()),
             every_word=every_word,
         )
+
+    async def _by_author(
+        self,
+        author: str,
+        query: ParsedQuery,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        topic_label: str | None,
+        source: SourceFilter,
+    ) -> SearchResponse:
+        key = author_key(author)
+        if not key:
+            raise Refused("An author's name needs letters.")
+        corrections: dict[str, str] = {}
+        if not query.empty:
+            await self._refresh()
+            query, corrections = correct_spelling(query, self._vocabulary)
+        response = await search_author(
+            key,
+            query,
+            papers_of=self.storage.papers_by_author,
+            load=self.storage.get_papers,
+            passes=lambda paper: _passes(paper, topic, since, source),
+            topic_reason=(
+                f"topic: {topic_label or self.topic_name(topic)}" if topic is not None else None
+            ),
+            source=source,
+            limit=limit,
+        )
+        if not corrections:
+            return response
+        return replace(response, corrected=describe(query), corrections=tuple(corrections.items()))
 
     @staticmethod
     def _name_keys(query: ParsedQuery) -> list[str]:
