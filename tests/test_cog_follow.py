@@ -374,7 +374,7 @@ async def test_member_dm_lists_only_matching_papers_with_reasons(world) -> None:
     await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
     [dm] = fake.dm_messages(ids.user)
     assert "**Your papers — " in dm["content"]
-    assert "12 papers matching what you follow" in dm["content"]
+    assert "12 papers picked for you from what you rate and follow" in dm["content"]
     assert "page 1/3" in dm["content"]
     assert len(dm["embeds"]) == 5
 
@@ -398,9 +398,9 @@ async def test_member_dm_lists_only_matching_papers_with_reasons(world) -> None:
     for embed in seen:
         description = embed["description"]
         if embed["title"] in speech:
-            assert "topic Speech & audio: " in description
+            assert "**Why:** topic: Speech & audio \\(" in description
         if embed["title"] in protein:
-            assert "keyword “protein”: " in description
+            assert "**Why:** keyword: “protein” \\(" in description
     # Back to page 1.
     [previous] = [c for c in components_of(dm) if c.get("label") == "◀ Previous"]
     await fake.click(int(dm["id"]), ids.user, previous["custom_id"])
@@ -425,7 +425,7 @@ async def test_member_dm_fits_on_one_page_without_buttons(world) -> None:
     # No pager buttons, only the menu that opens a paper to rate it.
     [menu] = components_of(dm)
     assert menu["type"] == 3 and len(menu["options"]) == 3
-    assert all("keyword “protein”: " in e["description"] for e in dm["embeds"])
+    assert all("keyword: “protein” \\(" in e["description"] for e in dm["embeds"])
 
 
 async def test_member_whose_follows_match_nothing_gets_no_dm(world) -> None:

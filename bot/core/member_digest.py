@@ -13,25 +13,38 @@ from bot.core.payloads import MessagePayload
 from bot.core.render import format_day, no_mentions, paper_embed
 from bot.core.wording import plural
 
+# A ranked DM shows its best picks only: the rest scored lower than these, and laying
+# out every pick of a member who follows broad words (80+ on a busy day) for each of
+# thousands of members would hold up the morning's fan-out.
+MAX_PICKS = 30
+
 
 def member_digest_pages(
     matches: Sequence[tuple[StoredPaper, tuple[str, ...]]],
     day: dt.date,
     topic_names: Mapping[str, str] | None = None,
     per_page: int = 5,
+    *,
+    ranked: bool = False,
 ) -> list[MessagePayload]:
-    """Pages for a one-message pager; an empty list when nothing matched (no DM then)."""
+    """Pages for a one-message pager; an empty list when nothing matched (no DM then).
+    `ranked`: the papers are the member's picks, best first (their model chose them,
+    not their follows alone), each with why; the best `MAX_PICKS` are shown."""
+    count = len(matches)
+    listed = matches[:MAX_PICKS] if ranked else matches
     embeds = [
         paper_embed(paper, why=why, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
-        for paper, why in matches
+        for paper, why in listed
     ]
     groups = pack_embeds(embeds, per_page, EMBED_CHAR_BUDGET)
-    count = len(matches)
-    header = (
-        f"**Your papers — {format_day(day)}** · {plural(count, 'paper')} "
-        "matching what you follow (`/following` to change)"
-    )
-    shown = papers_per_group([paper for paper, _ in matches], groups)
+    if not ranked:
+        chosen = f"{plural(count, 'paper')} matching what you follow (`/following` to change)"
+    elif len(listed) < count:
+        chosen = f"the best {len(listed)} of {plural(count, 'paper')} picked for you"
+    else:
+        chosen = f"{plural(count, 'paper')} picked for you from what you rate and follow"
+    header = f"**Your papers — {format_day(day)}** · {chosen}"
+    shown = papers_per_group([paper for paper, _ in listed], groups)
     return [
         with_papers(
             {

@@ -53,6 +53,7 @@ def build_services(
         assert schedules is not None  # set below, before anything can run
         await schedules.rebuild()
 
+    relevance = RelevanceService(store=storage, papers=storage, topics=topics)
     delivery = DeliveryService(
         ledger=storage,
         papers=storage,
@@ -61,8 +62,8 @@ def build_services(
         settings=settings,
         on_schedules_changed=schedules_changed,
         threads=storage,
+        ranker=relevance,  # a member's DM: their model's picks, above its threshold
     )
-    relevance = RelevanceService(store=storage, papers=storage, topics=topics)
     ingest_job = IngestJob(
         store=storage,
         topics=topics,

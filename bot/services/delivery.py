@@ -24,7 +24,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -126,6 +126,24 @@ class _Notices:
             log.info("could not say that threads are refused: %s", exc)
 
 
+class MemberPick(Protocol):
+    """One paper a member's model picked, and why (plain text: the page escapes it)."""
+
+    @property
+    def paper(self) -> StoredPaper: ...
+
+    def why_lines(self) -> list[str]: ...
+
+
+class MemberRanker(Protocol):
+    """Ranks a day's papers for a member (their model, above its calibrated threshold;
+    muted papers left out): what their DM lists, best first."""
+
+    async def rank_member_day(
+        self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
+    ) -> Sequence[MemberPick]: ...
+
+
 class DeliverySettings(Protocol):
     """The settings posting reads."""
 
@@ -162,8 +180,10 @@ class DeliveryService:
         on_schedules_changed: Callable[[], Awaitable[None]],
         threads: PaperThreads | None = None,
         archive_minutes: ArchiveMinutes = DEFAULT_ARCHIVE_MINUTES,
+        ranker: MemberRanker | None = None,
     ) -> None:
         self.ledger = ledger
+        self.ranker = ranker  # None: a member's DM is every paper matching a follow
         self.threads = threads
         self.archive_minutes = archive_minutes
         self.papers = papers
@@ -233,12 +253,19 @@ class DeliveryService:
         return pages
 
     async def member_pages(self, user: UserDelivery, day: dt.date) -> list[MessagePayload]:
-        papers = await self.papers.papers_on_day(day)
+        """The member's DM for `day`: their model's picks, best first, each with why
+        (or, without a ranker, every paper matching a follow). No pages: no DM."""
+        papers = await self._day_papers(day)
+        # Not every server's names: only those of servers this member follows topics of.
+        names = await self.topics.member_topic_names(user.follows)
+        if self.ranker is not None:
+            picks = await self.ranker.rank_member_day(user.user_id, papers)
+            chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks]
+            pages = member_digest_pages(chosen, day, names, ranked=True)
+            return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
         matches = papers_for_member(papers, user.follows, by_key)
-        # Not every server's names: only those of servers this member follows topics of.
-        names = await self.topics.member_topic_names(user.follows)
         return [with_marker(p, day) for p in member_digest_pages(matches, day, names)]
 
     @contextlib.contextmanager

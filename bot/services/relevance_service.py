@@ -11,6 +11,7 @@ event loop. No Discord, no storage module: ports only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
@@ -182,6 +183,10 @@ class RelevanceService:
         self._stats_version = 0
         self._models: OrderedDict[int, _Cached] = OrderedDict()
         self._sync_lock = asyncio.Lock()
+        # The last set of papers ranked (a day, during the DM fan-out): built once, not
+        # once per member. Keyed by the statistics' version and the papers' ids and titles.
+        self._day: tuple[tuple[object, ...], CandidateSet] | None = None
+        self._day_lock = asyncio.Lock()
 
     # -- vectors ----------------------------------------------------------------------------
     async def sync_vectors(self) -> int:
@@ -410,28 +415,41 @@ class RelevanceService:
         self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
     ) -> list[Recommendation]:
         """The member's ranking of `papers` (a day's, for their DM): above the threshold
-        (with no ratings and no follows, by popularity), rated and muted ones left out."""
-        shown = await self._unmuted(user_id, papers)
-        if not shown:
+        (with no ratings and no follows, by popularity), rated and muted ones left out.
+        The papers' candidate set is kept for the next member ranking the same papers."""
+        mutes = MuteFilter(await self.store.member_mutes(user_id))
+        if not any(not (mutes and mutes.hides(p)) for p in papers):
             return []
-        candidates = await self._candidates(shown)
+        candidates = await self._day_candidates(papers)
         cached = await self._cached(user_id)
-        async with cached.lock:
-            picks = await asyncio.to_thread(rank, cached.model, candidates, limit=limit)
-        by_id = {p.id: p for p in shown}
-        return [Recommendation(by_id[int(p.paper_id)], p.score, p.why) for p in picks]
+        async with cached.lock:  # a click being applied is never read half-done
+            picks = await asyncio.to_thread(rank, cached.model, candidates)
+        # Scores do not depend on the other candidates: leaving muted papers out after
+        # ranking gives what ranking without them would.
+        by_id = {p.id: p for p in papers}
+        kept = [
+            Recommendation(by_id[int(p.paper_id)], p.score, p.why)
+            for p in picks
+            if not (mutes and mutes.hides(by_id[int(p.paper_id)]))
+        ]
+        return kept[:limit] if limit is not None else kept
 
     async def rank_members_day(
         self, user_ids: Sequence[int], papers: Sequence[StoredPaper], *, limit: int | None = None
     ) -> dict[int, list[Recommendation]]:
-        """`rank_member_day` for many members at once (the DM fan-out): one candidate
-        set, the members scored in batches in one worker thread."""
+        """`rank_member_day` for many members at once: one candidate set, the members
+        scored in batches in one worker thread, each model under its lock."""
         if not papers or not user_ids:
             return {user: [] for user in user_ids}
-        candidates = await self._candidates(papers)
+        candidates = await self._day_candidates(papers)
         by_id = {p.id: p for p in papers}
-        models = [await self.model(user) for user in user_ids]
-        ranked = await asyncio.to_thread(rank_many, models, candidates, limit=None)
+        cached = [await self._cached(user) for user in user_ids]
+        async with contextlib.AsyncExitStack() as held:
+            # In one order (by member), so two fan-outs never wait on each other.
+            for _, entry in sorted({u: c for u, c in zip(user_ids, cached, strict=True)}.items()):
+                await held.enter_async_context(entry.lock)
+            models = [c.model for c in cached]
+            ranked = await asyncio.to_thread(rank_many, models, candidates, limit=None)
         out: dict[int, list[Recommendation]] = {}
         for user, picks in zip(user_ids, ranked, strict=True):
             mutes = MuteFilter(await self.store.member_mutes(user))
@@ -442,6 +460,19 @@ class RelevanceService:
             ]
             out[user] = kept[:limit] if limit is not None else kept
         return out
+
+    async def _day_candidates(self, papers: Sequence[StoredPaper]) -> CandidateSet:
+        """`_candidates`, remembered for the last set of papers asked for."""
+        async with self._day_lock:  # a fan-out asks for the same day many times at once
+            await self._current_stats()
+            key = (self._stats_version, *((p.id, p.title) for p in papers))
+            if self._day is not None and self._day[0] == key:
+                return self._day[1]
+            candidates = await self._candidates(papers)
+            # Keyed by the version the vectors were read at (a catch-up may have moved it).
+            key = (self._stats_version, *key[1:])
+            self._day = (key, candidates)
+            return candidates
 
     async def related(self, paper_id: int, k: int = 5) -> list[Recommendation]:
         """The stored papers most like `paper_id`, best first, never itself: the search

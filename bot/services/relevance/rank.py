@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.core.models import Topic
-from bot.core.topics import TopicMatcher
+from bot.core.topics import DEFAULT_THRESHOLD, TopicMatcher
 from bot.services.relevance.authors import author_key
 from bot.services.relevance.features import TermNames, paper_text
 from bot.services.relevance.model import MemberModel
@@ -37,6 +37,7 @@ DISLIKE_WEIGHT = 0.5
 # member asked for: it passes the threshold whatever its similarity (unless disliked
 # papers pull it down), and the more similar ones come first.
 FOLLOW_MATCH_BONUS = THRESHOLD + 0.01
+KEYWORD_SLUG = "keyword:"  # a keyword follow's ad hoc topic (core.delivery_plan.follow_topic)
 RELATED_MIN = 0.05  # below this a "related" paper shares nothing worth a click
 WHY_WORDS = 3
 TITLE_CHARS = 60
@@ -314,9 +315,12 @@ class _Context:
         hits = self._topics.get(key)
         if hits is None:
             matcher = TopicMatcher([topic])
+            # A followed keyword counts wherever it appears (what the DM always
+            # delivered); a taxonomy topic needs the score ingest tags it with.
+            least = 0.0 if topic.slug.startswith(KEYWORD_SLUG) else DEFAULT_THRESHOLD
             hits = []
             for paper in self.candidates.papers:
-                found = matcher.match(paper.title, paper.abstract)
+                found = matcher.match(paper.title, paper.abstract, least)
                 if not found:
                     hits.append(None)
                 else:
@@ -355,7 +359,8 @@ class _Context:
         for topic in follows.topics:
             hit = self._topic_hits(topic)[index]
             if hit is not None:
-                out.append(f"topic: {topic.name}" + (f" ({hit})" if hit else ""))
+                kind = "keyword" if topic.slug.startswith(KEYWORD_SLUG) else "topic"
+                out.append(f"{kind}: {topic.name}" + (f" ({hit})" if hit else ""))
         if follows.authors:
             for name in self.candidates.papers[index].authors:
                 if author_key(name) in follows.authors:
