@@ -122,7 +122,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         max="Most papers per digest (default 10)",
         source="hf, arxiv, arxiv:cs.CL,cs.LG (arXiv categories) or all (default)",
         thread="Discussion threads: none (default), one per digest post, or one per paper",
-        order="popular: most HF upvotes first (default); dump: the dump's own order",
+        order="popular: most HF upvotes first (default); dump: the dump's own order; "
+        "relevance: most 👍 from this server's members, then HF upvotes",
     )
     @app_commands.choices(order=ORDER_CHOICES)
     @app_commands.autocomplete(timezone=timezone_autocomplete, topics=topic_list_autocomplete)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.digest_order import DigestOrder, order_key
 from bot.core.limits import EMBED_CHAR_BUDGET, MAX_EMBEDS, embed_length
@@ -49,6 +49,8 @@ class DigestSettings:
     # Only papers a source listed that day (and, for arXiv, in these categories).
     source: SourceFilter = ALL_SOURCES
     order: DigestOrder = DigestOrder.POPULAR
+    # The server's members' 👍 per paper id, for the relevance order (empty otherwise).
+    likes: Mapping[int, int] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.max_items < 1:
@@ -189,7 +191,7 @@ def _matching(papers: Sequence[StoredPaper], settings: DigestSettings) -> list[S
         return max(scores, default=0.0)
 
     # sorted() is stable, so equal papers keep the dump's order.
-    by_order = order_key(settings.order)
+    by_order = order_key(settings.order, settings.likes)
     return sorted(kept, key=lambda p: (*by_order(p), -score(p)))
 
 

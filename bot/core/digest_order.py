@@ -3,7 +3,8 @@ order:`). More orders can join the enum: each is one sort key below."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 
 from bot.core.models import StoredPaper
@@ -12,6 +13,8 @@ from bot.core.models import StoredPaper
 class DigestOrder(StrEnum):
     POPULAR = "popular"  # HF upvotes where the day's dump gave them, else the dump's order
     DUMP = "dump"  # the dump's own order (its position on the page or in the file)
+    # This server's members' 👍 per paper, with HF upvotes where known (`community_score`).
+    RELEVANCE = "relevance"
 
     @property
     def label(self) -> str:
@@ -21,6 +24,7 @@ class DigestOrder(StrEnum):
 _LABELS = {
     DigestOrder.POPULAR: "most upvoted first",
     DigestOrder.DUMP: "in the dump's order",
+    DigestOrder.RELEVANCE: "most liked here first",
 }
 
 
@@ -34,6 +38,14 @@ def _upvotes(paper: StoredPaper) -> tuple[bool, int]:
     return (votes is None, -(votes or 0))
 
 
+def community_score(likes: int, upvotes: int | None) -> float:
+    """How much a server's readers should want a paper: each 👍 from one of its members
+    counts 1, and HF upvotes count log10(1 + upvotes) — an order of magnitude of the
+    wider HF crowd weighs as much as one reader here (9 upvotes ≈ 1 👍, 99 ≈ 2). A paper
+    the day's dump gave no upvotes (a text dump) scores its 👍 alone."""
+    return likes + (math.log10(1 + upvotes) if upvotes else 0.0)
+
+
 SortKey = Callable[[StoredPaper], tuple[object, ...]]
 _KEYS: dict[DigestOrder, SortKey] = {
     DigestOrder.POPULAR: lambda p: (*_upvotes(p), *_position(p)),
@@ -41,8 +53,16 @@ _KEYS: dict[DigestOrder, SortKey] = {
 }
 
 
-def order_key(order: DigestOrder) -> SortKey:
-    """The sort key that puts papers in `order` (ties are left to the caller)."""
+def order_key(order: DigestOrder, likes: Mapping[int, int] | None = None) -> SortKey:
+    """The sort key that puts papers in `order` (ties are left to the caller). `likes`
+    (paper id -> 👍 of the server's members) is what the relevance order reads."""
+    if order is DigestOrder.RELEVANCE:
+        liked = likes or {}
+        return lambda p: (
+            -community_score(liked.get(p.id, 0), p.day_upvotes),
+            *_upvotes(p),
+            *_position(p),
+        )
     return _KEYS[order]
 
 
@@ -54,5 +74,7 @@ def parse_order(text: str | None) -> DigestOrder:
         return DigestOrder.POPULAR
 
 
-def ordered(papers: Sequence[StoredPaper], order: DigestOrder) -> list[StoredPaper]:
-    return sorted(papers, key=order_key(order))
+def ordered(
+    papers: Sequence[StoredPaper], order: DigestOrder, likes: Mapping[int, int] | None = None
+) -> list[StoredPaper]:
+    return sorted(papers, key=order_key(order, likes))

@@ -63,6 +63,7 @@ def build_services(
         on_schedules_changed=schedules_changed,
         threads=storage,
         ranker=relevance,  # a member's DM: their model's picks, above its threshold
+        community=storage,  # the relevance order: this server's 👍 per paper
     )
     ingest_job = IngestJob(
         store=storage,

@@ -144,6 +144,12 @@ class MemberRanker(Protocol):
     ) -> Sequence[MemberPick]: ...
 
 
+class CommunityLikes(Protocol):
+    """The server's members' 👍 per paper (the relevance order of a channel digest)."""
+
+    async def community_likes(self, guild_id: int, paper_ids: Sequence[int]) -> dict[int, int]: ...
+
+
 class DeliverySettings(Protocol):
     """The settings posting reads."""
 
@@ -181,8 +187,10 @@ class DeliveryService:
         threads: PaperThreads | None = None,
         archive_minutes: ArchiveMinutes = DEFAULT_ARCHIVE_MINUTES,
         ranker: MemberRanker | None = None,
+        community: CommunityLikes | None = None,
     ) -> None:
         self.ledger = ledger
+        self.community = community  # None: the relevance order has HF upvotes alone
         self.ranker = ranker  # None: a member's DM is every paper matching a follow
         self.threads = threads
         self.archive_minutes = archive_minutes
@@ -236,8 +244,18 @@ class DeliveryService:
     ) -> list[MessagePayload]:
         papers = await self._day_papers(day)
         names = await self.topics.topic_names(guild_id)
+        likes = await self._likes(order, guild_id, papers)
         # Channels with the same settings get the same pages: lay each variant out once.
-        key = (day, id(papers), sub_topics, max_items, source, order, tuple(sorted(names.items())))
+        key = (
+            day,
+            id(papers),
+            sub_topics,
+            max_items,
+            source,
+            order,
+            tuple(sorted(names.items())),
+            tuple(sorted(likes.items())),
+        )
         pages = self._pages_cache.get(key)
         if pages is None:
             settings = DigestSettings(
@@ -245,12 +263,21 @@ class DeliveryService:
                 max_items=max_items,
                 source=parse_source_filter(source),
                 order=order,
+                likes=likes,
             )
             pages = [with_marker(p, day) for p in digest_pages(papers, day, settings, names)]
             if len(self._pages_cache) > PAGES_CACHE_SIZE:
                 self._pages_cache.clear()
             self._pages_cache[key] = pages
         return pages
+
+    async def _likes(
+        self, order: DigestOrder, guild_id: int | None, papers: Sequence[StoredPaper]
+    ) -> dict[int, int]:
+        """The server's 👍 per paper, when the order reads them."""
+        if order is not DigestOrder.RELEVANCE or self.community is None or guild_id is None:
+            return {}
+        return await self.community.community_likes(guild_id, [p.id for p in papers])
 
     async def member_pages(self, user: UserDelivery, day: dt.date) -> list[MessagePayload]:
         """The member's DM for `day`: their model's picks, best first, each with why
@@ -487,7 +514,11 @@ class DeliveryService:
         papers = await self._day_papers(day)
         names = await self.topics.topic_names(sub.guild_id)
         settings = DigestSettings(
-            topics=sub.topics, max_items=sub.max_items, source=parse_source_filter(sub.source)
+            topics=sub.topics,
+            max_items=sub.max_items,
+            source=parse_source_filter(sub.source),
+            order=sub.order,  # one post per paper, in the digest's own order
+            likes=await self._likes(sub.order, sub.guild_id, papers),
         )
         return paper_items(papers, day, settings, names)
 
