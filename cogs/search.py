@@ -31,6 +31,7 @@ from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_buttons
 from bot.discord_app.replies import reply, send_kwargs
 from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
+from bot.services.search import SearchSort
 
 if TYPE_CHECKING:
     from bot.discord_app.client import PaperBot
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
+SORT_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in SearchSort]
 # Interactions must be answered within 3 s; lookups still running after this long are
 # deferred so the token does not lapse.
 DEFER_AFTER = 2.0
@@ -158,8 +160,10 @@ class SearchCog(commands.Cog):
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
         source="Only papers from hf, arxiv, or arXiv categories like arxiv:cs.CV,cs.LG (all: any)",
         author="Only this author's papers (start typing to pick one; accents and initials match)",
+        sort="relevance: the query's words and meaning (default); for you: what you like first",
     )
     @app_commands.autocomplete(author=author_autocomplete)
+    @app_commands.choices(sort=SORT_CHOICES)
     @expensive_command()
     async def search(
         self,
@@ -169,6 +173,7 @@ class SearchCog(commands.Cog):
         since: app_commands.Range[str, 1, 40] | None = None,
         source: app_commands.Range[str, 1, 300] | None = None,
         author: app_commands.Range[str, 1, 100] | None = None,
+        sort: app_commands.Choice[str] | None = None,
     ) -> None:
         """Search papers by keywords, topic, source and/or author."""
         query = query.strip() if query and query.strip() else None
@@ -204,6 +209,7 @@ class SearchCog(commands.Cog):
             topic_label=one_line(chosen.name) if chosen else None,
             source=sources,
             author=author,
+            for_user=interaction.user.id if sort and sort.value == SearchSort.FOR_YOU else None,
         )
         names = await self.bot.services.topics.topic_names(interaction.guild_id)
         label = query_label(query, chosen, day, sources, author)

@@ -13,7 +13,9 @@ import pytest
 from bot.core.ingest import ingest_bytes
 from bot.core.topics import load_default_topics
 from bot.services.relevance import CorpusStats, PaperText, candidate_set, encode, hybrid_scores
+from bot.services.relevance_service import RelevanceService
 from bot.services.search import SearchService
+from bot.services.topics import TopicCatalog
 from storage import Storage
 from tests.relevance_corpus import labelled_corpus
 
@@ -123,3 +125,44 @@ async def test_interest_statements_find_more_of_what_they_ask_for(labelled_stora
     # Measured: SQLite 0.770 -> 0.815, PostgreSQL 0.680 -> 0.760.
     assert hybrid_mean >= plain_mean + 0.03
     assert hybrid_mean >= 0.74
+
+
+# --- the search paperbot runs: SearchService with RelevanceService as its meaning ------
+
+
+async def wired(store: Storage) -> tuple[SearchService, SearchService]:
+    """(the keyword search alone, the search as paperbot wires it) over `store`, its
+    vectors encoded as after an ingest."""
+    topics = load_default_topics()
+    relevance = RelevanceService(store=store, papers=store, topics=TopicCatalog(store, topics))
+    await relevance.sync_vectors()
+    return SearchService(store, topics), SearchService(store, topics, relevance)
+
+
+async def test_paperbots_search_keeps_typod_titles_first(backend_sample_storage) -> None:
+    plain, hybrid = await wired(backend_sample_storage)
+    titles = await backend_sample_storage.all_titles()
+    firsts = {"plain": 0, "hybrid": 0}
+    for pid, title in titles:
+        query = with_typos(title, random.Random(title))
+        for name, service in (("plain", plain), ("hybrid", hybrid)):
+            hits = (await service.search(query, limit=5)).hits
+            firsts[name] += bool(hits) and hits[0].paper.id == pid
+    print(f"\ntypo'd titles at rank 1 (SearchService): {firsts}")
+    assert firsts["hybrid"] / len(titles) >= 0.99
+    assert firsts["hybrid"] >= firsts["plain"]
+
+
+async def test_paperbots_search_understands_interest_statements(labelled_storage) -> None:
+    data, _ = labelled_corpus()
+    group = {p["id"]: p["group"] for p in data.papers}
+    plain, hybrid = await wired(labelled_storage)
+    p5: dict[str, list[float]] = {"plain": [], "hybrid": []}
+    for query, wanted in data.queries.items():
+        for name, service in (("plain", plain), ("hybrid", hybrid)):
+            hits = (await service.search(query, limit=5)).hits
+            p5[name].append(sum(group[h.paper.arxiv_id] in wanted for h in hits) / 5)
+    before, after = (sum(v) / len(v) for v in (p5["plain"], p5["hybrid"]))
+    print(f"\nP@5 (SearchService), {len(p5['plain'])} statements: {before:.3f} -> {after:.3f}")
+    assert after >= before + 0.03
+    assert after >= 0.74

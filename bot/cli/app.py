@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--author", help="only this author's papers (accents and initials match: 'J. Alvarez')"
     )
     p.add_argument("--limit", type=_positive, default=10, help="how many results (default 10)")
+    p.add_argument(
+        "--for-user",
+        type=_user,
+        metavar="USER",
+        help="the matches in this member's order (a Discord user id; their likes and follows)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser(

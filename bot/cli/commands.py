@@ -273,8 +273,18 @@ async def cmd_search(args: argparse.Namespace) -> int:
             "search needs a QUERY, a --topic, a --source, an --author, or several", exit_code=2
         )
     topic = _cli_topics(args.topic)[0] if args.topic is not None else None
+    from bot.services.relevance_service import RelevanceService
+    from bot.services.topics import TopicCatalog
+
     async with opened(args.db, must_exist=True) as storage:
-        service = SearchService(storage, load_default_topics())
+        topics = TopicCatalog(storage, load_default_topics())
+        relevance = RelevanceService(store=storage, papers=storage, topics=topics)
+        # Words and meaning (hybrid ranking), as the bot's /search.
+        service = SearchService(storage, load_default_topics(), relevance)
+        if args.for_user is not None and not await relevance.member_known(args.for_user):
+            raise CliError(
+                f"nothing is stored about user {args.for_user}: no feedback, follows or mutes"
+            )
         # An arXiv id or link names one paper: that paper, not a search for its digits.
         named = await service.arxiv_paper(args.query) if args.query else None
         if named is None:
@@ -285,6 +295,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
                 source=source,
                 author=author,
+                for_user=args.for_user,
             )
     if named is not None:
         if named.paper is None:

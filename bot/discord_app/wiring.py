@@ -82,7 +82,7 @@ def build_services(
     )
     return Services(
         topics=topics,
-        search=SearchService(storage, topics.defaults),
+        search=SearchService(storage, topics.defaults, relevance),  # hybrid: words + meaning
         delivery=delivery,
         ingest_job=ingest_job,
         schedules=schedules,

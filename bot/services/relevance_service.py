@@ -507,15 +507,50 @@ class RelevanceService:
         self, query: str, engine_scores: Mapping[int, float]
     ) -> dict[int, float]:
         """Search by meaning: each of the engine's candidates (paper id -> the keyword
-        ranking's score) scored engine + meaning (`relevance.hybrid_scores`)."""
+        ranking's score) scored engine + meaning (`relevance.hybrid_scores`). Only
+        their stored vectors are read (no paper text); a paper without one yet keeps
+        its engine score. Never encodes: a search does not wait for a catch-up."""
         if not engine_scores:
             return {}
-        stored = await self.papers.get_papers(list(engine_scores))
+        stats = await self._stored_stats()
+        vectors = await self._vectors(list(engine_scores))
+        kept = [pid for pid in engine_scores if pid in vectors]
+        out = {int(pid): float(score) for pid, score in engine_scores.items()}
+        if not kept or not stats.n_docs:
+            return out
+        texts = [PaperText(pid, "") for pid in kept]
+        by_id: dict[PaperId, float] = {pid: float(engine_scores[pid]) for pid in kept}
+
+        def scored() -> dict[PaperId, float]:
+            candidates = candidate_set(texts, [vectors[pid] for pid in kept], stats)
+            return hybrid_scores(query, candidates, by_id, stats)
+
+        out.update((int(pid), score) for pid, score in (await asyncio.to_thread(scored)).items())
+        return out
+
+    async def member_scores(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, float]:
+        """The member's model's score of each paper (no threshold; rated ones too):
+        the *for you* sort of a search. A member with no ratings and no follows scores
+        every paper 0, so the search's own order stands."""
+        stored = await self.papers.get_papers(list(paper_ids))
+        if not stored:
+            return {}
         candidates = await self._candidates(stored)
-        stats = await self._current_stats()
-        by_id: dict[PaperId, float] = {pid: float(s) for pid, s in engine_scores.items()}
-        scores = await asyncio.to_thread(hybrid_scores, query, candidates, by_id, stats)
-        return {int(pid): score for pid, score in scores.items()}
+        cached = await self._cached(user_id)
+        if cached.model.mode == "popularity":
+            return dict.fromkeys((p.id for p in stored), 0.0)
+        async with cached.lock:
+            picks = await asyncio.to_thread(
+                rank, cached.model, candidates, threshold=None, exclude_rated=False
+            )
+        return {int(p.paper_id): p.score for p in picks}
+
+    async def _stored_stats(self) -> CorpusStats:
+        """The statistics in use, read from storage when none are loaded yet."""
+        if self._stats is None and not self._sync_lock.locked():
+            stats, version = await self._read_stats()
+            self._use_stats(stats, version)
+        return self._stats if self._stats is not None else await self._current_stats()
 
     async def _unmuted(self, user_id: int, papers: Iterable[StoredPaper]) -> list[StoredPaper]:
         mutes = MuteFilter(await self.store.member_mutes(user_id))

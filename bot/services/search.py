@@ -13,8 +13,10 @@ cost of a search before.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from enum import StrEnum
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
@@ -51,13 +53,36 @@ MIN_SIMILARITY = 50  # a title that only resembles the typed text must be this c
 WIDEN_BELOW = 10
 
 
+class SearchSort(StrEnum):
+    RELEVANCE = "relevance"  # the query's words and meaning (the default)
+    FOR_YOU = "for you"  # the member's model: what they like first, among the matches
+
+
+class Meaning(Protocol):
+    """Scores by meaning (RelevanceService): the engine's candidates reranked by their
+    similarity to the query, and a member's model's scores for the *for you* sort."""
+
+    async def hybrid_scores(
+        self, query: str, engine_scores: Mapping[int, float]
+    ) -> dict[int, float]: ...
+
+    async def member_scores(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, float]: ...
+
+
 class SearchService:
     """Spelling correction needs the vocabulary in memory; it is reloaded whenever
     storage reports new data, including ingests by another process. Everything else is
-    asked of storage per query, so memory stays flat however large the corpus grows."""
+    asked of storage per query, so memory stays flat however large the corpus grows.
 
-    def __init__(self, storage: PaperSearch, topics: Sequence[Topic]) -> None:
+    With `meaning`, a word query's candidates are reranked by hybrid ranking (the
+    keyword score + similarity of meaning, docs/RELEVANCE.md), so natural-language
+    queries find what they ask for."""
+
+    def __init__(
+        self, storage: PaperSearch, topics: Sequence[Topic], meaning: Meaning | None = None
+    ) -> None:
         self.storage = storage
+        self.meaning = meaning
         self.topics = {t.slug: t for t in topics}
         self._version: int | None = None
         self._vocabulary = Vocabulary({})
@@ -98,10 +123,13 @@ class SearchService:
         topic_label: str | None = None,
         source: SourceFilter = ALL_SOURCES,
         author: str | None = None,
+        for_user: int | None = None,
     ) -> SearchResponse:
         """Results for a query, a topic, a source, or any of them together. Never
         raises on odd user text. `author` (a name; accents and initials match, as
-        `bot.core.authors` keys them) keeps that author's papers only.
+        `bot.core.authors` keys them) keeps that author's papers only. `for_user`: the
+        matches in that member's order (their model's score), the query's own order
+        breaking ties.
 
         `topic_label` is the topic's display name when the caller knows it (a guild's
         own topics are not in the built-in taxonomy this service holds). `source` keeps
@@ -169,12 +197,17 @@ class SearchService:
             pid: combined_score(title, query, engine[pid], best, pid in complete)
             for pid, title in titles.items()
         }
+        personal: dict[int, float] = {}
+        if self.meaning is not None:
+            scores = await self.meaning.hybrid_scores(text or "", scores)
+            if for_user is not None:
+                personal = await self.meaning.member_scores(for_user, list(scores))
         # Widened, the papers holding every word (or named by the query) come first
         # whatever their score, as the reply says; papers with some of the words follow.
         leading = (complete | set(named)) & set(scores) if every_word is not None else set()
 
-        def rank(pid: int) -> tuple[bool, float]:
-            return pid in leading, scores[pid]
+        def rank(pid: int) -> tuple[bool, float, float]:
+            return pid in leading, personal.get(pid, 0.0), scores[pid]
 
         ranked = sorted(scores, key=rank, reverse=True)
         shown = ranked
@@ -187,7 +220,13 @@ class SearchService:
         loaded.update((p.id, p) for p in await self.storage.get_papers(wanted))
         papers = [loaded[pid] for pid in shown if pid in loaded]
         papers.sort(
-            key=lambda p: (p.id not in leading, -scores[p.id], -p.last_seen.toordinal(), p.id)
+            key=lambda p: (
+                p.id not in leading,
+                -personal.get(p.id, 0.0),
+                -scores[p.id],
+                -p.last_seen.toordinal(),
+                p.id,
+            )
         )
         hits = [
             self._hit(paper, scores[paper.id], query, topic, topic_label, source)
