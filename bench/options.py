@@ -80,6 +80,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run cProfile over ingest and search and write the hotspots to --out "
         "(timings of a profiled run are inflated, so it is not saved as a result)",
     )
+    parser.add_argument(
+        "--relevance",
+        action="store_true",
+        help="only personal relevance: the offline evaluation table (each method beside "
+        "the random and keyword-topic baselines) and the members' DM fan-out with and "
+        "without ranking, from the same run",
+    )
+    parser.add_argument(
+        "--relevance-members",
+        type=_positive,
+        default=1000,
+        help="members DM'd in each --relevance fan-out, ranked and unranked (default 1000)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

@@ -75,6 +75,29 @@ CLASS_ORDER = [
 ]  # fmt: skip
 
 
+RELEVANCE_ROWS: list[tuple[str, str]] = [
+    ("members DM'd per fan-out", "relevance_fanout_members"),
+    ("ranking one member's 500-paper day, ms (CPU, why included)", "relevance_rank_ms_per_member"),
+    ("DMs sent without ranking (every follow match)", "relevance_fanout_unranked_dms"),
+    ("fan-out posts/s without ranking", "relevance_fanout_unranked_posts_per_s"),
+    ("DMs sent with ranking (above the threshold)", "relevance_fanout_ranked_dms"),
+    ("fan-out posts/s with ranking", "relevance_fanout_ranked_posts_per_s"),
+    ("ranked / unranked posts/s", "relevance_fanout_ranked_vs_unranked"),
+    ("ranked fan-out ≥ 45 posts/s", "relevance_fanout_ranked_meets_45"),
+]
+
+
+def relevance_markdown(result: dict[str, Any]) -> str:
+    """`bench --relevance`: the evaluation table, then the fan-out figures."""
+    rows = "\n".join(f"| {label} | {_cell(result, key)} |" for label, key in RELEVANCE_ROWS)
+    return (
+        "## Offline evaluation (labelled real papers, one seed)\n\n"
+        f"{result['relevance_eval_table']}\n\n{result['relevance_eval_summary']}\n\n"
+        "## Members' DM fan-out, ranked by each member's model\n\n"
+        f"| measure | value |\n|---|---|\n{rows}\n"
+    )
+
+
 def print_json(result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -32,7 +32,7 @@ from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
 from bench.measure_relevance import measure_relevance
 from bench.measure_search import measure_search
-from bench.report import markdown_run, print_json, write_outputs
+from bench.report import markdown_run, print_json, relevance_markdown, write_outputs
 from bench.stats import Progress, current_rss_mb, mapped_file_mb, peak_rss_mb, ratio
 from storage import open_storage
 
@@ -44,6 +44,8 @@ async def run(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.relevance:
+        return await _run_relevance(args, out, progress)
     scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-"))
     try:
         result = await _run(args, out, scratch, progress)
@@ -53,6 +55,27 @@ async def run(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         print(markdown_run(result))
+    return 0
+
+
+async def _run_relevance(args: argparse.Namespace, out: Path, progress: Progress) -> int:
+    """`--relevance`: the evaluation table and the ranked DM fan-out, printed and saved
+    as relevance-results.json."""
+    from bench.measure_relevance_fanout import evaluation_table, measure_ranked_fanout
+
+    result: dict[str, Any] = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": _load(),
+    }
+    result.update(evaluation_table(progress))
+    result.update(await measure_ranked_fanout(args.relevance_members, progress, args.seed))
+    result["load_avg_at_end"] = _load()
+    (out / "relevance-results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.json:
+        print_json(result)
+    else:
+        print(relevance_markdown(result))
     return 0
 
 

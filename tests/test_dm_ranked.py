@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 from bot.core.feedback import FeedbackAction, MuteKind
+from bot.core.member_digest import MAX_PICKS
 from tests.discord_harness import SAMPLE_DAY
 from tests.test_cog_follow import MORNING, run, sample_papers, world  # noqa: F401
 
@@ -80,3 +81,16 @@ async def test_nothing_above_the_threshold_sends_no_dm_and_the_day_is_done(world
     await bot.services.schedules.sweep(MORNING + dt.timedelta(minutes=10))
     assert fake.dm_messages(ids.user) == []
     assert (await bot.storage.delivery(f"user:{ids.user}", SAMPLE_DAY)).status == "empty"
+
+
+async def test_a_member_with_many_picks_gets_the_best_ones_first(world) -> None:  # noqa: F811
+    fake, bot, ids = world
+    # "model" is in most of the sample's papers: far more picks than one DM shows.
+    await run(fake, ids, "follow", keyword="model")
+    papers = await sample_papers(bot)
+    picks = await bot.services.relevance.rank_member_day(ids.user, papers)
+    assert len(picks) > MAX_PICKS
+    await bot.services.schedules.fire(f"user:{ids.user}", MORNING)
+    [dm] = fake.dm_messages(ids.user)
+    assert f"the best {MAX_PICKS} of {len(picks)} papers picked for you" in dm["content"]
+    assert [e["title"] for e in dm["embeds"]] == [r.paper.title for r in picks[:5]]

@@ -1,0 +1,166 @@
+"""`paperbot bench --relevance`: the offline evaluation table (every method beside the
+random and keyword-topic baselines, from one run: bot.services.relevance.evaluate), and
+the members' DM fan-out with each member's day ranked by their model, beside the same
+fan-out without ranking (every paper matching a follow), from the same run.
+
+The fan-out: a day of 500 real papers (the labelled set's, ingested as one HF dump),
+members who follow a keyword and liked three papers of an earlier day, every member's
+DM due at once, through the real PaperBot against the loopback fake Discord. Posting is
+paced at the bot's own rate (MAX_POSTS_PER_SECOND, 47/s): ranking keeps up when the
+ranked fan-out posts as fast as the unranked one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure_bot import quiet_logs
+from bench.stats import Progress
+from bot.cli.settings import Settings
+from bot.core.feedback import FeedbackSignal
+from bot.core.ingest import ingest_bytes
+from bot.core.subscriptions import Follow
+from bot.discord_app.wiring import make_bot
+from bot.fakediscord import FakeDiscord, running_bot
+from bot.services.relevance import evaluate
+from storage import open_storage
+
+DAY_PAPERS = 500
+EARLIER_PAPERS = 300  # an earlier day, the members' likes are drawn from it
+LIKES = 3
+POSTS_TARGET = 45.0  # the issue's floor for a ranked fan-out
+DAY = dt.date(2026, 1, 6)
+# Words of the day's titles members follow: each matches some papers, none most.
+KEYWORDS = (
+    "diffusion", "agent", "video", "reasoning", "robot", "speech", "3D", "retrieval",
+    "quantization", "benchmark", "world model", "reward", "multimodal", "code", "math",
+)  # fmt: skip
+
+
+def evaluation_table(progress: Progress) -> dict[str, Any]:
+    """The offline evaluation, one seed: its Markdown table and summary."""
+    progress("relevance evaluation: every method on the labelled real papers (one seed)")
+    started = time.perf_counter()
+    report = evaluate.run(log=lambda line: progress(f"  {line}"))
+    return {
+        "relevance_eval_table": report.table(),
+        "relevance_eval_summary": report.summary(),
+        "relevance_eval_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def _dump(papers: list[dict]) -> bytes:
+    items = [
+        {
+            "title": p["title"],
+            "paper": {
+                "id": p["id"],
+                "title": p["title"],
+                "summary": p["abstract"],
+                "authors": [{"name": a} for a in p["authors"]],
+                "upvotes": p["upvotes"],
+            },
+        }
+        for p in papers
+    ]
+    return json.dumps(items).encode()
+
+
+async def measure_ranked_fanout(members: int, progress: Progress, seed: int = 0) -> dict[str, Any]:
+    """DMs to `members` members ranked by their models, and to as many others without
+    ranking, all due at once; posts/s of each and their ratio."""
+    data = evaluate.load_dataset()
+    rng = random.Random(seed)
+    papers = rng.sample(data.papers, DAY_PAPERS + EARLIER_PAPERS)
+    earlier, today = papers[:EARLIER_PAPERS], papers[EARLIER_PAPERS:]
+    with quiet_logs(), tempfile.TemporaryDirectory(prefix="paperbot-bench-rank-") as folder:
+        async with FakeDiscord() as fake:
+            result = await _measure(fake, Path(folder), earlier, today, members, rng, progress)
+    ranked, plain = (result[f"relevance_fanout_{n}_posts_per_s"] for n in ("ranked", "unranked"))
+    result["relevance_fanout_ranked_vs_unranked"] = round(ranked / plain, 3) if plain else None
+    result["relevance_fanout_ranked_meets_45"] = ranked >= POSTS_TARGET if ranked else None
+    return result
+
+
+async def _measure(
+    fake: FakeDiscord,
+    folder: Path,
+    earlier: list[dict],
+    today: list[dict],
+    members: int,
+    rng: random.Random,
+    progress: Progress,
+) -> dict[str, Any]:
+    db = str(folder / "rank.db")
+    guild = fake.add_guild("Bench readers")
+    storage = await open_storage(db)
+    users: dict[str, list[int]] = {"ranked": [], "unranked": []}
+    try:
+        for day, chosen in ((DAY - dt.timedelta(days=1), earlier), (DAY, today)):
+            report = await ingest_bytes(storage, _dump(chosen), f"{day}.json", cli_date=day)
+            if report.error:
+                raise RuntimeError(f"bench ingest failed: {report.error}")
+        day_ids = {p.id for p in await storage.papers_on_day(DAY)}
+        liked_ids = [pid for pid, _ in await storage.all_titles() if pid not in day_ids]
+        post_time = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).strftime("%H:%M")
+        progress(f"ranked fan-out: {2 * members} members with a follow and {LIKES} likes each")
+        for index in range(2 * members):
+            user = fake.add_member(guild, f"reader-{index}")
+            users["ranked" if index % 2 else "unranked"].append(user)
+            await storage.add_follow(user, Follow("keyword", rng.choice(KEYWORDS)))
+            await storage.set_user_delivery(user, post_time, "UTC")
+            for pid in rng.sample(liked_ids, LIKES):
+                await storage.record_feedback(user, pid, FeedbackSignal.LIKE, False, guild)
+    finally:
+        await storage.close()
+
+    config = Settings(token="x", db=db, dumps_dir=folder)
+    now = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+    storage = await open_storage(db)
+    result: dict[str, Any] = {"relevance_fanout_members": members}
+    try:
+        bot = make_bot(settings=config, storage=storage, start_scheduler=False, clock=lambda: now)
+        async with running_bot(fake, bot):
+            relevance = bot.services.relevance
+            progress("ranked fan-out: encoding the papers' vectors")
+            await relevance.sync_vectors()
+            # CPU of ranking alone: every ranked member's day, one after another.
+            day_papers = await storage.papers_on_day(DAY)
+            started = time.perf_counter()
+            for user in users["ranked"]:
+                await relevance.rank_member_day(user, day_papers)
+            per_member = (time.perf_counter() - started) / members
+            for user in users["ranked"]:
+                relevance.forget_cached(user)  # the fan-out builds each model itself
+            result["relevance_rank_ms_per_member"] = round(per_member * 1000, 2)
+            delivery = bot.services.delivery
+            ranker = delivery.ranker
+            for name in ("unranked", "ranked"):
+                delivery.ranker = ranker if name == "ranked" else None
+                progress(f"ranked fan-out: {members} DMs due at once, {name}")
+                result.update(await _fanout(fake, bot, users[name], now, name))
+            delivery.ranker = ranker
+    finally:
+        await storage.close()
+    return result
+
+
+async def _fanout(
+    fake: FakeDiscord, bot: Any, users: list[int], now: dt.datetime, name: str
+) -> dict[str, Any]:
+    start = time.perf_counter()
+    await asyncio.gather(*(bot.services.schedules.fire(f"user:{u}", now) for u in users))
+    elapsed = time.perf_counter() - start
+    sent = sum(1 for u in users if fake.dm_messages(u))
+    return {
+        f"relevance_fanout_{name}_dms": sent,
+        f"relevance_fanout_{name}_s": round(elapsed, 2),
+        f"relevance_fanout_{name}_posts_per_s": round(sent / elapsed, 1) if elapsed else None,
+    }
