@@ -85,7 +85,9 @@ async def measure_ranked_fanout(members: int, progress: Progress, seed: int = 0)
             result = await _measure(fake, Path(folder), earlier, today, members, rng, progress)
     ranked, plain = (result[f"relevance_fanout_{n}_posts_per_s"] for n in ("ranked", "unranked"))
     result["relevance_fanout_ranked_vs_unranked"] = round(ranked / plain, 3) if plain else None
-    result["relevance_fanout_ranked_meets_45"] = ranked >= POSTS_TARGET if ranked else None
+    result["relevance_fanout_ranked_meets_45"] = (
+        "yes" if ranked and ranked >= POSTS_TARGET else "no"
+    )
     return result
 
 
