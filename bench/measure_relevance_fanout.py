@@ -26,7 +26,7 @@ from bench.stats import Progress
 from bot.cli.settings import Settings
 from bot.core.feedback import FeedbackSignal
 from bot.core.ingest import ingest_bytes
-from bot.core.subscriptions import Follow
+from bot.core.subscriptions import Follow, FollowKind
 from bot.discord_app.wiring import make_bot
 from bot.fakediscord import FakeDiscord, running_bot
 from bot.services.relevance import evaluate
@@ -56,7 +56,7 @@ def evaluation_table(progress: Progress) -> dict[str, Any]:
     }
 
 
-def _dump(papers: list[dict]) -> bytes:
+def _dump(papers: list[dict[str, Any]]) -> bytes:
     items = [
         {
             "title": p["title"],
@@ -94,8 +94,8 @@ async def measure_ranked_fanout(members: int, progress: Progress, seed: int = 0)
 async def _measure(
     fake: FakeDiscord,
     folder: Path,
-    earlier: list[dict],
-    today: list[dict],
+    earlier: list[dict[str, Any]],
+    today: list[dict[str, Any]],
     members: int,
     rng: random.Random,
     progress: Progress,
@@ -116,7 +116,7 @@ async def _measure(
         for index in range(2 * members):
             user = fake.add_member(guild, f"reader-{index}")
             users["ranked" if index % 2 else "unranked"].append(user)
-            await storage.add_follow(user, Follow("keyword", rng.choice(KEYWORDS)))
+            await storage.add_follow(user, Follow(FollowKind.KEYWORD, rng.choice(KEYWORDS)))
             await storage.set_user_delivery(user, post_time, "UTC")
             for pid in rng.sample(liked_ids, LIKES):
                 await storage.record_feedback(user, pid, FeedbackSignal.LIKE, False, guild)
