@@ -22,7 +22,13 @@ from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.payloads import MessagePayload
-from bot.core.render import code_span, one_line, paper_detail_payload, search_page_payload
+from bot.core.render import (
+    code_span,
+    one_line,
+    paper_detail_payload,
+    search_label,
+    search_page_payload,
+)
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.topic_lookup import topic_key
 from bot.discord_app.checks import expensive_command
@@ -77,20 +83,8 @@ def query_label(
     source: SourceFilter = ALL_SOURCES,
     author: str | None = None,
 ) -> str:
-    """What the results header says was searched for."""
-    parts = []
-    if query:
-        # Cut the query first so a pasted essay cannot push the filters out of view.
-        parts.append(truncate(one_line(query), 60))
-    if author:
-        parts.append(f"by {truncate(one_line(author), 60)}")
-    if topic is not None:
-        parts.append(f"topic: {one_line(topic.name)}")
-    if not source.everything:
-        parts.append(f"from {source.label()}")
-    if since is not None:
-        parts.append(f"since {since.isoformat()}")
-    return " · ".join(parts)
+    """What the results header says was searched for (long text cut to 60 characters)."""
+    return search_label(query, topic, since, source, author, max_chars=60)
 
 
 def search_source(text: str | None) -> SourceFilter:

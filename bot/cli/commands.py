@@ -21,8 +21,8 @@ from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
-from bot.core.render import paper_url
-from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter
+from bot.core.render import paper_url, search_label
+from bot.core.sources import parse_source_filter
 from bot.core.topic_lookup import (
     UnknownTopic,
     or_list,
@@ -239,26 +239,6 @@ def hit_json(hit: SearchHit) -> HitJson:
     }
 
 
-def _search_label(
-    query: str | None,
-    topic: Topic | None,
-    since: dt.date | None,
-    source: SourceFilter = ALL_SOURCES,
-    author: str | None = None,
-) -> str:
-    """What the results header says was searched for, as /search says it."""
-    parts = [" ".join(query.split())] if query and query.strip() else []
-    if author:
-        parts.append(f"by {' '.join(author.split())}")
-    if topic is not None:
-        parts.append(f"topic: {topic.name}")
-    if not source.everything:
-        parts.append(f"from {source.label()}")
-    if since is not None:
-        parts.append(f"since {since.isoformat()}")
-    return " · ".join(parts)
-
-
 async def cmd_search(args: argparse.Namespace) -> int:
     try:
         source = parse_source_filter(args.source)
@@ -305,7 +285,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    label = _search_label(args.query, topic, args.since, source, author)
+    label = search_label(args.query, topic, args.since, source, author)
     if not response.hits:
         print(no_results_text(label))
         return 0

@@ -10,6 +10,7 @@ every payload carries ``allowed_mentions={"parse": []}``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -25,8 +26,9 @@ from bot.core.limits import (
     embed_length,
 )
 from bot.core.markdown import ZWSP, clean_text, escape_markdown, teaser, truncate
-from bot.core.models import SearchResponse, StoredPaper
+from bot.core.models import SearchResponse, StoredPaper, Topic
 from bot.core.payloads import AllowedMentions, Embed, MessagePayload
+from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.topic_lookup import topic_label
 from bot.core.wording import format_day as format_day  # re-exported: layouts use it
 from bot.core.wording import no_results_text, plural, results_header, spelling_note
@@ -116,6 +118,35 @@ def _quoted_query(title: str) -> str:
 def one_line(text: str) -> str:
     """Collapse all whitespace (titles arrive with newlines from wrapped dumps)."""
     return " ".join(clean_text(text).split())
+
+
+def search_label(
+    query: str | None,
+    topic: Topic | None,
+    since: dt.date | None,
+    source: SourceFilter = ALL_SOURCES,
+    author: str | None = None,
+    *,
+    max_chars: int | None = None,
+) -> str:
+    """What a results header says was searched for, in the CLI and in Discord.
+    `max_chars` cuts the query and the author first, so a pasted essay cannot push
+    the filters out of view."""
+
+    def shown(text: str) -> str:
+        line = one_line(text)
+        return truncate(line, max_chars) if max_chars is not None else line
+
+    parts = [shown(query)] if query and query.strip() else []
+    if author:
+        parts.append(f"by {shown(author)}")
+    if topic is not None:
+        parts.append(f"topic: {one_line(topic.name)}")
+    if not source.everything:
+        parts.append(f"from {source.label()}")
+    if since is not None:
+        parts.append(f"since {since.isoformat()}")
+    return " · ".join(parts)
 
 
 def safe_inline(text: str, limit: int, *, keep_urls: bool = True) -> str:
