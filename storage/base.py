@@ -319,6 +319,14 @@ class DeliveryStorage(abc.ABC):
     @abc.abstractmethod
     async def set_dm_closed(self, user_id: int, closed: bool, told: bool = False) -> None: ...
 
+    @abc.abstractmethod
+    async def dm_channel(self, user_id: int) -> int | None:
+        """The member's DM channel id as last remembered (None: never opened)."""
+
+    @abc.abstractmethod
+    async def remember_dm_channel(self, user_id: int, channel_id: int) -> None:
+        """Keep (or replace) the member's DM channel id."""
+
     # -- guild topics ------------------------------------------------------------------------
     @abc.abstractmethod
     async def upsert_guild_topic(self, topic: Topic) -> None: ...
@@ -535,6 +543,7 @@ PORTABLE_TABLES = (
     "paper_authors",
     "paper_vectors",
     "corpus_stats",
+    "dm_channels",
 )
 
 

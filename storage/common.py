@@ -289,6 +289,20 @@ class CommonDelivery(SharedSql, DeliveryStorage):
             int(told),
         )
 
+    async def dm_channel(self, user_id: int) -> int | None:
+        rows = await self._query("SELECT channel_id FROM dm_channels WHERE user_id = ?", user_id)
+        return int(rows[0][0]) if rows else None
+
+    async def remember_dm_channel(self, user_id: int, channel_id: int) -> None:
+        await self._change(
+            "INSERT INTO dm_channels (user_id, channel_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id,"
+            " updated_at = excluded.updated_at",
+            user_id,
+            channel_id,
+            stamp(),
+        )
+
     # -- guild topics ------------------------------------------------------------------------
     async def upsert_guild_topic(self, topic: Topic) -> None:
         await self._change(
@@ -565,10 +579,12 @@ class CommonRelevance(SharedSql, RelevanceStorage):
                 Step("DELETE FROM mutes WHERE user_id = ?", (user_id,)),
                 Step("DELETE FROM user_delivery WHERE user_id = ?", (user_id,)),
                 Step("DELETE FROM deliveries WHERE target = ?", (target,)),
+                # Not counted: Discord's id of the conversation, nothing the member set.
+                Step("DELETE FROM dm_channels WHERE user_id = ?", (user_id,)),
             ]
         )
         assert counts is not None  # no step is required
-        follows, saves, ratings, _, mutes, settings, records = counts
+        follows, saves, ratings, _, mutes, settings, records, _ = counts
         return ForgetCounts(
             follows=follows,
             ratings=ratings,

@@ -194,6 +194,10 @@ async def test_forget_me_deletes_everything_after_the_members_confirm(world, tmp
         FeedbackAction.LIKE,
         ids.guild,
     )
+    # A DM: the member's DM channel id is remembered, and forgotten with the rest.
+    await bot.services.schedules.fire(f"user:{ids.user}", dt.datetime(2026, 3, 15, tzinfo=dt.UTC))
+    assert len(fake.dm_messages(ids.user)) == 1
+    assert await bot.storage.dm_channel(ids.user) == fake.state.dm_channels[ids.user]
     asked = await fake.invoke(ids.guild, ids.channel, ids.user, "forget-me")
     assert asked.ephemeral
     confirm = button(asked, "Delete everything")["custom_id"]

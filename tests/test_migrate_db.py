@@ -47,6 +47,7 @@ async def populate(store) -> None:
     await store.claim_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY)
     await store.finish_delivery(f"channel:{SNOWFLAKE_CHANNEL}", SAMPLE_DAY, "sent", 123456789)
     await store.set_meta("commands_hash", "abc")
+    await store.remember_dm_channel(USER, SNOWFLAKE_CHANNEL + 9)
 
 
 async def snapshot(store) -> dict:
@@ -65,6 +66,7 @@ async def snapshot(store) -> dict:
         "meta": await store.get_meta("commands_hash"),
         "paper_thread": await store.paper_thread(SNOWFLAKE_CHANNEL, 1),
         "vocab": len(await store.vocabulary()),
+        "dm_channel": await store.dm_channel(USER),
     }
 
 
@@ -86,6 +88,8 @@ async def test_copy_keeps_everything_and_is_idempotent(source, backend_storage) 
     assert counts["user_follows"] == (2, 2)
     assert counts["deliveries"] == (1, 1)
     assert counts["paper_threads"] == (1, 1)
+    assert counts["dm_channels"] == (1, 1)
+    assert await target.dm_channel(USER) == SNOWFLAKE_CHANNEL + 9
     assert (await target.channel_subscription(SNOWFLAKE_CHANNEL)).thread == "paper"
     assert first.new == first.read
     assert await snapshot(target) == await snapshot(source)

@@ -61,6 +61,7 @@ async def filled_sqlite(sample_storage, sample_bytes):
     await store.finish_delivery(f"channel:{SNOWFLAKE}", DAY, "sent", SNOWFLAKE + 3)
     await store.claim_delivery(f"user:{SNOWFLAKE + 2}", DAY, owner="shard-1", lease=dt.timedelta(1))
     await store.set_meta("schedule.version", "3")
+    await store.remember_dm_channel(SNOWFLAKE + 2, SNOWFLAKE + 6)
     again = sample_bytes.replace(b"\n", b"\r\n")
     assert (await ingest_bytes(store, again, "2026-03-15.txt", today=TODAY)).known == 98
     # One paper retitled on a later day: its first title becomes a title variant.

@@ -92,6 +92,7 @@ async def test_forget_member_deletes_everything_of_that_member_only(
         await store.add_mute(user, Mute(MuteKind.KEYWORD, "benchmark", "benchmark"))
         await store.set_user_delivery(user, "07:15", "Europe/Berlin")
         await store.claim_delivery(f"user:{user}", SAMPLE_DAY)
+        await store.remember_dm_channel(user, user + 100)
     assert await store.member_known(ALICE)
     counts = await store.forget_member(ALICE)
     assert dict(counts.items()) == {
@@ -108,12 +109,24 @@ async def test_forget_member_deletes_everything_of_that_member_only(
     assert await store.user_delivery(ALICE) is None
     assert await store.delivery(f"user:{ALICE}", SAMPLE_DAY) is None
     assert (await store.saved_papers(ALICE)).total == 0
+    assert await store.dm_channel(ALICE) is None
     # Bob keeps everything.
+    assert await store.dm_channel(BOB) == BOB + 100
     assert len(await store.member_ratings(BOB)) == 3
     bob = await store.user_delivery(BOB)
     assert bob is not None and {f.kind for f in bob.follows} == {"keyword", "author"}
     assert [f.label for f in bob.follows if f.kind == "author"] == ["José Álvarez"]
     assert await store.forget_member(ALICE) == type(counts)()
+
+
+async def test_a_members_dm_channel_is_remembered_and_replaced(backend_storage) -> None:
+    store = backend_storage
+    assert await store.dm_channel(ALICE) is None
+    await store.remember_dm_channel(ALICE, GUILD + 1)
+    await store.remember_dm_channel(BOB, GUILD + 2)
+    assert await store.dm_channel(ALICE) == GUILD + 1  # snowflakes beyond 32 bits
+    await store.remember_dm_channel(ALICE, GUILD + 3)  # reopened after a 404
+    assert (await store.dm_channel(ALICE), await store.dm_channel(BOB)) == (GUILD + 3, GUILD + 2)
 
 
 async def test_mutes_are_idempotent_and_undoable(backend_storage) -> None:

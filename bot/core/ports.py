@@ -393,6 +393,15 @@ class DeliveryLedger(Protocol):
     async def set_meta(self, key: str, value: str) -> None: ...
 
 
+class DmChannels(Protocol):
+    """Members' DM channel ids: Discord keeps one per bot and user, so a remembered id
+    saves opening the channel (a request) before every DM."""
+
+    async def dm_channel(self, user_id: int) -> int | None: ...
+
+    async def remember_dm_channel(self, user_id: int, channel_id: int) -> None: ...
+
+
 # -- posting to Discord --------------------------------------------------------------------
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.core.page_papers import page_papers
 from bot.core.payloads import MessagePayload
 from bot.core.ports import (
+    DmChannels,
     DmsClosed,
     Pager,
     PostFailed,
@@ -38,24 +40,53 @@ from bot.discord_app.views import pager_view, papers_view
 log = logging.getLogger("paperbot.delivery")
 
 CLOSED_DMS = 50007
+UNKNOWN_CHANNEL = 10003
+
+Messageable = discord.PartialMessageable | discord.DMChannel
 THREAD_ALREADY_CREATED = 160004  # "A thread has already been created for this message"
 
 
 class DiscordPoster:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, dm_channels: DmChannels | None = None) -> None:
         self._client = client
+        self._dm_channels = dm_channels
 
     def channel(self, channel_id: int, guild_id: int | None) -> DiscordDestination:
         messageable = self._client.get_partial_messageable(channel_id, guild_id=guild_id)
         return DiscordDestination(self._client, messageable)
 
     async def member(self, user_id: int) -> DiscordDestination:
+        known = None
+        if self._dm_channels is not None:
+            known = await self._dm_channels.dm_channel(user_id)
+        if known is None:
+            return DiscordDestination(self._client, await self._open_dm(user_id))
+        channel = self._client.get_partial_messageable(known, type=discord.ChannelType.private)
+
+        async def reopen() -> Messageable:
+            log.info("DM channel %s of %s is gone: opening it again", known, user_id)
+            return await self._open_dm(user_id, cached=False)
+
+        return DiscordDestination(self._client, channel, reopen=reopen)
+
+    async def _open_dm(self, user_id: int, *, cached: bool = True) -> Messageable:
+        """Open the member's DM channel and remember its id: a request, unless `cached`
+        and discord.py still has the channel (it may be the one just found gone)."""
+        channel: Messageable
         try:
-            channel = await self._client.create_dm(discord.Object(user_id))
+            if cached:
+                channel = await self._client.create_dm(discord.Object(user_id))
+            else:
+                data = await self._client.http.start_private_message(user_id)
+                channel = self._client.get_partial_messageable(
+                    int(data["id"]), type=discord.ChannelType.private
+                )
         except discord.HTTPException as exc:
             detail = f"cannot open DM: {exc.text or exc.status}"
             raise PostInterrupted(str(exc), detail) from exc
-        return DiscordDestination(self._client, channel)
+        if self._dm_channels is not None:
+            await self._dm_channels.remember_dm_channel(user_id, channel.id)
+        return channel
 
     async def thread_state(self, thread_id: int) -> ThreadState:
         try:
@@ -78,13 +109,30 @@ class DiscordPoster:
 
 
 class DiscordDestination:
-    """One channel or DM channel to post to."""
+    """One channel or DM channel to post to. `reopen`: for a remembered DM channel, how
+    to open it again when Discord no longer knows it (tried once)."""
 
     def __init__(
-        self, client: discord.Client, channel: discord.PartialMessageable | discord.DMChannel
+        self,
+        client: discord.Client,
+        channel: Messageable,
+        *,
+        reopen: Callable[[], Awaitable[Messageable]] | None = None,
     ) -> None:
         self._client = client
         self._channel = channel
+        self._reopen = reopen
+
+    async def _reopened(self, exc: discord.HTTPException) -> bool:
+        """After `exc`: True when the channel was unknown and is now opened again (send
+        once more); False when the error stands."""
+        if self._reopen is None or not isinstance(exc, discord.NotFound):
+            return False
+        if exc.code != UNKNOWN_CHANNEL:
+            return False
+        reopen, self._reopen = self._reopen, None
+        self._channel = await reopen()
+        return True
 
     async def post(
         self,
@@ -99,27 +147,35 @@ class DiscordDestination:
             view = pager_view(pager.scope, pager.day, pager.page, pager.pages, papers=papers)
         else:
             view = papers_view(papers)
-        try:
-            kwargs = send_kwargs(payload, view)
-            if nonce is None:  # discord.py then makes one up
-                sending = self._channel.send(**kwargs)
-            else:
-                sending = self._channel.send(**kwargs, nonce=nonce)
-            if timeout is not None:
-                message = await asyncio.wait_for(sending, timeout=timeout)
-            else:
-                message = await sending
-        except discord.HTTPException as exc:
-            raise refusal(exc) from exc
-        except (TimeoutError, OSError) as exc:
-            raise PostInterrupted(str(exc)) from exc
-        return message.id
+        kwargs = send_kwargs(payload, view)
+        while True:
+            try:
+                if nonce is None:  # discord.py then makes one up
+                    sending = self._channel.send(**kwargs)
+                else:
+                    sending = self._channel.send(**kwargs, nonce=nonce)
+                if timeout is not None:
+                    message = await asyncio.wait_for(sending, timeout=timeout)
+                else:
+                    message = await sending
+            except discord.HTTPException as exc:
+                # A 404 created nothing: sending again to the reopened channel is safe.
+                if await self._reopened(exc):
+                    continue
+                raise refusal(exc) from exc
+            except (TimeoutError, OSError) as exc:
+                raise PostInterrupted(str(exc)) from exc
+            return message.id
 
     async def say(self, text: str) -> None:
-        try:
-            await self._channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException as exc:
-            raise refusal(exc) from exc
+        while True:
+            try:
+                await self._channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:
+                if await self._reopened(exc):
+                    continue
+                raise refusal(exc) from exc
+            return
 
     async def find_posted(self, marker: str, limit: int) -> int | None:
         me = self._client.user.id if self._client.user else None

@@ -127,7 +127,7 @@ def make_bot(
     cls = client_class or (ShardedPaperBot if settings.sharded else PaperBot)
 
     def services(client: PaperBot) -> Services:
-        poster = DiscordPoster(client)
+        poster = DiscordPoster(client, storage)
         return build_services(settings=settings, storage=storage, clock=clock, poster=poster)
 
     return cls(

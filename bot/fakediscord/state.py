@@ -235,9 +235,10 @@ class FakeState:
         ]
 
     def ensure_dm_channel(self, user_id: int) -> Channel:
-        """Return the DM channel with ``user_id``, creating it on first use."""
+        """Return the DM channel with ``user_id``, creating it on first use (and again
+        after a test deleted it)."""
         cid = self.dm_channels.get(user_id)
-        if cid is None:
+        if cid is None or cid not in self.channels:
             cid = self.ids.next()
             self.channels[cid] = Channel(cid, DM_CHANNEL, "", recipient_id=user_id)
             self.dm_channels[user_id] = cid

@@ -183,6 +183,10 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
     ),
     "paper_vectors": (("paper_id",), [("paper_id", "bigint"), ("vector", "bytea")]),
     "corpus_stats": (("id",), [("id", "int4"), ("version", "bigint"), ("stats", "bytea")]),
+    "dm_channels": (
+        ("user_id",),
+        [("user_id", "bigint"), ("channel_id", "bigint"), ("updated_at", "text")],
+    ),
 }
 # Tables whose rows are papers or their topics: imports take the papers lock (a title
 # variant's trigger writes its paper's searchable text).
