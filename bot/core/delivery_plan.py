@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.core.authors import author_key
 from bot.core.models import StoredPaper, Topic
 from bot.core.subscriptions import Follow, FollowKind
+from bot.core.text import words
 from bot.core.topics import compile_topics, parse_keyword_list
+
+# Each paper's title and abstract split by `words()`, by paper id.
+PaperWords = Mapping[int, tuple[tuple[str, ...], tuple[str, ...]]]
 
 DIGEST_MARKER = "paperbot digest"  # in every digest's first line: how reconciliation finds it
 
@@ -132,15 +136,26 @@ def follow_topic(follow: Follow, topics_by_key: dict[str, Topic]) -> Topic | Non
     )
 
 
+def paper_words(
+    papers: Sequence[StoredPaper],
+) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The papers' words for `papers_for_member`, split once for a whole fan-out: each
+    member's keyword follows are matched against every paper of the day, and splitting
+    500 papers' texts again for each of thousands of members costs more than matching."""
+    return {p.id: (tuple(words(p.title)), tuple(words(p.abstract))) for p in papers}
+
+
 def papers_for_member(
     papers: Sequence[StoredPaper],
     follows: Sequence[Follow],
     topics_by_key: dict[str, Topic],
+    split: PaperWords | None = None,
 ) -> list[tuple[StoredPaper, tuple[str, ...]]]:
     """The day's papers a member's follows select, in dump order, each with the reasons.
 
     Topic follows use the topics stored at ingest; keyword follows are matched here,
-    since they are free text that no ingest could have known.
+    since they are free text that no ingest could have known. `split`: the papers'
+    words from `paper_words` (else each text is split here).
     """
     wanted = [(f, follow_topic(f, topics_by_key)) for f in follows]
     # One compiled matcher per keyword follow, built once for the whole day.
@@ -164,7 +179,11 @@ def papers_for_member(
                 if hit is not None:
                     reasons.append(f"topic {topic.name}: " + ", ".join(hit.why[:3]))
             else:
-                hits = matchers[index].match(paper.title, paper.abstract, threshold=0.0)
+                if split is not None and paper.id in split:
+                    title, abstract = split[paper.id]
+                    hits = matchers[index].match_words(title, abstract, threshold=0.0)
+                else:
+                    hits = matchers[index].match(paper.title, paper.abstract, threshold=0.0)
                 if hits and hits[0].why:
                     reasons.append(f"keyword {topic.name}: " + ", ".join(hits[0].why[:3]))
         if reasons:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.core.digest import pack_embeds
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.models import StoredPaper
 from bot.core.page_papers import papers_per_group, with_papers
 from bot.core.payloads import MessagePayload
-from bot.core.render import format_day, no_mentions, paper_embed
+from bot.core.render import EmbedParts, embed_parts, finish_embed, format_day, no_mentions
 from bot.core.wording import plural
 
 # A ranked DM shows its best picks only: the rest scored lower than these, and laying
@@ -26,15 +26,19 @@ def member_digest_pages(
     per_page: int = 5,
     *,
     ranked: bool = False,
+    layout: Callable[[StoredPaper], EmbedParts] | None = None,
 ) -> list[MessagePayload]:
     """Pages for a one-message pager; an empty list when nothing matched (no DM then).
     `ranked`: the papers are the member's picks, best first (their model chose them,
-    not their follows alone), each with why; the best `MAX_PICKS` are shown."""
+    not their follows alone), each with why; the best `MAX_PICKS` are shown.
+    `layout`: each paper's embed but for the why, as `embed_parts` lays it out with
+    `topic_names` (a fan-out passes one that lays out each paper of the day once)."""
     count = len(matches)
     listed = matches[:MAX_PICKS] if ranked else matches
+    if layout is None:
+        layout = lambda paper: embed_parts(paper, topic_names=topic_names)  # noqa: E731
     embeds = [
-        paper_embed(paper, why=why, topic_names=topic_names, max_length=EMBED_CHAR_BUDGET)
-        for paper, why in listed
+        finish_embed(layout(paper), why=why, max_length=EMBED_CHAR_BUDGET) for paper, why in listed
     ]
     groups = pack_embeds(embeds, per_page, EMBED_CHAR_BUDGET)
     if not ranked:

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from bot.core.hf_extras import web_url
@@ -207,21 +208,53 @@ def paper_embed(
     result (used when packing many embeds into one message): the abstract text gives
     way first, then the metadata lines, then the title.
     """
+    parts = embed_parts(paper, full=full, topic_names=topic_names)
+    return finish_embed(parts, why=why, max_length=max_length)
+
+
+@dataclass(frozen=True)
+class EmbedParts:
+    """A paper's embed laid out but for why it was picked: `finish_embed` adds the why.
+    A fan-out lays out each paper of the day once, then finishes it for every member
+    it was picked for (`paper_embed` does both)."""
+
+    title: str
+    url: str
+    footer: str
+    body: str
+    before_why: tuple[str, ...]  # metadata lines above the why line
+    after_why: tuple[str, ...]  # and below it, the links last
+
+
+def embed_parts(
+    paper: StoredPaper, *, full: bool = False, topic_names: Mapping[str, str] | None = None
+) -> EmbedParts:
     title = safe_inline(paper.title, MAX_EMBED_TITLE, keep_urls=False) or _UNTITLED
     footer = truncate(_footer_text(paper), MAX_FOOTER_TEXT)
     body = _body(paper, full)
-    meta = _meta_lines(paper, why, topic_names, full, shown=(page_url(paper), body))
+    url = page_url(paper)
+    before, after = _meta_parts(paper, topic_names, full, shown=(url, body))
+    return EmbedParts(title, url, footer, body, before, after)
+
+
+def finish_embed(
+    parts: EmbedParts, *, why: tuple[str, ...] = (), max_length: int | None = None
+) -> Embed:
+    """The embed of `parts` with its why line (see `paper_embed`)."""
+    reasons = [one_line(w) for w in why if one_line(w)]
+    why_line = ["**Why:** " + safe_inline(" · ".join(reasons), _WHY_CHARS)] if reasons else []
+    meta = [*parts.before_why, *why_line, *parts.after_why]
 
     room = MAX_EMBED_DESCRIPTION
     if max_length is not None:
-        room = min(room, max_length - len(title) - len(footer))
-    description = _compose(body, meta, room)
+        room = min(room, max_length - len(parts.title) - len(parts.footer))
+    description = _compose(parts.body, meta, room)
 
-    embed: Embed = {"title": title, "url": page_url(paper), "color": EMBED_COLOR}
+    embed: Embed = {"title": parts.title, "url": parts.url, "color": EMBED_COLOR}
     if description:
         embed["description"] = description
-    if footer:
-        embed["footer"] = {"text": footer}
+    if parts.footer:
+        embed["footer"] = {"text": parts.footer}
     if max_length is not None and embed_length(embed) > max_length:
         _force_fit(embed, max_length)
     return embed
@@ -236,37 +269,35 @@ def _body(paper: StoredPaper, full: bool) -> str:
     return escape_markdown(text) if text else _NO_ABSTRACT
 
 
-def _meta_lines(
+def _meta_parts(
     paper: StoredPaper,
-    why: tuple[str, ...],
     topic_names: Mapping[str, str] | None,
     full: bool,
     shown: tuple[str, str] = ("", ""),
-) -> list[str]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Metadata lines, most important first (the fitting code drops from the end but
-    keeps the last, the links). `shown` is the title's link and the body: a link
-    already there is not repeated."""
-    lines: list[str] = []
+    keeps the last, the links), as those above where the why line goes and those
+    below. `shown` is the title's link and the body: a link already there is not
+    repeated."""
+    before: list[str] = []
+    after: list[str] = []
     link = _link_line(paper, shown)
     tldr = one_line(paper.hf.ai_summary)
     if tldr:
-        lines.append("**TL;DR** (HF's AI summary): " + safe_inline(tldr, _TLDR_CHARS))
+        before.append("**TL;DR** (HF's AI summary): " + safe_inline(tldr, _TLDR_CHARS))
     hits = sorted(paper.topics, key=lambda h: -h.score)
     names = topic_display_names([h.topic for h in hits], topic_names)
     if names:
-        lines.append("**Topics:** " + safe_inline(" · ".join(names), _TOPICS_CHARS))
-    reasons = [one_line(w) for w in why if one_line(w)]
-    if reasons:
-        lines.append("**Why:** " + safe_inline(" · ".join(reasons), _WHY_CHARS))
+        before.append("**Topics:** " + safe_inline(" · ".join(names), _TOPICS_CHARS))
     if full and paper.hf.ai_keywords:
         keywords = " · ".join(one_line(k) for k in paper.hf.ai_keywords)
-        lines.append("**Keywords:** " + safe_inline(keywords, _KEYWORDS_CHARS))
+        after.append("**Keywords:** " + safe_inline(keywords, _KEYWORDS_CHARS))
     people = _people_line(paper, full)
     if people:
-        lines.append(people)
+        after.append(people)
     if link:
-        lines.append(link)
-    return lines
+        after.append(link)
+    return tuple(before), tuple(after)
 
 
 def _people_line(paper: StoredPaper, full: bool) -> str:

@@ -24,15 +24,17 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.delivery_plan import (
+    PaperWords,
     choose_digest_day,
     delivery_nonce,
     digest_marker,
     local_today,
+    paper_words,
     papers_for_member,
 )
 from bot.core.digest import DigestSettings, digest_pages
@@ -56,7 +58,7 @@ from bot.core.ports import (
     TargetGone,
     ThreadsRefused,
 )
-from bot.core.render import topic_display_names
+from bot.core.render import EmbedParts, embed_parts, topic_display_names
 from bot.core.sources import parse_source_filter
 from bot.core.subscriptions import (
     FAILURES_BEFORE_PAUSE,
@@ -82,6 +84,9 @@ from bot.services.topics import TopicCatalog
 log = logging.getLogger("paperbot.delivery")
 
 PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
+# Topic-name variants (members' servers) of the day's papers laid out for DMs: each is
+# the whole day's papers, so only a few are kept; a member with other ones lays out anew.
+LAYOUT_VARIANTS = 8
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 HELD_DETAIL = "another bot process is posting it right now"
 THREADS_REFUSED_NOTICE = (
@@ -212,6 +217,10 @@ class DeliveryService:
         self._closing = False  # shutting down: finish posts under way, start no new ones
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
         self._pages_cache: dict[tuple[object, ...], list[MessagePayload]] = {}
+        self._words_cache: tuple[list[StoredPaper], PaperWords] | None = None
+        # The day's papers laid out for DMs, by topic names (see _layout).
+        self._parts_cache: tuple[list[StoredPaper], dict[object, dict[int, EmbedParts]]] | None
+        self._parts_cache = None
         self._day_lock = asyncio.Lock()
 
     async def drain(self, timeout: float) -> None:
@@ -232,6 +241,35 @@ class DeliveryService:
             if self._day_cache is None or self._day_cache[0] != key:
                 self._day_cache = (key, await self.papers.papers_on_day(day))
             return self._day_cache[1]
+
+    def _layout(
+        self, papers: list[StoredPaper], names: Mapping[str, str]
+    ) -> Callable[[StoredPaper], EmbedParts]:
+        """Lays out each of `_day_papers`' papers once for all the members' DMs (with
+        the same topic names), leaving each member's why to `member_digest_pages`: a
+        ranked DM shows up to 30 papers, and laying out each of them again for each of
+        thousands of members would cost the fan-out more than ranking does."""
+        if self._parts_cache is None or self._parts_cache[0] is not papers:
+            self._parts_cache = (papers, {})
+        variants = self._parts_cache[1]
+        key = tuple(sorted(names.items()))
+        if key not in variants and len(variants) >= LAYOUT_VARIANTS:
+            variants.clear()
+        laid_out = variants.setdefault(key, {})
+
+        def layout(paper: StoredPaper) -> EmbedParts:
+            parts = laid_out.get(paper.id)
+            if parts is None:
+                parts = laid_out[paper.id] = embed_parts(paper, topic_names=names)
+            return parts
+
+        return layout
+
+    def _day_words(self, papers: list[StoredPaper]) -> PaperWords:
+        """The words of `_day_papers`' papers, split once for the whole fan-out."""
+        if self._words_cache is None or self._words_cache[0] is not papers:
+            self._words_cache = (papers, paper_words(papers))
+        return self._words_cache[1]
 
     async def channel_pages(
         self,
@@ -288,12 +326,14 @@ class DeliveryService:
         if self.ranker is not None:
             picks = await self.ranker.rank_member_day(user.user_id, papers)
             chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks]
-            pages = member_digest_pages(chosen, day, names, ranked=True)
+            layout = self._layout(papers, names)
+            pages = member_digest_pages(chosen, day, names, ranked=True, layout=layout)
             return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
-        matches = papers_for_member(papers, user.follows, by_key)
-        return [with_marker(p, day) for p in member_digest_pages(matches, day, names)]
+        matches = papers_for_member(papers, user.follows, by_key, self._day_words(papers))
+        pages = member_digest_pages(matches, day, names, layout=self._layout(papers, names))
+        return [with_marker(p, day) for p in pages]
 
     @contextlib.contextmanager
     def _alone(self, target: str) -> Iterator[bool]:
