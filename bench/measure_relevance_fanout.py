@@ -8,6 +8,12 @@ members who follow a keyword and liked three papers of an earlier day, every mem
 DM due at once, through the real PaperBot against the loopback fake Discord. Posting is
 paced at the bot's own rate (MAX_POSTS_PER_SECOND, 47/s): ranking keeps up when the
 ranked fan-out posts as fast as the unranked one.
+
+It measures a day like any after the first: every member has had a DM before, so the
+bot knows their DM channel (`dm_channels`) and a DM is one request. Each fan-out runs
+in a bot process of its own, as each day's does: discord.py scans its per-channel rate
+limit records whenever it meets a new channel (until they are 5 minutes old), so a
+second fan-out in the same process would pay for the first one's 10k channels too.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ EARLIER_PAPERS = 300  # an earlier day, the members' likes are drawn from it
 LIKES = 3
 POSTS_TARGET = 45.0  # the issue's floor for a ranked fan-out
 DAY = dt.date(2026, 1, 6)
+OPEN_DM = "POST /users/@me/channels"
 # Words of the day's titles members follow: each matches some papers, none most.
 KEYWORDS = (
     "diffusion", "agent", "video", "reasoning", "robot", "speech", "3D", "retrieval",
@@ -120,6 +127,8 @@ async def _measure(
             await storage.set_user_delivery(user, post_time, "UTC")
             for pid in rng.sample(liked_ids, LIKES):
                 await storage.record_feedback(user, pid, FeedbackSignal.LIKE, False, guild)
+            # Their DM channel, as an earlier day's DM opened and remembered it.
+            await storage.remember_dm_channel(user, fake.state.ensure_dm_channel(user).id)
     finally:
         await storage.close()
 
@@ -139,16 +148,18 @@ async def _measure(
             for user in users["ranked"]:
                 await relevance.rank_member_day(user, day_papers)
             per_member = (time.perf_counter() - started) / members
-            for user in users["ranked"]:
-                relevance.forget_cached(user)  # the fan-out builds each model itself
             result["relevance_rank_ms_per_member"] = round(per_member * 1000, 2)
-            delivery = bot.services.delivery
-            ranker = delivery.ranker
-            for name in ("unranked", "ranked"):
-                delivery.ranker = ranker if name == "ranked" else None
+        for name in ("unranked", "ranked"):
+            # A fresh bot each: the fan-out builds each model itself, in a process
+            # of its own (see the module's docstring).
+            bot = make_bot(
+                settings=config, storage=storage, start_scheduler=False, clock=lambda: now
+            )
+            async with running_bot(fake, bot):
+                if name == "unranked":
+                    bot.services.delivery.ranker = None
                 progress(f"ranked fan-out: {members} DMs due at once, {name}")
                 result.update(await _fanout(fake, bot, users[name], now, name))
-            delivery.ranker = ranker
     finally:
         await storage.close()
     return result
@@ -157,12 +168,15 @@ async def _measure(
 async def _fanout(
     fake: FakeDiscord, bot: Any, users: list[int], now: dt.datetime, name: str
 ) -> dict[str, Any]:
+    opened = len(fake.requests_matching(OPEN_DM))
     start = time.perf_counter()
     await asyncio.gather(*(bot.services.schedules.fire(f"user:{u}", now) for u in users))
     elapsed = time.perf_counter() - start
     sent = sum(1 for u in users if fake.dm_messages(u))
     return {
         f"relevance_fanout_{name}_dms": sent,
+        f"relevance_fanout_{name}_dm_channels_opened": len(fake.requests_matching(OPEN_DM))
+        - opened,
         f"relevance_fanout_{name}_s": round(elapsed, 2),
         f"relevance_fanout_{name}_posts_per_s": round(sent / elapsed, 1) if elapsed else None,
     }

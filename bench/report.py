@@ -80,8 +80,10 @@ RELEVANCE_ROWS: list[tuple[str, str]] = [
     ("ranking one member's 500-paper day, ms (CPU, why included)", "relevance_rank_ms_per_member"),
     ("DMs sent without ranking (every follow match)", "relevance_fanout_unranked_dms"),
     ("fan-out posts/s without ranking", "relevance_fanout_unranked_posts_per_s"),
+    ("DM channels opened without ranking", "relevance_fanout_unranked_dm_channels_opened"),
     ("DMs sent with ranking (above the threshold)", "relevance_fanout_ranked_dms"),
     ("fan-out posts/s with ranking", "relevance_fanout_ranked_posts_per_s"),
+    ("DM channels opened with ranking", "relevance_fanout_ranked_dm_channels_opened"),
     ("ranked / unranked posts/s", "relevance_fanout_ranked_vs_unranked"),
     ("ranked fan-out ≥ 45 posts/s", "relevance_fanout_ranked_meets_45"),
 ]

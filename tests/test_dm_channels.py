@@ -124,3 +124,25 @@ async def test_closed_dms_on_a_remembered_channel_stay_closed_dms(tmp_path: Path
         assert (await bot.storage.user_delivery(ids.user)).dm_closed
         record = await bot.storage.delivery(f"user:{ids.user}", NEXT_DAY)
         assert record.status == "failed" and "50007" in record.detail
+
+
+async def test_unranked_dms_are_each_members_own_when_laid_out_once(tmp_path: Path) -> None:
+    """Without a ranker a DM lists every paper matching a follow; members who follow the
+    same words share one layout, and nobody gets another member's papers or why."""
+    async with bot_against_fake(tmp_path, extensions=EXTENSIONS) as (fake, bot, ids):
+        third = fake.add_member(ids.guild, "dave")
+        await follow(fake, ids, ids.user, "protein")
+        await follow(fake, ids, ids.other, "speech")
+        await follow(fake, ids, third, "protein")
+        bot.services.delivery.ranker = None
+        for user in (ids.user, ids.other, third):
+            await bot.services.schedules.fire(f"user:{user}", MORNING)
+        [alice], [bob], [dave] = (fake.dm_messages(u) for u in (ids.user, ids.other, third))
+        papers = await bot.storage.papers_on_day(SAMPLE_DAY)
+        for dm, word in ((alice, "protein"), (bob, "speech"), (dave, "protein")):
+            assert "matching what you follow" in dm["content"]
+            titles = [e["title"] for e in dm["embeds"]]
+            assert titles and all(f"keyword “{word}”" in e["description"] for e in dm["embeds"])
+            matching = [p for p in papers if word in (p.title + " " + p.abstract).casefold()]
+            assert {p.title for p in matching} >= set(titles)
+        assert alice["embeds"] == dave["embeds"] != bob["embeds"]

@@ -241,7 +241,7 @@ def finish_embed(
     parts: EmbedParts, *, why: tuple[str, ...] = (), max_length: int | None = None
 ) -> Embed:
     """The embed of `parts` with its why line (see `paper_embed`)."""
-    reasons = [one_line(w) for w in why if one_line(w)]
+    reasons = [line for line in map(one_line, why) if line]
     why_line = ["**Why:** " + safe_inline(" · ".join(reasons), _WHY_CHARS)] if reasons else []
     meta = [*parts.before_why, *why_line, *parts.after_why]
 

@@ -33,6 +33,7 @@ from bot.core.delivery_plan import (
     choose_digest_day,
     delivery_nonce,
     digest_marker,
+    follow_topic,
     local_today,
     paper_words,
     papers_for_member,
@@ -87,6 +88,7 @@ PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 # Topic-name variants (members' servers) of the day's papers laid out for DMs: each is
 # the whole day's papers, so only a few are kept; a member with other ones lays out anew.
 LAYOUT_VARIANTS = 8
+MEMBER_PAGES_CACHE_SIZE = 128  # distinct sets of follows whose unranked DM is kept
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 HELD_DETAIL = "another bot process is posting it right now"
 THREADS_REFUSED_NOTICE = (
@@ -218,6 +220,9 @@ class DeliveryService:
         self._day_cache: tuple[tuple[dt.date, int], list[StoredPaper]] | None = None
         self._pages_cache: dict[tuple[object, ...], list[MessagePayload]] = {}
         self._words_cache: tuple[list[StoredPaper], PaperWords] | None = None
+        # Unranked DMs by what the member follows, for `_member_pages_day`'s papers.
+        self._member_pages: dict[tuple[object, ...], list[MessagePayload]] = {}
+        self._member_pages_day: list[StoredPaper] | None = None
         # The day's papers laid out for DMs, by topic names (see _layout).
         self._parts_cache: tuple[list[StoredPaper], dict[object, dict[int, EmbedParts]]] | None
         self._parts_cache = None
@@ -331,9 +336,29 @@ class DeliveryService:
             return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
-        matches = papers_for_member(papers, user.follows, by_key, self._day_words(papers))
-        pages = member_digest_pages(matches, day, names, layout=self._layout(papers, names))
-        return [with_marker(p, day) for p in pages]
+        # Members who follow the same things get the same DM (a popular topic or word
+        # alone, often): matched and laid out once. A topic follow counts by the topic
+        # it stands for now, so a renamed topic is not served from before.
+        followed = [follow_topic(f, by_key) for f in user.follows]
+        key = (
+            "member",
+            day,
+            tuple(user.follows),
+            tuple((t.slug, t.name) if t else None for t in followed),
+            tuple(sorted(names.items())),
+        )
+        if self._member_pages_day is not papers:
+            self._member_pages_day = papers
+            self._member_pages.clear()
+        listed = self._member_pages.get(key)
+        if listed is None:
+            matches = papers_for_member(papers, user.follows, by_key, self._day_words(papers))
+            layout = self._layout(papers, names)
+            listed = member_digest_pages(matches, day, names, layout=layout)
+            if len(self._member_pages) >= MEMBER_PAGES_CACHE_SIZE:
+                self._member_pages.clear()
+            self._member_pages[key] = listed
+        return [with_marker(p, day) for p in listed]
 
     @contextlib.contextmanager
     def _alone(self, target: str) -> Iterator[bool]:
