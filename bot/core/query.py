@@ -8,12 +8,16 @@ Nothing the user types reaches the search engine as syntax: text is reduced to w
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Mapping
+from importlib import resources
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.core.models import ParsedQuery
+from bot.core.rank import stem
 from bot.core.text import words
 
 MAX_TERMS = 16  # a 5,000-character paste is still one query, not 700 AND-ed terms
@@ -21,6 +25,11 @@ MIN_PREFIX = 2  # `a*` would match half the index
 _PHRASE = re.compile(r'"([^"]*)"')
 CORRECTION_CUTOFF = 80.0
 FREQUENT_DF = 2  # words in at least this many papers are tried first as corrections
+# Words that ask for papers rather than say what they are about: "papers on ...".
+INTEREST_FILLERS = frozenset(
+    {"paper", "papers", "article", "articles", "preprint", "preprints", "publication",
+     "publications", "anything", "something", "interested", "looking"}
+)  # fmt: skip
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -53,6 +62,28 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(terms), tuple(prefixes), tuple(phrases))
 
 
+@functools.cache
+def filler_words() -> frozenset[str]:
+    """English stop words (``bot/data/english_stop_words.txt``, also what the relevance
+    features drop) and `INTEREST_FILLERS`."""
+    text = resources.files("bot").joinpath("data/english_stop_words.txt").read_text("utf-8")
+    stop = {line.strip() for line in text.splitlines() if line.strip()[:1] not in ("", "#")}
+    return frozenset(stop) | INTEREST_FILLERS
+
+
+def without_fillers(query: ParsedQuery) -> ParsedQuery:
+    """The query's terms less filler words ("papers on speeding up LLM inference" asks
+    for `speeding llm inference`), so a paper is not matched, ranked or widened to for
+    holding "on" or "papers". PostgreSQL's English search drops stop words itself;
+    this makes every backend do so. A query of fillers only is left as it is (someone
+    looking for "on" gets it); phrases and prefixes are kept whole."""
+    fillers = filler_words()
+    kept = tuple(t for t in query.terms if t not in fillers)
+    if kept == query.terms or not (kept or query.phrases or query.prefixes):
+        return query
+    return ParsedQuery(kept, query.prefixes, query.phrases)
+
+
 class Vocabulary:
     """The words spelling correction chooses from, bucketed by length and by frequency.
 
@@ -81,6 +112,11 @@ class Vocabulary:
     def __contains__(self, word: object) -> bool:
         return word in self.counts
 
+    def knows_form_of(self, word: str) -> bool:
+        """Some other form of `word` is known (`phone` for `phones`, `study` for
+        `studies`): the index stems both alike, so `word` finds those papers as it is."""
+        return any(form in self.counts for form in word_forms(word))
+
     def has_prefix(self, prefix: str) -> bool:
         """Some known word starts with `prefix` (so it may be half-typed, not wrong)."""
         at = bisect.bisect_left(self.sorted, prefix)
@@ -100,11 +136,30 @@ class Vocabulary:
                         best += process.extract(
                             word, pool, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF, limit=5
                         )
+            best = [hit for hit in best if _stems_close(word, hit[0])]
             if best:
                 # Equally close and frequent: the alphabetically first, as before.
                 best.sort(key=lambda hit: hit[0])
                 return max(best, key=lambda hit: (hit[1], self.counts.get(hit[0], 0)))[0]
         return None
+
+
+def word_forms(word: str) -> set[str]:
+    """The plural and singular forms of `word` a stemmed index treats as one."""
+    base = stem(word)
+    forms = {base, base + "s", base + "es"}
+    if base.endswith("y"):
+        forms.add(base[:-1] + "ies")
+    return forms - {word}
+
+
+def _stems_close(word: str, known: str) -> bool:
+    """Whether `known` is a plausible correction of `word` once both lose a plural
+    ending: a shared `-s` makes unrelated short words look close (`phones` and `ones`
+    are 80% alike, `phone` and `one` 75%). One slip (a letter swapped, dropped, doubled
+    or changed) always counts as close."""
+    a, b = stem(word), stem(known)
+    return fuzz.ratio(a, b) >= CORRECTION_CUTOFF or OSA.distance(a, b) <= 1
 
 
 def correct_spelling(
@@ -113,7 +168,8 @@ def correct_spelling(
     """Replace words the index has never seen by their closest known word.
 
     Only unknown words are touched (they could match nothing anyway), and only when a
-    known word of similar length is close enough; ties go to the more frequent word.
+    known word of similar length is close enough, also without plural endings; ties go
+    to the more frequent word. A word another form of which is known is not unknown.
     With `keep_last`, the last word is left alone while some known word starts with it:
     while typing, `protei` is a word not yet finished, not a misspelling.
     """
@@ -124,6 +180,8 @@ def correct_spelling(
         if word in vocabulary or len(word) < 3 or word.isdigit():
             return word
         if word == last and vocabulary.has_prefix(word):
+            return word
+        if vocabulary.knows_form_of(word):
             return word
         choice = vocabulary.closest(word)
         if choice is None:

@@ -32,7 +32,14 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import PaperSearch
-from bot.core.query import MAX_TERMS, Vocabulary, correct_spelling, describe, parse_query
+from bot.core.query import (
+    MAX_TERMS,
+    Vocabulary,
+    correct_spelling,
+    describe,
+    parse_query,
+    without_fillers,
+)
 from bot.core.rank import combined_score, explain
 from bot.core.sources import ALL_SOURCES, SourceFilter, source_reason
 from bot.core.text import normalize_title, words
@@ -146,6 +153,9 @@ class SearchService:
             return SearchResponse(hits=[])
         await self._refresh()
         query, corrections = correct_spelling(query, self._vocabulary)
+        # The whole query names a paper by its title (stop words and all); its content
+        # words are what papers are matched and ranked by.
+        typed, query = query, without_fillers(query)
         pool = max(CANDIDATES, limit)
         matches = await self.storage.text_matches(
             query,
@@ -177,7 +187,7 @@ class SearchService:
         engine = dict(found)
         named = [
             pid
-            for pid in await self.storage.papers_by_name(self._name_keys(query))
+            for pid in await self.storage.papers_by_name(self._name_keys(typed))
             if pid not in engine
         ]
         engine.update(dict.fromkeys(named, 0.0))
@@ -243,7 +253,7 @@ class SearchService:
                 every_word = None  # widening found nothing more: all hold every word
         return SearchResponse(
             hits=hits,
-            corrected=describe(query) if corrections else None,
+            corrected=describe(typed) if corrections else None,
             total=max(total, len(hits)),
             total_exact=matches.exact,
             corrections=tuple(corrections.items()),
