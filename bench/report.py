@@ -81,9 +81,14 @@ RELEVANCE_ROWS: list[tuple[str, str]] = [
     ("DMs sent without ranking (every follow match)", "relevance_fanout_unranked_dms"),
     ("fan-out posts/s without ranking", "relevance_fanout_unranked_posts_per_s"),
     ("DM channels opened without ranking", "relevance_fanout_unranked_dm_channels_opened"),
+    (
+        "CPU per DM without ranking, ms (bot and fake Discord)",
+        "relevance_fanout_unranked_cpu_ms_per_dm",
+    ),
     ("DMs sent with ranking (above the threshold)", "relevance_fanout_ranked_dms"),
     ("fan-out posts/s with ranking", "relevance_fanout_ranked_posts_per_s"),
     ("DM channels opened with ranking", "relevance_fanout_ranked_dm_channels_opened"),
+    ("CPU per DM with ranking, ms (bot and fake Discord)", "relevance_fanout_ranked_cpu_ms_per_dm"),
     ("ranked / unranked posts/s", "relevance_fanout_ranked_vs_unranked"),
     ("ranked fan-out ≥ 45 posts/s", "relevance_fanout_ranked_meets_45"),
 ]
