@@ -41,9 +41,9 @@ log = logging.getLogger("paperbot.delivery")
 
 CLOSED_DMS = 50007
 UNKNOWN_CHANNEL = 10003
+THREAD_ALREADY_CREATED = 160004  # "A thread has already been created for this message"
 
 Messageable = discord.PartialMessageable | discord.DMChannel
-THREAD_ALREADY_CREATED = 160004  # "A thread has already been created for this message"
 
 
 class DiscordPoster:
@@ -148,14 +148,18 @@ class DiscordDestination:
         else:
             view = papers_view(papers)
         kwargs = send_kwargs(payload, view)
+        loop = asyncio.get_running_loop()
+        # A retry to a reopened DM channel gets what is left of the timeout, not more.
+        deadline = None if timeout is None else loop.time() + timeout
         while True:
             try:
                 if nonce is None:  # discord.py then makes one up
                     sending = self._channel.send(**kwargs)
                 else:
                     sending = self._channel.send(**kwargs, nonce=nonce)
-                if timeout is not None:
-                    message = await asyncio.wait_for(sending, timeout=timeout)
+                if deadline is not None:
+                    left = max(deadline - loop.time(), 0.0)
+                    message = await asyncio.wait_for(sending, timeout=left)
                 else:
                     message = await sending
             except discord.HTTPException as exc:
