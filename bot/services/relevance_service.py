@@ -72,6 +72,10 @@ from bot.services.topics import TopicCatalog
 log = logging.getLogger("paperbot.relevance")
 
 ENCODE_BATCH = 256  # papers encoded and written per transaction
+# Papers per transaction when every paper is encoded again (reindex-vectors): the
+# statistics blob is written once per transaction, and the embedding reads its whole
+# table once per batch from a thousand papers on (bot/services/relevance/embedding.py).
+REINDEX_BATCH = 2048
 MODEL_CACHE = 1024  # members whose models stay in memory (LRU)
 RELATED_CANDIDATES = 100  # the search engine's results "more like this" reranks
 RELATED_TERMS = 8
@@ -189,17 +193,17 @@ class RelevanceService:
         self._day_lock = asyncio.Lock()
 
     # -- vectors ----------------------------------------------------------------------------
-    async def sync_vectors(self) -> int:
-        """Encode every stored paper that has no vector yet, in batches, each written
-        with the statistics that now count it; returns how many were encoded. Run after
-        an ingest and once at start (papers stored before vectors existed). Another
-        process doing the same is detected (the statistics moved) and its papers are
-        not counted twice."""
+    async def sync_vectors(self, batch: int | None = None) -> int:
+        """Encode every stored paper that has no vector yet, in batches (of `batch`
+        papers, default the service's), each written with the statistics that now
+        count it; returns how many were encoded. Run after an ingest and once at start
+        (papers stored before vectors existed). Another process doing the same is
+        detected (the statistics moved) and its papers are not counted twice."""
         async with self._sync_lock:
             stats, version = await self._read_stats()
             done = 0
             while True:
-                ids = await self.store.papers_without_vectors(limit=self.batch)
+                ids = await self.store.papers_without_vectors(limit=batch or self.batch)
                 if not ids:
                     break
                 stored = await self.papers.get_papers(ids)
@@ -222,7 +226,7 @@ class RelevanceService:
         async with self._sync_lock:
             await self.store.clear_vectors()
             self._use_stats(CorpusStats(), 0)
-        return await self.sync_vectors()
+        return await self.sync_vectors(batch=max(self.batch, REINDEX_BATCH))
 
     async def _read_stats(self) -> tuple[CorpusStats, int]:
         stored = await self.store.vector_stats()

@@ -6,6 +6,8 @@ The flow:
 
 1. When papers are stored: ``vectors = encode(papers, stats)`` (counts them into
    ``stats``); keep ``vector.to_bytes()`` per paper and ``stats.to_bytes()`` once.
+   A bulk import can run ``analyse(papers)`` (text only, picklable) in worker
+   processes and ``vectors_from(analysis, stats)`` in storage order: the same vectors.
 2. For a day, a search's candidates or a paper's neighbours:
    ``candidates = candidate_set(papers, vectors, stats)``.
 3. For a member: ``model = build_model(ratings, follows, stats)``; after a click
@@ -36,15 +38,19 @@ from bot.services.relevance.rank import (
 from bot.services.relevance.search import hybrid_scores, key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set
 from bot.services.relevance.vectors import (
+    Analysis,
     CorpusStats,
     PaperId,
     PaperText,
     PaperVector,
+    analyse,
     encode,
+    vectors_from,
 )
 
 __all__ = [
     "THRESHOLD",
+    "Analysis",
     "CandidateSet",
     "CorpusStats",
     "Follows",
@@ -56,6 +62,7 @@ __all__ = [
     "Rated",
     "Signal",
     "Why",
+    "analyse",
     "author_key",
     "build_model",
     "candidate_set",
@@ -67,4 +74,5 @@ __all__ = [
     "related",
     "score_many",
     "semantic_scores",
+    "vectors_from",
 ]
