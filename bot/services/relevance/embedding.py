@@ -39,6 +39,9 @@ WEIGHTS = Path("weights") / f"l2_supercat_{DIM}.safetensors"
 TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 _TENSOR = "embedding.weight"
 _DTYPES: dict[str, np.dtype[np.floating]] = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
+# A call embedding fewer texts (a search's query, a day's few papers) tokenizes each
+# text whole: its pieces would nearly all be new to the cache.
+PIECES_FROM = 64
 # A call embedding this many texts or more reads the whole table at once.
 WHOLE_TABLE_FROM = 1000
 # Texts tokenized and embedded together: their distinct tokens' rows are read at once
@@ -108,16 +111,19 @@ class _Model:
         at_once = _TEXTS_AT_ONCE if bulk else _TEXTS_AT_ONCE_SMALL
         for first in range(0, len(texts), at_once):
             group = texts[first : first + at_once]
-            flat, lengths = self.splits.token_ids(group)
+            flat, lengths = self.splits.token_ids(group, by_piece=len(texts) >= PIECES_FROM)
             np.clip(flat, 0, self.table.n_rows - 1, out=flat)
             distinct, where = np.unique(flat, return_inverse=True)
             found = whole[distinct] if whole is not None else self.table.read(distinct)
             out[first : first + len(group)] = _mean_rows(found.astype(np.float32), where, lengths)
-        if not bulk:
+        if not bulk and len(texts) >= PIECES_FROM:
             # A long-running bot embeds a few hundred papers a day: the words it would
             # remember are not worth their memory (~150 bytes each) between calls.
             self.splits.forget()
         return out
+
+
+_POSITION_STEPS_FROM = 48  # texts in a group from which `_mean_rows` steps by position
 
 
 def _mean_rows(rows: np.ndarray, where: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -131,6 +137,15 @@ def _mean_rows(rows: np.ndarray, where: np.ndarray, lengths: np.ndarray) -> np.n
     n_texts = len(lengths)
     out = np.zeros((n_texts, DIM), dtype=np.float32)
     if not n_texts or not lengths.max():
+        return out
+    if n_texts < _POSITION_STEPS_FROM:
+        # A few texts: one sum each (in token order, the same float32 result) costs
+        # less than a step per position of the longest.
+        end = 0
+        for row, length in enumerate(lengths.tolist()):
+            start, end = end, end + length
+            if length:
+                out[row] = rows[where[start:end]].sum(axis=0) / np.float32(length)
         return out
     starts = np.zeros(n_texts, dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
@@ -255,9 +270,17 @@ class _Splits:
             or ("<" in text and any(s in text for s in self.specials))
         )
 
-    def token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def token_ids(
+        self, texts: Sequence[str], *, by_piece: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """All the texts' token ids (int64, one text after another) and each text's
-        number of tokens."""
+        number of tokens. `by_piece=False` sends every text to the tokenizer whole
+        (cheaper for a few texts, whose pieces would all be new)."""
+        if not by_piece:
+            ids = [self.tokenizer.encode(t, add_special_tokens=False).ids for t in texts]
+            lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64)
+            return flat, lengths
         whole = [self.whole(text) for text in texts]
         per_text = [[] if alone else pieces(text) for text, alone in zip(texts, whole, strict=True)]
         flat_pieces = list(itertools.chain.from_iterable(per_text))
