@@ -10,6 +10,7 @@ import tantivy
 
 from bench.common_words import common_stems as derive_common_stems
 from bot.core.models import ParsedQuery
+from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
 from storage.sqlite.search_index import (
     PAIRS_NARROW,
@@ -158,3 +159,57 @@ def test_ascii_fast_path_tokenizes_as_en_stem(sample_bytes) -> None:
         expected = [(t.text, t.position) for t in analyzer.pre_tokenize(text).tokens]
         positions = [(t, i) for i, t in enumerate(search_index._terms(text)) if t is not None]
         assert positions == expected, text[:60]
+
+
+async def test_lone_phrase_through_title_hits_is_the_plain_query(sample_storage) -> None:
+    """A lone phrase over common words is answered from the papers holding it in their
+    title when that provably gives the plain query's best papers: exactly its ids,
+    scores and order, and its count (exact from the pairs, else a lower bound only
+    when that reaches the cap)."""
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    index.costly_phrase_papers = 0  # every lone phrase is tried the title way
+    rows = await sample_storage._rows("SELECT title, abstract FROM papers ORDER BY id")
+    texts = [t for title, abstract in rows for t in (title, abstract.split(".")[0])]
+    phrases = FIXED + sample_phrases(texts)
+    through_titles = inexact = 0
+    for phrase in phrases:
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        everything = plain(index, phrase, 1000)
+        for limit in (1, 2, 3, 5):
+            expected = plain(index, phrase, limit)
+            for cap in (0, 1, 1000):
+                got, total, exact = index.search_counted(
+                    query, match_all=True, topic=None, since=None, limit=limit, count_up_to=cap
+                )
+                assert got == expected, (phrase, limit)
+                if exact:
+                    assert total == len(everything), phrase
+                else:
+                    inexact += 1
+                    assert cap <= total <= len(everything), phrase
+            got = index.search(query, match_all=True, topic=None, since=None, limit=limit)
+            assert got == expected, (phrase, limit)
+            quoted = index._costly_phrase(query, ("title", "abstract"))
+            found = quoted and index._title_phrase_top(quoted, None, None, ALL_SOURCES, limit)
+            through_titles += bool(found)
+    # The title way must have been taken, counted through pairs and lower bounds, and
+    # turned down (too few title hits, or an abstract-only paper could outscore them).
+    assert through_titles >= 50
+    assert inexact >= 5
+    assert through_titles < len(phrases) * 4 / 2
+
+
+async def test_lone_phrase_counts_below_the_cap_exactly(sample_storage) -> None:
+    """Without pairs (stop words), a phrase in fewer titles than the cap is counted by
+    the plain query: exact."""
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    index.costly_phrase_papers = 0
+    query = ParsedQuery(phrases=(("state", "of", "the", "art"),))
+    expected = plain(index, "state of the art", 1000)
+    assert len(expected) > 1
+    got, total, exact = index.search_counted(
+        query, match_all=True, topic=None, since=None, limit=1, count_up_to=1000
+    )
+    assert (got, total, exact) == (expected[:1], len(expected), True)

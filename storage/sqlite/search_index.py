@@ -27,6 +27,7 @@ import fcntl
 import functools
 import itertools
 import logging
+import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -59,6 +60,14 @@ PAIR_FIELDS = {"title": "title_pairs", "abstract": "abstract_pairs"}
 # share of the papers holding its rarest word (measured at 100k: `"language model"`,
 # 0.3, took half the time; `"fine tuning"`, 0.95, two thirds more).
 PAIRS_NARROW = 0.5
+# A lone phrase goes through the papers holding it in their title (_title_phrase_top)
+# when each of its words is in at least this many abstracts: below, the plain phrase
+# query costs a few milliseconds at most.
+COSTLY_PHRASE_PAPERS = 20_000
+BM25_K1 = 1.2  # tantivy's BM25 constant (its `K1`)
+# How far above its computed value the abstract-only ceiling of a phrase is put: the
+# IDFs are also worked out with twice the documents, so this is margin on margin.
+CEILING_MARGIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,7 @@ class SearchIndex:
                 version_file.write_text(SCHEMA_VERSION)
         self.created = fresh  # the caller must reindex everything (watermark 0)
         self.pairs_narrow = PAIRS_NARROW  # tests set 1.0: pairs whenever they exist
+        self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self._open_writer: tantivy.IndexWriter | None = None
 
     # -- writing ------------------------------------------------------------------------
@@ -201,6 +211,12 @@ class SearchIndex:
         fields: Sequence[str] = ("title", "abstract"),
         source: SourceFilter = ALL_SOURCES,
     ) -> list[tuple[int, float]]:
+        quoted = self._costly_phrase(query, fields)
+        fast = (
+            None if quoted is None else self._title_phrase_top(quoted, topic, since, source, limit)
+        )
+        if fast is not None:
+            return fast
         final = self._final_query(query, match_all, topic, since, fields, source)
         return [] if final is None else self._run(final, limit)
 
@@ -214,12 +230,27 @@ class SearchIndex:
         limit: int,
         fields: Sequence[str] = ("title", "abstract"),
         source: SourceFilter = ALL_SOURCES,
-    ) -> tuple[list[tuple[int, float]], int]:
-        """`search`, and how many papers match in all. tantivy counts while it collects
-        the best `limit`; measured on 100k and 1M papers the count costs a few percent
-        at most, since these boolean queries visit every match anyway."""
+        count_up_to: int = 0,
+    ) -> tuple[list[tuple[int, float]], int, bool]:
+        """`search`, how many papers match in all, and whether that count is exact.
+        tantivy counts while it collects the best `limit`; measured on 100k and 1M
+        papers the count costs a few percent at most, since these boolean queries visit
+        every match anyway. A lone phrase over common words is the exception (see
+        `_title_phrase_top`): it is counted from the pair postings, or, when it has
+        none, the papers holding it in their title are counted, a lower bound (exact
+        False) used when it reaches `count_up_to`."""
+        quoted = self._costly_phrase(query, fields)
+        if quoted is not None:
+            total, exact = self._phrase_count(quoted, topic, since, source)
+            if exact or total >= count_up_to > 0:
+                fast = self._title_phrase_top(quoted, topic, since, source, limit)
+                if fast is not None:
+                    return fast, total, exact
         final = self._final_query(query, match_all, topic, since, fields, source)
-        return ([], 0) if final is None else self._run_counted(final, limit)
+        if final is None:
+            return [], 0, True
+        ranked, total = self._run_counted(final, limit)
+        return ranked, total, True
 
     def _final_query(
         self,
@@ -424,6 +455,83 @@ class SearchIndex:
             )
             per_field.append((tantivy.Occur.Should, restricted))
         return tantivy.Query.boolean_query(per_field)
+
+    def _costly_phrase(self, query: ParsedQuery, fields: Sequence[str]) -> str | None:
+        """The quoted phrase when the query is one phrase and nothing else, over the
+        title and the abstract, whose words are all in many abstracts (so the plain
+        query has many papers to check); None otherwise."""
+        if query.terms or query.prefixes or len(query.phrases) != 1:
+            return None
+        if set(fields) != {"title", "abstract"}:
+            return None
+        kept = [w for w in query.phrases[0] if _ALNUM.match(w)]
+        if len(kept) < 2:
+            return None
+        quoted = '"' + " ".join(kept) + '"'
+        searcher = self.index.searcher()
+        fewest = min(searcher.doc_freq("abstract", stem) for stem in stem_tokens(quoted))
+        return quoted if fewest >= self.costly_phrase_papers else None
+
+    def _title_phrase_top(
+        self,
+        quoted: str,
+        topic: str | None,
+        since: dt.date | None,
+        source: SourceFilter,
+        limit: int,
+    ) -> list[tuple[int, float]] | None:
+        """The plain query's best `limit` for a lone phrase, from the papers holding it
+        in their title; None when those cannot be shown to be the best (too few of
+        them, or the last one not above the abstract-only ceiling)."""
+        searcher = self.index.searcher()
+        title = self._words_query(quoted, ["title"], {"title": TITLE_BOOST})
+        abstract = self._words_query(quoted, ["abstract"], {})
+        clauses = [
+            (tantivy.Occur.Must, title),
+            (tantivy.Occur.Should, abstract),
+            *self._filters(topic, since, source),
+        ]
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False).hits
+        if len(hits) < limit or not float(hits[-1][0]) > self._abstract_ceiling(quoted):
+            return None
+        return self._ranked(searcher, hits)
+
+    def _abstract_ceiling(self, quoted: str) -> float:
+        """Above any score a paper gets from the phrase in its abstract alone: tantivy's
+        BM25 for a phrase is the sum of its terms' IDFs times tf(1 + k1)/(tf + norm),
+        below the IDFs times (1 + k1) however often it occurs. With a wide margin, for
+        how tantivy counts documents (deleted ones, segments) may differ a little."""
+        searcher = self.index.searcher()
+        docs = max(searcher.num_docs, 1)
+        idf = 0.0
+        for stem in stem_tokens(quoted):
+            freq = searcher.doc_freq("abstract", stem)
+            idf += math.log(1.0 + (2 * docs - freq + 0.5) / (freq + 0.5))
+        return idf * (1.0 + BM25_K1) * CEILING_MARGIN
+
+    def _phrase_count(
+        self, quoted: str, topic: str | None, since: dt.date | None, source: SourceFilter
+    ) -> tuple[int, bool]:
+        """How many papers hold the lone phrase (and pass the filters), without checking
+        positions in every abstract: exactly (True), from the common-word pair postings
+        when the phrase is made of such pairs (exactly its papers); else a lower bound
+        (False), the papers holding it in their title."""
+        filters = self._filters(topic, since, source)
+        pairs = phrase_pairs(quoted)
+        if pairs is not None:
+            held = []
+            for pair_field in PAIR_FIELDS.values():
+                if len(pairs) == 1:
+                    known = tantivy.Query.term_query(self.schema, pair_field, pairs[0])
+                else:
+                    known = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
+                held.append((tantivy.Occur.Should, tantivy.Query.const_score_query(known, 0.0)))
+            either = tantivy.Query.boolean_query(held)
+            counted = tantivy.Query.boolean_query([(tantivy.Occur.Must, either), *filters])
+            return self._run_counted(counted, 1)[1], True
+        title = self._words_query(quoted, ["title"], {})
+        in_titles = tantivy.Query.boolean_query([(tantivy.Occur.Must, title), *filters])
+        return self._run_counted(in_titles, 1)[1], False
 
     def _filters(
         self, topic: str | None, since: dt.date | None, source: SourceFilter = ALL_SOURCES

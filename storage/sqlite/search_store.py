@@ -303,14 +303,22 @@ class SqliteSearchStore:
         count_up_to: int,
         source: SourceFilter = ALL_SOURCES,
     ) -> Matches:
-        # tantivy counts every match for next to nothing, so the count is always exact.
+        # tantivy counts every match for next to nothing, so the count is exact, but
+        # for a lone phrase over common words without pair postings, counted up to
+        # `count_up_to` (SearchIndex.search_counted).
         index = self.search_index
-        ranked, total = await self._indexed(
+        ranked, total, exact = await self._indexed(
             lambda: index.search_counted(
-                query, match_all=match_all, topic=topic, since=since, limit=limit, source=source
+                query,
+                match_all=match_all,
+                topic=topic,
+                since=since,
+                limit=limit,
+                source=source,
+                count_up_to=count_up_to,
             )
         )
-        return Matches(ranked, total)
+        return Matches(ranked, total, exact)
 
     async def recent_matches(
         self, *, source: SourceFilter, since: dt.date | None, limit: int, count_up_to: int
