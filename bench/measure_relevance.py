@@ -1,7 +1,9 @@
 """Personal relevance at the corpus' size: encoding every stored paper's vector (as the
 bot's start-up catch-up does), then one member's clicks through RelevanceService.rate,
 each updating the cached model in place, timed end to end (storage included) against
-the issue's budget of 50 ms per click."""
+the issue's budget of 50 ms per click; then that member's *For you* (the newest day
+ranked by their model) and `/related` ("more like this") for papers of the newest day
+and of the whole corpus, each timed end to end as the commands call them."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from storage import Storage
 CLICK_BUDGET_MS = 50.0
 EARLIER_RATINGS = 200  # the member's history before the timed clicks
 CLICKS = 60
+FOR_YOU_CALLS = 30  # *For you* asked again and again (the day's candidates cached)
+RELATED_PAPERS = 40  # /related for this many papers, half of them from the newest day
 MEMBER = 1_000_000_000_000_000_001
 
 
@@ -47,6 +51,23 @@ async def measure_relevance(storage: Storage, progress: Progress, seed: int = 0)
         await relevance.rate(MEMBER, pid, rng.choice(actions))
         samples.append((time.perf_counter() - started) * 1000)
     p99 = percentile(samples, 99)
+    progress(f"relevance: For you x{FOR_YOU_CALLS}, related for {RELATED_PAPERS} papers")
+    await relevance.for_you(MEMBER)  # the first builds the day's candidate set
+    for_you = []
+    for _ in range(FOR_YOU_CALLS):
+        started = time.perf_counter()
+        await relevance.for_you(MEMBER)
+        for_you.append((time.perf_counter() - started) * 1000)
+    newest = await storage.days(limit=1)
+    today = [p.id for p in await storage.papers_on_day(newest[0])] if newest else []
+    asked = rng.sample(today, min(len(today), RELATED_PAPERS // 2))
+    asked += rng.sample(ids, min(len(ids), RELATED_PAPERS - len(asked)))
+    await relevance.related(asked[0])  # warm-up
+    related = []
+    for pid in asked:
+        started = time.perf_counter()
+        await relevance.related(pid)
+        related.append((time.perf_counter() - started) * 1000)
     return {
         "relevance_encoded_papers": encoded,
         "relevance_encode_papers_per_s": round(encoded / encode_s, 1) if encode_s else None,
@@ -55,6 +76,10 @@ async def measure_relevance(storage: Storage, progress: Progress, seed: int = 0)
         "relevance_click_p99_ms": _round(p99),
         # Below 1 is within the issue's budget (≤ 50 ms per click at 100k papers).
         "relevance_click_p99_vs_budget": ratio(p99, CLICK_BUDGET_MS),
+        "for_you_p50_ms": _round(percentile(for_you, 50)),
+        "for_you_p99_ms": _round(percentile(for_you, 99)),
+        "related_p50_ms": _round(percentile(related, 50)),
+        "related_p99_ms": _round(percentile(related, 99)),
     }
 
 

@@ -48,6 +48,10 @@ ROWS: list[tuple[str, str]] = [
     ("relevance click (rate + cached model update) p50 ms", "relevance_click_p50_ms"),
     ("relevance click p99 ms", "relevance_click_p99_ms"),
     ("relevance click p99 / 50 ms budget", "relevance_click_p99_vs_budget"),
+    ("For you (newest day, member's model) p50 ms", "for_you_p50_ms"),
+    ("For you p99 ms", "for_you_p99_ms"),
+    ("/related p50 ms", "related_p50_ms"),
+    ("/related p99 ms", "related_p99_ms"),
     ("bot start-to-ready s (first start)", "bot_start_ready_s"),
     ("bot restart-to-ready s", "bot_restart_ready_s"),
     ("fan-out channels", "fanout_channels"),
@@ -74,6 +78,13 @@ CLASS_ORDER = [
     "topic_filter", "since_filter",
 ]  # fmt: skip
 
+# Rows of the class table beyond the query mix: (label, key of its p99).
+OTHER_P99 = [
+    ("autocomplete", "autocomplete_p99_ms"),
+    ("topic only", "topic_only_p99_ms"),
+    ("For you", "for_you_p99_ms"),
+    ("related", "related_p99_ms"),
+]
 
 RELEVANCE_ROWS: list[tuple[str, str]] = [
     ("members DM'd per fan-out", "relevance_fanout_members"),
@@ -161,6 +172,10 @@ def class_table(result: dict[str, Any]) -> str:
         cells = [_fmt(v) for v in (ours, fts5, tantivy)]
         cells += [_fmt(ratio(ours, fts5)), _fmt(ratio(ours, tantivy)), _fmt(hits.get(cls))]
         lines.append(f"| {cls} | " + " | ".join(cells) + " |")
+    # What else a member waits for, paperbot only (the baselines do not have them).
+    for label, key in OTHER_P99:
+        if result.get(key) is not None:
+            lines.append(f"| {label} | {_fmt(result.get(key))} | – | – | – | – | – |")
     lines += ["", PAIR_FIELDS_NOTE]
     return "\n".join(lines)
 

@@ -48,6 +48,8 @@ REQUIRED = [
     "bot_start_ready_s",
     "relevance_click_p99_ms",
     "relevance_click_p99_vs_budget",
+    "for_you_p99_ms",
+    "related_p99_ms",
 ]
 TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
 CLASSES = {
@@ -93,6 +95,11 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert result["relevance_encoded_papers"] == result["papers_stored"]
     assert 0 < result["relevance_click_p50_ms"] <= result["relevance_click_p99_ms"]
     assert result["relevance_click_p99_vs_budget"] > 0
+    assert 0 < result["for_you_p50_ms"] <= result["for_you_p99_ms"]
+    assert 0 < result["related_p50_ms"] <= result["related_p99_ms"]
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for row in ("| autocomplete |", "| For you |", "| related |"):
+        assert row in report  # beside the query classes in the p99 table
     assert result["fanout_posted"] == 20
     assert result["fanout_posts_per_s"] > 0
     assert result["fanout_sustained_posts_per_s"] > 0
