@@ -213,3 +213,24 @@ async def test_lone_phrase_counts_below_the_cap_exactly(sample_storage) -> None:
         query, match_all=True, topic=None, since=None, limit=1, count_up_to=1000
     )
     assert (got, total, exact) == (expected[:1], len(expected), True)
+
+
+async def test_no_count_beyond_the_limit_gives_the_same_results(sample_storage) -> None:
+    """Asked to count no further than its limit (/related's candidates), a search skips
+    the count: the same results; the total is a lower bound when the limit is reached,
+    exact when fewer papers match."""
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    for terms in [("language", "model", "reasoning"), ("protein",), ("zyxwvut", "cherokee")]:
+        query = ParsedQuery(terms=terms)
+        for limit in (3, 200):
+            counted, total, exact = index.search_counted(
+                query, match_all=False, topic=None, since=None, limit=limit, count_up_to=1000
+            )
+            assert exact
+            got, lower, exact = index.search_counted(
+                query, match_all=False, topic=None, since=None, limit=limit, count_up_to=limit
+            )
+            assert got == counted, terms
+            assert lower == len(got) <= total
+            assert exact == (total < limit), terms

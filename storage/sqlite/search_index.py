@@ -249,6 +249,12 @@ class SearchIndex:
         final = self._final_query(query, match_all, topic, since, fields, source)
         if final is None:
             return [], 0, True
+        if 0 < count_up_to <= limit:
+            # No count wanted beyond the results (/related's candidates): tantivy can
+            # then skip blocks, which counting every match forbids. Fewer results than
+            # asked for are all the matches.
+            ranked = self._run(final, limit)
+            return ranked, len(ranked), len(ranked) < limit
         ranked, total = self._run_counted(final, limit)
         return ranked, total, True
 
