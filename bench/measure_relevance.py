@@ -22,6 +22,7 @@ CLICK_BUDGET_MS = 50.0
 EARLIER_RATINGS = 200  # the member's history before the timed clicks
 CLICKS = 60
 FOR_YOU_CALLS = 30  # *For you* asked again and again (the day's candidates cached)
+FOR_YOU_SHOWN = 10  # picks /foryou shows (cogs/reading.py)
 RELATED_PAPERS = 40  # /related for this many papers, half of them from the newest day
 MEMBER = 1_000_000_000_000_000_001
 
@@ -52,11 +53,11 @@ async def measure_relevance(storage: Storage, progress: Progress, seed: int = 0)
         samples.append((time.perf_counter() - started) * 1000)
     p99 = percentile(samples, 99)
     progress(f"relevance: For you x{FOR_YOU_CALLS}, related for {RELATED_PAPERS} papers")
-    await relevance.for_you(MEMBER)  # the first builds the day's candidate set
+    await relevance.for_you(MEMBER, limit=FOR_YOU_SHOWN)  # builds the day's candidate set
     for_you = []
     for _ in range(FOR_YOU_CALLS):
         started = time.perf_counter()
-        await relevance.for_you(MEMBER)
+        await relevance.for_you(MEMBER, limit=FOR_YOU_SHOWN)
         for_you.append((time.perf_counter() - started) * 1000)
     newest = await storage.days(limit=1)
     today = [p.id for p in await storage.papers_on_day(newest[0])] if newest else []

@@ -123,6 +123,11 @@ class PaperStorage(abc.ABC):
         """Every paper that appeared on `day`, in dump order."""
 
     @abc.abstractmethod
+    async def day_titles(self, day: dt.date) -> list[tuple[int, str]]:
+        """(id, title) of every paper that appeared on `day`, in dump order: what
+        `papers_on_day` returns, without loading the papers."""
+
+    @abc.abstractmethod
     async def days(self, limit: int = 30) -> list[dt.date]:
         """Days that have papers, newest first."""
 

@@ -94,6 +94,14 @@ class CommonPaperReads(SharedSql, PaperStorage):
         )
         return await self.get_papers([r[0] for r in rows], day=day)
 
+    async def day_titles(self, day: dt.date) -> list[tuple[int, str]]:
+        rows = await self._query(
+            "SELECT a.paper_id, p.title FROM appearances a JOIN papers p ON p.id = a.paper_id"
+            " WHERE a.day = ? ORDER BY a.position, a.paper_id",
+            day.isoformat(),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     async def days(self, limit: int = 30) -> list[dt.date]:
         rows = await self._query(
             "SELECT DISTINCT day FROM appearances ORDER BY day DESC LIMIT ?", limit

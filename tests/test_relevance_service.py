@@ -160,3 +160,35 @@ async def test_related_never_gives_the_paper_and_search_gets_a_score_for_meaning
         await relevance.related(10**9)
     scores = await relevance.hybrid_scores("speculative decoding", {ids[0]: 1.0, ids[1]: 0.5})
     assert set(scores) == {ids[0], ids[1]}
+
+
+async def test_for_you_with_a_limit_is_the_day_ranked_whole_then_cut(backend_storage) -> None:
+    """For you reads the day's ids and titles and loads only the picks it shows: the
+    same picks, scores and order as ranking the day's loaded papers, muted papers left
+    out before the limit is applied, and a day ingested again is ranked afresh."""
+    store = backend_storage
+    await real_days(store)
+    relevance = service(store)
+    day = dt.date.fromisoformat(DAYS[1])
+    papers = await store.papers_on_day(day)
+    assert await store.day_titles(day) == [(p.id, p.title) for p in papers]
+    await relevance.rate(USER, papers[0].id, FeedbackAction.LIKE)
+    await relevance.rate(USER, papers[1].id, FeedbackAction.SAVE)
+    whole = await relevance.rank_member_day(USER, papers)
+    assert len(whole) >= 4
+    for limit in (1, 2, None):
+        got = (await relevance.for_you(USER, day, limit=limit)).picks
+        assert shown(got) == shown(whole[:limit])
+        assert got[0].paper == whole[0].paper  # the paper as the day's list holds it
+    # Mute the best pick's first author: the limit counts only papers still shown.
+    muted = whole[0].paper.authors[0]
+    await relevance.mute(USER, MuteKind.AUTHOR, muted)
+    left = [p for p in whole if author_key(muted) not in map(author_key, p.paper.authors)]
+    assert len(left) < len(whole)
+    assert shown((await relevance.for_you(USER, day, limit=3)).picks) == shown(left[:3])
+    # Another day's list, then this one again: each ranked from its own papers.
+    other = dt.date.fromisoformat(DAYS[2])
+    assert shown((await relevance.for_you(USER, other, limit=3)).picks) == shown(
+        (await service(store).for_you(USER, other, limit=3)).picks
+    )
+    assert shown((await relevance.for_you(USER, day, limit=3)).picks) == shown(left[:3])

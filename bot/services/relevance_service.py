@@ -54,6 +54,7 @@ from bot.services.relevance import (
     PaperId,
     PaperText,
     PaperVector,
+    Pick,
     Rated,
     Signal,
     Why,
@@ -411,9 +412,46 @@ class RelevanceService:
             if not days:
                 return ForYou(None, [], (await self.model(user_id)).mode)
             day = days[0]
-        papers = await self.papers.papers_on_day(day)
-        picks = await self.rank_member_day(user_id, papers, limit=limit)
-        return ForYou(day, picks, (await self.model(user_id)).mode)
+        # The day's candidate set is kept between calls (and shared with the DM
+        # fan-out): only the day's ids and titles are read to check it, and only the
+        # picks shown are loaded. Loading the whole day's papers on every call was
+        # most of For you's time.
+        candidates = await self._listed_candidates(day)
+        cached = await self._cached(user_id)
+        async with cached.lock:  # a click being applied is never read half-done
+            picks = await asyncio.to_thread(rank, cached.model, candidates)
+        mutes = MuteFilter(await self.store.member_mutes(user_id))
+        shown = await self._loaded_picks(picks, mutes, day, limit)
+        return ForYou(day, shown, cached.model.mode)
+
+    async def _listed_candidates(self, day: dt.date) -> CandidateSet:
+        """The candidate set of `day`'s papers, as `_day_candidates` keeps it, built
+        from the stored papers only when the kept one is of other papers."""
+        listing = await self.papers.day_titles(day)
+        async with self._day_lock:
+            await self._current_stats()
+            if self._day is not None and self._day[0] == (self._stats_version, *listing):
+                return self._day[1]
+        return await self._day_candidates(await self.papers.papers_on_day(day))
+
+    async def _loaded_picks(
+        self, picks: Sequence[Pick], mutes: MuteFilter, day: dt.date, limit: int | None
+    ) -> list[Recommendation]:
+        """The picks as recommendations, best first, muted papers left out: papers
+        loaded a page of `limit` at a time until `limit` are kept (all without one)."""
+        page = limit or len(picks) or 1
+        kept: list[Recommendation] = []
+        for start in range(0, len(picks), page):
+            if limit is not None and len(kept) >= limit:
+                break
+            chunk = picks[start : start + page]
+            ids = [int(p.paper_id) for p in chunk]
+            loaded = {p.id: p for p in await self.papers.get_papers(ids, day=day)}
+            for pick in chunk:
+                paper = loaded.get(int(pick.paper_id))
+                if paper is not None and not (mutes and mutes.hides(paper)):
+                    kept.append(Recommendation(paper, pick.score, pick.why))
+        return kept[:limit] if limit is not None else kept
 
     async def rank_member_day(
         self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
