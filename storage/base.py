@@ -128,6 +128,11 @@ class PaperStorage(abc.ABC):
         `papers_on_day` returns, without loading the papers."""
 
     @abc.abstractmethod
+    async def texts_of(self, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(id, title, abstract) of the stored papers among `ids`, in that order:
+        what similarity needs, without loading the papers."""
+
+    @abc.abstractmethod
     async def days(self, limit: int = 30) -> list[dt.date]:
         """Days that have papers, newest first."""
 

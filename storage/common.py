@@ -102,6 +102,18 @@ class CommonPaperReads(SharedSql, PaperStorage):
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def texts_of(self, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, tuple[int, str, str]] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            rows = await self._query(
+                f"SELECT id, title, abstract FROM papers WHERE id IN ({marks})", *part
+            )
+            found.update((r[0], (r[0], r[1], r[2])) for r in rows)
+        return [found[pid] for pid in wanted if pid in found]
+
     async def days(self, limit: int = 30) -> list[dt.date]:
         rows = await self._query(
             "SELECT DISTINCT day FROM appearances ORDER BY day DESC LIMIT ?", limit

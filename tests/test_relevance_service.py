@@ -192,3 +192,44 @@ async def test_for_you_with_a_limit_is_the_day_ranked_whole_then_cut(backend_sto
         (await service(store).for_you(USER, other, limit=3)).picks
     )
     assert shown((await relevance.for_you(USER, day, limit=3)).picks) == shown(left[:3])
+
+
+async def test_related_reads_candidate_texts_and_loads_only_its_picks(backend_storage) -> None:
+    """/related scores its candidates from their titles and abstracts (`texts_of`) and
+    loads only the picks: the same picks and scores as scoring fully loaded papers."""
+    from bot.core.models import ParsedQuery
+    from bot.services.relevance import candidate_set, key_terms
+    from bot.services.relevance import related as related_picks
+    from bot.services.relevance_service import RELATED_CANDIDATES, RELATED_TERMS, paper_text
+
+    store = backend_storage
+    ids = await real_days(store)
+    assert await store.texts_of([ids[3], 10**9, ids[1], ids[3]]) == [
+        (p.id, p.title, p.abstract) for p in await store.get_papers([ids[3], ids[1]])
+    ]
+    relevance = service(store)
+    await relevance.sync_vectors()
+    stats = await relevance._current_stats()
+    checked = 0
+    for pid in ids[::9]:
+        paper = (await store.get_papers([pid]))[0]
+        vector = (await relevance._vectors([pid]))[pid]
+        terms = key_terms(paper_text(paper), vector, stats, RELATED_TERMS)
+        matches = await store.text_matches(
+            ParsedQuery(terms=tuple(terms)), match_all=False, topic=None, since=None,
+            limit=RELATED_CANDIDATES, count_up_to=RELATED_CANDIDATES,
+        )  # fmt: skip
+        loaded = await store.get_papers([pid, *(m for m, _ in matches.ranked if m != pid)])
+        vectors = await relevance._vectors([p.id for p in loaded])
+        whole = candidate_set(
+            [paper_text(p) for p in loaded], [vectors[p.id] for p in loaded], stats
+        )
+        expected = related_picks(pid, whole, k=5)
+        got = await relevance.related(pid)
+        assert [(r.paper.id, r.score, r.why) for r in got] == [
+            (int(p.paper_id), p.score, p.why) for p in expected
+        ]
+        fresh = await store.get_papers([r.paper.id for r in got])
+        assert [r.paper for r in got] == fresh
+        checked += bool(got)
+    assert checked >= 5

@@ -279,6 +279,19 @@ class RelevanceService:
         texts = [paper_text(p) for p in kept]
         return await asyncio.to_thread(candidate_set, texts, [vectors[p.id] for p in kept], stats)
 
+    async def _text_candidates(self, texts: Sequence[PaperText]) -> CandidateSet:
+        """`_candidates` of papers given by their texts."""
+        stats = await self._current_stats()
+        ids = [int(t.id) for t in texts]
+        vectors = await self._vectors(ids)
+        if len(vectors) < len(set(ids)) and await self._catch_up():
+            stats = await self._current_stats()
+            vectors = await self._vectors(ids)
+        kept = [t for t in texts if int(t.id) in vectors]
+        return await asyncio.to_thread(
+            candidate_set, kept, [vectors[int(t.id)] for t in kept], stats
+        )
+
     async def _vectors(self, ids: Sequence[int]) -> dict[int, PaperVector]:
         out: dict[int, PaperVector] = {}
         for pid, blob in (await self.store.paper_vectors(ids)).items():
@@ -539,11 +552,21 @@ class RelevanceService:
             count_up_to=RELATED_CANDIDATES,
         )
         ids = [paper_id, *(pid for pid, _ in matches.ranked if pid != paper_id)]
-        stored = await self.papers.get_papers(ids)
-        candidates = await self._candidates(stored)
+        # Similarity and its why need only titles and abstracts: the candidates are
+        # read as such, and only the `k` picks are loaded as papers (loading all 100
+        # was most of the call's CPU).
+        texts = [
+            PaperText(pid, title, abstract)
+            for pid, title, abstract in await self.papers.texts_of(ids)
+        ]
+        candidates = await self._text_candidates(texts)
         picks = await asyncio.to_thread(related_picks, paper_id, candidates, k=k)
-        by_id = {p.id: p for p in stored}
-        return [Recommendation(by_id[int(p.paper_id)], p.score, p.why) for p in picks]
+        by_id = {p.id: p for p in await self.papers.get_papers([int(p.paper_id) for p in picks])}
+        return [
+            Recommendation(by_id[int(p.paper_id)], p.score, p.why)
+            for p in picks
+            if int(p.paper_id) in by_id
+        ]
 
     async def hybrid_scores(
         self, query: str, engine_scores: Mapping[int, float]
