@@ -93,6 +93,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1000,
         help="members DM'd in each --relevance fan-out, ranked and unranked (default 1000)",
     )
+    parser.add_argument(
+        "--skip-relevance",
+        action="store_true",
+        help="no vectors, clicks, For you or /related (encoding every paper's vector takes "
+        "an hour or more at 1M papers when the database has none yet)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

@@ -139,8 +139,11 @@ async def _run(
         result["rss_file_mb_after_search"] = mapped_file_mb()
         result.update(await measure_digest(storage, newest, args.digest_channels, progress))
         rss["digest"] = current_rss_mb()
-        result.update(await measure_relevance(storage, progress, args.seed))
-        rss["relevance"] = current_rss_mb()
+        if args.skip_relevance:
+            progress("relevance: skipped (--skip-relevance)")
+        else:
+            result.update(await measure_relevance(storage, progress, args.seed))
+            rss["relevance"] = current_rss_mb()
     finally:
         await storage.close()
     result["db_mb"] = _size_mb([Path(db_path)])

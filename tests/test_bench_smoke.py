@@ -113,8 +113,9 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert "| search p99 ms |" in (out / "report.md").read_text(encoding="utf-8")
 
     # The same --db again: the corpus is reused, not ingested a second time.
-    again = _run(capsys, *common, "--skip-fanout", "--db", str(db))
+    again = _run(capsys, *common, "--skip-fanout", "--skip-relevance", "--db", str(db))
     assert again["ingest_reused"] is True
+    assert "for_you_p99_ms" not in again and "relevance_click_p99_ms" not in again
     assert again["papers_stored"] == result["papers_stored"]
     assert again["fanout_posts_per_s"] is None and again["fanout_429s"] is None
 
