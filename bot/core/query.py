@@ -95,7 +95,10 @@ class Vocabulary:
     version, then only read."""
 
     def __init__(self, counts: Mapping[str, int]) -> None:
-        self.counts = counts
+        # Counts of the frequent words only (a few thousand at any size): a single-paper
+        # word's is 1, and a dict entry for each of them cost ~15 MB at 1M papers.
+        # Membership is a bisection of `sorted`, which holds every word anyway.
+        self.counts = {term: df for term, df in counts.items() if df >= FREQUENT_DF}
         self.frequent: dict[tuple[int, str], list[str]] = {}
         # Single-paper words by length and first letter, and by length and last letter:
         # a typo rarely changes both ends, and comparing only words sharing one end
@@ -110,12 +113,15 @@ class Vocabulary:
         self.sorted = sorted(counts)  # prefix lookups (autocomplete) by bisection
 
     def __contains__(self, word: object) -> bool:
-        return word in self.counts
+        if not isinstance(word, str):
+            return False
+        at = bisect.bisect_left(self.sorted, word)
+        return at < len(self.sorted) and self.sorted[at] == word
 
     def knows_form_of(self, word: str) -> bool:
         """Some other form of `word` is known (`phone` for `phones`, `study` for
         `studies`): the index stems both alike, so `word` finds those papers as it is."""
-        return any(form in self.counts for form in word_forms(word))
+        return any(form in self for form in word_forms(word))
 
     def has_prefix(self, prefix: str) -> bool:
         """Some known word starts with `prefix` (so it may be half-typed, not wrong)."""
@@ -140,7 +146,7 @@ class Vocabulary:
             if best:
                 # Equally close and frequent: the alphabetically first, as before.
                 best.sort(key=lambda hit: hit[0])
-                return max(best, key=lambda hit: (hit[1], self.counts.get(hit[0], 0)))[0]
+                return max(best, key=lambda hit: (hit[1], self.counts.get(hit[0], 1)))[0]
         return None
 
 
