@@ -18,6 +18,7 @@ The flow:
    ``hybrid_scores(query, candidates, engine_scores, stats)`` for search.
 """
 
+import bot.services.relevance.blas  # noqa: F401  (one BLAS thread, before any product)
 from bot.services.relevance.authors import author_key
 from bot.services.relevance.model import (
     Follows,
