@@ -99,6 +99,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="no vectors, clicks, For you or /related (encoding every paper's vector takes "
         "an hour or more at 1M papers when the database has none yet)",
     )
+    parser.add_argument(
+        "--burst",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="only many members at once: N /search interactions from 20 servers sent at "
+        "once to the bot in its own process (try 1000), 300 autocompletes at once, and a "
+        "300-search burst during a digest fan-out (needs the corpus: give --db to reuse it)",
+    )
+    parser.add_argument(
+        "--burst-fanout-channels",
+        type=_positive,
+        default=600,
+        metavar="N",
+        help="channels of the digest fan-out --burst searches during (default 600: about "
+        "13 s of posting, the burst in the middle)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

@@ -116,6 +116,47 @@ def relevance_markdown(result: dict[str, Any]) -> str:
     )
 
 
+# (measure, key of the figure, target, key of the verdict)
+BURST_ROWS = [
+    ("searches sent at once, from servers", "burst_searches", "", None),
+    ("search ack p50 / p95 / p99 (ms)", "burst_ack", "p99 <= 1,000", "burst_meets_ack_p99"),
+    ("search final p50 / p95 / p99 (ms)", "burst_final", "p99 <= 3,000", "burst_meets_final_p99"),
+    ("searches unanswered / failed", "burst_unanswered", "0 / 0", None),
+    ("event-loop CPU per search (ms)", "burst_loop_cpu_ms_per_search", "", None),
+    ("process CPU per search (ms)", "burst_process_cpu_ms_per_search", "", None),
+    ("300 autocompletes p50/99 (ms)", "autocomplete_burst", "p99 <= 300", "autocomplete_meets_p99"),
+    ("fan-out posts/s before the search burst", "fanout_posts_per_s_before", "", None),
+    ("fan-out posts/s during it", "fanout_posts_per_s_during", ">= 45", "fanout_burst_meets_floor"),
+    ("during the fan-out: search ack p99 / final p99 (ms)", "fanout_burst", "", None),
+    ("fan-out 429s", "fanout_burst_429s", "", None),
+    ("bot ERROR lines", "burst_bot_error_lines", "0", None),
+]  # fmt: skip
+
+
+def _burst_cell(result: dict[str, Any], key: str) -> str:
+    if key == "burst_searches":
+        return f"{_fmt(result.get(key))} / {_fmt(result.get('burst_servers'))}"
+    if key in ("burst_ack", "burst_final"):
+        return " / ".join(_fmt(result.get(f"{key}_p{q}_ms")) for q in (50, 95, 99))
+    if key == "burst_unanswered":
+        return f"{_fmt(result.get(key))} / {_fmt(result.get('burst_failed'))}"
+    if key == "autocomplete_burst":
+        return " / ".join(_fmt(result.get(f"{key}_p{q}_ms")) for q in (50, 99))
+    if key == "fanout_burst":
+        return " / ".join(_fmt(result.get(f"fanout_burst_{n}_p99_ms")) for n in ("ack", "final"))
+    return _fmt(result.get(key))
+
+
+def burst_markdown(result: dict[str, Any]) -> str:
+    """`bench --burst N`: each figure beside the issue's target and whether it is met."""
+    lines = ["| measure | value | target | met |", "|---|---:|---|---|"]
+    for label, key, target, verdict in BURST_ROWS:
+        met = _fmt(result.get(verdict)) if verdict else ""
+        lines.append(f"| {label} | {_burst_cell(result, key)} | {target} | {met} |")
+    papers = _fmt(result.get("papers"))
+    return f"## Many members at once ({papers} papers)\n\n" + "\n".join(lines) + "\n"
+
+
 def print_json(result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

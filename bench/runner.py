@@ -32,9 +32,16 @@ from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
 from bench.measure_relevance import measure_relevance
 from bench.measure_search import measure_search
-from bench.report import markdown_run, print_json, relevance_markdown, write_outputs
+from bench.report import (
+    burst_markdown,
+    markdown_run,
+    print_json,
+    relevance_markdown,
+    write_outputs,
+)
 from bench.stats import Progress, current_rss_mb, mapped_file_mb, peak_rss_mb, ratio
 from storage import open_storage
+from storage.base import Storage
 
 GENERATOR_VERSION = 2  # bump when the corpus generator's output changes
 META_KEY = "bench_corpus"
@@ -46,6 +53,8 @@ async def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.relevance:
         return await _run_relevance(args, out, progress)
+    if args.burst:
+        return await _run_burst(args, out, progress)
     scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-"))
     try:
         result = await _run(args, out, scratch, progress)
@@ -79,6 +88,78 @@ async def _run_relevance(args: argparse.Namespace, out: Path, progress: Progress
     return 0
 
 
+async def _run_burst(args: argparse.Namespace, out: Path, progress: Progress) -> int:
+    """`--burst N`: the corpus (built, or reused from --db), then the bursts against a
+    copy of it; printed and saved as burst-results-<papers>.json."""
+    from bench.measure_burst import measure_burst
+
+    result: dict[str, Any] = {
+        "papers": args.papers,
+        "seed": args.seed,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": _load(),
+    }
+    scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-"))
+    try:
+        db_path = str(Path(args.bench_db)) if args.bench_db else str(scratch / "bench.db")
+        storage = await open_storage(db_path)
+        try:
+            newest = await _corpus(storage, args, progress, result, None)
+        finally:
+            await storage.close()
+        bot_db = str(scratch / "bot.db")
+        _copy_store(db_path, bot_db)
+        profile = out / f"profile-burst-{args.burst}.txt" if args.profile else None
+        result.update(
+            await measure_burst(
+                bot_db, newest, args.burst, args.burst_fanout_channels, progress, profile
+            )
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    result["load_avg_at_end"] = _load()
+    (out / f"burst-results-{args.papers}.json").write_text(
+        json.dumps(result, indent=2), encoding="utf-8"
+    )
+    if args.json:
+        print_json(result)
+    else:
+        print(burst_markdown(result))
+    return 0
+
+
+async def _corpus(
+    storage: Storage,
+    args: argparse.Namespace,
+    progress: Progress,
+    result: dict[str, Any],
+    profiler: cProfile.Profile | None,
+) -> dt.date:
+    """Reuse the corpus the database holds, or ingest it (timed); its newest day."""
+    corpus = {"papers": args.papers, "seed": args.seed, "generator": GENERATOR_VERSION}
+    stored = await storage.get_meta(META_KEY)
+    count = (await storage.stats())["papers"]
+    if stored is not None and json.loads(stored) == corpus:
+        progress(f"reusing the corpus in the database ({count} papers); ingest not timed")
+        result.update({"ingest_reused": True, "ingest_papers_per_s": None})
+    elif count or stored is not None:
+        raise BenchError(f"--db {args.bench_db} holds other data; give a new path or delete it")
+    else:
+        generator = CorpusGenerator(args.papers, seed=args.seed)
+        progress(f"ingest: {args.papers} papers through ingest_bytes, one dump per day")
+        ingest = await measure_ingest(storage, generator, progress, profiler)
+        if ingest.errors:
+            raise BenchError(f"ingest failed: {ingest.errors[0]}")
+        result.update(ingest.to_dict())
+        result["ingest_reused"] = False
+        await storage.set_meta(META_KEY, json.dumps(corpus))
+    days = await storage.days(limit=1)
+    if not days:
+        raise BenchError("the database holds no papers")
+    return days[0]
+
+
 async def _run(
     args: argparse.Namespace, out: Path, scratch: Path, progress: Progress
 ) -> dict[str, Any]:
@@ -96,30 +177,10 @@ async def _run(
         "cpus": os.cpu_count(),
         "load_avg_at_start": _load(),
     }
-    corpus = {"papers": args.papers, "seed": args.seed, "generator": GENERATOR_VERSION}
 
     storage = await open_storage(db_path)
     try:
-        stored = await storage.get_meta(META_KEY)
-        count = (await storage.stats())["papers"]
-        if stored is not None and json.loads(stored) == corpus:
-            progress(f"reusing the corpus in the database ({count} papers); ingest not timed")
-            result.update({"ingest_reused": True, "ingest_papers_per_s": None})
-        elif count or stored is not None:
-            raise BenchError(f"--db {args.bench_db} holds other data; give a new path or delete it")
-        else:
-            generator = CorpusGenerator(args.papers, seed=args.seed)
-            progress(f"ingest: {args.papers} papers through ingest_bytes, one dump per day")
-            ingest = await measure_ingest(storage, generator, progress, profilers.get("ingest"))
-            if ingest.errors:
-                raise BenchError(f"ingest failed: {ingest.errors[0]}")
-            result.update(ingest.to_dict())
-            result["ingest_reused"] = False
-            await storage.set_meta(META_KEY, json.dumps(corpus))
-        days = await storage.days(limit=1)
-        if not days:
-            raise BenchError("the database holds no papers")
-        newest = days[0]
+        newest = await _corpus(storage, args, progress, result, profilers.get("ingest"))
         result["papers_stored"] = (await storage.stats())["papers"]
         # Generated repeats that dedupe did not recognise (each became a second paper).
         result["dedupe_unrecognised_repeats"] = result["papers_stored"] - args.papers

@@ -19,7 +19,7 @@ from bench import main
 from bench.corpus import SAMPLE_DUMP, CorpusGenerator
 from bench.measure_baselines import measure_tantivy
 from bench.queries import autocomplete_inputs, query_mix
-from bench.report import write_outputs
+from bench.report import burst_markdown, write_outputs
 from bench.stats import Progress, percentile
 from bot.cli.app import build_parser
 from bot.core.ingest import ingest_bytes
@@ -214,3 +214,28 @@ def test_paperbot_bench_subcommand_parses():
     assert (args.command, args.papers, args.skip_fanout, args.json) == ("bench", 5000, True, True)
     assert args.bench_db is None  # never the product's --db / PAPERBOT_DB
     assert Progress(enabled=False)("quiet") is None
+
+
+def test_burst_reports_latencies_against_the_bot_in_its_own_process(tmp_path, capsys):
+    """`--burst N`: N searches at once to the bot in its own process, autocompletes at
+    once, and a burst during a fan-out; every figure is there and every search answered."""
+    out, db = tmp_path / "out", tmp_path / "bench.db"
+    args = ["--papers", "300", "--burst", "12", "--burst-fanout-channels", "40"]
+    result = _run(capsys, *args, "--out", str(out), "--db", str(db))
+
+    assert result["burst_searches"] == 12
+    assert result["burst_unanswered"] == 0 and result["burst_failed"] == 0
+    for name in ("burst_ack", "burst_final", "fanout_burst_ack", "fanout_burst_final"):
+        assert 0 < result[f"{name}_p50_ms"] <= result[f"{name}_p99_ms"], name
+    assert result["burst_ack_p99_ms"] <= result["burst_final_p99_ms"]
+    assert result["burst_loop_cpu_ms_per_search"] > 0
+    assert result["autocomplete_burst_answered"] == result["autocomplete_burst"] == 12
+    assert 0 < result["autocomplete_burst_p50_ms"] <= result["autocomplete_burst_p99_ms"]
+    assert result["fanout_burst_posted"] == 40
+    assert result["fanout_posts_per_s_before"] > 0
+    assert result["burst_bot_error_lines"] == 0
+    for verdict in ("burst_meets_ack_p99", "burst_meets_final_p99", "autocomplete_meets_p99"):
+        assert result[verdict] in ("yes", "no")
+    assert (out / "burst-results-300.json").is_file()
+    table = burst_markdown(result)
+    assert "| search final p50 / p95 / p99 (ms) |" in table and "| p99 <= 3,000 |" in table
