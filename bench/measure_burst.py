@@ -212,7 +212,12 @@ async def _measure(
 
         typing = min(AUTOCOMPLETES, searches)
         progress(f"burst: {typing} /paper autocompletes at once")
+        before = await bot.ask("cpu", "loop_cpu_s")
         result.update(await _autocompletes(fake, db_path, servers, typing))
+        after = await bot.ask("cpu", "loop_cpu_s")
+        result["autocomplete_loop_cpu_ms"] = round(
+            (after["loop_cpu_s"] - before["loop_cpu_s"]) * 1000 / typing, 2
+        )
 
         progress(f"burst: {during} searches during a {len(digest_channels)}-channel fan-out")
         result.update(
@@ -235,16 +240,24 @@ async def _burst(
     """Every member in `who` runs one /search at once; (ack, final) seconds of each."""
     records: list[InteractionRecord] = []
     replies = []
+    started, cpu = time.monotonic(), time.process_time()
     for i, (guild, channel, user) in enumerate(who):
         reply = await fake.invoke(
             guild, channel, user, "search", {"query": queries[i % len(queries)]}, wait=False
         )
         replies.append(reply)
         records.append(reply.record)
+    sent = time.monotonic()
     done = await asyncio.gather(*(r.wait(REPLY_TIMEOUT) for r in replies), return_exceptions=True)
     unanswered = sum(1 for d in done if isinstance(d, BaseException))
     failed = sum(1 for r in replies if r.resolved and not r.embeds)
-    return {"times": _reply_times(fake, records), "unanswered": unanswered, "failed": failed}
+    return {
+        "times": _reply_times(fake, records),
+        "unanswered": unanswered,
+        "failed": failed,
+        "sent_s": sent - started,
+        "fake_cpu_s": time.process_time() - cpu,
+    }
 
 
 def _reply_times(
@@ -282,6 +295,12 @@ def _latencies(prefix: str, burst: dict[str, Any]) -> dict[str, Any]:
     for name, samples in (("ack", acks), ("final", finals)):
         for q in (50, 95, 99):
             out[f"{prefix}_{name}_p{q}_ms"] = ms(percentile(samples, q))
+    # Sending N interactions takes the fake a while: the latencies count from each one's
+    # own sending, and the fake's CPU (this process) is shown beside the bot's.
+    out[f"{prefix}_send_s"] = round(burst["sent_s"], 2)
+    out[f"{prefix}_fake_cpu_ms_per_search"] = round(
+        burst["fake_cpu_s"] * 1000 / len(burst["times"] or [0]), 2
+    )
     out[f"{prefix}_unanswered"] = burst["unanswered"]
     out[f"{prefix}_failed"] = burst["failed"]
     return out

@@ -122,9 +122,11 @@ BURST_ROWS = [
     ("search ack p50 / p95 / p99 (ms)", "burst_ack", "p99 <= 1,000", "burst_meets_ack_p99"),
     ("search final p50 / p95 / p99 (ms)", "burst_final", "p99 <= 3,000", "burst_meets_final_p99"),
     ("searches unanswered / failed", "burst_unanswered", "0 / 0", None),
+    ("the fake: seconds to send them, its CPU per search (ms)", "burst_send_s", "", None),
     ("event-loop CPU per search (ms)", "burst_loop_cpu_ms_per_search", "", None),
     ("process CPU per search (ms)", "burst_process_cpu_ms_per_search", "", None),
     ("300 autocompletes p50/99 (ms)", "autocomplete_burst", "p99 <= 300", "autocomplete_meets_p99"),
+    ("event-loop CPU per autocomplete (ms)", "autocomplete_loop_cpu_ms", "", None),
     ("fan-out posts/s before the search burst", "fanout_posts_per_s_before", "", None),
     ("fan-out posts/s during it", "fanout_posts_per_s_during", ">= 45", "fanout_burst_meets_floor"),
     ("during the fan-out: search ack p99 / final p99 (ms)", "fanout_burst", "", None),
@@ -138,6 +140,8 @@ def _burst_cell(result: dict[str, Any], key: str) -> str:
         return f"{_fmt(result.get(key))} / {_fmt(result.get('burst_servers'))}"
     if key in ("burst_ack", "burst_final"):
         return " / ".join(_fmt(result.get(f"{key}_p{q}_ms")) for q in (50, 95, 99))
+    if key == "burst_send_s":
+        return f"{_fmt(result.get(key))} / {_fmt(result.get('burst_fake_cpu_ms_per_search'))}"
     if key == "burst_unanswered":
         return f"{_fmt(result.get(key))} / {_fmt(result.get('burst_failed'))}"
     if key == "autocomplete_burst":

@@ -37,6 +37,7 @@ from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_buttons
 from bot.discord_app.replies import reply, send_kwargs
 from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
+from bot.services.offload import off_loop
 from bot.services.search import SearchSort
 
 if TYPE_CHECKING:
@@ -194,28 +195,34 @@ class SearchCog(commands.Cog):
 
         # Input is valid: from here on the reply is public, so defer publicly.
         await interaction.response.defer(thinking=True)
-        response = await self.bot.services.search.search(
-            query,
-            topic=topic_key(chosen) if chosen else None,
-            since=day,
-            limit=FETCH_LIMIT,
-            # The service knows only the built-in names; a guild's own topic needs its name.
-            topic_label=one_line(chosen.name) if chosen else None,
-            source=sources,
-            author=author,
-            for_user=interaction.user.id if sort and sort.value == SearchSort.FOR_YOU else None,
-        )
-        names = await self.bot.services.topics.topic_names(interaction.guild_id)
-        label = query_label(query, chosen, day, sources, author)
-        if not response.hits:
-            payload = search_page_payload(response, label, 1, PER_PAGE, names)
-            await interaction.edit_original_response(**send_kwargs(payload))
-            return
-        view = SearchResultsView(
-            owner_id=interaction.user.id, response=response, label=label, topic_names=names
-        )
-        view.origin = interaction
-        await interaction.edit_original_response(**send_kwargs(view.payload(), view))
+        # A few searches are worked out at a time (PaperBot.heavy_work), so the defers of
+        # a burst, and digests being posted, do not wait behind all of them.
+        async with self.bot.heavy_work:
+            response = await self.bot.services.search.search(
+                query,
+                topic=topic_key(chosen) if chosen else None,
+                since=day,
+                limit=FETCH_LIMIT,
+                # The service knows only the built-in names; a guild's own topic needs
+                # its name.
+                topic_label=one_line(chosen.name) if chosen else None,
+                source=sources,
+                author=author,
+                for_user=interaction.user.id if sort and sort.value == SearchSort.FOR_YOU else None,
+            )
+            names = await self.bot.services.topics.topic_names(interaction.guild_id)
+            label = query_label(query, chosen, day, sources, author)
+            if not response.hits:
+                payload = search_page_payload(response, label, 1, PER_PAGE, names)
+                kwargs = send_kwargs(payload)
+            else:
+                view = SearchResultsView(
+                    owner_id=interaction.user.id, response=response, label=label, topic_names=names
+                )
+                view.origin = interaction
+                # Rendering is CPU the event loop need not spend (bot/services/offload.py).
+                kwargs = await off_loop(lambda: send_kwargs(view.payload(), view))
+        await interaction.edit_original_response(**kwargs)
 
     @search.autocomplete("topic")
     async def search_topic_autocomplete(

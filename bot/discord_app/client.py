@@ -43,6 +43,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Two: the work holds the GIL for the most part (a third would only take turns), while
+# one search waits on SQLite or tantivy the other computes.
+HEAVY_AT_ONCE = 2
+
+
 class PaperBot(commands.Bot):
     """The client; build it with `bot.discord_app.wiring.make_bot`. `services` makes the
     application services for this client (their MessagePoster posts through it), and
@@ -78,6 +83,10 @@ class PaperBot(commands.Bot):
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task[Any]] = set()
+        # Expensive replies (a search's ranking, loading and rendering) worked out at
+        # once: a burst of them then leaves the event loop free between its turns for the
+        # acknowledgements queued behind (Discord allows 3 s) and for digests being posted.
+        self.heavy_work = asyncio.Semaphore(HEAVY_AT_ONCE)
         self._vectors_task: asyncio.Task[None] | None = None
         self.tree.error(on_tree_error)
         self.services = services(self)

@@ -28,6 +28,7 @@ from storage.sqlite.connection import connect, migrate
 from storage.sqlite.delivery_store import SqliteDeliveryStore
 from storage.sqlite.ingest_tx import SqliteIngestTransaction, chunks, placeholders
 from storage.sqlite.portable import SqlitePortableStore
+from storage.sqlite.read_pool import ReadPool
 from storage.sqlite.search_index import SearchIndex
 from storage.sqlite.search_store import INLINE_IDS, SqliteSearchStore
 
@@ -58,6 +59,7 @@ class SqliteStorage(
         self.search_index = search_index
         self._index_lock = asyncio.Lock()
         self._indexed_seq = 0
+        self._reads_pool: ReadPool | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
@@ -99,12 +101,23 @@ class SqliteStorage(
                 if self._search_reads is not None:
                     self._search_reads.close()
             finally:
-                await asyncio.to_thread(self.search_index.close)
+                try:
+                    if self._reads_pool is not None:
+                        await asyncio.to_thread(self._reads_pool.close)
+                finally:
+                    await asyncio.to_thread(self.search_index.close)
         finally:
             try:
                 await self._reader.close()
             finally:
                 await self._writer.close()
+
+    def _read_pool(self) -> ReadPool | None:
+        """Worker threads with their own connections, started on first use (None in
+        memory, where another connection would see another database)."""
+        if self._reads_pool is None and self.path != ":memory:":
+            self._reads_pool = ReadPool(self.path)
+        return self._reads_pool
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -163,8 +176,13 @@ class SqliteStorage(
     # -- reading papers -------------------------------------------------------------
     async def get_papers(self, ids: Sequence[int], day: dt.date | None = None) -> list[StoredPaper]:
         ids = list(dict.fromkeys(ids))
-        # A search result page (ten papers) is read on the event loop thread: cheaper
-        # than three hops to aiosqlite's. Larger reads (a day's digest) go through it.
+        pool = self._read_pool()
+        if pool is not None and ids:
+            # Reading and decoding in a worker thread: the event loop stays free for
+            # the interactions of a burst of searches (storage/sqlite/read_pool.py).
+            return await pool.run(lambda conn: _papers(conn, ids, day))
+        # In memory (no second connection sees the database): on the event loop
+        # thread for a search result page, through aiosqlite's for larger reads.
         read = self._small_rows if len(ids) <= INLINE_IDS else self._rows
         papers: list[tuple[Any, ...]] = []
         appearances: list[tuple[Any, ...]] = []
@@ -235,3 +253,32 @@ class SqliteStorage(
         # Every change to a paper or its topics logs a row in paper_changes (triggers, same
         # transaction); AUTOINCREMENT's counter never goes back, even after pruning.
         return await self._change_head()
+
+
+def _papers(conn: sqlite3.Connection, ids: list[int], day: dt.date | None) -> list[StoredPaper]:
+    """get_papers's reads and decoding, in a ReadPool thread."""
+    papers: list[tuple[Any, ...]] = []
+    appearances: list[tuple[Any, ...]] = []
+    topics: list[tuple[Any, ...]] = []
+    categories: list[tuple[Any, ...]] = []
+    listings: list[tuple[Any, ...]] = []
+    for part in chunks(ids):
+        marks = placeholders(len(part))
+        papers += conn.execute(
+            f"SELECT {PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", part
+        ).fetchall()
+        appearances += conn.execute(
+            f"SELECT paper_id, day, position, upvotes FROM appearances WHERE paper_id IN ({marks})"
+            " ORDER BY day",
+            part,
+        ).fetchall()
+        topics += conn.execute(
+            f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
+            " ORDER BY score DESC",
+            part,
+        ).fetchall()
+        categories += conn.execute(
+            f"{CATEGORY_SQL} IN ({marks}) ORDER BY position", part
+        ).fetchall()
+        listings += conn.execute(f"{LISTING_SQL} IN ({marks})", part).fetchall()
+    return stored_papers(ids, papers, appearances, topics, day, categories, listings)
