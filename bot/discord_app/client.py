@@ -20,6 +20,7 @@ from bot import __version__
 from bot.cli.settings import Settings
 from bot.core.ports import Clock
 from bot.discord_app.errors import on_tree_error
+from bot.discord_app.heavy_work import HeavyWork
 from bot.discord_app.notices import notify_closed_dms
 from bot.services.app import Services
 from storage import Storage
@@ -83,13 +84,18 @@ class PaperBot(commands.Bot):
         self._sync_commands = sync_commands
         self.failed_extensions: dict[str, str] = {}
         self._after_command_tasks: set[asyncio.Task[Any]] = set()
-        # Expensive replies (a search's ranking, loading and rendering) worked out at
-        # once: a burst of them then leaves the event loop free between its turns for the
-        # acknowledgements queued behind (Discord allows 3 s) and for digests being posted.
-        self.heavy_work = asyncio.Semaphore(HEAVY_AT_ONCE)
+        # Expensive replies (a search's ranking, loading and rendering) are worked out a
+        # few at a time, after every interaction that arrived is acknowledged
+        # (bot/discord_app/heavy_work.py).
+        self.heavy_work = HeavyWork(HEAVY_AT_ONCE)
         self._vectors_task: asyncio.Task[None] | None = None
         self.tree.error(on_tree_error)
         self.services = services(self)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":  # as it arrives, before any handler runs
+            self.heavy_work.arrived(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         # Digest pager buttons on old messages keep working after a restart.
