@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.discord_app.heavy_work import HeavyWork
+from bot.discord_app.heavy_work import PRUNE_AT, HeavyWork
 
 
 @dataclass
@@ -74,3 +74,13 @@ async def test_only_a_few_replies_are_worked_out_at_once() -> None:
 
     await asyncio.gather(*(reply() for _ in range(10)))
     assert most == 2
+
+
+def test_answered_interactions_are_not_kept() -> None:
+    heavy = HeavyWork()
+    for _ in range(1000):
+        heavy.arrived(Arrival(response=Answer(done=True)))
+    # Pruned as they arrive, not only when a reply waits: a bot nobody searches keeps
+    # no interaction it has answered.
+    assert len(heavy._unanswered) <= PRUNE_AT
+    assert heavy.waiting_for_answer() == 0

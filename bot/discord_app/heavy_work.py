@@ -21,6 +21,7 @@ from typing import Protocol
 
 ANSWER_WITHIN = dt.timedelta(seconds=3)  # Discord's deadline for an acknowledgement
 POLL_SECONDS = 0.01
+PRUNE_AT = 256  # noted interactions kept before the answered ones are dropped
 
 
 class Response(Protocol):
@@ -46,7 +47,9 @@ class HeavyWork:
         self._unanswered: list[Arrived] = []
 
     def arrived(self, interaction: Arrived) -> None:
-        """Note an interaction as it arrives (the client's `on_interaction`)."""
+        """Note an interaction as it arrives (the client's `dispatch`)."""
+        if len(self._unanswered) >= PRUNE_AT:  # also when no search runs to prune them
+            self.waiting_for_answer()
         self._unanswered.append(interaction)
 
     def waiting_for_answer(self) -> int:
