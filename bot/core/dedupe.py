@@ -236,10 +236,14 @@ def plan_papers(
         norm = normalize_title(paper.title)
         keys = paper_keys(paper, norm)
         blocks = paper_blocks(paper, norm)
-        known = next((by_key[k] for k in keys if k in by_key), None)
+        # Where arXiv ids decide, a title key shared with a paper under another id is
+        # no match: two ids are two papers, whatever their titles.
+        known = next(
+            (by_key[k] for k in keys if k in by_key and _compatible(paper, by_key[k])), None
+        )
         action = PlanAction.KNOWN
         facts: _Facts | None = None
-        if known is not None and _retitled(known, keys, by_key):
+        if known is not None and known.key != norm and _retitled(known, keys, by_key):
             action = PlanAction.MERGED
         elif known is None:
             facts = _Facts(paper.title, norm, paper.abstract, remember=True)
@@ -273,7 +277,14 @@ def plan_papers(
             by_existing[known.id] = item
             planned.append(item)
             continue
-        twin = next((fresh_by_key[k] for k in keys if k in fresh_by_key), None)
+        twin = next(
+            (
+                fresh_by_key[k]
+                for k in keys
+                if k in fresh_by_key and _compatible(paper, _as_known(fresh_by_key[k]))
+            ),
+            None,
+        )
         if twin is None:
             facts = facts or _Facts(paper.title, norm, paper.abstract, remember=True)
             fresh_nearby = [f for b in blocks for f in fresh_by_block.get(b, ())]
@@ -301,7 +312,7 @@ def plan_papers(
         )
         fresh_facts[id(item)] = facts or _Facts(paper.title, norm, paper.abstract, remember=True)
         for key in keys:
-            fresh_by_key[key] = item
+            fresh_by_key.setdefault(key, item)  # the first paper keeps a shared title key
         for block in blocks:
             fresh_by_block.setdefault(block, []).append(item)
         planned.append(item)
