@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from bot import __version__
+from bot.cli import import_command
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
@@ -37,6 +38,7 @@ DATABASE_COMMANDS = (
     "recommend",
     "related",
     "reindex-vectors",
+    "import-arxiv-snapshot",
 )
 RELEVANCE_COMMANDS = ("feedback", "recommend", "related", "reindex-vectors")
 SETTINGS_USED: dict[str, frozenset[SettingScope]] = {
@@ -263,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--all", action="store_true", help="forget every vector and start over")
 
+    import_command.add_parser(sub, common)
+
     sub.add_parser(
         "run",
         parents=[common],
@@ -321,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.relevance_commands import RELEVANCE_COMMANDS as HANDLERS
 
             return asyncio.run(HANDLERS[args.command](args))
+        if args.command == "import-arxiv-snapshot":
+            return asyncio.run(import_command.cmd_import_snapshot(args))
         return asyncio.run(COMMANDS[args.command](args))
     except SettingsError as exc:
         print(f"paperbot: bad setting {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ from bot.core.models import (
 )
 from bot.core.outcomes import DeliveryStatus
 from bot.core.payloads import MessagePayload
+from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
@@ -205,6 +206,23 @@ class IngestStore(Protocol):
     def own_files(self) -> list[Path]:
         """Files the storage keeps on disk: a folder ingest must never read them."""
         ...
+
+
+class SnapshotImportStore(Protocol):
+    """Where an arXiv snapshot import goes: one transaction per batch, each with the
+    checkpoint that lets a killed import resume (bot.core.snapshot_import)."""
+
+    async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
+        """The last checkpoint committed for this file and filter, if any."""
+        ...
+
+    async def import_batch(self, batch: ImportBatch) -> ImportCounts:
+        """Write the batch and its checkpoint in one transaction; the counts stored."""
+        ...
+
+    async def sync_search_index(self) -> int: ...
+
+    async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...
 
 
 # -- subscriptions, follows and server topics ----------------------------------------------

@@ -31,6 +31,7 @@ from storage.sqlite.portable import SqlitePortableStore
 from storage.sqlite.read_pool import ReadPool
 from storage.sqlite.search_index import SearchIndex
 from storage.sqlite.search_store import INLINE_IDS, SqliteSearchStore
+from storage.sqlite.snapshot_store import SqliteSnapshotStore
 
 
 class _NothingChanged(Exception):
@@ -39,6 +40,7 @@ class _NothingChanged(Exception):
 
 class SqliteStorage(
     SqliteSearchStore,
+    SqliteSnapshotStore,
     SqliteDeliveryStore,
     SqlitePortableStore,
     CommonPaperReads,

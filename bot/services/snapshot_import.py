@@ -1,0 +1,257 @@
+"""Importing the arXiv metadata snapshot: stream the file, parse and tag in worker
+processes, write one transaction per batch with its checkpoint, then catch the search
+index and the relevance vectors up.
+
+Memory stays constant: the file is read a batch at a time, and at most a few batches
+are in flight between the reader, the workers and the writer. A killed import resumes
+at the byte offset its last committed batch recorded, so a rerun ends with the same
+database as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gzip
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, cast
+
+from bot.core.ingest import ingest_taxonomy
+from bot.core.models import Topic
+from bot.core.ports import SnapshotImportStore
+from bot.core.snapshot import SnapshotFilter
+from bot.core.snapshot_import import (
+    ImportBatch,
+    ImportCheckpoint,
+    ImportCounts,
+    PreparedLines,
+    Preparer,
+)
+
+BATCH_LINES = 20_000  # one transaction: large enough that commits cost little
+CHUNK_LINES = 2_000  # one worker task
+# Below this many bytes the workers' start-up costs more than they save.
+POOL_MIN_BYTES = 8 * 1024 * 1024
+FINGERPRINT_BYTES = 1024 * 1024
+
+
+@dataclass
+class ImportProgress:
+    """What a progress display shows after each batch."""
+
+    batch: int
+    offset: int  # bytes read so far
+    size: int  # the file's size in bytes (compressed size for .gz: then `offset` is not)
+    counts: ImportCounts
+    papers_per_second: float
+
+
+@dataclass
+class ImportResult:
+    counts: ImportCounts
+    already_imported: bool = False
+    resumed_at: int = 0  # the byte offset a resumed import started from (0: from the start)
+    seconds: float = 0.0
+    papers_this_run: int = 0  # new and merged papers written by this run
+    indexed: int = 0
+    vectors: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+    @property
+    def rate(self) -> float:
+        return self.papers_this_run / self.seconds if self.seconds > 0 else 0.0
+
+
+def file_fingerprint(path: Path, wanted: SnapshotFilter) -> str:
+    """The file (its size, first and last MB) and the filter: a rerun on the same file
+    with the same filter resumes; another file or filter is another import."""
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        digest.update(handle.read(FINGERPRINT_BYTES))
+        if size > FINGERPRINT_BYTES:
+            handle.seek(max(FINGERPRINT_BYTES, size - FINGERPRINT_BYTES))
+            digest.update(handle.read(FINGERPRINT_BYTES))
+    digest.update(f"{size}|{wanted.describe()}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return cast("IO[bytes]", gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[bytes], int]]:
+    """(lines, offset after them) a batch at a time, from `offset` on."""
+    if offset:
+        handle.seek(offset)  # gzip seeks by reading through: slow, but correct
+    lines: list[bytes] = []
+    for line in handle:
+        lines.append(line)
+        offset += len(line)
+        if len(lines) >= size:
+            yield lines, offset
+            lines = []
+    if lines:
+        yield lines, offset
+
+
+# -- worker processes ------------------------------------------------------------------------
+_worker: Preparer | None = None
+
+
+def _start_worker(topics: Sequence[Topic], wanted: SnapshotFilter) -> None:
+    global _worker
+    _worker = Preparer(topics, wanted)
+
+
+def _prepare_in_worker(lines: Sequence[bytes]) -> PreparedLines:
+    assert _worker is not None, "worker not started"
+    return _worker(lines)
+
+
+class _Parsers:
+    """Parsing and tagging, in worker processes for a large file, else inline."""
+
+    def __init__(self, topics: Sequence[Topic], wanted: SnapshotFilter, workers: int) -> None:
+        self.inline = Preparer(topics, wanted) if workers <= 0 else None
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        if workers > 0:
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(list(topics), wanted),
+            )
+
+    def submit(self, lines: list[bytes]) -> list[concurrent.futures.Future[PreparedLines]]:
+        chunks = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)]
+        if self.pool is None:
+            assert self.inline is not None
+            done: list[concurrent.futures.Future[PreparedLines]] = []
+            for chunk in chunks:
+                future: concurrent.futures.Future[PreparedLines] = concurrent.futures.Future()
+                future.set_result(self.inline(chunk))
+                done.append(future)
+            return done
+        return [self.pool.submit(_prepare_in_worker, chunk) for chunk in chunks]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+async def import_snapshot(
+    store: SnapshotImportStore,
+    path: Path,
+    wanted: SnapshotFilter,
+    *,
+    progress: Callable[[ImportProgress], None] | None = None,
+    workers: int | None = None,
+    encode_vectors: Callable[[], object] | None = None,
+    batch: int = BATCH_LINES,
+) -> ImportResult:
+    """Import `path` (JSON lines, optionally gzipped) into `store`. `encode_vectors`
+    (an async callable) catches the relevance vectors up at the end."""
+    started = time.monotonic()
+    fingerprint = await asyncio.to_thread(file_fingerprint, path, wanted)
+    checkpoint = await store.import_checkpoint(fingerprint)
+    result = ImportResult(counts=checkpoint.counts if checkpoint else ImportCounts())
+    if checkpoint is not None and checkpoint.done:
+        result.already_imported = True
+    else:
+        offset = checkpoint.offset if checkpoint else 0
+        result.resumed_at = offset
+        size = path.stat().st_size
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if size >= POOL_MIN_BYTES else 0
+        topics = await ingest_taxonomy(store)
+        before = result.counts.imported + result.counts.merged
+        result.counts = await _write_batches(
+            store, path, fingerprint, offset, result.counts, _Parsers(topics, wanted, workers),
+            progress, size, started, batch,
+        )  # fmt: skip
+        result.papers_this_run = result.counts.imported + result.counts.merged - before
+        result.phases["import"] = time.monotonic() - started
+    mark = time.monotonic()
+    result.indexed = await store.sync_search_index()
+    result.phases["search index"] = time.monotonic() - mark
+    if encode_vectors is not None:
+        mark = time.monotonic()
+        done = await encode_vectors()  # type: ignore[misc]  # an async callable
+        result.vectors = int(done) if isinstance(done, int) else 0
+        result.phases["vectors"] = time.monotonic() - mark
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _write_batches(
+    store: SnapshotImportStore,
+    path: Path,
+    fingerprint: str,
+    offset: int,
+    counts: ImportCounts,
+    parsers: _Parsers,
+    progress: Callable[[ImportProgress], None] | None,
+    size: int,
+    started: float,
+    batch_lines: int,
+) -> ImportCounts:
+    """Read, parse (ahead, in the workers) and write batch after batch. The reader
+    stays at most two batches ahead of the writer, so memory does not grow with the
+    file."""
+    written = 0
+    try:
+        with _open(path) as handle:
+            batches = _batches(handle, offset, batch_lines)
+            pending: list[tuple[list[concurrent.futures.Future[PreparedLines]], int, int]] = []
+            number = 0
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < 2:
+                    item = await asyncio.to_thread(next, batches, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    lines, end = item
+                    pending.append((parsers.submit(lines), len(lines), end))
+                if not pending:
+                    break
+                futures, line_count, end = pending.pop(0)
+                parts = [await asyncio.wrap_future(f) for f in futures]
+                batch_counts = ImportCounts(
+                    lines=counts.lines + line_count,
+                    imported=counts.imported,
+                    merged=counts.merged,
+                    filtered=counts.filtered + sum(p.filtered for p in parts),
+                    bad=dict(counts.bad),
+                )
+                for part in parts:
+                    for reason, n in part.bad.items():
+                        batch_counts.bad[reason] = batch_counts.bad.get(reason, 0) + n
+                papers = [paper for part in parts for paper in part.papers]
+                last = exhausted and not pending
+                checkpoint = ImportCheckpoint(fingerprint, end, batch_counts, done=last)
+                counts = await store.import_batch(ImportBatch(papers, checkpoint, str(path)))
+                written += len(papers)
+                number += 1
+                if progress is not None:
+                    elapsed = time.monotonic() - started
+                    progress(
+                        ImportProgress(number, end, size, counts, written / max(elapsed, 1e-9))
+                    )
+            if number == 0:
+                # Nothing left to read (an empty file, or a resume at its end): record
+                # that the import is complete.
+                done = ImportCheckpoint(fingerprint, offset, counts, done=True)
+                counts = await store.import_batch(ImportBatch([], done, str(path)))
+    finally:
+        parsers.close()
+    return counts

@@ -1,0 +1,232 @@
+"""`paperbot import-arxiv-snapshot` as a subprocess on real snapshot records: what it
+stores, its summary, filters and usage errors, a rerun that changes nothing, a paper a
+daily dump stored first merged by its arXiv id, and a SIGKILL mid-import that a rerun
+finishes into exactly the database an uninterrupted import makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli_process import clean_environment, paperbot, rows
+
+DATA = Path(__file__).resolve().parent / "data" / "snapshot"
+FIRST = DATA / "snapshot_first100.jsonl"
+OAI_CS = DATA / "oai_cs_1000.jsonl.gz"  # 1,000 real cs records, 66 with old-style ids
+
+
+def run_import(tmp_path: Path, *args: str, db: str = "p.db") -> subprocess.CompletedProcess:
+    return paperbot(tmp_path, "import-arxiv-snapshot", *args, "--db", str(tmp_path / db))
+
+
+def database_rows(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: two databases with the same content compare
+    equal."""
+    conn = sqlite3.connect(db)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        conn.close()
+
+
+def search_ids(tmp_path: Path, db: str, query: str) -> list[str]:
+    done = paperbot(
+        tmp_path, "search", query, "--json", "--limit", "20", "--db", str(tmp_path / db)
+    )
+    assert done.returncode == 0, done.stderr
+    return [hit["url"] for hit in json.loads(done.stdout)]
+
+
+def test_import_stores_papers_searchable_with_categories_and_authors(tmp_path) -> None:
+    done = run_import(tmp_path, str(FIRST))
+    assert done.returncode == 0, done.stderr
+    assert "100 papers imported, 0 merged" in done.stdout
+    db = tmp_path / "p.db"
+    assert rows(db, "SELECT COUNT(*) FROM papers") == [(100,)]
+    assert rows(
+        db,
+        "SELECT title, published, first_seen FROM papers WHERE arxiv_id = '0704.0001'",
+    ) == [
+        (
+            "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies",
+            "2007-04-02",
+            "2007-04-02",
+        )
+    ]
+    assert rows(
+        db,
+        "SELECT c.category FROM paper_categories c JOIN papers p ON p.id = c.paper_id"
+        " WHERE p.arxiv_id = '0704.0002' ORDER BY c.position",
+    ) == [("math.CO",), ("cs.CG",)]
+    assert rows(
+        db,
+        "SELECT a.name_key FROM paper_authors a JOIN papers p ON p.id = a.paper_id"
+        " WHERE p.arxiv_id = '0704.0001' ORDER BY a.position",
+    ) == [("balazs c",), ("berger e",), ("nadolsky p",), ("yuan c",)]
+    # Announced nothing: no day, no dump, no appearance.
+    assert rows(db, "SELECT COUNT(*) FROM appearances") == [(0,)]
+    assert search_ids(tmp_path, "p.db", "diphoton") == ["https://arxiv.org/abs/0704.0001"]
+    shown = paperbot(tmp_path, "paper", "0704.0001", "--db", str(db))
+    assert shown.returncode == 0 and "diphoton" in shown.stdout
+    # Every paper has its relevance vector: /related and For you can rank it.
+    assert rows(db, "SELECT COUNT(*) FROM paper_vectors") == [(100,)]
+    related = paperbot(tmp_path, "related", "0704.0001", "--db", str(db))
+    assert related.returncode == 0, related.stderr
+
+
+def test_a_rerun_after_completion_changes_nothing(tmp_path) -> None:
+    assert run_import(tmp_path, str(FIRST)).returncode == 0
+    before = database_rows(tmp_path / "p.db")
+    again = run_import(tmp_path, str(FIRST))
+    assert again.returncode == 0, again.stderr
+    assert "already imported" in again.stdout and "nothing changed" in again.stdout
+    assert database_rows(tmp_path / "p.db") == before
+
+
+def test_filters_and_bad_records_are_counted(tmp_path) -> None:
+    lines = FIRST.read_text(encoding="utf-8").splitlines()
+    broken = [
+        lines[0][:200],  # cut off mid-record
+        json.dumps({**json.loads(lines[1]), "title": ""}),
+        json.dumps({**json.loads(lines[2]), "versions": []}),
+    ]
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("\n".join(broken + lines[3:]) + "\n", encoding="utf-8")
+    done = run_import(
+        tmp_path, str(damaged), "--categories", "cs.*,stat.ML", "--since", "2007-04-01"
+    )
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout
+    assert "5 papers imported" in summary and "92 skipped by the filter" in summary
+    assert "3 bad records" in summary
+    assert "1 record: broken JSON line" in summary
+    assert "1 record: missing title" in summary
+    assert "1 record: bad or missing first-version date" in summary
+    stored = rows(tmp_path / "p.db", "SELECT arxiv_id FROM papers ORDER BY arxiv_id")
+    assert stored == [
+        ("0704.0046",),
+        ("0704.0047",),
+        ("0704.0050",),
+        ("0704.0090",),
+        ("0704.0098",),
+    ]
+
+
+def test_usage_errors_exit_2_with_one_line(tmp_path) -> None:
+    cases = [
+        (str(tmp_path / "missing.jsonl"),),
+        (str(FIRST), "--since", "last year"),
+        (str(FIRST), "--categories", "cs.[AI"),
+        (str(FIRST), "--categories", "nosuch.*"),
+    ]
+    for args in cases:
+        done = run_import(tmp_path, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "p.db").exists()
+
+
+def test_postgresql_is_refused_in_one_line(tmp_path) -> None:
+    done = paperbot(
+        tmp_path,
+        "import-arxiv-snapshot",
+        str(FIRST),
+        "--db",
+        "postgresql://nobody:secret@127.0.0.1:9/none",
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "paperbot: import-arxiv-snapshot supports SQLite databases only for now; import "
+        "into a SQLite file, then copy it with `paperbot migrate-db`"
+    ]
+
+
+def hf_dump(arxiv_id: str, title: str, day: str) -> str:
+    """A Hugging Face daily-papers dump listing one paper (no abstract, no categories)."""
+    return json.dumps(
+        [
+            {
+                "paper": {
+                    "id": arxiv_id,
+                    "title": title,
+                    "summary": "",
+                    "authors": [{"name": "Ileana Streinu"}],
+                    "publishedAt": f"{day}T00:00:00.000Z",
+                    "submittedOnDailyAt": f"{day}T01:00:00.000Z",
+                },
+                "title": title,
+            }
+        ]
+    )
+
+
+def test_a_paper_a_daily_dump_stored_is_merged_by_its_id(tmp_path) -> None:
+    dump = tmp_path / "2026-04-30.json"
+    dump.write_text(hf_dump("0704.0002", "Sparsity certifying graph decompositions", "2026-04-30"))
+    db = tmp_path / "p.db"
+    assert paperbot(tmp_path, "ingest", str(dump), "--db", str(db)).returncode == 0
+    done = run_import(tmp_path, str(FIRST))
+    assert done.returncode == 0, done.stderr
+    assert "99 papers imported, 1 merged" in done.stdout
+    merged = rows(
+        db,
+        "SELECT id, title, published, abstract != '' FROM papers WHERE arxiv_id = '0704.0002'",
+    )
+    assert len(merged) == 1
+    pid, title, published, has_abstract = merged[0]
+    # The daily dump's title and day stay; what it lacked is filled in.
+    assert title == "Sparsity certifying graph decompositions" and has_abstract
+    assert published == "2026-04-30"
+    assert rows(
+        db, f"SELECT category FROM paper_categories WHERE paper_id = {pid} ORDER BY position"
+    ) == [("math.CO",), ("cs.CG",)]
+    assert rows(db, "SELECT paper_id, day FROM appearances") == [(pid, "2026-04-30")]
+    # The snapshot's title is kept searchable.
+    assert "https://arxiv.org/abs/0704.0002" in search_ids(tmp_path, "p.db", "pebble game colors")
+
+
+def test_a_killed_import_resumes_into_the_same_database(tmp_path) -> None:
+    clean = run_import(tmp_path, str(OAI_CS), "--batch", "50", db="clean.db")
+    assert clean.returncode == 0, clean.stderr
+    assert "1,000 papers imported" in clean.stdout
+
+    killed = tmp_path / "killed.db"
+    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
+    process = subprocess.Popen(
+        [*command, "--batch", "50", "--db", str(killed)],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("batch 3:"):  # a few batches committed, more to come
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    committed = rows(killed, "SELECT COUNT(*) FROM papers")[0][0]
+    assert 150 <= committed < 1000  # killed mid-import, after at least three batches
+
+    resumed = run_import(tmp_path, str(OAI_CS), "--batch", "50", db="killed.db")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed at byte" in resumed.stdout
+    # The summary covers the whole file, as the uninterrupted run's does.
+    assert resumed.stdout.splitlines()[0] == clean.stdout.splitlines()[0].replace(
+        "clean.db", "killed.db"
+    )
+    assert database_rows(killed) == database_rows(tmp_path / "clean.db")
+    for query in ("network coding", '"wireless networks"', "graph algorithm", "quantum"):
+        assert search_ids(tmp_path, "killed.db", query) == search_ids(tmp_path, "clean.db", query)
