@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.core.query import parse_query
 from tests.cli_process import clean_environment, paperbot, rows
 
 DATA = Path(__file__).resolve().parent / "data" / "snapshot"
@@ -230,3 +231,28 @@ def test_a_killed_import_resumes_into_the_same_database(tmp_path) -> None:
     assert database_rows(killed) == database_rows(tmp_path / "clean.db")
     for query in ("network coding", '"wireless networks"', "graph algorithm", "quantum"):
         assert search_ids(tmp_path, "killed.db", query) == search_ids(tmp_path, "clean.db", query)
+
+
+async def test_a_large_backlog_is_indexed_by_the_bulk_writer_with_the_same_results(
+    tmp_path,
+) -> None:
+    from bot.core.snapshot import SnapshotFilter
+    from bot.services.snapshot_import import import_snapshot
+    from storage import open_storage
+
+    found: dict[str, list[list[int]]] = {}
+    for name, threshold in (("plain", 10**9), ("bulk", 1)):
+        storage = await open_storage(tmp_path / f"{name}.db")
+        try:
+            storage.bulk_papers = threshold
+            await import_snapshot(storage, OAI_CS, SnapshotFilter(), workers=0)
+            assert storage.search_index.doc_count() == 1000
+            found[name] = [
+                await storage.text_search(
+                    parse_query(q), match_all=True, topic=None, since=None, limit=20
+                )
+                for q in ("network coding", '"wireless networks"', "graph algorithm")
+            ]
+        finally:
+            await storage.close()
+    assert found["plain"] == found["bulk"] and all(found["plain"])

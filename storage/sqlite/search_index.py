@@ -47,6 +47,11 @@ log = logging.getLogger("paperbot.search_index")
 SCHEMA_VERSION = "6"  # bump when the schema below changes: the index is then rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
+# Catching up a large backlog (a snapshot import): a writer with both cores and a large
+# heap, committing rarely. The heap is split between its threads; tantivy flushes a
+# segment whenever a thread's share fills, so memory stays bounded.
+BULK_HEAP = 384_000_000
+BULK_THREADS = 2
 EPOCH = dt.date(1970, 1, 1)
 # Autocomplete looks the half-typed last word up as one term: every title word is also
 # indexed as its beginnings (`p pr pro ... protein`), up to this many characters. A
@@ -159,8 +164,11 @@ class SearchIndex:
                 raise IndexBusy(str(exc)) from None
         return self._open_writer
 
-    def apply(self, papers: Iterable[IndexedPaper], removed: Iterable[int] = ()) -> None:
-        """Replace these papers' documents (and drop removed ones), then commit."""
+    def apply(
+        self, papers: Iterable[IndexedPaper], removed: Iterable[int] = (), *, commit: bool = True
+    ) -> None:
+        """Replace these papers' documents (and drop removed ones), then commit (unless
+        `commit` is False: a bulk catch-up commits once for many batches)."""
         writer = self._writer()
         try:
             for paper_id in removed:
@@ -168,11 +176,31 @@ class SearchIndex:
             for paper in papers:
                 writer.delete_documents_by_term("id", paper.id)
                 writer.add_document(_document(paper))
+            if commit:
+                writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        if commit:
+            self.index.reload()
+
+    def commit(self) -> None:
+        writer = self._writer()
+        try:
             writer.commit()
         except BaseException:
             writer.rollback()
             raise
         self.index.reload()
+
+    def bulk_writer(self) -> None:
+        """From now on until `close`, index with the bulk writer (both cores, a large
+        heap): for catching up hundreds of thousands of papers at once."""
+        self.close()
+        try:
+            self._open_writer = self.index.writer(heap_size=BULK_HEAP, num_threads=BULK_THREADS)
+        except ValueError as exc:  # tantivy's LockBusy: another process is indexing
+            raise IndexBusy(str(exc)) from None
 
     def clear(self) -> None:
         writer = self._writer()

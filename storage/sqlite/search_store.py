@@ -41,6 +41,10 @@ log = logging.getLogger("paperbot.search_index")
 
 WATERMARK = "search_index_seq"
 BATCH = 2_000  # papers per index commit while catching up: bounds the memory it takes
+# A backlog this large (a snapshot import) is indexed by the bulk writer, committing
+# every BULK_COMMIT papers rather than every BATCH.
+BULK_PAPERS = 20_000
+BULK_COMMIT = 250_000
 HEAD_SQL = "SELECT seq FROM sqlite_sequence WHERE name = 'paper_changes'"
 WIDEN_BELOW = 10  # autocomplete widens to any word below limit/10 titles holding all
 WIDEN_POOL = 4  # ... and then asks for limit/4 more
@@ -99,6 +103,7 @@ class SearchReads:
 
 
 class SqliteSearchStore:
+    bulk_papers = BULK_PAPERS  # a backlog of this many papers goes to the bulk writer
     path: str
     search_index: SearchIndex
     _index_lock: asyncio.Lock
@@ -191,6 +196,8 @@ class SqliteSearchStore:
     async def _index_changes(self, after: int, head: int) -> int:
         if after == 0:  # a new or rebuilt index: everything, not just the logged changes
             await asyncio.to_thread(self.search_index.clear)
+            count = await self._rows("SELECT COUNT(*) FROM papers")
+            bulk = await self._start_bulk(int(count[0][0]))
             # Page through the ids: a million of them at once took ~120 MB.
             done, last = 0, 0
             while batch := [
@@ -199,24 +206,44 @@ class SqliteSearchStore:
                     "SELECT id FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
                 )
             ]:
-                await self._index_batch(batch)
+                await self._index_batch(
+                    batch, commit=not bulk or (done // BATCH + 1) % (BULK_COMMIT // BATCH) == 0
+                )
                 done, last = done + len(batch), batch[-1]
+            await self._end_bulk(bulk)
             return done
         ids = [
             r[0]
             for r in await self._rows(
-                "SELECT DISTINCT paper_id FROM paper_changes WHERE seq > ? AND seq <= ?",
+                "SELECT DISTINCT paper_id FROM paper_changes WHERE seq > ? AND seq <= ?"
+                " ORDER BY paper_id",
                 (after, head),
             )
         ]
-        for part in chunks(ids, BATCH):
-            await self._index_batch(part)
+        bulk = await self._start_bulk(len(ids))
+        for n, part in enumerate(chunks(ids, BATCH), start=1):
+            await self._index_batch(part, commit=not bulk or n % (BULK_COMMIT // BATCH) == 0)
+        await self._end_bulk(bulk)
         return len(ids)
 
-    async def _index_batch(self, batch: Sequence[int]) -> None:
+    async def _start_bulk(self, papers: int) -> bool:
+        """Switch to the bulk writer for a large backlog; whether it did."""
+        if papers < self.bulk_papers:
+            return False
+        await asyncio.to_thread(self.search_index.bulk_writer)
+        return True
+
+    async def _end_bulk(self, bulk: bool) -> None:
+        """Commit what the bulk writer holds and let it go (merges finish first): the
+        next change is indexed by the ordinary writer."""
+        if bulk:
+            await asyncio.to_thread(self.search_index.commit)
+            await asyncio.to_thread(self.search_index.close)
+
+    async def _index_batch(self, batch: Sequence[int], *, commit: bool = True) -> None:
         papers = await self._indexable(batch)
         removed = set(batch) - {p.id for p in papers}
-        await asyncio.to_thread(self.search_index.apply, papers, removed)
+        await asyncio.to_thread(self.search_index.apply, papers, removed, commit=commit)
 
     async def _indexable(self, ids: Sequence[int]) -> list[IndexedPaper]:
         topics: dict[int, list[str]] = {}
