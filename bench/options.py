@@ -116,6 +116,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="channels of the digest fan-out --burst searches during (default 600: about "
         "13 s of posting, the burst in the middle)",
     )
+    parser.add_argument(
+        "--import",
+        dest="import_records",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="only the arXiv snapshot import: N records in the snapshot's format, imported "
+        "by `paperbot import-arxiv-snapshot` against a floor measured in the same run "
+        "(json + sqlite3 executemany + FTS5 rebuild), with peak RSS and the daily job on "
+        "the imported database",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

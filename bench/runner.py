@@ -55,6 +55,8 @@ async def run(args: argparse.Namespace) -> int:
         return await _run_relevance(args, out, progress)
     if args.burst:
         return await _run_burst(args, out, progress)
+    if args.import_records:
+        return await _run_import(args, out, progress)
     scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-"))
     try:
         result = await _run(args, out, scratch, progress)
@@ -64,6 +66,25 @@ async def run(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         print(markdown_run(result))
+    return 0
+
+
+async def _run_import(args: argparse.Namespace, out: Path, progress: Progress) -> int:
+    """`--import N`: the snapshot import against its floor, printed and saved as
+    import-results-N.json."""
+    from bench.measure_import import import_markdown, run_import_bench
+
+    scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-import-"))
+    try:
+        result = await run_import_bench(args.import_records, args.seed, scratch, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    name = f"import-results-{args.import_records}.json"
+    (out / name).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.json:
+        print_json(result)
+    else:
+        print(import_markdown(result))
     return 0
 
 

@@ -239,3 +239,16 @@ def test_burst_reports_latencies_against_the_bot_in_its_own_process(tmp_path, ca
     assert (out / "burst-results-300.json").is_file()
     table = burst_markdown(result)
     assert "| search final p50 / p95 / p99 (ms) |" in table and "| p99 <= 3,000 |" in table
+
+
+def test_import_bench_measures_the_floor_and_the_import_in_one_run(tmp_path, capsys):
+    code = main(["--import", "300", "--json", "--quiet", "--out", str(tmp_path)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["floor"]["records"] == result["import"]["papers"] == 300
+    assert result["floor"]["papers_per_s"] > 0 and result["import"]["papers_per_s"] > 0
+    assert result["ratio_to_floor"] > 0
+    assert result["import"]["peak_rss_mb"] is None or result["import"]["peak_rss_mb"] > 10
+    assert result["daily_job"]["new_papers"] == 98  # the sample dump, none imported before
+    assert result["daily_job"]["ingest_and_index_ms"] > 0
+    assert (tmp_path / "import-results-300.json").is_file()
