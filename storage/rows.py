@@ -237,6 +237,26 @@ def stored_papers(
     ]
 
 
+# Dedupe candidates per blocking key: the newest this many papers sharing it. A block
+# shared by more (a common title opening, a stock first sentence: thousands of papers
+# once the arXiv snapshot is imported) says little, and comparing with every paper in it
+# made one daily dump cost seconds at 100k papers; a re-listed paper is found by its
+# rarer blocks, or among the newest papers of a common one.
+BLOCK_CANDIDATES = 64
+
+
+def blocks_sql(blocks_in: str) -> str:
+    """(block, id, norm_title, title, arxiv_id, abstract) of the newest
+    BLOCK_CANDIDATES papers under each block; `blocks_in` is the backend's condition on
+    `block` (`IN (?, ...)`, `= ANY($1)`)."""
+    return (
+        "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract FROM"
+        " (SELECT block, paper_id, ROW_NUMBER() OVER (PARTITION BY block ORDER BY paper_id"
+        f" DESC) AS n FROM title_blocks WHERE block {blocks_in}) b"
+        f" JOIN papers p ON p.id = b.paper_id WHERE b.n <= {BLOCK_CANDIDATES} ORDER BY p.id"
+    )
+
+
 def known_with_blocks(rows: Sequence[Sequence[Any]]) -> list[KnownPaper]:
     """(block, id, norm_title, title, arxiv_id, abstract) rows -> one KnownPaper per
     paper, with the blocks it was found by (both backends return these rows)."""

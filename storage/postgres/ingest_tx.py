@@ -23,7 +23,7 @@ from storage import ingest_rows as shared
 from storage.base import IngestTransaction
 from storage.ingest_rows import Appearance
 from storage.postgres.sql import numbered
-from storage.rows import known_with_blocks, redated_report
+from storage.rows import blocks_sql, known_with_blocks, redated_report
 
 
 class PostgresIngestTransaction(IngestTransaction):
@@ -106,12 +106,7 @@ class PostgresIngestTransaction(IngestTransaction):
         }
 
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
-        rows = await self._conn.fetch(
-            "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract"
-            " FROM title_blocks b JOIN papers p ON p.id = b.paper_id"
-            " WHERE b.block = ANY($1::text[]) ORDER BY p.id",
-            list(dict.fromkeys(blocks)),
-        )
+        rows = await self._conn.fetch(blocks_sql("= ANY($1::text[])"), list(dict.fromkeys(blocks)))
         return known_with_blocks([tuple(row) for row in rows])
 
     async def day_listing(self, day: dt.date, paper_source: str) -> list[DayEntry]:

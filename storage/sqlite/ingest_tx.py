@@ -19,7 +19,7 @@ from bot.core.models import (
 )
 from storage import ingest_rows as shared
 from storage.base import IngestTransaction
-from storage.rows import known_with_blocks, redated_report
+from storage.rows import blocks_sql, known_with_blocks, redated_report
 
 # SQLite accepts 32766 bound parameters; stay far below it and keep statements cacheable.
 CHUNK = 500
@@ -110,11 +110,7 @@ class SqliteIngestTransaction(IngestTransaction):
     async def papers_by_blocks(self, blocks: Sequence[str]) -> list[KnownPaper]:
         rows: list[Sequence[Any]] = []
         for part in chunks(list(dict.fromkeys(blocks))):
-            sql = (
-                "SELECT b.block, p.id, p.norm_title, p.title, p.arxiv_id, p.abstract"
-                " FROM title_blocks b JOIN papers p ON p.id = b.paper_id"
-                f" WHERE b.block IN ({placeholders(len(part))})"
-            )
+            sql = blocks_sql(f"IN ({placeholders(len(part))})")
             async with self._conn.execute(sql, tuple(part)) as cur:
                 rows += await cur.fetchall()
         return known_with_blocks(rows)
