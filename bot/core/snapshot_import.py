@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.core.authors import author_key
 from bot.core.dedupe import paper_blocks, paper_keys, paper_words
@@ -20,9 +21,10 @@ from bot.core.text import normalize_title
 from bot.core.topics import TopicMatcher, compile_topics
 
 
-@dataclass(frozen=True)
-class PreparedPaper:
-    """One snapshot paper with everything storage writes for it worked out."""
+class PreparedPaper(NamedTuple):
+    """One snapshot paper with everything storage writes for it worked out (a named
+    tuple: it crosses from the worker processes by the hundred thousand, and a tuple
+    pickles at a fraction of a dataclass' cost)."""
 
     arxiv_id: str
     title: str
