@@ -19,6 +19,7 @@ from tests.discord_harness import Clock, bot_against_fake
 DATA = Path(__file__).resolve().parent / "data" / "snapshot"
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = dt.date(2026, 3, 15)  # the harness clock: 2026-03-15 12:00 UTC
+LOADED = 30.0  # seconds a reply may take on a loaded CI machine (the harness default is 10)
 
 
 def redated_snapshot(tmp_path: Path) -> Path:
@@ -50,9 +51,10 @@ async def test_imported_papers_post_no_digest_dm_or_thread(tmp_path) -> None:
             ids.admin,
             "digest subscribe",
             {"channel": ids.channel, "time": "08:00", "timezone": "UTC", "thread": "paper"},
+            timeout=LOADED,
         )
         assert reply.content.startswith("📬"), reply.content
-        followed = await fake.invoke_dm(ids.user, "follow", {"keyword": "graph"})
+        followed = await fake.invoke_dm(ids.user, "follow", {"keyword": "graph"}, timeout=LOADED)
         assert followed.content.startswith("✅"), followed.content
 
         result = await import_snapshot(
@@ -72,7 +74,9 @@ async def test_imported_papers_post_no_digest_dm_or_thread(tmp_path) -> None:
         assert fake.threads(ids.channel) == []
 
         # Searchable all the same.
-        found = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": "graph"})
+        found = await fake.invoke(
+            ids.guild, ids.channel, ids.user, "search", {"query": "graph"}, timeout=LOADED
+        )
         assert "Sparsity-certifying Graph Decompositions" in json.dumps(found.messages)
 
         # A daily dump the next day is announced: digest, thread and DM.
