@@ -39,6 +39,7 @@ from bot.core.models import (
     TopicHit,
 )
 from bot.core.outcomes import DeliveryStatus
+from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from bot.core.subscriptions import (
     ChannelSubscription,
@@ -582,6 +583,20 @@ class PortableStorage(abc.ABC):
         data (search index, counters) up to date."""
 
 
-class Storage(PaperStorage, DeliveryStorage, RelevanceStorage, PortableStorage):
+class SnapshotStorage(abc.ABC):
+    """An arXiv snapshot import's batches (bot.core.ports.SnapshotImportStore)."""
+
+    @abc.abstractmethod
+    async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
+        """The last checkpoint committed for this file and filter, if any."""
+
+    @abc.abstractmethod
+    async def import_batch(self, batch: ImportBatch) -> ImportCounts:
+        """Write the batch and its checkpoint in one transaction: new papers without
+        any appearance, papers stored under the same arXiv id merged. The counts
+        stored."""
+
+
+class Storage(PaperStorage, DeliveryStorage, RelevanceStorage, PortableStorage, SnapshotStorage):
     """A paperbot database: everything `bot/` and `cogs/` may ask of one.
     Use `async with` or call `close()`."""

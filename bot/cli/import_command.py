@@ -19,13 +19,6 @@ from bot.services.snapshot_import import (
     ImportResult,
     import_snapshot,
 )
-from storage.sqlite.store import SqliteStorage
-from storage.urls import is_postgres_url
-
-POSTGRES_REFUSED = (
-    "import-arxiv-snapshot supports SQLite databases only for now; import into a SQLite "
-    "file, then copy it with `paperbot migrate-db`"
-)
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -152,12 +145,8 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
     wanted = _filter(args)
     if args.batch < 1:
         raise CliError("--batch must be at least 1", exit_code=2)
-    if is_postgres_url(args.db):
-        raise CliError(POSTGRES_REFUSED)
     progress = _Progress(path, args.quiet or args.json)
     async with opened(args.db) as storage:
-        if not isinstance(storage, SqliteStorage):
-            raise CliError(POSTGRES_REFUSED)
 
         async def vectors() -> int:
             from bot.cli.relevance_commands import relevance_service

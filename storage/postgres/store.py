@@ -25,6 +25,7 @@ from storage.postgres.delivery_store import PostgresDeliveryStore
 from storage.postgres.ingest_tx import PostgresIngestTransaction
 from storage.postgres.portable import PostgresPortableStore
 from storage.postgres.search_store import PostgresSearchStore
+from storage.postgres.snapshot_store import PostgresSnapshotStore
 from storage.postgres.sql import numbered, rows_changed
 from storage.rows import CATEGORY_SQL, LISTING_SQL, PAPER_COLUMNS, capped_matches, stored_papers
 from storage.source_sql import numbered_marks, source_condition
@@ -39,6 +40,7 @@ class PostgresStorage(
     PostgresSearchStore,
     PostgresDeliveryStore,
     PostgresPortableStore,
+    PostgresSnapshotStore,
     CommonPaperReads,
     CommonRelevance,
     Storage,
