@@ -167,7 +167,12 @@ async def measure_daily_job(db: Path) -> dict[str, float]:
 
 
 async def run_import_bench(
-    records: int, seed: int, scratch: Path, progress: Progress
+    records: int,
+    seed: int,
+    scratch: Path,
+    progress: Progress,
+    postgres: str | None = None,
+    repeat: int = 3,
 ) -> dict[str, Any]:
     snapshot = scratch / "snapshot.jsonl"
     progress(f"writing {records:,} snapshot records")
@@ -187,6 +192,12 @@ async def run_import_bench(
     result["ratio_to_floor"] = round(
         result["import"]["seconds"] / max(result["floor"]["seconds"], 1e-9), 2
     )
+    if postgres:
+        from bench.measure_import_postgres import measure_postgres
+
+        result["postgres"] = await measure_postgres(
+            str(snapshot), str(scratch / "import.db"), result["import"], postgres, repeat, progress
+        )
     progress("the daily job on the imported database")
     result["daily_job"] = await measure_daily_job(scratch / "import.db")
     result["load_avg_at_end"] = list(os.getloadavg())
@@ -213,4 +224,8 @@ def import_markdown(result: dict[str, Any]) -> str:
         ),
     ]
     lines = ["| import | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    if "postgres" in result:
+        from bench.measure_import_postgres import postgres_markdown
+
+        lines += ["", postgres_markdown(result["postgres"], imported)]
     return "\n".join(lines)

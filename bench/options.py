@@ -127,6 +127,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(json + sqlite3 executemany + FTS5 rebuild), with peak RSS and the daily job on "
         "the imported database",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="with --import: also import into a fresh schema of this PostgreSQL server and "
+        "compare its import rate and search p99 with SQLite's, in the same run",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

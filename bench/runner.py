@@ -76,7 +76,9 @@ async def _run_import(args: argparse.Namespace, out: Path, progress: Progress) -
 
     scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-import-"))
     try:
-        result = await run_import_bench(args.import_records, args.seed, scratch, progress)
+        result = await run_import_bench(
+            args.import_records, args.seed, scratch, progress, args.postgres, args.repeat
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     name = f"import-results-{args.import_records}.json"

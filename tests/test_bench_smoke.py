@@ -252,3 +252,17 @@ def test_import_bench_measures_the_floor_and_the_import_in_one_run(tmp_path, cap
     assert result["daily_job"]["new_papers"] == 98  # the sample dump, none imported before
     assert result["daily_job"]["ingest_and_index_ms"] > 0
     assert (tmp_path / "import-results-300.json").is_file()
+
+
+def test_import_bench_compares_postgresql_with_sqlite_in_one_run(tmp_path, capsys, postgres_url):
+    argv = ["--import", "300", "--postgres", postgres_url, "--repeat", "1"]
+    code = main([*argv, "--json", "--quiet", "--out", str(tmp_path)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    postgres = result["postgres"]
+    assert postgres["import"]["papers"] == result["import"]["papers"] == 300
+    assert postgres["import_time_vs_sqlite"] > 0
+    for side in (postgres["search"], postgres["sqlite_search"]):
+        assert side["samples"] == 200 and side["p99_ms"] > 0 and side["hits"] > 0
+        assert set(side["class_p99_ms"]) >= {"common", "phrase", "prefix", "since_filter"}
+    assert postgres["search_p99_vs_sqlite"] > 0
