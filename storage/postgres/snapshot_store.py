@@ -55,6 +55,9 @@ def _checkpoint_of(fingerprint: str, value: str) -> ImportCheckpoint:
 
 
 class PostgresSnapshotStore:
+    # Papers were imported by this process: the planner's statistics are stale.
+    _imported_papers = False
+
     if TYPE_CHECKING:  # provided by PostgresStorage
 
         def write(
@@ -93,6 +96,7 @@ class PostgresSnapshotStore:
             await _merge(conn, [(p, existing[arxiv_id]) for p, arxiv_id in merges])
             counts.imported += len(new)
             counts.merged += len(merges)
+            self._imported_papers = self._imported_papers or bool(batch.papers)
             checkpoint = ImportCheckpoint(
                 batch.checkpoint.fingerprint, batch.checkpoint.offset, counts, batch.checkpoint.done
             )
@@ -103,6 +107,39 @@ class PostgresSnapshotStore:
                 _checkpoint_value(checkpoint),
             )
         return counts
+
+    async def sync_search_index(self) -> int:
+        """The tsvector column and its GIN index change in the writing transaction, so
+        there is no index to catch up (0). After an import, the tables' statistics are
+        refreshed (ANALYZE): autovacuum would get there later, and until then the
+        planner judges a million-row table by the statistics of the few rows it had."""
+        if self._imported_papers:
+            async with self.write() as conn:
+                await conn.execute(
+                    "ANALYZE papers, paper_keys, title_blocks, paper_categories,"
+                    " paper_authors, paper_topics, vocab"
+                )
+            self._imported_papers = False
+        return 0
+
+    async def papers_without_vectors(self, limit: int = 500) -> list[int]:
+        """Papers past the newest vector first: a catch-up after a bulk import asks for
+        them batch after batch, and an anti-join over every paper for each batch grows
+        with the square of the corpus. Gaps below it (rare) are found by the anti-join
+        once the tail is done."""
+        async with self.write() as conn:
+            rows = await conn.fetch(
+                "SELECT id FROM papers WHERE id > (SELECT COALESCE(MAX(paper_id), 0)"
+                " FROM paper_vectors) ORDER BY id LIMIT $1",
+                limit,
+            )
+            if not rows:
+                rows = await conn.fetch(
+                    "SELECT p.id FROM papers p WHERE NOT EXISTS (SELECT 1 FROM paper_vectors v"
+                    " WHERE v.paper_id = p.id) ORDER BY p.id LIMIT $1",
+                    limit,
+                )
+        return [row[0] for row in rows]
 
 
 async def _copy_new(

@@ -37,10 +37,10 @@ class _NothingChanged(Exception):
 
 
 class PostgresStorage(
+    PostgresSnapshotStore,  # before PostgresSearchStore: its sync_search_index runs
     PostgresSearchStore,
     PostgresDeliveryStore,
     PostgresPortableStore,
-    PostgresSnapshotStore,
     CommonPaperReads,
     CommonRelevance,
     Storage,
