@@ -44,6 +44,7 @@ from bot.core.text import words
 
 log = logging.getLogger("paperbot.search_index")
 
+INCOMPLETE_MARKER = "paperbot-index-incomplete"  # a rebuild not yet caught up
 SCHEMA_VERSION = "6"  # bump when the schema below changes: the index is then rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
@@ -146,11 +147,31 @@ class SearchIndex:
             folder.mkdir(parents=True, exist_ok=True)
             self.index = tantivy.Index(self.schema, path=str(folder))
             if fresh:
+                # Marked incomplete before the version is written: a process that
+                # rebuilds the index and exits before its first catch-up must not
+                # leave an empty index that the database's watermark calls current.
+                self._incomplete.touch()
                 version_file.write_text(SCHEMA_VERSION)
-        self.created = fresh  # the caller must reindex everything (watermark 0)
+        # The caller must reindex everything (watermark 0) while the index is new or a
+        # rebuild has not finished, in this process or an earlier one.
+        self.created = fresh or self._incomplete.exists()
         self.pairs_narrow = PAIRS_NARROW  # tests set 1.0: pairs whenever they exist
         self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self._open_writer: tantivy.IndexWriter | None = None
+
+    @property
+    def _incomplete(self) -> Path:
+        return self.folder / INCOMPLETE_MARKER
+
+    def rebuilt_elsewhere(self) -> bool:
+        """Whether the full reindex this process was about to do has been finished by
+        another process (which then removed the marker)."""
+        return self.created and not self._incomplete.exists()
+
+    def mark_complete(self) -> None:
+        """After a full reindex is committed: later processes trust the watermark."""
+        self._incomplete.unlink(missing_ok=True)
+        self.created = False
 
     # -- writing ------------------------------------------------------------------------
     def _writer(self) -> tantivy.IndexWriter:

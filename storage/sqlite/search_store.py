@@ -167,6 +167,9 @@ class SqliteSearchStore:
         Safe to call from several processes: the one holding tantivy's writer lock does
         the work, the others see its commit on their next search."""
         async with self._index_lock:
+            if self.search_index.rebuilt_elsewhere():
+                self.search_index.created = False
+                await asyncio.to_thread(self.search_index.refresh)
             head = await self._change_head()
             if head <= self._indexed_seq and not self.search_index.created:
                 return 0
@@ -183,7 +186,8 @@ class SqliteSearchStore:
                 log.info("another process is updating the search index; using it as is")
                 await asyncio.to_thread(self.search_index.refresh)
                 return 0
-            self.search_index.created = False
+            if self.search_index.created:
+                self.search_index.mark_complete()
             await self._advance_watermark(head)
             self._indexed_seq = head
             return done
