@@ -111,6 +111,29 @@ def search_ids(tmp_path: Path, dbs: Databases, db: str, query: str) -> list[str]
     return [hit["url"] for hit in json.loads(done.stdout)]
 
 
+def test_imported_papers_pass_the_arxiv_source_filter(tmp_path, dbs) -> None:
+    # The import writes no dump, yet its papers' arXiv categories make them arXiv's.
+    assert run_import(tmp_path, dbs, str(FIRST)).returncode == 0
+    wanted = {"arxiv:cs.AI": set(), "arxiv:hep-th": set(), "arxiv": set()}
+    for line in FIRST.read_text().splitlines():
+        record = json.loads(line)
+        categories = record["categories"].split()
+        for typed, ids in wanted.items():
+            category = typed.partition(":")[2]
+            if not category or category in categories:
+                ids.add(f"https://arxiv.org/abs/{record['id']}")
+    for typed, expected in wanted.items():
+        done = paperbot(
+            tmp_path, "search", "--source", typed, "--json", "--limit", "100",
+            "--db", dbs.location("p.db"),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert {hit["url"] for hit in json.loads(done.stdout)} == expected, typed
+    assert len(wanted["arxiv:cs.AI"]) == 2 and len(wanted["arxiv"]) == 100
+    nothing = paperbot(tmp_path, "search", "--source", "hf", "--json", "--db", dbs.location("p.db"))
+    assert nothing.returncode == 0 and json.loads(nothing.stdout) == []
+
+
 def test_import_stores_papers_searchable_with_categories_and_authors(tmp_path, dbs) -> None:
     done = run_import(tmp_path, dbs, str(FIRST))
     assert done.returncode == 0, done.stderr

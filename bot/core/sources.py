@@ -103,6 +103,17 @@ def category_terms(categories: Iterable[str]) -> tuple[str, ...]:
     return tuple(terms)
 
 
+def search_sources(sources: Iterable[str], categories: Iterable[str]) -> tuple[str, ...]:
+    """The sources a search's filter sees a paper as listed by: the dumps that listed
+    it, and arXiv whenever its arXiv categories are known. Only arXiv gives categories
+    (its listings and the metadata snapshot import), and an imported paper was listed
+    by no dump, yet it is as much an arXiv paper as one a listing brought."""
+    found = dict.fromkeys(sources)
+    if any(True for _ in categories):
+        found[ARXIV] = None
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class SourceFilter:
     """What a digest (or a search) takes: every source, only Hugging Face's, or only

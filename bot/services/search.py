@@ -41,7 +41,7 @@ from bot.core.query import (
     without_fillers,
 )
 from bot.core.rank import combined_score, explain
-from bot.core.sources import ALL_SOURCES, SourceFilter, source_reason
+from bot.core.sources import ALL_SOURCES, SourceFilter, search_sources, source_reason
 from bot.core.text import normalize_title, words
 from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
 from bot.services.author_search import search_author
@@ -481,6 +481,6 @@ def _passes(
 ) -> bool:
     if topic is not None and topic not in {t.topic for t in paper.topics}:
         return False
-    if not source.accepts(paper.sources, paper.categories):
+    if not source.accepts(search_sources(paper.sources, paper.categories), paper.categories):
         return False
     return since is None or paper.last_seen >= since

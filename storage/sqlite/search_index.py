@@ -39,13 +39,13 @@ import tantivy
 
 import bot as bot_package
 from bot.core.models import ParsedQuery
-from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms
+from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms, search_sources
 from bot.core.text import words
 
 log = logging.getLogger("paperbot.search_index")
 
 INCOMPLETE_MARKER = "paperbot-index-incomplete"  # a rebuild not yet caught up
-SCHEMA_VERSION = "6"  # bump when the schema below changes: the index is then rebuilt
+SCHEMA_VERSION = "7"  # bump when the schema below or what it holds changes: rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 # Catching up a large backlog (a snapshot import): a writer with both cores and a large
@@ -641,7 +641,8 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
                 doc.add_pre_tokenized_text(pair_field, pairs)
     days = (paper.last_seen - EPOCH).days
     doc.add_integer("last_seen", days)
-    for source in paper.sources:
+    # An imported paper was listed by no dump: its arXiv categories make it arXiv's.
+    for source in search_sources(paper.sources, paper.categories):
         doc.add_text("sources", source)
     for term in category_terms(paper.categories):
         doc.add_text("categories", term)
