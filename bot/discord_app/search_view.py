@@ -32,6 +32,7 @@ from bot.core.render import (
 from bot.core.wording import count_text, plural
 from bot.discord_app.paper_actions import refusing, send_paper_view
 from bot.discord_app.replies import reply, reply_text, send_kwargs
+from bot.services.offload import off_loop
 
 PER_PAGE = 5
 # Just under the 15-minute interaction-token lifetime: on timeout the buttons are
@@ -61,7 +62,9 @@ class SearchResultsView(discord.ui.View):
         # None means "the module default", read now rather than at import (tests shorten it).
         super().__init__(timeout=PAGER_TIMEOUT if timeout is None else timeout)
         self.owner_id = owner_id
-        self.response = response
+        # A search may have explained only its first page; each later page is explained
+        # when first shown (`_turn`).
+        self.response = response.explained_to(per_page)
         self.label = label
         self.topic_names = dict(topic_names or {})
         self.per_page = per_page
@@ -139,6 +142,8 @@ class SearchResultsView(discord.ui.View):
             await reply_text(interaction, NOT_YOURS, ephemeral=True)
             return
         self.page = min(max(self.page + step, 1), self.pages)
+        shown_to = self.page * self.per_page
+        self.response = await off_loop(lambda: self.response.explained_to(shown_to))
         self._sync()
         self.origin = interaction
         # Type 7 (update message): the one results message changes in place.
