@@ -3,7 +3,9 @@ and every page reads exactly as if every hit had been explained at once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -114,4 +116,46 @@ async def test_every_page_reads_as_if_every_hit_was_explained(
 
     assert lazily == at_once
     assert all(any("Why" in str(e) for e in embeds) for _, embeds, _ in lazily)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_quick_clicks_still_show_every_reason(tmp_path, caplog, monkeypatch) -> None:
+    """Next pressed several times before the bot answers the first: each turn explains
+    off the event loop while the next arrives (the first turn's explaining made slow, so
+    it ends after the later ones), and the page finally shown has every hit's reasons,
+    as if every hit had been explained at once."""
+    caplog.set_level(logging.WARNING)
+    async with bot_against_fake(tmp_path, extensions=("cogs.search",)) as (fake, bot, ids):
+        reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": MANY})
+        real = rank.explain
+        slow: set[int] = set()
+
+        def slow_on_page_two(paper, query):
+            if paper.id in slow:
+                time.sleep(0.05)
+            return real(paper, query)
+
+        monkeypatch.setattr(search_module, "explain", slow_on_page_two)
+        slow.update(
+            hit.paper.id for hit in (await bot.services.search.search(MANY, limit=50)).hits[5:10]
+        )
+        next_id = next_button(reply)["custom_id"]
+        clicks = [fake.click(reply, ids.user, next_id) for _ in range(4)]
+        await asyncio.gather(*clicks)
+        await settle()
+        shown = page_text(reply)
+
+        service = bot.services.search
+        real_search = service.search
+
+        async def explaining_everything(*args: Any, **kwargs: Any):
+            kwargs["explain_first"] = None
+            return await real_search(*args, **kwargs)
+
+        monkeypatch.setattr(service, "search", explaining_everything)
+        at_once, _ = await every_page(fake, ids, [])
+        await settle()
+
+    assert shown[0].startswith("Results 21–25 of")
+    assert shown in at_once
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -142,12 +142,22 @@ class SearchResultsView(discord.ui.View):
             await reply_text(interaction, NOT_YOURS, ephemeral=True)
             return
         self.page = min(max(self.page + step, 1), self.pages)
-        shown_to = self.page * self.per_page
-        self.response = await off_loop(lambda: self.response.explained_to(shown_to))
+        await self._explain_shown()
         self._sync()
         self.origin = interaction
         # Type 7 (update message): the one results message changes in place.
         await interaction.response.edit_message(**send_kwargs(self.payload(), self))
+
+    async def _explain_shown(self) -> None:
+        """Explain the hits up to the page shown, off the event loop. Two quick clicks
+        may be explaining at once: the response explaining more is kept, and the page
+        shown when this one resumes is made sure of (on the loop only after such a race).
+        """
+        stop = self.page * self.per_page
+        explained = await off_loop(lambda: self.response.explained_to(stop))
+        if _explained_count(explained) > _explained_count(self.response):
+            self.response = explained
+        self.response = self.response.explained_to(self.page * self.per_page)
 
     async def _read(self, interaction: discord.Interaction) -> None:
         values = self.paper_select.values
@@ -177,6 +187,10 @@ def on_click(
     `item.callback(interaction)`, a method (generic in the client) that a subclass would
     define; an instance attribute replaces it the same way."""
     item.callback = callback  # type: ignore[method-assign, assignment]
+
+
+def _explained_count(response: SearchResponse) -> int:
+    return len(response.hits) if response.explained is None else response.explained
 
 
 def select_option(hit: SearchHit) -> discord.SelectOption:
