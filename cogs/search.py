@@ -209,6 +209,8 @@ class SearchCog(commands.Cog):
                 source=sources,
                 author=author,
                 for_user=interaction.user.id if sort and sort.value == SearchSort.FOR_YOU else None,
+                # The reply shows one page: later pages are explained when paged to.
+                explain_first=PER_PAGE,
             )
             names = await self.bot.services.topics.topic_names(interaction.guild_id)
             label = query_label(query, chosen, day, sources, author)

@@ -7,7 +7,8 @@ so storage backends and cogs can pass these around without importing each other.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal, TypedDict
 
@@ -195,6 +196,24 @@ class SearchResponse:
     # Widened (too few papers held every word): how many of the `total` hold every word;
     # they rank first, papers holding some of the words follow. None: all of them do.
     every_word: int | None = None
+    # A search may explain only the hits it shows first (its first page): the hits past
+    # the first `explained` have no reasons yet (`why` is empty) until `explained_to`
+    # gives them theirs with `explain_hit`. None: every hit is explained.
+    explained: int | None = field(default=None, compare=False)
+    explain_hit: Callable[[SearchHit], SearchHit] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def explained_to(self, stop: int) -> SearchResponse:
+        """This response with at least its first `stop` hits explained (CPU work: call
+        it off the event loop); itself when they already are."""
+        done = self.explained
+        if done is None or stop <= done or self.explain_hit is None:
+            return self
+        stop = min(stop, len(self.hits))
+        explain = self.explain_hit
+        hits = [*self.hits[:done], *map(explain, self.hits[done:stop]), *self.hits[stop:]]
+        return replace(self, hits=hits, explained=None if stop >= len(hits) else stop)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from bot.core.render import (
 from bot.core.wording import count_text, plural
 from bot.discord_app.paper_actions import refusing, send_paper_view
 from bot.discord_app.replies import reply, reply_text, send_kwargs
+from bot.services.offload import off_loop
 
 PER_PAGE = 5
 # Just under the 15-minute interaction-token lifetime: on timeout the buttons are
@@ -61,7 +62,9 @@ class SearchResultsView(discord.ui.View):
         # None means "the module default", read now rather than at import (tests shorten it).
         super().__init__(timeout=PAGER_TIMEOUT if timeout is None else timeout)
         self.owner_id = owner_id
-        self.response = response
+        # A search may have explained only its first page; each later page is explained
+        # when first shown (`_turn`).
+        self.response = response.explained_to(per_page)
         self.label = label
         self.topic_names = dict(topic_names or {})
         self.per_page = per_page
@@ -139,10 +142,22 @@ class SearchResultsView(discord.ui.View):
             await reply_text(interaction, NOT_YOURS, ephemeral=True)
             return
         self.page = min(max(self.page + step, 1), self.pages)
+        await self._explain_shown()
         self._sync()
         self.origin = interaction
         # Type 7 (update message): the one results message changes in place.
         await interaction.response.edit_message(**send_kwargs(self.payload(), self))
+
+    async def _explain_shown(self) -> None:
+        """Explain the hits up to the page shown, off the event loop. Two quick clicks
+        may be explaining at once: the response explaining more is kept, and the page
+        shown when this one resumes is made sure of (on the loop only after such a race).
+        """
+        stop = self.page * self.per_page
+        explained = await off_loop(lambda: self.response.explained_to(stop))
+        if _explained_count(explained) > _explained_count(self.response):
+            self.response = explained
+        self.response = self.response.explained_to(self.page * self.per_page)
 
     async def _read(self, interaction: discord.Interaction) -> None:
         values = self.paper_select.values
@@ -172,6 +187,10 @@ def on_click(
     `item.callback(interaction)`, a method (generic in the client) that a subclass would
     define; an instance attribute replaces it the same way."""
     item.callback = callback  # type: ignore[method-assign, assignment]
+
+
+def _explained_count(response: SearchResponse) -> int:
+    return len(response.hits) if response.explained is None else response.explained
 
 
 def select_option(hit: SearchHit) -> discord.SelectOption:
