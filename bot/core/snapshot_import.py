@@ -152,6 +152,21 @@ class ImportCheckpoint:
     counts: ImportCounts
     done: bool = False
 
+    # Stored as one meta row on either backend (no migration): key and value.
+    META_PREFIX = "snapshot_import:"
+
+    @property
+    def meta_key(self) -> str:
+        return self.META_PREFIX + self.fingerprint
+
+    def meta_value(self) -> str:
+        return f"{self.offset}\t{int(self.done)}\t{self.counts.to_json()}"
+
+    @classmethod
+    def from_meta(cls, fingerprint: str, value: str) -> ImportCheckpoint:
+        offset, done, counts = value.split("\t", 2)
+        return cls(fingerprint, int(offset), ImportCounts.from_json(counts), done == "1")
+
 
 @dataclass
 class ImportBatch:

@@ -30,7 +30,6 @@ from bot.core.dedupe import retired_titles
 from bot.core.rank import title_name
 from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts, PreparedPaper
 
-CHECKPOINT_PREFIX = "snapshot_import:"
 PAPER_COLUMNS = (
     "id",
     "title",
@@ -43,15 +42,6 @@ PAPER_COLUMNS = (
     "last_seen",
     "short_name",
 )
-
-
-def _checkpoint_value(checkpoint: ImportCheckpoint) -> str:
-    return f"{checkpoint.offset}\t{int(checkpoint.done)}\t{checkpoint.counts.to_json()}"
-
-
-def _checkpoint_of(fingerprint: str, value: str) -> ImportCheckpoint:
-    offset, done, counts = value.split("\t", 2)
-    return ImportCheckpoint(fingerprint, int(offset), ImportCounts.from_json(counts), done == "1")
 
 
 class PostgresSnapshotStore:
@@ -67,8 +57,8 @@ class PostgresSnapshotStore:
         async def get_meta(self, key: str) -> str | None: ...
 
     async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
-        value = await self.get_meta(CHECKPOINT_PREFIX + fingerprint)
-        return _checkpoint_of(fingerprint, value) if value is not None else None
+        value = await self.get_meta(ImportCheckpoint.META_PREFIX + fingerprint)
+        return ImportCheckpoint.from_meta(fingerprint, value) if value is not None else None
 
     async def import_batch(self, batch: ImportBatch) -> ImportCounts:
         """Write the batch's papers and its checkpoint in one transaction; the counts
@@ -103,8 +93,8 @@ class PostgresSnapshotStore:
             await conn.execute(
                 "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET"
                 " value = excluded.value",
-                CHECKPOINT_PREFIX + checkpoint.fingerprint,
-                _checkpoint_value(checkpoint),
+                checkpoint.meta_key,
+                checkpoint.meta_value(),
             )
         return counts
 

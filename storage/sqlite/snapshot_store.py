@@ -22,19 +22,9 @@ from bot.core.dedupe import retired_titles
 from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts, PreparedPaper
 from storage.sqlite.ingest_tx import chunks, placeholders
 
-CHECKPOINT_PREFIX = "snapshot_import:"
 # Lookups by key in statements of this many values (SQLite's bound-parameter limit is
 # far above it; larger statements stop being cached).
 LOOKUP_CHUNK = 500
-
-
-def _checkpoint_value(checkpoint: ImportCheckpoint) -> str:
-    return f"{checkpoint.offset}\t{int(checkpoint.done)}\t{checkpoint.counts.to_json()}"
-
-
-def _checkpoint_of(fingerprint: str, value: str) -> ImportCheckpoint:
-    offset, done, counts = value.split("\t", 2)
-    return ImportCheckpoint(fingerprint, int(offset), ImportCounts.from_json(counts), done == "1")
 
 
 class SqliteSnapshotStore:
@@ -45,8 +35,8 @@ class SqliteSnapshotStore:
         async def get_meta(self, key: str) -> str | None: ...
 
     async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
-        value = await self.get_meta(CHECKPOINT_PREFIX + fingerprint)
-        return _checkpoint_of(fingerprint, value) if value is not None else None
+        value = await self.get_meta(ImportCheckpoint.META_PREFIX + fingerprint)
+        return ImportCheckpoint.from_meta(fingerprint, value) if value is not None else None
 
     async def import_batch(self, batch: ImportBatch) -> ImportCounts:
         """Write the batch's papers and its checkpoint in one transaction; the counts
@@ -77,7 +67,7 @@ class SqliteSnapshotStore:
             await conn.execute(
                 "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
                 " value = excluded.value",
-                (CHECKPOINT_PREFIX + checkpoint.fingerprint, _checkpoint_value(checkpoint)),
+                (checkpoint.meta_key, checkpoint.meta_value()),
             )
         return counts
 
