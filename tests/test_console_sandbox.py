@@ -154,6 +154,10 @@ def test_tokenless_run_with_no_input_fails_for_the_service_manager(tmp_path) -> 
     assert list(tmp_path.iterdir()) == []  # no console was started, no database made
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_the_interactive_console_at_once(tmp_path) -> None:
     leader, follower = os.openpty()  # a terminal, as when a person types
     proc = subprocess.Popen(
@@ -163,6 +167,10 @@ def test_ctrl_c_ends_the_interactive_console_at_once(tmp_path) -> None:
         stdin=follower,
         stdout=follower,
         stderr=follower,
+        # Ctrl-C as a person's terminal delivers it. A test run started as a background
+        # job of a non-interactive shell (`.ci/run &`) has SIGINT ignored, and an
+        # ignored disposition survives exec: the console would never see the signal.
+        preexec_fn=_default_sigint,
     )
     os.close(follower)
     seen = b""
