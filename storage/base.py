@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.authors import AuthorName
 from bot.core.feedback import (
@@ -586,9 +587,15 @@ class PortableStorage(abc.ABC):
 class SnapshotStorage(abc.ABC):
     """An arXiv snapshot import's batches (bot.core.ports.SnapshotImportStore)."""
 
-    @abc.abstractmethod
+    if TYPE_CHECKING:  # provided by every backend (the meta table)
+
+        async def get_meta(self, key: str) -> str | None: ...
+
     async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
-        """The last checkpoint committed for this file and filter, if any."""
+        """The last checkpoint committed for this file and filter, if any: one meta row
+        on either backend, written by `import_batch` in the batch's transaction."""
+        value = await self.get_meta(ImportCheckpoint.META_PREFIX + fingerprint)
+        return ImportCheckpoint.from_meta(fingerprint, value) if value is not None else None
 
     @abc.abstractmethod
     async def import_batch(self, batch: ImportBatch) -> ImportCounts:

@@ -56,10 +56,6 @@ class PostgresSnapshotStore:
 
         async def get_meta(self, key: str) -> str | None: ...
 
-    async def import_checkpoint(self, fingerprint: str) -> ImportCheckpoint | None:
-        value = await self.get_meta(ImportCheckpoint.META_PREFIX + fingerprint)
-        return ImportCheckpoint.from_meta(fingerprint, value) if value is not None else None
-
     async def import_batch(self, batch: ImportBatch) -> ImportCounts:
         """Write the batch's papers and its checkpoint in one transaction; the counts
         stored with it (the batch's new and merged papers added)."""
