@@ -344,3 +344,33 @@ async def test_a_large_backlog_is_indexed_by_the_bulk_writer_with_the_same_resul
         finally:
             await storage.close()
     assert found["plain"] == found["bulk"] and all(found["plain"])
+
+
+def test_search_json_says_where_each_imported_paper_came_from(tmp_path, dbs) -> None:
+    # A Hugging Face dump lists 0704.0002 first; the import merges it and brings 99 more
+    # papers that no dump lists. Each hit's `sources` must agree with the filters:
+    # "arxiv" exactly when `--source arxiv` finds it, "hf" exactly when `--source hf` does.
+    dump = tmp_path / "2026-04-30.json"
+    dump.write_text(hf_dump("0704.0002", "Sparsity certifying graph decompositions", "2026-04-30"))
+    db = dbs.location("p.db")
+    assert paperbot(tmp_path, "ingest", str(dump), "--db", db).returncode == 0
+    assert run_import(tmp_path, dbs, str(FIRST)).returncode == 0
+
+    def hits(*args: str) -> list[dict]:
+        done = paperbot(tmp_path, "search", *args, "--json", "--limit", "200", "--db", db)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    by_source = {typed: {h["url"] for h in hits("--source", typed)} for typed in ("arxiv", "hf")}
+    every = hits("--source", "arxiv") + hits("--source", "hf")
+    assert len({h["url"] for h in every}) == 100
+    for hit in every:
+        expected = sorted(typed for typed, urls in by_source.items() if hit["url"] in urls)
+        assert hit["sources"] == expected, hit
+    records = [json.loads(line) for line in FIRST.read_text().splitlines()]
+    urls = {f"https://arxiv.org/abs/{r['id']}" for r in records}
+    assert by_source == {"arxiv": urls, "hf": {"https://arxiv.org/abs/0704.0002"}}
+    # The same answer with a query, which reads the papers by another path.
+    found = {h["url"]: h["sources"] for h in hits("pebble game colors")}
+    assert found["https://arxiv.org/abs/0704.0002"] == ["arxiv", "hf"]
+    assert found and all(sources for sources in found.values())

@@ -204,7 +204,7 @@ class HitJson(TypedDict):
     title: str
     dates: list[str]  # ISO days it appeared on
     topics: list[str]  # topic keys
-    sources: list[str]  # the sources that listed it: "hf", "arxiv"
+    sources: list[str]  # where it is known from, as --source sees it: "arxiv", "hf"
     categories: list[str]  # arXiv categories, the primary one first
     score: float
     url: str
