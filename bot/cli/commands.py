@@ -21,7 +21,7 @@ from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
-from bot.core.render import paper_url, search_label
+from bot.core.render import NO_DUMP_YET, paper_url, search_label
 from bot.core.sources import parse_source_filter
 from bot.core.topic_lookup import (
     UnknownTopic,
@@ -333,7 +333,10 @@ async def cmd_paper(args: argparse.Namespace) -> int:
     print(paper_url(paper))
     if paper.authors:
         print("authors: " + ", ".join(paper.authors))
-    print("seen:    " + ", ".join(d.isoformat() for d in paper.days))
+    if paper.days:
+        print("seen:    " + ", ".join(d.isoformat() for d in paper.days))
+    else:
+        print(f"seen:    {NO_DUMP_YET} (announced {paper.first_seen.isoformat()})")
     if paper.topics:
         print("topics:  " + ", ".join(t.topic for t in paper.topics))
     print()
