@@ -22,6 +22,7 @@ from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
 from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING, SettingScope
+from bot.core.typed_ids import typed_id
 
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
@@ -72,10 +73,11 @@ def _positive(text: str) -> int:
 
 
 def _user(text: str) -> int:
-    """A Discord user id: a positive whole number."""
-    if not text.strip().isdigit() or int(text) < 1:
+    """A Discord user id: a positive whole number a database can hold."""
+    user = typed_id(text)
+    if user is None:
         raise argparse.ArgumentTypeError(f"not a Discord user id: {text!r}")
-    return int(text)
+    return user
 
 
 class OneLineErrors(argparse.ArgumentParser):
