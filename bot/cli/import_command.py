@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.services.snapshot_import import (
     ImportProgress,
     ImportResult,
     import_snapshot,
+    snapshot_problem,
 )
 
 
@@ -44,6 +46,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar or lines")
+
+
+# What reading a damaged file raises: OSError (a .gz that is not gzip), EOFError (a .gz
+# cut short, as a partial download is) and zlib.error (corrupt compressed data).
+UNREADABLE = (OSError, EOFError, zlib.error)
 
 
 def _filter(args: argparse.Namespace) -> SnapshotFilter:
@@ -145,6 +152,12 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
     wanted = _filter(args)
     if args.batch < 1:
         raise CliError("--batch must be at least 1", exit_code=2)
+    try:
+        problem = snapshot_problem(path)
+    except UNREADABLE as exc:
+        raise CliError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    if problem is not None:
+        raise CliError(f"{path}: {problem}")  # before the database is opened: nothing written
     progress = _Progress(path, args.quiet or args.json)
     async with opened(args.db) as storage:
 
@@ -157,8 +170,11 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
             result = await import_snapshot(
                 storage, path, wanted, progress=progress, encode_vectors=vectors, batch=args.batch
             )
-        except OSError as exc:
-            raise CliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except UNREADABLE as exc:
+            # The batches before the damage are committed; a rerun resumes after them.
+            raise CliError(
+                f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+            ) from None
         finally:
             progress.close()
     if args.json:
