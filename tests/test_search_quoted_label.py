@@ -58,6 +58,15 @@ def test_cli_no_results_shows_a_quoted_phrase_once(cli_db) -> None:
     )
 
 
+def test_cli_header_cuts_a_pasted_essay_and_keeps_the_filters(cli_db) -> None:
+    essay = " ".join(["protein language models for structure prediction"] * 60)
+    header = first_line(cli_db, essay, "--source", "hf", "--since", "2026-03-01")
+    assert header.startswith("Results 1–2 of ")
+    assert len(header) < 300, len(header)
+    assert '"protein language models for structure' in header
+    assert "… · from Hugging Face · since 2026-03-01" in header
+
+
 # --- Discord ------------------------------------------------------------------------------
 
 

@@ -224,6 +224,11 @@ class PaperJson(TypedDict):
     abstract: str
 
 
+# The query and author as a results header echoes them: a pasted essay is cut, so the
+# header stays one readable line with its filters in view.
+LABEL_CHARS = 120
+
+
 def hit_json(hit: SearchHit) -> HitJson:
     paper = hit.paper
     return {
@@ -285,7 +290,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    label = search_label(args.query, topic, args.since, source, author)
+    label = search_label(args.query, topic, args.since, source, author, max_chars=LABEL_CHARS)
     if not response.hits:
         print(no_results_text(label))
         return 0
