@@ -64,7 +64,10 @@ class ReadingCog(commands.Cog):
             interaction.user.id, day_option(day), limit=FOR_YOU_LIMIT
         )
         if found.day is None:
-            await reply_text(interaction, "No papers have been ingested yet.")
+            await reply_text(
+                interaction,
+                "No daily dump has been ingested yet: For you picks among a day's papers.",
+            )
             return
         if not found.listed:
             await reply_text(

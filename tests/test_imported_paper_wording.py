@@ -14,7 +14,7 @@ import pytest
 
 from bot.core.snapshot import SnapshotFilter
 from bot.services.snapshot_import import import_snapshot
-from tests.cli_process import paperbot
+from tests.cli_process import one_line, paperbot
 from tests.discord_harness import SAMPLE_DUMP, bot_against_fake, mention_leaks, settle
 
 FIRST = Path(__file__).resolve().parent / "data" / "snapshot" / "snapshot_first100.jsonl"
@@ -96,3 +96,57 @@ async def test_slash_search_footers_say_which_papers_a_dump_listed(world) -> Non
         assert footer == f"Announced {day} · in no daily dump yet", url
     for url, footer in (await footers(query="model", source="hf")).items():
         assert footer == "First seen 2026-03-14 · seen on 1 day", url
+
+
+# --- a database holding imported papers only (no daily dump, so no day) --------------------
+
+
+@pytest.fixture(scope="module")
+def imported_only(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("imported")
+    db = folder / "p.db"
+    done = paperbot(folder, "import-arxiv-snapshot", str(FIRST), "--db", str(db), "--quiet")
+    assert done.returncode == 0, done.stderr
+    liked = paperbot(folder, "feedback", "--user", "5", "0704.0001", "--like", "--db", str(db))
+    assert liked.returncode == 0, liked.stderr
+    return db
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_cli_recommend_with_no_day_is_one_line(imported_only, json_flag) -> None:
+    done = paperbot(
+        imported_only.parent, "recommend", "--user", "5", *json_flag, "--db", str(imported_only)
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert one_line(done.stderr) == (
+        "paperbot: no daily dump is stored yet, so no day to pick from; run `paperbot ingest`"
+    )
+
+
+@pytest.fixture
+async def imported_world(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    extensions = ("cogs.search", "cogs.reading")
+    async with bot_against_fake(tmp_path, extensions=extensions, ingest_sample=False) as running:
+        fake, bot, _ = running
+        result = await import_snapshot(bot.storage, FIRST, SnapshotFilter(), workers=0)
+        assert result.counts.imported == 100
+        yield running
+        await settle()
+        assert fake.payload_problems == []
+        assert mention_leaks(fake) == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_slash_foryou_and_topics_with_imported_papers_only(imported_world) -> None:
+    fake, bot, ids = imported_world
+    foryou = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {})
+    assert foryou.ephemeral and foryou.content == (
+        "No daily dump has been ingested yet: For you picks among a day's papers."
+    )
+    topics = await fake.invoke(ids.guild, ids.channel, ids.user, "topics", {})
+    text = topics.embeds[0]["description"]
+    # Not "no papers": the imported papers are counted in the totals.
+    assert text.startswith("No daily dump has been ingested yet: totals of the stored papers")
+    totals = await bot.storage.topic_counts(None)
+    assert sum(totals.values()) > 0

@@ -117,10 +117,12 @@ async def cmd_recommend(args: argparse.Namespace) -> int:
         if day is not None and day not in await storage.days(limit=100_000):
             raise CliError(f"no papers are stored for {day.isoformat()}")
         found = await service.for_you(args.user, day, limit=args.limit)
+    if found.day is None:  # papers only imported (or none): no day lists any
+        raise CliError("no daily dump is stored yet, so no day to pick from; run `paperbot ingest`")
     if args.json:
         _out([pick_json(p) for p in found.picks])
         return 0
-    shown = found.day.isoformat() if found.day else "-"
+    shown = found.day.isoformat()
     if not found.picks:
         print(f"Nothing for user {args.user} on {shown}.")
         return 0
