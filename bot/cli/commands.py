@@ -122,6 +122,9 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     redate = getattr(args, "redate", False)
     if redate and args.date is None:
         raise CliError("--redate needs --date: the day to move the dump to", exit_code=2)
+    if not any(Path(p).exists() for p in args.paths):
+        # Nothing to read: say so before a database is created for it.
+        raise CliError(f"{', '.join(args.paths)}: cannot read (no such file or folder)")
     async with opened(args.db) as storage:
         run = await ingest_paths(
             storage,
@@ -158,10 +161,23 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
                 f"{count_text(sum(r.merged for r in ok))} merged, "
                 f"{count_text(len(reports) - len(ok))} failed"
             )
-    errors = [r.error for r in reports if r.error]
-    for error in errors:
-        print(f"paperbot: {error}", file=sys.stderr)
+    errors = [r for r in reports if r.error]
+    for report in errors:
+        print(f"paperbot: {report.error}{_snapshot_hint(report.source)}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _snapshot_hint(source: str) -> str:
+    """A pointer to the right command when a file that failed to ingest is the arXiv
+    metadata snapshot (JSON lines of records, which no daily dump is); "" otherwise."""
+    from bot.services.snapshot_import import UNREADABLE, snapshot_problem
+
+    try:
+        if snapshot_problem(Path(source)) is not None:
+            return ""
+    except UNREADABLE:
+        return ""
+    return "; it is the arXiv metadata snapshot: use `paperbot import-arxiv-snapshot`"
 
 
 async def _encode_new_papers(storage: Storage) -> None:

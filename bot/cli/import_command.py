@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.core.snapshot_import import ImportCounts
 from bot.core.wording import plural
 from bot.services.snapshot_import import (
     BATCH_LINES,
+    UNREADABLE,
     ImportProgress,
     ImportResult,
     import_snapshot,
@@ -46,11 +46,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar or lines")
-
-
-# What reading a damaged file raises: OSError (a .gz that is not gzip), EOFError (a .gz
-# cut short, as a partial download is) and zlib.error (corrupt compressed data).
-UNREADABLE = (OSError, EOFError, zlib.error)
 
 
 def _filter(args: argparse.Namespace) -> SnapshotFilter:

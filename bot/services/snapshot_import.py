@@ -17,6 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+# What reading a damaged file raises: OSError (a .gz that is not gzip), EOFError (a .gz
+# cut short, as a partial download is) and zlib.error (corrupt compressed data).
+UNREADABLE = (OSError, EOFError, zlib.error)
 # A line longer than this is no snapshot record (the longest are a few tens of kB).
 SNIFF_LINE_BYTES = 1024 * 1024
 
