@@ -34,3 +34,14 @@ def test_a_usage_error_is_one_line_and_exit_2(tmp_path, args, says) -> None:
     assert line.endswith("--help`)"), line  # where to read more
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []  # nothing opened, nothing created
+
+
+@pytest.mark.parametrize("typed", ["", "   "])
+def test_an_empty_topic_is_a_usage_error(tmp_path, typed) -> None:
+    # Not "unknown topic ''" (exit 1): nothing was named, which is a usage error.
+    done = paperbot(tmp_path, "search", "--topic", typed, "--db", str(tmp_path / "p.db"))
+    assert done.returncode == 2, done.stderr
+    assert one_line(done.stderr) == (
+        "paperbot: --topic needs a topic's slug or name (run `paperbot topics` for the list)"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -201,6 +201,11 @@ def _skipped_line(skipped: list[Path]) -> str:
 def _cli_topics(text: str | None, *, several: bool = False) -> tuple[Topic, ...]:
     """The built-in topics `--topic` (or, `several`, the comma-separated `--topics`)
     names, by slug or name in any case: the bot's own exact lookup."""
+    if not several and not (text or "").strip():
+        raise CliError(
+            "--topic needs a topic's slug or name (run `paperbot topics` for the list)",
+            exit_code=2,
+        )
     taxonomy = load_default_topics()
     try:
         if several:
