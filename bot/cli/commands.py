@@ -21,6 +21,7 @@ from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
+from bot.core.query import parse_query
 from bot.core.render import NO_DUMP_YET, paper_url, search_label
 from bot.core.sources import parse_source_filter
 from bot.core.topic_lookup import (
@@ -273,6 +274,11 @@ async def cmd_search(args: argparse.Namespace) -> int:
     author = args.author.strip() if args.author and args.author.strip() else None
     if author is not None and not author_key(author):
         raise CliError("--author: an author's name needs letters", exit_code=2)
+    if args.query and args.query.strip() and parse_query(args.query).empty:
+        raise CliError(
+            f"the query {args.query.strip()!r} has no words to search for: use letters or digits",
+            exit_code=2,
+        )
     nothing = not (args.query and args.query.strip()) and args.topic is None
     if nothing and source.everything and author is None:
         raise CliError(
