@@ -64,14 +64,24 @@ class ReadingCog(commands.Cog):
             interaction.user.id, day_option(day), limit=FOR_YOU_LIMIT
         )
         if found.day is None:
-            await reply_text(interaction, "No papers have been ingested yet.")
+            await reply_text(
+                interaction,
+                "No daily dump has been ingested yet: For you picks among a day's papers.",
+            )
+            return
+        if not found.listed:
+            await reply_text(
+                interaction,
+                f"No papers are stored for {format_day(found.day)}. Pick a day from the "
+                "list as you type, or leave `day` out for the newest.",
+            )
             return
         title = f"For you · {format_day(found.day)}"
         payload = picks_payload(
             title,
             MODES.get(found.mode, ""),
             found.picks,
-            "Nothing for you today: no paper that day scores high enough for you.",
+            "Nothing for you that day: no paper scores high enough for you.",
             "Open a paper below to rate it, save it or find more like it.",
         )
         await reply(interaction, payload, ephemeral=True, view=paper_menu("foryou", found.picks))

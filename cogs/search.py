@@ -22,6 +22,7 @@ from bot.core.limits import MAX_CHOICE_NAME, MAX_CHOICE_VALUE, MAX_CHOICES
 from bot.core.markdown import truncate
 from bot.core.models import PaperLookup, Topic
 from bot.core.payloads import MessagePayload
+from bot.core.query import parse_query
 from bot.core.render import (
     code_span,
     one_line,
@@ -176,6 +177,10 @@ class SearchCog(commands.Cog):
         author = author.strip() if author and author.strip() else None
         if author is not None and not author_key(author):
             raise UserError("An author's name needs letters.")
+        if query is not None and parse_query(query).empty:
+            raise UserError(
+                f"{code_span(query, 40)} has no words to search for: use letters or digits."
+            )
         if query is None and not (topic and topic.strip()) and sources.everything and not author:
             raise UserError("Give a query, a topic, a source, an author, or several of them.")
         if query is not None:

@@ -15,6 +15,7 @@ from bot.core.feedback import FeedbackSignal, PaperFeedback
 from bot.core.hf_extras import HfExtras
 from bot.core.models import DaySource, KnownPaper, Matches, StoredPaper, Topic, TopicHit
 from bot.core.outcomes import DeliveryStatus
+from bot.core.sources import search_sources
 from bot.core.subscriptions import (
     ChannelSubscription,
     DeliveryRecord,
@@ -185,7 +186,10 @@ def stored_paper(
         topics=tuple(topics),
         position=position,
         categories=tuple(extras.categories),
-        sources=tuple(sorted(extras.sources)),
+        # Where the paper is known from, as a search's source filter sees it: the
+        # dumps that listed it, and arXiv when its categories are known (a snapshot
+        # import lists it in no dump, yet it is arXiv's).
+        sources=tuple(sorted(search_sources(extras.sources, extras.categories))),
         day_sources=tuple(sorted(extras.day_sources)),
         hf=hf_extras_of(hf),
         day_upvotes=day_upvotes,

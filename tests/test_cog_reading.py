@@ -12,6 +12,7 @@ import pytest
 
 from bot.core.feedback import FeedbackAction, FeedbackSignal, MuteKind
 from bot.core.ingest import ingest_bytes
+from bot.core.render import format_day
 from bot.fakediscord import FakeDiscord
 from tests.discord_harness import (
     bot_against_fake,
@@ -292,6 +293,23 @@ async def test_foryou_explains_picks_and_mute_hides_a_paper(world) -> None:
     assert top.id in [int(o["value"]) for o in menu(back)["options"]]
     bad = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": "last tuesday"})
     assert bad.ephemeral and "as a day" in bad.content
+
+
+@pytest.mark.parametrize("typed", ["2020-01-01", "2026-03-13", "2099-12-31"])
+async def test_foryou_on_a_day_with_no_papers_says_so(world, typed) -> None:
+    # The sample dump is the only day stored (2026-03-14); the days around it hold none.
+    fake, bot, ids = world
+    day = dt.date.fromisoformat(typed)
+    assert day not in await bot.storage.days(limit=1000)
+    reply = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": typed})
+    assert reply.ephemeral and reply.embeds == [] and reply.components == []
+    assert reply.content == (
+        f"No papers are stored for {format_day(day)}. Pick a day from the list as you "
+        "type, or leave `day` out for the newest."
+    )
+    # The day that has papers still lists them.
+    stored = await fake.invoke(ids.guild, ids.channel, ids.user, "foryou", {"day": "2026-03-14"})
+    assert stored.embeds and "For you · Sat 14 Mar 2026" in stored.embeds[0]["title"]
 
 
 async def test_follow_author_with_autocomplete_over_stored_authors(world) -> None:

@@ -220,3 +220,33 @@ async def test_console_rates_a_paper_from_a_posted_digests_menu() -> None:
     assert "You like *" in posted and "Now: 👍 liked." in posted
     assert "! no menu to pick from here" not in posted
     assert "🔖 Saved *" in posted
+
+
+async def test_console_mistyped_commands_are_one_plain_line() -> None:
+    """An option without its colon, an unknown option or subcommand, or a missing
+    subcommand: one line saying what to type, the command's own names listed plainly
+    (never a Python list, never "no subcommand 'query' in ['query', …]")."""
+    text = await console_output(
+        "/search query protein",
+        "/search limit:5",
+        "/digest subscribe channel",
+        "/digest nosuch",
+        "/digest",
+        "/topics x:1",
+        "/search query:protein",  # and the console still answers after them
+    )
+    errors = [line for line in text.splitlines() if line.startswith("! ")]
+    # The names listed are the commands' own (other options may be added later).
+    expected = [
+        "! give query a value: /search query:VALUE",
+        "! /search has no option limit; try: query, topic, since, source, author",
+        "! give channel a value: /digest subscribe channel:VALUE",
+        "! /digest has no subcommand nosuch; try: subscribe, unsubscribe, list, preview, now",
+        "! /digest needs a subcommand; try: subscribe, unsubscribe, list, preview, now",
+        "! /topics has no option x; it takes none",
+    ]
+    assert len(errors) == len(expected), errors
+    for line, start in zip(errors, expected, strict=True):
+        assert line.startswith(start), line
+        assert not any(c in line for c in "[]'"), line
+    assert "Long-context Protein Language Model" in text

@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from bot.core.query import parse_query
-from tests.cli_process import clean_environment, paperbot
+from tests.cli_process import clean_environment, one_line, paperbot
 from tests.conftest import create_schema, drop_schema, with_search_path
 
 DATA = Path(__file__).resolve().parent / "data" / "snapshot"
@@ -344,3 +344,78 @@ async def test_a_large_backlog_is_indexed_by_the_bulk_writer_with_the_same_resul
         finally:
             await storage.close()
     assert found["plain"] == found["bulk"] and all(found["plain"])
+
+
+def test_search_json_says_where_each_imported_paper_came_from(tmp_path, dbs) -> None:
+    # A Hugging Face dump lists 0704.0002 first; the import merges it and brings 99 more
+    # papers that no dump lists. Each hit's `sources` must agree with the filters:
+    # "arxiv" exactly when `--source arxiv` finds it, "hf" exactly when `--source hf` does.
+    dump = tmp_path / "2026-04-30.json"
+    dump.write_text(hf_dump("0704.0002", "Sparsity certifying graph decompositions", "2026-04-30"))
+    db = dbs.location("p.db")
+    assert paperbot(tmp_path, "ingest", str(dump), "--db", db).returncode == 0
+    assert run_import(tmp_path, dbs, str(FIRST)).returncode == 0
+
+    def hits(*args: str) -> list[dict]:
+        done = paperbot(tmp_path, "search", *args, "--json", "--limit", "200", "--db", db)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    by_source = {typed: {h["url"] for h in hits("--source", typed)} for typed in ("arxiv", "hf")}
+    every = hits("--source", "arxiv") + hits("--source", "hf")
+    assert len({h["url"] for h in every}) == 100
+    for hit in every:
+        expected = sorted(typed for typed, urls in by_source.items() if hit["url"] in urls)
+        assert hit["sources"] == expected, hit
+    records = [json.loads(line) for line in FIRST.read_text().splitlines()]
+    urls = {f"https://arxiv.org/abs/{r['id']}" for r in records}
+    assert by_source == {"arxiv": urls, "hf": {"https://arxiv.org/abs/0704.0002"}}
+    # The same answer with a query, which reads the papers by another path.
+    found = {h["url"]: h["sources"] for h in hits("pebble game colors")}
+    assert found["https://arxiv.org/abs/0704.0002"] == ["arxiv", "hf"]
+    assert found and all(sources for sources in found.values())
+
+
+SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_dump.txt"
+HF_JSON = Path(__file__).resolve().parent / "data" / "arxiv" / "hf_2026-04-30_two_papers.json"
+
+
+@pytest.mark.parametrize("name", ["sample dump", "HF JSON", "empty", "one line", "fake gz"])
+def test_a_file_that_is_no_snapshot_is_one_line_and_writes_nothing(tmp_path, dbs, name) -> None:
+    files = {
+        "sample dump": SAMPLE_DUMP.read_bytes(),  # a daily text dump
+        "HF JSON": HF_JSON.read_bytes(),  # a Hugging Face daily answer
+        "empty": b"",
+        "one line": b"arxiv-metadata-oai-snapshot.json\n",
+        "fake gz": FIRST.read_bytes(),  # named .gz, not gzip
+    }
+    path = tmp_path / ("snapshot.jsonl.gz" if name == "fake gz" else "snapshot.jsonl")
+    path.write_bytes(files[name])
+    done = run_import(tmp_path, dbs, str(path))
+    assert done.returncode == 1, done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith(f"paperbot: {path}: "), line
+    says = "cannot read" if name == "fake gz" else "empty" if name == "empty" else "not the arXiv"
+    assert says in line, line
+    assert done.stdout == ""
+    # Nothing was opened or written: no database file, no tables, no checkpoint.
+    if dbs.server is None:
+        assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    else:
+        assert dbs.tables("p.db") == []
+
+
+def test_a_gz_cut_short_is_one_line_and_keeps_what_was_committed(tmp_path, dbs) -> None:
+    # A partial download: the first part of the real 1,000-record file.
+    cut = tmp_path / "partial.jsonl.gz"
+    cut.write_bytes(OAI_CS.read_bytes()[: OAI_CS.stat().st_size // 2])
+    done = run_import(tmp_path, dbs, str(cut), "--batch", "50", "--quiet")
+    assert done.returncode == 1, done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith(f"paperbot: {cut}: cannot read ("), line
+    [(stored,)] = dbs.rows("p.db", "SELECT COUNT(*) FROM papers")
+    assert 50 <= stored < 1000 and stored % 50 == 0  # whole batches, each committed
+    # The whole file then imports from scratch, merging what is already stored.
+    whole = run_import(tmp_path, dbs, str(OAI_CS))
+    assert whole.returncode == 0, whole.stderr
+    assert dbs.rows("p.db", "SELECT COUNT(*) FROM papers") == [(1000,)]

@@ -22,6 +22,7 @@ from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
 from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING, SettingScope
+from bot.core.typed_ids import typed_id
 
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
@@ -72,28 +73,27 @@ def _positive(text: str) -> int:
 
 
 def _user(text: str) -> int:
-    """A Discord user id: a positive whole number."""
-    if not text.strip().isdigit() or int(text) < 1:
+    """A Discord user id: a positive whole number a database can hold."""
+    user = typed_id(text)
+    if user is None:
         raise argparse.ArgumentTypeError(f"not a Discord user id: {text!r}")
-    return int(text)
+    return user
 
 
-def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Usage errors as one line on stderr (exit 2), without the usage block."""
+class OneLineErrors(argparse.ArgumentParser):
+    """A parser whose usage errors are one line on stderr (exit 2), without the usage
+    block: every paperbot command's, so a bad option reads the same everywhere."""
 
-    def error(message: str) -> NoReturn:
-        parser.exit(2, f"{parser.prog}: {message} (see `{parser.prog} --help`)\n")
-
-    setattr(parser, "error", error)  # noqa: B010 - one parser's own method, replaced
-    return parser
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 DEBUG_HELP = "on a failure, show the full traceback too (for a bug report)"
 
 
-def _debug_flag() -> argparse.ArgumentParser:
+def _debug_flag() -> OneLineErrors:
     """`--debug` after COMMAND, as a parent parser."""
-    debug = argparse.ArgumentParser(add_help=False)
+    debug = OneLineErrors(add_help=False)
     # SUPPRESS: the top-level flag is not reset when it is not repeated after COMMAND.
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return debug
@@ -108,7 +108,7 @@ def bench_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class CommandLine(argparse.ArgumentParser):
+class CommandLine(OneLineErrors):
     """paperbot's parser. What follows `bench` goes to the benchmark's own parser,
     loaded only when `bench` runs, so no other command imports the benchmark."""
 
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"paperbot {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     debug = _debug_flag()
-    common = argparse.ArgumentParser(add_help=False, parents=[debug])
+    common = OneLineErrors(add_help=False, parents=[debug])
     common.add_argument(
         "--db",
         default=None,
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"then PAPERBOT_DB, from the environment or .env, then {DEFAULTS['PAPERBOT_DB']})",
     )
     sub = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=argparse.ArgumentParser
+        dest="command", metavar="COMMAND", required=True, parser_class=OneLineErrors
     )
 
     p = sub.add_parser("ingest", parents=[common], help="ingest dump files or folders")
@@ -214,13 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the feeds then carry absolute links (default: links relative to each feed)",
     )
 
-    p = _one_line_errors(
-        sub.add_parser(
-            "feedback",
-            parents=[common],
-            help="rate papers for a member: more like this (--like), less (--dislike), "
-            "--save, or --clear to undo",
-        )
+    p = sub.add_parser(
+        "feedback",
+        parents=[common],
+        help="rate papers for a member: more like this (--like), less (--dislike), "
+        "--save, or --clear to undo",
     )
     p.add_argument("--user", type=_user, required=True, help="the member's Discord user id")
     p.add_argument(
@@ -238,21 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         action.add_argument(flag, action="store_true", help=text)
 
-    p = _one_line_errors(
-        sub.add_parser(
-            "recommend",
-            parents=[common],
-            help="a member's For you list of a day: their ranking, papers they rated left out",
-        )
+    p = sub.add_parser(
+        "recommend",
+        parents=[common],
+        help="a member's For you list of a day: their ranking, papers they rated left out",
     )
     p.add_argument("--user", type=_user, required=True, help="the member's Discord user id")
     p.add_argument("--date", type=_date, help="the day (default: the newest day with papers)")
     p.add_argument("--limit", type=_positive, default=None, help="at most this many papers")
     p.add_argument("--json", action="store_true")
 
-    p = _one_line_errors(
-        sub.add_parser("related", parents=[common], help="papers most like a paper, with why")
-    )
+    p = sub.add_parser("related", parents=[common], help="papers most like a paper, with why")
     p.add_argument("paper", metavar="PAPER", help="its id (from `search --json`) or arXiv id")
     p.add_argument("--limit", type=_positive, default=5, help="how many papers (default 5)")
     p.add_argument("--json", action="store_true")

@@ -21,7 +21,8 @@ from bot.core.digest import DigestSettings, layout_digest
 from bot.core.ingest import ingest_paths
 from bot.core.models import IngestReport, SearchHit, SearchResponse, StoredPaper, Topic
 from bot.core.parse_text import BOILERPLATE
-from bot.core.render import paper_url, search_label
+from bot.core.query import parse_query
+from bot.core.render import NO_DUMP_YET, paper_url, search_label
 from bot.core.sources import parse_source_filter
 from bot.core.topic_lookup import (
     UnknownTopic,
@@ -122,6 +123,9 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
     redate = getattr(args, "redate", False)
     if redate and args.date is None:
         raise CliError("--redate needs --date: the day to move the dump to", exit_code=2)
+    if not any(Path(p).exists() for p in args.paths):
+        # Nothing to read: say so before a database is created for it.
+        raise CliError(f"{', '.join(args.paths)}: cannot read (no such file or folder)")
     async with opened(args.db) as storage:
         run = await ingest_paths(
             storage,
@@ -158,10 +162,23 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
                 f"{count_text(sum(r.merged for r in ok))} merged, "
                 f"{count_text(len(reports) - len(ok))} failed"
             )
-    errors = [r.error for r in reports if r.error]
-    for error in errors:
-        print(f"paperbot: {error}", file=sys.stderr)
+    errors = [r for r in reports if r.error]
+    for report in errors:
+        print(f"paperbot: {report.error}{_snapshot_hint(report.source)}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _snapshot_hint(source: str) -> str:
+    """A pointer to the right command when a file that failed to ingest is the arXiv
+    metadata snapshot (JSON lines of records, which no daily dump is); "" otherwise."""
+    from bot.services.snapshot_import import UNREADABLE, snapshot_problem
+
+    try:
+        if snapshot_problem(Path(source)) is not None:
+            return ""
+    except UNREADABLE:
+        return ""
+    return "; it is the arXiv metadata snapshot: use `paperbot import-arxiv-snapshot`"
 
 
 async def _encode_new_papers(storage: Storage) -> None:
@@ -185,6 +202,11 @@ def _skipped_line(skipped: list[Path]) -> str:
 def _cli_topics(text: str | None, *, several: bool = False) -> tuple[Topic, ...]:
     """The built-in topics `--topic` (or, `several`, the comma-separated `--topics`)
     names, by slug or name in any case: the bot's own exact lookup."""
+    if not several and not (text or "").strip():
+        raise CliError(
+            "--topic needs a topic's slug or name (run `paperbot topics` for the list)",
+            exit_code=2,
+        )
     taxonomy = load_default_topics()
     try:
         if several:
@@ -204,7 +226,7 @@ class HitJson(TypedDict):
     title: str
     dates: list[str]  # ISO days it appeared on
     topics: list[str]  # topic keys
-    sources: list[str]  # the sources that listed it: "hf", "arxiv"
+    sources: list[str]  # where it is known from, as --source sees it: "arxiv", "hf"
     categories: list[str]  # arXiv categories, the primary one first
     score: float
     url: str
@@ -222,6 +244,11 @@ class PaperJson(TypedDict):
     dates: list[str]
     topics: list[str]
     abstract: str
+
+
+# The query and author as a results header echoes them: a pasted essay is cut, so the
+# header stays one readable line with its filters in view.
+LABEL_CHARS = 120
 
 
 def hit_json(hit: SearchHit) -> HitJson:
@@ -247,6 +274,11 @@ async def cmd_search(args: argparse.Namespace) -> int:
     author = args.author.strip() if args.author and args.author.strip() else None
     if author is not None and not author_key(author):
         raise CliError("--author: an author's name needs letters", exit_code=2)
+    if args.query and args.query.strip() and parse_query(args.query).empty:
+        raise CliError(
+            f"the query {args.query.strip()!r} has no words to search for: use letters or digits",
+            exit_code=2,
+        )
     nothing = not (args.query and args.query.strip()) and args.topic is None
     if nothing and source.everything and author is None:
         raise CliError(
@@ -285,7 +317,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out([hit_json(h) for h in response.hits])
         return 0
-    label = search_label(args.query, topic, args.since, source, author)
+    label = search_label(args.query, topic, args.since, source, author, max_chars=LABEL_CHARS)
     if not response.hits:
         print(no_results_text(label))
         return 0
@@ -333,7 +365,10 @@ async def cmd_paper(args: argparse.Namespace) -> int:
     print(paper_url(paper))
     if paper.authors:
         print("authors: " + ", ".join(paper.authors))
-    print("seen:    " + ", ".join(d.isoformat() for d in paper.days))
+    if paper.days:
+        print("seen:    " + ", ".join(d.isoformat() for d in paper.days))
+    else:
+        print(f"seen:    {NO_DUMP_YET} (announced {paper.first_seen.isoformat()})")
     if paper.topics:
         print("topics:  " + ", ".join(t.topic for t in paper.topics))
     print()

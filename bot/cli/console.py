@@ -23,7 +23,7 @@ import sqlite3
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,6 +39,7 @@ from storage.urls import redact
 
 SAMPLE_DUMP = Path(__file__).resolve().parents[1] / "data" / "sample_dump.txt"
 CHANNEL, ATTACHMENT, INTEGER, NUMBER, BOOLEAN = 7, 11, 4, 10, 5
+SUBCOMMAND, SUBCOMMAND_GROUP = 1, 2  # Discord's option types for a subcommand (group)
 # Names discord.py gives the tasks running the bot's code: command invocations, event
 # handlers and view callbacks (a button may answer, then edit its message again).
 BOT_TASK_PREFIXES = ("CommandTree-invoker", "discord.py: ", "discord-ui-")
@@ -186,6 +187,9 @@ class Console:
             raise ConsoleError("type a command, e.g. /search query:protein")
         name = " ".join(path)
         specs = self._option_specs(path)
+        unknown = [key for key in raw if key not in specs]
+        if unknown:
+            raise ConsoleError(f"/{name} has no option {unknown[0]}{_listed(specs.values())}")
         options = {key: self._value(specs.get(key), value) for key, value in raw.items()}
         return await self.fake.invoke(
             self.guild, self.channels["general"], self.user, name, options, timeout=30
@@ -198,9 +202,17 @@ class Console:
             known = ", ".join(sorted("/" + c["name"] for c in commands))
             raise ConsoleError(f"no command /{path[0]}; try one of: {known}")
         specs = command.get("options") or []
-        for part in path[1:]:
+        for depth, part in enumerate(path[1:], start=1):
+            here = "/" + " ".join(path[:depth])
             sub = next((o for o in specs if o["name"] == part), None)
-            specs = (sub or {}).get("options") or []
+            if sub is not None and sub["type"] not in (SUBCOMMAND, SUBCOMMAND_GROUP):
+                # `/search query protein`: an option typed without its colon.
+                raise ConsoleError(f"give {part} a value: {here} {part}:VALUE")
+            if sub is None:
+                raise ConsoleError(f"{here} has no subcommand {part}{_listed(specs)}")
+            specs = sub.get("options") or []
+        if any(spec["type"] in (SUBCOMMAND, SUBCOMMAND_GROUP) for spec in specs):
+            raise ConsoleError(f"/{' '.join(path)} needs a subcommand{_listed(specs)}")
         return {spec["name"]: spec for spec in specs}
 
     def _value(self, spec: dict[str, Any] | None, value: str) -> Any:
@@ -248,6 +260,12 @@ class Console:
             actions = Actions.of(message)
         option = actions.option(rest)
         return await self.fake.select(message, self.user, option.menu["custom_id"], [option.value])
+
+
+def _listed(specs: Iterable[dict[str, Any]]) -> str:
+    """`; try: a, b, c` naming what a command offers, or `; it takes none`."""
+    names = [spec["name"] for spec in specs]
+    return f"; try: {', '.join(names)}" if names else "; it takes none"
 
 
 def _split_words(words: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -74,7 +74,8 @@ class Actions:
         wanted = typed.strip()
         if not self.options:
             raise ActionError("no menu to pick from here")
-        if wanted.isdigit():
+        # ASCII digits only: `²` is a digit to isdigit() but no number int() reads.
+        if wanted.isascii() and wanted.isdigit():
             number = int(wanted)
             if not 1 <= number <= len(self.options):
                 raise ActionError(f"no option {number}; pick {self._numbers()}")

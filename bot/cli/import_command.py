@@ -15,9 +15,11 @@ from bot.core.snapshot_import import ImportCounts
 from bot.core.wording import plural
 from bot.services.snapshot_import import (
     BATCH_LINES,
+    UNREADABLE,
     ImportProgress,
     ImportResult,
     import_snapshot,
+    snapshot_problem,
 )
 
 
@@ -145,6 +147,12 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
     wanted = _filter(args)
     if args.batch < 1:
         raise CliError("--batch must be at least 1", exit_code=2)
+    try:
+        problem = snapshot_problem(path)
+    except UNREADABLE as exc:
+        raise CliError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    if problem is not None:
+        raise CliError(f"{path}: {problem}")  # before the database is opened: nothing written
     progress = _Progress(path, args.quiet or args.json)
     async with opened(args.db) as storage:
 
@@ -157,8 +165,11 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
             result = await import_snapshot(
                 storage, path, wanted, progress=progress, encode_vectors=vectors, batch=args.batch
             )
-        except OSError as exc:
-            raise CliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except UNREADABLE as exc:
+            # The batches before the damage are committed; a rerun resumes after them.
+            raise CliError(
+                f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+            ) from None
         finally:
             progress.close()
     if args.json:

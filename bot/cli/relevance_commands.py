@@ -12,6 +12,7 @@ from bot.cli.errors import CliError
 from bot.core.feedback import FeedbackAction, PaperFeedback
 from bot.core.render import paper_url
 from bot.core.topics import load_default_topics
+from bot.core.typed_ids import typed_id
 from bot.core.wording import plural
 from bot.services.relevance_service import Recommendation, RelevanceService
 from bot.services.search import SearchService
@@ -55,9 +56,10 @@ async def resolve_paper(storage: Storage, text: str) -> int:
     """The paper `text` names: an `id` as `search --json` prints it, or an arXiv id or
     link. CliError (exit 1) when no stored paper is meant."""
     text = text.strip()
-    if text.isdigit():
-        if await storage.get_papers([int(text)]):
-            return int(text)
+    if text.isascii() and text.isdigit():
+        pid = typed_id(text)  # None: 0, or beyond any row id
+        if pid is not None and await storage.get_papers([pid]):
+            return pid
         raise CliError(f"no paper with id {text} is stored (see `paperbot search --json`)")
     named = await SearchService(storage, load_default_topics()).arxiv_paper(text)
     if named is None:
@@ -115,10 +117,12 @@ async def cmd_recommend(args: argparse.Namespace) -> int:
         if day is not None and day not in await storage.days(limit=100_000):
             raise CliError(f"no papers are stored for {day.isoformat()}")
         found = await service.for_you(args.user, day, limit=args.limit)
+    if found.day is None:  # papers only imported (or none): no day lists any
+        raise CliError("no daily dump is stored yet, so no day to pick from; run `paperbot ingest`")
     if args.json:
         _out([pick_json(p) for p in found.picks])
         return 0
-    shown = found.day.isoformat() if found.day else "-"
+    shown = found.day.isoformat()
     if not found.picks:
         print(f"Nothing for user {args.user} on {shown}.")
         return 0

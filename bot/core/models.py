@@ -163,7 +163,9 @@ class StoredPaper:
     topics: tuple[TopicHit, ...]
     position: int | None = None  # position on the day being shown, when known
     categories: tuple[str, ...] = ()  # arXiv categories, the primary one first
-    sources: tuple[str, ...] = ()  # every source that ever listed it: "arxiv", "hf"
+    # Every source it is known from: "hf", "arxiv" (the dumps that ever listed it, and
+    # arXiv whenever its arXiv categories are known; see sources.search_sources).
+    sources: tuple[str, ...] = ()
     # The sources that listed it on the day being shown, when a day was asked for.
     day_sources: tuple[str, ...] = ()
     hf: HfExtras = field(default_factory=HfExtras)

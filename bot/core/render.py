@@ -60,6 +60,9 @@ _AUTHORS_SHOWN_FULL = 40
 _MAX_QUERY_CHARS = 240
 _CODE_SPAN_CHARS = 100
 _NO_ABSTRACT = "*No abstract in the dump.*"
+# A paper no daily dump listed (the arXiv snapshot import stores such papers, dated the
+# day arXiv first announced them): paperbot has seen it on no day.
+NO_DUMP_YET = "in no daily dump yet"
 _UNTITLED = "(untitled)"
 
 EmbedBuilder = Callable[[int | None], Embed]
@@ -359,7 +362,9 @@ def _count(number: int) -> str:
 
 
 def _footer_text(paper: StoredPaper) -> str:
-    seen = len(set(paper.days)) or 1
+    if not paper.days:
+        return f"Announced {paper.first_seen.isoformat()} · {NO_DUMP_YET}"
+    seen = len(set(paper.days))
     return f"First seen {paper.first_seen.isoformat()} · seen on {plural(seen, 'day')}"
 
 

@@ -99,6 +99,34 @@ def parse_record(line: str | bytes) -> SnapshotPaper | BadRecord:
     )
 
 
+# Reasons that still say the line is a snapshot record (a JSON object with an id), only
+# a damaged one; the others (broken JSON, not an object, no id) say nothing of the kind.
+_RECORD_SHAPED = {BadReason.BAD_ID, BadReason.MISSING_TITLE, BadReason.BAD_DATE}
+# How many of a file's first lines decide whether it is the snapshot at all.
+SNIFF_LINES = 20
+
+
+def not_a_snapshot(first_lines: Sequence[str | bytes]) -> str | None:
+    """Why a file whose first non-blank lines are `first_lines` cannot be the snapshot
+    (one line of text), or None when it can: when any of them is a record with an id,
+    even a damaged one (a damaged line is counted by the import, never fatal)."""
+    if not first_lines:
+        return "it is empty; the arXiv metadata snapshot is JSON lines, one paper each"
+    for line in first_lines:
+        found = parse_record(line)
+        if isinstance(found, SnapshotPaper) or found.reason in _RECORD_SHAPED:
+            return None
+    lines = (
+        "its first line is not"
+        if len(first_lines) == 1
+        else (f"none of its first {len(first_lines)} lines is")
+    )
+    return (
+        f"not the arXiv metadata snapshot: {lines} a JSON record with an arXiv id "
+        "(expected JSON lines such as arxiv-metadata-oai-snapshot.json)"
+    )
+
+
 def first_version_day(versions: Any) -> dt.date | None:
     """The UTC day of the lowest-numbered version's `created`; None when there is none
     or it is not a date."""

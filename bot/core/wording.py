@@ -44,8 +44,10 @@ def plural(n: int, singular: str, many: str | None = None) -> str:
 
 
 def quoted(text: str) -> str:
-    """The CLI's way of echoing user text."""
-    return f'"{text}"'
+    """The CLI's way of echoing user text: in double quotes, unless it holds double
+    quotes already (a quoted phrase, `"language models"`), which would read doubled
+    (`""language models""`); then as it was typed."""
+    return text if '"' in text else f'"{text}"'
 
 
 # --- days -----------------------------------------------------------------------------------

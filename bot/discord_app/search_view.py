@@ -217,7 +217,8 @@ def topics_payload(
     4096-char description limit, the tail is replaced by "…and N more topics".
     """
     if day is None:
-        intro = "No papers have been ingested yet."
+        # Papers may be stored all the same (a snapshot import lists none on a day).
+        intro = "No daily dump has been ingested yet: totals of the stored papers only."
     else:
         intro = f"Papers on the newest day ({format_day(day)}) and in total."
 

@@ -116,6 +116,7 @@ class ForYou:
     day: dt.date | None
     picks: list[Recommendation]
     mode: str  # "feedback", "follows" or "popularity" (MemberModel.mode)
+    listed: int = 0  # the day's papers ranked: 0 when no dump listed any that day
 
 
 def why_markdown(why: Why) -> str:
@@ -435,7 +436,7 @@ class RelevanceService:
             picks = await asyncio.to_thread(rank, cached.model, candidates)
         mutes = MuteFilter(await self.store.member_mutes(user_id))
         shown = await self._loaded_picks(picks, mutes, day, limit)
-        return ForYou(day, shown, cached.model.mode)
+        return ForYou(day, shown, cached.model.mode, len(candidates))
 
     async def _listed_candidates(self, day: dt.date) -> CandidateSet:
         """The candidate set of `day`'s papers, as `_day_candidates` keeps it, built

@@ -44,6 +44,7 @@ from bot.core.rank import combined_score, explain
 from bot.core.sources import ALL_SOURCES, SourceFilter, search_sources, source_reason
 from bot.core.text import normalize_title, words
 from bot.core.title_match import ALL_WORDS, RESEMBLES, Typed, tier
+from bot.core.typed_ids import typed_id
 from bot.services.author_search import search_author
 from bot.services.offload import off_loop
 from bot.services.refusals import Refused
@@ -439,8 +440,9 @@ class SearchService:
         an arXiv id or link, or a title or part of one. A bare number is part of a
         title (`23` in `... for 23 African Languages`), not an id."""
         stripped = text.strip()
-        if stripped.startswith("#") and stripped[1:].isdigit():
-            found = await self.storage.get_papers([int(stripped[1:])])
+        pid = typed_id(stripped[1:]) if stripped.startswith("#") else None
+        if pid is not None:
+            found = await self.storage.get_papers([pid])
             if found:
                 return PaperLookup(found[0])
         named = await self.arxiv_paper(text)

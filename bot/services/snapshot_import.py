@@ -17,6 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import IO, cast
 from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
 from bot.core.ports import SnapshotImportStore
-from bot.core.snapshot import SnapshotFilter
+from bot.core.snapshot import SNIFF_LINES, SnapshotFilter, not_a_snapshot
 from bot.core.snapshot_import import (
     ImportBatch,
     ImportCheckpoint,
@@ -86,6 +87,28 @@ def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return cast("IO[bytes]", gzip.open(path, "rb"))
     return path.open("rb")
+
+
+# What reading a damaged file raises: OSError (a .gz that is not gzip), EOFError (a .gz
+# cut short, as a partial download is) and zlib.error (corrupt compressed data).
+UNREADABLE = (OSError, EOFError, zlib.error)
+# A line longer than this is no snapshot record (the longest are a few tens of kB).
+SNIFF_LINE_BYTES = 1024 * 1024
+
+
+def snapshot_problem(path: Path) -> str | None:
+    """Why `path` cannot be the snapshot (see `not_a_snapshot`), read from its first
+    non-blank lines before anything is written; None when it can be. OSError when it
+    cannot be read (or is a `.gz` that is not gzip)."""
+    lines: list[bytes] = []
+    with _open(path) as handle:
+        while len(lines) < SNIFF_LINES:
+            line = handle.readline(SNIFF_LINE_BYTES)
+            if not line:
+                break
+            if line.strip():
+                lines.append(line)
+    return not_a_snapshot(lines)
 
 
 def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[bytes], int]]:
