@@ -27,13 +27,15 @@ def member_digest_pages(
     *,
     ranked: bool = False,
     layout: Callable[[StoredPaper], EmbedParts] | None = None,
+    picked: int | None = None,
 ) -> list[MessagePayload]:
     """Pages for a one-message pager; an empty list when nothing matched (no DM then).
     `ranked`: the papers are the member's picks, best first (their model chose them,
     not their follows alone), each with why; the best `MAX_PICKS` are shown.
     `layout`: each paper's embed but for the why, as `embed_parts` lays it out with
-    `topic_names` (a fan-out passes one that lays out each paper of the day once)."""
-    count = len(matches)
+    `topic_names` (a fan-out passes one that lays out each paper of the day once).
+    `picked`: how many papers were picked, when `matches` holds only the best of them."""
+    count = len(matches) if picked is None else max(picked, len(matches))
     listed = matches[:MAX_PICKS] if ranked else matches
     if layout is None:
         layout = lambda paper: embed_parts(paper, topic_names=topic_names)  # noqa: E731

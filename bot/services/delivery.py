@@ -40,7 +40,7 @@ from bot.core.delivery_plan import (
 )
 from bot.core.digest import DigestSettings, digest_pages
 from bot.core.digest_order import DigestOrder
-from bot.core.member_digest import member_digest_pages
+from bot.core.member_digest import MAX_PICKS, member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.outcomes import DeliveryStatus, OutcomeStatus
 from bot.core.pacing import Pacer, process_share
@@ -144,10 +144,16 @@ class MemberPick(Protocol):
 
 class MemberRanker(Protocol):
     """Ranks a day's papers for a member (their model, above its calibrated threshold;
-    muted papers left out): what their DM lists, best first."""
+    muted papers left out): what their DM lists, best first. `explain`: how many picks'
+    why to work out along with the ranking (the others' when read)."""
 
     async def rank_member_day(
-        self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
+        self,
+        user_id: int,
+        papers: Sequence[StoredPaper],
+        *,
+        limit: int | None = None,
+        explain: int | None = None,
     ) -> Sequence[MemberPick]: ...
 
 
@@ -329,10 +335,14 @@ class DeliveryService:
         # Not every server's names: only those of servers this member follows topics of.
         names = await self.topics.member_topic_names(user.follows)
         if self.ranker is not None:
-            picks = await self.ranker.rank_member_day(user.user_id, papers)
-            chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks]
+            # Only the picks the DM shows are explained: a broad follow's 80 and more,
+            # each explained for each of thousands of members, held up the fan-out.
+            picks = await self.ranker.rank_member_day(user.user_id, papers, explain=MAX_PICKS)
+            chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks[:MAX_PICKS]]
             layout = self._layout(papers, names)
-            pages = member_digest_pages(chosen, day, names, ranked=True, layout=layout)
+            pages = member_digest_pages(
+                chosen, day, names, ranked=True, layout=layout, picked=len(picks)
+            )
             return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}

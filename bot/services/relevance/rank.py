@@ -13,8 +13,9 @@ and compared with the day's papers in one sparse product.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -69,11 +70,62 @@ class Why:
         return " · ".join(self.lines())
 
 
-@dataclass(frozen=True)
+Explain = Callable[[], Why] | None
+
+
 class Pick:
-    paper_id: PaperId
-    score: float
-    why: Why
+    """One paper picked: its id, its score and why.
+
+    A member's pick is explained when its `why` is first read (`explain` is how): a DM
+    shows why for its best 30 picks only, and explaining each of a busy day's 80 and
+    more cost a member's ranking more than scoring it. The why is the same whenever it
+    is worked out; until then the pick holds on to its batch's similarities."""
+
+    __slots__ = ("_explain", "_why", "paper_id", "score")
+
+    def __init__(
+        self, paper_id: PaperId, score: float, why: Why | None = None, *, explain: Explain = None
+    ) -> None:
+        if (why is None) == (explain is None):
+            raise ValueError("a pick takes its why or how to explain it, one of them")
+        self.paper_id = paper_id
+        self.score = score
+        self._why = why
+        self._explain = explain
+
+    @property
+    def why(self) -> Why:
+        if self._why is None:
+            assert self._explain is not None
+            self._why = self._explain()
+            self._explain = None  # its batch's matrices can go
+        return self._why
+
+    @property
+    def explained(self) -> bool:
+        """Whether `why` has been worked out already."""
+        return self._why is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pick):
+            return NotImplemented
+        return (self.paper_id, self.score, self.why) == (other.paper_id, other.score, other.why)
+
+    def __hash__(self) -> int:
+        return hash((self.paper_id, self.score))
+
+    def __repr__(self) -> str:
+        why = repr(self._why) if self._why is not None else "(not explained yet)"
+        return f"Pick(paper_id={self.paper_id!r}, score={self.score!r}, why={why})"
+
+
+def shown_picks(picks: Sequence[Pick], hidden: Set[PaperId], explain: int | None) -> list[Pick]:
+    """`picks` but those `hidden` (a member's muted papers), the first `explain` of them
+    explained now (all with None): in the caller's thread, not when first read."""
+    kept = [p for p in picks if p.paper_id not in hidden] if hidden else list(picks)
+    for pick in kept if explain is None else kept[:explain]:
+        _ = pick.why
+    return kept
 
 
 def short_title(title: str, limit: int = TITLE_CHARS) -> str:
@@ -204,7 +256,8 @@ class _Scored:
             paper = self.candidates.papers[index]
             if exclude_rated and paper.id in model.rated:
                 continue
-            picks.append(Pick(paper.id, round(score, 4), self._why(member, int(index))))
+            explain = partial(self._why, member, int(index))
+            picks.append(Pick(paper.id, round(score, 4), explain=explain))
             if limit is not None and len(picks) >= limit:
                 break
         return picks

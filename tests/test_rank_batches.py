@@ -1,0 +1,103 @@
+"""Members ranked together (a DM fan-out) get exactly what ranking each alone gives:
+the same picks, scores and why lines, muted papers left out; only the picks a DM shows
+are explained along with the ranking, the others when read, to the same why. Real HF
+days in a real database (bot/services/rank_batches.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.core.feedback import FeedbackAction, MuteFilter, MuteKind
+from bot.core.subscriptions import Follow, FollowKind
+from bot.services.relevance import rank
+from storage import Storage
+from tests.test_relevance_service import DAYS, real_days, service
+
+FIRST = 1_180_000_000_000_000_100
+
+
+def lines(picks) -> list[tuple[int, float, tuple[str, ...]]]:
+    return [(p.paper.id, p.score, p.why.lines()) for p in picks]
+
+
+async def members(store: Storage) -> list[int]:
+    """Members of every kind a day is ranked for: likes, dislikes, saves, keyword and
+    topic follows, mutes, and nothing at all (ranked by popularity)."""
+    relevance = service(store)
+    earlier = [
+        p.id for day in DAYS[:2] for p in await store.papers_on_day(dt.date.fromisoformat(day))
+    ]
+    users = [FIRST + i for i in range(10)]
+    follows = {
+        2: [Follow(FollowKind.KEYWORD, "language")],
+        3: [Follow(FollowKind.KEYWORD, "diffusion")],
+        4: [Follow(FollowKind.TOPIC, "speech-audio"), Follow(FollowKind.KEYWORD, "agent")],
+        5: [Follow(FollowKind.KEYWORD, "video")],
+        7: [Follow(FollowKind.KEYWORD, "model")],
+    }
+    for index, user in enumerate(users):
+        for follow in follows.get(index, []):
+            await store.add_follow(user, follow)
+        if index in (0, 1, 3, 5, 6, 7, 8):  # three likes of their own
+            for pid in earlier[3 * index : 3 * index + 3]:
+                await relevance.rate(user, pid, FeedbackAction.LIKE)
+        if index in (1, 5):
+            await relevance.rate(user, earlier[-1 - index], FeedbackAction.DISLIKE)
+        if index == 6:
+            await relevance.rate(user, earlier[-10], FeedbackAction.SAVE)
+    await relevance.mute(users[5], MuteKind.KEYWORD, "model")
+    await relevance.mute(users[7], MuteKind.KEYWORD, "language")
+    return users  # users[9]: nothing known, by popularity
+
+
+async def test_members_ranked_together_get_what_each_gets_alone(storage) -> None:
+    await real_days(storage)
+    users = await members(storage)
+    papers = await storage.papers_on_day(dt.date.fromisoformat(DAYS[2]))
+
+    alone = service(storage)
+    await alone.sync_vectors()
+    each = [lines(await alone.rank_member_day(u, papers)) for u in users]
+    assert alone.rank_batches.batches == len(users)  # one after another: a batch each
+
+    together = service(storage)
+    ranked = await asyncio.gather(*(together.rank_member_day(u, papers) for u in users))
+    assert [lines(r) for r in ranked] == each
+    assert together.rank_batches.members == len(users)
+    assert together.rank_batches.batches < len(users)  # asked at once: ranked together
+    assert sum(1 for e in each if e) >= len(users) - 2, "most members have picks"
+    assert sum(len(e) for e in each) > 10 * len(users)
+
+    # And what the engine gives one member at a time, muted papers left out.
+    candidates = await together._day_candidates(papers)
+    by_id = {p.id: p for p in papers}
+    for user, got in zip(users, ranked, strict=True):
+        muted = MuteFilter(await together.mutes(user))
+        engine = [
+            (int(p.paper_id), p.score, p.why.lines())
+            for p in rank(await together.model(user), candidates)
+            if not muted.hides(by_id[int(p.paper_id)])
+        ]
+        assert lines(got) == engine
+    hidden = [p for p in lines(ranked[5]) if "model" in by_id[p[0]].title.lower()]
+    assert not hidden  # the mute holds in a batch too
+
+
+async def test_only_the_picks_shown_are_explained_with_the_ranking(storage) -> None:
+    await real_days(storage)
+    users = await members(storage)
+    papers = await storage.papers_on_day(dt.date.fromisoformat(DAYS[2]))
+    relevance = service(storage)
+    user = users[7]  # a broad keyword: many picks
+    whole = await relevance.rank_member_day(user, papers)
+    assert all(p.pick.explained for p in whole)
+
+    shown = await relevance.rank_member_day(user, papers, explain=3)
+    assert [p.pick.explained for p in shown] == [True] * 3 + [False] * (len(whole) - 3)
+    assert lines(shown) == lines(whole)  # read later, the same why
+    assert all(p.pick.explained for p in shown)
+
+    cut = await relevance.rank_member_day(user, papers, limit=2, explain=10)
+    assert [p.pick.explained for p in cut] == [True, True]
+    assert lines(cut) == lines(whole[:2])
