@@ -1,17 +1,24 @@
 """Members ranked together (a DM fan-out) get exactly what ranking each alone gives:
 the same picks, scores and why lines, muted papers left out; only the picks a DM shows
-are explained along with the ranking, the others when read, to the same why. Real HF
-days in a real database (bot/services/rank_batches.py)."""
+are explained along with the ranking, the others when read, to the same why; followed
+topics are encoded once for every model, alike. Real HF days in a real database
+(bot/services/rank_batches.py), and the labelled real papers."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 
+import numpy as np
+
 from bot.core.feedback import FeedbackAction, MuteFilter, MuteKind
 from bot.core.subscriptions import Follow, FollowKind
-from bot.services.relevance import rank
+from bot.core.topics import load_default_topics
+from bot.services.relevance import Follows, Rated, Signal, build_model, rank
+from bot.services.relevance.model import TopicVectors
+from bot.services.relevance.similarity import subset
 from storage import Storage
+from tests.relevance_corpus import labelled_corpus
 from tests.test_relevance_service import DAYS, real_days, service
 
 FIRST = 1_180_000_000_000_000_100
@@ -101,3 +108,28 @@ async def test_only_the_picks_shown_are_explained_with_the_ranking(storage) -> N
     cut = await relevance.rank_member_day(user, papers, limit=2, explain=10)
     assert [p.pick.explained for p in cut] == [True, True]
     assert lines(cut) == lines(whole[:2])
+
+
+def test_followed_topics_are_encoded_once_for_every_model_alike() -> None:
+    data, encoded = labelled_corpus()
+    stats = encoded.stats
+    topics = load_default_topics()
+    day = subset(encoded.corpus, data.days[sorted(data.days)[10]])
+    likes = [Rated(encoded.texts[r], encoded.vectors[r], Signal.LIKE) for r in (3, 40, 41)]
+    known = TopicVectors(stats)
+    for follows, ratings in (
+        (Follows(tuple(topics[:2])), []),
+        (Follows(tuple(topics[1:4]), ("J. Smith",)), likes),
+        (Follows(tuple(topics[:1])), likes[:1]),
+    ):
+        shared = build_model(ratings, follows, stats, known)
+        alone = build_model(ratings, follows, stats)
+        assert shared.follows is not None and alone.follows is not None
+        assert np.array_equal(shared.follows.vectors.dense, alone.follows.vectors.dense)
+        for got, want in zip(
+            shared.follows.vectors.sparse, alone.follows.vectors.sparse, strict=True
+        ):
+            assert np.array_equal(got, want)
+        assert rank(shared, day) == rank(alone, day)
+    first = known.of(topics[:1])[0]
+    assert known.of(topics[:3])[0] is first  # encoded once, then kept

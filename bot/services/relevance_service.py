@@ -66,6 +66,7 @@ from bot.services.relevance import (
     rank,
 )
 from bot.services.relevance import related as related_picks
+from bot.services.relevance.model import TopicVectors
 from bot.services.relevance.rank import short_title, shown_picks
 from bot.services.topics import TopicCatalog
 
@@ -194,6 +195,8 @@ class RelevanceService:
         self._stats: CorpusStats | None = None
         self._stats_version = 0
         self._models: OrderedDict[int, _Cached] = OrderedDict()
+        # Followed topics' vectors under the statistics in use, shared by every model.
+        self._topic_vectors: TopicVectors | None = None
         self._sync_lock = asyncio.Lock()
         # The last set of papers ranked (a day, during the DM fan-out): built once, not
         # once per member. Keyed by the statistics' version and the papers' ids and titles.
@@ -254,6 +257,8 @@ class RelevanceService:
         if version != self._stats_version or self._stats is None:
             self._models.clear()  # weighed by other statistics: rebuilt on next use
         self._stats, self._stats_version = stats, version
+        if self._topic_vectors is None or self._topic_vectors.stats is not stats:
+            self._topic_vectors = TopicVectors(stats)
 
     async def _current_stats(self) -> CorpusStats:
         if self._stats is None:
@@ -335,7 +340,8 @@ class RelevanceService:
             for pid, signal in signals.items()
             if pid in stored and pid in vectors
         ]
-        model = await asyncio.to_thread(build_model, rated, follows, stats)
+        topics = self._topic_vectors
+        model = await asyncio.to_thread(build_model, rated, follows, stats, topics)
         cached = _Cached(model, self._stats_version, follows)
         self._models[user_id] = cached
         self._models.move_to_end(user_id)
