@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import secrets
 import socket
@@ -90,6 +91,9 @@ PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 LAYOUT_VARIANTS = 8
 MEMBER_PAGES_CACHE_SIZE = 128  # distinct sets of follows whose unranked DM is kept
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
+# Members' DMs worked out ahead of the pacer, in seconds of posts (see deliver_member).
+MEMBERS_AHEAD_S = 2.0
+MIN_MEMBERS_AHEAD = 8
 HELD_DETAIL = "another bot process is posting it right now"
 THREADS_REFUSED_NOTICE = (
     "⚠️ I couldn't start a discussion thread here ({detail}). Give me the **Create Public "
@@ -216,6 +220,10 @@ class DeliveryService:
             settings.max_posts_per_second, 2, len(settings.shard_ids), settings.shard_count
         )
         self.pacer = Pacer(rate, burst=burst)
+        # Members whose DMs are being worked out or posted at once (deliver_member).
+        self.members_ahead = max(MIN_MEMBERS_AHEAD, math.ceil(rate * MEMBERS_AHEAD_S))
+        self._member_slots = asyncio.Semaphore(self.members_ahead)
+        self.members_in_progress = 0
         # Sharded, several processes share the ledger: claims are leases held by this
         # process (host, pid and a random part, so a restarted pid is a new owner).
         self.owner: str | None = None
@@ -428,33 +436,49 @@ class DeliveryService:
 
     # -- members ----------------------------------------------------------------------------
     async def deliver_member(self, user: UserDelivery, now: dt.datetime) -> Outcome:
+        """The member's DM for the day due, once. Every member due at the same minute is
+        fired at once; only `members_ahead` of them (two seconds of posts) are worked
+        out and posted at a time, the rest waiting their turn here. Unbounded, thousands
+        of members each read their ratings, built their model and laid out their DM
+        side by side, so the first DMs were ready only after seconds in which the
+        pacer had nothing to post (and every member's pages sat in memory)."""
         if user.dm_closed:
             return Outcome(OutcomeStatus.DMS_CLOSED)
         target = user.target
         with self._alone(target) as alone:
             if not alone:
                 return Outcome(OutcomeStatus.BUSY)
-            day = await self._due_day(target, user.timezone, now)
-            if day is None:
-                return Outcome(OutcomeStatus.NOTHING_NEW)
-            pages = await self.member_pages(user, day)
-            if not pages:
-                record = await self._claim(target, day)
-                if record.status == DeliveryStatus.HELD:
-                    return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
-                if record.status == DeliveryStatus.SENDING:
-                    await self.ledger.finish_delivery(target, day, DeliveryStatus.EMPTY)
-                return Outcome(OutcomeStatus.EMPTY, day)
-            try:
-                channel = await self.poster.member(user.user_id)
-            except PostInterrupted as exc:  # the DM channel could not be opened
-                return Outcome(OutcomeStatus.RETRY, day, detail=exc.detail)
-            pager = Pager(PagerScope.MEMBER, day, 1, len(pages))
-            outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
-            if outcome.status == OutcomeStatus.FAILED_CLOSED:
-                await self.ledger.set_dm_closed(user.user_id, True)
-                return Outcome(OutcomeStatus.DMS_CLOSED, day, detail=outcome.detail)
-            return outcome
+            async with self._member_slots:
+                if self._closing:  # nothing claimed yet: the next start sends it
+                    return Outcome(OutcomeStatus.RETRY, detail="shutting down")
+                self.members_in_progress += 1
+                try:
+                    return await self._deliver_member(user, target, now)
+                finally:
+                    self.members_in_progress -= 1
+
+    async def _deliver_member(self, user: UserDelivery, target: str, now: dt.datetime) -> Outcome:
+        day = await self._due_day(target, user.timezone, now)
+        if day is None:
+            return Outcome(OutcomeStatus.NOTHING_NEW)
+        pages = await self.member_pages(user, day)
+        if not pages:
+            record = await self._claim(target, day)
+            if record.status == DeliveryStatus.HELD:
+                return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
+            if record.status == DeliveryStatus.SENDING:
+                await self.ledger.finish_delivery(target, day, DeliveryStatus.EMPTY)
+            return Outcome(OutcomeStatus.EMPTY, day)
+        try:
+            channel = await self.poster.member(user.user_id)
+        except PostInterrupted as exc:  # the DM channel could not be opened
+            return Outcome(OutcomeStatus.RETRY, day, detail=exc.detail)
+        pager = Pager(PagerScope.MEMBER, day, 1, len(pages))
+        outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
+        if outcome.status == OutcomeStatus.FAILED_CLOSED:
+            await self.ledger.set_dm_closed(user.user_id, True)
+            return Outcome(OutcomeStatus.DMS_CLOSED, day, detail=outcome.detail)
+        return outcome
 
     # -- the exactly-once core ----------------------------------------------------------------
     async def _claim(self, target: str, day: dt.date) -> DeliveryRecord:
