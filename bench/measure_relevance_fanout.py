@@ -46,6 +46,7 @@ POSTS_TARGET = 45.0  # the issue's floor for a ranked fan-out
 DAY = dt.date(2026, 1, 6)
 FANOUT_TIMEOUT_S = 120.0  # beyond the fan-out's own time (0.1 s a DM, ~5x the pacer's)
 OPEN_DM = "POST /users/@me/channels"
+POST = "POST /channels/{channel_id}/messages"
 # Words of the day's titles members follow: each matches some papers, none most.
 KEYWORDS = (
     "diffusion", "agent", "video", "reasoning", "robot", "speech", "3D", "retrieval",
@@ -175,13 +176,14 @@ async def _fanout(
 ) -> dict[str, Any]:
     opened = len(fake.requests_matching(OPEN_DM))
     before = await bot.ask("cpu", "process_cpu_s")
-    fake_cpu = time.process_time()
+    fake_cpu, asked = time.process_time(), time.monotonic()
     await bot.ask("dms " + " ".join(map(str, users)), "fanout_started")
     done = await bot.answer("fanout_done_s", timeout=FANOUT_TIMEOUT_S + len(users) / 10)
     fake_cpu = time.process_time() - fake_cpu
     after = await bot.ask("cpu", "process_cpu_s")
     elapsed = float(done["fanout_done_s"])
     sent = sum(1 for u in users if fake.dm_messages(u))
+    posted = sorted(r.timestamp for r in fake.requests_matching(POST) if r.timestamp >= asked)
     bot_cpu = after["process_cpu_s"] - before["process_cpu_s"]
     loop_cpu = after["loop_cpu_s"] - before["loop_cpu_s"]
     # CPU time says what posts/s alone does not on a shared machine: whether one core
@@ -197,6 +199,8 @@ async def _fanout(
         f"relevance_fanout_{name}_dm_channels_opened": len(fake.requests_matching(OPEN_DM))
         - opened,
         f"relevance_fanout_{name}_s": round(elapsed, 2),
+        # Posting starts this long after the fan-out does: every DM's turn comes later.
+        f"relevance_fanout_{name}_first_dm_s": round(posted[0] - asked, 2) if posted else None,
         f"relevance_fanout_{name}_posts_per_s": round(sent / elapsed, 1) if elapsed else None,
         f"relevance_fanout_{name}_load_average": round(os.getloadavg()[0], 1),
     }

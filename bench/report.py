@@ -94,6 +94,7 @@ for _name, _said in (("unranked", "without ranking"), ("ranked", "with ranking")
     RELEVANCE_ROWS += [
         (f"DMs sent {_said}", f"relevance_fanout_{_name}_dms"),
         (f"fan-out posts/s {_said}", f"relevance_fanout_{_name}_posts_per_s"),
+        (f"first DM after, s, {_said}", f"relevance_fanout_{_name}_first_dm_s"),
         (f"DM channels opened {_said}", f"relevance_fanout_{_name}_dm_channels_opened"),
         (
             f"bot CPU per DM {_said}, ms (its process)",
