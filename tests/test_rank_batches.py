@@ -35,18 +35,21 @@ async def members(store: Storage) -> list[int]:
     earlier = [
         p.id for day in DAYS[:2] for p in await store.papers_on_day(dt.date.fromisoformat(day))
     ]
-    users = [FIRST + i for i in range(10)]
+    users = [FIRST + i for i in range(12)]
     follows = {
         2: [Follow(FollowKind.KEYWORD, "language")],
         3: [Follow(FollowKind.KEYWORD, "diffusion")],
         4: [Follow(FollowKind.TOPIC, "speech-audio"), Follow(FollowKind.KEYWORD, "agent")],
         5: [Follow(FollowKind.KEYWORD, "video")],
         7: [Follow(FollowKind.KEYWORD, "model")],
+        # The same follows as others (their papers' why is shared), other likes.
+        10: [Follow(FollowKind.KEYWORD, "model")],
+        11: [Follow(FollowKind.KEYWORD, "language")],
     }
     for index, user in enumerate(users):
         for follow in follows.get(index, []):
             await store.add_follow(user, follow)
-        if index in (0, 1, 3, 5, 6, 7, 8):  # three likes of their own
+        if index in (0, 1, 3, 5, 6, 7, 8, 11):  # three likes of their own
             for pid in earlier[3 * index : 3 * index + 3]:
                 await relevance.rate(user, pid, FeedbackAction.LIKE)
         if index in (1, 5):
@@ -55,7 +58,7 @@ async def members(store: Storage) -> list[int]:
             await relevance.rate(user, earlier[-10], FeedbackAction.SAVE)
     await relevance.mute(users[5], MuteKind.KEYWORD, "model")
     await relevance.mute(users[7], MuteKind.KEYWORD, "language")
-    return users  # users[9]: nothing known, by popularity
+    return users  # users[9]: nothing known, ranked by popularity
 
 
 async def test_members_ranked_together_get_what_each_gets_alone(storage) -> None:
@@ -76,14 +79,14 @@ async def test_members_ranked_together_get_what_each_gets_alone(storage) -> None
     assert sum(1 for e in each if e) >= len(users) - 2, "most members have picks"
     assert sum(len(e) for e in each) > 10 * len(users)
 
-    # And what the engine gives one member at a time, muted papers left out.
-    candidates = await together._day_candidates(papers)
+    # And what the engine gives one member alone, on papers no one else was ranked
+    # against (nothing explained for another member is reused), muted papers left out.
     by_id = {p.id: p for p in papers}
     for user, got in zip(users, ranked, strict=True):
         muted = MuteFilter(await together.mutes(user))
         engine = [
             (int(p.paper_id), p.score, p.why.lines())
-            for p in rank(await together.model(user), candidates)
+            for p in rank(await together.model(user), await together._candidates(papers))
             if not muted.hides(by_id[int(p.paper_id)])
         ]
         assert lines(got) == engine

@@ -15,6 +15,7 @@ per rating.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -128,6 +129,17 @@ class FollowProfile:
     topics: tuple[Topic, ...]
     vectors: Profile  # one row per followed topic: its name, keywords and phrases
     authors: dict[str, str]  # author key -> the name as followed
+
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """Equal for the profiles of members who follow the same topics and authors
+        under the same statistics (the embeddings differ with them): what ranking
+        explains by follows depends on nothing else."""
+        return (
+            tuple((t.slug, t.name, t.keywords, t.phrases) for t in self.topics),
+            tuple(sorted(self.authors.items())),
+            self.vectors.dense.tobytes(),
+        )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from bot.core.models import Topic
 from bot.core.topics import DEFAULT_THRESHOLD, TopicMatcher
 from bot.services.relevance.authors import author_key
 from bot.services.relevance.features import TermNames, paper_text
-from bot.services.relevance.model import MemberModel
+from bot.services.relevance.model import FollowProfile, MemberModel
 from bot.services.relevance.similarity import DENSE_WEIGHT, CandidateSet, Profile, similarity
 from bot.services.relevance.sparse_rows import SparseRow, concat, dot, product, row_of
 from bot.services.relevance.vectors import PaperId, PaperText
@@ -43,6 +43,7 @@ RELATED_MIN = 0.05  # below this a "related" paper shares nothing worth a click
 WHY_WORDS = 3
 TITLE_CHARS = 60
 BATCH = 250  # members scored per product: bounds the similarity matrices (~5 MB a day)
+FOLLOW_WHYS = 100_000  # why lines of follows kept per candidate set (~30 MB at most)
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ class _Scored:
         self.follows = _Block(candidates, follows)
         self.scores = np.zeros((len(models), n), dtype=np.float32)
         self.from_follows = np.zeros((len(models), n), dtype=bool)
+        self._units: dict[tuple[int, int], SparseRow] = {}  # (member, interest): its unit
         for member, model in enumerate(models):
             if model.mode == "popularity":
                 continue
@@ -264,29 +266,45 @@ class _Scored:
 
     def _why(self, member: int, index: int) -> Why:
         model = self.models[member]
-        context = self.context
-        follows = tuple(context.follow_hits(model, index))
-        candidate = row_of(self.candidates.sparse, index)
         if not self.from_follows[member, index] and model.likes:
-            interest = model.likes[self.likes.argmax(member, index)]
-            dense = self.candidates.dense[index]
-            nearest = max(
-                interest.papers,
-                key=lambda p: (
-                    (1 - DENSE_WEIGHT) * dot(candidate, p.sparse)
-                    + DENSE_WEIGHT * float(dense @ p.dense)
-                ),
-            )
-            words = context.words(index, product(candidate, interest.unit()[0]))
-            return Why(
-                paper=(nearest.id, nearest.title, nearest.signal.past),
-                words=words,
-                follows=follows,
-            )
-        words = ()
+            return self._like_why(member, index)
+        if model.follows is None:
+            return Why()
+        # It depends on what the member follows alone: members who follow the same
+        # topics and authors share it (a popular topic's papers are explained once).
+        explain = partial(self._follow_why, member, index)
+        return self.context.follow_why(model.follows, index, explain)
+
+    def _like_why(self, member: int, index: int) -> Why:
+        model = self.models[member]
+        candidate = row_of(self.candidates.sparse, index)
+        nearest_interest = self.likes.argmax(member, index)
+        interest = model.likes[nearest_interest]
+        dense = self.candidates.dense[index]
+        nearest = max(
+            interest.papers,
+            key=lambda p: (
+                (1 - DENSE_WEIGHT) * dot(candidate, p.sparse)
+                + DENSE_WEIGHT * float(dense @ p.dense)
+            ),
+        )
+        unit = self._units.get((member, nearest_interest))
+        if unit is None:  # the same for each of the member's picks near this interest
+            unit = self._units[(member, nearest_interest)] = interest.unit()[0]
+        return Why(
+            paper=(nearest.id, nearest.title, nearest.signal.past),
+            words=self.context.words(index, product(candidate, unit)),
+            follows=tuple(self.context.follow_hits(model, index)),
+        )
+
+    def _follow_why(self, member: int, index: int) -> Why:
+        model = self.models[member]
+        follows = tuple(self.context.follow_hits(model, index))
+        words: tuple[str, ...] = ()
         if model.follows is not None and len(model.follows.vectors):
+            candidate = row_of(self.candidates.sparse, index)
             topic = self.follows.argmax(member, index)
-            words = context.words(
+            words = self.context.words(
                 index, product(candidate, row_of(model.follows.vectors.sparse, topic))
             )
         return Why(words=words, follows=follows)
@@ -361,6 +379,18 @@ class _Context:
         self._topics: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str | None]] = {}
         self._authors: dict[str, list[tuple[int, str]]] | None = None
         self._names: dict[int, TermNames] = {}
+        self._follow_whys: dict[tuple[object, ...], Why] = {}
+
+    def follow_why(self, follows: FollowProfile, index: int, explain: Callable[[], Why]) -> Why:
+        """Why candidate `index` is picked for its follows (`explain`, once per set of
+        follows: it depends on nothing else)."""
+        key = (follows.key, index)
+        why = self._follow_whys.get(key)
+        if why is None:
+            if len(self._follow_whys) >= FOLLOW_WHYS:
+                self._follow_whys = {}
+            why = self._follow_whys[key] = explain()
+        return why
 
     def _topic_hits(self, topic: Topic) -> list[str | None]:
         """Per candidate: why `topic` matched it ("title: speech"), or None."""
