@@ -41,11 +41,11 @@ from bot.core.delivery_plan import (
 )
 from bot.core.digest import DigestSettings, digest_pages
 from bot.core.digest_order import DigestOrder
-from bot.core.member_digest import MAX_PICKS, member_digest_pages
+from bot.core.member_digest import MAX_PICKS, finished_embed, member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.outcomes import DeliveryStatus, OutcomeStatus
 from bot.core.pacing import Pacer, process_share
-from bot.core.payloads import MessagePayload
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.ports import (
     DeliveryLedger,
     Destination,
@@ -89,6 +89,9 @@ PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 # Topic-name variants (members' servers) of the day's papers laid out for DMs: each is
 # the whole day's papers, so only a few are kept; a member with other ones lays out anew.
 LAYOUT_VARIANTS = 8
+FINISHED_EMBEDS = 20_000  # (paper, why) embeds kept per variant: ~1 KB each
+# Per topic-name variant: each paper's embed parts, and its embeds by why.
+_Layouts = tuple[dict[int, EmbedParts], dict[tuple[int, tuple[str, ...]], Embed]]
 MEMBER_PAGES_CACHE_SIZE = 128  # distinct sets of follows whose unranked DM is kept
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
 # Members' DMs worked out ahead of the pacer, in seconds of posts (see deliver_member).
@@ -238,7 +241,7 @@ class DeliveryService:
         self._member_pages: dict[tuple[object, ...], list[MessagePayload]] = {}
         self._member_pages_day: list[StoredPaper] | None = None
         # The day's papers laid out for DMs, by topic names (see _layout).
-        self._parts_cache: tuple[list[StoredPaper], dict[object, dict[int, EmbedParts]]] | None
+        self._parts_cache: tuple[list[StoredPaper], dict[object, _Layouts]] | None
         self._parts_cache = None
         self._day_lock = asyncio.Lock()
 
@@ -263,26 +266,32 @@ class DeliveryService:
 
     def _layout(
         self, papers: list[StoredPaper], names: Mapping[str, str]
-    ) -> Callable[[StoredPaper], EmbedParts]:
+    ) -> Callable[[StoredPaper, tuple[str, ...]], Embed]:
         """Lays out each of `_day_papers`' papers once for all the members' DMs (with
-        the same topic names), leaving each member's why to `member_digest_pages`: a
-        ranked DM shows up to 30 papers, and laying out each of them again for each of
-        thousands of members would cost the fan-out more than ranking does."""
+        the same topic names), and each paper with the same why once: a ranked DM shows
+        up to 30 papers, and laying out each of them again for each of thousands of
+        members would cost the fan-out more than ranking does. Members who follow the
+        same topics share the why of the papers their follows picked."""
         if self._parts_cache is None or self._parts_cache[0] is not papers:
             self._parts_cache = (papers, {})
         variants = self._parts_cache[1]
         key = tuple(sorted(names.items()))
         if key not in variants and len(variants) >= LAYOUT_VARIANTS:
             variants.clear()
-        laid_out = variants.setdefault(key, {})
+        laid_out, finished = variants.setdefault(key, ({}, {}))
 
-        def layout(paper: StoredPaper) -> EmbedParts:
-            parts = laid_out.get(paper.id)
-            if parts is None:
-                parts = laid_out[paper.id] = embed_parts(paper, topic_names=names)
-            return parts
+        def finish(paper: StoredPaper, why: tuple[str, ...]) -> Embed:
+            embed = finished.get((paper.id, why))
+            if embed is None:
+                parts = laid_out.get(paper.id)
+                if parts is None:
+                    parts = laid_out[paper.id] = embed_parts(paper, topic_names=names)
+                if len(finished) >= FINISHED_EMBEDS:
+                    finished.clear()
+                embed = finished[(paper.id, why)] = finished_embed(paper, why, parts=parts)
+            return embed
 
-        return layout
+        return finish
 
     def _day_words(self, papers: list[StoredPaper]) -> PaperWords:
         """The words of `_day_papers`' papers, split once for the whole fan-out."""
@@ -347,9 +356,9 @@ class DeliveryService:
             # each explained for each of thousands of members, held up the fan-out.
             picks = await self.ranker.rank_member_day(user.user_id, papers, explain=MAX_PICKS)
             chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks[:MAX_PICKS]]
-            layout = self._layout(papers, names)
+            finish = self._layout(papers, names)
             pages = member_digest_pages(
-                chosen, day, names, ranked=True, layout=layout, picked=len(picks)
+                chosen, day, names, ranked=True, finish=finish, picked=len(picks)
             )
             return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
@@ -371,8 +380,8 @@ class DeliveryService:
         listed = self._member_pages.get(key)
         if listed is None:
             matches = papers_for_member(papers, user.follows, by_key, self._day_words(papers))
-            layout = self._layout(papers, names)
-            listed = member_digest_pages(matches, day, names, layout=layout)
+            finish = self._layout(papers, names)
+            listed = member_digest_pages(matches, day, names, finish=finish)
             if len(self._member_pages) >= MEMBER_PAGES_CACHE_SIZE:
                 self._member_pages.clear()
             self._member_pages[key] = listed
