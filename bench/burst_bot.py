@@ -6,6 +6,8 @@ stdout (one JSON object a line):
 - `cpu`: CPU seconds of the event loop's thread and of the whole process so far;
 - `fanout <channel id> ...`: every one of these channels' digests due at once (what the
   scheduler does at a shared post time), answered when all are posted;
+- `dms <user id> ...`: the same for these members' DMs (`paperbot bench --relevance`);
+- `unranked`: members' DMs list every paper matching a follow, not ranked by a model;
 - `profile on` / `profile off <path>`: cProfile over the event loop's thread, its
   hotspots written to the path;
 - `quit`: close the bot and exit.
@@ -57,9 +59,9 @@ def _hotspots(profiler: cProfile.Profile) -> str:
     return text.getvalue()
 
 
-async def _fanout(bot: PaperBot, channels: list[int], now: dt.datetime) -> None:
+async def _fanout(bot: PaperBot, targets: list[str], now: dt.datetime) -> None:
     started = time.perf_counter()
-    await asyncio.gather(*(bot.services.schedules.fire(f"channel:{c}", now) for c in channels))
+    await asyncio.gather(*(bot.services.schedules.fire(target, now) for target in targets))
     _say({"fanout_done_s": round(time.perf_counter() - started, 3)})
 
 
@@ -105,11 +107,16 @@ async def _commands(bot: PaperBot, now: dt.datetime) -> None:
         command, *rest = line.split()
         if command == "cpu":  # runs on the loop's thread: thread_time is the loop's CPU
             _say({"loop_cpu_s": time.thread_time(), "process_cpu_s": time.process_time()})
-        elif command == "fanout":
-            fanout = asyncio.create_task(_fanout(bot, [int(c) for c in rest], now))
+        elif command in ("fanout", "dms"):
+            kind = "channel" if command == "fanout" else "user"
+            targets = [f"{kind}:{int(ident)}" for ident in rest]
+            fanout = asyncio.create_task(_fanout(bot, targets, now))
             running.add(fanout)
             fanout.add_done_callback(running.discard)
             _say({"fanout_started": True})
+        elif command == "unranked":
+            bot.services.delivery.ranker = None
+            _say({"unranked": True})
         elif command == "profile" and rest[0] == "on":
             profiler = cProfile.Profile()
             profiler.enable()

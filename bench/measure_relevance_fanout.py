@@ -11,16 +11,16 @@ ranked fan-out posts as fast as the unranked one.
 
 It measures a day like any after the first: every member has had a DM before, so the
 bot knows their DM channel (`dm_channels`) and a DM is one request. Each fan-out runs
-in a bot process of its own, as each day's does: discord.py scans its per-channel rate
-limit records whenever it meets a new channel (until they are 5 minutes old), so a
-second fan-out in the same process would pay for the first one's 10k channels too.
+in a bot process of its own (bench/burst_bot.py: the PaperBot `paperbot run` builds),
+as each day's does, and the fake Discord in this one, as Discord is in no bot's
+process: the bot's CPU per DM is its process's alone, the fake's is reported apart.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+import os
 import random
 import tempfile
 import time
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure_bot import quiet_logs
+from bench.measure_burst import BotProcess
 from bench.stats import Progress
 from bot.cli.settings import Settings
 from bot.core.feedback import FeedbackSignal
@@ -43,7 +44,9 @@ EARLIER_PAPERS = 300  # an earlier day, the members' likes are drawn from it
 LIKES = 3
 POSTS_TARGET = 45.0  # the issue's floor for a ranked fan-out
 DAY = dt.date(2026, 1, 6)
+FANOUT_TIMEOUT_S = 120.0  # beyond the fan-out's own time (0.1 s a DM, ~5x the pacer's)
 OPEN_DM = "POST /users/@me/channels"
+POST = "POST /channels/{channel_id}/messages"
 # Words of the day's titles members follow: each matches some papers, none most.
 KEYWORDS = (
     "diffusion", "agent", "video", "reasoning", "robot", "speech", "3D", "retrieval",
@@ -149,38 +152,59 @@ async def _measure(
                 await relevance.rank_member_day(user, day_papers)
             per_member = (time.perf_counter() - started) / members
             result["relevance_rank_ms_per_member"] = round(per_member * 1000, 2)
-        for name in ("unranked", "ranked"):
-            # A fresh bot each: the fan-out builds each model itself, in a process
-            # of its own (see the module's docstring).
-            bot = make_bot(
-                settings=config, storage=storage, start_scheduler=False, clock=lambda: now
-            )
-            async with running_bot(fake, bot):
-                if name == "unranked":
-                    bot.services.delivery.ranker = None
-                progress(f"ranked fan-out: {members} DMs due at once, {name}")
-                result.update(await _fanout(fake, bot, users[name], now, name))
     finally:
         await storage.close()
+    for name in ("unranked", "ranked"):
+        # A bot process each: the fan-out builds each model itself, as each day's does.
+        progress(f"ranked fan-out: {members} DMs due at once, {name}")
+        errors = folder / f"bot-{name}-stderr.txt"
+        process = await BotProcess.start(db, fake, now.date(), errors)
+        try:
+            if name == "unranked":
+                await process.ask("unranked", "unranked")
+            result.update(await _fanout(fake, process, users[name], name))
+        finally:
+            await process.stop()
+        result[f"relevance_fanout_{name}_bot_errors"] = sum(
+            1 for line in errors.read_text(errors="replace").splitlines() if "Traceback" in line
+        )
     return result
 
 
 async def _fanout(
-    fake: FakeDiscord, bot: Any, users: list[int], now: dt.datetime, name: str
+    fake: FakeDiscord, bot: BotProcess, users: list[int], name: str
 ) -> dict[str, Any]:
     opened = len(fake.requests_matching(OPEN_DM))
-    start, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(bot.services.schedules.fire(f"user:{u}", now) for u in users))
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    before = await bot.ask("cpu", "process_cpu_s")
+    fake_cpu, asked = time.process_time(), time.monotonic()
+    await bot.ask("dms " + " ".join(map(str, users)), "fanout_started")
+    done = await bot.answer("fanout_done_s", timeout=FANOUT_TIMEOUT_S + len(users) / 10)
+    fake_cpu = time.process_time() - fake_cpu
+    after = await bot.ask("cpu", "process_cpu_s")
+    elapsed = float(done["fanout_done_s"])
     sent = sum(1 for u in users if fake.dm_messages(u))
+    posted = sorted(r.timestamp for r in fake.requests_matching(POST) if r.timestamp >= asked)
+    bot_cpu = after["process_cpu_s"] - before["process_cpu_s"]
+    loop_cpu = after["loop_cpu_s"] - before["loop_cpu_s"]
     # CPU time says what posts/s alone does not on a shared machine: whether one core
-    # could keep up with the pacer. It counts the fake Discord too (same process).
-    cpu_ms = 1000 * cpu / sent if sent else None
+    # could keep up with the pacer. The bot's process alone; the fake's apart.
     return {
-        f"relevance_fanout_{name}_cpu_ms_per_dm": round(cpu_ms, 2) if cpu_ms else None,
+        f"relevance_fanout_{name}_bot_cpu_ms_per_dm": _per(bot_cpu, sent),
+        f"relevance_fanout_{name}_bot_loop_cpu_ms_per_dm": _per(loop_cpu, sent),
+        f"relevance_fanout_{name}_fake_cpu_ms_per_dm": _per(fake_cpu, sent),
+        f"relevance_fanout_{name}_one_core_posts_per_s": (
+            round(sent / bot_cpu, 1) if bot_cpu and sent else None
+        ),
         f"relevance_fanout_{name}_dms": sent,
         f"relevance_fanout_{name}_dm_channels_opened": len(fake.requests_matching(OPEN_DM))
         - opened,
         f"relevance_fanout_{name}_s": round(elapsed, 2),
+        # Posting starts this long after the fan-out does: every DM's turn comes later.
+        f"relevance_fanout_{name}_first_dm_s": round(posted[0] - asked, 2) if posted else None,
         f"relevance_fanout_{name}_posts_per_s": round(sent / elapsed, 1) if elapsed else None,
+        f"relevance_fanout_{name}_load_average": round(os.getloadavg()[0], 1),
     }
+
+
+def _per(seconds: float, count: int) -> float | None:
+    return round(1000 * seconds / count, 2) if count else None

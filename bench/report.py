@@ -89,17 +89,26 @@ OTHER_P99 = [
 RELEVANCE_ROWS: list[tuple[str, str]] = [
     ("members DM'd per fan-out", "relevance_fanout_members"),
     ("ranking one member's 500-paper day, ms (CPU, why included)", "relevance_rank_ms_per_member"),
-    ("DMs sent without ranking (every follow match)", "relevance_fanout_unranked_dms"),
-    ("fan-out posts/s without ranking", "relevance_fanout_unranked_posts_per_s"),
-    ("DM channels opened without ranking", "relevance_fanout_unranked_dm_channels_opened"),
-    (
-        "CPU per DM without ranking, ms (bot and fake Discord)",
-        "relevance_fanout_unranked_cpu_ms_per_dm",
-    ),
-    ("DMs sent with ranking (above the threshold)", "relevance_fanout_ranked_dms"),
-    ("fan-out posts/s with ranking", "relevance_fanout_ranked_posts_per_s"),
-    ("DM channels opened with ranking", "relevance_fanout_ranked_dm_channels_opened"),
-    ("CPU per DM with ranking, ms (bot and fake Discord)", "relevance_fanout_ranked_cpu_ms_per_dm"),
+]
+for _name, _said in (("unranked", "without ranking"), ("ranked", "with ranking")):
+    RELEVANCE_ROWS += [
+        (f"DMs sent {_said}", f"relevance_fanout_{_name}_dms"),
+        (f"fan-out posts/s {_said}", f"relevance_fanout_{_name}_posts_per_s"),
+        (f"first DM after, s, {_said}", f"relevance_fanout_{_name}_first_dm_s"),
+        (f"DM channels opened {_said}", f"relevance_fanout_{_name}_dm_channels_opened"),
+        (
+            f"bot CPU per DM {_said}, ms (its process)",
+            f"relevance_fanout_{_name}_bot_cpu_ms_per_dm",
+        ),
+        (
+            f"event-loop CPU per DM {_said}, ms",
+            f"relevance_fanout_{_name}_bot_loop_cpu_ms_per_dm",
+        ),
+        (f"posts/s one core allows {_said}", f"relevance_fanout_{_name}_one_core_posts_per_s"),
+        (f"fake Discord CPU per DM {_said}, ms", f"relevance_fanout_{_name}_fake_cpu_ms_per_dm"),
+        (f"load average at the end {_said}", f"relevance_fanout_{_name}_load_average"),
+    ]
+RELEVANCE_ROWS += [
     ("ranked / unranked posts/s", "relevance_fanout_ranked_vs_unranked"),
     ("ranked fan-out ≥ 45 posts/s", "relevance_fanout_ranked_meets_45"),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from bot.core.digest import pack_embeds
 from bot.core.limits import EMBED_CHAR_BUDGET
 from bot.core.models import StoredPaper
 from bot.core.page_papers import papers_per_group, with_papers
-from bot.core.payloads import MessagePayload
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.render import EmbedParts, embed_parts, finish_embed, format_day, no_mentions
 from bot.core.wording import plural
 
@@ -19,6 +20,19 @@ from bot.core.wording import plural
 MAX_PICKS = 30
 
 
+def finished_embed(
+    paper: StoredPaper,
+    why: tuple[str, ...],
+    topic_names: Mapping[str, str] | None = None,
+    parts: EmbedParts | None = None,
+) -> Embed:
+    """One paper of a member's DM: its embed with why, within a DM's share of a message
+    (`parts`: its `embed_parts` with `topic_names`, when laid out already)."""
+    if parts is None:
+        parts = embed_parts(paper, topic_names=topic_names)
+    return finish_embed(parts, why=why, max_length=EMBED_CHAR_BUDGET)
+
+
 def member_digest_pages(
     matches: Sequence[tuple[StoredPaper, tuple[str, ...]]],
     day: dt.date,
@@ -26,20 +40,21 @@ def member_digest_pages(
     per_page: int = 5,
     *,
     ranked: bool = False,
-    layout: Callable[[StoredPaper], EmbedParts] | None = None,
+    finish: Callable[[StoredPaper, tuple[str, ...]], Embed] | None = None,
+    picked: int | None = None,
 ) -> list[MessagePayload]:
     """Pages for a one-message pager; an empty list when nothing matched (no DM then).
     `ranked`: the papers are the member's picks, best first (their model chose them,
     not their follows alone), each with why; the best `MAX_PICKS` are shown.
-    `layout`: each paper's embed but for the why, as `embed_parts` lays it out with
-    `topic_names` (a fan-out passes one that lays out each paper of the day once)."""
-    count = len(matches)
+    `finish`: each paper's embed with its why, as `finish_embed` makes it from the
+    paper's `embed_parts` with `topic_names` (a fan-out passes one that lays out each
+    paper of the day once, and each paper with the same why once).
+    `picked`: how many papers were picked, when `matches` holds only the best of them."""
+    count = len(matches) if picked is None else max(picked, len(matches))
     listed = matches[:MAX_PICKS] if ranked else matches
-    if layout is None:
-        layout = lambda paper: embed_parts(paper, topic_names=topic_names)  # noqa: E731
-    embeds = [
-        finish_embed(layout(paper), why=why, max_length=EMBED_CHAR_BUDGET) for paper, why in listed
-    ]
+    if finish is None:
+        finish = partial(finished_embed, topic_names=topic_names)
+    embeds = [finish(paper, why) for paper, why in listed]
     groups = pack_embeds(embeds, per_page, EMBED_CHAR_BUDGET)
     if not ranked:
         chosen = f"{plural(count, 'paper')} matching what you follow (`/following` to change)"

@@ -22,6 +22,7 @@ from bot.core.ports import Clock
 from bot.discord_app.errors import on_tree_error
 from bot.discord_app.heavy_work import HeavyWork
 from bot.discord_app.notices import notify_closed_dms
+from bot.discord_app.rate_buckets import throttle_bucket_expiry
 from bot.services.app import Services
 from storage import Storage
 
@@ -74,6 +75,8 @@ class PaperBot(commands.Bot):
             help_command=None,
             **client_options,
         )
+        # A DM fan-out meets thousands of new channels: see rate_buckets.
+        throttle_bucket_expiry(self.http)
         self.version = __version__
         self.settings = settings
         self.storage = storage

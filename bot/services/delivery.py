@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import secrets
 import socket
@@ -40,11 +41,11 @@ from bot.core.delivery_plan import (
 )
 from bot.core.digest import DigestSettings, digest_pages
 from bot.core.digest_order import DigestOrder
-from bot.core.member_digest import member_digest_pages
+from bot.core.member_digest import MAX_PICKS, finished_embed, member_digest_pages
 from bot.core.models import StoredPaper
 from bot.core.outcomes import DeliveryStatus, OutcomeStatus
 from bot.core.pacing import Pacer, process_share
-from bot.core.payloads import MessagePayload
+from bot.core.payloads import Embed, MessagePayload
 from bot.core.ports import (
     DeliveryLedger,
     Destination,
@@ -88,8 +89,14 @@ PAGES_CACHE_SIZE = 512  # distinct (day, settings) layouts kept during a fan-out
 # Topic-name variants (members' servers) of the day's papers laid out for DMs: each is
 # the whole day's papers, so only a few are kept; a member with other ones lays out anew.
 LAYOUT_VARIANTS = 8
+FINISHED_EMBEDS = 20_000  # (paper, why) embeds kept per variant: ~1 KB each
+# Per topic-name variant: each paper's embed parts, and its embeds by why.
+_Layouts = tuple[dict[int, EmbedParts], dict[tuple[int, tuple[str, ...]], Embed]]
 MEMBER_PAGES_CACHE_SIZE = 128  # distinct sets of follows whose unranked DM is kept
 HISTORY_LOOKBACK = 50  # messages searched when reconciling an interrupted send
+# Members' DMs worked out ahead of the pacer, in seconds of posts (see deliver_member).
+MEMBERS_AHEAD_S = 2.0
+MIN_MEMBERS_AHEAD = 8
 HELD_DETAIL = "another bot process is posting it right now"
 THREADS_REFUSED_NOTICE = (
     "⚠️ I couldn't start a discussion thread here ({detail}). Give me the **Create Public "
@@ -144,10 +151,16 @@ class MemberPick(Protocol):
 
 class MemberRanker(Protocol):
     """Ranks a day's papers for a member (their model, above its calibrated threshold;
-    muted papers left out): what their DM lists, best first."""
+    muted papers left out): what their DM lists, best first. `explain`: how many picks'
+    why to work out along with the ranking (the others' when read)."""
 
     async def rank_member_day(
-        self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
+        self,
+        user_id: int,
+        papers: Sequence[StoredPaper],
+        *,
+        limit: int | None = None,
+        explain: int | None = None,
     ) -> Sequence[MemberPick]: ...
 
 
@@ -210,6 +223,10 @@ class DeliveryService:
             settings.max_posts_per_second, 2, len(settings.shard_ids), settings.shard_count
         )
         self.pacer = Pacer(rate, burst=burst)
+        # Members whose DMs are being worked out or posted at once (deliver_member).
+        self.members_ahead = max(MIN_MEMBERS_AHEAD, math.ceil(rate * MEMBERS_AHEAD_S))
+        self._member_slots = asyncio.Semaphore(self.members_ahead)
+        self.members_in_progress = 0
         # Sharded, several processes share the ledger: claims are leases held by this
         # process (host, pid and a random part, so a restarted pid is a new owner).
         self.owner: str | None = None
@@ -224,7 +241,7 @@ class DeliveryService:
         self._member_pages: dict[tuple[object, ...], list[MessagePayload]] = {}
         self._member_pages_day: list[StoredPaper] | None = None
         # The day's papers laid out for DMs, by topic names (see _layout).
-        self._parts_cache: tuple[list[StoredPaper], dict[object, dict[int, EmbedParts]]] | None
+        self._parts_cache: tuple[list[StoredPaper], dict[object, _Layouts]] | None
         self._parts_cache = None
         self._day_lock = asyncio.Lock()
 
@@ -249,26 +266,32 @@ class DeliveryService:
 
     def _layout(
         self, papers: list[StoredPaper], names: Mapping[str, str]
-    ) -> Callable[[StoredPaper], EmbedParts]:
+    ) -> Callable[[StoredPaper, tuple[str, ...]], Embed]:
         """Lays out each of `_day_papers`' papers once for all the members' DMs (with
-        the same topic names), leaving each member's why to `member_digest_pages`: a
-        ranked DM shows up to 30 papers, and laying out each of them again for each of
-        thousands of members would cost the fan-out more than ranking does."""
+        the same topic names), and each paper with the same why once: a ranked DM shows
+        up to 30 papers, and laying out each of them again for each of thousands of
+        members would cost the fan-out more than ranking does. Members who follow the
+        same topics share the why of the papers their follows picked."""
         if self._parts_cache is None or self._parts_cache[0] is not papers:
             self._parts_cache = (papers, {})
         variants = self._parts_cache[1]
         key = tuple(sorted(names.items()))
         if key not in variants and len(variants) >= LAYOUT_VARIANTS:
             variants.clear()
-        laid_out = variants.setdefault(key, {})
+        laid_out, finished = variants.setdefault(key, ({}, {}))
 
-        def layout(paper: StoredPaper) -> EmbedParts:
-            parts = laid_out.get(paper.id)
-            if parts is None:
-                parts = laid_out[paper.id] = embed_parts(paper, topic_names=names)
-            return parts
+        def finish(paper: StoredPaper, why: tuple[str, ...]) -> Embed:
+            embed = finished.get((paper.id, why))
+            if embed is None:
+                parts = laid_out.get(paper.id)
+                if parts is None:
+                    parts = laid_out[paper.id] = embed_parts(paper, topic_names=names)
+                if len(finished) >= FINISHED_EMBEDS:
+                    finished.clear()
+                embed = finished[(paper.id, why)] = finished_embed(paper, why, parts=parts)
+            return embed
 
-        return layout
+        return finish
 
     def _day_words(self, papers: list[StoredPaper]) -> PaperWords:
         """The words of `_day_papers`' papers, split once for the whole fan-out."""
@@ -329,10 +352,14 @@ class DeliveryService:
         # Not every server's names: only those of servers this member follows topics of.
         names = await self.topics.member_topic_names(user.follows)
         if self.ranker is not None:
-            picks = await self.ranker.rank_member_day(user.user_id, papers)
-            chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks]
-            layout = self._layout(papers, names)
-            pages = member_digest_pages(chosen, day, names, ranked=True, layout=layout)
+            # Only the picks the DM shows are explained: a broad follow's 80 and more,
+            # each explained for each of thousands of members, held up the fan-out.
+            picks = await self.ranker.rank_member_day(user.user_id, papers, explain=MAX_PICKS)
+            chosen = [(pick.paper, tuple(pick.why_lines())) for pick in picks[:MAX_PICKS]]
+            finish = self._layout(papers, names)
+            pages = member_digest_pages(
+                chosen, day, names, ranked=True, finish=finish, picked=len(picks)
+            )
             return [with_marker(p, day) for p in pages]
         taxonomy = await self.topics.ingest_taxonomy()
         by_key = {t.slug: t for t in taxonomy}
@@ -353,8 +380,8 @@ class DeliveryService:
         listed = self._member_pages.get(key)
         if listed is None:
             matches = papers_for_member(papers, user.follows, by_key, self._day_words(papers))
-            layout = self._layout(papers, names)
-            listed = member_digest_pages(matches, day, names, layout=layout)
+            finish = self._layout(papers, names)
+            listed = member_digest_pages(matches, day, names, finish=finish)
             if len(self._member_pages) >= MEMBER_PAGES_CACHE_SIZE:
                 self._member_pages.clear()
             self._member_pages[key] = listed
@@ -418,33 +445,49 @@ class DeliveryService:
 
     # -- members ----------------------------------------------------------------------------
     async def deliver_member(self, user: UserDelivery, now: dt.datetime) -> Outcome:
+        """The member's DM for the day due, once. Every member due at the same minute is
+        fired at once; only `members_ahead` of them (two seconds of posts) are worked
+        out and posted at a time, the rest waiting their turn here. Unbounded, thousands
+        of members each read their ratings, built their model and laid out their DM
+        side by side, so the first DMs were ready only after seconds in which the
+        pacer had nothing to post (and every member's pages sat in memory)."""
         if user.dm_closed:
             return Outcome(OutcomeStatus.DMS_CLOSED)
         target = user.target
         with self._alone(target) as alone:
             if not alone:
                 return Outcome(OutcomeStatus.BUSY)
-            day = await self._due_day(target, user.timezone, now)
-            if day is None:
-                return Outcome(OutcomeStatus.NOTHING_NEW)
-            pages = await self.member_pages(user, day)
-            if not pages:
-                record = await self._claim(target, day)
-                if record.status == DeliveryStatus.HELD:
-                    return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
-                if record.status == DeliveryStatus.SENDING:
-                    await self.ledger.finish_delivery(target, day, DeliveryStatus.EMPTY)
-                return Outcome(OutcomeStatus.EMPTY, day)
-            try:
-                channel = await self.poster.member(user.user_id)
-            except PostInterrupted as exc:  # the DM channel could not be opened
-                return Outcome(OutcomeStatus.RETRY, day, detail=exc.detail)
-            pager = Pager(PagerScope.MEMBER, day, 1, len(pages))
-            outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
-            if outcome.status == OutcomeStatus.FAILED_CLOSED:
-                await self.ledger.set_dm_closed(user.user_id, True)
-                return Outcome(OutcomeStatus.DMS_CLOSED, day, detail=outcome.detail)
-            return outcome
+            async with self._member_slots:
+                if self._closing:  # nothing claimed yet: the next start sends it
+                    return Outcome(OutcomeStatus.RETRY, detail="shutting down")
+                self.members_in_progress += 1
+                try:
+                    return await self._deliver_member(user, target, now)
+                finally:
+                    self.members_in_progress -= 1
+
+    async def _deliver_member(self, user: UserDelivery, target: str, now: dt.datetime) -> Outcome:
+        day = await self._due_day(target, user.timezone, now)
+        if day is None:
+            return Outcome(OutcomeStatus.NOTHING_NEW)
+        pages = await self.member_pages(user, day)
+        if not pages:
+            record = await self._claim(target, day)
+            if record.status == DeliveryStatus.HELD:
+                return Outcome(OutcomeStatus.HELD, day, detail=HELD_DETAIL)
+            if record.status == DeliveryStatus.SENDING:
+                await self.ledger.finish_delivery(target, day, DeliveryStatus.EMPTY)
+            return Outcome(OutcomeStatus.EMPTY, day)
+        try:
+            channel = await self.poster.member(user.user_id)
+        except PostInterrupted as exc:  # the DM channel could not be opened
+            return Outcome(OutcomeStatus.RETRY, day, detail=exc.detail)
+        pager = Pager(PagerScope.MEMBER, day, 1, len(pages))
+        outcome = await self._send_once(target, day, channel, pages[0], pager=pager)
+        if outcome.status == OutcomeStatus.FAILED_CLOSED:
+            await self.ledger.set_dm_closed(user.user_id, True)
+            return Outcome(OutcomeStatus.DMS_CLOSED, day, detail=outcome.detail)
+        return outcome
 
     # -- the exactly-once core ----------------------------------------------------------------
     async def _claim(self, target: str, day: dt.date) -> DeliveryRecord:

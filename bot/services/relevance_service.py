@@ -11,7 +11,6 @@ event loop. No Discord, no storage module: ports only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
@@ -45,6 +44,7 @@ from bot.core.ports import (
 )
 from bot.core.subscriptions import Follow, FollowKind
 from bot.core.topic_lookup import UnknownTopic, resolve_topic, topic_key
+from bot.services.rank_batches import RankBatches
 from bot.services.refusals import Refused
 from bot.services.relevance import (
     CandidateSet,
@@ -64,10 +64,10 @@ from bot.services.relevance import (
     hybrid_scores,
     key_terms,
     rank,
-    rank_many,
 )
 from bot.services.relevance import related as related_picks
-from bot.services.relevance.rank import short_title
+from bot.services.relevance.model import TopicVectors
+from bot.services.relevance.rank import short_title, shown_picks
 from bot.services.topics import TopicCatalog
 
 log = logging.getLogger("paperbot.relevance")
@@ -93,11 +93,19 @@ class RelevancePapers(PaperReader, PaperSearch, Protocol):
 @dataclass(frozen=True)
 class Recommendation:
     """One pick: the paper, its score (0..1-ish; popularity picks rank 1 down to 0) and
-    why, as data; `why_lines` / `why_markdown` word it."""
+    why, as data (worked out when first read, unless it was already: see `Pick`);
+    `why_lines` / `why_markdown` word it."""
 
     paper: StoredPaper
-    score: float
-    why: Why
+    pick: Pick
+
+    @property
+    def score(self) -> float:
+        return self.pick.score
+
+    @property
+    def why(self) -> Why:
+        return self.pick.why
 
     def why_lines(self) -> list[str]:
         """Plain text, one reason per line: what the CLI's JSON gives."""
@@ -188,11 +196,15 @@ class RelevanceService:
         self._stats: CorpusStats | None = None
         self._stats_version = 0
         self._models: OrderedDict[int, _Cached] = OrderedDict()
+        # Followed topics' vectors under the statistics in use, shared by every model.
+        self._topic_vectors: TopicVectors | None = None
         self._sync_lock = asyncio.Lock()
         # The last set of papers ranked (a day, during the DM fan-out): built once, not
         # once per member. Keyed by the statistics' version and the papers' ids and titles.
         self._day: tuple[tuple[object, ...], CandidateSet] | None = None
         self._day_lock = asyncio.Lock()
+        # Members' DM rankings asked for at once, scored together (a fan-out).
+        self.rank_batches = RankBatches()
 
     # -- vectors ----------------------------------------------------------------------------
     async def sync_vectors(self, batch: int | None = None) -> int:
@@ -246,6 +258,8 @@ class RelevanceService:
         if version != self._stats_version or self._stats is None:
             self._models.clear()  # weighed by other statistics: rebuilt on next use
         self._stats, self._stats_version = stats, version
+        if self._topic_vectors is None or self._topic_vectors.stats is not stats:
+            self._topic_vectors = TopicVectors(stats)
 
     async def _current_stats(self) -> CorpusStats:
         if self._stats is None:
@@ -327,7 +341,8 @@ class RelevanceService:
             for pid, signal in signals.items()
             if pid in stored and pid in vectors
         ]
-        model = await asyncio.to_thread(build_model, rated, follows, stats)
+        topics = self._topic_vectors
+        model = await asyncio.to_thread(build_model, rated, follows, stats, topics)
         cached = _Cached(model, self._stats_version, follows)
         self._models[user_id] = cached
         self._models.move_to_end(user_id)
@@ -433,7 +448,8 @@ class RelevanceService:
         candidates = await self._listed_candidates(day)
         cached = await self._cached(user_id)
         async with cached.lock:  # a click being applied is never read half-done
-            picks = await asyncio.to_thread(rank, cached.model, candidates)
+            # Explained in the thread too, as many as are shown (muted ones aside).
+            picks = await asyncio.to_thread(_explained, cached.model, candidates, limit)
         mutes = MuteFilter(await self.store.member_mutes(user_id))
         shown = await self._loaded_picks(picks, mutes, day, limit)
         return ForYou(day, shown, cached.model.mode, len(candidates))
@@ -464,58 +480,47 @@ class RelevanceService:
             for pick in chunk:
                 paper = loaded.get(int(pick.paper_id))
                 if paper is not None and not (mutes and mutes.hides(paper)):
-                    kept.append(Recommendation(paper, pick.score, pick.why))
+                    kept.append(Recommendation(paper, pick))
         return kept[:limit] if limit is not None else kept
 
     async def rank_member_day(
-        self, user_id: int, papers: Sequence[StoredPaper], *, limit: int | None = None
+        self,
+        user_id: int,
+        papers: Sequence[StoredPaper],
+        *,
+        limit: int | None = None,
+        explain: int | None = None,
     ) -> list[Recommendation]:
         """The member's ranking of `papers` (a day's, for their DM): above the threshold
         (with no ratings and no follows, by popularity), rated and muted ones left out.
-        The papers' candidate set is kept for the next member ranking the same papers."""
+        The first `explain` (and no more than `limit`) have their why worked out in the
+        worker thread, all of them without either; the others when it is read.
+
+        Members asking at once (a DM fan-out) are ranked together (`RankBatches`), and
+        the papers' candidate set is kept for the next member ranking the same papers."""
         mutes = MuteFilter(await self.store.member_mutes(user_id))
-        if not any(not (mutes and mutes.hides(p)) for p in papers):
+        hidden = frozenset(p.id for p in papers if mutes.hides(p)) if mutes else frozenset()
+        if len(hidden) == len({p.id for p in papers}):
             return []
         candidates = await self._day_candidates(papers)
         cached = await self._cached(user_id)
-        async with cached.lock:  # a click being applied is never read half-done
-            picks = await asyncio.to_thread(rank, cached.model, candidates)
+        if limit is not None:
+            explain = limit if explain is None else min(explain, limit)
+        picks = await self.rank_batches.rank(candidates, cached.model, cached.lock, hidden, explain)
         # Scores do not depend on the other candidates: leaving muted papers out after
         # ranking gives what ranking without them would.
         by_id = {p.id: p for p in papers}
-        kept = [
-            Recommendation(by_id[int(p.paper_id)], p.score, p.why)
-            for p in picks
-            if not (mutes and mutes.hides(by_id[int(p.paper_id)]))
-        ]
+        kept = [Recommendation(by_id[int(p.paper_id)], p) for p in picks]
         return kept[:limit] if limit is not None else kept
 
     async def rank_members_day(
         self, user_ids: Sequence[int], papers: Sequence[StoredPaper], *, limit: int | None = None
     ) -> dict[int, list[Recommendation]]:
-        """`rank_member_day` for many members at once: one candidate set, the members
-        scored in batches in one worker thread, each model under its lock."""
-        if not papers or not user_ids:
-            return {user: [] for user in user_ids}
-        candidates = await self._day_candidates(papers)
-        by_id = {p.id: p for p in papers}
-        cached = [await self._cached(user) for user in user_ids]
-        async with contextlib.AsyncExitStack() as held:
-            # In one order (by member), so two fan-outs never wait on each other.
-            for _, entry in sorted({u: c for u, c in zip(user_ids, cached, strict=True)}.items()):
-                await held.enter_async_context(entry.lock)
-            models = [c.model for c in cached]
-            ranked = await asyncio.to_thread(rank_many, models, candidates, limit=None)
-        out: dict[int, list[Recommendation]] = {}
-        for user, picks in zip(user_ids, ranked, strict=True):
-            mutes = MuteFilter(await self.store.member_mutes(user))
-            kept = [
-                Recommendation(by_id[int(p.paper_id)], p.score, p.why)
-                for p in picks
-                if not (mutes and mutes.hides(by_id[int(p.paper_id)]))
-            ]
-            out[user] = kept[:limit] if limit is not None else kept
-        return out
+        """`rank_member_day` for many members at once (ranked together)."""
+        ranked = await asyncio.gather(
+            *(self.rank_member_day(user, papers, limit=limit) for user in user_ids)
+        )
+        return dict(zip(user_ids, ranked, strict=True))
 
     async def _day_candidates(self, papers: Sequence[StoredPaper]) -> CandidateSet:
         """`_candidates`, remembered for the last set of papers asked for."""
@@ -564,9 +569,7 @@ class RelevanceService:
         picks = await asyncio.to_thread(related_picks, paper_id, candidates, k=k)
         by_id = {p.id: p for p in await self.papers.get_papers([int(p.paper_id) for p in picks])}
         return [
-            Recommendation(by_id[int(p.paper_id)], p.score, p.why)
-            for p in picks
-            if int(p.paper_id) in by_id
+            Recommendation(by_id[int(p.paper_id)], p) for p in picks if int(p.paper_id) in by_id
         ]
 
     async def hybrid_scores(
@@ -663,6 +666,12 @@ class RelevanceService:
 
     async def papers_by_author(self, key: str, limit: int = 50) -> list[int]:
         return await self.store.papers_by_author(key, limit)
+
+
+def _explained(model: MemberModel, candidates: CandidateSet, limit: int | None) -> list[Pick]:
+    """`rank`, the first `limit` picks (all with None) explained here: in the worker
+    thread, not on the event loop when they are shown."""
+    return shown_picks(rank(model, candidates), frozenset(), limit)
 
 
 def _copy(stats: CorpusStats) -> CorpusStats:

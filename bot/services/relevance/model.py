@@ -15,6 +15,7 @@ per rating.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -129,6 +130,17 @@ class FollowProfile:
     vectors: Profile  # one row per followed topic: its name, keywords and phrases
     authors: dict[str, str]  # author key -> the name as followed
 
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """Equal for the profiles of members who follow the same topics and authors
+        under the same statistics (the embeddings differ with them): what ranking
+        explains by follows depends on nothing else."""
+        return (
+            tuple((t.slug, t.name, t.keywords, t.phrases) for t in self.topics),
+            tuple(sorted(self.authors.items())),
+            self.vectors.dense.tobytes(),
+        )
+
 
 @dataclass
 class MemberModel:
@@ -206,9 +218,39 @@ class MemberModel:
         self._rebuild([*kept, _rated_paper(rated, stats)])
 
 
-def build_model(ratings: Sequence[Rated], follows: Follows, stats: CorpusStats) -> MemberModel:
+class TopicVectors:
+    """Followed topics' vectors under one set of statistics, each encoded once: the
+    members of a server follow the same few topics and words, and encoding a topic again
+    for each member's model was most of building it. Bounded; safe across threads (a
+    topic encoded twice at once is encoded alike)."""
+
+    def __init__(self, stats: CorpusStats, most: int = 4096) -> None:
+        self.stats = stats
+        self.most = most
+        self._vectors: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], PaperVector] = {}
+
+    def of(self, topics: Sequence[Topic]) -> list[PaperVector]:
+        keys = [(t.slug, t.name, t.keywords, t.phrases) for t in topics]
+        known = self._vectors
+        missing = {k: t for k, t in zip(keys, topics, strict=True) if k not in known}
+        if not missing:
+            return [known[k] for k in keys]
+        encoded = encode([_topic_text(t) for t in missing.values()], self.stats, new=False)
+        fresh = dict(zip(missing, encoded, strict=True))
+        merged = {**known, **fresh}  # a new dict: another thread may be reading the old
+        self._vectors = fresh if len(merged) > self.most else merged
+        return [merged[k] for k in keys]
+
+
+def build_model(
+    ratings: Sequence[Rated],
+    follows: Follows,
+    stats: CorpusStats,
+    topics: TopicVectors | None = None,
+) -> MemberModel:
     """A member's model from their ratings (oldest first; a later rating of the same
-    paper replaces an earlier one) and follows."""
+    paper replaces an earlier one) and follows. `topics`: followed topics' vectors
+    encoded already, under these `stats`."""
     latest: dict[PaperId, Rated] = {}
     for rated in ratings:
         latest.pop(rated.paper.id, None)  # re-inserted: its place is its latest rating
@@ -225,7 +267,9 @@ def build_model(ratings: Sequence[Rated], follows: Follows, stats: CorpusStats) 
             ]
         )
     if follows:
-        model.follows = _follow_profile(follows, stats)
+        if topics is None or topics.stats is not stats:
+            topics = TopicVectors(stats)
+        model.follows = _follow_profile(follows, stats, topics)
     return model
 
 
@@ -273,17 +317,18 @@ def _rated_paper(rated: Rated, stats: CorpusStats) -> RatedPaper:
     )
 
 
-def _follow_profile(follows: Follows, stats: CorpusStats) -> FollowProfile:
+def _topic_text(topic: Topic) -> PaperText:
+    """A followed topic as a paper: its name, keywords and phrases."""
+    return PaperText(
+        id=f"topic:{topic.slug}",
+        title=topic.name,
+        abstract=". ".join([*(k.rstrip("*") for k in topic.keywords), *topic.phrases]),
+    )
+
+
+def _follow_profile(follows: Follows, stats: CorpusStats, known: TopicVectors) -> FollowProfile:
     topics = tuple(follows.topics)
-    pseudo = [
-        PaperText(
-            id=f"topic:{t.slug}",
-            title=t.name,
-            abstract=". ".join([*(k.rstrip("*") for k in t.keywords), *t.phrases]),
-        )
-        for t in topics
-    ]
-    vectors = encode(pseudo, stats, new=False)
+    vectors = known.of(topics)
     return FollowProfile(
         topics=topics,
         vectors=Profile(sparse_matrix(vectors, stats), dense_matrix(vectors, stats)),

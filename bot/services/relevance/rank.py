@@ -13,8 +13,9 @@ and compared with the day's papers in one sparse product.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from bot.core.models import Topic
 from bot.core.topics import DEFAULT_THRESHOLD, TopicMatcher
 from bot.services.relevance.authors import author_key
 from bot.services.relevance.features import TermNames, paper_text
-from bot.services.relevance.model import MemberModel
+from bot.services.relevance.model import FollowProfile, MemberModel
 from bot.services.relevance.similarity import DENSE_WEIGHT, CandidateSet, Profile, similarity
 from bot.services.relevance.sparse_rows import SparseRow, concat, dot, product, row_of
 from bot.services.relevance.vectors import PaperId, PaperText
@@ -42,6 +43,7 @@ RELATED_MIN = 0.05  # below this a "related" paper shares nothing worth a click
 WHY_WORDS = 3
 TITLE_CHARS = 60
 BATCH = 250  # members scored per product: bounds the similarity matrices (~5 MB a day)
+FOLLOW_WHYS = 100_000  # why lines of follows kept per candidate set (~30 MB at most)
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,62 @@ class Why:
         return " · ".join(self.lines())
 
 
-@dataclass(frozen=True)
+Explain = Callable[[], Why] | None
+
+
 class Pick:
-    paper_id: PaperId
-    score: float
-    why: Why
+    """One paper picked: its id, its score and why.
+
+    A member's pick is explained when its `why` is first read (`explain` is how): a DM
+    shows why for its best 30 picks only, and explaining each of a busy day's 80 and
+    more cost a member's ranking more than scoring it. The why is the same whenever it
+    is worked out; until then the pick holds on to its batch's similarities."""
+
+    __slots__ = ("_explain", "_why", "paper_id", "score")
+
+    def __init__(
+        self, paper_id: PaperId, score: float, why: Why | None = None, *, explain: Explain = None
+    ) -> None:
+        if (why is None) == (explain is None):
+            raise ValueError("a pick takes its why or how to explain it, one of them")
+        self.paper_id = paper_id
+        self.score = score
+        self._why = why
+        self._explain = explain
+
+    @property
+    def why(self) -> Why:
+        if self._why is None:
+            assert self._explain is not None
+            self._why = self._explain()
+            self._explain = None  # its batch's matrices can go
+        return self._why
+
+    @property
+    def explained(self) -> bool:
+        """Whether `why` has been worked out already."""
+        return self._why is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pick):
+            return NotImplemented
+        return (self.paper_id, self.score, self.why) == (other.paper_id, other.score, other.why)
+
+    def __hash__(self) -> int:
+        return hash((self.paper_id, self.score))
+
+    def __repr__(self) -> str:
+        why = repr(self._why) if self._why is not None else "(not explained yet)"
+        return f"Pick(paper_id={self.paper_id!r}, score={self.score!r}, why={why})"
+
+
+def shown_picks(picks: Sequence[Pick], hidden: Set[PaperId], explain: int | None) -> list[Pick]:
+    """`picks` but those `hidden` (a member's muted papers), the first `explain` of them
+    explained now (all with None): in the caller's thread, not when first read."""
+    kept = [p for p in picks if p.paper_id not in hidden] if hidden else list(picks)
+    for pick in kept if explain is None else kept[:explain]:
+        _ = pick.why
+    return kept
 
 
 def short_title(title: str, limit: int = TITLE_CHARS) -> str:
@@ -171,6 +224,7 @@ class _Scored:
         self.follows = _Block(candidates, follows)
         self.scores = np.zeros((len(models), n), dtype=np.float32)
         self.from_follows = np.zeros((len(models), n), dtype=bool)
+        self._units: dict[tuple[int, int], SparseRow] = {}  # (member, interest): its unit
         for member, model in enumerate(models):
             if model.mode == "popularity":
                 continue
@@ -204,36 +258,53 @@ class _Scored:
             paper = self.candidates.papers[index]
             if exclude_rated and paper.id in model.rated:
                 continue
-            picks.append(Pick(paper.id, round(score, 4), self._why(member, int(index))))
+            explain = partial(self._why, member, int(index))
+            picks.append(Pick(paper.id, round(score, 4), explain=explain))
             if limit is not None and len(picks) >= limit:
                 break
         return picks
 
     def _why(self, member: int, index: int) -> Why:
         model = self.models[member]
-        context = self.context
-        follows = tuple(context.follow_hits(model, index))
-        candidate = row_of(self.candidates.sparse, index)
         if not self.from_follows[member, index] and model.likes:
-            interest = model.likes[self.likes.argmax(member, index)]
-            dense = self.candidates.dense[index]
-            nearest = max(
-                interest.papers,
-                key=lambda p: (
-                    (1 - DENSE_WEIGHT) * dot(candidate, p.sparse)
-                    + DENSE_WEIGHT * float(dense @ p.dense)
-                ),
-            )
-            words = context.words(index, product(candidate, interest.unit()[0]))
-            return Why(
-                paper=(nearest.id, nearest.title, nearest.signal.past),
-                words=words,
-                follows=follows,
-            )
-        words = ()
+            return self._like_why(member, index)
+        if model.follows is None:
+            return Why()
+        # It depends on what the member follows alone: members who follow the same
+        # topics and authors share it (a popular topic's papers are explained once).
+        explain = partial(self._follow_why, member, index)
+        return self.context.follow_why(model.follows, index, explain)
+
+    def _like_why(self, member: int, index: int) -> Why:
+        model = self.models[member]
+        candidate = row_of(self.candidates.sparse, index)
+        nearest_interest = self.likes.argmax(member, index)
+        interest = model.likes[nearest_interest]
+        dense = self.candidates.dense[index]
+        nearest = max(
+            interest.papers,
+            key=lambda p: (
+                (1 - DENSE_WEIGHT) * dot(candidate, p.sparse)
+                + DENSE_WEIGHT * float(dense @ p.dense)
+            ),
+        )
+        unit = self._units.get((member, nearest_interest))
+        if unit is None:  # the same for each of the member's picks near this interest
+            unit = self._units[(member, nearest_interest)] = interest.unit()[0]
+        return Why(
+            paper=(nearest.id, nearest.title, nearest.signal.past),
+            words=self.context.words(index, product(candidate, unit)),
+            follows=tuple(self.context.follow_hits(model, index)),
+        )
+
+    def _follow_why(self, member: int, index: int) -> Why:
+        model = self.models[member]
+        follows = tuple(self.context.follow_hits(model, index))
+        words: tuple[str, ...] = ()
         if model.follows is not None and len(model.follows.vectors):
+            candidate = row_of(self.candidates.sparse, index)
             topic = self.follows.argmax(member, index)
-            words = context.words(
+            words = self.context.words(
                 index, product(candidate, row_of(model.follows.vectors.sparse, topic))
             )
         return Why(words=words, follows=follows)
@@ -308,6 +379,18 @@ class _Context:
         self._topics: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str | None]] = {}
         self._authors: dict[str, list[tuple[int, str]]] | None = None
         self._names: dict[int, TermNames] = {}
+        self._follow_whys: dict[tuple[object, ...], Why] = {}
+
+    def follow_why(self, follows: FollowProfile, index: int, explain: Callable[[], Why]) -> Why:
+        """Why candidate `index` is picked for its follows (`explain`, once per set of
+        follows: it depends on nothing else)."""
+        key = (follows.key, index)
+        why = self._follow_whys.get(key)
+        if why is None:
+            if len(self._follow_whys) >= FOLLOW_WHYS:
+                self._follow_whys = {}
+            why = self._follow_whys[key] = explain()
+        return why
 
     def _topic_hits(self, topic: Topic) -> list[str | None]:
         """Per candidate: why `topic` matched it ("title: speech"), or None."""
