@@ -4,11 +4,14 @@ to the command that imports it, in the one error line."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli_process import one_line, paperbot
+from tests.cli_process import clean_environment, one_line, paperbot
 
 DATA = Path(__file__).resolve().parent / "data"
 SNAPSHOTS = [
@@ -46,3 +49,28 @@ def test_other_files_that_fail_get_no_such_hint(tmp_path) -> None:
         assert done.returncode == 1
         line = one_line(done.stderr)
         assert "import-arxiv-snapshot" not in line, line
+
+
+def test_a_file_far_too_large_is_refused_without_being_read(tmp_path) -> None:
+    # A sparse 3 GB file (the size of the arXiv snapshot; no disk used) under a 2 GB
+    # address-space limit: reading it whole would fail with MemoryError.
+    huge = tmp_path / "arxiv-metadata-oai-snapshot.json"
+    with huge.open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(huge), "--db", str(tmp_path / "p.db")],
+        cwd=tmp_path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
+    assert done.returncode == 1
+    assert one_line(done.stderr) == (
+        f"paperbot: {huge}: 3,072 MB is too large for a daily dump (limit 64 MB)"
+    )

@@ -20,6 +20,8 @@ CASES = [
     (["import-arxiv-snapshot"], "paperbot import-arxiv-snapshot: the following arguments"),
     (["migrate-db", "--from", "a.db"], "paperbot migrate-db: the following arguments are required"),
     (["recommend", "--user", "0"], "paperbot recommend: argument --user: not a Discord user id"),
+    (["search", "x", "--bogus"], "paperbot search: unrecognized arguments: --bogus"),
+    (["stats", "extra"], "paperbot stats: unrecognized arguments: extra"),
     (["nosuch"], "paperbot: argument COMMAND: invalid choice: 'nosuch'"),
     ([], "paperbot: the following arguments are required: COMMAND"),
 ]

@@ -123,6 +123,14 @@ def test_cli_recommend_with_no_day_is_one_line(imported_only, json_flag) -> None
     )
 
 
+def test_cli_stats_with_no_day(imported_only) -> None:
+    done = paperbot(imported_only.parent, "stats", "--db", str(imported_only))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "papers:     100" in lines
+    assert "days:       0 (no daily dump yet)" in lines  # not "(newest -)"
+
+
 @pytest.fixture
 async def imported_world(tmp_path, caplog):
     caplog.set_level(logging.WARNING)

@@ -117,9 +117,17 @@ class CommandLine(OneLineErrors):
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         parsed, rest = super().parse_known_args(args, namespace)
-        if getattr(parsed, "command", None) == "bench":
+        command = getattr(parsed, "command", None)
+        if command == "bench":
             bench_parser().parse_args(rest, parsed)  # `--help` and errors exit from there
             rest = []
+        elif command is not None and rest:
+            # Said by the command, whose --help lists what it takes (parse_args would
+            # name only `paperbot`).
+            prog = f"{self.prog} {command}"
+            self.exit(
+                2, f"{prog}: unrecognized arguments: {' '.join(rest)} (see `{prog} --help`)\n"
+            )
         return parsed, rest
 
 

@@ -452,9 +452,10 @@ async def cmd_stats(args: argparse.Namespace) -> int:
     counts = sorted((names.get(k, k), n) for k, n in stats["topics"].items())
     print(f"database:   {stats['database']}")
     print(f"papers:     {count_text(stats['papers'])}")
-    print(f"days:       {count_text(stats['days'])} (newest {stats['latest_day'] or '-'})")
+    newest = f"newest {stats['latest_day']}" if stats["latest_day"] else "no daily dump yet"
+    print(f"days:       {count_text(stats['days'])} ({newest})")
     print(f"dumps:      {count_text(stats['dumps'])}")
-    print("topics:     " + ", ".join(f"{name} {count_text(n)}" for name, n in counts))
+    print("topics:     " + (", ".join(f"{name} {count_text(n)}" for name, n in counts) or "none"))
     return 0
 
 

@@ -45,6 +45,13 @@ MAX_DUMP_BYTES = 64 * 1024 * 1024
 ProgressCallback = Callable[[int, int, IngestReport], None]
 
 
+def _too_large(source: str, size: int) -> str:
+    return (
+        f"{source}: {size // (1024 * 1024):,} MB is too large for a daily dump "
+        f"(limit {MAX_DUMP_BYTES // (1024 * 1024)} MB)"
+    )
+
+
 async def ingest_taxonomy(storage: GuildTopics) -> list[Topic]:
     """What every ingest tags papers with: the built-ins and every guild's own topics,
     each under the key it is stored with."""
@@ -97,10 +104,7 @@ async def ingest_bytes(
     folder ingest does it once at the end instead)."""
     report = IngestReport(source=source, content_hash=content_hash(raw))
     if len(raw) > MAX_DUMP_BYTES:
-        report.error = (
-            f"{source}: {len(raw) // (1024 * 1024)} MB is too large for a daily dump "
-            f"(limit {MAX_DUMP_BYTES // (1024 * 1024)} MB)"
-        )
+        report.error = _too_large(source, len(raw))
         return report
     try:
         parsed = parse_dump(raw, Path(source).name)
@@ -304,20 +308,26 @@ async def ingest_paths(
     run = IngestRun(reports=[], skipped=list(found.skipped))
     for index, path in enumerate(found.files, start=1):
         try:
-            raw = path.read_bytes()
+            # The size first: a file far too large (the whole arXiv snapshot, 4 GB) is
+            # refused without being read into memory.
+            size = path.stat().st_size
+            raw = path.read_bytes() if size <= MAX_DUMP_BYTES else b""
         except OSError as exc:
             report = IngestReport(source=str(path), error=f"{path}: cannot read ({exc.strerror})")
         else:
-            report = await ingest_bytes(
-                storage,
-                raw,
-                str(path),
-                cli_date=cli_date,
-                today=today,
-                topics=topics,
-                sync_index=False,
-                redate=redate,
-            )
+            if size > MAX_DUMP_BYTES:
+                report = IngestReport(source=str(path), error=_too_large(str(path), size))
+            else:
+                report = await ingest_bytes(
+                    storage,
+                    raw,
+                    str(path),
+                    cli_date=cli_date,
+                    today=today,
+                    topics=topics,
+                    sync_index=False,
+                    redate=redate,
+                )
         if report.not_a_dump and path not in found.named:
             run.skipped.append(path)
         else:
