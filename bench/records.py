@@ -129,9 +129,9 @@ class Fts5Record(TypedDict):
     fts5_p95_ms: float | None
     fts5_p99_ms: float | None
     fts5_common_word_p99_ms: float | None
-    fts5_class_p99_ms: dict[str, float | None]
+    fts5_class_p99_ms: dict[str, float | None] | None
     fts5_hits_per_query: float | None
-    fts5_index_build_s: float
+    fts5_index_build_s: float | None
 
 
 class TantivyRecord(TypedDict):

@@ -26,6 +26,8 @@ ROWS: list[tuple[str, str]] = [
     ("ingest index catch-up s", "ingest_index_sync_s"),
     ("daily ingest of the newest dump ms (index commit included)", "ingest_daily_dump_ms"),
     ("ingest new / known / merged", "ingest_new"),
+    ("daily job: the sample dump ingested, index commit included, ms", "daily_job_ms"),
+    ("daily job: its new papers' vectors, ms", "daily_job_vectors_ms"),
     ("database MB", "db_mb"),
     ("search first call ms (builds indexes)", "search_first_call_ms"),
     ("search p50 ms", "search_p50_ms"),

@@ -50,6 +50,7 @@ REQUIRED = [
     "relevance_click_p99_vs_budget",
     "for_you_p99_ms",
     "related_p99_ms",
+    "daily_job_ms",
 ]
 TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
 CLASSES = {
