@@ -59,6 +59,10 @@ class SearchRecord(TypedDict):
     search_mean_ms: float | None
     common_word_p99_ms: float | None
     search_class_p99_ms: dict[str, float | None]  # query class -> p99
+    search_cpu_p50_ms: float | None
+    search_cpu_p99_ms: float | None
+    search_class_cpu_p99_ms: dict[str, float | None]
+    autocomplete_cpu_p99_ms: float | None
     search_hits_per_query_by_class: dict[str, float]
     search_slowest_queries: list[SlowQuery]
     topic_only_p99_ms: float | None

@@ -29,8 +29,8 @@ from bench.measure_baselines import (
     tantivy_available,
 )
 from bench.measure_bot import measure_bot
+from bench.measure_daily import measure_daily_job
 from bench.measure_digest import measure_digest
-from bench.measure_import import measure_daily_job
 from bench.measure_ingest import measure_ingest
 from bench.measure_relevance import measure_relevance
 from bench.measure_search import measure_search
@@ -265,14 +265,7 @@ async def _run(
     rss["bot"] = current_rss_mb()
     # The daily job at this size, on the bot's copy (the kept database stays as it was).
     progress("daily job: one daily dump ingested, the search index committed")
-    daily = await measure_daily_job(Path(bot_db))
-    result.update(
-        {
-            "daily_job_new_papers": daily["new_papers"],
-            "daily_job_ms": daily["ingest_and_index_ms"],
-            "daily_job_vectors_ms": daily["vectors_ms"],
-        }
-    )
+    result.update(await measure_daily_job(Path(bot_db), vectors=not args.skip_relevance))
     rss["daily_job"] = current_rss_mb()
     for path in [Path(bot_db), *_derived(bot_db)]:
         _remove(path)

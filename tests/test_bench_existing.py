@@ -61,11 +61,17 @@ def test_an_imported_database_with_daily_dumps_is_measured_as_it_is(tmp_path, ca
     assert 0 < result["for_you_p50_ms"] <= result["for_you_p99_ms"]
     assert 0 < result["related_p50_ms"] <= result["related_p99_ms"]
     assert result["autocomplete_p99_ms"] > 0
+    # CPU time per call beside the wall time (a shared machine inflates only the latter).
+    assert 0 < result["search_cpu_p50_ms"] <= result["search_cpu_p99_ms"]
+    assert set(result["search_class_cpu_p99_ms"]) == CLASSES
+    for key in ("autocomplete", "for_you", "related"):
+        assert result[f"{key}_cpu_p99_ms"] > 0, key
     assert result["peak_rss_mb"] > 0
     # The daily job: the real sample dump (98 papers none of the corpus holds) into a
     # copy, its index commit included; the kept database is left as it was.
     assert result["daily_job_new_papers"] == 98
     assert result["daily_job_ms"] > 0 and result["daily_job_vectors_ms"] >= 0
+    assert result["daily_job_cpu_ms"] > 0
     assert _papers(db) == stored
     assert result["fts5_p99_ms"] is None and result["tantivy_p99_ms"] is None
     assert (out / f"results-{stored}.json").is_file()
