@@ -65,7 +65,8 @@ ROWS: list[tuple[str, str]] = [
     ("fan-out posts/s (start-up included)", "fanout_posts_per_s"),
     ("fan-out posts/s sustained (first to last post)", "fanout_sustained_posts_per_s"),
     ("fan-out 429s", "fanout_429s"),
-    ("peak RSS MB (product phases)", "peak_rss_mb"),
+    ("peak RSS MB serving (before the daily job)", "peak_rss_mb_serving"),
+    ("peak RSS MB (product phases, daily job included)", "peak_rss_mb"),
     (
         "of the RSS after search, file-backed MB (mapped index, libraries)",
         "rss_file_mb_after_search",

@@ -263,6 +263,8 @@ async def _run(
             {"fanout_posts_per_s": None, "fanout_sustained_posts_per_s": None, "fanout_429s": None}
         )
     rss["bot"] = current_rss_mb()
+    # Serving alone (search, digest, relevance, the bot), before the daily job's peak.
+    result["peak_rss_mb_serving"] = peak_rss_mb()
     # The daily job at this size, on the bot's copy (the kept database stays as it was).
     progress("daily job: one daily dump ingested, the search index committed")
     result.update(await measure_daily_job(Path(bot_db), vectors=not args.skip_relevance))
