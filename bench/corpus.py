@@ -283,3 +283,37 @@ def render_page(day: dt.date, papers: list[Paper]) -> str:
     for paper in papers:
         parts += [paper.title, "\n\n", paper.abstract, "\n\n"]
     return "".join(parts)
+
+
+def write_days(papers: int, seed: int, out: Path) -> list[Path]:
+    """The corpus as a dumps folder, one `YYYY-MM-DD.txt` page a day (what `paperbot
+    ingest DIR` reads): daily dumps on top of a database made some other way."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dump in CorpusGenerator(papers, seed=seed).days():
+        path = out / dump.source
+        path.write_bytes(dump.raw)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.corpus",
+        description="Write the synthetic corpus as a folder of daily dumps.",
+    )
+    parser.add_argument("--papers", type=int, required=True, help="distinct papers")
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the day pages")
+    args = parser.parse_args(argv)
+    if args.papers < 1:
+        parser.error("--papers must be at least 1")
+    written = write_days(args.papers, args.seed, args.out)
+    print(f"wrote {len(written)} daily dumps to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -110,6 +110,18 @@ def build_fts5(db_path: str, target: Path) -> float:
     return time.perf_counter() - start
 
 
+def empty_fts5_result() -> Fts5Record:
+    return {
+        "fts5_p50_ms": None,
+        "fts5_p95_ms": None,
+        "fts5_p99_ms": None,
+        "fts5_common_word_p99_ms": None,
+        "fts5_class_p99_ms": None,
+        "fts5_hits_per_query": None,
+        "fts5_index_build_s": None,
+    }
+
+
 def measure_fts5(
     db_path: str, newest: dt.date, repeat: int, progress: Progress, scratch: Path
 ) -> Fts5Record:

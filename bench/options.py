@@ -72,7 +72,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed reuses it and skips ingest (default: a temporary file, deleted)",
     )
     parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="with --db: measure the database as it is, whatever made it (e.g. `paperbot "
+        "import-arxiv-snapshot`): nothing generated or ingested, --papers taken from it",
+    )
+    parser.add_argument(
         "--no-tantivy", action="store_true", help="skip the tantivy baseline even if installed"
+    )
+    parser.add_argument(
+        "--no-fts5",
+        action="store_true",
+        help="skip the raw FTS5 baseline (building its index takes many minutes at 1M papers)",
     )
     parser.add_argument(
         "--profile",

@@ -59,6 +59,10 @@ class SearchRecord(TypedDict):
     search_mean_ms: float | None
     common_word_p99_ms: float | None
     search_class_p99_ms: dict[str, float | None]  # query class -> p99
+    search_cpu_p50_ms: float | None
+    search_cpu_p99_ms: float | None
+    search_class_cpu_p99_ms: dict[str, float | None]
+    autocomplete_cpu_p99_ms: float | None
     search_hits_per_query_by_class: dict[str, float]
     search_slowest_queries: list[SlowQuery]
     topic_only_p99_ms: float | None
@@ -129,9 +133,9 @@ class Fts5Record(TypedDict):
     fts5_p95_ms: float | None
     fts5_p99_ms: float | None
     fts5_common_word_p99_ms: float | None
-    fts5_class_p99_ms: dict[str, float | None]
+    fts5_class_p99_ms: dict[str, float | None] | None
     fts5_hits_per_query: float | None
-    fts5_index_build_s: float
+    fts5_index_build_s: float | None
 
 
 class TantivyRecord(TypedDict):

@@ -22,12 +22,14 @@ from typing import Any
 from bench.corpus import CorpusGenerator
 from bench.errors import BenchError
 from bench.measure_baselines import (
+    empty_fts5_result,
     empty_tantivy_result,
     measure_fts5,
     measure_tantivy,
     tantivy_available,
 )
 from bench.measure_bot import measure_bot
+from bench.measure_daily import measure_daily_job
 from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
 from bench.measure_relevance import measure_relevance
@@ -49,6 +51,8 @@ META_KEY = "bench_corpus"
 
 async def run(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet)
+    if args.existing and not args.bench_db:
+        raise BenchError("--existing measures the database given with --db: give --db PATH")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.relevance:
@@ -163,7 +167,12 @@ async def _corpus(
     corpus = {"papers": args.papers, "seed": args.seed, "generator": GENERATOR_VERSION}
     stored = await storage.get_meta(META_KEY)
     count = (await storage.stats())["papers"]
-    if stored is not None and json.loads(stored) == corpus:
+    if getattr(args, "existing", False):
+        if not count:
+            raise BenchError(f"--db {args.bench_db} holds no papers to measure")
+        progress(f"measuring the database as it is ({count} papers); nothing ingested")
+        result.update({"corpus": "existing", "ingest_reused": True, "ingest_papers_per_s": None})
+    elif stored is not None and json.loads(stored) == corpus:
         progress(f"reusing the corpus in the database ({count} papers); ingest not timed")
         result.update({"ingest_reused": True, "ingest_papers_per_s": None})
     elif count or stored is not None:
@@ -178,6 +187,12 @@ async def _corpus(
         result["ingest_reused"] = False
         await storage.set_meta(META_KEY, json.dumps(corpus))
     days = await storage.days(limit=1)
+    if not days and count:  # e.g. only a snapshot import: no day of a daily dump
+        raise BenchError(
+            f"--db {args.bench_db} holds no daily dump (the digest and For you measure the "
+            "newest day): ingest some first, e.g. `python -m bench.corpus --papers 9000 "
+            "--out DIR` and `paperbot ingest DIR --db PATH`"
+        )
     if not days:
         raise BenchError("the database holds no papers")
     return days[0]
@@ -205,8 +220,11 @@ async def _run(
     try:
         newest = await _corpus(storage, args, progress, result, profilers.get("ingest"))
         result["papers_stored"] = (await storage.stats())["papers"]
-        # Generated repeats that dedupe did not recognise (each became a second paper).
-        result["dedupe_unrecognised_repeats"] = result["papers_stored"] - args.papers
+        if args.existing:  # filed and shown under the size it has
+            result["papers"] = result["papers_stored"]
+        else:
+            # Generated repeats that dedupe did not recognise (each became a second paper).
+            result["dedupe_unrecognised_repeats"] = result["papers_stored"] - args.papers
         result["newest_day"] = newest.isoformat()
         rss = result["rss_mb_after_phase"] = {"ingest": current_rss_mb()}
 
@@ -245,11 +263,21 @@ async def _run(
             {"fanout_posts_per_s": None, "fanout_sustained_posts_per_s": None, "fanout_429s": None}
         )
     rss["bot"] = current_rss_mb()
+    # Serving alone (search, digest, relevance, the bot), before the daily job's peak.
+    result["peak_rss_mb_serving"] = peak_rss_mb()
+    # The daily job at this size, on the bot's copy (the kept database stays as it was).
+    progress("daily job: one daily dump ingested, the search index committed")
+    result.update(await measure_daily_job(Path(bot_db), vectors=not args.skip_relevance))
+    rss["daily_job"] = current_rss_mb()
     for path in [Path(bot_db), *_derived(bot_db)]:
         _remove(path)
     result["peak_rss_mb"] = peak_rss_mb()  # the product's phases only
 
-    result.update(measure_fts5(db_path, newest, args.repeat, progress, scratch))
+    if args.no_fts5:
+        progress("baseline fts5: skipped (--no-fts5)")
+        result.update(empty_fts5_result())
+    else:
+        result.update(measure_fts5(db_path, newest, args.repeat, progress, scratch))
     if args.no_tantivy or not tantivy_available():
         why = "--no-tantivy" if args.no_tantivy else "the tantivy package is not installed"
         progress(f"baseline tantivy: skipped ({why})")

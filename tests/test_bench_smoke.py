@@ -50,6 +50,7 @@ REQUIRED = [
     "relevance_click_p99_vs_budget",
     "for_you_p99_ms",
     "related_p99_ms",
+    "daily_job_ms",
 ]
 TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
 CLASSES = {
@@ -118,6 +119,9 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert "for_you_p99_ms" not in again and "relevance_click_p99_ms" not in again
     assert again["papers_stored"] == result["papers_stored"]
     assert again["fanout_posts_per_s"] is None and again["fanout_429s"] is None
+    # Without relevance the daily job is its ingest and index commit: encoding would
+    # catch up every paper a database never encoded, not a day's work.
+    assert again["daily_job_ms"] > 0 and again["daily_job_vectors_ms"] is None
 
 
 async def _sample_db(path) -> dt.date:
