@@ -330,14 +330,19 @@ class RelevanceService:
             return cached
         ratings = await self.store.member_ratings(user_id)
         signals = {r.paper_id: s for r in ratings if (s := engine_signal(r)) is not None}
-        stored = {p.id: p for p in await self.papers.get_papers(list(signals))}
+        # A model needs the rated papers' ids, titles and abstracts only: read as such,
+        # not loaded as whole papers (each member's model is built in a DM fan-out).
+        stored = {
+            pid: PaperText(pid, title, abstract)
+            for pid, title, abstract in await self.papers.texts_of(list(signals))
+        }
         vectors = await self._vectors(list(stored))
         # Rated before their vectors were written (papers stored a moment ago).
         if len(vectors) < len(stored) and await self._catch_up():
             stats = await self._current_stats()
             vectors = await self._vectors(list(stored))
         rated = [
-            Rated(paper_text(stored[pid]), vectors[pid], signal)
+            Rated(stored[pid], vectors[pid], signal)
             for pid, signal in signals.items()
             if pid in stored and pid in vectors
         ]
