@@ -202,6 +202,7 @@ class RelevanceService:
         # The last set of papers ranked (a day, during the DM fan-out): built once, not
         # once per member. Keyed by the statistics' version and the papers' ids and titles.
         self._day: tuple[tuple[object, ...], CandidateSet] | None = None
+        self._day_papers: Sequence[StoredPaper] | None = None  # what `_day` was built of
         self._day_lock = asyncio.Lock()
         # Members' DM rankings asked for at once, scored together (a fan-out).
         self.rank_batches = RankBatches()
@@ -531,13 +532,18 @@ class RelevanceService:
         """`_candidates`, remembered for the last set of papers asked for."""
         async with self._day_lock:  # a fan-out asks for the same day many times at once
             await self._current_stats()
+            day = self._day
+            if day is not None and papers is self._day_papers and day[0][0] == self._stats_version:
+                return day[1]  # the very list of papers again: each member of a fan-out
             key = (self._stats_version, *((p.id, p.title) for p in papers))
             if self._day is not None and self._day[0] == key:
+                self._day_papers = papers
                 return self._day[1]
             candidates = await self._candidates(papers)
             # Keyed by the version the vectors were read at (a catch-up may have moved it).
             key = (self._stats_version, *key[1:])
             self._day = (key, candidates)
+            self._day_papers = papers
             return candidates
 
     async def related(self, paper_id: int, k: int = 5) -> list[Recommendation]:
