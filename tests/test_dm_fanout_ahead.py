@@ -17,7 +17,7 @@ from tests.discord_harness import SAMPLE_DAY, bot_against_fake
 
 MORNING = dt.datetime(2026, 3, 15, 8, 0, tzinfo=dt.UTC)
 MEMBERS = 90
-RATE = 30.0  # posts/s: two seconds ahead is 60 members, fewer than are due
+RATE = 15.0  # posts/s: two seconds ahead is 30 members, 60 fires: fewer than are due
 KEYWORDS = ("model", "language", "learning", "speech", "protein", "image")
 
 
@@ -25,8 +25,8 @@ async def test_members_are_worked_out_a_few_seconds_ahead_of_posting(tmp_path: P
     async with bot_against_fake(
         tmp_path, extensions=(), settings={"max_posts_per_second": RATE}
     ) as (fake, bot, ids):
-        delivery = bot.services.delivery
-        assert delivery.members_ahead < MEMBERS
+        delivery, schedules = bot.services.delivery, bot.services.schedules
+        assert delivery.members_ahead < schedules.member_fires_at_once < MEMBERS
         users = []
         for index in range(MEMBERS):
             user = fake.add_member(ids.guild, f"reader-{index}")
@@ -36,17 +36,18 @@ async def test_members_are_worked_out_a_few_seconds_ahead_of_posting(tmp_path: P
             await bot.storage.set_user_delivery(user, "08:00", "UTC")
             users.append(user)
 
-        seen: list[int] = []
-        fan_out = asyncio.gather(
-            *(bot.services.schedules.fire(f"user:{u}", MORNING) for u in users)
-        )
+        seen: list[tuple[int, int]] = []
+        fan_out = asyncio.gather(*(schedules.fire(f"user:{u}", MORNING) for u in users))
         while not fan_out.done():
-            seen.append(delivery.members_in_progress)
+            seen.append((delivery.members_in_progress, schedules.member_fires_in_progress))
             await asyncio.sleep(0.005)
         await fan_out
 
-        assert max(seen) == delivery.members_ahead  # as many as allowed, never more
-        assert delivery.members_in_progress == 0
+        # As many as allowed, never more: members worked out, and members' fires (each
+        # reading the member's settings) under way.
+        assert max(worked for worked, _ in seen) == delivery.members_ahead
+        assert max(fired for _, fired in seen) == schedules.member_fires_at_once
+        assert delivery.members_in_progress == schedules.member_fires_in_progress == 0
         for user in users:
             [dm] = fake.dm_messages(user)
             record = await bot.storage.delivery(f"user:{user}", SAMPLE_DAY)

@@ -202,6 +202,7 @@ class RelevanceService:
         # The last set of papers ranked (a day, during the DM fan-out): built once, not
         # once per member. Keyed by the statistics' version and the papers' ids and titles.
         self._day: tuple[tuple[object, ...], CandidateSet] | None = None
+        self._day_papers: Sequence[StoredPaper] | None = None  # what `_day` was built of
         self._day_lock = asyncio.Lock()
         # Members' DM rankings asked for at once, scored together (a fan-out).
         self.rank_batches = RankBatches()
@@ -330,14 +331,19 @@ class RelevanceService:
             return cached
         ratings = await self.store.member_ratings(user_id)
         signals = {r.paper_id: s for r in ratings if (s := engine_signal(r)) is not None}
-        stored = {p.id: p for p in await self.papers.get_papers(list(signals))}
+        # A model needs the rated papers' ids, titles and abstracts only: read as such,
+        # not loaded as whole papers (each member's model is built in a DM fan-out).
+        stored = {
+            pid: PaperText(pid, title, abstract)
+            for pid, title, abstract in await self.papers.texts_of(list(signals))
+        }
         vectors = await self._vectors(list(stored))
         # Rated before their vectors were written (papers stored a moment ago).
         if len(vectors) < len(stored) and await self._catch_up():
             stats = await self._current_stats()
             vectors = await self._vectors(list(stored))
         rated = [
-            Rated(paper_text(stored[pid]), vectors[pid], signal)
+            Rated(stored[pid], vectors[pid], signal)
             for pid, signal in signals.items()
             if pid in stored and pid in vectors
         ]
@@ -526,13 +532,18 @@ class RelevanceService:
         """`_candidates`, remembered for the last set of papers asked for."""
         async with self._day_lock:  # a fan-out asks for the same day many times at once
             await self._current_stats()
+            day = self._day
+            if day is not None and papers is self._day_papers and day[0][0] == self._stats_version:
+                return day[1]  # the very list of papers again: each member of a fan-out
             key = (self._stats_version, *((p.id, p.title) for p in papers))
             if self._day is not None and self._day[0] == key:
+                self._day_papers = papers
                 return self._day[1]
             candidates = await self._candidates(papers)
             # Keyed by the version the vectors were read at (a catch-up may have moved it).
             key = (self._stats_version, *key[1:])
             self._day = (key, candidates)
+            self._day_papers = papers
             return candidates
 
     async def related(self, paper_id: int, k: int = 5) -> list[Recommendation]:

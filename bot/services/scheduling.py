@@ -109,6 +109,11 @@ class ScheduleService:
         self.started_at = clock()
         self._dead_seen: set[int] = set()
         self._stopping = False
+        # Members' cron fires under way at once (see `fire`): twice the DMs the
+        # delivery works out ahead, so each has the next one's member read already.
+        self.member_fires_at_once = 2 * delivery.members_ahead
+        self._member_fires = asyncio.Semaphore(self.member_fires_at_once)
+        self.member_fires_in_progress = 0
 
     async def _job(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
         """Every scheduled job runs through here. Shutting down cancels the jobs under
@@ -222,9 +227,17 @@ class ScheduleService:
                 if sub is not None:
                     await self._run_channel(sub, now)
             else:
-                user = await self.subscriptions.user_delivery(int(ident))
-                if user is not None and user.follows:
-                    await self._run_member(user, now)
+                # Every member due at the same minute fires at once: thousands reading
+                # their settings side by side held up the first DM for seconds (each
+                # member's next read queued behind all of theirs). A few at a time.
+                async with self._member_fires:
+                    self.member_fires_in_progress += 1
+                    try:
+                        user = await self.subscriptions.user_delivery(int(ident))
+                        if user is not None and user.follows:
+                            await self._run_member(user, now)
+                    finally:
+                        self.member_fires_in_progress -= 1
         except Exception:  # one target's failure must never stop the scheduler
             log.exception("scheduled delivery for %s failed", target)
 
