@@ -270,3 +270,20 @@ def test_import_bench_compares_postgresql_with_sqlite_in_one_run(tmp_path, capsy
         assert side["samples"] == 200 and side["p99_ms"] > 0 and side["hits"] > 0
         assert set(side["class_p99_ms"]) >= {"common", "phrase", "prefix", "since_filter"}
     assert postgres["search_p99_vs_sqlite"] > 0
+
+
+def test_the_ranked_dm_fan_out_runs_its_bot_in_a_process_of_its_own() -> None:
+    """`bench --relevance`'s fan-out at a tiny size: both fan-outs send every DM through
+    a bot process of their own, whose CPU per DM is reported apart from the fake's."""
+    from bench.measure_relevance_fanout import measure_ranked_fanout
+
+    result = asyncio.run(measure_ranked_fanout(12, lambda line: None))
+    for name in ("unranked", "ranked"):
+        assert result[f"relevance_fanout_{name}_dms"] > 0
+        assert result[f"relevance_fanout_{name}_bot_errors"] == 0
+        assert result[f"relevance_fanout_{name}_dm_channels_opened"] == 0
+        assert result[f"relevance_fanout_{name}_bot_cpu_ms_per_dm"] > 0
+        assert result[f"relevance_fanout_{name}_fake_cpu_ms_per_dm"] > 0
+        assert 0 <= result[f"relevance_fanout_{name}_first_dm_s"] < 60
+        assert result[f"relevance_fanout_{name}_posts_per_s"] > 0
+    assert result["relevance_fanout_ranked_vs_unranked"] > 0
