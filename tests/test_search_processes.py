@@ -5,6 +5,7 @@ after the workers started."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import random
@@ -112,6 +113,22 @@ async def test_an_author_search_runs_in_the_workers_alike(storage) -> None:
             theirs = await there.search(None, author=author, limit=50)
             assert comparable(theirs) == comparable(mine), author
             assert theirs.hits, author
+    finally:
+        await there.close()
+
+
+async def test_autocomplete_runs_in_the_workers_and_offers_the_same_titles(
+    sample_storage,
+) -> None:
+    here, there, _ = two_services(sample_storage)
+    titles = await titles_of(sample_storage)
+    # What members type: beginnings of real titles, a typo, nothing yet, an arXiv id.
+    typed = [title[:cut] for title, cut in zip(titles[:40], itertools.cycle((3, 8, 15, 30)))]
+    typed += ["langauge modl", "", "2403.01234", "zzzqqq"]
+    try:
+        for text in typed:
+            assert await there.title_choices(text, 25) == await here.title_choices(text, 25), text
+        assert worker_pids(), "autocomplete started no worker process"
     finally:
         await there.close()
 

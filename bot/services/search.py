@@ -95,6 +95,8 @@ class Elsewhere(Protocol):
         self, text: str | None, options: dict[str, Any], stats_version: int
     ) -> SearchResponse | None: ...
 
+    async def title_choices(self, text: str, limit: int) -> list[tuple[int, str]] | None: ...
+
     async def close(self) -> None: ...
 
 
@@ -438,6 +440,11 @@ class SearchService:
         words in a row, then those holding each word (the last one as a prefix). They
         are ranked by how literally they hold the typed text (bot.core.title_match),
         then by rapidfuzz similarity."""
+        if self.elsewhere is not None:
+            # Each keystroke's index lookup and fuzzy ranking is CPU too.
+            choices = await self.elsewhere.title_choices(text, limit)
+            if choices is not None:
+                return choices
         limit = max(1, min(limit, 25))
         arxiv_id = arxiv_reference(text or "")
         if arxiv_id is not None:

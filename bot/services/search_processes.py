@@ -23,15 +23,17 @@ import asyncio
 import logging
 import multiprocessing
 import multiprocessing.util
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.models import SearchResponse
 from bot.services.search import SearchService
 
 log = logging.getLogger("paperbot.search")
+T = TypeVar("T")
 
 Close = Callable[[], Awaitable[None]]
 # A database -> a SearchService over a storage of its own, and what closes that storage.
@@ -39,6 +41,7 @@ OpenService = Callable[[str], Awaitable[tuple[SearchService, Close]]]
 # Pools broken one after another without a search answered: the workers cannot start
 # (the database cannot be opened there, say), so searches stay in this process.
 GIVE_UP_AFTER = 3
+WORKER_NICENESS = 5  # added to the workers' nice value
 
 
 class SearchProcesses:
@@ -71,12 +74,19 @@ class SearchProcesses:
     ) -> SearchResponse | None:
         """The response a worker worked out; None when no worker could (the pool broke,
         or it is closed): then the caller searches itself."""
+        return await self._run(_search, text, options, stats_version)
+
+    async def title_choices(self, text: str, limit: int) -> list[tuple[int, str]] | None:
+        """Autocomplete's titles for `text`, from a worker; None as for `search`."""
+        return await self._run(_title_choices, text, limit)
+
+    async def _run(self, work: Callable[..., T], *args: Any) -> T | None:
         if self._closed or self._broken >= GIVE_UP_AFTER:
             return None
         pool = self._executor()
         loop = asyncio.get_running_loop()
         try:
-            found = await loop.run_in_executor(pool, _search, text, options, stats_version)
+            found = await loop.run_in_executor(pool, work, *args)
         except BrokenProcessPool:
             if self._pool is pool:
                 self._pool = None
@@ -114,6 +124,9 @@ _worker: _Worker | None = None
 
 def _start_worker(open_service: OpenService, database: str) -> None:
     global _worker
+    # Below the bot's own process: when the cores are busy, acknowledgements and digest
+    # posts (the event loop's work) go before the searches' CPU.
+    os.nice(WORKER_NICENESS)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     service, close = loop.run_until_complete(open_service(database))
@@ -135,3 +148,8 @@ def _search(text: str | None, options: dict[str, Any], stats_version: int) -> Se
         service.meaning.forget_stats()
         _worker.stats_version = stats_version
     return _worker.loop.run_until_complete(service.search(text, **options))
+
+
+def _title_choices(text: str, limit: int) -> list[tuple[int, str]]:
+    assert _worker is not None, "not a search worker process"
+    return _worker.loop.run_until_complete(_worker.service.title_choices(text, limit))
