@@ -31,14 +31,16 @@ from tests.relevance_dumps import hf_dump, papers_by_day
 FIRST_PAGE = 5
 
 
-def two_services(storage: Storage) -> tuple[SearchService, SearchService, RelevanceService]:
+def two_services(
+    storage: Storage, processes: int = 2
+) -> tuple[SearchService, SearchService, RelevanceService]:
     """(in this process, in worker processes) over one storage and one relevance
     service, as the bot builds them."""
     topics = TopicCatalog(storage, load_default_topics())
     relevance = RelevanceService(store=storage, papers=storage, topics=topics)
     here = SearchService(storage, topics.defaults, relevance)
     there = SearchService(storage, topics.defaults, relevance)
-    there.elsewhere = SearchProcesses(open_search_service, storage.path, processes=2)
+    there.elsewhere = SearchProcesses(open_search_service, storage.path, processes)
     return here, there, relevance
 
 
@@ -170,10 +172,13 @@ transformer; the tunnels it finds match excavated burrows in nine of ten cases.
 
 
 async def test_what_is_ingested_later_reaches_the_workers(sample_storage) -> None:
-    here, there, relevance = two_services(sample_storage)
+    # One worker: the one that searched before the ingest is the one asked after it.
+    here, there, relevance = two_services(sample_storage, processes=1)
     try:
         before = await there.search("quokkanet marsupials", limit=50)
         assert not any("Quokkanet" in h.paper.title for h in before.hits)
+        # A search with hits: the worker has read the relevance statistics (none yet).
+        assert (await there.search("sparse transformer", limit=50)).hits
         report = await ingest_bytes(
             sample_storage,
             NEW_DUMP.encode(),
