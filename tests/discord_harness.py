@@ -82,7 +82,9 @@ def add_members(fake: FakeDiscord, ids: Ids, count: int) -> list[int]:
 
 def bot_settings(tmp_path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings for a test bot: token "x", the database in ``tmp_path``, plus overrides."""
-    base = Settings(token="x", db=str(tmp_path / "t.db"))
+    # Searches run in the bot's process unless a test asks for worker processes
+    # (spawning them would cost each test a second or more).
+    base = Settings(token="x", db=str(tmp_path / "t.db"), search_processes=0)
     return dataclasses.replace(base, **dict(overrides or {}))
 
 

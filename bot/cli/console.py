@@ -324,7 +324,10 @@ async def run_console(
                     file=out,
                 )
             settings = Settings(
-                token="console", db=str(folder / "console.db"), dumps_dir=folder / "dumps"
+                token="console",
+                db=str(folder / "console.db"),
+                dumps_dir=folder / "dumps",
+                search_processes=0,  # one person types here: searches stay in-process
             )
             # No scheduler: nothing is delivered or ingested by itself in the console.
             bot = make_bot(settings=settings, storage=storage, start_scheduler=False)

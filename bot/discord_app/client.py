@@ -138,6 +138,7 @@ class PaperBot(commands.Bot):
             schedules.pause()
             await self.services.delivery.drain(SHUTDOWN_DRAIN_SECONDS)
             await schedules.shutdown()
+            await self.services.search.close()  # its worker processes
             # Let post-command work (the closed-DM notice) finish before storage goes.
             pending = [t for t in self._after_command_tasks if t is not asyncio.current_task()]
             if pending:

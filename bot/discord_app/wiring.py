@@ -28,6 +28,7 @@ from bot.services.reading import ReadingService
 from bot.services.relevance_service import RelevanceService
 from bot.services.scheduling import ScheduleService
 from bot.services.search import SearchService
+from bot.services.search_processes import Close, SearchProcesses
 from bot.services.server_topics import ServerTopicService
 from bot.services.site.pages import Site, SitePages
 from bot.services.site.server import SiteServer
@@ -35,7 +36,7 @@ from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.services.topic_removal import TopicRemover
 from bot.services.topics import TopicCatalog
-from storage import Storage
+from storage import Storage, open_storage
 
 # Persistent components: the digest pager's buttons on old messages keep working after
 # a restart.
@@ -128,7 +129,14 @@ def make_bot(
 
     def services(client: PaperBot) -> Services:
         poster = DiscordPoster(client, storage)
-        return build_services(settings=settings, storage=storage, clock=clock, poster=poster)
+        built = build_services(settings=settings, storage=storage, clock=clock, poster=poster)
+        database = getattr(storage, "path", None)  # a SQLite file (PostgreSQL searches
+        # run in the database server: nothing to move out of this process)
+        if settings.search_processes > 0 and database and database != ":memory:":
+            built.search.elsewhere = SearchProcesses(
+                open_search_service, database, settings.search_processes
+            )
+        return built
 
     return cls(
         settings=settings,
@@ -138,6 +146,16 @@ def make_bot(
         dynamic_items=DYNAMIC_ITEMS,
         **kwargs,
     )
+
+
+async def open_search_service(database: str) -> tuple[SearchService, Close]:
+    """The SearchService of a search worker process (bot/services/search_processes.py),
+    as `build_services` makes it, over the process's own storage of `database`; and
+    what closes that storage."""
+    storage = await open_storage(database)
+    topics = TopicCatalog(storage, load_default_topics())
+    relevance = RelevanceService(store=storage, papers=storage, topics=topics)
+    return SearchService(storage, topics.defaults, relevance), storage.close
 
 
 def build_site_server(*, settings: Settings, storage: Storage) -> SiteServer | None:

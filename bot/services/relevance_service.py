@@ -625,6 +625,16 @@ class RelevanceService:
             )
         return {int(p.paper_id): p.score for p in picks}
 
+    @property
+    def stats_version(self) -> int:
+        """The version of the statistics in use (changes when they are recounted)."""
+        return self._stats_version
+
+    def forget_stats(self) -> None:
+        """Read the statistics from storage again at their next use: another process
+        (the bot, for a search worker process) recounted them."""
+        self._stats = None
+
     async def _stored_stats(self) -> CorpusStats:
         """The statistics in use, read from storage when none are loaded yet."""
         if self._stats is None and not self._sync_lock.locked():

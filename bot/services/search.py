@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
@@ -77,6 +77,49 @@ class Meaning(Protocol):
 
     async def member_scores(self, user_id: int, paper_ids: Sequence[int]) -> dict[int, float]: ...
 
+    @property
+    def stats_version(self) -> int:
+        """Changes whenever the statistics the scores are weighed by change."""
+        ...
+
+    def forget_stats(self) -> None:
+        """Read the statistics from storage again at the next use (another process
+        changed them)."""
+
+
+class Elsewhere(Protocol):
+    """Searches worked out outside this process (bot/services/search_processes.py):
+    None when that failed and the search is to run here after all."""
+
+    async def search(
+        self, text: str | None, options: dict[str, Any], stats_version: int
+    ) -> SearchResponse | None: ...
+
+    async def title_choices(self, text: str, limit: int) -> list[tuple[int, str]] | None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HitReasons:
+    """Why a hit matched: a search's `explain_hit`. Plain data rather than a closure, so
+    a response worked out in a worker process (bot/services/search_processes.py)
+    travels back with it, and later pages are explained as they would be here."""
+
+    query: ParsedQuery
+    topic_reason: str | None  # "topic: Biology" when the search was for a topic
+    source: SourceFilter
+
+    def __call__(self, hit: SearchHit) -> SearchHit:
+        # Spelling corrections are said once, for the whole reply (SearchResponse).
+        why = explain(hit.paper, self.query)
+        if self.topic_reason is not None:
+            why.append(self.topic_reason)
+        from_source = source_reason(self.source, hit.paper.categories)
+        if from_source is not None:
+            why.append(from_source)
+        return replace(hit, why=tuple(why))
+
 
 class SearchService:
     """Spelling correction needs the vocabulary in memory; it is reloaded whenever
@@ -96,6 +139,9 @@ class SearchService:
         self._version: int | None = None
         self._vocabulary = Vocabulary({})
         self._categories: tuple[int | None, list[str]] = (None, [])
+        # Where searches run when not here (set by the composition root): worker
+        # processes, so their CPU is not spent under the event loop's GIL.
+        self.elsewhere: Elsewhere | None = None
 
     async def _refresh(self) -> None:
         version = await self.storage.data_version()
@@ -103,6 +149,11 @@ class SearchService:
             return
         self._vocabulary = Vocabulary(await self.storage.vocabulary())
         self._version = version
+
+    async def close(self) -> None:
+        """Stop the worker processes, if searches run in some."""
+        if self.elsewhere is not None:
+            await self.elsewhere.close()
 
     async def categories_seen(self) -> list[str]:
         """The arXiv categories of stored papers and their archives (`cs.CL`, `cs`),
@@ -148,6 +199,21 @@ class SearchService:
         `explain_first`: say why only the first so many hits matched (the page shown
         first); the rest are explained by `SearchResponse.explained_to` when shown.
         None explains every hit."""
+        if self.elsewhere is not None and for_user is None:
+            # (A member's own order needs their model, kept and updated here.)
+            options: dict[str, Any] = {
+                "topic": topic,
+                "since": since,
+                "limit": limit,
+                "topic_label": topic_label,
+                "source": source,
+                "author": author,
+                "explain_first": explain_first,
+            }
+            version = self.meaning.stats_version if self.meaning is not None else 0
+            answered = await self.elsewhere.search(text, options, version)
+            if answered is not None:
+                return answered
         limit = max(1, min(limit, MAX_LIMIT))
         query = parse_query(text or "")
         if author is not None:
@@ -247,9 +313,11 @@ class SearchService:
         )
         hits = [SearchHit(paper=p, score=round(scores[p.id], 4), why=()) for p in papers[:limit]]
 
-        def explain_hit(hit: SearchHit) -> SearchHit:
-            return replace(hit, why=self._why(hit.paper, query, topic, topic_label, source))
-
+        explain_hit = HitReasons(
+            query,
+            f"topic: {topic_label or self.topic_name(topic)}" if topic is not None else None,
+            source,
+        )
         # Explaining fifty hits is milliseconds of CPU, a fifth of a search's: only the
         # hits shown first are explained now, and not on the event loop.
         unexplained = SearchResponse(hits=hits, explained=0, explain_hit=explain_hit)
@@ -314,23 +382,6 @@ class SearchService:
     def _name_keys(query: ParsedQuery) -> list[str]:
         return [normalize_title(" ".join(query.all_words())), *query.terms]
 
-    def _why(
-        self,
-        paper: StoredPaper,
-        query: ParsedQuery,
-        topic: str | None,
-        topic_label: str | None,
-        source: SourceFilter,
-    ) -> tuple[str, ...]:
-        # Spelling corrections are said once, for the whole reply (SearchResponse).
-        why = explain(paper, query)
-        if topic is not None:
-            why.append(f"topic: {topic_label or self.topic_name(topic)}")
-        from_source = source_reason(source, paper.categories)
-        if from_source is not None:
-            why.append(from_source)
-        return tuple(why)
-
     async def _source_only(
         self, source: SourceFilter, since: dt.date | None, limit: int
     ) -> SearchResponse:
@@ -389,6 +440,11 @@ class SearchService:
         words in a row, then those holding each word (the last one as a prefix). They
         are ranked by how literally they hold the typed text (bot.core.title_match),
         then by rapidfuzz similarity."""
+        if self.elsewhere is not None:
+            # Each keystroke's index lookup and fuzzy ranking is CPU too.
+            choices = await self.elsewhere.title_choices(text, limit)
+            if choices is not None:
+                return choices
         limit = max(1, min(limit, 25))
         arxiv_id = arxiv_reference(text or "")
         if arxiv_id is not None:
