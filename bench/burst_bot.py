@@ -22,6 +22,7 @@ import cProfile
 import datetime as dt
 import io
 import json
+import os
 import pstats
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from bot.discord_app.wiring import make_bot
 from storage import open_storage
 
 READY_TIMEOUT = 120.0
+BURST_SEARCH_PROCESSES = 2
 
 
 def _say(record: dict[str, Any]) -> None:
@@ -65,6 +67,14 @@ async def _fanout(bot: PaperBot, targets: list[str], now: dt.datetime) -> None:
     _say({"fanout_done_s": round(time.perf_counter() - started, 3)})
 
 
+def burst_search_processes() -> int:
+    """The search workers of the bot under measure: `SEARCH_PROCESSES` from the
+    environment, else 2. The setting is off by default (each worker costs memory); a
+    community expecting bursts of searches turns it on, and that bot is the one measured."""
+    raw = os.environ.get("SEARCH_PROCESSES", "").strip()
+    return int(raw) if raw.isdigit() else BURST_SEARCH_PROCESSES
+
+
 async def serve(db: str, api_base: str, gateway_url: str, day: dt.date) -> int:
     now = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory(prefix="paperbot-burst-dumps-") as dumps:
@@ -74,6 +84,7 @@ async def serve(db: str, api_base: str, gateway_url: str, day: dt.date) -> int:
             dumps_dir=Path(dumps),
             discord_api_base=api_base,
             discord_gateway_url=gateway_url,
+            search_processes=burst_search_processes(),
         )
         use_discord_endpoints(settings)
         storage = await open_storage(db)

@@ -76,6 +76,7 @@ OFFLINE = {
         ("MISFIRE_GRACE_HOURS", "-1", "whole number of hours, at least 0"),
         ("LOG_LEVEL", "chatty", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("SWEEP_EVERY_SECONDS", "0", "at least 1"),
+        ("SEARCH_PROCESSES", "two", "whole number of processes, at least 0"),
         ("SHARD_IDS", "0-x", "ranges like 0-1"),
         ("DEV_GUILD_ID", "my-server", "Discord server id"),
         ("INGEST_GUILD_IDS", "12,abc", "server ids"),
@@ -133,3 +134,12 @@ def test_env_example_and_readme_are_written_from_the_settings_table() -> None:
     assert readme_table() in readme
     for setting in SETTINGS:  # every default once, in the table
         assert f"{setting.name}={setting.default}\n" in env_example()
+
+
+def test_search_processes_are_off_unless_set() -> None:
+    # Each search worker holds its own view of the database (100+ MB at 100k papers), so
+    # a bot serving 100k papers stays within its memory unless the operator asks for them.
+    from bot.cli.settings import Settings
+
+    assert Settings.load(None, {}).search_processes == 0
+    assert Settings.load(None, {"SEARCH_PROCESSES": "2"}).search_processes == 2

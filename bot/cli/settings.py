@@ -42,8 +42,9 @@ class Settings:
     sweep_every_seconds: int = DEFAULTS["SWEEP_EVERY_SECONDS"]
     max_posts_per_second: float = 47.0  # with a burst of 2: at most 49 in any second, under 50
     # Worker processes that work out searches beside the event loop (SQLite database
-    # files; 0: searches run in the bot's own process). docs/PERFORMANCE.md.
-    search_processes: int = 2
+    # files; 0: searches run in the bot's own process). Off by default: each worker
+    # costs memory of its own (docs/PERFORMANCE.md).
+    search_processes: int = DEFAULTS["SEARCH_PROCESSES"]
     # Point the client at another Discord (the loopback fake in tests); empty = real one.
     discord_api_base: str = DEFAULTS["DISCORD_API_BASE"]
     discord_gateway_url: str = DEFAULTS["DISCORD_GATEWAY_URL"]

@@ -282,6 +282,15 @@ SETTINGS: tuple[Setting, ...] = (
         field="sweep_every_seconds",
     ),
     Setting(
+        "SEARCH_PROCESSES",
+        "0",
+        "a whole number of processes, 0 or more",
+        "Processes answering /search and autocomplete beside the bot (SQLite only): "
+        "bursts are answered sooner; each costs 100+ MB at 100k papers. 0: none.",
+        _whole(0, "processes"),
+        field="search_processes",
+    ),
+    Setting(
         "DISCORD_API_BASE",
         "",
         "empty, or an http(s) URL",
