@@ -12,7 +12,7 @@ stdout (one JSON object a line):
   hotspots written to the path;
 - `quit`: close the bot and exit.
 
-    python -m bench.burst_bot DB API_BASE GATEWAY_URL DAY
+    python -m bench.burst_bot DB API_BASE GATEWAY_URL DAY [SEARCH_PROCESSES]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import cProfile
 import datetime as dt
 import io
 import json
-import os
 import pstats
 import sys
 import tempfile
@@ -38,7 +37,6 @@ from bot.discord_app.wiring import make_bot
 from storage import open_storage
 
 READY_TIMEOUT = 120.0
-BURST_SEARCH_PROCESSES = 2
 
 
 def _say(record: dict[str, Any]) -> None:
@@ -67,15 +65,9 @@ async def _fanout(bot: PaperBot, targets: list[str], now: dt.datetime) -> None:
     _say({"fanout_done_s": round(time.perf_counter() - started, 3)})
 
 
-def burst_search_processes() -> int:
-    """The search workers of the bot under measure: `SEARCH_PROCESSES` from the
-    environment, else 2. The setting is off by default (each worker costs memory); a
-    community expecting bursts of searches turns it on, and that bot is the one measured."""
-    raw = os.environ.get("SEARCH_PROCESSES", "").strip()
-    return int(raw) if raw.isdigit() else BURST_SEARCH_PROCESSES
-
-
-async def serve(db: str, api_base: str, gateway_url: str, day: dt.date) -> int:
+async def serve(
+    db: str, api_base: str, gateway_url: str, day: dt.date, search_processes: int = 0
+) -> int:
     now = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory(prefix="paperbot-burst-dumps-") as dumps:
         settings = Settings(
@@ -84,7 +76,7 @@ async def serve(db: str, api_base: str, gateway_url: str, day: dt.date) -> int:
             dumps_dir=Path(dumps),
             discord_api_base=api_base,
             discord_gateway_url=gateway_url,
-            search_processes=burst_search_processes(),
+            search_processes=search_processes,
         )
         use_discord_endpoints(settings)
         storage = await open_storage(db)
@@ -141,8 +133,11 @@ async def _commands(bot: PaperBot, now: dt.datetime) -> None:
 
 
 def main(argv: list[str]) -> int:
-    db, api_base, gateway_url, day = argv
-    return asyncio.run(serve(db, api_base, gateway_url, dt.date.fromisoformat(day)))
+    db, api_base, gateway_url, day, *processes = argv
+    search_processes = int(processes[0]) if processes else 0
+    return asyncio.run(
+        serve(db, api_base, gateway_url, dt.date.fromisoformat(day), search_processes)
+    )
 
 
 if __name__ == "__main__":

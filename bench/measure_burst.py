@@ -42,6 +42,9 @@ FANOUT_BURST = 300  # (or N, when smaller)
 CHANNELS_PER_GUILD = 50
 BEFORE_BURST_S = 4.0  # posting measured alone this long before the burst starts...
 POSTS_PER_S = 47.0  # ... or a third of the fan-out at the bot's pace, when shorter
+# The bot measured is one made for bursts: two search worker processes (SEARCH_PROCESSES
+# is off by default, each worker costing memory of its own; docs/PERFORMANCE.md).
+BURST_SEARCH_PROCESSES = 2
 GLOBAL_PER_SECOND, BUCKET_LIMIT, BUCKET_WINDOW = 50, 5, 5.0
 POST_ROUTE = "POST /channels/{channel_id}/messages"
 REPLY_TIMEOUT = 120.0
@@ -57,7 +60,9 @@ class BotProcess:
         self.errors = errors
 
     @classmethod
-    async def start(cls, db: str, fake: FakeDiscord, day: dt.date, errors: Path) -> BotProcess:
+    async def start(
+        cls, db: str, fake: FakeDiscord, day: dt.date, errors: Path, search_processes: int = 0
+    ) -> BotProcess:
         log = errors.open("wb")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -67,6 +72,7 @@ class BotProcess:
             fake.api_base,
             fake.gateway_url,
             day.isoformat(),
+            str(search_processes),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
@@ -186,7 +192,9 @@ async def _measure(
     during = min(FANOUT_BURST, searches)
     members = Members(fake, servers, searches + during + SERVERS)
     progress(f"burst: starting the bot process ({SERVERS} servers, {len(members.pool)} members)")
-    bot = await BotProcess.start(db_path, fake, newest, scratch / "bot-stderr.txt")
+    bot = await BotProcess.start(
+        db_path, fake, newest, scratch / "bot-stderr.txt", BURST_SEARCH_PROCESSES
+    )
     queries = [q.text for q in query_mix() if q.text and q.topic is None and q.since_days is None]
     result: dict[str, Any] = {"burst_searches": searches, "burst_servers": SERVERS}
     try:
