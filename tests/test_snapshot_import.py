@@ -499,3 +499,32 @@ def test_a_killed_import_has_committed_its_batches_vectors(tmp_path, dbs) -> Non
     assert papers >= 600
     # Every full chunk of 256 papers has its vectors; the rest wait for the next batch.
     assert vectors == papers - papers % 256
+
+
+def test_vectors_gathered_from_many_worker_chunks_per_batch_are_the_same(
+    tmp_path, dbs, monkeypatch
+) -> None:
+    # A large file's batch is parsed and analysed in several chunks (CHUNK_LINES each);
+    # here 300-line batches of 128-line chunks, the last one short.
+    import bot.services.snapshot_import as snapshot_import
+    from bot.core.snapshot import SnapshotFilter
+    from bot.services.snapshot_vectors import ImportVectors
+    from storage import open_storage
+
+    async def chunked(location: str) -> None:
+        storage = await open_storage(location)
+        try:
+            await snapshot_import.import_snapshot(
+                storage, OAI_CS, SnapshotFilter(), workers=0, batch=300,
+                vectors=ImportVectors(storage),
+            )  # fmt: skip
+        finally:
+            await storage.close()
+
+    monkeypatch.setattr(snapshot_import, "CHUNK_LINES", 128)
+    asyncio.run(chunked(dbs.location("p.db")))
+    asyncio.run(_import_then_sync_vectors(dbs.location("ref.db"), OAI_CS, None))
+    for sql in VECTOR_TABLES:
+        imported, reference = dbs.rows("p.db", sql), dbs.rows("ref.db", sql)
+        assert imported == reference and imported
+    assert len(dbs.rows("p.db", VECTOR_TABLES[0])) == 1000

@@ -35,7 +35,7 @@ from bot.core.snapshot_import import (
     Preparer,
 )
 from bot.services.relevance import Analysis
-from bot.services.snapshot_vectors import ImportVectors, analyse_papers, join
+from bot.services.snapshot_vectors import ImportVectors, analyse_papers
 
 # A chunk's prepared papers and, when the import encodes vectors, their analysis.
 Prepared = tuple[PreparedLines, Analysis | None]
@@ -288,7 +288,7 @@ async def _write_batches(
                 encoder = None
                 if vectors is not None:
                     analyses = [a for _, a in done_parts if a is not None]
-                    encoder = vectors.batch(join(analyses), last=last) if analyses else None
+                    encoder = vectors.batch(analyses, last=last) if analyses else None
                 counts = await store.import_batch(
                     ImportBatch(papers, checkpoint, str(path), encoder)
                 )

@@ -60,10 +60,20 @@ def join(parts: Sequence[Analysis]) -> Analysis:
     return Analysis(counts, embedded)
 
 
-def take(analysis: Analysis, rows: Sequence[int]) -> Analysis:
-    picked = np.asarray(rows, dtype=np.int64)
-    embedded = analysis.embedded[picked] if analysis.embedded is not None else None
-    return Analysis(analysis.counts.take(picked), embedded)
+def take(analysis: Analysis, rows: np.ndarray) -> Analysis:
+    embedded = analysis.embedded[rows] if analysis.embedded is not None else None
+    return Analysis(analysis.counts.take(rows), embedded)
+
+
+def gather(sources: Sequence[Analysis], source: np.ndarray, row: np.ndarray) -> Analysis:
+    """The rows `row[i]` of `sources[source[i]]`, in order (`source` ascending)."""
+    runs = np.flatnonzero(np.diff(source)) + 1
+    return join(
+        [
+            take(sources[int(source[start])], row[start:end])
+            for start, end in zip([0, *runs.tolist()], [*runs.tolist(), len(source)], strict=True)
+        ]
+    )
 
 
 def _copy(stats: CorpusStats) -> CorpusStats:
@@ -117,19 +127,21 @@ class ImportVectors:
             self.stats, self.version = counted, self.version + 1
             done += len(rows)
 
-    def batch(self, analysis: Analysis, *, last: bool) -> BatchEncoder | None:
-        """What encodes one batch's new papers (whose analysis, in batch order, is
-        `analysis`); at the `last` batch the final partial chunk is encoded too."""
-        return BatchEncoder(self, analysis, last) if self.active else None
+    def batch(self, parts: Sequence[Analysis], *, last: bool) -> BatchEncoder | None:
+        """What encodes one batch's new papers (whose analyses, in batch order, are
+        `parts`); at the `last` batch the final partial chunk is encoded too."""
+        return BatchEncoder(self, parts, last) if self.active else None
 
 
 class BatchEncoder:
     """One batch's part: `encode` works out the vectors on a copy of the statistics;
-    they become the import's only once storage has written them."""
+    they become the import's only once storage has written them. The batch's analyses
+    stay as the workers made them (a run of papers each): each 256 papers' rows are
+    gathered from them when encoded, so no copy of the whole batch's is ever made."""
 
-    def __init__(self, owner: ImportVectors, analysis: Analysis, last: bool) -> None:
+    def __init__(self, owner: ImportVectors, parts: Sequence[Analysis], last: bool) -> None:
         self.owner = owner
-        self.analysis = analysis
+        self.parts = list(parts)
         self.last = last
         self.outcome: tuple[CorpusStats, int, list[int], Analysis | None] | None = None
         self.count = 0
@@ -137,28 +149,36 @@ class BatchEncoder:
     def encode(self, new: Sequence[tuple[int, int]]) -> BatchVectors | None:
         owner = self.owner
         ids = owner.pending_ids + [pid for _, pid in new]
-        parts = [owner.pending] if owner.pending is not None else []
-        if new:
-            parts.append(take(self.analysis, [position for position, _ in new]))
         if not ids:
             return None
-        waiting = join(parts)
+        # Where each waiting paper's analysis is: (source, row), sources being the
+        # papers carried over (if any), then the batch's parts.
+        sources = ([owner.pending] if owner.pending is not None else []) + self.parts
+        carried = len(owner.pending_ids)
+        sizes = np.array([len(analysis) for analysis in self.parts], dtype=np.int64)
+        ends = np.cumsum(sizes)
+        positions = np.array([position for position, _ in new], dtype=np.int64)
+        in_part = np.searchsorted(ends, positions, side="right")
+        source = np.concatenate([np.zeros(carried, dtype=np.int64), in_part + int(carried > 0)])
+        row = np.concatenate(
+            [np.arange(carried, dtype=np.int64), positions - (ends - sizes)[in_part]]
+        )
         full = len(ids) if self.last else len(ids) - len(ids) % owner.chunk
         stats = _copy(owner.stats)
         rows: list[tuple[int, bytes]] = []
         steps = 0
         for first in range(0, full, owner.chunk):
             end = min(first + owner.chunk, full)
-            vectors = vectors_from(take(waiting, range(first, end)), stats)
+            chunk = gather(sources, source[first:end], row[first:end])
+            vectors = vectors_from(chunk, stats)
             rows += [(pid, v.to_bytes()) for pid, v in zip(ids[first:end], vectors, strict=True)]
             steps += 1
-        left = take(waiting, range(full, len(ids))) if full < len(ids) else None
-        self.outcome = (stats, owner.version + steps, ids[full:], left)
-        self.count = len(rows)
+        left = gather(sources, source[full:], row[full:]) if full < len(ids) else None
         if not steps:
             owner.pending_ids, owner.pending = ids, left  # nothing to write yet
-            self.outcome = None
             return None
+        self.outcome = (stats, owner.version + steps, ids[full:], left)
+        self.count = len(rows)
         return BatchVectors(rows, stats.to_bytes(), owner.version, owner.version + steps)
 
     def written(self, ok: bool) -> None:
