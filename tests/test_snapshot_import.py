@@ -528,3 +528,41 @@ def test_vectors_gathered_from_many_worker_chunks_per_batch_are_the_same(
         imported, reference = dbs.rows("p.db", sql), dbs.rows("ref.db", sql)
         assert imported == reference and imported
     assert len(dbs.rows("p.db", VECTOR_TABLES[0])) == 1000
+
+
+def test_a_killed_import_has_indexed_its_committed_batches(tmp_path) -> None:
+    # Each batch is indexed as soon as it is written (while the next ones are parsed),
+    # so the papers of the batches a killed import committed are searchable at once,
+    # with the watermark saying so: nothing is left for the bot to catch up.
+    from storage import open_storage
+
+    db = tmp_path / "killed.db"
+    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
+    process = subprocess.Popen(
+        [*command, "--batch", "100", "--db", str(db)],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("batch 3:"):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    assert process.wait(timeout=60) == -signal.SIGKILL
+
+    async def indexed() -> tuple[set[int], set[int], int]:
+        storage = await open_storage(db)
+        try:
+            papers = {r[0] for r in await storage._rows("SELECT id FROM papers")}
+            watermark = int(await storage.get_meta("search_index_seq") or 0)
+            return set(storage.search_index.all_ids()), papers, watermark
+        finally:
+            await storage.close()
+
+    in_index, papers, watermark = asyncio.run(indexed())
+    assert len(papers) >= 300 and watermark > 0
+    # Every committed batch but perhaps the one written as the kill came.
+    assert len(papers - in_index) <= 100 and in_index <= papers
