@@ -37,7 +37,9 @@ class PreparedPaper(NamedTuple):
     keys: tuple[str, ...]  # `arxiv:<id>` first, then the title key
     blocks: tuple[str, ...]  # dedupe blocking keys, for later dumps without ids
     topics: tuple[tuple[str, float, str], ...]  # (topic, score, why JSON)
-    words: tuple[str, ...]  # distinct words, for the spelling vocabulary
+    # Distinct words, for the spelling vocabulary, space-separated: one string rather
+    # than ~80 crosses from the workers (and is held while a batch is in flight).
+    words: str
 
     @property
     def authors_json(self) -> str:
@@ -62,7 +64,7 @@ def prepare(paper: SnapshotPaper, matcher: TopicMatcher) -> PreparedPaper:
             (hit.topic, hit.score, json.dumps(list(hit.why)))
             for hit in matcher.match(paper.title, paper.abstract)
         ),
-        words=paper_words(paper.title, paper.abstract),
+        words=" ".join(paper_words(paper.title, paper.abstract)),
     )
 
 

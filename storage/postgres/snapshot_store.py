@@ -261,7 +261,7 @@ async def _insert_new(conn: PoolConnectionProxy, papers: list[PreparedPaper]) ->
     )
     vocab: Counter[str] = Counter()
     for p in papers:
-        vocab.update(p.words)
+        vocab.update(p.words.split())
     terms = sorted(vocab.items())
     await conn.execute(
         "INSERT INTO vocab (term, df) SELECT * FROM unnest($1::text[], $2::bigint[])"

@@ -168,7 +168,7 @@ async def _insert_new(conn: aiosqlite.Connection, papers: list[PreparedPaper]) -
     )
     vocab: Counter[str] = Counter()
     for p in papers:
-        vocab.update(p.words)
+        vocab.update(p.words.split())
     await conn.executemany(
         "INSERT INTO vocab VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
         sorted(vocab.items()),
