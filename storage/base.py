@@ -603,11 +603,6 @@ class SnapshotStorage(abc.ABC):
         any appearance, papers stored under the same arXiv id merged. The counts
         stored."""
 
-    @abc.abstractmethod
-    async def index_imported(self) -> int:
-        """Index the batches written so far where the search index is kept apart from
-        the tables; 0 where the tables hold it."""
-
 
 class Storage(PaperStorage, DeliveryStorage, RelevanceStorage, PortableStorage, SnapshotStorage):
     """A paperbot database: everything `bot/` and `cogs/` may ask of one.

@@ -222,11 +222,6 @@ class SnapshotImportStore(Protocol):
 
     async def sync_search_index(self) -> int: ...
 
-    async def index_imported(self) -> int:
-        """Index the batches written so far where the search index is kept apart from
-        the tables (SQLite's tantivy); 0 where the tables hold it."""
-        ...
-
     async def guild_topics(self, guild_id: int | None = None) -> list[Topic]: ...
 
 

@@ -292,9 +292,6 @@ async def _write_batches(
                 counts = await store.import_batch(
                     ImportBatch(papers, checkpoint, str(path), encoder)
                 )
-                # The batch's papers into the search index while the workers parse
-                # the next batches (the end then has little left to index).
-                await store.index_imported()
                 written += len(papers)
                 number += 1
                 if progress is not None:

@@ -120,10 +120,6 @@ class PostgresSnapshotStore:
             self._imported_papers = False
         return 0
 
-    async def index_imported(self) -> int:
-        """The search vector is a generated column: nothing to catch up."""
-        return 0
-
     async def papers_without_vectors(self, limit: int = 500) -> list[int]:
         """Papers past the newest vector first: a catch-up after a bulk import asks for
         them batch after batch, and an anti-join over every paper for each batch grows

@@ -52,9 +52,6 @@ WRITER_HEAP = 64_000_000
 # heap, committing rarely. The heap is split between its threads; tantivy flushes a
 # segment whenever a thread's share fills, so memory stays bounded.
 BULK_HEAP = 384_000_000
-# A snapshot import's batch (about 20,000 papers) at a time: a smaller heap, as the
-# import's batches in flight hold memory of their own.
-IMPORT_HEAP = 128_000_000
 BULK_THREADS = 2
 EPOCH = dt.date(1970, 1, 1)
 # Autocomplete looks the half-typed last word up as one term: every title word is also
@@ -161,7 +158,6 @@ class SearchIndex:
         self.pairs_narrow = PAIRS_NARROW  # tests set 1.0: pairs whenever they exist
         self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self._open_writer: tantivy.IndexWriter | None = None
-        self._bulk_heap: int | None = None  # the open writer's heap, if a bulk writer
 
     @property
     def _incomplete(self) -> Path:
@@ -218,19 +214,14 @@ class SearchIndex:
             raise
         self.index.reload()
 
-    def bulk_writer(self, heap: int = BULK_HEAP) -> None:
+    def bulk_writer(self) -> None:
         """From now on until `close`, index with the bulk writer (both cores, a large
-        heap): for catching up hundreds of thousands of papers at once. One already
-        open with this heap is kept: an import indexes batch after batch with the same
-        writer, whose threads' memory is then reused rather than left behind."""
-        if self._open_writer is not None and self._bulk_heap == heap:
-            return
+        heap): for catching up hundreds of thousands of papers at once."""
         self.close()
         try:
-            self._open_writer = self.index.writer(heap_size=heap, num_threads=BULK_THREADS)
+            self._open_writer = self.index.writer(heap_size=BULK_HEAP, num_threads=BULK_THREADS)
         except ValueError as exc:  # tantivy's LockBusy: another process is indexing
             raise IndexBusy(str(exc)) from None
-        self._bulk_heap = heap
 
     def clear(self) -> None:
         writer = self._writer()
@@ -242,7 +233,6 @@ class SearchIndex:
         """Release the writer (and its lock) so another process can index."""
         if self._open_writer is not None:
             writer, self._open_writer = self._open_writer, None
-            self._bulk_heap = None
             writer.wait_merging_threads()
 
     # -- reading ------------------------------------------------------------------------

@@ -35,13 +35,7 @@ from bot.core.rank import title_name
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.rows import CATEGORY_SQL
 from storage.sqlite.ingest_tx import chunks, placeholders
-from storage.sqlite.search_index import (
-    BULK_HEAP,
-    IMPORT_HEAP,
-    IndexBusy,
-    IndexedPaper,
-    SearchIndex,
-)
+from storage.sqlite.search_index import IndexBusy, IndexedPaper, SearchIndex
 
 log = logging.getLogger("paperbot.search_index")
 
@@ -51,9 +45,6 @@ BATCH = 2_000  # papers per index commit while catching up: bounds the memory it
 # every BULK_COMMIT papers rather than every BATCH.
 BULK_PAPERS = 20_000
 BULK_COMMIT = 250_000
-# A snapshot import catches the index up after every batch (while the workers parse the
-# next ones): a batch of this many papers or more goes to the bulk writer.
-IMPORT_BULK_PAPERS = 4_000
 HEAD_SQL = "SELECT seq FROM sqlite_sequence WHERE name = 'paper_changes'"
 WIDEN_BELOW = 10  # autocomplete widens to any word below limit/10 titles holding all
 WIDEN_POOL = 4  # ... and then asks for limit/4 more
@@ -175,16 +166,6 @@ class SqliteSearchStore:
 
         Safe to call from several processes: the one holding tantivy's writer lock does
         the work, the others see its commit on their next search."""
-        return await self._catch_up(self.bulk_papers, BULK_HEAP, keep_writer=False)
-
-    async def index_imported(self) -> int:
-        """`sync_search_index` after a snapshot import's batch: its papers are indexed
-        while the import's workers parse the next batches, rather than all at its end.
-        The bulk writer stays open for the next batch (closed with the storage)."""
-        bulk_from = min(self.bulk_papers, IMPORT_BULK_PAPERS)
-        return await self._catch_up(bulk_from, IMPORT_HEAP, keep_writer=True)
-
-    async def _catch_up(self, bulk_from: int, heap: int, *, keep_writer: bool) -> int:
         async with self._index_lock:
             if self.search_index.rebuilt_elsewhere():
                 self.search_index.created = False
@@ -200,7 +181,7 @@ class SqliteSearchStore:
                 self._indexed_seq = head
                 return 0
             try:
-                done = await self._index_changes(stored, head, bulk_from, heap, keep_writer)
+                done = await self._index_changes(stored, head)
             except IndexBusy:
                 log.info("another process is updating the search index; using it as is")
                 await asyncio.to_thread(self.search_index.refresh)
@@ -216,13 +197,11 @@ class SqliteSearchStore:
         rows = await self._small_rows(HEAD_SQL)
         return int(rows[0][0]) if rows else 0
 
-    async def _index_changes(
-        self, after: int, head: int, bulk_from: int, heap: int, keep_writer: bool
-    ) -> int:
+    async def _index_changes(self, after: int, head: int) -> int:
         if after == 0:  # a new or rebuilt index: everything, not just the logged changes
             await asyncio.to_thread(self.search_index.clear)
             count = await self._rows("SELECT COUNT(*) FROM papers")
-            bulk = await self._start_bulk(int(count[0][0]), bulk_from, heap)
+            bulk = await self._start_bulk(int(count[0][0]))
             # Page through the ids: a million of them at once took ~120 MB.
             done, last = 0, 0
             while batch := [
@@ -235,7 +214,7 @@ class SqliteSearchStore:
                     batch, commit=not bulk or (done // BATCH + 1) % (BULK_COMMIT // BATCH) == 0
                 )
                 done, last = done + len(batch), batch[-1]
-            await self._end_bulk(bulk, keep_writer)
+            await self._end_bulk(bulk)
             return done
         ids = [
             r[0]
@@ -245,27 +224,25 @@ class SqliteSearchStore:
                 (after, head),
             )
         ]
-        bulk = await self._start_bulk(len(ids), bulk_from, heap)
+        bulk = await self._start_bulk(len(ids))
         for n, part in enumerate(chunks(ids, BATCH), start=1):
             await self._index_batch(part, commit=not bulk or n % (BULK_COMMIT // BATCH) == 0)
-        await self._end_bulk(bulk, keep_writer)
+        await self._end_bulk(bulk)
         return len(ids)
 
-    async def _start_bulk(self, papers: int, bulk_from: int, heap: int) -> bool:
-        """Switch to the bulk writer (with `heap` bytes) for a backlog of `bulk_from`
-        papers or more; whether it did."""
-        if papers < bulk_from:
+    async def _start_bulk(self, papers: int) -> bool:
+        """Switch to the bulk writer for a large backlog; whether it did."""
+        if papers < self.bulk_papers:
             return False
-        await asyncio.to_thread(self.search_index.bulk_writer, heap)
+        await asyncio.to_thread(self.search_index.bulk_writer)
         return True
 
-    async def _end_bulk(self, bulk: bool, keep_writer: bool) -> None:
-        """Commit what the bulk writer holds and (unless `keep_writer`) let it go,
-        merges finishing first: the next change is indexed by the ordinary writer."""
+    async def _end_bulk(self, bulk: bool) -> None:
+        """Commit what the bulk writer holds and let it go (merges finish first): the
+        next change is indexed by the ordinary writer."""
         if bulk:
             await asyncio.to_thread(self.search_index.commit)
-            if not keep_writer:
-                await asyncio.to_thread(self.search_index.close)
+            await asyncio.to_thread(self.search_index.close)
 
     async def _index_batch(self, batch: Sequence[int], *, commit: bool = True) -> None:
         papers = await self._indexable(batch)
