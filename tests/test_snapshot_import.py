@@ -7,6 +7,7 @@ an uninterrupted import makes."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -419,3 +420,111 @@ def test_a_gz_cut_short_is_one_line_and_keeps_what_was_committed(tmp_path, dbs) 
     whole = run_import(tmp_path, dbs, str(OAI_CS))
     assert whole.returncode == 0, whole.stderr
     assert dbs.rows("p.db", "SELECT COUNT(*) FROM papers") == [(1000,)]
+
+
+VECTOR_TABLES = (
+    "SELECT paper_id, vector FROM paper_vectors ORDER BY paper_id",
+    "SELECT id, version, stats FROM corpus_stats",
+)
+
+
+async def _import_then_sync_vectors(location: str, snapshot: Path, dump: bytes | None) -> None:
+    """What an import made before vectors went with its batches: the papers first,
+    then the relevance service's catch-up (`sync_vectors`), as the bot runs it."""
+    from bot.cli.relevance_commands import relevance_service
+    from bot.core.snapshot import SnapshotFilter
+    from bot.services.snapshot_import import import_snapshot
+    from storage import open_storage
+
+    if dump is not None:
+        await _ingest_dump(location, dump)
+    storage = await open_storage(location)
+    try:
+        await import_snapshot(storage, snapshot, SnapshotFilter(), workers=0, batch=300)
+        assert await relevance_service(storage).sync_vectors() > 0
+    finally:
+        await storage.close()
+
+
+async def _ingest_dump(location: str, dump: bytes) -> None:
+    from bot.core.ingest import ingest_bytes
+    from storage import open_storage
+
+    storage = await open_storage(location)
+    try:
+        day = dt.date(2026, 3, 14)
+        report = await ingest_bytes(storage, dump, "sample_dump.txt", cli_date=day, today=None)
+        assert report.new and not report.error
+    finally:
+        await storage.close()
+
+
+@pytest.mark.parametrize("with_backlog", [False, True])
+def test_vectors_written_with_the_batches_equal_the_relevance_services(
+    tmp_path, dbs, with_backlog
+) -> None:
+    # Batches of 300 papers cut the relevance service's chunks of 256 in the middle;
+    # with a backlog, the 98 papers of a dump stored without vectors come first.
+    dump = SAMPLE_DUMP.read_bytes() if with_backlog else None
+    asyncio.run(_import_then_sync_vectors(dbs.location("ref.db"), OAI_CS, dump))
+    if dump is not None:
+        asyncio.run(_ingest_dump(dbs.location("p.db"), dump))
+    done = run_import(tmp_path, dbs, str(OAI_CS), "--batch", "300")
+    assert done.returncode == 0, done.stderr
+    for sql in VECTOR_TABLES:
+        imported, reference = dbs.rows("p.db", sql), dbs.rows("ref.db", sql)
+        assert imported == reference and imported
+    papers = dbs.rows("p.db", "SELECT COUNT(*) FROM papers")[0][0]
+    assert len(dbs.rows("p.db", VECTOR_TABLES[0])) == papers
+
+
+def test_a_killed_import_has_committed_its_batches_vectors(tmp_path, dbs) -> None:
+    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
+    process = subprocess.Popen(
+        [*command, "--batch", "300", "--db", dbs.location("killed.db")],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("batch 2:"):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    papers = dbs.rows("killed.db", "SELECT COUNT(*) FROM papers")[0][0]
+    vectors = dbs.rows("killed.db", "SELECT COUNT(*) FROM paper_vectors")[0][0]
+    assert papers >= 600
+    # Every full chunk of 256 papers has its vectors; the rest wait for the next batch.
+    assert vectors == papers - papers % 256
+
+
+def test_vectors_gathered_from_many_worker_chunks_per_batch_are_the_same(
+    tmp_path, dbs, monkeypatch
+) -> None:
+    # A large file's batch is parsed and analysed in several chunks (CHUNK_LINES each);
+    # here 300-line batches of 128-line chunks, the last one short.
+    import bot.services.snapshot_import as snapshot_import
+    from bot.core.snapshot import SnapshotFilter
+    from bot.services.snapshot_vectors import ImportVectors
+    from storage import open_storage
+
+    async def chunked(location: str) -> None:
+        storage = await open_storage(location)
+        try:
+            await snapshot_import.import_snapshot(
+                storage, OAI_CS, SnapshotFilter(), workers=0, batch=300,
+                vectors=ImportVectors(storage),
+            )  # fmt: skip
+        finally:
+            await storage.close()
+
+    monkeypatch.setattr(snapshot_import, "CHUNK_LINES", 128)
+    asyncio.run(chunked(dbs.location("p.db")))
+    asyncio.run(_import_then_sync_vectors(dbs.location("ref.db"), OAI_CS, None))
+    for sql in VECTOR_TABLES:
+        imported, reference = dbs.rows("p.db", sql), dbs.rows("ref.db", sql)
+        assert imported == reference and imported
+    assert len(dbs.rows("p.db", VECTOR_TABLES[0])) == 1000

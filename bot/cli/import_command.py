@@ -21,6 +21,7 @@ from bot.services.snapshot_import import (
     import_snapshot,
     snapshot_problem,
 )
+from bot.services.snapshot_vectors import ImportVectors
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -163,7 +164,13 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
 
         try:
             result = await import_snapshot(
-                storage, path, wanted, progress=progress, encode_vectors=vectors, batch=args.batch
+                storage,
+                path,
+                wanted,
+                progress=progress,
+                encode_vectors=vectors,
+                batch=args.batch,
+                vectors=ImportVectors(storage),
             )
         except UNREADABLE as exc:
             # The batches before the damage are committed; a rerun resumes after them.

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from bot.core.authors import author_key
 from bot.core.dedupe import paper_blocks, paper_keys, paper_words
@@ -37,7 +37,9 @@ class PreparedPaper(NamedTuple):
     keys: tuple[str, ...]  # `arxiv:<id>` first, then the title key
     blocks: tuple[str, ...]  # dedupe blocking keys, for later dumps without ids
     topics: tuple[tuple[str, float, str], ...]  # (topic, score, why JSON)
-    words: tuple[str, ...]  # distinct words, for the spelling vocabulary
+    # Distinct words, for the spelling vocabulary, space-separated: one string rather
+    # than ~80 crosses from the workers (and is held while a batch is in flight).
+    words: str
 
     @property
     def authors_json(self) -> str:
@@ -62,7 +64,7 @@ def prepare(paper: SnapshotPaper, matcher: TopicMatcher) -> PreparedPaper:
             (hit.topic, hit.score, json.dumps(list(hit.why)))
             for hit in matcher.match(paper.title, paper.abstract)
         ),
-        words=paper_words(paper.title, paper.abstract),
+        words=" ".join(paper_words(paper.title, paper.abstract)),
     )
 
 
@@ -168,11 +170,38 @@ class ImportCheckpoint:
         return cls(fingerprint, int(offset), ImportCounts.from_json(counts), done == "1")
 
 
+@dataclass(frozen=True)
+class BatchVectors:
+    """Relevance vectors to write in a batch's transaction, with the corpus statistics
+    that now count them. Written only if the stored statistics are still at
+    `expected_version` (0: none stored yet); they become `new_version`."""
+
+    vectors: list[tuple[int, bytes]]  # (paper id, vector)
+    stats: bytes
+    expected_version: int
+    new_version: int
+
+
+class BatchVectorEncoder(Protocol):
+    """Encodes a batch's new papers once storage has given them their ids, inside the
+    batch's transaction (so the vectors commit, or not, with the papers)."""
+
+    def encode(self, new: Sequence[tuple[int, int]]) -> BatchVectors | None:
+        """What to write for the new papers, as (position in `ImportBatch.papers`,
+        paper id) in id order; None for nothing."""
+        ...
+
+    def written(self, ok: bool) -> None:
+        """Whether storage wrote what `encode` gave (False: the statistics had moved)."""
+        ...
+
+
 @dataclass
 class ImportBatch:
     """One transaction's worth: the papers to write and the checkpoint to store with
-    them."""
+    them, and what encodes the new papers' relevance vectors (None: left for later)."""
 
     papers: list[PreparedPaper]
     checkpoint: ImportCheckpoint
     source: str  # the file, as named (stored with the import, for the record)
+    vectors: BatchVectorEncoder | None = None

@@ -34,6 +34,11 @@ from bot.core.snapshot_import import (
     PreparedLines,
     Preparer,
 )
+from bot.services.relevance import Analysis
+from bot.services.snapshot_vectors import ImportVectors, analyse_papers
+
+# A chunk's prepared papers and, when the import encodes vectors, their analysis.
+Prepared = tuple[PreparedLines, Analysis | None]
 
 BATCH_LINES = 20_000  # one transaction: large enough that commits cost little
 CHUNK_LINES = 2_000  # one worker task
@@ -127,41 +132,50 @@ def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[b
 
 
 # -- worker processes ------------------------------------------------------------------------
-_worker: Preparer | None = None
+_worker: tuple[Preparer, bool] | None = None
 
 
-def _start_worker(topics: Sequence[Topic], wanted: SnapshotFilter) -> None:
+def _start_worker(topics: Sequence[Topic], wanted: SnapshotFilter, vectors: bool) -> None:
     global _worker
-    _worker = Preparer(topics, wanted)
+    _worker = (Preparer(topics, wanted), vectors)
 
 
-def _prepare_in_worker(lines: Sequence[bytes]) -> PreparedLines:
+def _prepare(preparer: Preparer, vectors: bool, lines: Sequence[bytes]) -> Prepared:
+    prepared = preparer(lines)
+    return prepared, analyse_papers(prepared.papers) if vectors else None
+
+
+def _prepare_in_worker(lines: Sequence[bytes]) -> Prepared:
     assert _worker is not None, "worker not started"
-    return _worker(lines)
+    return _prepare(*_worker, lines)
 
 
 class _Parsers:
-    """Parsing and tagging, in worker processes for a large file, else inline."""
+    """Parsing and tagging (and the text half of the vectors), in worker processes for
+    a large file, else inline."""
 
-    def __init__(self, topics: Sequence[Topic], wanted: SnapshotFilter, workers: int) -> None:
+    def __init__(
+        self, topics: Sequence[Topic], wanted: SnapshotFilter, workers: int, vectors: bool
+    ) -> None:
         self.inline = Preparer(topics, wanted) if workers <= 0 else None
+        self.vectors = vectors
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         if workers > 0:
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(list(topics), wanted),
+                initargs=(list(topics), wanted, vectors),
             )
 
-    def submit(self, lines: list[bytes]) -> list[concurrent.futures.Future[PreparedLines]]:
+    def submit(self, lines: list[bytes]) -> list[concurrent.futures.Future[Prepared]]:
         chunks = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)]
         if self.pool is None:
             assert self.inline is not None
-            done: list[concurrent.futures.Future[PreparedLines]] = []
+            done: list[concurrent.futures.Future[Prepared]] = []
             for chunk in chunks:
-                future: concurrent.futures.Future[PreparedLines] = concurrent.futures.Future()
-                future.set_result(self.inline(chunk))
+                future: concurrent.futures.Future[Prepared] = concurrent.futures.Future()
+                future.set_result(_prepare(self.inline, self.vectors, chunk))
                 done.append(future)
             return done
         return [self.pool.submit(_prepare_in_worker, chunk) for chunk in chunks]
@@ -180,9 +194,11 @@ async def import_snapshot(
     workers: int | None = None,
     encode_vectors: Callable[[], object] | None = None,
     batch: int = BATCH_LINES,
+    vectors: ImportVectors | None = None,
 ) -> ImportResult:
-    """Import `path` (JSON lines, optionally gzipped) into `store`. `encode_vectors`
-    (an async callable) catches the relevance vectors up at the end."""
+    """Import `path` (JSON lines, optionally gzipped) into `store`. `vectors` encodes
+    the relevance vectors of each batch's papers in its transaction; `encode_vectors`
+    (an async callable) catches up any left at the end."""
     started = time.monotonic()
     fingerprint = await asyncio.to_thread(file_fingerprint, path, wanted)
     checkpoint = await store.import_checkpoint(fingerprint)
@@ -197,10 +213,15 @@ async def import_snapshot(
             workers = min(os.cpu_count() or 1, 4) if size >= POOL_MIN_BYTES else 0
         topics = await ingest_taxonomy(store)
         before = result.counts.imported + result.counts.merged
+        if vectors is not None:
+            result.vectors += await vectors.start()
+        parsers = _Parsers(topics, wanted, workers, vectors is not None)
         result.counts = await _write_batches(
-            store, path, fingerprint, offset, result.counts, _Parsers(topics, wanted, workers),
-            progress, size, started, batch,
+            store, path, fingerprint, offset, result.counts, parsers,
+            progress, size, started, batch, vectors,
         )  # fmt: skip
+        if vectors is not None:
+            result.vectors += vectors.encoded
         result.papers_this_run = result.counts.imported + result.counts.merged - before
         result.phases["import"] = time.monotonic() - started
     mark = time.monotonic()
@@ -209,7 +230,7 @@ async def import_snapshot(
     if encode_vectors is not None:
         mark = time.monotonic()
         done = await encode_vectors()  # type: ignore[misc]  # an async callable
-        result.vectors = int(done) if isinstance(done, int) else 0
+        result.vectors += int(done) if isinstance(done, int) else 0
         result.phases["vectors"] = time.monotonic() - mark
     result.seconds = time.monotonic() - started
     return result
@@ -226,6 +247,7 @@ async def _write_batches(
     size: int,
     started: float,
     batch_lines: int,
+    vectors: ImportVectors | None,
 ) -> ImportCounts:
     """Read, parse (ahead, in the workers) and write batch after batch. The reader
     stays at most two batches ahead of the writer, so memory does not grow with the
@@ -234,7 +256,7 @@ async def _write_batches(
     try:
         with _open(path) as handle:
             batches = _batches(handle, offset, batch_lines)
-            pending: list[tuple[list[concurrent.futures.Future[PreparedLines]], int, int]] = []
+            pending: list[tuple[list[concurrent.futures.Future[Prepared]], int, int]] = []
             number = 0
             exhausted = False
             while True:
@@ -248,7 +270,8 @@ async def _write_batches(
                 if not pending:
                     break
                 futures, line_count, end = pending.pop(0)
-                parts = [await asyncio.wrap_future(f) for f in futures]
+                done_parts = [await asyncio.wrap_future(f) for f in futures]
+                parts = [part for part, _ in done_parts]
                 batch_counts = ImportCounts(
                     lines=counts.lines + line_count,
                     imported=counts.imported,
@@ -262,7 +285,13 @@ async def _write_batches(
                 papers = [paper for part in parts for paper in part.papers]
                 last = exhausted and not pending
                 checkpoint = ImportCheckpoint(fingerprint, end, batch_counts, done=last)
-                counts = await store.import_batch(ImportBatch(papers, checkpoint, str(path)))
+                encoder = None
+                if vectors is not None:
+                    analyses = [a for _, a in done_parts if a is not None]
+                    encoder = vectors.batch(analyses, last=last) if analyses else None
+                counts = await store.import_batch(
+                    ImportBatch(papers, checkpoint, str(path), encoder)
+                )
                 written += len(papers)
                 number += 1
                 if progress is not None:

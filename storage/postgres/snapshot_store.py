@@ -28,7 +28,13 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.dedupe import retired_titles
 from bot.core.rank import title_name
-from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts, PreparedPaper
+from bot.core.snapshot_import import (
+    BatchVectors,
+    ImportBatch,
+    ImportCheckpoint,
+    ImportCounts,
+    PreparedPaper,
+)
 
 PAPER_COLUMNS = (
     "id",
@@ -69,17 +75,23 @@ class PostgresSnapshotStore:
                 )
             }
             new: list[PreparedPaper] = []
+            positions: list[int] = []  # of the new papers in the batch
             merges: list[tuple[PreparedPaper, str]] = []
             fresh: set[str] = set()  # a paper repeated within the batch merges too
-            for paper in batch.papers:
+            for position, paper in enumerate(batch.papers):
                 if paper.arxiv_id in existing or paper.arxiv_id in fresh:
                     merges.append((paper, paper.arxiv_id))
                 else:
                     fresh.add(paper.arxiv_id)
                     new.append(paper)
+                    positions.append(position)
             ids = await _insert_new(conn, new)
             existing.update((p.arxiv_id, pid) for p, pid in zip(new, ids, strict=True))
             await _merge(conn, [(p, existing[arxiv_id]) for p, arxiv_id in merges])
+            if batch.vectors is not None:
+                found = batch.vectors.encode(list(zip(positions, ids, strict=True)))
+                if found is not None:
+                    batch.vectors.written(await _put_vectors(conn, found))
             counts.imported += len(new)
             counts.merged += len(merges)
             self._imported_papers = self._imported_papers or bool(batch.papers)
@@ -126,6 +138,31 @@ class PostgresSnapshotStore:
                     limit,
                 )
         return [row[0] for row in rows]
+
+
+async def _put_vectors(conn: PoolConnectionProxy, found: BatchVectors) -> bool:
+    """The vectors and the statistics counting them, unless another writer moved the
+    statistics on (as `put_vectors` does, in the batch's transaction)."""
+    if found.expected_version == 0:
+        status = await conn.execute(
+            "INSERT INTO corpus_stats (id, version, stats) VALUES (1, $1, $2)"
+            " ON CONFLICT (id) DO NOTHING",
+            found.new_version,
+            found.stats,
+        )
+    else:
+        status = await conn.execute(
+            "UPDATE corpus_stats SET version = $1, stats = $2 WHERE id = 1 AND version = $3",
+            found.new_version,
+            found.stats,
+            found.expected_version,
+        )
+    if not status.endswith(" 1"):  # "INSERT 0 1" / "UPDATE 1": the row was written
+        return False
+    await conn.copy_records_to_table(
+        "paper_vectors", columns=["paper_id", "vector"], records=found.vectors
+    )
+    return True
 
 
 async def _copy_new(
@@ -220,7 +257,7 @@ async def _insert_new(conn: PoolConnectionProxy, papers: list[PreparedPaper]) ->
     )
     vocab: Counter[str] = Counter()
     for p in papers:
-        vocab.update(p.words)
+        vocab.update(p.words.split())
     terms = sorted(vocab.items())
     await conn.execute(
         "INSERT INTO vocab (term, df) SELECT * FROM unnest($1::text[], $2::bigint[])"

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from bot.core.dedupe import retired_titles
-from bot.core.snapshot_import import ImportBatch, ImportCheckpoint, ImportCounts, PreparedPaper
+from bot.core.snapshot_import import (
+    BatchVectors,
+    ImportBatch,
+    ImportCheckpoint,
+    ImportCounts,
+    PreparedPaper,
+)
 from storage.sqlite.ingest_tx import chunks, placeholders
 
 # Lookups by key in statements of this many values (SQLite's bound-parameter limit is
@@ -41,13 +47,15 @@ class SqliteSnapshotStore:
         async with self.write() as conn:
             existing = await _stored_ids(conn, [p.arxiv_id for p in batch.papers])
             new: list[PreparedPaper] = []
+            positions: list[int] = []  # of the new papers in the batch
             merges: list[tuple[PreparedPaper, int]] = []
             seen: dict[str, int] = {}  # a paper repeated within the batch merges too
-            for paper in batch.papers:
+            for position, paper in enumerate(batch.papers):
                 known = existing.get(paper.arxiv_id, seen.get(paper.arxiv_id))
                 if known is None:
                     seen[paper.arxiv_id] = -1  # placeholder until ids are assigned
                     new.append(paper)
+                    positions.append(position)
                 else:
                     merges.append((paper, known))
             ids = await _insert_new(conn, new)
@@ -55,6 +63,10 @@ class SqliteSnapshotStore:
                 seen[paper.arxiv_id] = pid
             merges = [(p, pid if pid != -1 else seen[p.arxiv_id]) for p, pid in merges]
             await _merge(conn, merges)
+            if batch.vectors is not None:
+                found = batch.vectors.encode(list(zip(positions, ids, strict=True)))
+                if found is not None:
+                    batch.vectors.written(await _put_vectors(conn, found))
             counts.imported += len(new)
             counts.merged += len(merges)
             checkpoint = ImportCheckpoint(
@@ -66,6 +78,30 @@ class SqliteSnapshotStore:
                 (checkpoint.meta_key, checkpoint.meta_value()),
             )
         return counts
+
+
+async def _put_vectors(conn: aiosqlite.Connection, found: BatchVectors) -> bool:
+    """The vectors and the statistics counting them, unless another writer moved the
+    statistics on (as `put_vectors` does, in the batch's transaction)."""
+    if found.expected_version == 0:
+        cur = await conn.execute(
+            "INSERT INTO corpus_stats (id, version, stats) VALUES (1, ?, ?)"
+            " ON CONFLICT (id) DO NOTHING",
+            (found.new_version, found.stats),
+        )
+    else:
+        cur = await conn.execute(
+            "UPDATE corpus_stats SET version = ?, stats = ? WHERE id = 1 AND version = ?",
+            (found.new_version, found.stats, found.expected_version),
+        )
+    if cur.rowcount != 1:
+        return False
+    await conn.executemany(
+        "INSERT INTO paper_vectors (paper_id, vector) VALUES (?, ?)"
+        " ON CONFLICT (paper_id) DO UPDATE SET vector = excluded.vector",
+        found.vectors,
+    )
+    return True
 
 
 async def _stored_ids(conn: aiosqlite.Connection, arxiv_ids: Sequence[str]) -> dict[str, int]:
@@ -132,7 +168,7 @@ async def _insert_new(conn: aiosqlite.Connection, papers: list[PreparedPaper]) -
     )
     vocab: Counter[str] = Counter()
     for p in papers:
-        vocab.update(p.words)
+        vocab.update(p.words.split())
     await conn.executemany(
         "INSERT INTO vocab VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
         sorted(vocab.items()),
