@@ -173,7 +173,10 @@ async def run_import_bench(
     progress: Progress,
     postgres: str | None = None,
     repeat: int = 3,
+    imported_db: Path | None = None,
 ) -> dict[str, Any]:
+    """`imported_db`, when given, is where the import goes and stays (for `--existing`
+    runs on it later); otherwise a file in `scratch`."""
     snapshot = scratch / "snapshot.jsonl"
     progress(f"writing {records:,} snapshot records")
     generated = await asyncio.to_thread(write_snapshot, snapshot, records, seed)
@@ -188,7 +191,8 @@ async def run_import_bench(
     progress("floor: json + sqlite3 executemany + FTS5 rebuild")
     result["floor"] = await asyncio.to_thread(measure_floor, snapshot, scratch / "floor.db")
     progress("import-arxiv-snapshot")
-    result["import"] = await asyncio.to_thread(measure_import, snapshot, scratch / "import.db")
+    db = imported_db or scratch / "import.db"
+    result["import"] = await asyncio.to_thread(measure_import, snapshot, db)
     result["ratio_to_floor"] = round(
         result["import"]["seconds"] / max(result["floor"]["seconds"], 1e-9), 2
     )
@@ -196,10 +200,10 @@ async def run_import_bench(
         from bench.measure_import_postgres import measure_postgres
 
         result["postgres"] = await measure_postgres(
-            str(snapshot), str(scratch / "import.db"), result["import"], postgres, repeat, progress
+            str(snapshot), str(db), result["import"], postgres, repeat, progress
         )
     progress("the daily job on the imported database")
-    result["daily_job"] = await measure_daily_job(scratch / "import.db")
+    result["daily_job"] = await measure_daily_job(db)
     result["load_avg_at_end"] = list(os.getloadavg())
     return result
 

@@ -69,7 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PATH",
         help="keep the benchmark database here; a later run with the same --papers and "
-        "--seed reuses it and skips ingest (default: a temporary file, deleted)",
+        "--seed reuses it and skips ingest; with --import, the imported database (a new "
+        "file), ready for --existing (default: a temporary file, deleted)",
     )
     parser.add_argument(
         "--existing",

@@ -78,10 +78,13 @@ async def _run_import(args: argparse.Namespace, out: Path, progress: Progress) -
     import-results-N.json."""
     from bench.measure_import import import_markdown, run_import_bench
 
+    kept = Path(args.bench_db) if args.bench_db else None
+    if kept is not None and kept.exists():
+        raise BenchError(f"--import imports into a new database; {kept} exists already")
     scratch = Path(tempfile.mkdtemp(prefix="paperbot-bench-import-"))
     try:
         result = await run_import_bench(
-            args.import_records, args.seed, scratch, progress, args.postgres, args.repeat
+            args.import_records, args.seed, scratch, progress, args.postgres, args.repeat, kept
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import importlib.util
 import json
+import sqlite3
 import sys
 
 import pytest
@@ -256,6 +257,19 @@ def test_import_bench_measures_the_floor_and_the_import_in_one_run(tmp_path, cap
     assert result["daily_job"]["new_papers"] == 98  # the sample dump, none imported before
     assert result["daily_job"]["ingest_and_index_ms"] > 0
     assert (tmp_path / "import-results-300.json").is_file()
+
+
+def test_import_bench_keeps_the_imported_database_for_existing_runs(tmp_path, capsys):
+    kept = tmp_path / "imported.db"
+    argv = ["--import", "200", "--db", str(kept), "--json", "--quiet", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    with sqlite3.connect(kept) as conn:
+        # the 200 records and the sample dump the daily job ingested on top
+        assert conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 200 + 98
+    # a second import into it is refused: it would not measure a fresh import
+    assert main(argv) == 1
+    assert "exists already" in capsys.readouterr().err
 
 
 def test_import_bench_compares_postgresql_with_sqlite_in_one_run(tmp_path, capsys, postgres_url):
