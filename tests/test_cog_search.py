@@ -91,6 +91,20 @@ async def test_protein_search_is_public_with_the_protein_papers_first(world) -> 
     assert len(menu["options"]) == len(reply.embeds) == 3
 
 
+async def test_the_bot_is_sent_no_message_events(world) -> None:
+    """Its replies' creates and edits, and members' messages, are not sent to the bot:
+    it asks for no message intents, so a burst's replies cost it no gateway events."""
+    fake, bot, ids = world
+    reply = await search(fake, ids, query=MANY)
+    await fake.click(reply, ids.user, button(reply, "Next ▶")["custom_id"])
+    await fake.send_user_message(ids.channel, ids.user, "hello")
+    await settle()
+    sent = [f["t"] for s in fake.gateway.sessions.values() for f in s.history]
+    assert "INTERACTION_CREATE" in sent
+    assert not [event for event in sent if event.startswith("MESSAGE_")]
+    assert bot.intents.guilds and not bot.cached_messages
+
+
 async def test_next_and_previous_edit_the_one_message(world) -> None:
     fake, _, ids = world
     reply = await search(fake, ids, query=MANY)

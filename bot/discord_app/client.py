@@ -41,6 +41,15 @@ EXTENSIONS = (
 )
 
 
+def gateway_intents() -> discord.Intents:
+    """The gateway events paperbot reads: servers, their channels, threads and roles
+    (`guild.me`'s permissions before posting). Interactions arrive whatever the intents.
+    Message, reaction and typing events are not asked for: nothing reads them, and a bot
+    in busy servers would otherwise decode every member's message (and, in a burst of
+    searches, the create and update of each of its own replies) on its event loop."""
+    return discord.Intents(guilds=True)
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -70,7 +79,7 @@ class PaperBot(commands.Bot):
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),  # no privileged intents needed
+            intents=gateway_intents(),  # no privileged intents needed
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             **client_options,
