@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -53,6 +54,14 @@ def gateway_intents() -> discord.Intents:
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
+
+# Connections to Discord's HTTP API at most at once. discord.py sets no limit, so a burst
+# of 1,000 interactions opened 1,000 connections for their defers (each a TCP and, on
+# the real API, a TLS handshake, in the event loop's thread); within a limit requests
+# wait for a connection and reuse it. Interaction callbacks are not rate limited by
+# Discord, so this is what bounds them: 64 connections at a round trip of 50-100 ms
+# carry 600-1,300 a second. Gateway connections (one per shard) count towards it.
+HTTP_CONNECTIONS = 64
 
 # Two: the work holds the GIL for the most part (a third would only take turns), while
 # one search waits on SQLite or tantivy the other computes.
@@ -108,6 +117,11 @@ class PaperBot(commands.Bot):
         if event_name == "interaction":  # as it arrives, before any handler runs
             self.heavy_work.arrived(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    async def login(self, token: str) -> None:
+        if self.http.connector is discord.utils.MISSING:  # none given as a client option
+            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
+        await super().login(token)
 
     async def setup_hook(self) -> None:
         # Digest pager buttons on old messages keep working after a restart.
