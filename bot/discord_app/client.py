@@ -60,7 +60,8 @@ def utcnow() -> dt.datetime:
 # the real API, a TLS handshake, in the event loop's thread); within a limit requests
 # wait for a connection and reuse it. Interaction callbacks are not rate limited by
 # Discord, so this is what bounds them: 64 connections at a round trip of 50-100 ms
-# carry 600-1,300 a second. Gateway connections (one per shard) count towards it.
+# carry 600-1,300 a second. Each shard's gateway connection holds one more for as long
+# as it is open: the pool is this plus one a shard run here.
 HTTP_CONNECTIONS = 64
 
 # Two: the work holds the GIL for the most part (a third would only take turns), while
@@ -120,7 +121,8 @@ class PaperBot(commands.Bot):
 
     async def login(self, token: str) -> None:
         if self.http.connector is discord.utils.MISSING:  # none given as a client option
-            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
+            shards = max(1, len(self.settings.shard_ids))
+            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS + shards)
         await super().login(token)
 
     async def setup_hook(self) -> None:
