@@ -8,8 +8,8 @@ stdout (one JSON object a line):
   scheduler does at a shared post time), answered when all are posted;
 - `dms <user id> ...`: the same for these members' DMs (`paperbot bench --relevance`);
 - `unranked`: members' DMs list every paper matching a follow, not ranked by a model;
-- `profile on` / `profile off <path>`: cProfile over the event loop's thread, its
-  hotspots written to the path;
+- `profile on` / `profile off <path>`: cProfile over the event loop's thread (its CPU
+  time), its hotspots written to the path and the raw statistics beside it (.pstats);
 - `quit`: close the bot and exit.
 
     python -m bench.burst_bot DB API_BASE GATEWAY_URL DAY [SEARCH_PROCESSES]
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.cli import event_loop
 from bot.cli.runner import use_discord_endpoints
 from bot.cli.settings import Settings
 from bot.discord_app.client import PaperBot
@@ -121,12 +122,15 @@ async def _commands(bot: PaperBot, now: dt.datetime) -> None:
             bot.services.delivery.ranker = None
             _say({"unranked": True})
         elif command == "profile" and rest[0] == "on":
-            profiler = cProfile.Profile()
+            # The loop thread's CPU time, not the wall clock: waits for the GIL (held by
+            # the bot's other threads) would otherwise count as the calls' own time.
+            profiler = cProfile.Profile(time.thread_time)
             profiler.enable()
             _say({"profiling": True})
         elif command == "profile" and profiler is not None:
             profiler.disable()
             Path(rest[1]).write_text(_hotspots(profiler), encoding="utf-8")
+            profiler.dump_stats(Path(rest[1]).with_suffix(".pstats"))  # for pstats' callers
             _say({"profile": rest[1]})
         else:
             _say({"error": f"unknown command {line!r}"})
@@ -135,7 +139,8 @@ async def _commands(bot: PaperBot, now: dt.datetime) -> None:
 def main(argv: list[str]) -> int:
     db, api_base, gateway_url, day, *processes = argv
     search_processes = int(processes[0]) if processes else 0
-    return asyncio.run(
+    # On the loop `paperbot run` serves on (uvloop where installed).
+    return event_loop.run(
         serve(db, api_base, gateway_url, dt.date.fromisoformat(day), search_processes)
     )
 

@@ -4,14 +4,27 @@ and nothing else in the Discord layer tests the permission itself."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import discord
 import pytest
 from discord import app_commands
 from discord.ext import commands
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from bot.discord_app.checks import manage_guild_only
+from bot.discord_app.checks import (
+    EXPENSIVE_CALLS,
+    MemberCooldowns,
+    manage_guild_only,
+)
+from bot.discord_app.checks import (
+    EXPENSIVE_WINDOW_SECONDS as WINDOW,
+)
 from bot.discord_app.errors import message_for
 from tests.command_tree import checks_manage_server, hinted_manage_server
 
@@ -87,3 +100,52 @@ def test_a_plain_cog_is_refused_rather_than_left_unhinted() -> None:
 def test_the_refusal_names_the_permission() -> None:
     refusal = message_for(app_commands.MissingPermissions(["manage_guild"]))
     assert refusal == "You need the **Manage Server** permission to do that."
+
+
+@dataclass
+class Call:
+    """What a cooldown reads of an interaction."""
+
+    user: SimpleNamespace
+    created_at: dt.datetime
+
+
+async def cooldown_answer(check: Any, call: Call) -> float | None:
+    """None when the call passes, else its retry-after in seconds."""
+    try:
+        await discord.utils.maybe_coroutine(check, call)
+    except app_commands.CommandOnCooldown as limited:
+        assert (limited.cooldown.rate, limited.cooldown.per) == (EXPENSIVE_CALLS, WINDOW)
+        return limited.retry_after
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            # Bursts (no gap) and gaps around the window, where buckets refill or go.
+            st.one_of(st.just(0.0), st.sampled_from([4.9, 5.1, 9.9, 10.1]), st.floats(0, 25)),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+# A member over the limit, and the next sweep of unused buckets while their window runs.
+@example([(0, 0.0), (1, 5.1), *[(1, 0.0)] * EXPENSIVE_CALLS, (1, 5.1)])
+async def test_member_cooldowns_answer_as_discord_pys_cooldown(steps) -> None:
+    """Whatever the members and gaps between calls (buckets dropped at other times),
+    every call passes or is refused with the retry-after discord.py's would give."""
+
+    async def command(interaction: discord.Interaction) -> None: ...
+
+    reference = app_commands.checks.cooldown(EXPENSIVE_CALLS, WINDOW, key=lambda i: i.user.id)(
+        command
+    ).__discord_app_commands_checks__[0]
+    ours = MemberCooldowns(EXPENSIVE_CALLS, WINDOW).check
+    at = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
+    for member, gap in steps:
+        at += dt.timedelta(seconds=gap)
+        call = Call(SimpleNamespace(id=member), at)
+        assert await cooldown_answer(ours, call) == await cooldown_answer(reference, call)

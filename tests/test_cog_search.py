@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -12,6 +13,7 @@ from bot.core.limits import message_problems
 from bot.core.models import Topic
 from bot.core.topics import match_topics
 from bot.discord_app import search_view
+from bot.discord_app.client import HTTP_CONNECTIONS
 from bot.discord_app.errors import UserError
 from cogs.search import parse_since, query_label, resolve_topic, topic_choices
 from tests.discord_harness import (
@@ -89,6 +91,31 @@ async def test_protein_search_is_public_with_the_protein_papers_first(world) -> 
     assert not any(c["type"] == 2 for c in components_of(reply.components))
     menu = paper_menu(reply)
     assert len(menu["options"]) == len(reply.embeds) == 3
+
+
+async def test_the_bot_is_sent_no_message_events(world) -> None:
+    """Its replies' creates and edits, and members' messages, are not sent to the bot:
+    it asks for no message intents, so a burst's replies cost it no gateway events."""
+    fake, bot, ids = world
+    reply = await search(fake, ids, query=MANY)
+    await fake.click(reply, ids.user, button(reply, "Next ▶")["custom_id"])
+    await fake.send_user_message(ids.channel, ids.user, "hello")
+    await settle()
+    sent = [f["t"] for s in fake.gateway.sessions.values() for f in s.history]
+    assert "INTERACTION_CREATE" in sent
+    assert not [event for event in sent if event.startswith("MESSAGE_")]
+    assert bot.intents.guilds and not bot.cached_messages
+
+
+async def test_the_bot_reuses_a_bounded_pool_of_connections(world) -> None:
+    """discord.py would open a connection per request under way (a burst's defers, one
+    each); the bot's pool has a limit, so requests past it wait and reuse one."""
+    fake, bot, ids = world
+    assert bot.http.connector.limit == HTTP_CONNECTIONS + 1  # and the gateway's
+    # More searches at once than connections (each member once: no cooldown applies).
+    members = [fake.add_member(ids.guild, f"reader-{i}") for i in range(HTTP_CONNECTIONS + 6)]
+    replies = await asyncio.gather(*(search(fake, ids, user=m, query="protein") for m in members))
+    assert all(reply.embeds and not reply.ephemeral for reply in replies)
 
 
 async def test_next_and_previous_edit_the_one_message(world) -> None:

@@ -84,3 +84,26 @@ def test_answered_interactions_are_not_kept() -> None:
     # no interaction it has answered.
     assert len(heavy._unanswered) <= PRUNE_AT
     assert heavy.waiting_for_answer() == 0
+
+
+async def test_a_burst_larger_than_the_pruning_mark_is_waited_for_whole() -> None:
+    heavy = HeavyWork(max_wait=30)
+    burst = [Arrival() for _ in range(3 * PRUNE_AT)]
+    for arrival in burst:
+        heavy.arrived(arrival)
+    assert heavy.waiting_for_answer() == len(burst)
+    worked: list[int] = []
+
+    async def reply() -> None:
+        async with heavy:
+            worked.append(1)
+
+    waiting = asyncio.ensure_future(reply())
+    # Answered out of order: the last one still unanswered holds the reply back.
+    for arrival in reversed(burst[1:]):
+        arrival.response.done = True
+    await asyncio.sleep(0.05)
+    assert worked == [] and heavy.waiting_for_answer() == 1
+    burst[0].response.done = True
+    await asyncio.wait_for(waiting, 5)
+    assert worked == [1] and heavy.waiting_for_answer() == 0

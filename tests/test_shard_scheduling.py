@@ -15,6 +15,7 @@ import pytest
 from bot.core.delivery_plan import shard_looks_dead, shard_of, takeover_due
 from bot.core.pacing import process_share
 from bot.core.subscriptions import ChannelSubscription, Follow
+from bot.discord_app.client import HTTP_CONNECTIONS
 from bot.fakediscord import FakeDiscord
 from bot.services.delivery import Outcome
 from bot.services.scheduling import heartbeat_key
@@ -210,3 +211,10 @@ async def test_a_send_outliving_half_the_lease_is_abandoned_then_reconciled(worl
     again = await bot.services.delivery.deliver_channel(sub, clock.now)
     assert again.status == "reconciled"  # found in the history, not posted twice
     assert posts(fake, channels[0]) == 1
+
+
+async def test_each_shard_here_adds_a_connection_to_the_http_pool(world) -> None:
+    """Each shard's gateway connection holds one of the pool's for as long as it is open:
+    a process running shards 0 and 1 keeps HTTP_CONNECTIONS for requests beside them."""
+    _, bot, *_ = world
+    assert bot.http.connector.limit == HTTP_CONNECTIONS + len(MINE)

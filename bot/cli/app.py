@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from bot import __version__
-from bot.cli import import_command
+from bot.cli import event_loop, import_command
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
@@ -329,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(HANDLERS[args.command](args))
         if args.command == "import-arxiv-snapshot":
             return asyncio.run(import_command.cmd_import_snapshot(args))
+        if args.command == "run":  # the bot: on uvloop where installed
+            return event_loop.run(COMMANDS[args.command](args))
         return asyncio.run(COMMANDS[args.command](args))
     except SettingsError as exc:
         print(f"paperbot: bad setting {exc}", file=sys.stderr)

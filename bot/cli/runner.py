@@ -15,6 +15,7 @@ import discord
 import yarl
 
 from bot.cli.errors import failure_line
+from bot.cli.event_loop import loop_name
 from bot.cli.settings import Settings
 from bot.discord_app.wiring import build_site_server, make_bot
 from storage import open_storage
@@ -86,9 +87,10 @@ async def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
             return 0
         shards = f", shards {list(settings.shard_ids)} of {settings.shard_count}"
         log.info(
-            "starting paperbot (database %s%s)",
+            "starting paperbot (database %s%s, event loop %s)",
             redact(settings.db),
             shards if settings.sharded else "",
+            loop_name(asyncio.get_running_loop()),
         )
         if site is not None:
             try:

@@ -69,11 +69,39 @@ def _commands_of(cog_class: type) -> list[app_commands.Command[Any, ..., Any]]:
     return found
 
 
+class MemberCooldowns:
+    """A cooldown per member: `rate` calls per `per` seconds, over it CommandOnCooldown,
+    as discord.py's `app_commands.checks.cooldown` keyed on the member. discord.py looks
+    through every member's bucket for unused ones on each call, so a burst of n members
+    cost n²/2 checks on the event loop; here unused buckets are dropped at most once per
+    window. A bucket unused for a window refills before its next use either way, so
+    keeping it a little longer answers exactly as a new one would."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate = rate
+        self.per = per
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._swept = 0.0
+
+    def check(self, interaction: discord.Interaction) -> bool:
+        current = interaction.created_at.timestamp()
+        if current - self._swept > self.per:
+            self._swept = current
+            self._buckets = {k: b for k, b in self._buckets.items() if current <= b._last + b.per}
+        bucket = self._buckets.get(interaction.user.id)
+        if bucket is None:
+            bucket = self._buckets[interaction.user.id] = app_commands.Cooldown(self.rate, self.per)
+        retry_after = bucket.update_rate_limit(current)
+        if retry_after is None:
+            return True
+        raise app_commands.CommandOnCooldown(bucket, retry_after)
+
+
 def expensive_command() -> Callable[[T], T]:
     """A per-member cooldown (`EXPENSIVE_CALLS` per `EXPENSIVE_WINDOW_SECONDS`) for one
     costly command; over it, CommandOnCooldown (bot/discord_app/errors.py words it).
     Autocomplete runs no checks, so typing is never limited."""
-    limit: Callable[[T], T] = app_commands.checks.cooldown(
-        EXPENSIVE_CALLS, EXPENSIVE_WINDOW_SECONDS, key=lambda i: i.user.id
+    limit: Callable[[T], T] = app_commands.check(
+        MemberCooldowns(EXPENSIVE_CALLS, EXPENSIVE_WINDOW_SECONDS).check
     )
     return limit

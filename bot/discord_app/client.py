@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -41,9 +42,27 @@ EXTENSIONS = (
 )
 
 
+def gateway_intents() -> discord.Intents:
+    """The gateway events paperbot reads: servers, their channels, threads and roles
+    (`guild.me`'s permissions before posting). Interactions arrive whatever the intents.
+    Message, reaction and typing events are not asked for: nothing reads them, and a bot
+    in busy servers would otherwise decode every member's message (and, in a burst of
+    searches, the create and update of each of its own replies) on its event loop."""
+    return discord.Intents(guilds=True)
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
+
+# Connections to Discord's HTTP API at most at once. discord.py sets no limit, so a burst
+# of 1,000 interactions opened 1,000 connections for their defers (each a TCP and, on
+# the real API, a TLS handshake, in the event loop's thread); within a limit requests
+# wait for a connection and reuse it. Interaction callbacks are not rate limited by
+# Discord, so this is what bounds them: 64 connections at a round trip of 50-100 ms
+# carry 600-1,300 a second. Each shard's gateway connection holds one more for as long
+# as it is open: the pool is this plus one a shard run here.
+HTTP_CONNECTIONS = 64
 
 # Two: the work holds the GIL for the most part (a third would only take turns), while
 # one search waits on SQLite or tantivy the other computes.
@@ -70,7 +89,7 @@ class PaperBot(commands.Bot):
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),  # no privileged intents needed
+            intents=gateway_intents(),  # no privileged intents needed
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             **client_options,
@@ -99,6 +118,12 @@ class PaperBot(commands.Bot):
         if event_name == "interaction":  # as it arrives, before any handler runs
             self.heavy_work.arrived(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    async def login(self, token: str) -> None:
+        if self.http.connector is discord.utils.MISSING:  # none given as a client option
+            shards = max(1, len(self.settings.shard_ids))
+            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS + shards)
+        await super().login(token)
 
     async def setup_hook(self) -> None:
         # Digest pager buttons on old messages keep working after a restart.

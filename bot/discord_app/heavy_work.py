@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import deque
 from types import TracebackType
 from typing import Protocol
 
@@ -44,28 +45,47 @@ class HeavyWork:
     def __init__(self, at_once: int = 2, max_wait: float = 2.0) -> None:
         self.max_wait = max_wait
         self._slots = asyncio.Semaphore(at_once)
-        self._unanswered: list[Arrived] = []
+        # In order of arrival, each with the moment Discord stops taking its answer.
+        self._unanswered: deque[tuple[Arrived, dt.datetime]] = deque()
+        self._prune_at = PRUNE_AT
 
     def arrived(self, interaction: Arrived) -> None:
         """Note an interaction as it arrives (the client's `dispatch`)."""
-        if len(self._unanswered) >= PRUNE_AT:  # also when no search runs to prune them
+        if len(self._unanswered) >= self._prune_at:  # also when no search runs to prune them
             self.waiting_for_answer()
-        self._unanswered.append(interaction)
+            # Next time at twice what is left: pruning costs O(1) an arrival even when a
+            # burst leaves hundreds unanswered.
+            self._prune_at = max(PRUNE_AT, 2 * len(self._unanswered))
+        self._unanswered.append((interaction, interaction.created_at + ANSWER_WITHIN))
 
     def waiting_for_answer(self) -> int:
         """Interactions that arrived and are neither answered nor expired."""
-        oldest = dt.datetime.now(dt.UTC) - ANSWER_WITHIN
-        self._unanswered = [
-            i for i in self._unanswered if not i.response.is_done() and i.created_at > oldest
-        ]
+        now = dt.datetime.now(dt.UTC)
+        self._unanswered = deque(
+            (i, expires)
+            for i, expires in self._unanswered
+            if expires > now and not i.response.is_done()
+        )
         return len(self._unanswered)
+
+    def _any_waiting(self) -> bool:
+        """Whether any interaction waits for its answer: the answered and expired ones
+        are dropped from the front until one waits (answers go out roughly in order of
+        arrival, so a poll looks at a few entries, not at every one in a burst)."""
+        now = dt.datetime.now(dt.UTC)
+        while self._unanswered:
+            interaction, expires = self._unanswered[0]
+            if expires > now and not interaction.response.is_done():
+                return True
+            self._unanswered.popleft()
+        return False
 
     async def __aenter__(self) -> None:
         await self._slots.acquire()
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.max_wait
-            while self.waiting_for_answer() and loop.time() < deadline:
+            while self._any_waiting() and loop.time() < deadline:
                 await asyncio.sleep(POLL_SECONDS)
         except BaseException:
             self._slots.release()
