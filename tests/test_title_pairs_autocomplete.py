@@ -14,6 +14,7 @@ import itertools
 import random
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import tantivy
@@ -23,7 +24,14 @@ from bot.core.ingest import ingest_bytes
 from bot.core.text import words
 from bot.core.topics import load_default_topics
 from bot.services.search import TITLE_POOL, SearchService
-from storage.sqlite.search_index import SearchIndex, stem_tokens, word_pairs
+from storage import open_storage
+from storage.sqlite.search_index import (
+    SCHEMA_VERSION,
+    SearchIndex,
+    common_stems,
+    stem_tokens,
+    word_pairs,
+)
 from tests.conftest import TODAY
 
 ALNUM = re.compile(r"^[^\W_]+$")
@@ -239,3 +247,34 @@ def test_titles_index_every_adjacent_pair_abstracts_common_ones() -> None:
     assert [t.text for t in accented.tokens] == [
         " ".join(pair) for pair in itertools.pairwise(stem_tokens("Modèles de Langue"))
     ]
+
+
+async def test_an_index_of_the_previous_format_is_rebuilt_with_every_title_pair(
+    sample_storage,
+) -> None:
+    """An index written before titles had every pair (version 7) is rebuilt when the
+    database is opened, and a half-typed word is then found through the pairs."""
+    path = sample_storage.path
+    await sample_storage.sync_search_index()
+    await sample_storage.close()
+    version = Path(f"{path}.search") / "paperbot-index-version"
+    assert version.read_text() == SCHEMA_VERSION != "7"
+    version.write_text("7")
+    reopened = await open_storage(path)
+    try:
+        index = reopened.search_index
+        assert index.created  # rebuilt empty, then caught up from the database
+        assert await reopened.sync_search_index() == 98
+        assert version.read_text() == SCHEMA_VERSION
+        # A pair with a rare word: indexed only since titles have every pair.
+        assert "bridg" not in common_stems()
+        assert index.index.searcher().doc_freq("title_pairs", "semant bridg") == 1
+        service = SearchService(reopened, load_default_topics())
+        choices = await service.title_choices("Caption Semantics B")
+        assert choices[0] == (
+            1,
+            "Rewrite Caption Semantics: Bridging Semantic Gaps for Language-Supervised "
+            "Semantic Segmentation",
+        )
+    finally:
+        await reopened.close()
