@@ -10,9 +10,11 @@ tantivy, real index)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import random
 import re
+import string
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,10 +29,12 @@ from bot.services.search import TITLE_POOL, SearchService
 from storage import open_storage
 from storage.sqlite.search_index import (
     SCHEMA_VERSION,
+    IndexedPaper,
     SearchIndex,
     common_stems,
     stem_tokens,
     word_pairs,
+    written_pairs,
 )
 from tests.conftest import TODAY
 
@@ -43,6 +47,35 @@ def old_query(index: SearchIndex, stems: list[str], kept: list[str]) -> tantivy.
     """What title_phrase_search asked of tantivy for a half-typed last word before."""
     begun = [*stems[:-1], kept[-1].casefold()]
     return tantivy.Query.phrase_prefix_query(index.schema, "title", list(begun))
+
+
+def old_written(index: SearchIndex, tokens: list[str]) -> tantivy.Query:
+    """What title_phrase_search asked of tantivy for text typed with punctuation."""
+    return tantivy.Query.phrase_prefix_query(index.schema, "title_written", list(tokens))
+
+
+class Written:
+    """Every paper's current title as `title_written` holds it: case-folded, split at
+    whitespace."""
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.places: dict[str, list[tuple[int, list[str], int]]] = defaultdict(list)
+        for pid, title in rows:
+            tokens = title.casefold().split()
+            for i, token in enumerate(tokens):
+                self.places[token].append((pid, tokens, i))
+
+    def expansions(self, begun: str) -> int:
+        return sum(token.startswith(begun) for token in self.places)
+
+    def holding(self, whole: list[str], begun: str) -> set[int]:
+        n = len(whole)
+        found = set()
+        for pid, tokens, i in self.places.get(whole[0], []):
+            after = tokens[i + n] if i + n < len(tokens) else None
+            if tokens[i : i + n] == whole and after is not None and after.startswith(begun):
+                found.add(pid)
+        return found
 
 
 class Titles:
@@ -153,6 +186,43 @@ async def test_a_half_typed_last_word_finds_what_the_phrase_prefix_query_found(
     assert matched > 0.8 * len(cases)
 
 
+async def test_text_typed_with_punctuation_finds_what_the_phrase_prefix_query_found(
+    corpus_storage,
+) -> None:
+    """The same for a fragment typed as written (`To Self-`, `Models: A S`): its
+    tokens through the written pairs."""
+    index = corpus_storage.search_index
+    rows = await corpus_storage._rows("SELECT id, title FROM papers")
+    reference = Written(rows)
+    cases: dict[tuple[str, ...], list[str]] = {}
+    for _, title in rows:
+        tokens = title.casefold().split()
+        for size in (2, 3, 4):
+            for i in range(len(tokens) - size + 1):
+                for cut in (1, 2, 3, 5, None):
+                    run = tokens[i : i + size]
+                    run[-1] = run[-1][:cut]
+                    cases.setdefault(tuple(run), run)
+    picked = list(cases.values())
+    random.Random(9).shuffle(picked)
+    # Mostly fragments with punctuation in them: what this path is for.
+    picked.sort(key=lambda run: not any(not ALNUM.match(t) for t in run))
+    same = truncated = 0
+    for run in picked[:2_000]:
+        new = index._run(index._begun_written(run), TITLE_POOL)
+        everything = index._run(index._begun_written(run), ALL)
+        assert {pid for pid, _ in everything} == reference.holding(run[:-1], run[-1]), run
+        old = index._run(old_written(index, run), TITLE_POOL)
+        if reference.expansions(run[-1]) < EXPANSION_LIMIT:
+            assert new == old, run
+            same += 1
+        else:
+            old_all = index._run(old_written(index, run), ALL)
+            assert {pid for pid, _ in old_all} <= {pid for pid, _ in everything}, run
+            truncated += 1
+    assert same > 1_000 and truncated > 50
+
+
 async def test_three_words_rank_by_the_phrase_of_the_whole_words(corpus_storage) -> None:
     """Longer inputs are ordered by BM25 of the whole words' phrase, as before; two-word
     ones are all alike, so index order decides (as the phrase-prefix query did)."""
@@ -182,6 +252,7 @@ async def test_autocomplete_offers_the_same_titles_in_the_same_order(
     word, nothing that matches."""
     rows = await _all_titles(corpus_storage)
     reference = Titles(rows)
+    written_reference = Written(await corpus_storage._rows("SELECT id, title FROM papers"))
     titles = [title for _, title in rows]
     rng = random.Random(3)
     typed = [
@@ -192,6 +263,9 @@ async def test_autocomplete_offers_the_same_titles_in_the_same_order(
         "Vision T",
         "language model",
         "Language Models: A S",
+        "To Self-",
+        "Self-Supervised L",
+        "Models: A",
         "Large-Language M",
         "Modèles L",
         "Straße d",
@@ -211,7 +285,9 @@ async def test_autocomplete_offers_the_same_titles_in_the_same_order(
     service = SearchService(corpus_storage, load_default_topics())
     new = [await service.title_choices(text) for text in typed]
     index = corpus_storage.search_index
-    monkeypatch.setattr(type(index), "_begun", old_query)  # the phrase-prefix query, as before
+    # The phrase-prefix queries, as before.
+    monkeypatch.setattr(type(index), "_begun", old_query)
+    monkeypatch.setattr(type(index), "_begun_written", old_written)
     old = [await service.title_choices(text) for text in typed]
     differing = []
     for text, before, after in zip(typed, old, new, strict=True):
@@ -220,7 +296,11 @@ async def test_autocomplete_offers_the_same_titles_in_the_same_order(
             differing.append(text)
             # Only where the old query could not see every word beginning with the
             # last one.
-            assert reference.expansions(last) >= EXPANSION_LIMIT, (text, before, after)
+            written = text.casefold().split()[-1]
+            assert (
+                reference.expansions(last) >= EXPANSION_LIMIT
+                or written_reference.expansions(written) >= EXPANSION_LIMIT
+            ), (text, before, after)
     assert len(differing) < len(typed) // 4
     assert any(new)  # inputs cut from titles find them
 
@@ -278,3 +358,30 @@ async def test_an_index_of_the_previous_format_is_rebuilt_with_every_title_pair(
         )
     finally:
         await reopened.close()
+
+
+def test_written_pairs_pair_the_tokens_of_the_written_title(tmp_path) -> None:
+    """Tokens as tantivy's whitespace tokenizer splits them (a no-break space is part
+    of a token), and any punctuation typed is matched literally, not as a regex."""
+    pairs = written_pairs("to self-supervised\u00a0l (a+b)*")
+    assert pairs is not None
+    assert [(t.text, t.position) for t in pairs.tokens] == [
+        ("to self-supervised\u00a0l", 0),
+        ("self-supervised\u00a0l (a+b)*", 1),
+    ]
+    assert written_pairs("one") is None
+    index = SearchIndex(tmp_path / "index")
+    titles = [f"Models {c}x{c} and ({c}" for c in string.punctuation]
+    index.apply(
+        IndexedPaper(i, title, "", (), None, dt.date(2026, 1, 1)) for i, title in enumerate(titles)
+    )
+    for i, title in enumerate(titles):
+        tokens = title.casefold().split()
+        for cut in (1, 2, 3):
+            begun = [*tokens[:1], tokens[1][:cut]]
+            expected = [j for j, t in enumerate(titles) if t.casefold().startswith(" ".join(begun))]
+            assert sorted(pid for pid, _ in index._run(index._begun_written(begun), 100)) == (
+                expected
+            ), begun
+        found = index._run(index._begun_written(tokens[1:]), 100)
+        assert [pid for pid, _ in found] == [i], title

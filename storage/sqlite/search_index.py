@@ -20,10 +20,11 @@ query's. In abstracts, pairs with a rarer word are not indexed: a phrase through
 word is already cheap. (Indexing every pair of abstracts too made the index 3x larger
 and indexing 4x slower.)
 
-Titles have every adjacent pair indexed, whatever its words: autocomplete's half-typed
-last word (`Models L`) is then a prefix of one pair term (`model l...`), looked up in
-the term dictionary, instead of a phrase-prefix query checking positions in every
-title holding `model` (55 ms at 1M papers).
+Titles have every adjacent pair indexed, whatever its words, and so has the title as
+written (case-folded, split at whitespace): autocomplete's half-typed last word
+(`Models L`, `To Self-`) is then a prefix of pair terms (`model l...`), found in the
+term dictionary, instead of a phrase-prefix query checking positions in every title
+holding `model` (55 ms at 1M papers).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ _ALNUM = re.compile(r"^[^\W_]+$")
 COMMON_WORDS = Path(bot_package.__file__).parent / "data" / "common_words.txt"
 # The pair field of each text field a phrase can be asked of.
 PAIR_FIELDS = {"title": "title_pairs", "abstract": "abstract_pairs"}
+WRITTEN_PAIRS = "title_written_pairs"
+# What a regex needs escaped (regex-syntax's meta characters); all else is literal.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 # A phrase goes through its pairs in a field when its rarest pair is in at most this
 # share of the papers holding its rarest word (measured at 100k: `"language model"`,
 # 0.3, took half the time; `"fine tuning"`, 0.95, two thirds more).
@@ -120,6 +124,9 @@ def _schema() -> tantivy.Schema:
     # positions: a fragment typed with its punctuation (`Language Model:`) is found as
     # written among the thousands of titles holding its words.
     builder.add_text_field("title_written", tokenizer_name="whitespace")
+    # Adjacent pairs of those (`language model:`), pre-tokenized by written_pairs: a
+    # fragment typed with its punctuation and a half-typed last word (`To Self-`).
+    builder.add_text_field(WRITTEN_PAIRS, tokenizer_name="raw", index_option="position")
     # Adjacent word pairs (`languag model`), pre-tokenized by word_pairs: every pair in
     # titles, common-word pairs only in abstracts. With positions, so a longer phrase
     # is a phrase of pairs. Never scored.
@@ -386,9 +393,7 @@ class SearchIndex:
             if len(tokens) == 1:
                 queries.append(tantivy.Query.term_query(self.schema, "title_written", tokens[0]))
             else:  # the last token perhaps half-typed
-                queries.append(
-                    tantivy.Query.phrase_prefix_query(self.schema, "title_written", _words(tokens))
-                )
+                queries.append(self._begun_written(tokens))
         if len(kept) == 1:
             # One word: the titles holding it as a whole word (`t` in `T-SciQ`), not
             # the thousands where it begins a word.
@@ -420,15 +425,26 @@ class SearchIndex:
         Ranked as the phrase-prefix query ranked: two words all alike (index order),
         more by the phrase of the whole words (BM25), which scores; the pairs only
         filter."""
-        begun = kept[-1].casefold()
-        last = _pair_prefix(stems[-2], begun)
-        if len(stems) == 2:
-            return tantivy.Query.regex_query(self.schema, PAIR_FIELDS["title"], last)
-        pairs = [f"{a} {b}" for a, b in itertools.pairwise(stems[:-1])]
-        chain = tantivy.Query.regex_phrase_query(
-            self.schema, PAIR_FIELDS["title"], _words([*pairs, last])
-        )
-        phrase = tantivy.Query.phrase_query(self.schema, "title", _words(stems[:-1]))
+        return self._phrase_begun("title", PAIR_FIELDS["title"], stems[:-1], kept[-1].casefold())
+
+    def _begun_written(self, tokens: Sequence[str]) -> tantivy.Query:
+        """`_begun` for the text as written (case-folded, split at whitespace), through
+        the written pairs: titles holding `tokens[:-1]` in a row, then a token
+        beginning with the last one (`to self-...`)."""
+        return self._phrase_begun("title_written", WRITTEN_PAIRS, tokens[:-1], tokens[-1])
+
+    def _phrase_begun(
+        self, field: str, pair_field: str, whole: Sequence[str], begun: str
+    ) -> tantivy.Query:
+        """Documents holding the terms `whole` of `field` in a row, then a term that
+        begins with `begun`, found and ranked as tantivy's phrase-prefix query ranks
+        them, from the adjacent pairs of `field`'s terms indexed in `pair_field`."""
+        last = f"{_literal(whole[-1])} {_literal(begun)}.*"
+        if len(whole) == 1:
+            return tantivy.Query.regex_query(self.schema, pair_field, last)
+        pairs = [f"{_literal(a)} {_literal(b)}" for a, b in itertools.pairwise(whole)]
+        chain = tantivy.Query.regex_phrase_query(self.schema, pair_field, _words([*pairs, last]))
+        phrase = tantivy.Query.phrase_query(self.schema, field, _words(whole))
         return tantivy.Query.boolean_query(
             [
                 (tantivy.Occur.Must, phrase),
@@ -656,7 +672,11 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     if paper.name:
         doc.add_text("name", paper.name)
     doc.add_text("title_prefix", title_prefixes(paper.title))
-    doc.add_text("title_written", paper.title.casefold())
+    written = paper.title.casefold()
+    doc.add_text("title_written", written)
+    written_tokens = written_pairs(written)
+    if written_tokens is not None:
+        doc.add_pre_tokenized_text(WRITTEN_PAIRS, written_tokens)
     texts = {
         "title": (paper.title, *paper.variants),
         "abstract": (paper.abstract, *paper.keywords),
@@ -789,10 +809,28 @@ def phrase_pairs(text: str) -> list[str] | None:
     return [term for term, _ in pairs]
 
 
-def _pair_prefix(first: str, begun: str) -> str:
-    """The regex of the pair terms `first` then a word beginning with `begun`. Both are
-    letters and digits only (what title_phrase_search keeps), literal in a regex."""
-    return f"{first} {begun}.*"
+def _literal(text: str) -> str:
+    """`text` as a regex matching exactly it."""
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
+
+
+@functools.cache
+def _whitespace() -> tantivy.TextAnalyzer:
+    """The `whitespace` tokenizer of `title_written`, to pair exactly its tokens (it
+    splits at ASCII whitespace only, unlike `str.split`)."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def written_pairs(text: str) -> tantivy.PreTokenizedString | None:
+    """Each two adjacent tokens of `title_written`'s text, at the first one's position;
+    None when there are none."""
+    tokens = _whitespace().analyze(text)
+    if len(tokens) < 2:
+        return None
+    return tantivy.PreTokenizedString(
+        text,
+        [tantivy.Token(f"{a} {b}", i, 0, 0) for i, (a, b) in enumerate(itertools.pairwise(tokens))],
+    )
 
 
 def _words(words: Sequence[str]) -> list[str | tuple[int, str]]:
