@@ -16,8 +16,15 @@ checks positions in every paper holding all the words. So adjacent pairs of comm
 single terms, at the first word's position. A phrase made only of such pairs, where its
 pairs are much rarer than its words, walks the short pair postings, intersected with the
 ordinary phrase query, which alone scores: results and scores are the plain phrase
-query's. Pairs with a rarer word are not indexed: a phrase through a rare word is
-already cheap. (Indexing every pair made the index 3x larger and indexing 4x slower.)
+query's. In abstracts, pairs with a rarer word are not indexed: a phrase through a rare
+word is already cheap. (Indexing every pair of abstracts too made the index 3x larger
+and indexing 4x slower.)
+
+Titles have every adjacent pair indexed, whatever its words, and so has the title as
+written (case-folded, split at whitespace): autocomplete's half-typed last word
+(`Models L`, `To Self-`) is then a prefix of pair terms (`model l...`), found in the
+term dictionary, instead of a phrase-prefix query checking positions in every title
+holding `model` (55 ms at 1M papers).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from bot.core.text import words
 log = logging.getLogger("paperbot.search_index")
 
 INCOMPLETE_MARKER = "paperbot-index-incomplete"  # a rebuild not yet caught up
-SCHEMA_VERSION = "7"  # bump when the schema below or what it holds changes: rebuilt
+SCHEMA_VERSION = "8"  # bump when the schema below or what it holds changes: rebuilt
 TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 # Catching up a large backlog (a snapshot import): a writer with both cores and a large
@@ -62,6 +69,9 @@ _ALNUM = re.compile(r"^[^\W_]+$")
 COMMON_WORDS = Path(bot_package.__file__).parent / "data" / "common_words.txt"
 # The pair field of each text field a phrase can be asked of.
 PAIR_FIELDS = {"title": "title_pairs", "abstract": "abstract_pairs"}
+WRITTEN_PAIRS = "title_written_pairs"
+# What a regex needs escaped (regex-syntax's meta characters); all else is literal.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 # A phrase goes through its pairs in a field when its rarest pair is in at most this
 # share of the papers holding its rarest word (measured at 100k: `"language model"`,
 # 0.3, took half the time; `"fine tuning"`, 0.95, two thirds more).
@@ -114,8 +124,12 @@ def _schema() -> tantivy.Schema:
     # positions: a fragment typed with its punctuation (`Language Model:`) is found as
     # written among the thousands of titles holding its words.
     builder.add_text_field("title_written", tokenizer_name="whitespace")
-    # Adjacent common-word pairs (`languag model`), pre-tokenized by word_pairs; with
-    # positions, so a longer phrase is a phrase of pairs. Never scored.
+    # Adjacent pairs of those (`language model:`), pre-tokenized by written_pairs: a
+    # fragment typed with its punctuation and a half-typed last word (`To Self-`).
+    builder.add_text_field(WRITTEN_PAIRS, tokenizer_name="raw", index_option="position")
+    # Adjacent word pairs (`languag model`), pre-tokenized by word_pairs: every pair in
+    # titles, common-word pairs only in abstracts. With positions, so a longer phrase
+    # is a phrase of pairs. Never scored.
     for field in PAIR_FIELDS.values():
         builder.add_text_field(field, tokenizer_name="raw", index_option="position")
     builder.add_integer_field("last_seen", indexed=True, fast=True)
@@ -379,9 +393,7 @@ class SearchIndex:
             if len(tokens) == 1:
                 queries.append(tantivy.Query.term_query(self.schema, "title_written", tokens[0]))
             else:  # the last token perhaps half-typed
-                queries.append(
-                    tantivy.Query.phrase_prefix_query(self.schema, "title_written", _words(tokens))
-                )
+                queries.append(self._begun_written(tokens))
         if len(kept) == 1:
             # One word: the titles holding it as a whole word (`t` in `T-SciQ`), not
             # the thousands where it begins a word.
@@ -397,17 +409,48 @@ class SearchIndex:
                 break
             found.update((pid, None) for pid, _ in self._run(query, limit))
         if not found and len(kept) > 1:
-            # Only when the whole words are nowhere in a row: a phrase prefix over
-            # common words costs about a millisecond at 100k papers, and the word-by-word
-            # lookup that follows still finds titles where the last word is only begun.
-            begun = [*stems[:-1], kept[-1].casefold()]
-            found.update(
-                (pid, None)
-                for pid, _ in self._run(
-                    tantivy.Query.phrase_prefix_query(self.schema, "title", _words(begun)), limit
-                )
-            )
+            # Only when the whole words are nowhere in a row: the word-by-word lookup
+            # that follows still finds titles where the last word is only begun.
+            found.update((pid, None) for pid, _ in self._run(self._begun(stems, kept), limit))
         return list(found)[:limit]
+
+    def _begun(self, stems: Sequence[str], kept: Sequence[str]) -> tantivy.Query:
+        """Titles holding the whole words `stems[:-1]` in a row, then a word whose stem
+        begins with the last typed word: a phrase prefix, answered from the title's
+        word pairs. The last pair (`model l`) is a prefix of pair terms, so the term
+        dictionary finds its few hundred expansions; tantivy's phrase-prefix query
+        instead checked positions in every title holding `model`, and looked at only
+        the first 50 expansions of `l` in each segment.
+
+        Ranked as the phrase-prefix query ranked: two words all alike (index order),
+        more by the phrase of the whole words (BM25), which scores; the pairs only
+        filter."""
+        return self._phrase_begun("title", PAIR_FIELDS["title"], stems[:-1], kept[-1].casefold())
+
+    def _begun_written(self, tokens: Sequence[str]) -> tantivy.Query:
+        """`_begun` for the text as written (case-folded, split at whitespace), through
+        the written pairs: titles holding `tokens[:-1]` in a row, then a token
+        beginning with the last one (`to self-...`)."""
+        return self._phrase_begun("title_written", WRITTEN_PAIRS, tokens[:-1], tokens[-1])
+
+    def _phrase_begun(
+        self, field: str, pair_field: str, whole: Sequence[str], begun: str
+    ) -> tantivy.Query:
+        """Documents holding the terms `whole` of `field` in a row, then a term that
+        begins with `begun`, found and ranked as tantivy's phrase-prefix query ranks
+        them, from the adjacent pairs of `field`'s terms indexed in `pair_field`."""
+        last = f"{_literal(whole[-1])} {_literal(begun)}.*"
+        if len(whole) == 1:
+            return tantivy.Query.regex_query(self.schema, pair_field, last)
+        pairs = [f"{_literal(a)} {_literal(b)}" for a, b in itertools.pairwise(whole)]
+        chain = tantivy.Query.regex_phrase_query(self.schema, pair_field, _words([*pairs, last]))
+        phrase = tantivy.Query.phrase_query(self.schema, field, _words(whole))
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, phrase),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(chain, 0.0)),
+            ]
+        )
 
     def by_name(self, names: Iterable[str], limit: int = 20) -> list[int]:
         clauses = [
@@ -629,14 +672,18 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     if paper.name:
         doc.add_text("name", paper.name)
     doc.add_text("title_prefix", title_prefixes(paper.title))
-    doc.add_text("title_written", paper.title.casefold())
+    written = paper.title.casefold()
+    doc.add_text("title_written", written)
+    written_tokens = written_pairs(written)
+    if written_tokens is not None:
+        doc.add_pre_tokenized_text(WRITTEN_PAIRS, written_tokens)
     texts = {
         "title": (paper.title, *paper.variants),
         "abstract": (paper.abstract, *paper.keywords),
     }
     for field, pair_field in PAIR_FIELDS.items():
         for text in texts[field]:
-            pairs = word_pairs(text)
+            pairs = word_pairs(text, every=field == "title")
             if pairs is not None:
                 doc.add_pre_tokenized_text(pair_field, pairs)
     days = (paper.last_seen - EPOCH).days
@@ -728,20 +775,23 @@ def _terms(text: str) -> list[str | None]:
     ]
 
 
-def _common_pairs(text: str) -> tuple[int, list[tuple[str, int]]]:
+def _common_pairs(text: str, every: bool = False) -> tuple[int, list[tuple[str, int]]]:
     """The number of terms in `text`, and (`first second`, position of first) for each
-    two adjacent common-word terms. Adjacent means consecutive positions: a word too
-    long to index leaves a gap."""
-    common = common_stems()
+    two adjacent common-word terms (any two with `every`). Adjacent means consecutive
+    positions: a word too long to index leaves a gap."""
     terms = _terms(text)
-    kept = [t if t in common else None for t in terms]
+    kept = terms
+    if not every:
+        common = common_stems()
+        kept = [t if t in common else None for t in terms]
     pairs = [(f"{a} {b}", i) for i, (a, b) in enumerate(itertools.pairwise(kept)) if a and b]
     return sum(t is not None for t in terms), pairs
 
 
-def word_pairs(text: str) -> tantivy.PreTokenizedString | None:
-    """The pair terms of a field's text at their positions; None when there are none."""
-    _, pairs = _common_pairs(text)
+def word_pairs(text: str, every: bool = False) -> tantivy.PreTokenizedString | None:
+    """The pair terms of a field's text at their positions (common-word pairs, or every
+    pair with `every`); None when there are none."""
+    _, pairs = _common_pairs(text, every)
     if not pairs:
         return None
     return tantivy.PreTokenizedString(
@@ -757,6 +807,30 @@ def phrase_pairs(text: str) -> list[str] | None:
     if count < 2 or len(pairs) != count - 1:
         return None
     return [term for term, _ in pairs]
+
+
+def _literal(text: str) -> str:
+    """`text` as a regex matching exactly it."""
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
+
+
+@functools.cache
+def _whitespace() -> tantivy.TextAnalyzer:
+    """The `whitespace` tokenizer of `title_written`, to pair exactly its tokens (it
+    splits at ASCII whitespace only, unlike `str.split`)."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def written_pairs(text: str) -> tantivy.PreTokenizedString | None:
+    """Each two adjacent tokens of `title_written`'s text, at the first one's position;
+    None when there are none."""
+    tokens = _whitespace().analyze(text)
+    if len(tokens) < 2:
+        return None
+    return tantivy.PreTokenizedString(
+        text,
+        [tantivy.Token(f"{a} {b}", i, 0, 0) for i, (a, b) in enumerate(itertools.pairwise(tokens))],
+    )
 
 
 def _words(words: Sequence[str]) -> list[str | tuple[int, str]]:
