@@ -378,36 +378,6 @@ async def test_a_large_backlog_is_indexed_by_the_bulk_writer_with_the_same_resul
     assert found["plain"] == found["bulk"] and all(found["plain"])
 
 
-async def test_the_writer_has_a_larger_page_cache_only_while_importing(tmp_path) -> None:
-    from bot.core.snapshot import SnapshotFilter
-    from bot.services.snapshot_import import import_snapshot
-    from storage import open_storage
-    from storage.sqlite.snapshot_store import IMPORT_CACHE_KIB
-
-    storage = await open_storage(tmp_path / "p.db")
-
-    async def cache_size() -> int:
-        async with storage._writer.execute("PRAGMA cache_size") as cur:
-            return (await cur.fetchone())[0]
-
-    try:
-        before = await cache_size()
-        assert before != -IMPORT_CACHE_KIB
-        seen: list[tuple[bool, int]] = []
-        write = storage.import_batch
-
-        async def import_batch(batch):
-            counts = await write(batch)
-            seen.append((batch.checkpoint.done, await cache_size()))
-            return counts
-
-        storage.import_batch = import_batch
-        await import_snapshot(storage, OAI_CS, SnapshotFilter(), workers=0, batch=300)
-        assert seen == [(False, -IMPORT_CACHE_KIB)] * 3 + [(True, before)]
-    finally:
-        await storage.close()
-
-
 def test_search_json_says_where_each_imported_paper_came_from(tmp_path, dbs) -> None:
     # A Hugging Face dump lists 0704.0002 first; the import merges it and brings 99 more
     # papers that no dump lists. Each hit's `sources` must agree with the filters:

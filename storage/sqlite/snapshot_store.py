@@ -31,13 +31,6 @@ from storage.sqlite.ingest_tx import chunks, placeholders
 # Lookups by key in statements of this many values (SQLite's bound-parameter limit is
 # far above it; larger statements stop being cached).
 LOOKUP_CHUNK = 500
-# The writer's page cache while an import writes its batches, in KiB (SQLite's default
-# is 2 MB): each batch inserts into a dozen indexes (titles, dedupe keys and blocks,
-# author keys, the vocabulary) at places all over them, and with the default cache
-# most of those pages were read back and spilled again every batch (measured at 100k:
-# the writer's CPU a batch 3.3-3.6 s with the default, 2.9-3.1 s with 128 MB). Given
-# back after the last batch, before the search index is caught up.
-IMPORT_CACHE_KIB = 65_536
 
 
 class SqliteSnapshotStore:
@@ -52,7 +45,6 @@ class SqliteSnapshotStore:
         stored with it (the batch's new and merged papers added)."""
         counts = batch.checkpoint.counts
         async with self.write() as conn:
-            await self._import_cache(conn, importing=True)
             existing = await _stored_ids(conn, [p.arxiv_id for p in batch.papers])
             new: list[PreparedPaper] = []
             positions: list[int] = []  # of the new papers in the batch
@@ -86,21 +78,7 @@ class SqliteSnapshotStore:
                 " value = excluded.value",
                 (checkpoint.meta_key, checkpoint.meta_value()),
             )
-            if checkpoint.done:
-                await self._import_cache(conn, importing=False)
         return counts
-
-    _cache_before: int | None = None  # the writer's cache_size before an import
-
-    async def _import_cache(self, conn: aiosqlite.Connection, *, importing: bool) -> None:
-        """The import's larger page cache on the writer connection; after the last
-        batch, the cache it had before (the pages beyond it are let go)."""
-        if self._cache_before is None:
-            async with conn.execute("PRAGMA cache_size") as cur:
-                row = await cur.fetchone()
-            self._cache_before = int(row[0]) if row else -2000
-        size = -IMPORT_CACHE_KIB if importing else self._cache_before
-        await conn.execute(f"PRAGMA cache_size = {size}")
 
 
 async def _put_vectors(conn: aiosqlite.Connection, found: BatchVectors) -> bool:
