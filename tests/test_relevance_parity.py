@@ -33,6 +33,9 @@ ODD_TEXTS = [
     "日本語の テキスト と English mixed 😀 text\nwith a newline and  two  spaces",
     "The the THE and of to: only stop words here",
     "x" * 3000,
+    # ASCII (the path without the regex): underscores, one-letter words, digits, case.
+    "__init__ _x_ a_b I a B 7 42 x2 Q&A e.g. A/B-testing NaN's (LLMs) [1]-[3] __ _",
+    "\tTabs\r\nand\x0bcontrol\x00characters;semi:colon,comma.",
 ]
 
 
@@ -64,6 +67,14 @@ def test_features_are_scikit_learns_hashing_vectoriser() -> None:
     assert np.array_equal(counts.values, expected.data)
     analyse = vectoriser.build_analyzer()
     assert all(terms(text) == analyse(text) for text in texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_terms_of_any_ascii_text_are_scikit_learns(text) -> None:
+    """ASCII text is split without the regex: the same terms, whatever the bytes."""
+    analyse = HashingVectorizer(ngram_range=(1, 2), stop_words="english").build_analyzer()
+    assert terms(text) == analyse(text)
 
 
 def test_embeddings_are_wordllamas_bit_for_bit() -> None:

@@ -4,21 +4,28 @@ results must be exactly what the plain phrase query gives, ids and scores."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+from pathlib import Path
 
 import pytest
 import tantivy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.common_words import common_stems as derive_common_stems
 from bot.core.models import ParsedQuery
+from bot.core.snapshot import SnapshotPaper, parse_record
 from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
 from storage.sqlite.search_index import (
     PAIRS_NARROW,
+    PREFIX_CHARS,
     TITLE_BOOST,
     SearchIndex,
     common_stems,
     phrase_pairs,
     stem_tokens,
+    title_prefixes,
     word_pairs,
 )
 
@@ -34,6 +41,14 @@ FIXED = [
     "language models are",
     "learning",  # one word: a term, not a phrase
 ]
+
+# Words and separators a text is made of for the property test: common words in
+# several inflections, rare ones, a word too long to index, digits and punctuation.
+PAIR_WORDS = [
+    "language", "Languages", "model", "MODELS", "large", "learning", "tuning", "fine",
+    "the", "of", "zyxwvut", "kobatu", "x" * 40, "x" * 39, "3", "4o", " ", "  ", "-",
+    ", ", ".", "_", "(", ")", "'",
+]  # fmt: skip
 
 
 def plain(index: SearchIndex, phrase: str, limit: int, filters: list | None = None) -> list:
@@ -159,6 +174,71 @@ def test_ascii_fast_path_tokenizes_as_en_stem(sample_bytes) -> None:
         expected = [(t.text, t.position) for t in analyzer.pre_tokenize(text).tokens]
         positions = [(t, i) for i, t in enumerate(search_index._terms(text)) if t is not None]
         assert positions == expected, text[:60]
+
+
+SNAPSHOT_CS = Path(__file__).resolve().parent / "data" / "snapshot" / "oai_cs_1000.jsonl.gz"
+EDGE_TEXTS = [
+    "GPT-4o x2 ABC123def state-of-the-art (in-context) e.g. 3.5 don't A/B",
+    "large " + "x" * 39 + " language model " + "y" * 40 + " model language " + "z" * 41,
+    "Large Language Models, large-language-models: LARGE LANGUAGE MODEL.",
+    "  __init__ snake_case language__model language_model  ",
+    "",
+    "model",
+    "Naïve café: large language model",  # not ASCII: the analyzer's path
+]
+
+
+def _field_texts(sample_bytes: bytes) -> list[str]:
+    """Titles and abstracts as the index sees them: the sample dump's lines and 1,000
+    real arXiv cs records."""
+    texts = [line for line in sample_bytes.decode("utf-8", "replace").splitlines() if line]
+    with gzip.open(SNAPSHOT_CS, "rb") as lines:
+        for line in lines:
+            paper = parse_record(line)
+            assert isinstance(paper, SnapshotPaper)
+            texts += [paper.title, paper.abstract]
+    return texts + EDGE_TEXTS
+
+
+def _pairs_of(text: str) -> list[tuple[str, int]] | None:
+    found = word_pairs(text)
+    return None if found is None else [(t.text, t.position) for t in found.tokens]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_fast_word_pairs_are_the_analyzer_terms_pairs(sample_bytes, monkeypatch, cached) -> None:
+    """The indexed pairs come from a fast reading of ASCII text (one cached lookup a
+    word): they must be exactly the pairs made from the analyzer's terms, with and
+    without the word cache (a full cache stores no more words)."""
+    from storage.sqlite import search_index
+
+    monkeypatch.setattr(search_index, "_common_of", {})
+    if not cached:
+        monkeypatch.setattr(search_index, "_COMMON_CACHE_SIZE", 0)
+    texts = _field_texts(sample_bytes)
+    for _ in range(2):  # words first seen, then known
+        for text in texts:
+            expected = search_index._common_pairs(text)[1]
+            assert _pairs_of(text) == (expected or None), text[:60]
+    assert any(_pairs_of(text) for text in texts)
+    assert len(search_index._common_of) <= search_index._COMMON_CACHE_SIZE
+
+
+@given(st.lists(st.sampled_from(PAIR_WORDS), max_size=30))
+def test_fast_word_pairs_on_any_run_of_words_and_separators(parts) -> None:
+    from storage.sqlite import search_index
+
+    text = "".join(parts)
+    assert _pairs_of(text) == (search_index._common_pairs(text)[1] or None)
+
+
+def test_title_prefixes_are_every_beginning_of_every_word(sample_bytes) -> None:
+    def reference(title: str) -> set[str]:
+        return {w[:n] for w in words(title) for n in range(1, min(len(w), PREFIX_CHARS) + 1)}
+
+    for title in _field_texts(sample_bytes):
+        found = title_prefixes(title).split()
+        assert len(found) == len(set(found)) and set(found) == reference(title), title[:60]
 
 
 async def test_lone_phrase_through_title_hits_is_the_plain_query(sample_storage) -> None:

@@ -14,13 +14,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from bot.core.dedupe import paper_words
 from bot.core.query import parse_query
+from bot.core.snapshot import SnapshotPaper, parse_record
 from tests.cli_process import clean_environment, one_line, paperbot
 from tests.conftest import create_schema, drop_schema, with_search_path
 
@@ -283,6 +286,34 @@ def test_a_paper_a_daily_dump_stored_is_merged_by_its_id(tmp_path, dbs) -> None:
     assert rows(db, "SELECT paper_id, day FROM appearances") == [(pid, "2026-04-30")]
     # The snapshot's title is kept searchable.
     assert "https://arxiv.org/abs/0704.0002" in search_ids(tmp_path, dbs, db, "pebble game colors")
+
+
+def test_the_vocabulary_counts_each_new_paper_once(tmp_path, dbs) -> None:
+    """The workers count the words; the writer takes off the papers it merges: with a
+    dump's paper stored first and records repeated within a batch and across batches,
+    each word's count grows by the new papers holding it, as a dump's ingest counts."""
+    dump = tmp_path / "2026-04-30.json"
+    dump.write_text(hf_dump("0704.0002", "Sparsity certifying graph decompositions", "2026-04-30"))
+    db = "p.db"
+    assert paperbot(tmp_path, "ingest", str(dump), "--db", dbs.location(db)).returncode == 0
+    before = Counter(dict(dbs.rows(db, "SELECT term, df FROM vocab")))
+    lines = FIRST.read_bytes().splitlines(keepends=True)
+    repeated = tmp_path / "repeated.jsonl"
+    # Lines 3-6 again within the first batch of 30, lines 0-9 again in later batches.
+    repeated.write_bytes(b"".join(lines[:20] + lines[3:7] + lines[20:] + lines[:10]))
+    done = run_import(tmp_path, dbs, str(repeated), "--batch", "30", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "99 papers imported, 15 merged" in done.stdout
+    expected = Counter(before)
+    new: dict[str, SnapshotPaper] = {}
+    for line in lines:
+        paper = parse_record(line)
+        assert isinstance(paper, SnapshotPaper)
+        new.setdefault(paper.arxiv_id, paper)
+    del new["0704.0002"]  # the dump's paper: merged
+    for paper in new.values():
+        expected.update(paper_words(paper.title, paper.abstract))
+    assert Counter(dict(dbs.rows(db, "SELECT term, df FROM vocab"))) == expected
 
 
 def test_a_killed_import_resumes_into_the_same_database(tmp_path, dbs) -> None:

@@ -326,11 +326,16 @@ def _retitled(known: KnownPaper, keys: tuple[str, ...], by_key: dict[str, KnownP
 
 
 def paper_words(title: str, abstract: str) -> tuple[str, ...]:
-    """A new paper's distinct words, sorted, for the vocabulary.
+    """A new paper's distinct words, sorted, for the vocabulary."""
+    return tuple(sorted(distinct_words(title, abstract)))
+
+
+def distinct_words(title: str, abstract: str) -> set[str]:
+    """A paper's distinct words (each counts once towards a word's document frequency).
 
     `word_tuple` remembers recent texts, so the words topic tagging just split are reused.
     """
-    return tuple(sorted({*word_tuple(title), *word_tuple(abstract)}))
+    return {*word_tuple(title), *word_tuple(abstract)}
 
 
 def retired_titles(kept: str, seen: Iterable[str]) -> list[str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from bot.core.authors import author_key
-from bot.core.dedupe import paper_blocks, paper_keys, paper_words
+from bot.core.dedupe import distinct_words, paper_blocks, paper_keys
 from bot.core.models import ParsedPaper, Topic
 from bot.core.snapshot import BadRecord, SnapshotFilter, SnapshotPaper, parse_record
 from bot.core.text import normalize_title
@@ -37,9 +37,6 @@ class PreparedPaper(NamedTuple):
     keys: tuple[str, ...]  # `arxiv:<id>` first, then the title key
     blocks: tuple[str, ...]  # dedupe blocking keys, for later dumps without ids
     topics: tuple[tuple[str, float, str], ...]  # (topic, score, why JSON)
-    # Distinct words, for the spelling vocabulary, space-separated: one string rather
-    # than ~80 crosses from the workers (and is held while a batch is in flight).
-    words: str
 
     @property
     def authors_json(self) -> str:
@@ -64,18 +61,21 @@ def prepare(paper: SnapshotPaper, matcher: TopicMatcher) -> PreparedPaper:
             (hit.topic, hit.score, json.dumps(list(hit.why)))
             for hit in matcher.match(paper.title, paper.abstract)
         ),
-        words=" ".join(paper_words(paper.title, paper.abstract)),
     )
 
 
 @dataclass
 class PreparedLines:
-    """What a run of lines came to: the papers the filter kept, in file order, and
-    the counts of the others."""
+    """What a run of lines came to: the papers the filter kept, in file order, with
+    their words counted for the spelling vocabulary, and the counts of the others."""
 
     papers: list[PreparedPaper] = field(default_factory=list)
     filtered: int = 0
     bad: Counter[str] = field(default_factory=Counter)
+    # Each distinct word of the papers -> how many of them hold it. Counted here, in the
+    # worker, rather than by the writer from each paper's words (which then crossed
+    # from the workers as well): the writer only takes off the few papers it merges.
+    vocab: Counter[str] = field(default_factory=Counter)
 
 
 class Preparer:
@@ -98,7 +98,20 @@ class Preparer:
                 out.filtered += 1
             else:
                 out.papers.append(prepare(found, self.matcher))
+                out.vocab.update(distinct_words(found.title, found.abstract))
         return out
+
+
+def new_papers_vocab(vocab: Counter[str], merged: Iterable[PreparedPaper]) -> list[tuple[str, int]]:
+    """(word, papers holding it), sorted, over a batch's new papers: the batch's counts
+    (`ImportBatch.vocab`) less the words of the papers merged with stored ones, which
+    add nothing to the vocabulary."""
+    merged = list(merged)
+    if merged:
+        vocab = Counter(vocab)
+        for paper in merged:
+            vocab.subtract(distinct_words(paper.title, paper.abstract))
+    return sorted((word, n) for word, n in vocab.items() if n > 0)
 
 
 @dataclass
@@ -205,3 +218,5 @@ class ImportBatch:
     checkpoint: ImportCheckpoint
     source: str  # the file, as named (stored with the import, for the record)
     vectors: BatchVectorEncoder | None = None
+    # The distinct words of each of the papers, counted once a paper (PreparedLines).
+    vocab: Counter[str] = field(default_factory=Counter)

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +284,9 @@ async def _write_batches(
                     for reason, n in part.bad.items():
                         batch_counts.bad[reason] = batch_counts.bad.get(reason, 0) + n
                 papers = [paper for part in parts for paper in part.papers]
+                vocab = parts[0].vocab if parts else Counter()
+                for part in parts[1:]:
+                    vocab.update(part.vocab)
                 last = exhausted and not pending
                 checkpoint = ImportCheckpoint(fingerprint, end, batch_counts, done=last)
                 encoder = None
@@ -290,7 +294,7 @@ async def _write_batches(
                     analyses = [a for _, a in done_parts if a is not None]
                     encoder = vectors.batch(analyses, last=last) if analyses else None
                 counts = await store.import_batch(
-                    ImportBatch(papers, checkpoint, str(path), encoder)
+                    ImportBatch(papers, checkpoint, str(path), encoder, vocab)
                 )
                 written += len(papers)
                 number += 1

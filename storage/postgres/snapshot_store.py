@@ -19,7 +19,6 @@ the spelling vocabulary).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from bot.core.snapshot_import import (
     ImportCheckpoint,
     ImportCounts,
     PreparedPaper,
+    new_papers_vocab,
 )
 
 PAPER_COLUMNS = (
@@ -85,7 +85,8 @@ class PostgresSnapshotStore:
                     fresh.add(paper.arxiv_id)
                     new.append(paper)
                     positions.append(position)
-            ids = await _insert_new(conn, new)
+            vocab = new_papers_vocab(batch.vocab, (paper for paper, _ in merges))
+            ids = await _insert_new(conn, new, vocab)
             existing.update((p.arxiv_id, pid) for p, pid in zip(new, ids, strict=True))
             await _merge(conn, [(p, existing[arxiv_id]) for p, arxiv_id in merges])
             if batch.vectors is not None:
@@ -195,8 +196,11 @@ async def _copy_new(
     )
 
 
-async def _insert_new(conn: PoolConnectionProxy, papers: list[PreparedPaper]) -> list[int]:
-    """The new papers and every row hanging off them; their ids, in order."""
+async def _insert_new(
+    conn: PoolConnectionProxy, papers: list[PreparedPaper], terms: list[tuple[str, int]]
+) -> list[int]:
+    """The new papers and every row hanging off them (`terms`: their words and how many
+    of them hold each); their ids, in order."""
     if not papers:
         return []
     first = int(await conn.fetchval("SELECT COALESCE(MAX(id), 0) FROM papers")) + 1
@@ -255,10 +259,6 @@ async def _insert_new(conn: PoolConnectionProxy, papers: list[PreparedPaper]) ->
         columns=["paper_id", "topic", "score", "why"],
         records=[(pid, topic, score, why) for pid, p in pairs for topic, score, why in p.topics],
     )
-    vocab: Counter[str] = Counter()
-    for p in papers:
-        vocab.update(p.words.split())
-    terms = sorted(vocab.items())
     await conn.execute(
         "INSERT INTO vocab (term, df) SELECT * FROM unnest($1::text[], $2::bigint[])"
         " ON CONFLICT (term) DO UPDATE SET df = vocab.df + excluded.df",

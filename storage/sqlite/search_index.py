@@ -708,7 +708,8 @@ def title_prefixes(title: str) -> str:
     title (as `bot.core.text.words` splits it) and all its beginnings."""
     out: set[str] = set()
     for word in words(title):
-        out.update(word[:n] for n in range(1, min(len(word), PREFIX_CHARS) + 1))
+        # The beginnings, shortest first, by a loop in C: `p`, `pr`, `pro`, ...
+        out.update(itertools.accumulate(word[:PREFIX_CHARS]))
     return " ".join(out)
 
 
@@ -788,10 +789,45 @@ def _common_pairs(text: str, every: bool = False) -> tuple[int, list[tuple[str, 
     return sum(t is not None for t in terms), pairs
 
 
+# Lower-cased ASCII word -> its stem when that is a common word, else "" (a rarer word,
+# or one too long to index): all the pairs need of a word, in one lookup. Indexing
+# every abstract looks up each of its words; past the limit (most words then seen are
+# one-paper names), a word is worked out each time.
+_COMMON_CACHE_SIZE = 100_000
+_common_of: dict[str, str] = {}
+
+
+def _common_of_word(word: str) -> str:
+    found = ""
+    if len(word) < MAX_WORD:
+        stem = _stem(word)
+        found = stem if stem in common_stems() else ""
+    if len(_common_of) < _COMMON_CACHE_SIZE:
+        _common_of[word] = found
+    return found
+
+
+def _ascii_pairs(text: str) -> list[tuple[str, int]]:
+    """`_common_pairs(text)[1]` for ASCII text, with the loops over its words in C: the
+    words' common stems (or "") by one lookup each, then the positions holding a
+    common stem, then the adjacent ones among those few."""
+    split = words(text)  # on ASCII, the words `_terms` splits out, lower-cased
+    try:
+        marks = list(map(_common_of.__getitem__, split))
+    except KeyError:  # a word not seen before
+        known = _common_of.get
+        marks = [m if (m := known(w)) is not None else _common_of_word(w) for w in split]
+    at = list(itertools.compress(itertools.count(), marks))
+    return [(f"{marks[i]} {marks[j]}", i) for i, j in itertools.pairwise(at) if j == i + 1]
+
+
 def word_pairs(text: str, every: bool = False) -> tantivy.PreTokenizedString | None:
     """The pair terms of a field's text at their positions (common-word pairs, or every
     pair with `every`); None when there are none."""
-    _, pairs = _common_pairs(text, every)
+    if not every and text.isascii():
+        pairs = _ascii_pairs(text)
+    else:
+        _, pairs = _common_pairs(text, every)
     if not pairs:
         return None
     return tantivy.PreTokenizedString(

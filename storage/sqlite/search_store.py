@@ -289,7 +289,7 @@ class SqliteSearchStore:
                 tuple(v for v in variants.get(pid, ()) if v != title),
                 tuple(sources.get(pid, ())),
                 tuple(categories.get(pid, ())),
-                tuple(json.loads(keywords or "[]")),
+                tuple(json.loads(keywords)) if keywords else (),
             )
             for pid, title, abstract, last_seen, keywords in rows
         ]

@@ -11,7 +11,6 @@ transaction, so a killed import resumes exactly after its last committed batch.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from bot.core.snapshot_import import (
     ImportCheckpoint,
     ImportCounts,
     PreparedPaper,
+    new_papers_vocab,
 )
 from storage.sqlite.ingest_tx import chunks, placeholders
 
@@ -58,7 +58,8 @@ class SqliteSnapshotStore:
                     positions.append(position)
                 else:
                     merges.append((paper, known))
-            ids = await _insert_new(conn, new)
+            vocab = new_papers_vocab(batch.vocab, (paper for paper, _ in merges))
+            ids = await _insert_new(conn, new, vocab)
             for paper, pid in zip(new, ids, strict=True):
                 seen[paper.arxiv_id] = pid
             merges = [(p, pid if pid != -1 else seen[p.arxiv_id]) for p, pid in merges]
@@ -114,9 +115,12 @@ async def _stored_ids(conn: aiosqlite.Connection, arxiv_ids: Sequence[str]) -> d
     return found
 
 
-async def _insert_new(conn: aiosqlite.Connection, papers: list[PreparedPaper]) -> list[int]:
-    """The new papers and every row hanging off them; their ids, in order. Ids are
-    MAX(id) + 1 onwards (we hold the write lock), as a dump's ingest assigns them."""
+async def _insert_new(
+    conn: aiosqlite.Connection, papers: list[PreparedPaper], vocab: list[tuple[str, int]]
+) -> list[int]:
+    """The new papers and every row hanging off them (`vocab`: their words and how many
+    of them hold each); their ids, in order. Ids are MAX(id) + 1 onwards (we hold the
+    write lock), as a dump's ingest assigns them."""
     if not papers:
         return []
     async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM papers") as cur:
@@ -166,12 +170,9 @@ async def _insert_new(conn: aiosqlite.Connection, papers: list[PreparedPaper]) -
         "INSERT INTO paper_topics VALUES (?, ?, ?, ?)",
         [(pid, topic, score, why) for pid, p in pairs for topic, score, why in p.topics],
     )
-    vocab: Counter[str] = Counter()
-    for p in papers:
-        vocab.update(p.words.split())
     await conn.executemany(
         "INSERT INTO vocab VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
-        sorted(vocab.items()),
+        vocab,
     )
     return ids
 
