@@ -35,6 +35,7 @@ from bot.core.snapshot_import import (
     PreparedLines,
     Preparer,
 )
+from bot.services.freed_memory import release_freed_memory
 from bot.services.relevance import Analysis
 from bot.services.snapshot_vectors import ImportVectors, analyse_papers
 
@@ -225,6 +226,9 @@ async def import_snapshot(
             result.vectors += vectors.encoded
         result.papers_this_run = result.counts.imported + result.counts.merged - before
         result.phases["import"] = time.monotonic() - started
+    # The rows phase's freed batches would otherwise stay resident under the index
+    # phase's writer heap.
+    release_freed_memory()
     mark = time.monotonic()
     result.indexed = await store.sync_search_index()
     result.phases["search index"] = time.monotonic() - mark

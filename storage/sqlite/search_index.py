@@ -200,16 +200,25 @@ class SearchIndex:
         return self._open_writer
 
     def apply(
-        self, papers: Iterable[IndexedPaper], removed: Iterable[int] = (), *, commit: bool = True
+        self,
+        papers: Iterable[IndexedPaper],
+        removed: Iterable[int] = (),
+        *,
+        commit: bool = True,
+        new: bool = False,
     ) -> None:
         """Replace these papers' documents (and drop removed ones), then commit (unless
-        `commit` is False: a bulk catch-up commits once for many batches)."""
+        `commit` is False: a bulk catch-up commits once for many batches). `new` says
+        none of them is indexed yet (a rebuild of a cleared index): nothing to replace."""
         writer = self._writer()
         try:
             for paper_id in removed:
                 writer.delete_documents_by_term("id", paper_id)
             for paper in papers:
-                writer.delete_documents_by_term("id", paper.id)
+                # tantivy keeps every delete until the commit, then applies it to every
+                # segment: a million of them for nothing in a rebuild.
+                if not new:
+                    writer.delete_documents_by_term("id", paper.id)
                 writer.add_document(_document(paper))
             if commit:
                 writer.commit()

@@ -211,7 +211,9 @@ class SqliteSearchStore:
                 )
             ]:
                 await self._index_batch(
-                    batch, commit=not bulk or (done // BATCH + 1) % (BULK_COMMIT // BATCH) == 0
+                    batch,
+                    commit=not bulk or (done // BATCH + 1) % (BULK_COMMIT // BATCH) == 0,
+                    new=True,
                 )
                 done, last = done + len(batch), batch[-1]
             await self._end_bulk(bulk)
@@ -244,10 +246,12 @@ class SqliteSearchStore:
             await asyncio.to_thread(self.search_index.commit)
             await asyncio.to_thread(self.search_index.close)
 
-    async def _index_batch(self, batch: Sequence[int], *, commit: bool = True) -> None:
+    async def _index_batch(
+        self, batch: Sequence[int], *, commit: bool = True, new: bool = False
+    ) -> None:
         papers = await self._indexable(batch)
         removed = set(batch) - {p.id for p in papers}
-        await asyncio.to_thread(self.search_index.apply, papers, removed, commit=commit)
+        await asyncio.to_thread(self.search_index.apply, papers, removed, commit=commit, new=new)
 
     async def _indexable(self, ids: Sequence[int]) -> list[IndexedPaper]:
         topics: dict[int, list[str]] = {}
