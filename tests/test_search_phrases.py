@@ -314,3 +314,36 @@ async def test_no_count_beyond_the_limit_gives_the_same_results(sample_storage) 
             assert got == counted, terms
             assert lower == len(got) <= total
             assert exact == (total < limit), terms
+
+
+async def test_any_of_the_words_is_the_union_of_parsed_words(sample_storage) -> None:
+    """An any-of-the-words search (/related's key terms) is one flat union of term
+    queries, so block-max WAND can skip: exactly the papers and scores of the union of
+    each word as the query parser makes it (a word over title, boosted, and abstract)."""
+    await sample_storage.sync_search_index()
+    index = sample_storage.search_index
+    texts = [t for _, t in await sample_storage.all_titles()]
+    vocabulary = sorted({w for t in texts for w in words(t)})
+    assert len(vocabulary) > 50
+    cases = [vocabulary[i::7][:8] for i in range(7)]
+    cases += [["language", "model", "zyxwvut"], ["learning"], ["models", "modeling", "x" * 45]]
+    for terms in cases:
+        nested = tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Should,
+                    index.index.parse_query(
+                        f'"{t}"', ["title", "abstract"], {"title": TITLE_BOOST}
+                    ),
+                )
+                for t in terms
+                if stem_tokens(t)
+            ]
+        )
+        expected = index._run(nested, 40)
+        got = index.search(
+            ParsedQuery(terms=tuple(terms)), match_all=False, topic=None, since=None, limit=40
+        )
+        assert [p for p, _ in got] == [p for p, _ in expected], terms
+        assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-5), terms
+        assert expected or terms == ["zyxwvut"]

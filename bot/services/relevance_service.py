@@ -47,6 +47,7 @@ from bot.core.topic_lookup import UnknownTopic, resolve_topic, topic_key
 from bot.services.rank_batches import RankBatches
 from bot.services.refusals import Refused
 from bot.services.relevance import (
+    KEY_TERMS,
     CandidateSet,
     CorpusStats,
     Follows,
@@ -79,7 +80,7 @@ ENCODE_BATCH = 256  # papers encoded and written per transaction
 REINDEX_BATCH = 2048
 MODEL_CACHE = 1024  # members whose models stay in memory (LRU)
 RELATED_CANDIDATES = 100  # the search engine's results "more like this" reranks
-RELATED_TERMS = 8
+RELATED_TERMS = KEY_TERMS
 
 
 class RelevanceStore(Feedback, Mutes, Authors, PaperVectors, MemberFollows, Protocol):

@@ -36,7 +36,7 @@ from bot.services.relevance.rank import (
     related,
     score_many,
 )
-from bot.services.relevance.search import hybrid_scores, key_terms, semantic_scores
+from bot.services.relevance.search import KEY_TERMS, hybrid_scores, key_terms, semantic_scores
 from bot.services.relevance.similarity import CandidateSet, candidate_set
 from bot.services.relevance.vectors import (
     Analysis,
@@ -50,6 +50,7 @@ from bot.services.relevance.vectors import (
 )
 
 __all__ = [
+    "KEY_TERMS",
     "THRESHOLD",
     "Analysis",
     "CandidateSet",
