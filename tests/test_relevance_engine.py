@@ -33,6 +33,7 @@ from bot.services.relevance import (
     score_many,
 )
 from bot.services.relevance.features import paper_text, terms
+from bot.services.relevance.search import KEY_TERMS
 from bot.services.relevance.similarity import subset
 from tests.relevance_corpus import labelled_corpus
 
@@ -391,7 +392,7 @@ def test_key_terms_are_the_papers_own_heaviest_words() -> None:
     data, encoded = labelled_corpus()
     row = group_rows("speculative_decoding")[0]
     words = key_terms(encoded.texts[row], encoded.vectors[row], encoded.stats)
-    assert len(words) == 8 and len(set(words)) == 8
+    assert len(words) == KEY_TERMS and len(set(words)) == KEY_TERMS
     own = set(terms(paper_text(data.papers[row]["title"], data.papers[row]["abstract"])))
     assert set(words) <= {w for term in own for w in term.split()}
     assert "speculative" in words or "draft" in words
