@@ -109,6 +109,26 @@ def run_import(
     return paperbot(tmp_path, "import-arxiv-snapshot", *args, "--db", dbs.location(db))
 
 
+def kill_import_after_batch(tmp_path: Path, location: str, batch_size: int, batch: int) -> None:
+    """Import OAI_CS in a real subprocess and SIGKILL it as soon as it reports batch
+    `batch` committed."""
+    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
+    process = subprocess.Popen(
+        [*command, "--batch", str(batch_size), "--db", location],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith(f"batch {batch}:"):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    assert process.wait(timeout=60) == -signal.SIGKILL
+
+
 def search_ids(tmp_path: Path, dbs: Databases, db: str, query: str) -> list[str]:
     done = paperbot(tmp_path, "search", query, "--json", "--limit", "20", "--db", dbs.location(db))
     assert done.returncode == 0, done.stderr
@@ -321,21 +341,8 @@ def test_a_killed_import_resumes_into_the_same_database(tmp_path, dbs) -> None:
     assert clean.returncode == 0, clean.stderr
     assert "1,000 papers imported" in clean.stdout
 
-    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
-    process = subprocess.Popen(
-        [*command, "--batch", "50", "--db", dbs.location("killed.db")],
-        cwd=tmp_path,
-        env=clean_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if line.startswith("batch 3:"):  # a few batches committed, more to come
-            os.kill(process.pid, signal.SIGKILL)
-            break
-    assert process.wait(timeout=60) == -signal.SIGKILL
+    # A few batches committed, more to come.
+    kill_import_after_batch(tmp_path, dbs.location("killed.db"), batch_size=50, batch=3)
     committed = dbs.rows("killed.db", "SELECT COUNT(*) FROM papers")[0][0]
     assert 150 <= committed < 1000  # killed mid-import, after at least three batches
 
@@ -510,21 +517,7 @@ def test_vectors_written_with_the_batches_equal_the_relevance_services(
 
 
 def test_a_killed_import_has_committed_its_batches_vectors(tmp_path, dbs) -> None:
-    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
-    process = subprocess.Popen(
-        [*command, "--batch", "300", "--db", dbs.location("killed.db")],
-        cwd=tmp_path,
-        env=clean_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if line.startswith("batch 2:"):
-            os.kill(process.pid, signal.SIGKILL)
-            break
-    assert process.wait(timeout=60) == -signal.SIGKILL
+    kill_import_after_batch(tmp_path, dbs.location("killed.db"), batch_size=300, batch=2)
     papers = dbs.rows("killed.db", "SELECT COUNT(*) FROM papers")[0][0]
     vectors = dbs.rows("killed.db", "SELECT COUNT(*) FROM paper_vectors")[0][0]
     assert papers >= 600

@@ -65,6 +65,9 @@ EPOCH = dt.date(1970, 1, 1)
 # indexed as its beginnings (`p pr pro ... protein`), up to this many characters. A
 # longer typed word is cut to it (more candidates; rapidfuzz orders them anyway).
 PREFIX_CHARS = 12
+# Autocomplete's "titles holding any typed word" leaves out a word beginning a word in
+# more than this share of all titles (see SearchIndex._telling_prefixes).
+COMMON_PREFIX_SHARE = 0.05
 _ALNUM = re.compile(r"^[^\W_]+$")
 COMMON_WORDS = Path(bot_package.__file__).parent / "data" / "common_words.txt"
 # The pair field of each text field a phrase can be asked of.
@@ -375,14 +378,29 @@ class SearchIndex:
         """Papers whose title has a word starting with each (or any) of the `typed`
         words, best BM25 first: what autocomplete offers while a title is being typed."""
         occur = tantivy.Occur.Must if match_all else tantivy.Occur.Should
+        prefixes = list(dict.fromkeys(w[:PREFIX_CHARS] for w in typed if w))
+        if not match_all and len(prefixes) > 1:
+            prefixes = self._telling_prefixes(prefixes)
         clauses = [
-            (occur, tantivy.Query.term_query(self.schema, "title_prefix", w[:PREFIX_CHARS]))
-            for w in dict.fromkeys(typed)
-            if w
+            (occur, tantivy.Query.term_query(self.schema, "title_prefix", p)) for p in prefixes
         ]
         if not clauses:
             return []
-        return [pid for pid, _ in self._run(tantivy.Query.boolean_query(clauses), limit)]
+        # One word alone as its term query: the same papers and scores, a third less
+        # time than through a boolean query (517,000 titles hold `lan` at 1M).
+        query = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+        return [pid for pid, _ in self._run(query, limit)]
+
+    def _telling_prefixes(self, prefixes: Sequence[str]) -> list[str]:
+        """Of titles holding any of these words, the words worth asking for: not one
+        that begins a word in more than COMMON_PREFIX_SHARE of all titles (`for`,
+        `the`, `learn`), which ranks below any rarer word's titles yet has tantivy walk
+        a few hundred thousand postings at 1M; the rarest one when all are that common."""
+        searcher = self.index.searcher()
+        ceiling = searcher.num_docs * COMMON_PREFIX_SHARE
+        counts = {p: searcher.doc_freq("title_prefix", p) for p in prefixes}
+        telling = [p for p in prefixes if counts[p] <= ceiling]
+        return telling or [min(prefixes, key=counts.__getitem__)]
 
     def title_phrase_search(self, typed: Sequence[str], written: str, limit: int) -> list[int]:
         """Papers whose title holds the `typed` words in a row, the last one whole or as
@@ -407,6 +425,15 @@ class SearchIndex:
             # One word: the titles holding it as a whole word (`t` in `T-SciQ`), not
             # the thousands where it begins a word.
             queries.append(tantivy.Query.term_query(self.schema, "title", stems[0]))
+        elif (pair := _title_pair(kept)) is not None:
+            # Two words: every adjacent pair of a title's words is indexed, so the pair
+            # term holds exactly the titles the phrase matches. One term lets tantivy
+            # skip whole blocks for the best few (the phrase scored every one of the
+            # 118,000 titles holding `language model` at 1M); BM25 over the pairs ranks
+            # by the same counts and title lengths, less one word each.
+            queries.append(
+                tantivy.Query.term_query(self.schema, PAIR_FIELDS["title"], pair, "freq")
+            )
         else:
             # The phrase of whole words (through the common-word pairs when they narrow
             # it), then with a half-typed last word: `super mar` is not `super mario`'s
@@ -872,6 +899,13 @@ def word_pairs(text: str, every: bool = False) -> tantivy.PreTokenizedString | N
     return tantivy.PreTokenizedString(
         text, [tantivy.Token(term, position, 0, 0) for term, position in pairs]
     )
+
+
+def _title_pair(typed: Sequence[str]) -> str | None:
+    """The title pair term of two typed words (`languag model`), as titles index it;
+    None unless both are indexed words."""
+    count, pairs = _common_pairs(" ".join(typed), every=True)
+    return pairs[0][0] if count == 2 and len(pairs) == 1 else None
 
 
 def phrase_pairs(text: str) -> list[str] | None:
