@@ -7,11 +7,9 @@ resolved publicly, and input errors must stay ephemeral.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -36,7 +34,7 @@ from bot.discord_app.checks import expensive_command
 from bot.discord_app.command_helpers import author_autocomplete, resolve_topic, topic_choices
 from bot.discord_app.errors import UserError
 from bot.discord_app.paper_actions import paper_buttons
-from bot.discord_app.replies import reply, send_kwargs
+from bot.discord_app.replies import answer_soon, reply, send_kwargs
 from bot.discord_app.search_view import PER_PAGE, SearchResultsView, topics_payload
 from bot.services.offload import off_loop
 from bot.services.search import SearchSort
@@ -44,13 +42,9 @@ from bot.services.search import SearchSort
 if TYPE_CHECKING:
     from bot.discord_app.client import PaperBot
 
-T = TypeVar("T")
 
 FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
 SORT_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in SearchSort]
-# Interactions must be answered within 3 s; lookups still running after this long are
-# deferred so the token does not lapse.
-DEFER_AFTER = 2.0
 _RELATIVE = re.compile(r"(\d{1,4})\s*d(?:ays?)?", re.IGNORECASE)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SINCE_HELP = "Use a date like `2026-03-14`, or a number of days back like `7d` or `30d`."
@@ -108,19 +102,6 @@ def not_found_message(found: PaperLookup, typed: str) -> str:
         f"No paper matches {code_span(typed, 80)}. Pick a title from the list as you "
         "type, or try /search."
     )
-
-
-async def answer_soon(
-    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False
-) -> T:
-    """Await ``work``, deferring the interaction first if it is not done within
-    `DEFER_AFTER` seconds. Fast lookups then still get an immediate (possibly
-    ephemeral) reply; a slow one shows "thinking…" instead of timing out."""
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-    if not done and not interaction.response.is_done():
-        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
-    return await task
 
 
 async def paper_choices(bot: PaperBot, current: str) -> list[app_commands.Choice[str]]:

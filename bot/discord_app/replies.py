@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+import asyncio
+from collections.abc import Awaitable
+from typing import TypedDict, TypeVar
 
 import discord
 from discord.utils import MISSING
 
 from bot.core.payloads import MessagePayload
+
+T = TypeVar("T")
+# Interactions must be answered within 3 s; work still running after this long is
+# deferred so the token does not lapse.
+DEFER_AFTER = 2.0
 
 
 class MessageBody(TypedDict):
@@ -72,3 +79,16 @@ async def reply_text(
     interaction: discord.Interaction, text: str, *, ephemeral: bool = True
 ) -> None:
     await reply(interaction, {"content": text[:2000]}, ephemeral=ephemeral)
+
+
+async def answer_soon(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False
+) -> T:
+    """Await ``work``, deferring the interaction first if it is not done within
+    `DEFER_AFTER` seconds. Fast lookups then still get an immediate (possibly
+    ephemeral) reply; a slow one shows "thinking…" instead of timing out."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    return await task
