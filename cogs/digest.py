@@ -31,7 +31,7 @@ from bot.discord_app.command_helpers import (
     zone_shown,
 )
 from bot.discord_app.errors import UserError
-from bot.discord_app.replies import answer_soon, reply, reply_text
+from bot.discord_app.replies import reply, reply_text
 from bot.discord_app.views import pager_view
 
 OUTCOME_TEXT = {
@@ -144,9 +144,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         bot = paperbot(interaction)
         digests = bot.services.subscriptions
         post_time = post_time_option(time)
-        # The first zone lookup in a process builds the zone index (about a second of
-        # CPU; more on a loaded machine): deferred then, not left to expire.
-        where = await answer_soon(interaction, timezone_option(timezone), ephemeral=True)
+        where = await timezone_option(interaction, timezone)
         keys = await digests.topic_filter(interaction.guild_id, topics)
         sources = digests.source_filter(source)
         guild = interaction.guild

@@ -22,7 +22,7 @@ from bot.discord_app.command_helpers import (
     topic_choices,
     zone_shown,
 )
-from bot.discord_app.replies import answer_soon, reply_text
+from bot.discord_app.replies import reply_text
 
 
 def _label(follow: Follow, names: dict[str, str]) -> str:
@@ -149,9 +149,7 @@ class FollowCog(commands.Cog):
         """Set when your daily DM arrives."""
         follows = paperbot(interaction).services.follows
         post_time = post_time_option(time)
-        # The first zone lookup in a process builds the zone index (about a second of
-        # CPU; more on a loaded machine): deferred then, not left to expire.
-        where = await answer_soon(interaction, timezone_option(timezone), ephemeral=True)
+        where = await timezone_option(interaction, timezone)
         user, next_run = await follows.set_delivery(interaction.user.id, post_time, where.zone)
         note = "" if user and user.follows else " You don't follow anything yet: try `/follow`."
         await reply_text(

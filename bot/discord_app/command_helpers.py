@@ -19,6 +19,7 @@ from bot.core.topic_lookup import UnknownTopic, resolve_topic_list, suggest_topi
 from bot.core.topic_lookup import resolve_topic as find_topic_exactly
 from bot.core.wording import plural
 from bot.discord_app.errors import UserError
+from bot.discord_app.replies import answer_soon
 from bot.services.refusals import unknown_topic_text
 from bot.services.timezones import ZoneMatch, resolve_zone, zone_choices, zone_label
 
@@ -123,9 +124,14 @@ def post_time_option(text: str) -> str:
         raise UserError.from_value_error(exc) from None
 
 
-async def timezone_option(text: str) -> ZoneMatch:
+async def timezone_option(interaction: discord.Interaction, text: str) -> ZoneMatch:
+    """The zone a command's `timezone` option means. The first lookup in a process
+    builds the zone index (about a second of CPU, more on a loaded machine): the
+    interaction is deferred then, ephemerally as the commands taking a zone answer, so
+    it does not expire."""
+    lookup = asyncio.to_thread(resolve_zone, text)
     try:
-        return await asyncio.to_thread(resolve_zone, text)
+        return await answer_soon(interaction, lookup, ephemeral=True)
     except ValueError as exc:
         raise UserError.from_value_error(exc) from None
 
