@@ -188,3 +188,17 @@ async def assert_index_matches(store, sample: int = 25) -> None:
             parse_query(title), match_all=True, topic=None, since=None, limit=500
         )
         assert paper_id in [pid for pid, _ in hits], f"{title!r} not found by its title"
+
+
+async def reopen_with_index_version(store: Storage, old: str) -> tuple[Storage, Path]:
+    """Close `store` (SQLite), mark its search index as written in format `old`, as an
+    index from before that format would say, and open the database again. Returns the
+    reopened storage (the caller closes it) and the index's version file."""
+    from storage.sqlite.search_index import SCHEMA_VERSION
+
+    path = store.path
+    await store.close()
+    version = Path(f"{path}.search") / "paperbot-index-version"
+    assert version.read_text() == SCHEMA_VERSION != old
+    version.write_text(old)
+    return await open_storage(path), version

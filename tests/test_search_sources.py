@@ -23,7 +23,7 @@ from bot.core.sources import SourceFilter, category_matches, parse_source_filter
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from storage.sqlite.search_index import SCHEMA_VERSION
-from tests.conftest import TODAY, backend_of
+from tests.conftest import TODAY, backend_of, reopen_with_index_version
 
 ARXIV = Path(__file__).resolve().parent / "data" / "arxiv"
 LISTINGS = (
@@ -224,17 +224,10 @@ async def test_an_index_of_the_previous_format_is_rebuilt_with_sources(
     if backend_of(backend_storage) != "sqlite":
         # PostgreSQL filters in SQL on the tables themselves: nothing to rebuild.
         return
-    from storage import open_storage
-
     await ingest_listings(backend_storage)
-    path = backend_storage.path
     expected = len(passing(await every_paper(backend_storage), parse_source_filter("arxiv:cs")))
-    await backend_storage.close()
     # What an index written before sources and categories were indexed says it is.
-    version = Path(f"{path}.search") / "paperbot-index-version"
-    assert version.read_text() == SCHEMA_VERSION != "5"
-    version.write_text("5")
-    reopened = await open_storage(path)
+    reopened, version = await reopen_with_index_version(backend_storage, "5")
     try:
         assert reopened.search_index.created  # the old index is rebuilt from the database
         response = await SearchService(reopened, load_default_topics()).search(

@@ -16,7 +16,6 @@ import random
 import re
 import string
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 import tantivy
@@ -26,7 +25,6 @@ from bot.core.ingest import ingest_bytes
 from bot.core.text import words
 from bot.core.topics import load_default_topics
 from bot.services.search import TITLE_POOL, SearchService
-from storage import open_storage
 from storage.sqlite.search_index import (
     COMMON_PREFIX_SHARE,
     PREFIX_CHARS,
@@ -38,7 +36,7 @@ from storage.sqlite.search_index import (
     word_pairs,
     written_pairs,
 )
-from tests.conftest import TODAY
+from tests.conftest import TODAY, reopen_with_index_version
 
 ALNUM = re.compile(r"^[^\W_]+$")
 EXPANSION_LIMIT = 50  # tantivy's phrase-prefix query: words per prefix, per segment
@@ -336,13 +334,8 @@ async def test_an_index_of_the_previous_format_is_rebuilt_with_every_title_pair(
 ) -> None:
     """An index written before titles had every pair (version 7) is rebuilt when the
     database is opened, and a half-typed word is then found through the pairs."""
-    path = sample_storage.path
     await sample_storage.sync_search_index()
-    await sample_storage.close()
-    version = Path(f"{path}.search") / "paperbot-index-version"
-    assert version.read_text() == SCHEMA_VERSION != "7"
-    version.write_text("7")
-    reopened = await open_storage(path)
+    reopened, version = await reopen_with_index_version(sample_storage, "7")
     try:
         index = reopened.search_index
         assert index.created  # rebuilt empty, then caught up from the database
