@@ -6,22 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.commands import _out, opened
 from bot.cli.errors import CliError
 from bot.core.snapshot import SnapshotFilter, parse_category_globs, parse_since
-from bot.core.snapshot_import import ImportCounts
+from bot.core.snapshot_import import BATCH_LINES, ImportCounts
 from bot.core.wording import plural
-from bot.services.snapshot_import import (
-    BATCH_LINES,
-    UNREADABLE,
-    ImportProgress,
-    ImportResult,
-    import_snapshot,
-    snapshot_problem,
-)
-from bot.services.snapshot_vectors import ImportVectors
+
+if TYPE_CHECKING:
+    from bot.services.snapshot_import import ImportProgress, ImportResult
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -141,6 +135,11 @@ def summary_json(path: Path, result: ImportResult) -> dict[str, object]:
 
 
 async def cmd_import_snapshot(args: argparse.Namespace) -> int:
+    # Imported only for this command: the import brings numpy and the relevance engine,
+    # which every other command's start-up would otherwise pay for.
+    from bot.services.snapshot_import import UNREADABLE, import_snapshot, snapshot_problem
+    from bot.services.snapshot_vectors import ImportVectors
+
     path = Path(args.file)
     if not path.is_file():
         what = "a folder, not a file" if path.is_dir() else "no such file"

@@ -20,6 +20,8 @@ from bot.core.snapshot import BadRecord, SnapshotFilter, SnapshotPaper, parse_re
 from bot.core.text import normalize_title
 from bot.core.topics import TopicMatcher, compile_topics
 
+BATCH_LINES = 20_000  # one transaction: large enough that commits cost little
+
 
 class PreparedPaper(NamedTuple):
     """One snapshot paper with everything storage writes for it worked out (a named

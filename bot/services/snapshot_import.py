@@ -29,6 +29,7 @@ from bot.core.models import Topic
 from bot.core.ports import SnapshotImportStore
 from bot.core.snapshot import SNIFF_LINES, SnapshotFilter, not_a_snapshot
 from bot.core.snapshot_import import (
+    BATCH_LINES,
     ImportBatch,
     ImportCheckpoint,
     ImportCounts,
@@ -42,7 +43,6 @@ from bot.services.snapshot_vectors import ImportVectors, analyse_papers
 # A chunk's prepared papers and, when the import encodes vectors, their analysis.
 Prepared = tuple[PreparedLines, Analysis | None]
 
-BATCH_LINES = 20_000  # one transaction: large enough that commits cost little
 CHUNK_LINES = 2_000  # one worker task
 # Below this many bytes the workers' start-up costs more than they save.
 POOL_MIN_BYTES = 8 * 1024 * 1024
