@@ -366,6 +366,33 @@ def test_the_cycle_finder_sees_type_checking_and_function_level_imports(tmp_path
 # -- the benchmark stays out of the command line's way --------------------------------------
 
 
+HEAVY_AT_START = ("numpy", "tokenizers", "bot.services.relevance", "bot.services.snapshot_import")
+
+
+def test_commands_that_encode_nothing_start_without_numpy(tmp_path: Path) -> None:
+    """`paperbot stats` and `paperbot paper` load neither numpy nor the relevance engine
+    (a fifth of a second of every start-up, paid by several hundred processes a CI run
+    before the snapshot importer was loaded only for its own command)."""
+    db = tmp_path / "p.db"
+    code = (
+        "import asyncio, sys\n"
+        "from storage import open_storage\n"
+        "async def make():\n"
+        f"    await (await open_storage({str(db)!r})).close()\n"
+        "asyncio.run(make())\n"
+        "from bot.cli import main\n"
+        f"assert main(['stats', '--db', {str(db)!r}]) == 0\n"
+        f"assert main(['paper', '2401.00001', '--db', {str(db)!r}]) == 1\n"
+        f"heavy = {HEAVY_AT_START!r}\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_the_command_line_does_not_load_the_benchmark() -> None:
     code = (
         "import sys\n"
