@@ -87,6 +87,15 @@ def test_the_core_imports_only_the_standard_library_rapidfuzz_and_itself() -> No
     assert len(list(CORE.glob("*.py"))) >= 8  # the check really looked at the core
 
 
+def last_line_of(code: str) -> str:
+    """The last line `code` prints, run by a fresh interpreter (nothing imported yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
 def test_importing_every_core_module_loads_neither_discord_nor_storage() -> None:
     modules = [f"bot.core.{p.stem}" for p in sorted(CORE.glob("*.py")) if p.stem != "__init__"]
     code = (
@@ -94,11 +103,7 @@ def test_importing_every_core_module_loads_neither_discord_nor_storage() -> None
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'discord', 'storage'}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert last_line_of(code) == "[]"
 
 
 def test_services_know_neither_discord_nor_storage_nor_the_layers_above() -> None:
@@ -363,8 +368,7 @@ def test_the_cycle_finder_sees_type_checking_and_function_level_imports(tmp_path
     assert find_cycles(graph) == [["pkg", "pkg.a", "pkg.c", "pkg"]]
 
 
-# -- the benchmark stays out of the command line's way --------------------------------------
-
+# -- commands load only what they use -------------------------------------------------------
 
 HEAVY_AT_START = ("numpy", "tokenizers", "bot.services.relevance", "bot.services.snapshot_import")
 
@@ -384,13 +388,12 @@ def test_commands_that_encode_nothing_start_without_numpy(tmp_path: Path) -> Non
         f"assert main(['stats', '--db', {str(db)!r}]) == 0\n"
         f"assert main(['paper', '2401.00001', '--db', {str(db)!r}]) == 1\n"
         f"heavy = {HEAVY_AT_START!r}\n"
-        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.strip().splitlines()[-1] == "[]"
+    assert last_line_of(code) == "[]"
+
+
+# -- the benchmark stays out of the command line's way --------------------------------------
 
 
 def test_the_command_line_does_not_load_the_benchmark() -> None:
@@ -402,11 +405,7 @@ def test_the_command_line_does_not_load_the_benchmark() -> None:
         "build_parser().parse_args(['search', 'x'])\n"
         "print(sorted(m for m in sys.modules if m == 'bench' or m.startswith('bench.')))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert last_line_of(code) == "[]"
 
 
 def test_paperbot_bench_help_still_lists_every_benchmark_flag() -> None:
