@@ -210,7 +210,9 @@ async def test_the_bot_replies_alike_with_search_workers(tmp_path, query) -> Non
         folder = tmp_path / f"processes-{processes}"
         folder.mkdir()
         settings = {"search_processes": processes}
-        async with bot_against_fake(folder, settings=settings) as (fake, _, ids):
+        async with bot_against_fake(folder, settings=settings) as (fake, bot, ids):
+            # Two searches in the works per worker process (one in it, one crossing).
+            assert bot.heavy_work.at_once == (4 if processes else 2)
             reply = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"query": query})
             await settle()
             replies.append((reply.content, reply.embeds))

@@ -67,6 +67,15 @@ HTTP_CONNECTIONS = 64
 # Two: the work holds the GIL for the most part (a third would only take turns), while
 # one search waits on SQLite or tantivy the other computes.
 HEAVY_AT_ONCE = 2
+# With searches in worker processes (SEARCH_PROCESSES), two for each: while one is worked
+# out there, the other's request and answer cross between the processes and its reply
+# is rendered here. With two a burst of 1,000 left both workers idle 60% of the time.
+HEAVY_PER_SEARCH_PROCESS = 2
+
+
+def heavy_at_once(search_processes: int) -> int:
+    """Replies worked out at once (bot/discord_app/heavy_work.py)."""
+    return max(HEAVY_AT_ONCE, HEAVY_PER_SEARCH_PROCESS * search_processes)
 
 
 class PaperBot(commands.Bot):
@@ -109,7 +118,7 @@ class PaperBot(commands.Bot):
         # Expensive replies (a search's ranking, loading and rendering) are worked out a
         # few at a time, after every interaction that arrived is acknowledged
         # (bot/discord_app/heavy_work.py).
-        self.heavy_work = HeavyWork(HEAVY_AT_ONCE)
+        self.heavy_work = HeavyWork(heavy_at_once(settings.search_processes))
         self._vectors_task: asyncio.Task[None] | None = None
         self.tree.error(on_tree_error)
         self.services = services(self)

@@ -43,6 +43,7 @@ class HeavyWork:
     """`async with heavy_work:` around the costly part of a reply, after its defer."""
 
     def __init__(self, at_once: int = 2, max_wait: float = 2.0) -> None:
+        self.at_once = at_once
         self.max_wait = max_wait
         self._slots = asyncio.Semaphore(at_once)
         # In order of arrival, each with the moment Discord stops taking its answer.
