@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import event_loop
+from bot.cli.allocator import return_large_blocks
 from bot.cli.runner import use_discord_endpoints
 from bot.cli.settings import Settings
 from bot.discord_app.client import PaperBot
@@ -139,6 +140,7 @@ async def _commands(bot: PaperBot, now: dt.datetime) -> None:
 def main(argv: list[str]) -> int:
     db, api_base, gateway_url, day, *processes = argv
     search_processes = int(processes[0]) if processes else 0
+    return_large_blocks()  # as every `paperbot` command does
     # On the loop `paperbot run` serves on (uvloop where installed).
     return event_loop.run(
         serve(db, api_base, gateway_url, dt.date.fromisoformat(day), search_processes)

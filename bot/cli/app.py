@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.cli import event_loop, import_command
+from bot.cli.allocator import return_large_blocks
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
@@ -311,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before any work: relevance batches would otherwise leave freed memory resident.
+    return_large_blocks()
     args = build_parser().parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     secrets: list[str] = []
