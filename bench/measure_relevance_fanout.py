@@ -120,7 +120,7 @@ async def _measure(
             if report.error:
                 raise RuntimeError(f"bench ingest failed: {report.error}")
         day_ids = {p.id for p in await storage.papers_on_day(DAY)}
-        liked_ids = [pid for pid, _ in await storage.all_titles() if pid not in day_ids]
+        liked_ids = [pid for pid in await storage.paper_ids() if pid not in day_ids]
         post_time = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).strftime("%H:%M")
         progress(f"ranked fan-out: {2 * members} members with a follow and {LIKES} likes each")
         for index in range(2 * members):

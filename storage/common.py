@@ -129,6 +129,9 @@ class CommonPaperReads(SharedSql, PaperStorage):
     async def all_titles(self) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in await self._query("SELECT id, title FROM papers ORDER BY id")]
 
+    async def paper_ids(self) -> list[int]:
+        return [r[0] for r in await self._query("SELECT id FROM papers ORDER BY id")]
+
     async def vocabulary(self) -> dict[str, int]:
         return dict(await self._query("SELECT term, df FROM vocab"))
 

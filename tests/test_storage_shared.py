@@ -106,3 +106,10 @@ def test_stored_papers_keep_the_asked_order_and_the_days_position() -> None:
     assert [p.position for p in found] == [1, 9]
     assert found[1].days == (dt.date(2026, 3, 13), dt.date(2026, 3, 14))
     assert found[0].topics[0].why == ("robot",) and found[0].authors == ("X",)
+
+
+async def test_paper_ids_are_every_stored_paper_in_order(backend_sample_storage) -> None:
+    ids = await backend_sample_storage.paper_ids()
+    assert ids == [pid for pid, _ in await backend_sample_storage.all_titles()]
+    assert len(ids) == (await backend_sample_storage.stats())["papers"] > 0
+    assert ids == sorted(set(ids))
