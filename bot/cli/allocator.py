@@ -11,7 +11,9 @@ daily job) was reached on top of it.
 
 Fixing the threshold (which also turns the raising off) keeps every large block a
 mapping of its own: freed, it is returned. A search's CPU time was unchanged in
-alternated runs; docs/PERFORMANCE.md has the figures.
+alternated runs, while a short command paid about 5% more system time for the
+mappings, so only the long-running commands set it (bot/cli/app.py);
+docs/PERFORMANCE.md has the figures.
 """
 
 from __future__ import annotations
