@@ -17,7 +17,7 @@ __all__ = ["BenchError", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.options import build_parser
     from bench.runner import run
-    from bot.cli.allocator import return_large_blocks
+    from bot.services.freed_memory import return_large_blocks
 
     return_large_blocks()  # the product's processes run so (`paperbot` does it first)
     args = build_parser().parse_args(argv)

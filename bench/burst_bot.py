@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import event_loop
-from bot.cli.allocator import return_large_blocks
 from bot.cli.runner import use_discord_endpoints
 from bot.cli.settings import Settings
 from bot.discord_app.client import PaperBot
 from bot.discord_app.wiring import make_bot
+from bot.services.freed_memory import return_large_blocks
 from storage import open_storage
 
 READY_TIMEOUT = 120.0

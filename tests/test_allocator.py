@@ -1,4 +1,4 @@
-"""Large blocks freed go back to the system (bot/cli/allocator.py): after a burst of
+"""Large blocks freed go back to the system (bot/services/freed_memory.py): after a burst of
 1 MB blocks among small ones that live on, the process keeps none of them."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_left_to_glibc_the_freed_blocks_stay_in_the_process() -> None:
 
 def test_with_the_threshold_fixed_freed_blocks_are_returned() -> None:
     held, retained = retained_mb(
-        "from bot.cli.allocator import return_large_blocks\nassert return_large_blocks()\n"
+        "from bot.services.freed_memory import return_large_blocks\nassert return_large_blocks()\n"
     )
     assert held >= 60
     assert retained <= 4

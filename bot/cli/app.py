@@ -18,12 +18,12 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.cli import event_loop, import_command
-from bot.cli.allocator import return_large_blocks
 from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
 from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING, SettingScope
 from bot.core.typed_ids import typed_id
+from bot.services.freed_memory import return_large_blocks
 
 # The settings each command checks (and so may be stopped by): every command reads
 # LOG_LEVEL; those that open the configured database read the database settings; the
