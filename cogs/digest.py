@@ -202,8 +202,9 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             topics = filter_text(sub.topics, names)
             if sub.source != "all":
                 topics += f" from {parse_source_filter(sub.source).label()}"
+            zone = await zone_shown(interaction, sub.timezone)
             lines.append(
-                f"<#{sub.channel_id}> · {sub.post_time} {await zone_shown(sub.timezone)} · "
+                f"<#{sub.channel_id}> · {sub.post_time} {zone} · "
                 f"max {sub.max_items} · "
                 f"{topics}{order_text(sub)}{thread_text(sub)} · {digest_state(sub, next_run)}"
             )

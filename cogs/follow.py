@@ -86,7 +86,11 @@ class FollowCog(commands.Cog):
         )
         what = _label(done.follow, done.topic_names)
         user = done.user
-        when = f"{user.post_time} {await zone_shown(user.timezone)}" if user else "08:00 UTC"
+        when = (
+            f"{user.post_time} {await zone_shown(interaction, user.timezone)}"
+            if user
+            else "08:00 UTC"
+        )
         text = (
             f"✅ Following {what}. Matching papers arrive by DM daily at {when} "
             "(change it with `/delivery`)."
@@ -129,7 +133,7 @@ class FollowCog(commands.Cog):
         user = found.user
         lines = [f"• {_label(f, found.topic_names)}" for f in user.follows]
         lines.append(
-            f"DM daily at {user.post_time} {await zone_shown(user.timezone)}; next "
+            f"DM daily at {user.post_time} {await zone_shown(interaction, user.timezone)}; next "
             f"{discord_time(found.next_run)}."
         )
         if user.dm_closed:

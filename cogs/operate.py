@@ -165,7 +165,7 @@ class OperateCog(commands.Cog):
         if interaction.guild_id:
             for sub, next_run in ((d.sub, d.next_run) for d in status.digests):
                 state = digest_state(sub, next_run)
-                zone = await zone_shown(sub.timezone)  # as /digest list shows it
+                zone = await zone_shown(interaction, sub.timezone)  # as /digest list shows it
                 digests.append(f"<#{sub.channel_id}> at {sub.post_time} {zone}: {state}")
             if not status.digests:
                 lines.append("No digests in this server (`/digest subscribe`).")

@@ -1,6 +1,8 @@
 """The first zone lookup in a process builds the zone index: about a second of CPU,
 several on a loaded machine. `/digest subscribe` and `/delivery` defer while it runs
 instead of letting the interaction expire (Discord's 3 s), and answer when it is done.
+So do the replies that show a stored zone (`/digest list`, `/status`, `/following`,
+`/follow`): a fresh bot process builds the index on its first label.
 
 The delay is the real one's kind: another thread holds the zone index's lock, as a
 build started by an earlier lookup would (real bot, real fake Discord, real SQLite)."""
@@ -80,3 +82,59 @@ async def test_a_slow_first_zone_lookup_defers_and_then_answers(
         again = await fake.invoke(ids.guild, ids.channel, ids.admin, name, options)
         assert again.content.startswith(answer), again.content
         assert last_interaction(fake).callback_type != DEFERRED
+
+
+@pytest.mark.parametrize(
+    ("extensions", "first", "name", "answer"),
+    [
+        (
+            ("cogs.digest",),
+            ("digest subscribe", {"time": "08:00", "timezone": "Berlin"}),
+            ("digest list", {}),
+            "Europe/Berlin (Germany)",
+        ),
+        (
+            ("cogs.digest", "cogs.operate"),
+            ("digest subscribe", {"time": "08:00", "timezone": "Berlin"}),
+            ("status", {}),
+            "Europe/Berlin (Germany)",
+        ),
+        (
+            ("cogs.follow",),
+            ("delivery", {"time": "07:45", "timezone": "India"}),
+            ("following", {}),
+            "Asia/Kolkata (India)",
+        ),
+        (
+            ("cogs.follow",),
+            ("delivery", {"time": "07:45", "timezone": "India"}),
+            ("follow", {"keyword": "diffusion"}),
+            "Asia/Kolkata (India)",
+        ),
+    ],
+    ids=["digest list", "status", "following", "follow"],
+)
+async def test_a_reply_naming_a_stored_zone_defers_while_the_index_is_busy(
+    tmp_path, fake, extensions, first, name, answer
+) -> None:
+    # Each of these names a zone already stored: labelling it waits for the zone index
+    # as a lookup does (a fresh process builds it on the first label).
+    ids = build_world(fake)
+    setup_name, setup_options = first
+    if setup_name == "digest subscribe":
+        setup_options = {"channel": ids.channel, **setup_options}
+    async with bot_against_fake(
+        tmp_path, extensions=extensions, clock=Clock(), fake=fake, ids=ids
+    ) as (_, _, _):
+        if setup_name == "delivery":
+            # /delivery answers only someone who follows something.
+            await fake.invoke(ids.guild, ids.channel, ids.admin, "follow", {"keyword": "gan"})
+        await fake.invoke(ids.guild, ids.channel, ids.admin, setup_name, setup_options)
+        command = fake.invoke(ids.guild, ids.channel, ids.admin, *name, timeout=30)
+        reply, took = await while_the_zone_index_is_busy(command)
+        assert took >= BUSY
+        assert answer in reply.content, reply.content
+        record = last_interaction(fake)
+        assert record.callback_type == DEFERRED
+        assert record.callback_data is not None
+        assert record.callback_data.get("flags", 0) & 64

@@ -136,9 +136,12 @@ async def timezone_option(interaction: discord.Interaction, text: str) -> ZoneMa
         raise UserError.from_value_error(exc) from None
 
 
-async def zone_shown(zone: str) -> str:
-    """A stored zone as replies show it: `Asia/Kolkata (India)`."""
-    return await asyncio.to_thread(zone_label, zone)
+async def zone_shown(interaction: discord.Interaction, zone: str) -> str:
+    """A stored zone as replies show it: `Asia/Kolkata (India)`. The first label in a
+    process builds the zone index, as `timezone_option` does: on a loaded machine that
+    can outlast Discord's 3 seconds, so the interaction is deferred (ephemerally, as
+    every reply naming a zone is) when the label is slow."""
+    return await answer_soon(interaction, asyncio.to_thread(zone_label, zone), ephemeral=True)
 
 
 def discord_time(moment: dt.datetime | None) -> str:
