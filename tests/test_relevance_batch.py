@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tokenizers import Tokenizer
 
 from bot.services.relevance import (
@@ -103,6 +104,45 @@ def test_statistics_written_by_earlier_versions_still_load() -> None:
     assert restored.n_docs == 50
     assert np.array_equal(restored.df, stats.df)
     assert np.array_equal(restored.embedding_sum, stats.embedding_sum)
+
+
+def test_statistics_bytes_are_the_whole_arrays_deflated_at_level_1() -> None:
+    """The blob is written a piece at a time and read back a step at a time: what is
+    stored is still the one format (header, then both arrays deflated as one stream),
+    and what is read back is writable, as counting the next batch into it needs."""
+    stats = CorpusStats()
+    encode(real_papers(50), stats)
+    blob = stats.to_bytes()
+    body = stats.df.astype("<i4").tobytes() + stats.embedding_sum.astype("<f8").tobytes()
+    assert blob[13:] == zlib.compress(body, 1)
+    restored = CorpusStats.from_bytes(blob)
+    encode(real_papers(60)[50:], restored)
+    encode(real_papers(60)[50:], stats)
+    assert restored.n_docs == 60
+    assert np.array_equal(restored.df, stats.df)
+    assert np.array_equal(restored.embedding_sum, stats.embedding_sum)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda head, body: head + zlib.compress(body[:-8], 1), "wrong size"),
+        (lambda head, body: head + zlib.compress(body + b"\0", 1), "wrong size"),
+        (lambda head, body: head + zlib.compress(body, 1)[:-100], "wrong size"),
+        (lambda head, body: head + zlib.compress(body, 1) + b"??", "wrong size"),
+        (lambda head, body: head, "wrong size"),
+        (lambda head, body: head + b"not deflated at all", "damaged"),
+    ],
+    ids=["short", "long", "cut", "trailing bytes", "no body", "not deflate"],
+)
+def test_damaged_statistics_are_refused_in_one_line(damage, message) -> None:
+    stats = CorpusStats()
+    encode(real_papers(20), stats)
+    blob = stats.to_bytes()
+    body = zlib.decompress(blob[13:])
+    with pytest.raises(ValueError, match=message) as caught:
+        CorpusStats.from_bytes(damage(blob[:13], body))
+    assert "\n" not in str(caught.value)
 
 
 def test_the_known_tokenizers_facts_are_what_its_tokens_say(tmp_path: Path) -> None:
