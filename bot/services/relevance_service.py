@@ -44,6 +44,7 @@ from bot.core.ports import (
 )
 from bot.core.subscriptions import Follow, FollowKind
 from bot.core.topic_lookup import UnknownTopic, resolve_topic, topic_key
+from bot.services.freed_memory import release_freed_memory
 from bot.services.rank_batches import RankBatches
 from bot.services.refusals import Refused
 from bot.services.relevance import (
@@ -234,6 +235,9 @@ class RelevanceService:
             self._use_stats(stats, version)
             if done:
                 log.info("encoded %d paper vectors", done)
+                # Each batch's papers, texts and token arrays were small objects: their
+                # freed pages stay resident under what lives on unless handed back.
+                await asyncio.to_thread(release_freed_memory)
             return done
 
     async def reindex_vectors(self) -> int:
