@@ -37,6 +37,14 @@ def last_interaction(fake: FakeDiscord) -> InteractionRecord:
     return list(fake.interactions.by_id.values())[-1]
 
 
+def assert_deferred_ephemerally(fake: FakeDiscord) -> None:
+    """The last interaction was answered with "thinking…", ephemeral like its answer."""
+    record = last_interaction(fake)
+    assert record.callback_type == DEFERRED
+    assert record.callback_data is not None
+    assert record.callback_data.get("flags", 0) & 64
+
+
 async def while_the_zone_index_is_busy(command):
     """Run `command` while the zone index's lock is held for BUSY seconds."""
     zone_data.zone_index()  # built: only the lock makes the lookup wait
@@ -74,10 +82,7 @@ async def test_a_slow_first_zone_lookup_defers_and_then_answers(
         reply, took = await while_the_zone_index_is_busy(command)
         assert took >= BUSY
         assert reply.content.startswith(answer), reply.content
-        record = last_interaction(fake)
-        assert record.callback_type == DEFERRED
-        assert record.callback_data is not None
-        assert record.callback_data.get("flags", 0) & 64  # ephemeral, like the answer
+        assert_deferred_ephemerally(fake)
         # Quick when nothing holds it: answered directly, no "thinking…".
         again = await fake.invoke(ids.guild, ids.channel, ids.admin, name, options)
         assert again.content.startswith(answer), again.content
@@ -134,7 +139,4 @@ async def test_a_reply_naming_a_stored_zone_defers_while_the_index_is_busy(
         reply, took = await while_the_zone_index_is_busy(command)
         assert took >= BUSY
         assert answer in reply.content, reply.content
-        record = last_interaction(fake)
-        assert record.callback_type == DEFERRED
-        assert record.callback_data is not None
-        assert record.callback_data.get("flags", 0) & 64
+        assert_deferred_ephemerally(fake)
