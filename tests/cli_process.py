@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.forked_cli import run_cli
 
 # Every variable paperbot reads (bot/cli/settings_table.py), listed here so these helpers
 # also run against older code: a runner's own settings must never leak into a test.
@@ -47,16 +48,7 @@ def paperbot(
     cwd: Path, *args: str, stdin: str | None = "", timeout: float = 120, **env: str
 ) -> subprocess.CompletedProcess:
     """Run `paperbot ARGS` in `cwd`; stdin is the given text (None: /dev/null)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=clean_environment(**env),
-        input=stdin,
-        stdin=subprocess.DEVNULL if stdin is None else None,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cli(args, cwd=cwd, env=clean_environment(**env), input=stdin, timeout=timeout)
 
 
 def write_env(folder: Path, **settings: str) -> None:

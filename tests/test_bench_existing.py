@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from bench import main
 from bench.corpus import write_days
 from bench.measure_import import write_snapshot
+from tests.forked_cli import run_cli
 
 CLASSES = {
     "common", "rare", "name", "two_words", "three_words", "phrase", "misspelled", "prefix",
@@ -21,9 +20,7 @@ CLASSES = {
 
 
 def _paperbot(*args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, check=False
-    )
+    done = run_cli(args)
     assert done.returncode == 0, done.stderr
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLE_DUMP
+from tests.forked_cli import run_cli
 from tests.real_papers import OLD_STYLE, api_dump, real_titles
 
 OPT = ("2205.01068", "OPT: Open Pre-trained Transformer Language Models")
@@ -19,14 +19,7 @@ OPT = ("2205.01068", "OPT: Open Pre-trained Transformer Language Models")
 
 def paperbot(db: Path, *args: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "PAPERBOT"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=db.parent,  # no .env here
-        env=environ,
-    )
+    return run_cli([*args, "--db", str(db)], cwd=db.parent, env=environ)  # no .env there
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,13 @@ from bot.core.ingest import ingest_bytes, tag_stored_papers
 from bot.core.topics import validate_topic
 from storage import open_storage
 from tests.conftest import SAMPLE_DUMP
+from tests.forked_cli import run_cli
 
 GUILD = 1578986613999009794
 
 
 def paperbot(db: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli([*argv, "--db", str(db)])
 
 
 async def _prepare(db: Path) -> None:

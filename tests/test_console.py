@@ -13,6 +13,7 @@ from bot.cli.settings import Settings
 from bot.discord_app.wiring import make_bot
 from bot.fakediscord import FakeDiscord, running_bot
 from storage import open_storage
+from tests.forked_cli import run_cli
 
 COMMAND_PUT = "PUT /applications/{app_id}/commands"
 
@@ -104,15 +105,7 @@ async def test_console_picks_a_menu_option_by_number_or_text() -> None:
 def _run(args: list[str], stdin: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "PAPERBOT"))}
     environ.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,  # no .env here
-        env=environ,
-    )
+    return run_cli(args, input=stdin, cwd=tmp_path, env=environ)  # no .env in tmp_path
 
 
 def test_scripted_console_as_a_subprocess(tmp_path) -> None:

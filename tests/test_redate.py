@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import sqlite3
 import subprocess
-import sys
 
 import asyncpg
 import pytest
@@ -16,6 +15,7 @@ from bot.core.ingest import ingest_bytes
 from bot.core.query import parse_query
 from tests.conftest import SAMPLE_DUMP, TODAY, assert_index_matches
 from tests.discord_harness import bot_against_fake
+from tests.forked_cli import run_cli
 from tests.test_ingest import FAULT_DAY, set_fault, snapshot
 
 STORED = dt.date(2026, 3, 14)
@@ -99,9 +99,7 @@ async def test_a_failed_redate_changes_nothing(backend_storage, sample_bytes) ->
 
 
 def paperbot(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(argv)
 
 
 def test_cli_says_where_a_dump_is_stored_and_redates_only_when_asked(tmp_path) -> None:

@@ -6,26 +6,21 @@ process searched an empty index ("No papers found" for everything)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from storage import open_storage
 from storage.sqlite.search_index import INCOMPLETE_MARKER
+from tests.forked_cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "bot" / "data" / "sample_dump.txt"
 
 
 def _ingest(db: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ingest", str(SAMPLE), "--db", str(db)],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
+    done = run_cli(["ingest", str(SAMPLE), "--db", str(db)], cwd=ROOT)
+    assert done.returncode == 0, done.stderr
 
 
 async def _total(db: Path, words: str) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import subprocess
-import sys
 
 import pytest
 
@@ -24,6 +23,7 @@ from bot.core.topics import load_default_topics
 from bot.services.search import COUNT_CAP, WIDEN_BELOW, SearchService
 from tests.conftest import SAMPLE_DUMP, TODAY, backend_of
 from tests.discord_harness import bot_against_fake
+from tests.forked_cli import run_cli
 
 EVERYTHING = 1_000_000
 SYNTHETIC_PAPERS = 1_300
@@ -132,9 +132,7 @@ async def test_slash_search_states_a_spelling_correction_once(tmp_path) -> None:
 
 
 def paperbot(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(argv)
 
 
 async def test_cli_search_says_the_count_in_the_same_words(tmp_path) -> None:

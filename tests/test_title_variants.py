@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 
 from bot.core.ingest import ingest_bytes
 from bot.core.parse import parse_dump
 from bot.core.query import parse_query
 from tests.conftest import SAMPLE_DUMP, TODAY, assert_index_matches
+from tests.forked_cli import run_cli
 
 ARXIV_ID = "2312.09979"
 FIRST_TITLE = (
@@ -116,13 +115,7 @@ def test_cli_reports_the_retitle_and_finds_the_first_title(tmp_path) -> None:
         files.append(path)
 
     def cli(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *argv],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_cli(argv, env=env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -23,6 +22,7 @@ from bot.core.wording import (
 from cogs.operate import HELP, fit_lines
 from tests.conftest import SAMPLE_DUMP
 from tests.discord_harness import bot_against_fake, mention_leaks, settle
+from tests.forked_cli import run_cli
 
 ALL_COGS = ("cogs.search", "cogs.digest", "cogs.follow", "cogs.topic_admin", "cogs.operate")
 
@@ -146,9 +146,7 @@ async def test_status_names_commands_that_failed_to_load_not_modules(world) -> N
 
 
 def paperbot(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(argv)
 
 
 def test_cli_counts_are_singular_when_one(tmp_path) -> None:

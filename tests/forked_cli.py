@@ -1,0 +1,216 @@
+"""Run `python -m bot.cli ARGS` to completion, forked from a process that has already
+imported paperbot.
+
+Why: a `paperbot` process spends about half a second of CPU importing numpy, the search
+index, the relevance engine and discord.py before it does anything, and the suite starts
+several hundred of them on two cores. Each worker of the test run starts one fork server
+(`python -m tests.forked_cli SOCKET`) that imports those modules once; every command is
+then a fresh fork of it, with its own process, working directory, environment, stdin,
+stdout, stderr and exit status, running `bot.cli`'s `__main__` exactly as `python -m
+bot.cli` would. Only the import is shared.
+
+Set PAPERBOT_TEST_FRESH_PROCESSES=1 to start every command as a new interpreter instead.
+Scenarios that kill a command part-way, or compare two runs of it, start real
+interpreters of their own either way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FRESH = os.environ.get("PAPERBOT_TEST_FRESH_PROCESSES") == "1"
+# One request, its environment included, fits in one packet of a SOCK_SEQPACKET socket.
+MAX_REQUEST = 1 << 20
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = "",
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot.cli ARGS` to its end, like `subprocess.run(..., capture_output=True,
+    text=True)`. stdin is a pipe holding `input`, or /dev/null when it is None."""
+    command = [sys.executable, "-m", "bot.cli", *args]
+    environ = dict(os.environ if env is None else env)
+    if FRESH:
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            env=environ,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    return _server().run(command, str(cwd or os.getcwd()), environ, input, timeout)
+
+
+class _ForkServer:
+    """The client's end: one connection per command."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="paperbot-fork-")
+        self.path = os.path.join(self.folder, "socket")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.forked_cli", self.path],
+            cwd=ROOT,
+            # The server exits when this end closes: a worker that dies leaves no server.
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        ready = self.process.stderr.readline()
+        if ready.strip() != "ready":
+            raise RuntimeError(f"no fork server: {ready}{self.process.stderr.read()}")
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.kill()
+        self.process.wait()
+        for name in os.listdir(self.folder):
+            os.unlink(os.path.join(self.folder, name))
+        os.rmdir(self.folder)
+
+    def run(
+        self, command: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        if text is None:
+            stdin_read, stdin_write = os.open(os.devnull, os.O_RDONLY), -1
+        else:
+            stdin_read, stdin_write = os.pipe()
+        with (
+            tempfile.TemporaryFile() as out,
+            tempfile.TemporaryFile() as err,
+            socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn,
+        ):
+            conn.connect(self.path)
+            request = json.dumps({"argv": command[3:], "cwd": cwd, "env": env}).encode()
+            socket.send_fds(conn, [request], [stdin_read, out.fileno(), err.fileno()])
+            os.close(stdin_read)
+            if text is not None:
+                # In a thread: input larger than a pipe holds waits for the command to read it.
+                threading.Thread(target=_feed, args=(stdin_write, text), daemon=True).start()
+            pid = int(conn.recv(64))
+            if not select.select([conn], [], [], timeout)[0]:
+                os.kill(pid, 9)
+                conn.recv(64)
+                raise subprocess.TimeoutExpired(command, timeout)
+            status = int(conn.recv(64))
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(
+                command,
+                os.waitstatus_to_exitcode(status),
+                _decode(out.read()),
+                _decode(err.read()),
+            )
+
+
+def _feed(fd: int, text: str) -> None:
+    view = memoryview(text.encode())
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        pass  # the command exited without reading it all, as with subprocess.run
+    finally:
+        os.close(fd)
+
+
+def _decode(data: bytes) -> str:
+    # What subprocess.run(text=True) does: the locale's encoding, universal newlines.
+    return data.decode().replace("\r\n", "\n").replace("\r", "\n")
+
+
+_SERVER: _ForkServer | None = None
+
+
+def _server() -> _ForkServer:
+    global _SERVER
+    if _SERVER is None or _SERVER.process.poll() is not None:
+        _SERVER = _ForkServer()
+    return _SERVER
+
+
+# --- the server --------------------------------------------------------------------------
+
+
+def _serve(path: str) -> dict | None:
+    """Accept requests until killed; returns only in a forked child, with its request."""
+    import bot.cli.app
+    import bot.services.relevance_service  # noqa: F401  what the heavier ones import
+    import storage  # noqa: F401
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)
+    print("ready", file=sys.stderr, flush=True)
+    running: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, connection)
+    while True:
+        readable = select.select([listener, sys.stdin, *running], [], [])[0]
+        for ready in readable:
+            if ready is sys.stdin:
+                return None  # the test worker has gone
+            if ready is listener:
+                conn, _ = listener.accept()
+                message, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    for pidfd, (_, other) in running.items():
+                        os.close(pidfd)
+                        other.close()
+                    conn.close()
+                    for target, fd in enumerate(fds):
+                        os.dup2(fd, target)
+                        os.close(fd)
+                    return json.loads(message)
+                for fd in fds:
+                    os.close(fd)
+                conn.send(str(pid).encode())
+                running[os.pidfd_open(pid)] = (pid, conn)
+            else:
+                pid, conn = running.pop(ready)
+                os.close(ready)
+                _, status = os.waitpid(pid, 0)
+                conn.send(str(status).encode())
+                conn.close()
+
+
+def _become_command(request: dict) -> None:
+    """In the forked child: take the command's place, then run `bot.cli` as `-m` does."""
+    import runpy
+    import time
+
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()
+    sys.path[0] = request["cwd"]  # `python -m` puts the working directory first
+    sys.argv = ["-m", *request["argv"]]
+    runpy.run_module("bot.cli", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    child = _serve(sys.argv[1])
+    if child is not None:
+        _become_command(child)
