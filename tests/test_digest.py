@@ -320,17 +320,23 @@ _hostile_abstract = st.one_of(
 )
 
 
+# Built once: a strategy built inside the loop below is validated again on every draw,
+# which was most of this property's CPU.
+_topic_hits = st.lists(
+    st.builds(TopicHit, st.sampled_from(_SLUGS), st.floats(0, 10), st.just(("k",))), max_size=3
+)
+_arxiv_id = st.one_of(st.none(), st.from_regex(r"\d{4}\.\d{5}", fullmatch=True))
+_authors = st.lists(st.text(max_size=60), max_size=5)
+_upvotes = st.one_of(st.none(), st.integers(0, 10_000))
+_position = st.one_of(st.none(), st.integers(1, 60))
+
+
 @st.composite
 def papers_strategy(draw: st.DrawFn) -> list[StoredPaper]:
     n = draw(st.integers(0, 40))
     papers = []
     for i in range(n):
-        topics = draw(
-            st.lists(
-                st.builds(TopicHit, st.sampled_from(_SLUGS), st.floats(0, 10), st.just(("k",))),
-                max_size=3,
-            )
-        )
+        topics = draw(_topic_hits)
         papers.append(
             StoredPaper(
                 # Some repeated ids: the digest must show such a paper only once.
@@ -338,14 +344,14 @@ def papers_strategy(draw: st.DrawFn) -> list[StoredPaper]:
                 key=f"k{i}",
                 title=draw(_hostile_text),
                 abstract=draw(_hostile_abstract),
-                arxiv_id=draw(st.one_of(st.none(), st.from_regex(r"\d{4}\.\d{5}", fullmatch=True))),
-                authors=tuple(draw(st.lists(st.text(max_size=60), max_size=5))),
-                upvotes=draw(st.one_of(st.none(), st.integers(0, 10_000))),
+                arxiv_id=draw(_arxiv_id),
+                authors=tuple(draw(_authors)),
+                upvotes=draw(_upvotes),
                 first_seen=DAY,
                 last_seen=DAY,
                 days=(DAY,),
                 topics=tuple(topics),
-                position=draw(st.one_of(st.none(), st.integers(1, 60))),
+                position=draw(_position),
             )
         )
     return papers
