@@ -33,15 +33,25 @@ TOP = 5
 def written_fragments(titles: list[str], size: int) -> list[tuple[str, str]]:
     """(fragment, its title): `size` consecutive whitespace-separated pieces of a title,
     for every such fragment that occurs in exactly one title (case-folded substring)."""
-    folded = [" ".join(t.casefold().split()) for t in titles]
-    return _unique(titles, size, str.split, lambda part: sum(part in t for t in folded))
+    folded = "\0".join(" ".join(t.casefold().split()) for t in titles)
+    return _unique(titles, size, str.split, lambda part: _holders(folded, part))
 
 
 def word_fragments(titles: list[str], size: int) -> list[tuple[str, str]]:
     """(fragment, its title): `size` consecutive words of a title, for every such run of
     words that occurs in exactly one title's words."""
-    spaced = [f" {' '.join(words(t))} " for t in titles]
-    return _unique(titles, size, words, lambda part: sum(f" {part} " in t for t in spaced))
+    spaced = "\0".join(f" {' '.join(words(t))} " for t in titles)
+    return _unique(titles, size, words, lambda part: _holders(spaced, f" {part} "))
+
+
+def _holders(joined: str, part: str) -> int:
+    """How many of the NUL-joined titles hold `part`: 0, 1, or 2 for two or more. (A
+    part holds no NUL, so a match never runs across two titles.)"""
+    at = joined.find(part)
+    if at < 0:
+        return 0
+    end = joined.find("\0", at)  # where the title holding it ends
+    return 1 if end < 0 or joined.find(part, end) < 0 else 2
 
 
 def _unique(
