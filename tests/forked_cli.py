@@ -44,20 +44,31 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot.cli ARGS` to its end, like `subprocess.run(..., capture_output=True,
     text=True)`. stdin is a pipe holding `input`, or /dev/null when it is None."""
-    command = [sys.executable, "-m", "bot.cli", *args]
     environ = dict(os.environ if env is None else env)
     if FRESH:
-        return subprocess.run(
-            command,
-            cwd=cwd,
-            env=environ,
-            input=input,
-            stdin=subprocess.DEVNULL if input is None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return fresh_cli(args, cwd, environ, input, timeout)
+    command = [sys.executable, "-m", "bot.cli", *args]
     return _server().run(command, str(cwd or os.getcwd()), environ, input, timeout)
+
+
+def fresh_cli(
+    args: Sequence[str],
+    cwd: Path | str | None,
+    env: Mapping[str, str],
+    input: str | None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`run_cli` in a new interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=env,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class _ForkServer:

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -15,20 +14,11 @@ import pytest
 
 from tests.cli_process import clean_environment, write_env
 from tests.conftest import SAMPLE_DUMP
-from tests.forked_cli import _server, run_cli
+from tests.forked_cli import _server, fresh_cli, run_cli
 
 
 def fresh(args: list[str], cwd, env: dict[str, str], stdin: str | None = "") -> tuple:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        stdin=subprocess.DEVNULL if stdin is None else None,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = fresh_cli(args, cwd, env, stdin)
     return done.returncode, done.stdout, done.stderr
 
 
