@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import atexit
 import json
+import locale
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -47,8 +49,7 @@ def run_cli(
     environ = dict(os.environ if env is None else env)
     if FRESH:
         return fresh_cli(args, cwd, environ, input, timeout)
-    command = [sys.executable, "-m", "bot.cli", *args]
-    return _server().run(command, str(cwd or os.getcwd()), environ, input, timeout)
+    return _server().run(list(args), str(cwd or os.getcwd()), environ, input, timeout)
 
 
 def fresh_cli(
@@ -102,8 +103,9 @@ class _ForkServer:
         os.rmdir(self.folder)
 
     def run(
-        self, command: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
+        self, args: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
     ) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot.cli", *args]  # what the result reports
         if text is None:
             stdin_read, stdin_write = os.open(os.devnull, os.O_RDONLY), -1
         else:
@@ -114,7 +116,7 @@ class _ForkServer:
             socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn,
         ):
             conn.connect(self.path)
-            request = json.dumps({"argv": command[3:], "cwd": cwd, "env": env}).encode()
+            request = json.dumps({"argv": args, "cwd": cwd, "env": env}).encode()
             socket.send_fds(conn, [request], [stdin_read, out.fileno(), err.fileno()])
             os.close(stdin_read)
             if text is not None:
@@ -122,7 +124,7 @@ class _ForkServer:
                 threading.Thread(target=_feed, args=(stdin_write, text), daemon=True).start()
             pid = int(conn.recv(64))
             if not select.select([conn], [], [], timeout)[0]:
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
                 conn.recv(64)
                 raise subprocess.TimeoutExpired(command, timeout)
             status = int(conn.recv(64))
@@ -149,7 +151,7 @@ def _feed(fd: int, text: str) -> None:
 
 def _decode(data: bytes) -> str:
     # What subprocess.run(text=True) does: the locale's encoding, universal newlines.
-    return data.decode().replace("\r\n", "\n").replace("\r", "\n")
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 _SERVER: _ForkServer | None = None
@@ -166,8 +168,9 @@ def _server() -> _ForkServer:
 
 
 def _serve(path: str) -> dict | None:
-    """Accept requests until killed; returns only in a forked child, with its request."""
-    import bot.cli.app
+    """Accept requests until the test worker goes (its end of stdin closes): returns
+    None then, or, in a forked child, that child's request."""
+    import bot.cli.app  # what every command imports
     import bot.services.relevance_service  # noqa: F401  what the heavier ones import
     import storage  # noqa: F401
 
