@@ -2,9 +2,10 @@
 bundled sample dump.
 
 `storage` is SQLite. `backend_storage` runs a test once per backend (SQLite in
-tmp_path, PostgreSQL in a fresh schema of the test server, dropped afterwards). The
-server comes from PAPERBOT_TEST_DATABASE_URL (default below); if it cannot be reached
-the PostgreSQL tests fail, telling how to start it: they are never skipped.
+tmp_path, PostgreSQL in a fresh schema of the test server, dropped afterwards); a SQLite
+one is a copy of a template built once per test process (tests/database_copies.py).
+The server comes from PAPERBOT_TEST_DATABASE_URL (default below); if it cannot be
+reached the PostgreSQL tests fail, telling how to start it: they are never skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import concurrent.futures
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -25,6 +27,9 @@ import bot
 from bot.core.ingest import ingest_bytes
 from storage import Storage, open_storage
 from storage.urls import redact
+from tests.database_copies import Build, DatabaseCopies
+
+OpenCopy = Callable[..., AbstractAsyncContextManager[Storage]]
 
 SAMPLE_DUMP = Path(bot.__file__).parent / "data" / "sample_dump.txt"
 # The sample's date line says `Mar 14` with no year; with this "today" it is 2026-03-14.
@@ -41,25 +46,30 @@ def sample_bytes() -> bytes:
     return SAMPLE_DUMP.read_bytes()
 
 
+@pytest.fixture(scope="session")
+def database_copies(tmp_path_factory) -> DatabaseCopies:
+    """This test process's template databases (tests/database_copies.py)."""
+    return DatabaseCopies(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
-async def storage(tmp_path):
-    store = await open_storage(tmp_path / "paperbot.db")
-    try:
+async def storage(tmp_path, database_copies):
+    """A migrated, empty SQLite database at tmp_path / "paperbot.db"."""
+    async with database_copies.open("sqlite", None, tmp_path) as store:
         yield store
-    finally:
-        await store.close()
 
 
-async def _ingest_sample(store: Storage, sample_bytes: bytes) -> Storage:
-    report = await ingest_bytes(store, sample_bytes, "sample_dump.txt", today=TODAY)
+async def ingest_sample(store: Storage) -> None:
+    report = await ingest_bytes(store, SAMPLE_DUMP.read_bytes(), "sample_dump.txt", today=TODAY)
     assert report.error is None, report.error
     assert report.new == 98
-    return store
 
 
 @pytest.fixture
-async def sample_storage(storage, sample_bytes):
-    return await _ingest_sample(storage, sample_bytes)
+async def sample_storage(tmp_path, database_copies):
+    """`storage` holding the sample dump (98 papers on SAMPLE_DAY)."""
+    async with database_copies.open("sqlite", ingest_sample, tmp_path) as store:
+        yield store
 
 
 # -- PostgreSQL ------------------------------------------------------------------------
@@ -135,31 +145,36 @@ async def postgres_storage(postgres_schema) -> AsyncIterator[Storage]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def backend_storage(request, tmp_path) -> AsyncIterator[Storage]:
-    """An open, empty Storage of each backend in turn."""
-    base = name = None
-    if request.param == "sqlite":
-        location = str(tmp_path / "paperbot.db")
-    else:
-        # Requested here rather than as an argument so SQLite runs need no server.
-        base = request.getfixturevalue("postgres_url")
-        name = await create_schema(base)
-        location = with_search_path(base, name)
-    try:
-        store = await open_storage(location)
-        try:
-            yield store
-        finally:
-            await store.close()
-    finally:
-        if base and name:
-            await drop_schema(base, name)
+def backend(request) -> str:
+    """Runs a test once per backend."""
+    return request.param
 
 
 @pytest.fixture
-async def backend_sample_storage(backend_storage, sample_bytes) -> Storage:
+def backend_copy(request, backend, tmp_path, database_copies) -> OpenCopy:
+    """`backend_copy(build)`: an async context manager opening what `build` makes on
+    this test's backend (on SQLite, a copy of the template it made once)."""
+    # Requested here rather than as an argument so SQLite runs need no server.
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else ""
+
+    def open_copy(build: Build | None = None) -> AbstractAsyncContextManager[Storage]:
+        return database_copies.open(backend, build, tmp_path, url)
+
+    return open_copy
+
+
+@pytest.fixture
+async def backend_storage(backend_copy) -> AsyncIterator[Storage]:
+    """An open, empty Storage of each backend in turn."""
+    async with backend_copy() as store:
+        yield store
+
+
+@pytest.fixture
+async def backend_sample_storage(backend_copy) -> AsyncIterator[Storage]:
     """`backend_storage` holding the sample dump (98 papers on SAMPLE_DAY)."""
-    return await _ingest_sample(backend_storage, sample_bytes)
+    async with backend_copy(ingest_sample) as store:
+        yield store
 
 
 def backend_of(store: Storage) -> str:

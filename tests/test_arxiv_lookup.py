@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,6 +13,7 @@ from bot.core.ingest import ingest_bytes
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from storage import Storage
+from tests.conftest import ingest_sample
 from tests.real_papers import OLD_STYLE, api_dump, real_titles
 
 FORMS = [
@@ -37,14 +39,17 @@ FORMS = [
 ]
 
 
-@pytest.fixture
-async def papers_with_ids(backend_sample_storage) -> Storage:
+async def sample_and_real_ids(storage: Storage) -> None:
+    await ingest_sample(storage)
     dump = api_dump(real_titles() + OLD_STYLE)
-    report = await ingest_bytes(
-        backend_sample_storage, dump, "api.json", today=dt.date(2026, 11, 26)
-    )
+    report = await ingest_bytes(storage, dump, "api.json", today=dt.date(2026, 11, 26))
     assert report.error is None
-    return backend_sample_storage
+
+
+@pytest.fixture
+async def papers_with_ids(backend_copy) -> AsyncIterator[Storage]:
+    async with backend_copy(sample_and_real_ids) as store:
+        yield store
 
 
 async def test_every_real_id_in_any_pasted_form_opens_its_paper(papers_with_ids) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -86,8 +87,7 @@ async def test_typod_titles_still_come_first(backend_sample_storage) -> None:
     assert hybrid_first >= plain_first
 
 
-@pytest.fixture
-async def labelled_storage(backend_storage) -> Storage:
+async def labelled_papers(storage: Storage) -> None:
     """The 584 labelled papers, ingested from one HF-shaped JSON dump."""
     data, _ = labelled_corpus()
     items = [
@@ -104,9 +104,14 @@ async def labelled_storage(backend_storage) -> Storage:
         for p in (data.papers[r] for r in data.labelled)
     ]
     raw = json.dumps(items).encode()
-    report = await ingest_bytes(backend_storage, raw, "labelled.json", cli_date=dt.date(2026, 1, 5))
+    report = await ingest_bytes(storage, raw, "labelled.json", cli_date=dt.date(2026, 1, 5))
     assert report.error is None and report.new == 584, report
-    return backend_storage
+
+
+@pytest.fixture
+async def labelled_storage(backend_copy) -> AsyncIterator[Storage]:
+    async with backend_copy(labelled_papers) as store:
+        yield store
 
 
 async def test_interest_statements_find_more_of_what_they_ask_for(labelled_storage) -> None:

@@ -23,7 +23,7 @@ from bot.core.sources import SourceFilter, category_matches, parse_source_filter
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from storage.sqlite.search_index import SCHEMA_VERSION
-from tests.conftest import TODAY, backend_of, reopen_with_index_version
+from tests.conftest import TODAY, backend_of, ingest_sample, reopen_with_index_version
 
 ARXIV = Path(__file__).resolve().parent / "data" / "arxiv"
 LISTINGS = (
@@ -57,10 +57,15 @@ async def ingest_listings(storage, names=LISTINGS) -> None:
         assert report.error is None, report.error
 
 
+async def sample_and_listings(storage) -> None:
+    await ingest_sample(storage)
+    await ingest_listings(storage)
+
+
 @pytest.fixture
-async def mixed(backend_sample_storage):
-    await ingest_listings(backend_sample_storage)
-    return backend_sample_storage
+async def mixed(backend_copy):
+    async with backend_copy(sample_and_listings) as store:
+        yield store
 
 
 async def every_paper(storage) -> list[StoredPaper]:

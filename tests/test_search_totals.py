@@ -21,7 +21,7 @@ from bot.core.query import parse_query
 from bot.core.text import words
 from bot.core.topics import load_default_topics
 from bot.services.search import COUNT_CAP, WIDEN_BELOW, SearchService
-from tests.conftest import SAMPLE_DUMP, TODAY, backend_of
+from tests.conftest import SAMPLE_DUMP, TODAY, backend_of, ingest_sample
 from tests.discord_harness import bot_against_fake
 from tests.forked_cli import run_cli
 
@@ -42,10 +42,15 @@ async def ingest_synthetic(storage, papers: int = SYNTHETIC_PAPERS) -> None:
         assert report.error is None, report.error
 
 
+async def sample_and_synthetic(storage) -> None:
+    await ingest_sample(storage)
+    await ingest_synthetic(storage)
+
+
 @pytest.fixture
-async def big_storage(backend_sample_storage):
-    await ingest_synthetic(backend_sample_storage)
-    return backend_sample_storage
+async def big_storage(backend_copy):
+    async with backend_copy(sample_and_synthetic) as store:
+        yield store
 
 
 async def test_keyword_totals_count_every_match_or_say_they_stopped(big_storage) -> None:

@@ -19,6 +19,7 @@ from bot.core.sources import category_matches, feed_category, parse_source_filte
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from bot.services.snapshot_import import import_snapshot
+from tests.conftest import ingest_sample
 
 FIRST = Path(__file__).resolve().parent / "data" / "snapshot" / "snapshot_first100.jsonl"
 FILTERS = (
@@ -54,11 +55,16 @@ def expected_ids(typed: str) -> set[str]:
     }
 
 
-@pytest.fixture
-async def imported(backend_sample_storage):
-    result = await import_snapshot(backend_sample_storage, FIRST, SnapshotFilter(), workers=0)
+async def sample_and_snapshot(storage) -> None:
+    await ingest_sample(storage)
+    result = await import_snapshot(storage, FIRST, SnapshotFilter(), workers=0)
     assert result.counts.imported == 100
-    return backend_sample_storage
+
+
+@pytest.fixture
+async def imported(backend_copy):
+    async with backend_copy(sample_and_snapshot) as store:
+        yield store
 
 
 async def arxiv_ids(storage, ids) -> set[str]:

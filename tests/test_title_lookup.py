@@ -13,7 +13,7 @@ which must occur as words).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -23,7 +23,7 @@ from bot.core.text import words
 from bot.core.topics import load_default_topics
 from bot.services.search import SearchService
 from storage import Storage
-from tests.conftest import backend_of
+from tests.conftest import backend_of, ingest_sample
 from tests.real_papers import api_dump, real_titles
 
 TARGET = 0.99
@@ -100,14 +100,19 @@ async def titles_of(store: Storage) -> list[str]:
     return [title for _, title in await store.all_titles()]
 
 
-@pytest.fixture
-async def real_storage(backend_sample_storage) -> Storage:
-    """The sample dump and the larger real set together (840 titles)."""
+async def sample_and_real_titles(storage: Storage) -> None:
+    await ingest_sample(storage)
     report = await ingest_bytes(
-        backend_sample_storage, api_dump(real_titles()), "real.json", today=dt.date(2026, 11, 26)
+        storage, api_dump(real_titles()), "real.json", today=dt.date(2026, 11, 26)
     )
     assert report.error is None and report.new > 700
-    return backend_sample_storage
+
+
+@pytest.fixture
+async def real_storage(backend_copy) -> AsyncIterator[Storage]:
+    """The sample dump and the larger real set together (840 titles)."""
+    async with backend_copy(sample_and_real_titles) as store:
+        yield store
 
 
 @pytest.mark.parametrize(

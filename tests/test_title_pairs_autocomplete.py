@@ -36,7 +36,7 @@ from storage.sqlite.search_index import (
     word_pairs,
     written_pairs,
 )
-from tests.conftest import TODAY, reopen_with_index_version
+from tests.conftest import TODAY, ingest_sample, reopen_with_index_version
 
 ALNUM = re.compile(r"^[^\W_]+$")
 EXPANSION_LIMIT = 50  # tantivy's phrase-prefix query: words per prefix, per segment
@@ -140,15 +140,20 @@ async def _all_titles(storage) -> list[tuple[int, str]]:
     return [(pid, title) for pid, title in rows]
 
 
+async def sample_and_corpus(storage) -> None:
+    await ingest_sample(storage)
+    for day in CorpusGenerator(1_200, seed=11).days():
+        report = await ingest_bytes(storage, day.raw, day.source, today=TODAY)
+        assert report.error is None, report.error
+    await storage.sync_search_index()
+
+
 @pytest.fixture
-async def corpus_storage(sample_storage):
+async def corpus_storage(tmp_path, database_copies):
     """The bundled sample and a generated corpus (edited titles included), ingested day
     by day, so the index has several segments."""
-    for day in CorpusGenerator(1_200, seed=11).days():
-        report = await ingest_bytes(sample_storage, day.raw, day.source, today=TODAY)
-        assert report.error is None, report.error
-    await sample_storage.sync_search_index()
-    return sample_storage
+    async with database_copies.open("sqlite", sample_and_corpus, tmp_path) as store:
+        yield store
 
 
 async def test_a_half_typed_last_word_finds_what_the_phrase_prefix_query_found(
