@@ -4,6 +4,7 @@ after the workers started."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import multiprocessing
@@ -18,6 +19,7 @@ from bot.core.models import SearchResponse
 from bot.core.sources import parse_source_filter
 from bot.core.topics import load_default_topics
 from bot.discord_app.wiring import open_search_service
+from bot.services import search_processes
 from bot.services.relevance_service import RelevanceService
 from bot.services.search import SearchService
 from bot.services.search_processes import SearchProcesses
@@ -155,6 +157,25 @@ async def test_the_searches_go_on_when_a_worker_dies(sample_storage) -> None:
     finally:
         await there.close()
     assert not worker_pids(), "close() left worker processes running"
+
+
+async def test_close_kills_a_worker_that_does_not_stop(sample_storage, monkeypatch) -> None:
+    # A stopped process cannot finish its search or take the pool's sentinel, as a
+    # worker CPython started after its pool broke never does: close() must not wait
+    # for it forever.
+    monkeypatch.setattr(search_processes, "STOP_GRACE_SECONDS", 0.5)
+    _, there, _ = two_services(sample_storage)
+    try:
+        assert (await there.search("language model", limit=50)).hits
+        workers = worker_pids()
+        assert workers, "no worker process was started"
+        wedged = next(iter(workers))
+        os.kill(wedged, signal.SIGSTOP)
+    finally:
+        await asyncio.wait_for(there.close(), timeout=30)
+    assert not worker_pids(), "close() left worker processes running"
+    with pytest.raises(ProcessLookupError):
+        os.kill(wedged, 0)
 
 
 NEW_DUMP = """Mar 15

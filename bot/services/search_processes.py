@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +43,8 @@ OpenService = Callable[[str], Awaitable[tuple[SearchService, Close]]]
 # (the database cannot be opened there, say), so searches stay in this process.
 GIVE_UP_AFTER = 3
 WORKER_NICENESS = 5  # added to the workers' nice value
+# What a worker gets to finish the search it is running when the pool is closed.
+STOP_GRACE_SECONDS = 5.0
 
 
 class SearchProcesses:
@@ -101,12 +104,34 @@ class SearchProcesses:
         return found
 
     async def close(self) -> None:
-        """Stop the workers (after the searches they are running)."""
+        """Stop the workers: those still running a search get STOP_GRACE_SECONDS to
+        finish it, then every worker left is killed."""
         self._closed = True
         pools = [*self._retired, *([self._pool] if self._pool is not None else [])]
         self._pool, self._retired = None, []
         for pool in pools:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+            await asyncio.to_thread(_stop_pool, pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    # `shutdown(wait=True)` alone can wait forever. When a worker dies while a search is
+    # being submitted, CPython (3.11) may start a replacement worker after its broken
+    # pool has terminated the others, and then waits for that one to exit, which it
+    # never does. So the workers are waited for with a deadline and then killed. The
+    # pool's process list and thread are private; without them, nothing is waited for.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            log.warning("a search worker process did not stop; killing it")
+            process.kill()
+            process.join()
+    if manager is not None:  # the pool's thread ends once its workers have
+        manager.join(STOP_GRACE_SECONDS)
 
 
 # -- in the worker process ----------------------------------------------------------------
