@@ -37,6 +37,18 @@ async def _built(location: str | Path, build: Build | None) -> None:
         await store.close()
 
 
+def copy_database(source: Path, to: Path) -> Path:
+    """Copy the closed SQLite database `source` to `to`, with everything beside it that
+    is its own (journal files, the search index and its lock file)."""
+    for own in source.parent.glob(f"{source.name}*"):
+        target = to.with_name(to.name + own.name[len(source.name) :])
+        if own.is_dir():
+            shutil.copytree(own, target)
+        else:
+            shutil.copy2(own, target)
+    return to
+
+
 class DatabaseCopies:
     """This test process's SQLite templates, in `folder`."""
 
@@ -54,13 +66,7 @@ class DatabaseCopies:
             template.parent.mkdir(parents=True)
             await _built(template, build)
             self._templates[key] = template
-        for source in template.parent.iterdir():
-            target = to.with_name(to.name + source.name[len(template.name) :])
-            if source.is_dir():
-                shutil.copytree(source, target)
-            else:
-                shutil.copy2(source, target)
-        return to
+        return copy_database(template, to)
 
     @asynccontextmanager
     async def open(

@@ -1,22 +1,25 @@
-"""Run `python -m bot.cli ARGS` to completion, forked from a process that has already
-imported paperbot.
+"""Run `python -m bot.cli ARGS`, forked from a process that has already imported paperbot.
 
-Why: a `paperbot` process spends about half a second of CPU importing numpy, the search
-index, the relevance engine and discord.py before it does anything, and the suite starts
-several hundred of them on two cores. Each worker of the test run starts one fork server
-(`python -m tests.forked_cli SOCKET`) that imports those modules once; every command is
-then a fresh fork of it, with its own process, working directory, environment, stdin,
-stdout, stderr and exit status, running `bot.cli`'s `__main__` exactly as `python -m
-bot.cli` would. Only the import is shared.
+Why: a `paperbot` process spends half a second of CPU (a second for `paperbot run`)
+importing numpy, the search index, the relevance engine and discord.py before it does
+anything, and the suite starts several hundred of them on two cores. Each worker of the
+test run starts one fork server (`python -m tests.forked_cli SOCKET`) that imports those
+modules once; every command is then a fresh fork of it, with its own process, working
+directory, environment, stdin, stdout, stderr and exit status, running `bot.cli`'s
+`__main__` exactly as `python -m bot.cli` would. Only the import is shared.
+
+`run_cli` runs a command to its end. `start_cli` starts one and leaves it running, for
+the scenarios that read its progress, run the bot, or kill it part-way: a SIGKILL ends
+a fork as it ends any process.
 
 Set PAPERBOT_TEST_FRESH_PROCESSES=1 to start every command as a new interpreter instead.
-Scenarios that kill a command part-way, or compare two runs of it, start real
-interpreters of their own either way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import json
 import locale
 import os
@@ -29,6 +32,7 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 FRESH = os.environ.get("PAPERBOT_TEST_FRESH_PROCESSES") == "1"
@@ -72,6 +76,83 @@ def fresh_cli(
     )
 
 
+class ForkedCommand:
+    """A command started by `start_cli`, running on its own, with what the scenarios use
+    of `subprocess.Popen`: `pid`, `stderr` (when a pipe), `poll`, `wait`, `kill`,
+    `terminate`, `returncode`; and `wait_async` for an event loop."""
+
+    def __init__(
+        self, args: list[str], conn: socket.socket, pid: int, stderr: IO[bytes] | None
+    ) -> None:
+        self.args = args
+        self.pid = pid
+        self.stderr = stderr
+        self.returncode: int | None = None
+        self._conn = conn
+
+    def _signal(self, signum: int) -> None:
+        # Only while no exit status came: until then the pid is still this command's.
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def poll(self) -> int | None:
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._conn], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+            status = int(self._conn.recv(64))
+            self._conn.close()
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    async def wait_async(self) -> int:
+        if self.returncode is None:
+            loop = asyncio.get_running_loop()
+            ready = loop.create_future()
+            fd = self._conn.fileno()
+            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+        return self.wait()
+
+
+def start_cli(
+    args: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: int = subprocess.DEVNULL,
+    stderr: int = subprocess.PIPE,
+) -> ForkedCommand | subprocess.Popen[bytes]:
+    """`python -m bot.cli ARGS` started and left running, stdin /dev/null. `stdout` and
+    `stderr` are subprocess.DEVNULL or a file descriptor; `stderr` may also be
+    subprocess.PIPE, read as bytes from `.stderr`."""
+    environ = dict(os.environ if env is None else env)
+    if FRESH:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=cwd,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    return _server().start(list(args), str(cwd or os.getcwd()), environ, stdout, stderr)
+
+
 class _ForkServer:
     """The client's end: one connection per command."""
 
@@ -101,6 +182,43 @@ class _ForkServer:
         for name in os.listdir(self.folder):
             os.unlink(os.path.join(self.folder, name))
         os.rmdir(self.folder)
+
+    def start(
+        self, args: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int
+    ) -> ForkedCommand:
+        opened: list[int] = []  # closed here once the server has its copies
+
+        def target(wanted: int, flags: int) -> int:
+            if wanted != subprocess.DEVNULL:
+                return wanted
+            opened.append(os.open(os.devnull, flags))
+            return opened[-1]
+
+        stdin = target(subprocess.DEVNULL, os.O_RDONLY)
+        out = target(stdout, os.O_WRONLY)
+        err_read = None
+        if stderr == subprocess.PIPE:
+            err_read, err = os.pipe()
+            opened.append(err)
+        else:
+            err = target(stderr, os.O_WRONLY)
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            conn.connect(self.path)
+            request = json.dumps({"argv": args, "cwd": cwd, "env": env}).encode()
+            socket.send_fds(conn, [request], [stdin, out, err])
+            pid = int(conn.recv(64))
+        except BaseException:
+            conn.close()
+            if err_read is not None:
+                os.close(err_read)
+            raise
+        finally:
+            for fd in opened:
+                os.close(fd)
+        command = [sys.executable, "-m", "bot.cli", *args]
+        pipe = None if err_read is None else os.fdopen(err_read, "rb")
+        return ForkedCommand(command, conn, pid, pipe)
 
     def run(
         self, args: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
@@ -170,7 +288,11 @@ def _server() -> _ForkServer:
 def _serve(path: str) -> dict | None:
     """Accept requests until the test worker goes (its end of stdin closes): returns
     None then, or, in a forked child, that child's request."""
+    with contextlib.suppress(ImportError):  # `paperbot run`'s event loop, where installed
+        import uvloop  # noqa: F401
+
     import bot.cli.app  # what every command imports
+    import bot.cli.runner  # `paperbot run`'s: discord.py, aiohttp
     import bot.services.relevance_service  # noqa: F401  what the heavier ones import
     import storage  # noqa: F401
 

@@ -1,8 +1,10 @@
 """The tests' forked `paperbot` (tests/forked_cli.py) behaves as a fresh interpreter does:
-the same output, exit status, working directory, environment and stdin."""
+the same output, exit status, working directory, environment and stdin; a command left
+running ends on a signal as a Popen's process does."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -14,7 +16,7 @@ import pytest
 
 from tests.cli_process import clean_environment, write_env
 from tests.conftest import SAMPLE_DUMP
-from tests.forked_cli import _server, fresh_cli, run_cli
+from tests.forked_cli import ForkedCommand, _server, fresh_cli, run_cli, start_cli
 
 
 def fresh(args: list[str], cwd, env: dict[str, str], stdin: str | None = "") -> tuple:
@@ -86,7 +88,8 @@ def test_a_command_killed_by_a_signal_reports_it_as_popen_does(tmp_path) -> None
             time.sleep(0.05)
 
     threading.Thread(target=kill_the_command, daemon=True).start()
-    done = run_cli(["ingest", str(fifo), "--db", str(tmp_path / "p.db")], cwd=tmp_path)
+    args = ["ingest", str(fifo), "--db", str(tmp_path / "p.db")]
+    done = _server().run(args, str(tmp_path), dict(os.environ), "", 120)  # never fresh
     assert killed and done.returncode == -signal.SIGKILL
 
 
@@ -97,3 +100,33 @@ def test_a_command_past_its_timeout_is_killed(tmp_path) -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         run_cli(args, cwd=tmp_path, timeout=1)
     assert children_of(_server().process.pid) == []  # killed and reaped
+
+
+def test_a_started_command_writes_where_it_is_told_and_exits_with_its_status(tmp_path) -> None:
+    db = str(tmp_path / "p.db")
+    assert run_cli(["ingest", str(SAMPLE_DUMP), "--db", db], cwd=tmp_path).returncode == 0
+    expected = run_cli(["stats", "--db", db], cwd=tmp_path).stdout
+    with (tmp_path / "out.txt").open("wb") as out:
+        command = start_cli(["stats", "--db", db], cwd=tmp_path, stdout=out.fileno())
+        assert command.wait(timeout=60) == 0
+    assert (tmp_path / "out.txt").read_text() == expected
+    assert command.stderr is not None and command.stderr.read() == b""
+
+
+def test_a_started_command_is_stopped_by_its_signals(tmp_path) -> None:
+    """A command waiting on a named pipe: SIGTERM and SIGKILL end it, as they end a
+    Popen's process, and an event loop can wait for it."""
+    fifo = tmp_path / "dump.txt"
+    os.mkfifo(fifo)
+    args = ["ingest", str(fifo), "--db", str(tmp_path / "p.db")]
+    for stop, status in ((ForkedCommand.terminate, -signal.SIGTERM), (ForkedCommand.kill, -9)):
+        # The server itself, not start_cli: PAPERBOT_TEST_FRESH_PROCESSES=1 would give a Popen.
+        environ = dict(os.environ)
+        command = _server().start(args, str(tmp_path), environ, subprocess.DEVNULL, subprocess.PIPE)
+        with pytest.raises(subprocess.TimeoutExpired):
+            command.wait(timeout=0.5)  # still waiting for a writer
+        assert command.poll() is None
+        stop(command)
+        assert asyncio.run(asyncio.wait_for(command.wait_async(), 30)) == status
+        assert command.returncode == status
+    assert children_of(_server().process.pid) == []

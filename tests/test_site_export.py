@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.cli_process import clean_environment, paperbot
+from tests.database_copies import copy_database
 from tests.site_checks import check_site, parse_html, text_of
 from tests.site_data import (
     EARLY_DAY,
@@ -26,20 +28,28 @@ from tests.site_data import (
 SAMPLE_PAPERS = 98
 
 
-def store(tmp_path: Path) -> Path:
-    db = tmp_path / "papers.db"
-    for path, day in write_dumps(tmp_path / "in"):
-        done = paperbot(tmp_path, "ingest", "--db", str(db), "--date", str(day), str(path))
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> Path:
+    """The three dumps, ingested once by the real command."""
+    folder = tmp_path_factory.mktemp("ingested")
+    db = folder / "papers.db"
+    for path, day in write_dumps(folder / "in"):
+        done = paperbot(folder, "ingest", "--db", str(db), "--date", str(day), str(path))
         assert done.returncode == 0, done.stderr
     return db
+
+
+@pytest.fixture
+def db(tmp_path, ingested) -> Path:
+    """A copy of `ingested` of this test's own."""
+    return copy_database(ingested, tmp_path / "papers.db")
 
 
 def export(tmp_path: Path, db: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return paperbot(tmp_path, "export-site", "--db", str(db), str(out), *extra)
 
 
-def test_the_site_is_valid_html_and_atom_and_every_link_inside_it_resolves(tmp_path) -> None:
-    db = store(tmp_path)
+def test_the_site_is_valid_html_and_atom_and_every_link_inside_it_resolves(tmp_path, db) -> None:
     out = tmp_path / "site"
     done = export(tmp_path, db, out)
     assert done.returncode == 0, done.stderr
@@ -55,8 +65,7 @@ def test_the_site_is_valid_html_and_atom_and_every_link_inside_it_resolves(tmp_p
     assert check.feed_entries > 100
 
 
-def test_the_index_lists_the_days_newest_first_and_each_day_its_papers(tmp_path) -> None:
-    db = store(tmp_path)
+def test_the_index_lists_the_days_newest_first_and_each_day_its_papers(tmp_path, db) -> None:
     out = tmp_path / "site"
     assert export(tmp_path, db, out).returncode == 0
     index = parse_html((out / "index.html").read_bytes())
@@ -89,11 +98,10 @@ def paper_page_titled(out: Path, title: str) -> tuple[Path, object]:
     raise AssertionError(f"no page for {title!r}")
 
 
-def test_a_paper_page_shows_its_links_topics_and_every_day_it_was_seen(tmp_path) -> None:
+def test_a_paper_page_shows_its_links_topics_and_every_day_it_was_seen(tmp_path, db) -> None:
     from tests.real_papers import real_titles
 
     arxiv_id, title = real_titles()[0]
-    db = store(tmp_path)
     out = tmp_path / "site"
     assert export(tmp_path, db, out).returncode == 0
     _, tree = paper_page_titled(out, title)
@@ -111,8 +119,7 @@ def test_a_paper_page_shows_its_links_topics_and_every_day_it_was_seen(tmp_path)
     assert text_of(by_name["Author"]) == "Ada Lovelace"
 
 
-def test_a_hostile_title_abstract_and_author_show_as_text(tmp_path) -> None:
-    db = store(tmp_path)
+def test_a_hostile_title_abstract_and_author_show_as_text(tmp_path, db) -> None:
     out = tmp_path / "site"
     assert export(tmp_path, db, out).returncode == 0
     path, tree = paper_page_titled(out, HOSTILE_TITLE)
@@ -132,8 +139,7 @@ def test_a_hostile_title_abstract_and_author_show_as_text(tmp_path) -> None:
     assert [a.name for a in entry.authors] == [HOSTILE_AUTHOR, "Bob"]
 
 
-def test_the_feeds_carry_ids_dates_authors_and_links(tmp_path) -> None:
-    db = store(tmp_path)
+def test_the_feeds_carry_ids_dates_authors_and_links(tmp_path, db) -> None:
     out = tmp_path / "site"
     assert export(tmp_path, db, out).returncode == 0
     feed = feedparser.parse((out / "feeds" / "all.atom").read_bytes())
@@ -154,8 +160,7 @@ def test_the_feeds_carry_ids_dates_authors_and_links(tmp_path) -> None:
     assert topic.feed.title == "paperbot: Large language models"
 
 
-def test_a_base_url_makes_the_feed_links_absolute(tmp_path) -> None:
-    db = store(tmp_path)
+def test_a_base_url_makes_the_feed_links_absolute(tmp_path, db) -> None:
     out = tmp_path / "site"
     base = "https://someone.github.io/papers/"
     assert export(tmp_path, db, out, "--base-url", base).returncode == 0
@@ -168,10 +173,7 @@ def test_a_base_url_makes_the_feed_links_absolute(tmp_path) -> None:
     assert bad.returncode == 2 and "not an http(s) address" in bad.stderr
 
 
-def test_exporting_again_changes_nothing_and_removes_only_its_own_stale_files(
-    tmp_path,
-) -> None:
-    db = store(tmp_path)
+def test_exporting_again_changes_nothing_and_removes_only_its_own_stale_files(tmp_path, db) -> None:
     out = tmp_path / "site"
     assert export(tmp_path, db, out).returncode == 0
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
@@ -193,8 +195,7 @@ def test_exporting_again_changes_nothing_and_removes_only_its_own_stale_files(
     assert after == before  # same bytes, and not even rewritten
 
 
-def test_a_folder_that_cannot_take_the_site_is_one_line_and_exit_1(tmp_path) -> None:
-    db = store(tmp_path)
+def test_a_folder_that_cannot_take_the_site_is_one_line_and_exit_1(tmp_path, db) -> None:
     a_file = tmp_path / "taken.txt"
     a_file.write_text("mine")
     for out, problem in (
@@ -211,8 +212,7 @@ def test_a_folder_that_cannot_take_the_site_is_one_line_and_exit_1(tmp_path) -> 
     assert not (tmp_path / "site").exists() and not (tmp_path / "none.db").exists()
 
 
-def test_progress_shows_on_a_terminal_only(tmp_path) -> None:
-    db = store(tmp_path)
+def test_progress_shows_on_a_terminal_only(tmp_path, db) -> None:
     leader, follower = pty.openpty()
     try:
         done = subprocess.run(

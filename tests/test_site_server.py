@@ -189,8 +189,7 @@ async def test_a_taken_port_is_one_line_and_exit_1(tmp_path) -> None:
         async with FakeDiscord() as fake:
             bot = BotProcess(fake, tmp_path / "papers.db", tmp_path, HTTP_PORT=str(port))
             await bot.start()
-            assert bot.proc is not None
-            code = await asyncio.wait_for(bot.proc.wait(), 60)
+            code = await asyncio.wait_for(bot.wait(), 60)
     assert code == 1
     errors = [line for line in bot.log_text().splitlines() if line.startswith("paperbot:")]
     assert errors == [

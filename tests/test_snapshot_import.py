@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from bot.core.query import parse_query
 from bot.core.snapshot import SnapshotPaper, parse_record
 from tests.cli_process import clean_environment, one_line, paperbot
 from tests.conftest import create_schema, drop_schema, with_search_path
+from tests.forked_cli import start_cli
 
 DATA = Path(__file__).resolve().parent / "data" / "snapshot"
 FIRST = DATA / "snapshot_first100.jsonl"
@@ -112,19 +111,15 @@ def run_import(
 def kill_import_after_batch(tmp_path: Path, location: str, batch_size: int, batch: int) -> None:
     """Import OAI_CS in a real subprocess and SIGKILL it as soon as it reports batch
     `batch` committed."""
-    command = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS)]
-    process = subprocess.Popen(
-        [*command, "--batch", str(batch_size), "--db", location],
+    process = start_cli(
+        ["import-arxiv-snapshot", str(OAI_CS), "--batch", str(batch_size), "--db", location],
         cwd=tmp_path,
         env=clean_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     assert process.stderr is not None
     for line in process.stderr:
-        if line.startswith(f"batch {batch}:"):
-            os.kill(process.pid, signal.SIGKILL)
+        if line.startswith(f"batch {batch}:".encode()):
+            process.kill()
             break
     assert process.wait(timeout=60) == -signal.SIGKILL
 

@@ -12,7 +12,6 @@ import random
 import select
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,8 +19,10 @@ import pytest
 
 from storage import open_storage
 from tests.conftest import assert_index_matches
+from tests.forked_cli import ForkedCommand, start_cli
 from tests.reliability.dumps import papers_written, write_dump_folder
 
+Command = ForkedCommand | subprocess.Popen[bytes]
 TRIALS = 20
 # Eight dumps: every commit count from 0 to 8 is killed at least twice in TRIALS, and
 # each trial costs half what sixteen did (its two ingests were a tenth of CI's CPU).
@@ -34,17 +35,14 @@ VOLATILE = {("dumps", "ingested_at"), ("dumps", "report")}
 DEADLINE = 300
 
 
-def ingest(folder: Path, db: Path, *, quiet: bool = True) -> subprocess.Popen:
-    """Without `quiet`, a `[n/DAYS]` line on stderr follows the commit of each dump."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "ingest", str(folder), "--db", str(db)]
-        + (["--quiet"] if quiet else []),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def ingest(folder: Path, db: Path, *, quiet: bool = True) -> Command:
+    """The real `paperbot ingest`, a process of its own (forked from one that has
+    imported paperbot: tests/forked_cli.py). Without `quiet`, a `[n/DAYS]` line on
+    stderr follows the commit of each dump."""
+    return start_cli(["ingest", str(folder), "--db", str(db), *(["--quiet"] if quiet else [])])
 
 
-def wait_for_commits(proc: subprocess.Popen, count: int) -> int:
+def wait_for_commits(proc: Command, count: int) -> int:
     """Block until the ingest has reported `count` committed dumps (or has exited);
     returns how many it reported."""
     assert proc.stderr is not None
