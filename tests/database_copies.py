@@ -13,7 +13,8 @@ and left out: it cost the server more CPU than migrating a fresh schema (87 s ag
 
 A template is built by an async function of an open Storage (None: migrated, empty),
 named by the function's module and name: a build must make the same database whenever
-it runs.
+it runs. It is built while the first test that asks for it sets up, before that test's
+body patches anything.
 """
 
 from __future__ import annotations
