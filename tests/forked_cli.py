@@ -184,8 +184,16 @@ class _ForkServer:
         os.rmdir(self.folder)
 
     def start(
-        self, args: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int
+        self,
+        args: list[str],
+        cwd: str,
+        env: dict[str, str],
+        stdout: int,
+        stderr: int,
+        stdin: int = subprocess.DEVNULL,
     ) -> ForkedCommand:
+        """One forked command, its standard streams subprocess.DEVNULL or descriptors
+        (stderr may be subprocess.PIPE); the caller keeps its own descriptors."""
         opened: list[int] = []  # closed here once the server has its copies
 
         def target(wanted: int, flags: int) -> int:
@@ -194,19 +202,19 @@ class _ForkServer:
             opened.append(os.open(os.devnull, flags))
             return opened[-1]
 
-        stdin = target(subprocess.DEVNULL, os.O_RDONLY)
-        out = target(stdout, os.O_WRONLY)
+        fds = [target(stdin, os.O_RDONLY), target(stdout, os.O_WRONLY)]
         err_read = None
         if stderr == subprocess.PIPE:
-            err_read, err = os.pipe()
-            opened.append(err)
+            err_read, err_write = os.pipe()
+            opened.append(err_write)
+            fds.append(err_write)
         else:
-            err = target(stderr, os.O_WRONLY)
+            fds.append(target(stderr, os.O_WRONLY))
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             conn.connect(self.path)
             request = json.dumps({"argv": args, "cwd": cwd, "env": env}).encode()
-            socket.send_fds(conn, [request], [stdin, out, err])
+            socket.send_fds(conn, [request], fds)
             pid = int(conn.recv(64))
         except BaseException:
             conn.close()
@@ -223,36 +231,26 @@ class _ForkServer:
     def run(
         self, args: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
     ) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "bot.cli", *args]  # what the result reports
-        if text is None:
-            stdin_read, stdin_write = os.open(os.devnull, os.O_RDONLY), -1
-        else:
-            stdin_read, stdin_write = os.pipe()
-        with (
-            tempfile.TemporaryFile() as out,
-            tempfile.TemporaryFile() as err,
-            socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn,
-        ):
-            conn.connect(self.path)
-            request = json.dumps({"argv": args, "cwd": cwd, "env": env}).encode()
-            socket.send_fds(conn, [request], [stdin_read, out.fileno(), err.fileno()])
-            os.close(stdin_read)
+        stdin_read, stdin_write = (subprocess.DEVNULL, -1) if text is None else os.pipe()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                command = self.start(args, cwd, env, out.fileno(), err.fileno(), stdin_read)
+            finally:
+                if text is not None:
+                    os.close(stdin_read)
             if text is not None:
                 # In a thread: input larger than a pipe holds waits for the command to read it.
                 threading.Thread(target=_feed, args=(stdin_write, text), daemon=True).start()
-            pid = int(conn.recv(64))
-            if not select.select([conn], [], [], timeout)[0]:
-                os.kill(pid, signal.SIGKILL)
-                conn.recv(64)
-                raise subprocess.TimeoutExpired(command, timeout)
-            status = int(conn.recv(64))
+            try:
+                returncode = command.wait(timeout)
+            except subprocess.TimeoutExpired:
+                command.kill()
+                command.wait()
+                raise subprocess.TimeoutExpired(command.args, timeout) from None
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(
-                command,
-                os.waitstatus_to_exitcode(status),
-                _decode(out.read()),
-                _decode(err.read()),
+                command.args, returncode, _decode(out.read()), _decode(err.read())
             )
 
 
