@@ -207,7 +207,9 @@ def stored_papers(
 ) -> list[StoredPaper]:
     """The papers `ids` (in that order; those not found left out) from their rows:
     PAPER_COLUMNS rows; (paper_id, day, position, upvotes) rows by day; (paper_id, topic,
-    score, why) rows best first; CATEGORY_SQL and LISTING_SQL rows. `position` and
+    score, why) rows best first, ties by topic; CATEGORY_SQL rows by position and
+    LISTING_SQL rows by day and source (SQL orders nothing it is not told to: on
+    PostgreSQL, ties come back in whatever order the rows lie on disk). `position` and
     `day_upvotes` are the paper's on `day`."""
     found = {row[0]: row for row in papers}
     days: dict[int, list[str]] = {i: [] for i in ids}

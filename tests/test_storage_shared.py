@@ -4,8 +4,10 @@ conversion for asyncpg and the row mapping."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import sys
 
+import asyncpg
 import pytest
 
 from bot.core.models import ParsedPaper, PlannedPaper
@@ -14,6 +16,7 @@ from storage.migrations import Migration, bundled_migrations, pending
 from storage.postgres.connection import migrations as postgres_migrations
 from storage.rows import stored_papers
 from storage.sqlite.connection import migrations as sqlite_migrations
+from tests.conftest import SAMPLE_DAY, backend_of
 
 
 def fake_package(tmp_path, monkeypatch, name: str, files: list[str]) -> str:
@@ -113,3 +116,48 @@ async def test_paper_ids_are_every_stored_paper_in_order(backend_sample_storage)
     assert ids == [pid for pid, _ in await backend_sample_storage.all_titles()]
     assert len(ids) == (await backend_sample_storage.stats())["papers"] > 0
     assert ids == sorted(set(ids))
+
+
+async def rewrite_topics_in_reverse(store, paper_id: int) -> None:
+    """Delete `paper_id`'s topic rows and insert them again in reverse topic order, so
+    that they lie on disk in that order: what updates and a copy leave behind."""
+    if backend_of(store) == "sqlite":
+        conn = sqlite3.connect(store.path)
+        try:
+            with conn:
+                rows = conn.execute(
+                    "SELECT * FROM paper_topics WHERE paper_id = ? ORDER BY topic DESC", (paper_id,)
+                ).fetchall()
+                conn.execute("DELETE FROM paper_topics WHERE paper_id = ?", (paper_id,))
+                conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?, ?)", rows)
+        finally:
+            conn.close()
+        return
+    conn = await asyncpg.connect(store.url)
+    try:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "DELETE FROM paper_topics WHERE paper_id = $1 RETURNING *", paper_id
+            )
+            for row in sorted(rows, key=lambda r: r["topic"], reverse=True):
+                await conn.execute("INSERT INTO paper_topics VALUES ($1, $2, $3, $4)", *row)
+    finally:
+        await conn.close()
+
+
+async def test_tied_topics_come_back_by_name_however_the_rows_lie(backend_sample_storage) -> None:
+    # The tagger orders a paper's topics best first, ties by name. Without a tie-break
+    # in SQL, PostgreSQL returned tied topics in the order they lay on disk.
+    store = backend_sample_storage
+    papers = await store.papers_on_day(SAMPLE_DAY)
+    tied = [p.id for p in papers if len({t.score for t in p.topics}) < len(p.topics)]
+    assert tied  # the sample has papers with two topics of one score
+    for paper_id in tied:
+        await rewrite_topics_in_reverse(store, paper_id)
+    # One paper at a time, as /paper reads it: which of a larger read's ties PostgreSQL's
+    # sort happened to put first depends on the other rows.
+    for paper_id in tied:
+        (paper,) = await store.get_papers([paper_id])
+        assert list(paper.topics) == sorted(paper.topics, key=lambda t: (-t.score, t.topic))
+    for paper in await store.papers_on_day(SAMPLE_DAY):
+        assert list(paper.topics) == sorted(paper.topics, key=lambda t: (-t.score, t.topic))

@@ -122,11 +122,11 @@ class PostgresStorage(
         )
         topics = await self._rows(
             "SELECT paper_id, topic, score, why FROM paper_topics"
-            " WHERE paper_id = ANY($1::bigint[]) ORDER BY score DESC",
+            " WHERE paper_id = ANY($1::bigint[]) ORDER BY score DESC, topic",
             ids,
         )
         categories = await self._rows(f"{CATEGORY_SQL} = ANY($1::bigint[]) ORDER BY position", ids)
-        listings = await self._rows(f"{LISTING_SQL} = ANY($1::bigint[])", ids)
+        listings = await self._rows(f"{LISTING_SQL} = ANY($1::bigint[]) ORDER BY 2, 3", ids)
         return stored_papers(ids, papers, appearances, topics, day, categories, listings)
 
     # -- search (text search lives in PostgresSearchStore) --------------------------------

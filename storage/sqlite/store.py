@@ -202,11 +202,11 @@ class SqliteStorage(
             )
             topics += await read(
                 f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
-                " ORDER BY score DESC",
+                " ORDER BY score DESC, topic",
                 part,
             )
             categories += await read(f"{CATEGORY_SQL} IN ({marks}) ORDER BY position", part)
-            listings += await read(f"{LISTING_SQL} IN ({marks})", part)
+            listings += await read(f"{LISTING_SQL} IN ({marks}) ORDER BY 2, 3", part)
         return stored_papers(ids, papers, appearances, topics, day, categories, listings)
 
     # -- search (text search lives in SqliteSearchStore) ----------------------------------
@@ -276,11 +276,11 @@ def _papers(conn: sqlite3.Connection, ids: list[int], day: dt.date | None) -> li
         ).fetchall()
         topics += conn.execute(
             f"SELECT paper_id, topic, score, why FROM paper_topics WHERE paper_id IN ({marks})"
-            " ORDER BY score DESC",
+            " ORDER BY score DESC, topic",
             part,
         ).fetchall()
         categories += conn.execute(
             f"{CATEGORY_SQL} IN ({marks}) ORDER BY position", part
         ).fetchall()
-        listings += conn.execute(f"{LISTING_SQL} IN ({marks})", part).fetchall()
+        listings += conn.execute(f"{LISTING_SQL} IN ({marks}) ORDER BY 2, 3", part).fetchall()
     return stored_papers(ids, papers, appearances, topics, day, categories, listings)
