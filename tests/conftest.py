@@ -2,8 +2,9 @@
 bundled sample dump.
 
 `storage` is SQLite. `backend_storage` runs a test once per backend (SQLite in
-tmp_path, PostgreSQL in a fresh schema of the test server, dropped afterwards); a SQLite
-one is a copy of a template built once per test process (tests/database_copies.py).
+tmp_path, PostgreSQL in a schema of the test server of its own); a SQLite one is a copy
+of a template built once per test process, a PostgreSQL one a migrated schema emptied
+after the test before it (tests/database_copies.py).
 The server comes from PAPERBOT_TEST_DATABASE_URL (default below); if it cannot be
 reached the PostgreSQL tests fail, telling how to start it: they are never skipped.
 """
@@ -15,7 +16,7 @@ import concurrent.futures
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -47,9 +48,13 @@ def sample_bytes() -> bytes:
 
 
 @pytest.fixture(scope="session")
-def database_copies(tmp_path_factory) -> DatabaseCopies:
+def database_copies(tmp_path_factory) -> Iterator[DatabaseCopies]:
     """This test process's template databases (tests/database_copies.py)."""
-    return DatabaseCopies(tmp_path_factory.mktemp("templates"))
+    copies = DatabaseCopies(tmp_path_factory.mktemp("templates"))
+    try:
+        yield copies
+    finally:
+        copies.close()
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ again after it is built.
 
 PostgreSQL has no cheap copy of a schema. `CREATE DATABASE … TEMPLATE` was measured
 and left out: it cost the server more CPU than migrating a fresh schema (87 s against
-70 s over six storage test files) and waits on the disk for 0.2–0.6 s a copy.
+70 s over six storage test files) and waits on the disk for 0.2–0.6 s a copy. A test
+on PostgreSQL gets a migrated schema another test emptied (tests/postgres_schemas.py),
+and its build runs there.
 
 A template is built by an async function of an open Storage (None: migrated, empty),
 named by the function's module and name: a build must make the same database whenever
@@ -25,6 +27,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from storage import Storage, open_storage
+from tests.postgres_schemas import PostgresSchemas
 
 Build = Callable[[Storage], Awaitable[object]]
 
@@ -56,6 +59,7 @@ class DatabaseCopies:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._templates: dict[str, Path] = {}
+        self._postgres: dict[str, PostgresSchemas] = {}
 
     async def sqlite_copy(self, build: Build | None, to: Path) -> Path:
         """A copy at `to` of the template `build` makes: the database and everything
@@ -83,9 +87,12 @@ class DatabaseCopies:
             finally:
                 await store.close()
             return
-        from tests.conftest import create_schema, drop_schema, with_search_path
+        from tests.conftest import with_search_path
 
-        schema = await create_schema(postgres_url)
+        schemas = self._postgres.get(postgres_url)
+        if schemas is None:
+            schemas = self._postgres[postgres_url] = PostgresSchemas(postgres_url)
+        schema = await schemas.take()
         try:
             store = await open_storage(with_search_path(postgres_url, schema))
             try:
@@ -95,4 +102,9 @@ class DatabaseCopies:
             finally:
                 await store.close()
         finally:
-            await drop_schema(postgres_url, schema)
+            await schemas.give_back(schema)
+
+    def close(self) -> None:
+        """Drop this process's PostgreSQL schemas."""
+        for schemas in self._postgres.values():
+            schemas.drop_all()
