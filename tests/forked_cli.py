@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import json
 import locale
 import os
@@ -293,6 +294,13 @@ def _serve(path: str) -> dict | None:
     import bot.cli.runner  # `paperbot run`'s: discord.py, aiohttp
     import bot.services.relevance_service  # noqa: F401  what the heavier ones import
     import storage  # noqa: F401
+
+    # Everything imported so far lives as long as the server. Frozen, a child's garbage
+    # collections never walk it, and neither does its exit: an interpreter's shutdown
+    # collects the whole heap, and writing to each object's header copies every page the
+    # fork shares. That cost each command about 0.2 s of CPU (0.05 frozen), more than
+    # most commands' own work.
+    gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
