@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
 import gc
 import json
 import locale
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FRESH = os.environ.get("PAPERBOT_TEST_FRESH_PROCESSES") == "1"
 # One request, its environment included, fits in one packet of a SOCK_SEQPACKET socket.
 MAX_REQUEST = 1 << 20
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def run_cli(
@@ -83,11 +85,17 @@ class ForkedCommand:
     `terminate`, `returncode`; and `wait_async` for an event loop."""
 
     def __init__(
-        self, args: list[str], conn: socket.socket, pid: int, stderr: IO[bytes] | None
+        self,
+        args: list[str],
+        conn: socket.socket,
+        pid: int,
+        stderr: IO[bytes] | None,
+        stdin: IO[bytes] | None = None,
     ) -> None:
         self.args = args
         self.pid = pid
         self.stderr = stderr
+        self.stdin = stdin
         self.returncode: int | None = None
         self._conn = conn
 
@@ -137,21 +145,36 @@ def start_cli(
     env: Mapping[str, str] | None = None,
     stdout: int = subprocess.DEVNULL,
     stderr: int = subprocess.PIPE,
+    stdin: int = subprocess.DEVNULL,
 ) -> ForkedCommand | subprocess.Popen[bytes]:
-    """`python -m bot.cli ARGS` started and left running, stdin /dev/null. `stdout` and
-    `stderr` are subprocess.DEVNULL or a file descriptor; `stderr` may also be
-    subprocess.PIPE, read as bytes from `.stderr`."""
+    """`python -m bot.cli ARGS` started and left running. `stdout` and `stderr` are
+    subprocess.DEVNULL or a file descriptor; `stderr` may also be subprocess.PIPE, read
+    as bytes from `.stderr`. stdin is /dev/null, or with subprocess.PIPE a pipe written
+    as bytes to `.stdin` (the command sees its input end when that is closed)."""
     environ = dict(os.environ if env is None else env)
     if FRESH:
         return subprocess.Popen(
             [sys.executable, "-m", "bot.cli", *args],
             cwd=cwd,
             env=environ,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
         )
-    return _server().start(list(args), str(cwd or os.getcwd()), environ, stdout, stderr)
+    if stdin != subprocess.PIPE:
+        return _server().start(list(args), str(cwd or os.getcwd()), environ, stdout, stderr)
+    read_end, write_end = os.pipe()
+    try:
+        command = _server().start(
+            list(args), str(cwd or os.getcwd()), environ, stdout, stderr, read_end
+        )
+    except BaseException:
+        os.close(write_end)
+        raise
+    finally:
+        os.close(read_end)
+    command.stdin = os.fdopen(write_end, "wb")
+    return command
 
 
 class _ForkServer:
@@ -302,6 +325,7 @@ def _serve(path: str) -> dict | None:
     # most commands' own work.
     gc.freeze()
 
+    server = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(64)
@@ -317,6 +341,9 @@ def _serve(path: str) -> dict | None:
                 message, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
                 pid = os.fork()
                 if pid == 0:
+                    # A command outlives no server: a test run killed mid-way (its workers
+                    # gone, so the server too) leaves no bot running on.
+                    _die_with_parent(server)
                     listener.close()
                     for pidfd, (_, other) in running.items():
                         os.close(pidfd)
@@ -336,6 +363,14 @@ def _serve(path: str) -> dict | None:
                 _, status = os.waitpid(pid, 0)
                 conn.send(str(status).encode())
                 conn.close()
+
+
+def _die_with_parent(server: int) -> None:
+    """SIGKILL this process when `server`, which forked it, exits (Linux's prctl)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server:  # the server went before prctl took effect
+        os._exit(1)
 
 
 def _become_command(request: dict) -> None:

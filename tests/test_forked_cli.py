@@ -130,3 +130,33 @@ def test_a_started_command_is_stopped_by_its_signals(tmp_path) -> None:
         assert asyncio.run(asyncio.wait_for(command.wait_async(), 30)) == status
         assert command.returncode == status
     assert children_of(_server().process.pid) == []
+
+
+def test_a_command_dies_with_its_fork_server(tmp_path) -> None:
+    """A test run killed mid-way takes its fork servers with it: their commands, a bot
+    among them, must not run on, orphaned."""
+    fifo = tmp_path / "dump.txt"
+    os.mkfifo(fifo)
+    args = ["ingest", str(fifo), "--db", str(tmp_path / "p.db")]
+    server = _server()
+    command = server.start(
+        args, str(tmp_path), dict(os.environ), subprocess.DEVNULL, subprocess.PIPE
+    )
+    with pytest.raises(subprocess.TimeoutExpired):
+        command.wait(timeout=0.5)  # waiting for a writer
+    server.process.kill()
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    while alive(command.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(command.pid)
+    assert _server() is not server  # the next command gets a new server
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
