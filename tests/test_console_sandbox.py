@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.core.ingest import ingest_bytes
 from storage import open_storage
 from tests.cli_process import clean_environment, one_line, paperbot, rows, write_env
 from tests.conftest import TODAY
+from tests.forked_cli import start_cli
 from tests.reliability.botproc import just_passed, subscribe_channels
 from tests.reliability.dumps import sample_pairs
 
@@ -58,21 +60,27 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 def console_session(cwd: Path, args: list[str], commands: str, linger: float, **env: str):
     """Run a console that reads `commands`, then stays open `linger` seconds (long
     enough for a scheduler's first catch-up sweep) before its input ends."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=clean_environment(**env),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(commands)
-    proc.stdin.flush()
-    time.sleep(linger)
-    out, err = proc.communicate(timeout=120)
-    return proc.returncode, out, err
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = start_cli(
+            args,
+            cwd=cwd,
+            env=clean_environment(**env),
+            stdin=subprocess.PIPE,
+            stdout=out.fileno(),
+            stderr=err.fileno(),
+        )
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(commands.encode())
+            proc.stdin.flush()
+            time.sleep(linger)
+            proc.stdin.close()
+            code = proc.wait(timeout=120)
+        finally:
+            proc.kill()
+        out.seek(0)
+        err.seek(0)
+        return code, out.read().decode(), err.read().decode()
 
 
 @pytest.mark.parametrize("configured_in", ["environment", ".env"])
