@@ -84,18 +84,11 @@ class ForkedCommand:
     of `subprocess.Popen`: `pid`, `stderr` (when a pipe), `poll`, `wait`, `kill`,
     `terminate`, `returncode`; and `wait_async` for an event loop."""
 
-    def __init__(
-        self,
-        args: list[str],
-        conn: socket.socket,
-        pid: int,
-        stderr: IO[bytes] | None,
-        stdin: IO[bytes] | None = None,
-    ) -> None:
+    def __init__(self, args: list[str], conn: socket.socket, pid: int) -> None:
         self.args = args
         self.pid = pid
-        self.stderr = stderr
-        self.stdin = stdin
+        self.stdin: IO[bytes] | None = None
+        self.stderr: IO[bytes] | None = None
         self.returncode: int | None = None
         self._conn = conn
 
@@ -161,20 +154,7 @@ def start_cli(
             stdout=stdout,
             stderr=stderr,
         )
-    if stdin != subprocess.PIPE:
-        return _server().start(list(args), str(cwd or os.getcwd()), environ, stdout, stderr)
-    read_end, write_end = os.pipe()
-    try:
-        command = _server().start(
-            list(args), str(cwd or os.getcwd()), environ, stdout, stderr, read_end
-        )
-    except BaseException:
-        os.close(write_end)
-        raise
-    finally:
-        os.close(read_end)
-    command.stdin = os.fdopen(write_end, "wb")
-    return command
+    return _server().start(list(args), str(cwd or os.getcwd()), environ, stdout, stderr, stdin)
 
 
 class _ForkServer:
@@ -216,24 +196,27 @@ class _ForkServer:
         stderr: int,
         stdin: int = subprocess.DEVNULL,
     ) -> ForkedCommand:
-        """One forked command, its standard streams subprocess.DEVNULL or descriptors
-        (stderr may be subprocess.PIPE); the caller keeps its own descriptors."""
+        """One forked command, its standard streams subprocess.DEVNULL or descriptors;
+        stdin and stderr may also be subprocess.PIPE (`.stdin`, `.stderr`). The caller
+        keeps its own descriptors."""
         opened: list[int] = []  # closed here once the server has its copies
+        kept: list[int] = []  # this end's pipes, closed here only if the start fails
 
         def target(wanted: int, flags: int) -> int:
+            if wanted == subprocess.PIPE:
+                read_end, write_end = os.pipe()
+                ours, theirs = (
+                    (write_end, read_end) if flags == os.O_RDONLY else (read_end, write_end)
+                )
+                kept.append(ours)
+                opened.append(theirs)
+                return theirs
             if wanted != subprocess.DEVNULL:
                 return wanted
             opened.append(os.open(os.devnull, flags))
             return opened[-1]
 
-        fds = [target(stdin, os.O_RDONLY), target(stdout, os.O_WRONLY)]
-        err_read = None
-        if stderr == subprocess.PIPE:
-            err_read, err_write = os.pipe()
-            opened.append(err_write)
-            fds.append(err_write)
-        else:
-            fds.append(target(stderr, os.O_WRONLY))
+        fds = [target(stdin, os.O_RDONLY), target(stdout, os.O_WRONLY), target(stderr, os.O_WRONLY)]
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             conn.connect(self.path)
@@ -242,29 +225,29 @@ class _ForkServer:
             pid = int(conn.recv(64))
         except BaseException:
             conn.close()
-            if err_read is not None:
-                os.close(err_read)
+            for fd in kept:
+                os.close(fd)
             raise
         finally:
             for fd in opened:
                 os.close(fd)
-        command = [sys.executable, "-m", "bot.cli", *args]
-        pipe = None if err_read is None else os.fdopen(err_read, "rb")
-        return ForkedCommand(command, conn, pid, pipe)
+        ends = iter(kept)
+        command = ForkedCommand([sys.executable, "-m", "bot.cli", *args], conn, pid)
+        if stdin == subprocess.PIPE:
+            command.stdin = os.fdopen(next(ends), "wb")
+        if stderr == subprocess.PIPE:
+            command.stderr = os.fdopen(next(ends), "rb")
+        return command
 
     def run(
         self, args: list[str], cwd: str, env: dict[str, str], text: str | None, timeout: float
     ) -> subprocess.CompletedProcess[str]:
-        stdin_read, stdin_write = (subprocess.DEVNULL, -1) if text is None else os.pipe()
+        stdin = subprocess.DEVNULL if text is None else subprocess.PIPE
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            try:
-                command = self.start(args, cwd, env, out.fileno(), err.fileno(), stdin_read)
-            finally:
-                if text is not None:
-                    os.close(stdin_read)
-            if text is not None:
+            command = self.start(args, cwd, env, out.fileno(), err.fileno(), stdin)
+            if command.stdin is not None:
                 # In a thread: input larger than a pipe holds waits for the command to read it.
-                threading.Thread(target=_feed, args=(stdin_write, text), daemon=True).start()
+                threading.Thread(target=_feed, args=(command.stdin, text), daemon=True).start()
             try:
                 returncode = command.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -278,15 +261,13 @@ class _ForkServer:
             )
 
 
-def _feed(fd: int, text: str) -> None:
-    view = memoryview(text.encode())
-    try:
-        while view:
-            view = view[os.write(fd, view) :]
-    except BrokenPipeError:
-        pass  # the command exited without reading it all, as with subprocess.run
-    finally:
-        os.close(fd)
+def _feed(pipe: IO[bytes], text: str) -> None:
+    # A command that exits without reading it all breaks the pipe, as with subprocess.run.
+    with contextlib.suppress(BrokenPipeError):
+        try:
+            pipe.write(text.encode())
+        finally:
+            pipe.close()
 
 
 def _decode(data: bytes) -> str:
