@@ -15,11 +15,9 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -29,6 +27,7 @@ from bot.core.ingest import ingest_bytes
 from storage import Storage, open_storage
 from storage.urls import redact
 from tests.database_copies import Build, DatabaseCopies
+from tests.postgres_schemas import create_schema, drop_schema, with_search_path
 
 OpenCopy = Callable[..., AbstractAsyncContextManager[Storage]]
 
@@ -82,13 +81,6 @@ async def sample_storage(tmp_path, database_copies):
 DEFAULT_TEST_DATABASE_URL = "postgresql://paperbot:paperbot@127.0.0.1:5432/paperbot_test"
 
 
-def with_search_path(url: str, schema: str) -> str:
-    """`url` with its `search_path` setting (a server setting asyncpg passes on) set."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The test server's URL, checked once per session: unreachable means fail."""
@@ -110,24 +102,6 @@ def postgres_url() -> str:
                 pytrace=False,
             )
     return url
-
-
-async def create_schema(url: str) -> str:
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(f"CREATE SCHEMA {name}")
-    finally:
-        await conn.close()
-    return name
-
-
-async def drop_schema(url: str, name: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(f"DROP SCHEMA {name} CASCADE")
-    finally:
-        await conn.close()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from storage import Storage, open_storage
-from tests.postgres_schemas import PostgresSchemas
+from tests.postgres_schemas import PostgresSchemas, with_search_path
 
 Build = Callable[[Storage], Awaitable[object]]
 
@@ -87,8 +87,6 @@ class DatabaseCopies:
             finally:
                 await store.close()
             return
-        from tests.conftest import with_search_path
-
         schemas = self._postgres.get(postgres_url)
         if schemas is None:
             schemas = self._postgres[postgres_url] = PostgresSchemas(postgres_url)

@@ -1,4 +1,5 @@
-"""Migrated PostgreSQL schemas of one test process, emptied and handed to the next test.
+"""Schemas of the PostgreSQL test server: creating and dropping one, and the migrated
+schemas of one test process, emptied and handed to the next test.
 
 Migrating a fresh schema and dropping it afterwards cost the server about 0.25 s of CPU
 a test, more than most tests' own queries; emptying a used one costs it about 0.02 s.
@@ -21,11 +22,39 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import uuid
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
 from storage import open_storage
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with its `search_path` setting (a server setting asyncpg passes on) set."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("search_path", schema)])))
+
+
+async def create_schema(url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"CREATE SCHEMA {name}")
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_schema(url: str, name: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"DROP SCHEMA {name} CASCADE")
+    finally:
+        await conn.close()
+
 
 # Each part names one object of the schema and what defines it; the whole, sorted, is
 # the schema's shape. $1 is the schema's name.
@@ -136,8 +165,6 @@ class PostgresSchemas:
         """A migrated schema holding only what the migrations put there."""
         if self._free:
             return self._free.pop()
-        from tests.conftest import create_schema, with_search_path
-
         schema = await create_schema(self.url)
         store = await open_storage(with_search_path(self.url, schema))
         await store.close()
@@ -151,8 +178,6 @@ class PostgresSchemas:
 
     async def give_back(self, schema: str) -> None:
         """Empty `schema` for the next test, or drop it if it cannot be reused as it is."""
-        from tests.conftest import drop_schema, with_search_path
-
         try:
             conn = await asyncpg.connect(with_search_path(self.url, schema))
             try:
@@ -185,7 +210,6 @@ class PostgresSchemas:
 
     def drop_all(self) -> None:
         """Drop the free schemas (at the end of the test process)."""
-        from tests.conftest import drop_schema
 
         async def drop() -> None:
             for schema in self._free:
