@@ -18,6 +18,7 @@ from bot.core.snapshot import SnapshotPaper, parse_record
 from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
 from storage.sqlite.search_index import (
+    PAIR_CANDIDATES_PER_RESULT,
     PAIRS_NARROW,
     PREFIX_CHARS,
     TITLE_BOOST,
@@ -28,6 +29,7 @@ from storage.sqlite.search_index import (
     title_prefixes,
     word_pairs,
 )
+from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 FIXED = [
     "language model",
@@ -347,3 +349,108 @@ async def test_any_of_the_words_is_the_union_of_parsed_words(sample_storage) -> 
         assert [p for p, _ in got] == [p for p, _ in expected], terms
         assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-5), terms
         assert expected or terms == ["zyxwvut"]
+
+
+@pytest.fixture
+async def corpus_storage(tmp_path, database_copies):
+    """The sample and a generated corpus of 1,200 papers: phrases held by more papers
+    than a search's candidates."""
+    async with database_copies.open("sqlite", sample_and_corpus, tmp_path) as store:
+        yield store
+
+
+async def test_lone_phrase_through_pair_candidates_is_the_plain_query(
+    corpus_storage, monkeypatch
+) -> None:
+    """A lone phrase of common-word pairs is scored by the plain query on the best
+    candidates by pair counts (here 4 per result, fewer than the papers holding most
+    phrases): exactly the plain query's ids, scores and order, its exact count, with
+    and without filters; phrases whose best hold them in abstracts only are left to the
+    plain query."""
+    index = corpus_storage.search_index
+    index.costly_phrase_papers = 0
+    index.min_pair_candidates = 0
+    rows = await corpus_storage._rows("SELECT title, abstract FROM papers ORDER BY id")
+    texts = [t for title, abstract in rows[::5] for t in (title, abstract.split(".")[0])]
+    phrases = [p for p in FIXED + sample_phrases(texts) if phrase_pairs(f'"{p}"') is not None]
+    taken = []
+    paired = index._paired_phrase_top
+
+    def spy(*args, **kwargs):
+        found = paired(*args, **kwargs)
+        taken.append(found is not None and found[1] > args[-1] * PAIR_CANDIDATES_PER_RESULT)
+        return found
+
+    monkeypatch.setattr(index, "_paired_phrase_top", spy)
+    since = dt.date(2026, 3, 1)
+    recent = tantivy.Query.range_query(
+        index.schema, "last_seen", tantivy.FieldType.Integer, (since - dt.date(1970, 1, 1)).days
+    )
+    newer = [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0))]
+    for phrase in phrases[:300]:
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        for filters, after in ((None, None), (newer, since)):
+            everything = plain(index, phrase, 5000, filters)
+            for limit in (1, 3, 10):
+                got, total, exact = index.search_counted(
+                    query, match_all=True, topic=None, since=after, limit=limit, count_up_to=1000
+                )
+                assert got == plain(index, phrase, limit, filters), (phrase, limit, after)
+                if exact:
+                    assert total == len(everything), phrase
+                got = index.search(query, match_all=True, topic=None, since=after, limit=limit)
+                assert got == plain(index, phrase, limit, filters), (phrase, limit, after)
+    # Taken with fewer candidates than papers holding the phrase, and turned down.
+    assert sum(taken) >= 100, sum(taken)
+    assert taken.count(False) >= 20
+
+
+async def test_lone_phrase_without_its_commonest_words_is_the_plain_query(
+    corpus_storage, monkeypatch
+) -> None:
+    """A lone phrase holding a word in most abstracts (`of`, `the`) is scored by the
+    plain query on the best candidates by the phrase without those words: exactly the
+    plain query's ids, scores and order, and a count that is exact or a lower bound of
+    at least the cap, with and without filters; where the bound cannot show the
+    candidates hold the best, the plain query answers."""
+    index = corpus_storage.search_index
+    index.costly_phrase_papers = 0
+    index.min_pair_candidates = 0
+    rows = await corpus_storage._rows("SELECT title, abstract FROM papers ORDER BY id")
+    texts = [t for title, abstract in rows[::4] for t in (title, abstract.split(".")[0])]
+    commonest = {"of", "the", "and", "a", "in", "to", "for", "we"}
+    phrases = [
+        p
+        for p in FIXED + sample_phrases(texts)
+        if phrase_pairs(f'"{p}"') is None and commonest & set(p.split()) < set(p.split())
+    ]
+    outcomes = []
+    sparse = index._sparse_phrase_top
+
+    def spy(*args, **kwargs):
+        found = sparse(*args, **kwargs)
+        outcomes.append("declined" if found is None else "exact" if found[2] else "bound")
+        return found
+
+    monkeypatch.setattr(index, "_sparse_phrase_top", spy)
+    since = dt.date(2026, 3, 1)
+    recent = tantivy.Query.range_query(
+        index.schema, "last_seen", tantivy.FieldType.Integer, (since - dt.date(1970, 1, 1)).days
+    )
+    newer = [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0))]
+    for phrase in phrases[:250]:
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        for filters, after in ((None, None), (newer, since)):
+            everything = len(plain(index, phrase, 5000, filters))
+            for limit in (1, 3, 10):
+                expected = plain(index, phrase, limit, filters)
+                for cap in (0, 12, 1000):
+                    got, total, exact = index.search_counted(
+                        query, match_all=True, topic=None, since=after, limit=limit, count_up_to=cap
+                    )
+                    assert got == expected, (phrase, limit, after, cap)
+                    assert total == everything if exact else cap <= total <= everything, phrase
+                got = index.search(query, match_all=True, topic=None, since=after, limit=limit)
+                assert got == expected, (phrase, limit, after)
+    assert outcomes.count("bound") >= 100, outcomes.count("bound")
+    assert outcomes.count("exact") >= 20 and outcomes.count("declined") >= 20

@@ -1,0 +1,57 @@
+"""The best papers for a costly query, from the candidates of a cheap one, scored exactly.
+
+Some queries must score every paper they match: a phrase checks word positions in each
+paper holding its words, and tantivy cannot skip blocks of them. Over common words at a
+million papers that is hundreds of thousands of papers and tens of milliseconds. A
+cheaper query that ranks nearly the same papers first (the phrase's indexed word pairs,
+which hold exactly its papers and its counts) names a few hundred candidates; the costly
+query then scores only those, through an id filter that leads tantivy's intersection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tantivy
+
+
+def id_filter(schema: tantivy.Schema, ids: Sequence[int]) -> tantivy.Query:
+    """Exactly these papers, scoring nothing. A union of id terms: tantivy's term set
+    query over the id field costs several times more (measured: 3.5 against 0.6 ms for
+    200 ids at a million papers)."""
+    either = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "id", pid)) for pid in ids]
+    return tantivy.Query.const_score_query(tantivy.Query.boolean_query(either), 0.0)
+
+
+def rescored(
+    searcher: tantivy.Searcher,
+    schema: tantivy.Schema,
+    candidates: Sequence[int],
+    parts: Sequence[tantivy.Query],
+    limit: int,
+) -> tuple[list[tuple[tantivy.DocAddress, float]], int]:
+    """The best `limit` of `candidates` (paper ids) by the summed scores of `parts`, as
+    (address, score), best first, and how many candidates any part matches (a candidate
+    none matches is left out).
+
+    Each part is asked separately, restricted to the candidates: a query with the
+    filter as its only required clause and the parts as optional ones would walk each
+    part's every match (measured: 26 ms against 1.5 for a phrase over title and
+    abstract). Equal scores are ordered by address, as tantivy's own top-k orders them."""
+    if not candidates:
+        return [], 0
+    only = id_filter(schema, candidates)
+    # Summed in single precision, as tantivy sums a query's clauses: the same scores.
+    total: dict[tuple[int, int], np.float32] = {}
+    addresses: dict[tuple[int, int], tantivy.DocAddress] = {}
+    for part in parts:
+        restricted = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, only), (tantivy.Occur.Must, part)]
+        )
+        for score, address in searcher.search(restricted, len(candidates), count=False).hits:
+            key = (address.segment_ord, address.doc)
+            total[key] = total.get(key, np.float32(0.0)) + np.float32(score)
+            addresses[key] = address
+    best = sorted(total, key=lambda key: (-total[key], key))[:limit]
+    return [(addresses[key], float(total[key])) for key in best], len(total)
