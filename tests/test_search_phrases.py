@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import math
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from storage.sqlite.search_index import (
     PAIRS_NARROW,
     PREFIX_CHARS,
     TITLE_BOOST,
+    IndexedPaper,
     SearchIndex,
     common_stems,
     phrase_pairs,
@@ -416,13 +418,16 @@ async def test_lone_phrase_without_its_commonest_words_is_the_plain_query(
     index = corpus_storage.search_index
     index.costly_phrase_papers = 0
     index.min_pair_candidates = 0
+    index.sparse_phrase_papers = 0
     rows = await corpus_storage._rows("SELECT title, abstract FROM papers ORDER BY id")
     texts = [t for title, abstract in rows[::4] for t in (title, abstract.split(".")[0])]
     commonest = {"of", "the", "and", "a", "in", "to", "for", "we"}
     phrases = [
         p
         for p in FIXED + sample_phrases(texts)
-        if phrase_pairs(f'"{p}"') is None and commonest & set(p.split()) < set(p.split())
+        if phrase_pairs(f'"{p}"') is None
+        and commonest & set(p.split())
+        and len(set(p.split()) - commonest) >= 2
     ]
     outcomes = []
     sparse = index._sparse_phrase_top
@@ -454,3 +459,65 @@ async def test_lone_phrase_without_its_commonest_words_is_the_plain_query(
                 assert got == expected, (phrase, limit, after)
     assert outcomes.count("bound") >= 100, outcomes.count("bound")
     assert outcomes.count("exact") >= 20 and outcomes.count("declined") >= 20
+
+
+async def test_counting_the_newest_papers_gives_a_lower_bound_or_the_count(corpus_storage) -> None:
+    """A count over the newest papers (highest ids) is returned once it reaches what is
+    asked for, a lower bound; each slice is four times the last; asked for more than
+    match, it is the exact count."""
+    index = corpus_storage.search_index
+    query = index.index.parse_query('"state of the art"', ["title", "abstract"], {})
+    everything = index._run_counted(query, 1)[1]
+    newest = max(pid for pid, _ in index._run(tantivy.Query.all_query(), 5000))
+    assert everything > 40
+
+    def among_newest(size: int) -> int:
+        ids = tantivy.Query.range_query(
+            index.schema, "id", tantivy.FieldType.Integer, newest - size + 1, newest
+        )
+        both = [(tantivy.Occur.Must, query), (tantivy.Occur.Must, ids)]
+        return index._run_counted(tantivy.Query.boolean_query(both), 1)[1]
+
+    for enough in (1, 5, 20, 40):
+        for share in (1.0, 0.5, 0.05):
+            size = math.ceil(2 * enough / share)
+            while size < newest and among_newest(size) < enough:
+                size *= 4
+            expected = (everything, True) if size >= newest else (among_newest(size), False)
+            assert index._count_newest(query, enough, share) == expected, (enough, share)
+            assert expected[1] or enough <= expected[0] < everything
+    assert index._count_newest(query, everything + 1, 1.0) == (everything, True)
+
+
+def test_a_phrase_its_other_words_rank_apart_is_left_to_the_plain_query(tmp_path) -> None:
+    """Papers holding `state ... art` more often than the phrase itself lead the
+    candidates by the phrase without `of the`; the paper the plain query ranks first
+    is not among them. The bound sees that and the plain query answers."""
+    index = SearchIndex(tmp_path / "index")
+    index.costly_phrase_papers = index.min_pair_candidates = index.sparse_phrase_papers = 0
+    filler = "of the method. " * 3
+    decoys = [f"state of the art. {'state one two art. ' * 6}{filler}" for _ in range(6)]
+    best = f"state of the art, state of the art and state of the art. {filler * 4}"
+    others = [f"{filler}notes {i}" for i in range(10)]
+    papers = [
+        IndexedPaper(
+            id=pid,
+            title=f"Paper {pid}",
+            abstract=text,
+            topics=(),
+            name=None,
+            last_seen=dt.date(2026, 3, 1),
+        )
+        for pid, text in enumerate([*decoys, best, *others], start=1)
+    ]
+    index.apply(papers, new=True)
+    query = ParsedQuery(phrases=(("state", "of", "the", "art"),))
+    expected = plain(index, "state of the art", 1)
+    assert expected[0][0] == 7  # the paper holding the phrase three times
+    assert index._sparse_phrase_top('"state of the art"', None, None, ALL_SOURCES, 1) is None
+    for cap in (0, 1000):
+        got = index.search_counted(
+            query, match_all=True, topic=None, since=None, limit=1, count_up_to=cap
+        )
+        assert got == (expected, 7, True)
+    index.close()

@@ -99,6 +99,9 @@ MIN_PAIR_CANDIDATES = 200
 # A lone phrase's words in more than this share of the abstracts (`of`, `the`) are left
 # out of its candidate query (see SearchIndex._sparse_phrase_top).
 SPARSE_PHRASE_SHARE = 0.5
+# ... when at least this many papers hold its other words at their offsets: with fewer
+# (`"chain of thought"`, 32,000 at a million papers) the plain query costs no more.
+SPARSE_PHRASE_PAPERS = 50_000
 # How far below its computed value the ratio bounding a phrase's score by its other
 # words' is taken: tantivy counts documents a little differently (deleted ones).
 SPARSE_BOUND_MARGIN = 0.999
@@ -190,6 +193,8 @@ class SearchIndex:
         self.pairs_narrow = PAIRS_NARROW  # tests set 1.0: pairs whenever they exist
         self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self.min_pair_candidates = MIN_PAIR_CANDIDATES  # tests set 0: 4 per result
+        self.sparse_phrase_papers = SPARSE_PHRASE_PAPERS  # tests set 0: always try
+        self._highest: tuple[tuple[int, int] | None, int | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
 
     @property
@@ -760,18 +765,16 @@ class SearchIndex:
             for at, stem in enumerate(stems)
             if searcher.doc_freq("abstract", stem) <= SPARSE_PHRASE_SHARE * docs
         ]
-        if not kept or len(kept) == len(stems):
+        # One word left ranks too unlike the phrase (`vision` for `"vision language"`).
+        if len(kept) < 2 or len(kept) == len(stems):
             return None
         kept_words = [stem for _, stem in kept]
         by_kept: dict[str, tantivy.Query] = {}
         ratio: dict[str, float] = {}
         for field in ("title", "abstract"):
-            if len(kept) == 1:
-                by_kept[field] = tantivy.Query.term_query(self.schema, field, kept[0][1], "freq")
-            else:
-                by_kept[field] = tantivy.Query.phrase_query(
-                    self.schema, field, [(at - kept[0][0], stem) for at, stem in kept]
-                )
+            by_kept[field] = tantivy.Query.phrase_query(
+                self.schema, field, [(at - kept[0][0], stem) for at, stem in kept]
+            )
             whole = _idf_sum(searcher, field, stems, docs)
             ratio[field] = _idf_sum(searcher, field, kept_words, docs) / max(whole, 1e-9)
         filters = self._filters(topic, since, source)
@@ -783,8 +786,12 @@ class SearchIndex:
         )
         if filters:
             candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
-        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates, count_up_to)
-        hits = searcher.search(candidates, wanted, count=False).hits
+        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
+        # Counting costs a phrase query nothing: it scores every match anyway.
+        found = searcher.search(candidates, wanted, count=True)
+        if _matched(found) < self.sparse_phrase_papers:
+            return None  # few papers hold the other words: the plain query is cheap
+        hits = found.hits
         ids = _ids(searcher.fast_field_values("id", [address for _, address in hits]))
         parts = [
             self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
@@ -809,7 +816,50 @@ class SearchIndex:
         last = float(hits[-1][0])
         if len(best) < limit or not best[-1][1] * bound * SPARSE_BOUND_MARGIN > last:
             return None
-        return ranked, matched, False
+        if count_up_to <= 0:
+            return ranked, matched, False
+        # At most the share of papers holding its rarest other word hold the phrase.
+        share = min(searcher.doc_freq("abstract", stem) for stem in kept_words) / docs
+        phrase = self.index.parse_query(quoted, ["title", "abstract"], {})
+        counted = tantivy.Query.boolean_query([(tantivy.Occur.Must, phrase), *filters])
+        return (ranked, *self._count_newest(counted, count_up_to, share))
+
+    def _highest_id(self, searcher: tantivy.Searcher) -> int | None:
+        """The highest paper id indexed (None when empty), looked up once per index
+        change: ordering every paper by id costs more than the counts it serves."""
+        seen = (searcher.num_docs, searcher.num_segments)
+        if self._highest[0] != seen:
+            found = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="id")
+            self._highest = (seen, int(found.hits[0][0]) if found.hits else None)
+        return self._highest[1]
+
+    def _count_newest(self, query: tantivy.Query, enough: int, share: float) -> tuple[int, bool]:
+        """How many papers `query` matches: counted among the newest papers (highest ids)
+        only, a lower bound (False), once that finds `enough`; exactly (True) when it
+        had to count them all. `share` is the largest share of papers it can match:
+        the first slice is sized to find twice `enough` at that rate, and each next one
+        is four times larger (a filter, or a phrase rarer than its words, matches fewer)."""
+        searcher = self.index.searcher()
+        top = self._highest_id(searcher)
+        if top is None:
+            return 0, True
+        size = math.ceil(2 * enough / max(share, 1e-9))
+        while True:
+            if size >= top:
+                return _matched(searcher.search(query, 1, count=True)), True
+            newer = tantivy.Query.range_query(
+                self.schema, "id", tantivy.FieldType.Integer, top - size + 1, top
+            )
+            sliced = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, query),
+                    (tantivy.Occur.Must, tantivy.Query.const_score_query(newer, 0.0)),
+                ]
+            )
+            found = _matched(searcher.search(sliced, 1, count=True))
+            if found >= enough:
+                return found, False
+            size *= 4
 
     def _title_phrase_top(
         self,
