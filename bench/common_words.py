@@ -1,5 +1,5 @@
 """Regenerate `bot/data/common_words.txt`, the fixed list of frequent words whose
-adjacent pairs the SQLite search index also stores (see storage/sqlite/search_index.py).
+adjacent pairs the SQLite search index also stores (see storage/sqlite/index_terms.py).
 
 The list is derived once from the bundled sample dump, never from a live database: the
 index and the queries must agree on it, and a list that followed the database's word
@@ -17,7 +17,7 @@ import tantivy
 
 from bench.corpus import SAMPLE_DUMP
 from bot.core.parse import parse_dump
-from storage.sqlite.search_index import stem_tokens
+from storage.sqlite.index_terms import stem_tokens
 
 # A word in at least this share of the sample's papers is "common" (about 130 stems).
 # A phrase through a rarer word intersects a short posting list and is fast already.

@@ -18,19 +18,17 @@ from bot.core.models import ParsedQuery
 from bot.core.snapshot import SnapshotPaper, parse_record
 from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
-from storage.sqlite.search_index import (
-    PAIR_CANDIDATES_PER_RESULT,
-    PAIRS_NARROW,
+from storage.sqlite.index_terms import (
     PREFIX_CHARS,
     TITLE_BOOST,
-    IndexedPaper,
-    SearchIndex,
     common_stems,
     phrase_pairs,
     stem_tokens,
     title_prefixes,
     word_pairs,
 )
+from storage.sqlite.lone_phrase import PAIR_CANDIDATES_PER_RESULT
+from storage.sqlite.search_index import PAIRS_NARROW, IndexedPaper, SearchIndex
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 FIXED = [
@@ -162,7 +160,7 @@ def test_common_word_list_is_the_sample_derivation() -> None:
 def test_ascii_fast_path_tokenizes_as_en_stem(sample_bytes) -> None:
     """The pairs are made from a Python reading of ASCII text: it must give exactly the
     terms and positions tantivy's analyzer gives, or a phrase could miss a paper."""
-    from storage.sqlite import search_index
+    from storage.sqlite import index_terms
 
     texts = [sample_bytes.decode("utf-8", "replace")]
     texts += [line for line in texts[0].splitlines() if line.isascii()]
@@ -173,10 +171,10 @@ def test_ascii_fast_path_tokenizes_as_en_stem(sample_bytes) -> None:
         "",
         "  __init__ snake_case CamelCase",
     ]
-    analyzer = search_index._analyzer()
+    analyzer = index_terms._analyzer()
     for text in texts:
         expected = [(t.text, t.position) for t in analyzer.pre_tokenize(text).tokens]
-        positions = [(t, i) for i, t in enumerate(search_index._terms(text)) if t is not None]
+        positions = [(t, i) for i, t in enumerate(index_terms._terms(text)) if t is not None]
         assert positions == expected, text[:60]
 
 
@@ -214,26 +212,26 @@ def test_fast_word_pairs_are_the_analyzer_terms_pairs(sample_bytes, monkeypatch,
     """The indexed pairs come from a fast reading of ASCII text (one cached lookup a
     word): they must be exactly the pairs made from the analyzer's terms, with and
     without the word cache (a full cache stores no more words)."""
-    from storage.sqlite import search_index
+    from storage.sqlite import index_terms
 
-    monkeypatch.setattr(search_index, "_common_of", {})
+    monkeypatch.setattr(index_terms, "_common_of", {})
     if not cached:
-        monkeypatch.setattr(search_index, "_COMMON_CACHE_SIZE", 0)
+        monkeypatch.setattr(index_terms, "_COMMON_CACHE_SIZE", 0)
     texts = _field_texts(sample_bytes)
     for _ in range(2):  # words first seen, then known
         for text in texts:
-            expected = search_index._common_pairs(text)[1]
+            expected = index_terms._common_pairs(text)[1]
             assert _pairs_of(text) == (expected or None), text[:60]
     assert any(_pairs_of(text) for text in texts)
-    assert len(search_index._common_of) <= search_index._COMMON_CACHE_SIZE
+    assert len(index_terms._common_of) <= index_terms._COMMON_CACHE_SIZE
 
 
 @given(st.lists(st.sampled_from(PAIR_WORDS), max_size=30))
 def test_fast_word_pairs_on_any_run_of_words_and_separators(parts) -> None:
-    from storage.sqlite import search_index
+    from storage.sqlite import index_terms
 
     text = "".join(parts)
-    assert _pairs_of(text) == (search_index._common_pairs(text)[1] or None)
+    assert _pairs_of(text) == (index_terms._common_pairs(text)[1] or None)
 
 
 def test_title_prefixes_are_every_beginning_of_every_word(sample_bytes) -> None:

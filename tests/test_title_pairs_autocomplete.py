@@ -25,16 +25,18 @@ from bot.core.ingest import ingest_bytes
 from bot.core.text import words
 from bot.core.topics import load_default_topics
 from bot.services.search import TITLE_POOL, SearchService
-from storage.sqlite.search_index import (
-    COMMON_PREFIX_SHARE,
+from storage.sqlite.index_terms import (
     PREFIX_CHARS,
-    SCHEMA_VERSION,
-    IndexedPaper,
-    SearchIndex,
     common_stems,
     stem_tokens,
     word_pairs,
     written_pairs,
+)
+from storage.sqlite.search_index import (
+    COMMON_PREFIX_SHARE,
+    SCHEMA_VERSION,
+    IndexedPaper,
+    SearchIndex,
 )
 from tests.conftest import TODAY, ingest_sample, reopen_with_index_version
 

@@ -10,9 +10,9 @@ query then scores only those, through an id filter that leads tantivy's intersec
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
-import numpy as np
 import tantivy
 
 
@@ -43,7 +43,7 @@ def rescored(
         return [], 0
     only = id_filter(schema, candidates)
     # Summed in single precision, as tantivy sums a query's clauses: the same scores.
-    total: dict[tuple[int, int], np.float32] = {}
+    total: dict[tuple[int, int], float] = {}
     addresses: dict[tuple[int, int], tantivy.DocAddress] = {}
     for part in parts:
         restricted = tantivy.Query.boolean_query(
@@ -51,7 +51,14 @@ def rescored(
         )
         for score, address in searcher.search(restricted, len(candidates), count=False).hits:
             key = (address.segment_ord, address.doc)
-            total[key] = total.get(key, np.float32(0.0)) + np.float32(score)
+            total[key] = _single(total.get(key, 0.0) + float(score))
             addresses[key] = address
     best = sorted(total, key=lambda key: (-total[key], key))[:limit]
-    return [(addresses[key], float(total[key])) for key in best], len(total)
+    return [(addresses[key], total[key]) for key in best], len(total)
+
+
+def _single(value: float) -> float:
+    """`value` rounded to single precision: the sum of two single-precision scores is
+    exact in double precision, so this is their single-precision sum (numpy would do
+    it too, but commands that score nothing start without it)."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])

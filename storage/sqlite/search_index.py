@@ -34,30 +34,48 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import functools
 import itertools
 import logging
-import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import tantivy
 
-import bot as bot_package
 from bot.core.models import ParsedQuery
 from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms, search_sources
-from bot.core.text import words
-from storage.sqlite.rescoring import id_filter, rescored
+from storage.sqlite.index_terms import (
+    _ALNUM,
+    PAIR_FIELDS,
+    PREFIX_CHARS,
+    TITLE_BOOST,
+    WRITTEN_PAIRS,
+    _ids,
+    _literal,
+    _matched,
+    _title_pair,
+    _words,
+    phrase_pairs,
+    recency,
+    stem_tokens,
+    title_prefixes,
+    word_pairs,
+    written_pairs,
+)
+from storage.sqlite.lone_phrase import (
+    COSTLY_PHRASE_PAPERS,
+    MIN_PAIR_CANDIDATES,
+    SPARSE_PHRASE_PAPERS,
+    LonePhraseSearch,
+)
 
 log = logging.getLogger("paperbot.search_index")
 
 INCOMPLETE_MARKER = "paperbot-index-incomplete"  # a rebuild not yet caught up
 SCHEMA_VERSION = "8"  # bump when the schema below or what it holds changes: rebuilt
-TITLE_BOOST = 10.0  # a title hit counts ten abstract hits, as with bm25 weights before
 WRITER_HEAP = 64_000_000
 # Catching up a large backlog (a snapshot import): a writer with both cores and a large
 # heap, committing rarely. The heap is split between its threads; tantivy flushes a
@@ -65,46 +83,13 @@ WRITER_HEAP = 64_000_000
 BULK_HEAP = 384_000_000
 BULK_THREADS = 2
 EPOCH = dt.date(1970, 1, 1)
-# Autocomplete looks the half-typed last word up as one term: every title word is also
-# indexed as its beginnings (`p pr pro ... protein`), up to this many characters. A
-# longer typed word is cut to it (more candidates; rapidfuzz orders them anyway).
-PREFIX_CHARS = 12
 # Autocomplete's "titles holding any typed word" leaves out a word beginning a word in
 # more than this share of all titles (see SearchIndex._telling_prefixes).
 COMMON_PREFIX_SHARE = 0.05
-_ALNUM = re.compile(r"^[^\W_]+$")
-COMMON_WORDS = Path(bot_package.__file__).parent / "data" / "common_words.txt"
-# The pair field of each text field a phrase can be asked of.
-PAIR_FIELDS = {"title": "title_pairs", "abstract": "abstract_pairs"}
-WRITTEN_PAIRS = "title_written_pairs"
-# What a regex needs escaped (regex-syntax's meta characters); all else is literal.
-_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 # A phrase goes through its pairs in a field when its rarest pair is in at most this
 # share of the papers holding its rarest word (measured at 100k: `"language model"`,
 # 0.3, took half the time; `"fine tuning"`, 0.95, two thirds more).
 PAIRS_NARROW = 0.5
-# A lone phrase goes through the papers holding it in their title (_title_phrase_top)
-# when each of its words is in at least this many abstracts: below, the plain phrase
-# query costs a few milliseconds at most.
-COSTLY_PHRASE_PAPERS = 20_000
-BM25_K1 = 1.2  # tantivy's BM25 constant (its `K1`)
-# How far above its computed value the abstract-only ceiling of a phrase is put: the
-# IDFs are also worked out with twice the documents, so this is margin on margin.
-CEILING_MARGIN = 1.5
-# A lone phrase of common-word pairs is scored on this many candidates per result asked
-# for (at least MIN_PAIR_CANDIDATES): the best by their pair counts (see
-# SearchIndex._paired_phrase_top).
-PAIR_CANDIDATES_PER_RESULT = 4
-MIN_PAIR_CANDIDATES = 200
-# A lone phrase's words in more than this share of the abstracts (`of`, `the`) are left
-# out of its candidate query (see SearchIndex._sparse_phrase_top).
-SPARSE_PHRASE_SHARE = 0.5
-# ... when at least this many papers hold its other words at their offsets: with fewer
-# (`"chain of thought"`, 32,000 at a million papers) the plain query costs no more.
-SPARSE_PHRASE_PAPERS = 50_000
-# How far below its computed value the ratio bounding a phrase's score by its other
-# words' is taken: tantivy counts documents a little differently (deleted ones).
-SPARSE_BOUND_MARGIN = 0.999
 
 
 @dataclass(frozen=True)
@@ -163,7 +148,7 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-class SearchIndex:
+class SearchIndex(LonePhraseSearch):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.schema = _schema()
@@ -655,273 +640,6 @@ class SearchIndex:
             per_field.append((tantivy.Occur.Should, restricted))
         return tantivy.Query.boolean_query(per_field)
 
-    def _costly_phrase(self, query: ParsedQuery, fields: Sequence[str]) -> str | None:
-        """The quoted phrase when the query is one phrase and nothing else, over the
-        title and the abstract, whose words are all in many abstracts (so the plain
-        query has many papers to check); None otherwise."""
-        if query.terms or query.prefixes or len(query.phrases) != 1:
-            return None
-        if set(fields) != {"title", "abstract"}:
-            return None
-        kept = [w for w in query.phrases[0] if _ALNUM.match(w)]
-        if len(kept) < 2:
-            return None
-        quoted = '"' + " ".join(kept) + '"'
-        searcher = self.index.searcher()
-        fewest = min(searcher.doc_freq("abstract", stem) for stem in stem_tokens(quoted))
-        return quoted if fewest >= self.costly_phrase_papers else None
-
-    def _paired_phrase_top(
-        self,
-        quoted: str,
-        topic: str | None,
-        since: dt.date | None,
-        source: SourceFilter,
-        limit: int,
-    ) -> tuple[list[tuple[int, float]], int] | None:
-        """A lone phrase of common-word pairs: the plain query's best `limit` papers and
-        how many hold the phrase (exact). None for a phrase with a rarer word or a stop
-        word (no pairs), or when its best papers hold it in their abstracts only.
-
-        The pair fields hold exactly the phrase's papers and how often each holds it.
-        Ranked by BM25 over the pair terms (the title boosted as in the plain query),
-        one term or a short phrase over short postings, the best few hundred are the
-        candidates; the plain phrase query then scores only those, so the scores are
-        its own. Where the best hold the phrase in their titles, above any score an
-        abstract alone can give, the candidates hold them in practice: a title's pairs
-        are all of its words' (its pair count is its length less one), so the pair
-        ranking of titles follows the plain one, if not provably (the two fields' mean
-        lengths differ a little). An abstract's pairs are its common-word pairs only,
-        too few to stand for its length, and abstract-only rankings do differ: those are
-        left to the plain query. Measured at a million papers: `"language model"` 40 ->
-        5 ms of CPU; the same best 10 and 50 papers and scores as the plain query for
-        every one of 176 phrases of the corpus' own texts this way (tests compare them
-        on the sample and a generated corpus).
-        """
-        pairs = phrase_pairs(quoted)
-        if pairs is None:
-            return None
-        searcher = self.index.searcher()
-        by_pairs = []
-        for field, pair_field in PAIR_FIELDS.items():
-            if len(pairs) == 1:
-                known = tantivy.Query.term_query(self.schema, pair_field, pairs[0], "freq")
-            else:
-                known = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
-            boost = TITLE_BOOST if field == "title" else 1.0
-            by_pairs.append((tantivy.Occur.Should, tantivy.Query.boost_query(known, boost)))
-        candidates = tantivy.Query.boolean_query(by_pairs)
-        filters = self._filters(topic, since, source)
-        if filters:
-            candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
-        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
-        found = searcher.search(candidates, wanted, count=True)
-        ids = _ids(searcher.fast_field_values("id", [address for _, address in found.hits]))
-        parts = [
-            self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
-            self.index.parse_query(quoted, ["abstract"], {}),
-        ]
-        best, _ = rescored(searcher, self.schema, ids, parts, limit)
-        total = _matched(found)
-        # Unless every paper holding the phrase was a candidate, the best must hold it in
-        # their titles, above any score from the abstract alone: the pair counts of an
-        # abstract (common-word pairs only) say little of its length, but a title's pairs
-        # are all its words' (see the docstring).
-        if total > len(ids) and not (best and best[-1][1] > self._abstract_ceiling(quoted)):
-            return None
-        return self._ranked(searcher, [(score, address) for address, score in best]), total
-
-    def _sparse_phrase_top(
-        self,
-        quoted: str,
-        topic: str | None,
-        since: dt.date | None,
-        source: SourceFilter,
-        limit: int,
-        count_up_to: int = 0,
-    ) -> tuple[list[tuple[int, float]], int, bool] | None:
-        """A lone phrase holding a word in most abstracts (`"state of the art"`): the
-        plain query's best `limit` papers, and how many hold the phrase: exactly (True)
-        when every paper holding its other words was a candidate, else those among the
-        candidates, a lower bound (False; at least `count_up_to` candidates are scored).
-        None when this way cannot show its papers are the best.
-
-        Checking such a word's positions in every paper holding the others is most of
-        the plain query's cost. The phrase without those words, the others at their
-        offsets (`state _ _ art`), holds every paper the phrase does, at least as often,
-        in a text of the same length, so per field its BM25 is at least the phrase's
-        times the ratio of their IDF sums (a common word's IDF is near nothing). The
-        best candidates by it are scored by the plain query. A paper outside them
-        scores at most the last candidate's score over that ratio (the abstract's,
-        when every paper holding the other words in its title is a candidate), so when
-        the `limit`-th best scores more, they are the plain query's best. Measured at a
-        million papers: `"state of the art"` (191,575 papers, none by title) 50 -> 14
-        ms of CPU."""
-        stems = stem_tokens(quoted)
-        searcher = self.index.searcher()
-        docs = max(searcher.num_docs, 1)
-        kept = [
-            (at, stem)
-            for at, stem in enumerate(stems)
-            if searcher.doc_freq("abstract", stem) <= SPARSE_PHRASE_SHARE * docs
-        ]
-        # One word left ranks too unlike the phrase (`vision` for `"vision language"`).
-        if len(kept) < 2 or len(kept) == len(stems):
-            return None
-        kept_words = [stem for _, stem in kept]
-        by_kept: dict[str, tantivy.Query] = {}
-        ratio: dict[str, float] = {}
-        for field in ("title", "abstract"):
-            by_kept[field] = tantivy.Query.phrase_query(
-                self.schema, field, [(at - kept[0][0], stem) for at, stem in kept]
-            )
-            whole = _idf_sum(searcher, field, stems, docs)
-            ratio[field] = _idf_sum(searcher, field, kept_words, docs) / max(whole, 1e-9)
-        filters = self._filters(topic, since, source)
-        candidates = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.boost_query(by_kept["title"], TITLE_BOOST)),
-                (tantivy.Occur.Should, by_kept["abstract"]),
-            ]
-        )
-        if filters:
-            candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
-        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
-        # Counting costs a phrase query nothing: it scores every match anyway.
-        found = searcher.search(candidates, wanted, count=True)
-        if _matched(found) < self.sparse_phrase_papers:
-            return None  # few papers hold the other words: the plain query is cheap
-        hits = found.hits
-        ids = _ids(searcher.fast_field_values("id", [address for _, address in hits]))
-        parts = [
-            self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
-            self.index.parse_query(quoted, ["abstract"], {}),
-        ]
-        best, matched = rescored(searcher, self.schema, ids, parts, limit)
-        ranked = self._ranked(searcher, [(score, address) for address, score in best])
-        if len(hits) < wanted:  # every paper holding the kept words was a candidate
-            return ranked, matched, True
-        in_titles = tantivy.Query.boolean_query([(tantivy.Occur.Must, by_kept["title"]), *filters])
-        among = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, by_kept["title"]),
-                (tantivy.Occur.Must, id_filter(self.schema, ids)),
-            ]
-        )
-        bound = ratio["abstract"]
-        if _matched(searcher.search(in_titles, 1, count=True)) > _matched(
-            searcher.search(among, 1, count=True)
-        ):
-            bound = min(bound, ratio["title"])
-        last = float(hits[-1][0])
-        if len(best) < limit or not best[-1][1] * bound * SPARSE_BOUND_MARGIN > last:
-            return None
-        if count_up_to <= 0:
-            return ranked, matched, False
-        # At most the share of papers holding its rarest other word hold the phrase.
-        share = min(searcher.doc_freq("abstract", stem) for stem in kept_words) / docs
-        phrase = self.index.parse_query(quoted, ["title", "abstract"], {})
-        counted = tantivy.Query.boolean_query([(tantivy.Occur.Must, phrase), *filters])
-        return (ranked, *self._count_newest(counted, count_up_to, share))
-
-    def _highest_id(self, searcher: tantivy.Searcher) -> int | None:
-        """The highest paper id indexed (None when empty), looked up once per index
-        change: ordering every paper by id costs more than the counts it serves."""
-        seen = (searcher.num_docs, searcher.num_segments)
-        if self._highest[0] != seen:
-            found = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="id")
-            self._highest = (seen, int(found.hits[0][0]) if found.hits else None)
-        return self._highest[1]
-
-    def _count_newest(self, query: tantivy.Query, enough: int, share: float) -> tuple[int, bool]:
-        """How many papers `query` matches: counted among the newest papers (highest ids)
-        only, a lower bound (False), once that finds `enough`; exactly (True) when it
-        had to count them all. `share` is the largest share of papers it can match:
-        the first slice is sized to find twice `enough` at that rate, and each next one
-        is four times larger (a filter, or a phrase rarer than its words, matches fewer)."""
-        searcher = self.index.searcher()
-        top = self._highest_id(searcher)
-        if top is None:
-            return 0, True
-        size = math.ceil(2 * enough / max(share, 1e-9))
-        while True:
-            if size >= top:
-                return _matched(searcher.search(query, 1, count=True)), True
-            newer = tantivy.Query.range_query(
-                self.schema, "id", tantivy.FieldType.Integer, top - size + 1, top
-            )
-            sliced = tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Must, query),
-                    (tantivy.Occur.Must, tantivy.Query.const_score_query(newer, 0.0)),
-                ]
-            )
-            found = _matched(searcher.search(sliced, 1, count=True))
-            if found >= enough:
-                return found, False
-            size *= 4
-
-    def _title_phrase_top(
-        self,
-        quoted: str,
-        topic: str | None,
-        since: dt.date | None,
-        source: SourceFilter,
-        limit: int,
-    ) -> list[tuple[int, float]] | None:
-        """The plain query's best `limit` for a lone phrase, from the papers holding it
-        in their title; None when those cannot be shown to be the best (too few of
-        them, or the last one not above the abstract-only ceiling)."""
-        searcher = self.index.searcher()
-        title = self._words_query(quoted, ["title"], {"title": TITLE_BOOST})
-        abstract = self._words_query(quoted, ["abstract"], {})
-        clauses = [
-            (tantivy.Occur.Must, title),
-            (tantivy.Occur.Should, abstract),
-            *self._filters(topic, since, source),
-        ]
-        hits = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False).hits
-        if len(hits) < limit or not float(hits[-1][0]) > self._abstract_ceiling(quoted):
-            return None
-        return self._ranked(searcher, hits)
-
-    def _abstract_ceiling(self, quoted: str) -> float:
-        """Above any score a paper gets from the phrase in its abstract alone: tantivy's
-        BM25 for a phrase is the sum of its terms' IDFs times tf(1 + k1)/(tf + norm),
-        below the IDFs times (1 + k1) however often it occurs. With a wide margin, for
-        how tantivy counts documents (deleted ones, segments) may differ a little."""
-        searcher = self.index.searcher()
-        docs = max(searcher.num_docs, 1)
-        idf = 0.0
-        for stem in stem_tokens(quoted):
-            freq = searcher.doc_freq("abstract", stem)
-            idf += math.log(1.0 + (2 * docs - freq + 0.5) / (freq + 0.5))
-        return idf * (1.0 + BM25_K1) * CEILING_MARGIN
-
-    def _phrase_count(
-        self, quoted: str, topic: str | None, since: dt.date | None, source: SourceFilter
-    ) -> tuple[int, bool]:
-        """How many papers hold the lone phrase (and pass the filters), without checking
-        positions in every abstract: exactly (True), from the common-word pair postings
-        when the phrase is made of such pairs (exactly its papers); else a lower bound
-        (False), the papers holding it in their title."""
-        filters = self._filters(topic, since, source)
-        pairs = phrase_pairs(quoted)
-        if pairs is not None:
-            held = []
-            for pair_field in PAIR_FIELDS.values():
-                if len(pairs) == 1:
-                    known = tantivy.Query.term_query(self.schema, pair_field, pairs[0])
-                else:
-                    known = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
-                held.append((tantivy.Occur.Should, tantivy.Query.const_score_query(known, 0.0)))
-            either = tantivy.Query.boolean_query(held)
-            counted = tantivy.Query.boolean_query([(tantivy.Occur.Must, either), *filters])
-            return self._run_counted(counted, 1)[1], True
-        title = self._words_query(quoted, ["title"], {})
-        in_titles = tantivy.Query.boolean_query([(tantivy.Occur.Must, title), *filters])
-        return self._run_counted(in_titles, 1)[1], False
-
     def _filters(
         self, topic: str | None, since: dt.date | None, source: SourceFilter = ALL_SOURCES
     ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
@@ -986,209 +704,3 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
         doc.add_text("categories", term)
     doc.add_integer("recency", recency(days, paper.id))
     return doc
-
-
-def recency(days: int, paper_id: int) -> int:
-    """A paper's place in newest-first order: its last day, then its id. Ids stay far
-    below 2**32 (a million papers a year for four thousand years)."""
-    return (days << 32) | paper_id
-
-
-def title_prefixes(title: str) -> str:
-    """`Protein LMs` -> `p pr pro prot ... protein l lm lms`: each distinct word of the
-    title (as `bot.core.text.words` splits it) and all its beginnings."""
-    out: set[str] = set()
-    for word in words(title):
-        # The beginnings, shortest first, by a loop in C: `p`, `pr`, `pro`, ...
-        out.update(itertools.accumulate(word[:PREFIX_CHARS]))
-    return " ".join(out)
-
-
-@functools.cache
-def _analyzer() -> tantivy.TextAnalyzer:
-    """tantivy's built-in `en_stem` chain, rebuilt to see its tokens from Python: the
-    pairs must be made of exactly the terms (and positions) the text fields hold."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
-
-
-def stem_tokens(text: str) -> list[str]:
-    """The terms `en_stem` makes of `text`, in order."""
-    return _analyzer().analyze(text)
-
-
-@functools.cache
-def common_stems() -> frozenset[str]:
-    """The fixed common-word list (stems, one a line; `#` starts a comment)."""
-    lines = COMMON_WORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(w for line in lines if (w := line.split("#", 1)[0].strip()))
-
-
-# `en_stem` on ASCII text, without crossing into Rust for every word: the simple
-# tokenizer's words are the runs of ASCII letters and digits, and words of 40 or more
-# bytes are dropped (keeping their position). Other text goes through the analyzer.
-_NOT_ALNUM = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
-MAX_WORD = 40
-# Distinct lower-cased words (a few MB): the frequent ones fill it first; past it, a
-# word (most likely a one-paper name) is stemmed each time.
-_STEM_CACHE_SIZE = 50_000
-_stems: dict[str, str] = {}
-
-
-def _stem(word: str) -> str:
-    """The stem of one lower-cased ASCII word, cached: analysing each word of every
-    abstract in Rust cost more than indexing the abstract."""
-    stem = _stems.get(word)
-    if stem is None:
-        stem = _analyzer().analyze(word)[0]
-        if len(_stems) < _STEM_CACHE_SIZE:
-            _stems[word] = stem
-    return stem
-
-
-def _terms(text: str) -> list[str | None]:
-    """The terms `en_stem` makes of `text`, indexed by position (None where a word too
-    long to index keeps its position)."""
-    if not text.isascii():
-        out: list[str | None] = []
-        for token in _analyzer().pre_tokenize(text).tokens:
-            out += [None] * (token.position - len(out))
-            out.append(token.text)
-        return out
-    known = _stems.get
-    return [
-        (known(word) or _stem(word)) if len(word) < MAX_WORD else None
-        for word in text.lower().translate(_NOT_ALNUM).split()
-    ]
-
-
-def _common_pairs(text: str, every: bool = False) -> tuple[int, list[tuple[str, int]]]:
-    """The number of terms in `text`, and (`first second`, position of first) for each
-    two adjacent common-word terms (any two with `every`). Adjacent means consecutive
-    positions: a word too long to index leaves a gap."""
-    terms = _terms(text)
-    kept = terms
-    if not every:
-        common = common_stems()
-        kept = [t if t in common else None for t in terms]
-    pairs = [(f"{a} {b}", i) for i, (a, b) in enumerate(itertools.pairwise(kept)) if a and b]
-    return sum(t is not None for t in terms), pairs
-
-
-# Lower-cased ASCII word -> its stem when that is a common word, else "" (a rarer word,
-# or one too long to index): all the pairs need of a word, in one lookup. Indexing
-# every abstract looks up each of its words; past the limit (most words then seen are
-# one-paper names), a word is worked out each time.
-_COMMON_CACHE_SIZE = 100_000
-_common_of: dict[str, str] = {}
-
-
-def _common_of_word(word: str) -> str:
-    found = ""
-    if len(word) < MAX_WORD:
-        stem = _stem(word)
-        found = stem if stem in common_stems() else ""
-    if len(_common_of) < _COMMON_CACHE_SIZE:
-        _common_of[word] = found
-    return found
-
-
-def _ascii_pairs(text: str) -> list[tuple[str, int]]:
-    """`_common_pairs(text)[1]` for ASCII text, with the loops over its words in C: the
-    words' common stems (or "") by one lookup each, then the positions holding a
-    common stem, then the adjacent ones among those few."""
-    split = words(text)  # on ASCII, the words `_terms` splits out, lower-cased
-    try:
-        marks = list(map(_common_of.__getitem__, split))
-    except KeyError:  # a word not seen before
-        known = _common_of.get
-        marks = [m if (m := known(w)) is not None else _common_of_word(w) for w in split]
-    at = list(itertools.compress(itertools.count(), marks))
-    return [(f"{marks[i]} {marks[j]}", i) for i, j in itertools.pairwise(at) if j == i + 1]
-
-
-def word_pairs(text: str, every: bool = False) -> tantivy.PreTokenizedString | None:
-    """The pair terms of a field's text at their positions (common-word pairs, or every
-    pair with `every`); None when there are none."""
-    if not every and text.isascii():
-        pairs = _ascii_pairs(text)
-    else:
-        _, pairs = _common_pairs(text, every)
-    if not pairs:
-        return None
-    return tantivy.PreTokenizedString(
-        text, [tantivy.Token(term, position, 0, 0) for term, position in pairs]
-    )
-
-
-def _title_pair(typed: Sequence[str]) -> str | None:
-    """The title pair term of two typed words (`languag model`), as titles index it;
-    None unless both are indexed words."""
-    count, pairs = _common_pairs(" ".join(typed), every=True)
-    return pairs[0][0] if count == 2 and len(pairs) == 1 else None
-
-
-def phrase_pairs(text: str) -> list[str] | None:
-    """The pair terms covering a phrase when every adjacent pair of its words is a
-    common pair (so the pair fields can narrow it down); None for a single word, or
-    when a rare word (the plain phrase query is then fast) or a stop word is in it."""
-    count, pairs = _common_pairs(text)
-    if count < 2 or len(pairs) != count - 1:
-        return None
-    return [term for term, _ in pairs]
-
-
-def _literal(text: str) -> str:
-    """`text` as a regex matching exactly it."""
-    return "".join("\\" + c if c in _REGEX_META else c for c in text)
-
-
-@functools.cache
-def _whitespace() -> tantivy.TextAnalyzer:
-    """The `whitespace` tokenizer of `title_written`, to pair exactly its tokens (it
-    splits at ASCII whitespace only, unlike `str.split`)."""
-    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-
-
-def written_pairs(text: str) -> tantivy.PreTokenizedString | None:
-    """Each two adjacent tokens of `title_written`'s text, at the first one's position;
-    None when there are none."""
-    tokens = _whitespace().analyze(text)
-    if len(tokens) < 2:
-        return None
-    return tantivy.PreTokenizedString(
-        text,
-        [tantivy.Token(f"{a} {b}", i, 0, 0) for i, (a, b) in enumerate(itertools.pairwise(tokens))],
-    )
-
-
-def _words(words: Sequence[str]) -> list[str | tuple[int, str]]:
-    """Words for tantivy's phrase queries (which also take (position, word) pairs)."""
-    return list(words)
-
-
-def _idf_sum(searcher: tantivy.Searcher, field: str, stems: Sequence[str], docs: int) -> float:
-    """The IDF tantivy's BM25 gives these terms together in `field` (a phrase's: the sum
-    of its words')."""
-    total = 0.0
-    for stem in stems:
-        freq = searcher.doc_freq(field, stem)
-        total += math.log(1.0 + (docs - freq + 0.5) / (freq + 0.5))
-    return total
-
-
-def _matched(result: tantivy.SearchResult) -> int:
-    """How many documents a search run with count=True matched."""
-    # tantivy's stub leaves out `count`, which a search with count=True sets.
-    return int(result.count or 0)  # type: ignore[attr-defined]
-
-
-def _ids(values: list[int | float | bool | None]) -> list[int]:
-    """The "id" fast field's values: tantivy types every fast field's values alike, but
-    "id" is an integer field every document has."""
-    return cast("list[int]", values)
