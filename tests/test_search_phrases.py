@@ -351,6 +351,13 @@ async def test_any_of_the_words_is_the_union_of_parsed_words(sample_storage) -> 
         assert expected or terms == ["zyxwvut"]
 
 
+def seen_since(index: SearchIndex, since: dt.date) -> tuple[dt.date, list]:
+    """`since`, and the filter of papers last seen on or after it as `plain` takes it."""
+    days = (since - dt.date(1970, 1, 1)).days
+    recent = tantivy.Query.range_query(index.schema, "last_seen", tantivy.FieldType.Integer, days)
+    return since, [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0))]
+
+
 @pytest.fixture
 async def corpus_storage(tmp_path, database_copies):
     """The sample and a generated corpus of 1,200 papers: phrases held by more papers
@@ -382,11 +389,7 @@ async def test_lone_phrase_through_pair_candidates_is_the_plain_query(
         return found
 
     monkeypatch.setattr(index, "_paired_phrase_top", spy)
-    since = dt.date(2026, 3, 1)
-    recent = tantivy.Query.range_query(
-        index.schema, "last_seen", tantivy.FieldType.Integer, (since - dt.date(1970, 1, 1)).days
-    )
-    newer = [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0))]
+    since, newer = seen_since(index, dt.date(2026, 3, 1))
     for phrase in phrases[:300]:
         query = ParsedQuery(phrases=(tuple(phrase.split()),))
         for filters, after in ((None, None), (newer, since)):
@@ -436,11 +439,7 @@ async def test_lone_phrase_without_its_commonest_words_is_the_plain_query(
         return found
 
     monkeypatch.setattr(index, "_sparse_phrase_top", spy)
-    since = dt.date(2026, 3, 1)
-    recent = tantivy.Query.range_query(
-        index.schema, "last_seen", tantivy.FieldType.Integer, (since - dt.date(1970, 1, 1)).days
-    )
-    newer = [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, 0.0))]
+    since, newer = seen_since(index, dt.date(2026, 3, 1))
     for phrase in phrases[:250]:
         query = ParsedQuery(phrases=(tuple(phrase.split()),))
         for filters, after in ((None, None), (newer, since)):

@@ -101,6 +101,14 @@ class LonePhraseSearch:
         fewest = min(searcher.doc_freq("abstract", stem) for stem in stem_tokens(quoted))
         return quoted if fewest >= self.costly_phrase_papers else None
 
+    def _phrase_parts(self, quoted: str) -> list[tantivy.Query]:
+        """The plain phrase query's two clauses, the title's (boosted) and the abstract's:
+        their scores add up to its score."""
+        return [
+            self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
+            self.index.parse_query(quoted, ["abstract"], {}),
+        ]
+
     def _paired_phrase_top(
         self,
         quoted: str,
@@ -147,11 +155,7 @@ class LonePhraseSearch:
         wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
         found = searcher.search(candidates, wanted, count=True)
         ids = _ids(searcher.fast_field_values("id", [address for _, address in found.hits]))
-        parts = [
-            self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
-            self.index.parse_query(quoted, ["abstract"], {}),
-        ]
-        best, _ = rescored(searcher, self.schema, ids, parts, limit)
+        best, _ = rescored(searcher, self.schema, ids, self._phrase_parts(quoted), limit)
         total = _matched(found)
         # Unless every paper holding the phrase was a candidate, the best must hold it in
         # their titles, above any score from the abstract alone: the pair counts of an
@@ -223,11 +227,7 @@ class LonePhraseSearch:
             return None  # few papers hold the other words: the plain query is cheap
         hits = found.hits
         ids = _ids(searcher.fast_field_values("id", [address for _, address in hits]))
-        parts = [
-            self.index.parse_query(quoted, ["title"], {"title": TITLE_BOOST}),
-            self.index.parse_query(quoted, ["abstract"], {}),
-        ]
-        best, matched = rescored(searcher, self.schema, ids, parts, limit)
+        best, matched = rescored(searcher, self.schema, ids, self._phrase_parts(quoted), limit)
         ranked = self._ranked(searcher, [(score, address) for address, score in best])
         if len(hits) < wanted:  # every paper holding the kept words was a candidate
             return ranked, matched, True
