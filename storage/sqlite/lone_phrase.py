@@ -131,10 +131,11 @@ class LonePhraseSearch:
         ranking of titles follows the plain one, if not provably (the two fields' mean
         lengths differ a little). An abstract's pairs are its common-word pairs only,
         too few to stand for its length, and abstract-only rankings do differ: those are
-        left to the plain query. Measured at a million papers: `"language model"` 40 ->
-        5 ms of CPU; the same best 10 and 50 papers and scores as the plain query for
-        every one of 176 phrases of the corpus' own texts this way (tests compare them
-        on the sample and a generated corpus).
+        left to the plain query. Measured through the search service: `"language
+        model"` 43-54 -> 10 ms of CPU at a million papers, 146-152 -> 20-24 at three;
+        the same best 10 and 50 papers and scores as the plain query for every one of
+        176 phrases of the 1M corpus' own texts this way (tests compare them on the
+        sample and a generated corpus).
         """
         pairs = phrase_pairs(quoted)
         if pairs is None:
@@ -176,9 +177,10 @@ class LonePhraseSearch:
     ) -> tuple[list[tuple[int, float]], int, bool] | None:
         """A lone phrase holding a word in most abstracts (`"state of the art"`): the
         plain query's best `limit` papers, and how many hold the phrase: exactly (True)
-        when every paper holding its other words was a candidate, else those among the
-        candidates, a lower bound (False; at least `count_up_to` candidates are scored).
-        None when this way cannot show its papers are the best.
+        when every paper holding its other words was a candidate, else a lower bound
+        (False): those among the candidates without `count_up_to`, else those among the
+        newest papers once they reach it (`_count_newest`). None when this way cannot
+        show its papers are the best.
 
         Checking such a word's positions in every paper holding the others is most of
         the plain query's cost. The phrase without those words, the others at their
@@ -188,9 +190,9 @@ class LonePhraseSearch:
         best candidates by it are scored by the plain query. A paper outside them
         scores at most the last candidate's score over that ratio (the abstract's,
         when every paper holding the other words in its title is a candidate), so when
-        the `limit`-th best scores more, they are the plain query's best. Measured at a
-        million papers: `"state of the art"` (191,575 papers, none by title) 50 -> 14
-        ms of CPU."""
+        the `limit`-th best scores more, they are the plain query's best. Measured
+        through the search service: `"state of the art"` (191,575 papers, none by
+        title) 57-70 -> 35 ms of CPU at a million papers, 181-187 -> 71-75 at three."""
         stems = stem_tokens(quoted)
         searcher = self.index.searcher()
         docs = max(searcher.num_docs, 1)
