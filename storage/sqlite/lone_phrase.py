@@ -109,6 +109,28 @@ class LonePhraseSearch:
             self.index.parse_query(quoted, ["abstract"], {}),
         ]
 
+    def _candidates(
+        self,
+        searcher: tantivy.Searcher,
+        by_field: dict[str, tantivy.Query],
+        filters: list[tuple[tantivy.Occur, tantivy.Query]],
+        limit: int,
+    ) -> tuple[tantivy.SearchResult, int]:
+        """The best papers by `by_field`'s title query (boosted as in the plain query)
+        and abstract query, passing the filters: as many as are scored for `limit`
+        results, with how many match in all (counting costs a phrase query nothing: it
+        scores every match anyway); and that many."""
+        candidates = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.boost_query(by_field["title"], TITLE_BOOST)),
+                (tantivy.Occur.Should, by_field["abstract"]),
+            ]
+        )
+        if filters:
+            candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
+        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
+        return searcher.search(candidates, wanted, count=True), wanted
+
     def _paired_phrase_top(
         self,
         quoted: str,
@@ -141,20 +163,15 @@ class LonePhraseSearch:
         if pairs is None:
             return None
         searcher = self.index.searcher()
-        by_pairs = []
+        by_pairs = {}
         for field, pair_field in PAIR_FIELDS.items():
             if len(pairs) == 1:
-                known = tantivy.Query.term_query(self.schema, pair_field, pairs[0], "freq")
+                by_pairs[field] = tantivy.Query.term_query(
+                    self.schema, pair_field, pairs[0], "freq"
+                )
             else:
-                known = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
-            boost = TITLE_BOOST if field == "title" else 1.0
-            by_pairs.append((tantivy.Occur.Should, tantivy.Query.boost_query(known, boost)))
-        candidates = tantivy.Query.boolean_query(by_pairs)
-        filters = self._filters(topic, since, source)
-        if filters:
-            candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
-        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
-        found = searcher.search(candidates, wanted, count=True)
+                by_pairs[field] = tantivy.Query.phrase_query(self.schema, pair_field, _words(pairs))
+        found, _ = self._candidates(searcher, by_pairs, self._filters(topic, since, source), limit)
         ids = _ids(searcher.fast_field_values("id", [address for _, address in found.hits]))
         best, _ = rescored(searcher, self.schema, ids, self._phrase_parts(quoted), limit)
         total = _matched(found)
@@ -214,17 +231,7 @@ class LonePhraseSearch:
             whole = _idf_sum(searcher, field, stems, docs)
             ratio[field] = _idf_sum(searcher, field, kept_words, docs) / max(whole, 1e-9)
         filters = self._filters(topic, since, source)
-        candidates = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.boost_query(by_kept["title"], TITLE_BOOST)),
-                (tantivy.Occur.Should, by_kept["abstract"]),
-            ]
-        )
-        if filters:
-            candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, candidates), *filters])
-        wanted = max(limit * PAIR_CANDIDATES_PER_RESULT, self.min_pair_candidates)
-        # Counting costs a phrase query nothing: it scores every match anyway.
-        found = searcher.search(candidates, wanted, count=True)
+        found, wanted = self._candidates(searcher, by_kept, filters, limit)
         if _matched(found) < self.sparse_phrase_papers:
             return None  # few papers hold the other words: the plain query is cheap
         hits = found.hits
