@@ -563,3 +563,74 @@ def test_title_hits_under_the_abstract_ceiling_are_left_to_the_plain_query(tmp_p
     )
     assert got == (expected, 6, True)
     index.close()
+
+
+def test_the_walk_without_common_words_is_planned_on_the_latest_days(tmp_path) -> None:
+    """Before walking every paper holding a phrase's other words, the index estimates
+    from the papers of the latest days whether enough hold them. Only a plan: results
+    are the plain query's either way. `alpha of beta` is in 40% of the papers of every
+    day; `gamma of delta` in the oldest ten days only, so the latest days say it is rare
+    (it is not): the walk is not tried, and the plain query answers."""
+    index = SearchIndex(tmp_path / "index")
+    index.costly_phrase_papers = index.min_pair_candidates = 0
+    filler = "the study of the method of the work. "
+    papers = []
+    for pid in range(1, 3001):
+        day = dt.date(2026, 1, 1) + dt.timedelta(days=(pid - 1) // 100)
+        text = filler * (1 + pid % 3)
+        if pid % 5 < 2:
+            text += "alpha of beta. " * (1 + pid % 4)
+        if pid <= 1000 and pid % 2:
+            text += "gamma of delta. " * (1 + pid % 3)
+        # A few papers holding a phrase many times in a short text lead its ranking
+        # clearly, so the walk can show they are the best.
+        if pid > 2990:
+            text = "alpha of beta. " * (pid - 2985)
+        if pid <= 10:
+            text = "gamma of delta. " * (pid + 5)
+        papers.append(
+            IndexedPaper(
+                id=pid,
+                title=f"Paper {pid}",
+                abstract=text,
+                topics=(),
+                name=None,
+                last_seen=day,
+            )
+        )
+    index.apply(papers, new=True)
+    searcher = index.index.searcher()
+
+    def kept(first: str, second: str) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.phrase_query(index.schema, f, words))
+                for f in ("title", "abstract")
+                for words in [[(0, first), (2, second)]]
+            ]
+        )
+
+    assert index._likely_many(searcher, kept("alpha", "beta"), 1000)  # ~1,200 hold it
+    assert not index._likely_many(searcher, kept("alpha", "beta"), 2000)
+    assert not index._likely_many(searcher, kept("gamma", "delta"), 300)  # ~500 do
+    assert index._likely_many(searcher, kept("gamma", "delta"), 0)  # no threshold
+    assert index._likely_many(searcher, kept("gamma", "delta"), 1)  # the whole index
+    for phrase, words_of in (("alpha of beta", ("alpha", "beta")), ("gamma of delta", None)):
+        quoted = f'"{phrase}"'
+        index.sparse_phrase_papers = 300
+        planned = index._sparse_phrase_top(quoted, None, None, ALL_SOURCES, 3)
+        assert (planned is not None) == bool(words_of), phrase
+        index.sparse_phrase_papers = 0  # walked regardless: it would have been tried
+        assert index._sparse_phrase_top(quoted, None, None, ALL_SOURCES, 3) is not None
+        index.sparse_phrase_papers = 300
+        query = ParsedQuery(phrases=(tuple(phrase.split()),))
+        for limit in (1, 3, 10):
+            expected = plain(index, phrase, limit)
+            got = index.search_counted(
+                query, match_all=True, topic=None, since=None, limit=limit, count_up_to=1000
+            )
+            assert got[0] == expected, (phrase, limit)
+            assert index.search(query, match_all=True, topic=None, since=None, limit=limit) == (
+                expected
+            )
+    index.close()

@@ -179,7 +179,7 @@ class SearchIndex(LonePhraseSearch):
         self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self.min_pair_candidates = MIN_PAIR_CANDIDATES  # tests set 0: 4 per result
         self.sparse_phrase_papers = SPARSE_PHRASE_PAPERS  # tests set 0: always try
-        self._highest: tuple[tuple[int, int] | None, int | None] = (None, None)
+        self._highest: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
 
     @property
