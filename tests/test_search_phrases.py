@@ -18,6 +18,7 @@ from bot.core.models import ParsedQuery
 from bot.core.snapshot import SnapshotPaper, parse_record
 from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
+from storage.sqlite import lone_phrase
 from storage.sqlite.index_terms import (
     PREFIX_CHARS,
     TITLE_BOOST,
@@ -462,31 +463,46 @@ async def test_lone_phrase_without_its_commonest_words_is_the_plain_query(
     assert outcomes.count("exact") >= 20 and outcomes.count("declined") >= 20
 
 
-async def test_counting_the_newest_papers_gives_a_lower_bound_or_the_count(corpus_storage) -> None:
-    """A count over the newest papers (highest ids) is returned once it reaches what is
-    asked for, a lower bound; each slice is four times the last; asked for more than
-    match, it is the exact count."""
+async def test_counting_the_newest_papers_gives_a_lower_bound_or_the_count(
+    corpus_storage, monkeypatch
+) -> None:
+    """A count over the newest papers is returned once it reaches what is asked for, a
+    lower bound; each slice is four times the last; asked for more than match, it is
+    the exact count. A slice is the latest whole days, back from the newest paper's,
+    while at most LATEST_DAYS_HELD of them hold enough papers; else the highest ids."""
     index = corpus_storage.search_index
     query = index.index.parse_query('"state of the art"', ["title", "abstract"], {})
+    matched = {pid for pid, _ in index._run(query, 100_000)}
     everything = index._run_counted(query, 1)[1]
-    newest = max(pid for pid, _ in index._run(tantivy.Query.all_query(), 5000))
-    assert everything > 40
+    assert everything == len(matched) > 40
+    days: dict[str, set[int]] = {}
+    for pid, day in await corpus_storage._rows("SELECT id, last_seen FROM papers"):
+        days.setdefault(day, set()).add(pid)
+    top = max(pid for held in days.values() for pid in held)
+    newest_day = next(day for day, held in days.items() if top in held)
+    latest_first = sorted((day for day in days if day <= newest_day), reverse=True)
+    assert len(latest_first) > 3
 
-    def among_newest(size: int) -> int:
-        ids = tantivy.Query.range_query(
-            index.schema, "id", tantivy.FieldType.Integer, newest - size + 1, newest
-        )
-        both = [(tantivy.Occur.Must, query), (tantivy.Occur.Must, ids)]
-        return index._run_counted(tantivy.Query.boolean_query(both), 1)[1]
+    def among_newest(size: int, most_days: int) -> int:
+        taken: set[int] = set()
+        for day in latest_first[:most_days]:
+            taken |= days[day]
+            if len(taken) >= size:
+                return len(matched & taken)
+        return len({pid for pid in matched if pid > top - size})
 
-    for enough in (1, 5, 20, 40):
-        for share in (1.0, 0.5, 0.05):
-            size = math.ceil(2 * enough / share)
-            while size < newest and among_newest(size) < enough:
-                size *= 4
-            expected = (everything, True) if size >= newest else (among_newest(size), False)
-            assert index._count_newest(query, enough, share) == expected, (enough, share)
-            assert expected[1] or enough <= expected[0] < everything
+    for most_days in (64, 2):
+        monkeypatch.setattr(lone_phrase, "LATEST_DAYS_HELD", most_days)
+        for enough in (1, 5, 20, 40):
+            for share in (1.0, 0.5, 0.05):
+                size = math.ceil(2 * enough / share)
+                while size < top and among_newest(size, most_days) < enough:
+                    size *= 4
+                expected = (
+                    (everything, True) if size >= top else (among_newest(size, most_days), False)
+                )
+                assert index._count_newest(query, enough, share) == expected, (enough, share)
+                assert expected[1] or enough <= expected[0] < everything
     assert index._count_newest(query, everything + 1, 1.0) == (everything, True)
 
 
