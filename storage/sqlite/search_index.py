@@ -47,6 +47,12 @@ import tantivy
 
 from bot.core.models import ParsedQuery
 from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms, search_sources
+from storage.sqlite.common_words import (
+    COMMON_WORDS_PAPERS,
+    COMMON_WORDS_SHARE,
+    TITLE_CANDIDATES,
+    CommonWordsSearch,
+)
 from storage.sqlite.index_terms import (
     _ALNUM,
     PAIR_FIELDS,
@@ -148,7 +154,7 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-class SearchIndex(LonePhraseSearch):
+class SearchIndex(LonePhraseSearch, CommonWordsSearch):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.schema = _schema()
@@ -179,6 +185,9 @@ class SearchIndex(LonePhraseSearch):
         self.costly_phrase_papers = COSTLY_PHRASE_PAPERS  # tests set 0: always try
         self.min_pair_candidates = MIN_PAIR_CANDIDATES  # tests set 0: 4 per result
         self.sparse_phrase_papers = SPARSE_PHRASE_PAPERS  # tests set 0: always try
+        self.common_words_share = COMMON_WORDS_SHARE  # tests set 0: every word search
+        self.common_words_papers = COMMON_WORDS_PAPERS
+        self.title_candidates = TITLE_CANDIDATES
         self._highest: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
 
@@ -304,7 +313,10 @@ class SearchIndex(LonePhraseSearch):
             if fast is not None:
                 return fast
         final = self._final_query(query, match_all, topic, since, fields, source)
-        return [] if final is None else self._run(final, limit)
+        if final is None:
+            return []
+        common = self._common_top(query, match_all, topic, since, source, fields, final, limit)
+        return self._run(final, limit) if common is None else common[0]
 
     def search_counted(
         self,
@@ -344,6 +356,16 @@ class SearchIndex(LonePhraseSearch):
         final = self._final_query(query, match_all, topic, since, fields, source)
         if final is None:
             return [], 0, True
+        common = None
+        if count_up_to > 0:
+            common = self._common_top(query, match_all, topic, since, source, fields, final, limit)
+        if common is not None:
+            ranked, share = common
+            if count_up_to <= limit:
+                return ranked, len(ranked), len(ranked) < limit
+            # Counting every match is what the shortcut avoids: counted among the newest
+            # papers, a lower bound once it reaches the cap, as for lone phrases.
+            return (ranked, *self._count_newest(final, count_up_to, share))
         if 0 < count_up_to <= limit:
             # No count wanted beyond the results (/related's candidates): tantivy can
             # then skip blocks, which counting every match forbids. Fewer results than
@@ -367,6 +389,38 @@ class SearchIndex(LonePhraseSearch):
             return None
         clauses = [(tantivy.Occur.Must, text), *self._filters(topic, since, source)]
         return text if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+    def _common_top(
+        self,
+        query: ParsedQuery,
+        match_all: bool,
+        topic: str | None,
+        since: dt.date | None,
+        source: SourceFilter,
+        fields: Sequence[str],
+        final: tantivy.Query,
+        limit: int,
+    ) -> tuple[list[tuple[int, float]], float] | None:
+        """The plain query's best papers through the title union (CommonWordsSearch),
+        and the largest share of papers the query can match; None when that way does
+        not apply (filters, or words not in most abstracts) or cannot show its papers
+        are the best. A filter would make the title union more than a union of terms,
+        which is what lets tantivy skip blocks."""
+        if not match_all or topic is not None or since is not None or not source.everything:
+            return None
+        stems = self._common_words(query, fields)
+        if stems is None:
+            return None
+        ranked = self._common_words_top(stems, final, limit)
+        if ranked is None:
+            return None
+        searcher = self.index.searcher()
+        docs = max(searcher.num_docs, 1)
+        share = min(
+            max(searcher.doc_freq("title", stem), searcher.doc_freq("abstract", stem))
+            for stem in stems
+        )
+        return ranked, share / docs
 
     def count_topic(
         self, topic: str, since: dt.date | None, source: SourceFilter = ALL_SOURCES

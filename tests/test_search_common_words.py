@@ -1,0 +1,152 @@
+"""Words most papers hold are answered from the best papers by their title terms alone
+(storage/sqlite/common_words.py): exactly the plain query's papers, scores and order,
+or, when that cannot be shown, the plain query itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from bot.core.models import ParsedQuery
+from bot.core.sources import ALL_SOURCES
+from storage.sqlite.search_index import IndexedPaper, SearchIndex
+from tests.test_title_pairs_autocomplete import sample_and_corpus
+
+# Words of the sample and the generated corpus, from those most abstracts hold to
+# rarer ones, and a word no paper holds.
+WORDS = [
+    "language", "models", "model", "large", "learning", "data", "training", "tasks",
+    "performance", "reasoning", "vision", "generation", "reward", "benchmark", "zyxwvut",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def corpus_storage(tmp_path, database_copies):
+    """The sample and a generated corpus of 1,200 papers."""
+    async with database_copies.open("sqlite", sample_and_corpus, tmp_path) as store:
+        yield store
+
+
+def plain(index: SearchIndex, query: ParsedQuery, limit: int) -> list[tuple[int, float]]:
+    """The query as tantivy answers it without the shortcut."""
+    final = index._final_query(query, True, None, None, ("title", "abstract"), ALL_SOURCES)
+    return [] if final is None else index._run(final, limit)
+
+
+def every_count(index: SearchIndex, query: ParsedQuery) -> int:
+    final = index._final_query(query, True, None, None, ("title", "abstract"), ALL_SOURCES)
+    return index._run_counted(final, 1)[1]
+
+
+async def test_common_words_through_title_candidates_are_the_plain_query(corpus_storage) -> None:
+    """Every one-, two- and three-word query of WORDS, at several page sizes and numbers
+    of candidates: whenever the title union's candidates are taken, they give exactly
+    the plain query's ids, scores and order, and the count is exact or a lower bound
+    that reaches the cap. Both outcomes must occur."""
+    index = corpus_storage.search_index
+    index.common_words_share = 0.0
+    index.common_words_papers = 0
+    queries = [
+        ParsedQuery(terms=words)
+        for size in (1, 2, 3)
+        for words in itertools.combinations(WORDS, size)
+        if size < 3 or "language" in words or "model" in words
+    ]
+    taken = declined = 0
+    for query in queries:
+        everything = every_count(index, query)
+        for candidates in (2, 10, 60):
+            index.title_candidates = candidates
+            for limit in (1, 5, 20):
+                expected = plain(index, query, limit)
+                final = index._final_query(
+                    query, True, None, None, ("title", "abstract"), ALL_SOURCES
+                )
+                assert final is not None
+                stems = index._common_words(query, ("title", "abstract"))
+                shortcut = stems and index._common_words_top(stems, final, limit)
+                if shortcut:
+                    taken += 1
+                    assert shortcut == expected, (query.terms, candidates, limit)
+                else:
+                    declined += 1
+                got = index.search(query, match_all=True, topic=None, since=None, limit=limit)
+                assert got == expected, (query.terms, candidates, limit)
+                for cap in (1, 30, 1000):
+                    ranked, total, exact = index.search_counted(
+                        query, match_all=True, topic=None, since=None, limit=limit, count_up_to=cap
+                    )
+                    assert ranked == expected, (query.terms, candidates, limit, cap)
+                    if exact:
+                        assert total == everything, (query.terms, cap)
+                    else:
+                        assert cap <= total <= everything, (query.terms, cap)
+    assert taken > 300 and declined > 300, (taken, declined)
+
+
+async def test_filters_and_rare_words_take_the_plain_query(corpus_storage) -> None:
+    """A filter makes the title union more than a union of terms, and a word in few
+    abstracts weighs too much there for the bound: both go to the plain query."""
+    index = corpus_storage.search_index
+    query = ParsedQuery(terms=("language", "model"))
+    final = index._final_query(query, True, None, None, ("title", "abstract"), ALL_SOURCES)
+    assert final is not None
+    since = dt.date(2000, 1, 1)
+    index.common_words_papers = 0
+    assert index._common_words(query, ("title", "abstract")) is not None
+    assert index._common_top(query, True, "llm", None, ALL_SOURCES, ("title",), final, 5) is None
+    assert index._common_top(query, True, None, since, ALL_SOURCES, ("title",), final, 5) is None
+    index.common_words_papers = 10**9  # more papers than the corpus holds
+    assert index._common_words(query, ("title", "abstract")) is None
+    index.common_words_papers = 0
+    assert index._common_words(ParsedQuery(terms=("zyxwvut",)), ("title", "abstract")) is None
+    assert index._common_words(ParsedQuery(phrases=(("language", "model"),)), ("title",)) is None
+
+
+def paper(pid: int, title: str, abstract: str) -> IndexedPaper:
+    return IndexedPaper(
+        id=pid, title=title, abstract=abstract, topics=(), name=None, last_seen=dt.date(2026, 3, 1)
+    )
+
+
+def test_a_paper_ranked_by_its_abstract_is_left_to_the_plain_query(tmp_path) -> None:
+    """Every title holds both words, so a title weighs almost nothing, while one short
+    abstract holds them many times: that paper ranks first though its title is no better
+    than the rest. Its score is within what an abstract can add above the candidates'
+    last title score, so the shortcut cannot show its candidates are the best and
+    declines; the plain query answers."""
+    index = SearchIndex(tmp_path / "index")
+    index.common_words_share = 0.0
+    index.common_words_papers = 0
+    index.title_candidates = 5
+    papers = [paper(pid, f"Quartz widget study {pid}", f"Notes {pid}.") for pid in range(1, 40)]
+    papers.append(paper(40, "Quartz widget study 40", "Quartz widget quartz widget quartz widget."))
+    index.apply(papers, new=True)
+    query = ParsedQuery(terms=("quartz", "widget"))
+    expected = plain(index, query, 3)
+    assert expected[0][0] == 40
+    final = index._final_query(query, True, None, None, ("title", "abstract"), ALL_SOURCES)
+    stems = index._common_words(query, ("title", "abstract"))
+    assert stems and final is not None
+    assert index._common_words_top(stems, final, 3) is None
+    assert index.search(query, match_all=True, topic=None, since=None, limit=3) == expected
+    index.close()
+
+
+def test_the_bound_counts_the_documents_tantivy_counts(tmp_path) -> None:
+    """A replaced paper's old document counts in tantivy's IDFs until its segment is
+    merged, so the number of documents the bound uses is tantivy's own, which the
+    index's live count can fall short of."""
+    index = SearchIndex(tmp_path / "index")
+    papers = [paper(pid, f"Quartz widget {pid}", "Quartz notes.") for pid in range(1, 11)]
+    index.apply(papers, new=True)
+    index.apply([paper(3, "Quartz widget again", "Quartz notes again.")])
+    searcher = index.index.searcher()
+    hits = index.index.searcher().search(index.index.parse_query("quartz", ["title"]), 1).hits
+    query = index.index.parse_query("quartz", ["title"])
+    counted = index._total_docs(searcher, query, hits[0][1])
+    assert searcher.num_docs == 10
+    assert counted is not None and counted >= 11
+    index.close()
