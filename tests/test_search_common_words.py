@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from bot.core.models import ParsedQuery
-from bot.core.sources import ALL_SOURCES
+from bot.core.sources import ALL_SOURCES, ARXIV, SourceFilter
 from storage.sqlite.search_index import IndexedPaper, SearchIndex
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
@@ -86,23 +86,79 @@ async def test_common_words_through_title_candidates_are_the_plain_query(corpus_
     assert taken > 300 and declined > 300, (taken, declined)
 
 
-async def test_filters_and_rare_words_take_the_plain_query(corpus_storage) -> None:
-    """A filter makes the title union more than a union of terms, and a word in few
-    abstracts weighs too much there for the bound: both go to the plain query."""
+async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storage) -> None:
+    """The candidates come from the title union without filters; the filters apply when
+    they are scored. A topic most papers are in leaves enough of them: exactly the plain
+    filtered query. A rarer topic, a day range or a source goes to the plain query."""
     index = corpus_storage.search_index
+    index.common_words_papers = 0
+    index.common_words_share = 0.0
+    index.title_candidates = 60
+    fields = ("title", "abstract")
+    searcher = index.index.searcher()
+    topics = ["llm", "multimodal", "agents", "reasoning-math"]
+    shares = {t: searcher.doc_freq("topics", t) / searcher.num_docs for t in topics}
+    assert max(shares.values()) > 0.3 > min(shares.values()), shares
+    taken = 0
+    tried = []
+    walk = index._common_words_top
+
+    def recorded(*args, **kwargs):  # the real walk, noting that it ran
+        tried.append(args)
+        return walk(*args, **kwargs)
+
+    index._common_words_top = recorded
+    for words in (("language", "model"), ("models",), ("large", "language", "models")):
+        query = ParsedQuery(terms=words)
+        for topic in topics:
+            final = index._final_query(query, True, topic, None, fields, ALL_SOURCES)
+            assert final is not None
+            for limit in (1, 5, 20):
+                expected = index._run(final, limit)
+                index.common_words_share = 0.3
+                tried.clear()
+                found = index._common_top(
+                    query, True, topic, None, ALL_SOURCES, fields, final, limit
+                )
+                if shares[topic] < 0.3:  # not even tried: too few candidates would pass
+                    assert found is None and not tried, (words, topic)
+                elif found is not None:
+                    taken += 1
+                    assert found[0] == expected, (words, topic, limit)
+                index.common_words_share = 0.0  # every topic tried
+                found = index._common_top(
+                    query, True, topic, None, ALL_SOURCES, fields, final, limit
+                )
+                assert found is None or found[0] == expected, (words, topic, limit)
+                got = index.search(query, match_all=True, topic=topic, since=None, limit=limit)
+                assert got == expected, (words, topic, limit)
+    assert taken >= 5
     query = ParsedQuery(terms=("language", "model"))
-    final = index._final_query(query, True, None, None, ("title", "abstract"), ALL_SOURCES)
-    assert final is not None
     since = dt.date(2000, 1, 1)
+    final = index._final_query(query, True, None, since, fields, ALL_SOURCES)
+    assert final is not None
+    assert index._common_top(query, True, None, since, ALL_SOURCES, fields, final, 5) is None
+    arxiv = SourceFilter(source=ARXIV)
+    final = index._final_query(query, True, None, None, fields, arxiv)
+    assert final is not None
+    assert index._common_top(query, True, None, None, arxiv, fields, final, 5) is None
+
+
+async def test_rare_words_and_phrases_take_the_plain_query(corpus_storage) -> None:
+    """A word in few abstracts weighs too much there for the bound, and a phrase or a
+    prefix is no union of terms."""
+    index = corpus_storage.search_index
+    fields = ("title", "abstract")
+    query = ParsedQuery(terms=("language", "model"))
     index.common_words_papers = 0
-    assert index._common_words(query, ("title", "abstract")) is not None
-    assert index._common_top(query, True, "llm", None, ALL_SOURCES, ("title",), final, 5) is None
-    assert index._common_top(query, True, None, since, ALL_SOURCES, ("title",), final, 5) is None
+    assert index._common_words(query, fields) is not None
     index.common_words_papers = 10**9  # more papers than the corpus holds
-    assert index._common_words(query, ("title", "abstract")) is None
+    assert index._common_words(query, fields) is None
     index.common_words_papers = 0
-    assert index._common_words(ParsedQuery(terms=("zyxwvut",)), ("title", "abstract")) is None
-    assert index._common_words(ParsedQuery(phrases=(("language", "model"),)), ("title",)) is None
+    assert index._common_words(query, ("title",)) is None
+    assert index._common_words(ParsedQuery(terms=("zyxwvut",)), fields) is None
+    assert index._common_words(ParsedQuery(phrases=(("language", "model"),)), fields) is None
+    assert index._common_words(ParsedQuery(terms=("model",), prefixes=("lang",)), fields) is None
 
 
 def paper(pid: int, title: str, abstract: str) -> IndexedPaper:

@@ -403,19 +403,26 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
     ) -> tuple[list[tuple[int, float]], float] | None:
         """The plain query's best papers through the title union (CommonWordsSearch),
         and the largest share of papers the query can match; None when that way does
-        not apply (filters, or words not in most abstracts) or cannot show its papers
-        are the best. A filter would make the title union more than a union of terms,
-        which is what lets tantivy skip blocks."""
-        if not match_all or topic is not None or since is not None or not source.everything:
+        not apply or cannot show its papers are the best. The candidates come from the
+        union alone (a filter in it would keep tantivy from skipping blocks) and the
+        filters apply when they are scored, so only a topic most papers are in is
+        taken this way: a rarer topic, a day range or a source leaves too few of them,
+        and makes the plain query cheap."""
+        if not match_all or since is not None or not source.everything:
             return None
         stems = self._common_words(query, fields)
         if stems is None:
             return None
+        searcher = self.index.searcher()
+        docs = max(searcher.num_docs, 1)
+        if (
+            topic is not None
+            and searcher.doc_freq("topics", topic) < self.common_words_share * docs
+        ):
+            return None
         ranked = self._common_words_top(stems, final, limit)
         if ranked is None:
             return None
-        searcher = self.index.searcher()
-        docs = max(searcher.num_docs, 1)
         share = min(
             max(searcher.doc_freq("title", stem), searcher.doc_freq("abstract", stem))
             for stem in stems
