@@ -47,7 +47,7 @@ async def test_common_words_through_title_candidates_are_the_plain_query(corpus_
     that reaches the cap. Both outcomes must occur."""
     index = corpus_storage.search_index
     index.common_words_share = 0.0
-    index.common_words_papers = 0
+    index.common_words_matches = index.one_word_matches = 0
     queries = [
         ParsedQuery(terms=words)
         for size in (1, 2, 3)
@@ -91,7 +91,7 @@ async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storag
     they are scored. A topic most papers are in leaves enough of them: exactly the plain
     filtered query. A rarer topic, a day range or a source goes to the plain query."""
     index = corpus_storage.search_index
-    index.common_words_papers = 0
+    index.common_words_matches = index.one_word_matches = 0
     index.common_words_share = 0.0
     index.title_candidates = 60
     fields = ("title", "abstract")
@@ -144,18 +144,27 @@ async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storag
     assert index._common_top(query, True, None, None, arxiv, fields, final, 5) is None
 
 
-async def test_rare_words_and_phrases_take_the_plain_query(corpus_storage) -> None:
-    """A word in few abstracts weighs too much there for the bound, and a phrase or a
-    prefix is no union of terms."""
+async def test_rare_words_few_matches_and_phrases_take_the_plain_query(corpus_storage) -> None:
+    """A word in few abstracts weighs too much there for the bound, few matches make the
+    plain query cheap, and a phrase or a prefix is no union of terms."""
     index = corpus_storage.search_index
     fields = ("title", "abstract")
     query = ParsedQuery(terms=("language", "model"))
-    index.common_words_papers = 0
+    index.common_words_share = 0.0
     assert index._common_words(query, fields) is not None
-    index.common_words_papers = 10**9  # more papers than the corpus holds
+    index.common_words_share = 0.99  # no word is in every abstract
     assert index._common_words(query, fields) is None
-    index.common_words_papers = 0
+    index.common_words_share = 0.0
+    # Fewer matches than the latest days call for: the plain query is cheap, and runs.
+    final = index._final_query(query, True, None, None, fields, ALL_SOURCES)
+    assert final is not None
+    index.common_words_matches = index.one_word_matches = 0
+    index.title_candidates = 60
+    assert index._common_top(query, True, None, None, ALL_SOURCES, fields, final, 5) is not None
+    index.common_words_matches = 10**9  # more papers than the corpus holds
+    assert index._common_top(query, True, None, None, ALL_SOURCES, fields, final, 5) is None
     assert index._common_words(query, ("title",)) is None
+    index.common_words_share = 0.2
     assert index._common_words(ParsedQuery(terms=("zyxwvut",)), fields) is None
     assert index._common_words(ParsedQuery(phrases=(("language", "model"),)), fields) is None
     assert index._common_words(ParsedQuery(terms=("model",), prefixes=("lang",)), fields) is None
@@ -175,7 +184,7 @@ def test_a_paper_ranked_by_its_abstract_is_left_to_the_plain_query(tmp_path) -> 
     declines; the plain query answers."""
     index = SearchIndex(tmp_path / "index")
     index.common_words_share = 0.0
-    index.common_words_papers = 0
+    index.common_words_matches = index.one_word_matches = 0
     index.title_candidates = 5
     papers = [paper(pid, f"Quartz widget study {pid}", f"Notes {pid}.") for pid in range(1, 40)]
     papers.append(paper(40, "Quartz widget study 40", "Quartz widget quartz widget quartz widget."))

@@ -324,6 +324,8 @@ class LonePhraseSearch:
         walk, then the plain query's 100 ms). Days unlike the rest only send the phrase
         to the plain query, or to a walk that says None."""
         docs = max(searcher.num_docs, 1)
+        if papers > docs:
+            return False
         size = math.ceil(LIKELY_MANY_SAMPLE * docs / papers) if papers > 0 else docs
         if size >= docs:
             return True  # a small index: the walk is cheap, and says it exactly

@@ -48,8 +48,9 @@ import tantivy
 from bot.core.models import ParsedQuery
 from bot.core.sources import ALL_SOURCES, SourceFilter, category_terms, search_sources
 from storage.sqlite.common_words import (
-    COMMON_WORDS_PAPERS,
+    COMMON_WORDS_MATCHES,
     COMMON_WORDS_SHARE,
+    ONE_WORD_MATCHES,
     TITLE_CANDIDATES,
     CommonWordsSearch,
 )
@@ -186,7 +187,8 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         self.min_pair_candidates = MIN_PAIR_CANDIDATES  # tests set 0: 4 per result
         self.sparse_phrase_papers = SPARSE_PHRASE_PAPERS  # tests set 0: always try
         self.common_words_share = COMMON_WORDS_SHARE  # tests set 0: every word search
-        self.common_words_papers = COMMON_WORDS_PAPERS
+        self.common_words_matches = COMMON_WORDS_MATCHES  # tests set 0: always try
+        self.one_word_matches = ONE_WORD_MATCHES  # tests set 0: always try
         self.title_candidates = TITLE_CANDIDATES
         self._highest: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
@@ -420,6 +422,11 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
             and searcher.doc_freq("topics", topic) < self.common_words_share * docs
         ):
             return None
+        matches = self.common_words_matches
+        if len(stems) == 1:
+            matches = self.one_word_matches
+        if not self._likely_many(searcher, final, matches):
+            return None  # few papers match: the plain query is cheap
         ranked = self._common_words_top(stems, final, limit)
         if ranked is None:
             return None
