@@ -404,12 +404,12 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         limit: int,
     ) -> tuple[list[tuple[int, float]], float] | None:
         """The plain query's best papers through the title union (CommonWordsSearch),
-        and the largest share of papers the query can match; None when that way does
-        not apply or cannot show its papers are the best. The candidates come from the
-        union alone (a filter in it would keep tantivy from skipping blocks) and the
-        filters apply when they are scored, so only a topic most papers are in is
-        taken this way: a rarer topic, a day range or a source leaves too few of them,
-        and makes the plain query cheap."""
+        and the share of papers its rarest word is in (which sizes the count's first
+        slice); None when that way does not apply or cannot show its papers are the
+        best. The candidates come from the union alone (a filter in it would keep
+        tantivy from skipping blocks) and the filters apply when they are scored, so
+        only a topic many papers are in is taken this way: a rarer topic, a day range
+        or a source leaves too few of them, and makes the plain query cheap."""
         if not match_all or since is not None or not source.everything:
             return None
         stems = self._common_words(query, fields)
