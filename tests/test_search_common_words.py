@@ -5,9 +5,7 @@ or, when that cannot be shown, the plain query itself."""
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import itertools
-import json
 import re
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from bot.core.models import ParsedQuery
 from bot.core.sources import ALL_SOURCES, ARXIV, SourceFilter
 from storage.sqlite.index_terms import stem_tokens
 from storage.sqlite.search_index import IndexedPaper, SearchIndex
+from tests.relevance_dumps import real_papers
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 # Words of the sample and the generated corpus, from those most abstracts hold to
@@ -222,20 +221,10 @@ def test_the_bound_counts_the_documents_tantivy_counts(tmp_path) -> None:
     index.close()
 
 
-REAL_PAPERS = Path(__file__).parent / "data" / "relevance" / "papers.jsonl.gz"
-
-
-def test_on_4787_real_papers_the_shortcut_is_the_plain_query(tmp_path) -> None:
-    """Real titles hold common words far less often than their abstracts do (a third
-    as often at most; the generated corpus' titles hold `language` two thirds as often),
-    so the title union ranks otherwise: on 4,787 real Hugging Face papers, every query
-    of their 12 commonest content words, alone and in pairs, is the plain query's
-    whenever it is taken, and it is taken for most of them."""
-    index = SearchIndex(tmp_path / "index")
-    index.common_words_share = 0.0
-    index.common_words_matches = index.one_word_matches = 0
-    with gzip.open(REAL_PAPERS, "rt", encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
+def real_papers_index(folder: Path) -> SearchIndex:
+    """An index of the 4,787 real papers of tests/data/relevance, each last seen on the
+    day Hugging Face listed it."""
+    index = SearchIndex(folder)
     index.apply(
         [
             IndexedPaper(
@@ -246,10 +235,23 @@ def test_on_4787_real_papers_the_shortcut_is_the_plain_query(tmp_path) -> None:
                 name=None,
                 last_seen=dt.date.fromisoformat(row["day"]),
             )
-            for n, row in enumerate(rows, start=1)
+            for n, row in enumerate(real_papers(), start=1)
         ],
         new=True,
     )
+    return index
+
+
+def test_on_4787_real_papers_the_shortcut_is_the_plain_query(tmp_path) -> None:
+    """Real titles hold common words far less often than their abstracts do (a third
+    as often at most; the generated corpus' titles hold `language` two thirds as often),
+    so the title union ranks otherwise: on 4,787 real Hugging Face papers, every query
+    of their 12 commonest content words, alone and in pairs, is the plain query's
+    whenever it is taken, and it is taken for most of them."""
+    index = real_papers_index(tmp_path / "index")
+    index.common_words_share = 0.0
+    index.common_words_matches = index.one_word_matches = 0
+    rows = real_papers()
     searcher = index.index.searcher()
     seen: dict[str, int] = {}
     for row in rows:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import math
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from storage.sqlite.index_terms import (
 )
 from storage.sqlite.lone_phrase import PAIR_CANDIDATES_PER_RESULT
 from storage.sqlite.search_index import PAIRS_NARROW, IndexedPaper, SearchIndex
+from tests.relevance_dumps import real_papers
+from tests.test_search_common_words import real_papers_index
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 FIXED = [
@@ -653,9 +654,6 @@ def test_the_walk_without_common_words_is_planned_on_the_latest_days(tmp_path) -
     index.close()
 
 
-REAL_PAPERS = Path(__file__).parent / "data" / "relevance" / "papers.jsonl.gz"
-
-
 def test_on_4787_real_papers_every_lone_phrase_way_is_the_plain_query(tmp_path) -> None:
     """The two-, three- and four-word runs most often found in 4,787 real Hugging Face
     papers' abstracts (`large language models`, `in this paper`, `state of the art`),
@@ -663,24 +661,9 @@ def test_on_4787_real_papers_every_lone_phrase_way_is_the_plain_query(tmp_path) 
     papers, scores and order, and its count or a lower bound that reaches the cap.
     Without the pair way's rule for abstract-only rankings, `"we introduce"` fails here;
     the other ways' bounds never had to refuse on this data (built corpora test them)."""
-    index = SearchIndex(tmp_path / "index")
+    index = real_papers_index(tmp_path / "index")
     index.costly_phrase_papers = index.min_pair_candidates = index.sparse_phrase_papers = 0
-    with gzip.open(REAL_PAPERS, "rt", encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
-    index.apply(
-        [
-            IndexedPaper(
-                id=n,
-                title=row["title"],
-                abstract=row["abstract"],
-                topics=(),
-                name=None,
-                last_seen=dt.date.fromisoformat(row["day"]),
-            )
-            for n, row in enumerate(rows, start=1)
-        ],
-        new=True,
-    )
+    rows = real_papers()
     runs: dict[str, int] = {}
     for row in rows:
         run = words(row["abstract"])
