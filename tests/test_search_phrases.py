@@ -18,7 +18,7 @@ from bot.core.models import ParsedQuery
 from bot.core.snapshot import SnapshotPaper, parse_record
 from bot.core.sources import ALL_SOURCES
 from bot.core.text import words
-from storage.sqlite import lone_phrase
+from storage.sqlite import newest_papers
 from storage.sqlite.index_terms import (
     PREFIX_CHARS,
     TITLE_BOOST,
@@ -494,7 +494,7 @@ async def test_counting_the_newest_papers_gives_a_lower_bound_or_the_count(
         return len({pid for pid in matched if pid > top - size})
 
     for most_days in (64, 2):
-        monkeypatch.setattr(lone_phrase, "LATEST_DAYS_HELD", most_days)
+        monkeypatch.setattr(newest_papers, "LATEST_DAYS_HELD", most_days)
         for enough in (1, 5, 20, 40):
             for share in (1.0, 0.5, 0.05):
                 size = math.ceil(2 * enough / share)
