@@ -47,6 +47,8 @@ ROWS: list[tuple[str, str]] = [
     ("autocomplete p50 ms", "autocomplete_p50_ms"),
     ("autocomplete p99 ms", "autocomplete_p99_ms"),
     ("autocomplete CPU p99 ms", "autocomplete_cpu_p99_ms"),
+    ("time-zone autocomplete p50 ms (per keystroke)", "zone_autocomplete_p50_ms"),
+    ("time-zone autocomplete p99 ms", "zone_autocomplete_p99_ms"),
     ("digest layout, 10k channels, s", "digest_layout_10k_channels_s"),
     ("digest pages (paged form), 10k channels, s", "digest_pages_10k_channels_s"),
     ("relevance vectors encoded per s", "relevance_encode_papers_per_s"),

@@ -34,6 +34,7 @@ from bench.measure_digest import measure_digest
 from bench.measure_ingest import measure_ingest
 from bench.measure_relevance import measure_relevance
 from bench.measure_search import measure_search
+from bench.measure_zones import measure_zone_autocomplete
 from bench.report import (
     burst_markdown,
     markdown_run,
@@ -239,6 +240,7 @@ async def _run(
         finally:
             if "search" in profilers:
                 profilers["search"].disable()
+        result.update(measure_zone_autocomplete(progress))
         rss["search"] = current_rss_mb()
         # Searching maps the index files in: how much of the resident set is those pages.
         result["rss_file_mb_after_search"] = mapped_file_mb()

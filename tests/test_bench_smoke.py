@@ -52,6 +52,7 @@ REQUIRED = [
     "for_you_p99_ms",
     "related_p99_ms",
     "daily_job_ms",
+    "zone_autocomplete_p99_ms",
 ]
 TODAY = dt.date(2026, 11, 26)  # the sample's `Mar 14` is then 2026-03-14
 CLASSES = {
@@ -88,6 +89,7 @@ def test_tiny_run_reports_every_key_without_the_bench_extra(tmp_path, monkeypatc
     assert set(result["search_class_p99_ms"]) == CLASSES
     assert result["search_hits_per_query_by_class"]["common"] == 10
     assert result["autocomplete_p99_ms"] > 0
+    assert 0 < result["zone_autocomplete_p50_ms"] <= result["zone_autocomplete_p99_ms"]
     assert result["digest_layout_10k_channels_s"] > 0
     assert result["digest_day_papers"] > 0
     assert result["peak_rss_mb"] > 0
