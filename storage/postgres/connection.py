@@ -17,10 +17,16 @@ from storage.urls import redact
 
 CONNECT_TIMEOUT = 10.0
 POOL_MIN, POOL_MAX = 1, 5
-# pg_advisory_xact_lock keys (database-wide): first-time migrations by two processes,
-# and writers of papers (ingests must not dedupe against each other's uncommitted rows).
+# pg_advisory_xact_lock keys. First-time migrations by two processes: database-wide,
+# as a migration may create pg_trgm, which a database holds once.
 MIGRATE_LOCK = 0x7061_7065_7262_0001
-PAPERS_LOCK = 0x7061_7065_7262_0002
+# Writers of papers (ingests must not dedupe against each other's uncommitted rows):
+# per schema, the two-key form with the schema's hash as its second key, so that bots
+# sharing one database in schemas of their own never wait on each other's ingests and
+# imports. (PostgreSQL keeps one-key and two-key locks apart; a hash collision between
+# two schemas only makes them wait, as before.)
+PAPERS_LOCK_CLASS = 0x7062_0002
+PAPERS_LOCK_SQL = "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))"
 
 
 def _where(url: str) -> str:

@@ -2,8 +2,9 @@
 
 An asyncpg pool (small: the bot does a handful of queries at a time). Every write is a
 transaction on one pooled connection; writes to papers and their topics also take an
-advisory lock, so ingests run one at a time as they do on SQLite (dedupe reads, then
-writes, and must not miss another ingest's uncommitted papers).
+advisory lock of their schema, so ingests into one schema run one at a time as they do
+on SQLite (dedupe reads, then writes, and must not miss another ingest's uncommitted
+papers), while bots in other schemas of the same database go on.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.core.models import Matches, StoredPaper
 from bot.core.sources import ALL_SOURCES, SourceFilter
 from storage.base import IngestTransaction, Storage
 from storage.common import CommonPaperReads, CommonRelevance, Step
-from storage.postgres.connection import PAPERS_LOCK, create_pool, prepare
+from storage.postgres.connection import PAPERS_LOCK_CLASS, PAPERS_LOCK_SQL, create_pool, prepare
 from storage.postgres.delivery_store import PostgresDeliveryStore
 from storage.postgres.ingest_tx import PostgresIngestTransaction
 from storage.postgres.portable import PostgresPortableStore
@@ -69,7 +70,7 @@ class PostgresStorage(
         `papers=True` for writes to papers or paper_topics (see the module doc)."""
         async with self._pool.acquire() as conn, conn.transaction():
             if papers:
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", PAPERS_LOCK)
+                await conn.execute(PAPERS_LOCK_SQL, PAPERS_LOCK_CLASS)
             yield conn
 
     @asynccontextmanager
