@@ -273,6 +273,8 @@ async def _run(
     # The daily job at this size, on the bot's copy (the kept database stays as it was).
     progress("daily job: one daily dump ingested, the search index committed")
     result.update(await measure_daily_job(Path(bot_db), vectors=not args.skip_relevance))
+    if result["daily_job_ms"] is None:
+        progress("daily job: not timed, the database holds the sample dump's papers already")
     rss["daily_job"] = current_rss_mb()
     for path in [Path(bot_db), *_derived(bot_db)]:
         _remove(path)

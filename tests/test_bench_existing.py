@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench import main
 from bench.corpus import write_days
+from bench.measure_daily import measure_daily_job
 from bench.measure_import import write_snapshot
 from tests.forked_cli import run_cli
 
@@ -96,3 +97,20 @@ def test_the_corpus_writes_a_dumps_folder_paperbot_ingest_reads(tmp_path):
     db = tmp_path / "days.db"
     _paperbot("ingest", str(tmp_path / "days"), "--db", str(db), "--quiet")
     assert _papers(db) >= papers  # only a missed near-duplicate adds one
+
+
+async def test_a_database_holding_the_sample_already_has_no_daily_job_to_time(tmp_path):
+    """The daily job ingests the bundled sample. Into a database that holds its papers
+    already the ingest only recognises them: no figure, rather than a few milliseconds
+    that look like a fast day's work."""
+    db = tmp_path / "bench.db"
+    fresh = await measure_daily_job(db, vectors=False)
+    assert fresh["daily_job_new_papers"] == 98
+    assert fresh["daily_job_ms"] is not None and fresh["daily_job_ms"] > 0
+    again = await measure_daily_job(db, vectors=False)
+    assert again == {
+        "daily_job_new_papers": 0,
+        "daily_job_ms": None,
+        "daily_job_cpu_ms": None,
+        "daily_job_vectors_ms": None,
+    }
