@@ -87,7 +87,7 @@ def commands_shown(text: str) -> list[tuple[str, list[str]]]:
         for part in re.split(r"\s(?:\|\||&&|\||;)\s", line):
             match = COMMAND.search(part.strip())
             if match:
-                options = re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", match.group(2))
+                options = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", match.group(2))
                 shown.append((match.group(1), options))
     return shown
 
