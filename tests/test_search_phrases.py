@@ -508,6 +508,13 @@ async def test_counting_the_newest_papers_gives_a_lower_bound_or_the_count(
     assert index._count_newest(query, everything + 1, 1.0) == (everything, True)
 
 
+def abstract_only(pid: int, text: str, day: dt.date) -> IndexedPaper:
+    """A built corpus's paper: `text` its abstract, a title holding none of its words."""
+    return IndexedPaper(
+        id=pid, title=f"Paper {pid}", abstract=text, topics=(), name=None, last_seen=day
+    )
+
+
 def test_a_phrase_its_other_words_rank_apart_is_left_to_the_plain_query(tmp_path) -> None:
     """Papers holding `state ... art` more often than the phrase itself lead the
     candidates by the phrase without `of the`; the paper the plain query ranks first
@@ -519,14 +526,7 @@ def test_a_phrase_its_other_words_rank_apart_is_left_to_the_plain_query(tmp_path
     best = f"state of the art, state of the art and state of the art. {filler * 4}"
     others = [f"{filler}notes {i}" for i in range(10)]
     papers = [
-        IndexedPaper(
-            id=pid,
-            title=f"Paper {pid}",
-            abstract=text,
-            topics=(),
-            name=None,
-            last_seen=dt.date(2026, 3, 1),
-        )
+        abstract_only(pid, text, dt.date(2026, 3, 1))
         for pid, text in enumerate([*decoys, best, *others], start=1)
     ]
     index.apply(papers, new=True)
@@ -606,16 +606,7 @@ def test_the_walk_without_common_words_is_planned_on_the_latest_days(tmp_path) -
             text = "alpha of beta. " * (pid - 2985)
         if pid <= 10:
             text = "gamma of delta. " * (pid + 5)
-        papers.append(
-            IndexedPaper(
-                id=pid,
-                title=f"Paper {pid}",
-                abstract=text,
-                topics=(),
-                name=None,
-                last_seen=day,
-            )
-        )
+        papers.append(abstract_only(pid, text, day))
     index.apply(papers, new=True)
     searcher = index.index.searcher()
 
