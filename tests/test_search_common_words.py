@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,12 +150,14 @@ async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storag
 
 
 async def test_rare_words_few_matches_and_phrases_take_the_plain_query(corpus_storage) -> None:
-    """A word in few abstracts weighs too much there for the bound, few matches make the
-    plain query cheap, and a phrase or a prefix is no union of terms."""
+    """A word in few abstracts weighs too much there for the bound, a word in fewer
+    titles than there are candidates cannot lift them, few matches make the plain query
+    cheap, and a phrase or a prefix is no union of terms."""
     index = corpus_storage.search_index
     fields = ("title", "abstract")
     query = ParsedQuery(terms=("language", "model"))
     index.common_words_share = 0.0
+    index.title_candidates = 60
     assert index._common_words(query, fields) is not None
     index.common_words_share = 0.99  # no word is in every abstract
     assert index._common_words(query, fields) is None
@@ -201,6 +204,72 @@ def test_a_paper_ranked_by_its_abstract_is_left_to_the_plain_query(tmp_path) -> 
     assert stems and final is not None
     assert index._common_words_top(stems, final, 3) is None
     assert index.search(query, match_all=True, topic=None, since=None, limit=3) == expected
+    index.close()
+
+
+class SearchesCounted:
+    """A tantivy index whose searchers count the searches they run."""
+
+    def __init__(self, index: Any) -> None:
+        self.index, self.searches = index, 0
+
+    def searcher(self) -> Any:
+        counted, searcher = self, self.index.searcher()
+
+        class Counting:
+            def search(self, *args: Any, **kwargs: Any) -> Any:
+                counted.searches += 1
+                return searcher.search(*args, **kwargs)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(searcher, name)
+
+        return Counting()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.index, name)
+
+
+def test_a_rarer_word_in_too_few_titles_is_left_to_the_plain_query(tmp_path) -> None:
+    """`quartz` is in 15% of the abstracts (below TITLED_SHARE) and in no title: the
+    title union cannot rank by it, so the shortcut declines before walking the union
+    and the plain query answers. Once `quartz` is in a page of titles it is tried, and
+    a word above TITLED_SHARE is tried whatever the titles hold."""
+    index = SearchIndex(tmp_path / "index")
+    index.common_words_share = 0.1
+    index.common_words_matches = index.one_word_matches = 0
+    index.title_candidates = 20
+    papers = [
+        paper(
+            pid, f"Widget study {pid}", f"Widget notes {pid}" + (" quartz." if pid <= 15 else ".")
+        )
+        for pid in range(1, 101)
+    ]
+    index.apply(papers, new=True)
+    fields = ("title", "abstract")
+    query = ParsedQuery(terms=("quartz", "widget"))
+    stems = index._common_words(query, fields)
+    final = index._final_query(query, True, None, None, fields, ALL_SOURCES)
+    assert stems == ["quartz", "widget"] and final is not None
+    searcher = index.index.searcher()
+    assert index._untitled(searcher, stems, 5)
+    walks = SearchesCounted(index.index)
+    index.index = walks  # type: ignore[assignment]
+    assert index._common_words_top(stems, final, 5) is None
+    assert walks.searches == 0  # declined before walking the union
+    index.index = walks.index
+    assert index.search(query, match_all=True, topic=None, since=None, limit=5) == plain(
+        index, query, 5
+    )
+    assert not index._untitled(searcher, ["widget", "note"], 5)  # in every abstract
+    index.apply(
+        [paper(pid, f"Quartz widget {pid}", f"Widget quartz {pid}.") for pid in range(101, 106)],
+        new=True,
+    )
+    searcher = index.index.searcher()
+    assert searcher.doc_freq("abstract", "quartz") < 0.2 * searcher.num_docs
+    assert not index._untitled(searcher, stems, 5)
+    assert index._untitled(searcher, stems, 6)
     index.close()
 
 
