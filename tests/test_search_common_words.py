@@ -94,7 +94,8 @@ async def test_common_words_through_title_candidates_are_the_plain_query(corpus_
 async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storage) -> None:
     """The candidates come from the title union without filters; the filters apply when
     they are scored. A topic most papers are in leaves enough of them: exactly the plain
-    filtered query. A rarer topic, a day range or a source goes to the plain query."""
+    filtered query. A rarer topic, a day range or a source goes to the plain query, and a
+    word under a topic needs as many matches as several words do."""
     index = corpus_storage.search_index
     index.common_words_matches = index.one_word_matches = 0
     index.common_words_share = 0.0
@@ -147,6 +148,18 @@ async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storag
     final = index._final_query(query, True, None, None, fields, arxiv)
     assert final is not None
     assert index._common_top(query, True, None, None, arxiv, fields, final, 5) is None
+    # One word under a topic is an intersection, not a union tantivy skips through: it is
+    # held to the many-words bar, not the one-word bar.
+    index.one_word_matches = 10**9  # more papers than the corpus holds
+    index.common_words_share = 0.0
+    index._common_words_top = recorded
+    query = ParsedQuery(terms=("models",))
+    for topic, walked in ((None, False), ("llm", True)):
+        tried.clear()
+        final = index._final_query(query, True, topic, None, fields, ALL_SOURCES)
+        assert final is not None
+        index._common_top(query, True, topic, None, ALL_SOURCES, fields, final, 5)
+        assert bool(tried) is walked, topic
 
 
 async def test_rare_words_few_matches_and_phrases_take_the_plain_query(corpus_storage) -> None:

@@ -48,9 +48,10 @@ TITLED_SHARE = 0.2
 # a match (`visual reasoning`, 76,000 at 1M: 13.5 ms plain, 27 this way).
 COMMON_WORDS_MATCHES = 300_000
 # A single word's plain query is already a union of terms (its title's and abstract's),
-# which tantivy skips through: the shortcut pays only from about three times as many
-# matches (at 1M papers `text`, 385,000, took 8.0 ms plain and 11.2 this way; at 3M
-# `text`, 1,154,000, 38 and 19).
+# which tantivy skips through unless a topic filter makes it an intersection: without
+# one the shortcut pays only from about three times as many matches (at 1M papers
+# `text`, 385,000, took 8.0 ms plain and 11.2 this way; at 3M `text`, 1,154,000, 38
+# and 19).
 ONE_WORD_MATCHES = 900_000
 # The title union's best this many papers are the candidates (at least twice the limit):
 # at 3M papers 200 settled 5 of the 12 slowest queries, 500 all of them.
