@@ -166,14 +166,12 @@ async def test_a_topic_most_papers_are_in_is_the_only_filter_taken(corpus_storag
 
 
 async def test_rare_words_few_matches_and_phrases_take_the_plain_query(corpus_storage) -> None:
-    """A word in few abstracts weighs too much there for the bound, a word in fewer
-    titles than there are candidates cannot lift them, few matches make the plain query
-    cheap, and a phrase or a prefix is no union of terms."""
+    """A word in few abstracts weighs too much there for the bound, few matches make the
+    plain query cheap, and a phrase or a prefix is no union of terms."""
     index = corpus_storage.search_index
     fields = ("title", "abstract")
     query = ParsedQuery(terms=("language", "model"))
     index.common_words_share = 0.0
-    index.title_candidates = 60
     assert index._common_words(query, fields) is not None
     index.common_words_share = 0.99  # no word is in every abstract
     assert index._common_words(query, fields) is None
