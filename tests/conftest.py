@@ -25,9 +25,11 @@ import pytest
 import bot
 from bot.core.ingest import ingest_bytes
 from storage import Storage, open_storage
+from storage.sqlite.search_index import SearchIndex
 from storage.urls import redact
 from tests.database_copies import Build, DatabaseCopies
 from tests.postgres_schemas import create_schema, drop_schema, with_search_path
+from tests.relevance_dumps import real_papers_index
 
 OpenCopy = Callable[..., AbstractAsyncContextManager[Storage]]
 
@@ -79,6 +81,14 @@ async def sample_storage(tmp_path, database_copies):
 # -- PostgreSQL ------------------------------------------------------------------------
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://paperbot:paperbot@127.0.0.1:5432/paperbot_test"
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory) -> Iterator[SearchIndex]:
+    """The 4,787 real papers' tantivy index, built once for a module's tests."""
+    index = real_papers_index(tmp_path_factory.mktemp("real") / "index")
+    yield index
+    index.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,34 +299,6 @@ def test_the_bound_counts_the_documents_tantivy_counts(tmp_path) -> None:
     counted = index._total_docs(searcher, query, hits[0][1])
     assert searcher.num_docs == 10
     assert counted is not None and counted >= 11
-    index.close()
-
-
-def real_papers_index(folder: Path) -> SearchIndex:
-    """An index of the 4,787 real papers of tests/data/relevance, each last seen on the
-    day Hugging Face listed it."""
-    index = SearchIndex(folder)
-    index.apply(
-        [
-            IndexedPaper(
-                id=n,
-                title=row["title"],
-                abstract=row["abstract"],
-                topics=(),
-                name=None,
-                last_seen=dt.date.fromisoformat(row["day"]),
-            )
-            for n, row in enumerate(real_papers(), start=1)
-        ],
-        new=True,
-    )
-    return index
-
-
-@pytest.fixture(scope="module")
-def real_index(tmp_path_factory) -> Iterator[SearchIndex]:
-    index = real_papers_index(tmp_path_factory.mktemp("real") / "index")
-    yield index
     index.close()
 
 

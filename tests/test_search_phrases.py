@@ -30,8 +30,7 @@ from storage.sqlite.index_terms import (
 )
 from storage.sqlite.lone_phrase import PAIR_CANDIDATES_PER_RESULT
 from storage.sqlite.search_index import PAIRS_NARROW, IndexedPaper, SearchIndex
-from tests.relevance_dumps import real_papers
-from tests.test_search_common_words import real_papers_index
+from tests.relevance_dumps import real_papers, real_papers_index
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 FIXED = [

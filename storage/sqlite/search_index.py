@@ -36,7 +36,6 @@ import datetime as dt
 import fcntl
 import itertools
 import logging
-import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -78,6 +77,7 @@ from storage.sqlite.lone_phrase import (
     SPARSE_PHRASE_PAPERS,
     LonePhraseSearch,
 )
+from storage.sqlite.prefix_terms import MAX_PREFIX_TERMS, prefix_query
 
 log = logging.getLogger("paperbot.search_index")
 
@@ -190,6 +190,7 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         self.common_words_matches = COMMON_WORDS_MATCHES  # tests set 0: always try
         self.one_word_matches = ONE_WORD_MATCHES  # tests set 0: always try
         self.title_candidates = TITLE_CANDIDATES
+        self.max_prefix_terms = MAX_PREFIX_TERMS  # tests set 1: the regular expressions
         self._highest: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
 
@@ -631,24 +632,21 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         ]
         for item in quoted:
             clauses.append((occur, self._words_query(item, fields, boosts)))
-        for prefix in query.prefixes:
-            if not _ALNUM.match(prefix):
-                continue
-            pattern = re.escape(prefix.casefold()) + ".*"
-            either = [
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.boost_query(
-                        tantivy.Query.regex_query(self.schema, field, pattern),
-                        TITLE_BOOST if field == "title" else 1.0,
-                    ),
-                )
-                for field in fields
-            ]
-            clauses.append((occur, tantivy.Query.boolean_query(either)))
+        prefixes = [p.casefold() for p in query.prefixes if _ALNUM.match(p)]
+        if prefixes:
+            searcher = self.index.searcher()
+            clauses += [(occur, self._prefix_query(searcher, p, fields)) for p in prefixes]
         if not clauses:
             return None
-        return tantivy.Query.boolean_query(clauses)
+        # One clause alone is its own query (the same papers and scores): tantivy then
+        # sees a union of term queries, which it can skip through, not a boolean of one.
+        return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+    def _prefix_query(
+        self, searcher: tantivy.Searcher, prefix: str, fields: Sequence[str]
+    ) -> tantivy.Query:
+        """A `prefix*` term: its words as term queries (storage/sqlite/prefix_terms.py)."""
+        return prefix_query(searcher, self.schema, prefix, fields, self.max_prefix_terms)
 
     def _any_term(
         self, terms: Sequence[str], fields: Sequence[str], boosts: dict[str, float]
