@@ -30,7 +30,7 @@ from storage.sqlite.index_terms import (
 )
 from storage.sqlite.lone_phrase import PAIR_CANDIDATES_PER_RESULT
 from storage.sqlite.search_index import PAIRS_NARROW, IndexedPaper, SearchIndex
-from tests.relevance_dumps import real_papers, real_papers_index
+from tests.relevance_dumps import real_papers
 from tests.test_title_pairs_autocomplete import sample_and_corpus
 
 FIXED = [
@@ -644,15 +644,18 @@ def test_the_walk_without_common_words_is_planned_on_the_latest_days(tmp_path) -
     index.close()
 
 
-def test_on_4787_real_papers_every_lone_phrase_way_is_the_plain_query(tmp_path) -> None:
+def test_on_4787_real_papers_every_lone_phrase_way_is_the_plain_query(
+    real_index, monkeypatch
+) -> None:
     """The two-, three- and four-word runs most often found in 4,787 real Hugging Face
     papers' abstracts (`large language models`, `in this paper`, `state of the art`),
     each a lone phrase, with every shortcut tried and few candidates: the plain query's
     papers, scores and order, and its count or a lower bound that reaches the cap.
     Without the pair way's rule for abstract-only rankings, `"we introduce"` fails here;
     the other ways' bounds never had to refuse on this data (built corpora test them)."""
-    index = real_papers_index(tmp_path / "index")
-    index.costly_phrase_papers = index.min_pair_candidates = index.sparse_phrase_papers = 0
+    index = real_index
+    for knob in ("costly_phrase_papers", "min_pair_candidates", "sparse_phrase_papers"):
+        monkeypatch.setattr(index, knob, 0)
     rows = real_papers()
     runs: dict[str, int] = {}
     for row in rows:
@@ -687,4 +690,31 @@ def test_on_4787_real_papers_every_lone_phrase_way_is_the_plain_query(tmp_path) 
                 assert got == expected, (phrase, limit, cap)
                 assert total == everything if exact else cap <= total <= everything, phrase
     assert ways["pairs"] >= 10 and ways["sparse"] >= 40, ways
-    index.close()
+
+
+def test_on_4787_real_papers_titles_holding_a_phrase_are_counted_by_their_pairs(
+    real_index,
+) -> None:
+    """A lone phrase's lower-bound count, the titles holding it, is taken from the
+    title pair terms (every adjacent pair of title words is indexed) instead of the
+    phrase query: for runs of two to five words of real titles, stop words and symbols
+    among them, the same count as the phrase query over the titles."""
+    index = real_index
+    runs: dict[str, int] = {}
+    for row in real_papers():
+        run = row["title"].split()
+        for size in (2, 3, 4, 5):
+            for i in range(len(run) - size + 1):
+                key = " ".join(run[i : i + size])
+                runs[key] = runs.get(key, 0) + 1
+    ranked = sorted(runs.items(), key=lambda kv: (-kv[1], kv[0]))
+    phrases = [p for p, _ in ranked[:300]] + [p for p, _ in ranked[300::200]]
+    paired = 0
+    for phrase in phrases:
+        quoted = '"' + " ".join(words(phrase)) + '"'
+        if len(words(phrase)) < 2:
+            continue
+        expected = index._run_counted(index.index.parse_query(quoted, ["title"]), 1)[1]
+        assert index._run_counted(index._held_in_titles(quoted), 1)[1] == expected, phrase
+        paired += expected > 1
+    assert paired >= 200

@@ -180,6 +180,13 @@ def _title_pair(typed: Sequence[str]) -> str | None:
     return pairs[0][0] if count == 2 and len(pairs) == 1 else None
 
 
+def title_pairs(text: str) -> tuple[int, list[str]]:
+    """The number of terms in `text`, and its pair terms as titles index them (every
+    two adjacent terms; a word too long to index leaves none around it)."""
+    count, pairs = _common_pairs(text, every=True)
+    return count, [term for term, _ in pairs]
+
+
 def phrase_pairs(text: str) -> list[str] | None:
     """The pair terms covering a phrase when every adjacent pair of its words is a
     common pair (so the pair fields can narrow it down); None for a single word, or
