@@ -43,7 +43,11 @@ def prefix_query(
     """Papers holding, in any of `fields`, a word (an indexed stem) that begins with
     `prefix`: each such word a term query, weighed as the commonest of them, a title
     word ten times an abstract word. A lower-case, alphanumeric `prefix`."""
-    found = {field: searcher.terms_with_prefix(field, prefix) for field in fields}
+    # One more than allowed tells a prefix with too many words without listing them all
+    # (`co*` begins thousands over all of arXiv).
+    found = {
+        field: searcher.terms_with_prefix(field, prefix, limit=max_terms + 1) for field in fields
+    }
     if any(len(terms) > max_terms for terms in found.values()):
         return _constant_prefix_query(schema, prefix, fields)
     docs = max(searcher.num_docs, 1)
