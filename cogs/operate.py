@@ -33,8 +33,8 @@ EXTENSION_COMMANDS = {
 HELP = """**paperbot** — the day's research papers, where your community reads them.
 
 **Everyone**
-`/search query [topic] [since] [source] [author]` — search by keywords, topic,\
- source or author; page with the buttons, pick a paper to open it
+`/search query [topic] [since] [source] [author]` — search by keywords (`"a phrase"`,\
+ `prefix*`), topic, source or author; page with the buttons, pick a paper to open it
 `/paper title` — one paper in full
 `/discuss paper` — the paper's discussion thread in this channel (started or found)
 `/topics` — every topic, with the newest day's and all-time counts

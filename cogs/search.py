@@ -130,8 +130,8 @@ class SearchCog(commands.Cog):
     @app_commands.command(name="search")
     @app_commands.describe(
         query=(
-            "Words to look for in titles and abstracts, or an arXiv id or link "
-            "(optional with a topic)"
+            'Words, "a phrase" or prefix* in titles and abstracts, or an arXiv id or link '
+            "(optional with topic)"
         ),
         topic="Only papers in this topic (start typing to pick one)",
         since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
