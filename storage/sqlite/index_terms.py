@@ -176,8 +176,8 @@ def word_pairs(text: str, every: bool = False) -> tantivy.PreTokenizedString | N
 def _title_pair(typed: Sequence[str]) -> str | None:
     """The title pair term of two typed words (`languag model`), as titles index it;
     None unless both are indexed words."""
-    count, pairs = _common_pairs(" ".join(typed), every=True)
-    return pairs[0][0] if count == 2 and len(pairs) == 1 else None
+    count, pairs = title_pairs(" ".join(typed))
+    return pairs[0] if count == 2 and len(pairs) == 1 else None
 
 
 def title_pairs(text: str) -> tuple[int, list[str]]:

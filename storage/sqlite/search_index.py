@@ -190,7 +190,7 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         self.common_words_matches = COMMON_WORDS_MATCHES  # tests set 0: always try
         self.one_word_matches = ONE_WORD_MATCHES  # tests set 0: always try
         self.title_candidates = TITLE_CANDIDATES
-        self.max_prefix_terms = MAX_PREFIX_TERMS  # tests set 1: the regular expressions
+        self.max_prefix_terms = MAX_PREFIX_TERMS  # tests set it low: the regular expressions
         self._highest: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._open_writer: tantivy.IndexWriter | None = None
 
