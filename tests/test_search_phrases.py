@@ -326,8 +326,9 @@ async def test_no_count_beyond_the_limit_gives_the_same_results(sample_storage) 
 
 async def test_any_of_the_words_is_the_union_of_parsed_words(sample_storage) -> None:
     """An any-of-the-words search (/related's key terms) is one flat union of term
-    queries, so block-max WAND can skip: exactly the papers and scores of the union of
-    each word as the query parser makes it (a word over title, boosted, and abstract)."""
+    queries (half the time of nested unions at 1M): exactly the papers and scores of the
+    union of each word as the query parser makes it (a word over title, boosted, and
+    abstract)."""
     await sample_storage.sync_search_index()
     index = sample_storage.search_index
     texts = [t for _, t in await sample_storage.all_titles()]

@@ -1,16 +1,17 @@
 """A shortcut for a search of words that most papers hold (`language model`).
 
 Every paper holding each word, in its title or its abstract, matches: at three million
-papers, `language model` matches 2.5 million. tantivy checks each of them, since it
-skips blocks only through a union of single terms (block-max WAND), never through an
-intersection: 150-180 ms of CPU, the slowest searches of the bench's mix.
+papers, `language model` matches 2.5 million. tantivy scores each of them: its Python
+binding collects every search's hits through a MultiCollector, which never skips blocks
+(docs/PERFORMANCE.md). 150-180 ms of CPU, the slowest searches of the bench's mix.
 
 A paper's score is its title's BM25 for the words, boosted tenfold, plus its abstract's.
 Words in most abstracts weigh little there (their IDF is near nothing), so the title
 part decides the ranking. The union of the title terms alone, boosted as in the plain
-query, is a union of single terms: tantivy finds its best few hundred papers skipping
-blocks. A paper outside them scores at most the last one's title score plus the most
-the words can add from an abstract (the sum of their IDFs times 1 + k1). When the
+query, walks only the titles' postings, a small part of the abstracts': its best few
+hundred papers cost a fraction of the plain query. A paper outside them scores at most
+the last one's title score plus the most the words can add from an abstract (the sum of
+their IDFs times 1 + k1). When the
 `limit`-th best of the candidates, scored by the plain query, is above that, no other
 paper can rank higher: the plain query's papers, scores and order. Mixed into
 SearchIndex (storage/sqlite/search_index.py).
@@ -47,8 +48,8 @@ TITLED_SHARE = 0.2
 # shortcut costs 10-25 ms at 1M papers whatever the words, the plain query about 70 ns
 # a match (`visual reasoning`, 76,000 at 1M: 13.5 ms plain, 27 this way).
 COMMON_WORDS_MATCHES = 300_000
-# A single word's plain query is already a union of terms (its title's and abstract's),
-# which tantivy skips through unless a topic filter makes it an intersection: without
+# A single word's plain query is already a flat union of two terms (its title's and
+# abstract's), cheap per match unless a topic filter makes it an intersection: without
 # one the shortcut pays only from about three times as many matches (at 1M papers
 # `text`, 385,000, took 8.0 ms plain and 11.2 this way; at 3M `text`, 1,154,000, 38
 # and 19).

@@ -1,11 +1,11 @@
 """Shortcuts for a search that is one quoted phrase (`"language model"`).
 
-A phrase query checks word positions in every paper holding all its words, and tantivy
-cannot skip blocks of them: over common words at a million papers that is hundreds of
-thousands of papers. Each shortcut here finds the plain phrase query's best papers while
-checking far fewer, and says None when it cannot show they are the best; the search
-index then runs the plain query. Mixed into SearchIndex (storage/sqlite/search_index.py),
-whose index, schema and filters they use.
+A phrase query checks word positions in every paper holding all its words (tantivy,
+through its Python binding, scores every match: docs/PERFORMANCE.md): over common words
+at a million papers that is hundreds of thousands of papers. Each shortcut here finds
+the plain phrase query's best papers while checking far fewer, and says None when it
+cannot show they are the best; the search index then runs the plain query. Mixed into
+SearchIndex (storage/sqlite/search_index.py), whose index, schema and filters they use.
 """
 
 from __future__ import annotations

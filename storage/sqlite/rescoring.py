@@ -1,11 +1,12 @@
 """The best papers for a costly query, from the candidates of a cheap one, scored exactly.
 
-Some queries must score every paper they match: a phrase checks word positions in each
-paper holding its words, and tantivy cannot skip blocks of them. Over common words at a
-million papers that is hundreds of thousands of papers and tens of milliseconds. A
-cheaper query that ranks nearly the same papers first (the phrase's indexed word pairs,
-which hold exactly its papers and its counts) names a few hundred candidates; the costly
-query then scores only those, through an id filter that leads tantivy's intersection.
+tantivy scores every paper a query matches (its Python binding never skips blocks:
+docs/PERFORMANCE.md), and a phrase also checks word positions in each paper holding its
+words. Over common words at a million papers that is hundreds of thousands of papers and
+tens of milliseconds. A cheaper query that ranks nearly the same papers first (the
+phrase's indexed word pairs, which hold exactly its papers and its counts) names a few
+hundred candidates; the costly query then scores only those, through an id filter that
+leads tantivy's intersection.
 """
 
 from __future__ import annotations

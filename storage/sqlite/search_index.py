@@ -7,8 +7,9 @@ watermark, in SQLite. A crash anywhere leaves the watermark at or behind the ind
 re-applying a change is idempotent (documents are replaced by paper id), so catching up
 at the next search or ingest never loses or duplicates a paper.
 
-Why tantivy: FTS5's bm25 scores every matching row, so a common word costs time in
-proportion to the corpus (200 ms at 100k papers); tantivy's block-max WAND does not.
+Why tantivy: both score every matching paper (tantivy's Python binding never skips
+blocks: docs/PERFORMANCE.md), but FTS5 calls its bm25() for each matching row, 200 ms
+for a common word at 100k papers, where tantivy scores a posting in 9-16 ns.
 
 Phrases over common words (`"language model"`) were the slow queries left: tantivy
 checks positions in every paper holding all the words. So adjacent pairs of common words
@@ -370,9 +371,9 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
             # papers, a lower bound once it reaches the cap, as for lone phrases.
             return (ranked, *self._count_newest(final, count_up_to, share))
         if 0 < count_up_to <= limit:
-            # No count wanted beyond the results (/related's candidates): tantivy can
-            # then skip blocks, which counting every match forbids. Fewer results than
-            # asked for are all the matches.
+            # No count wanted beyond the results (/related's candidates): the search
+            # leaves out the counting collector. Fewer results than asked for are all
+            # the matches.
             ranked = self._run(final, limit)
             return ranked, len(ranked), len(ranked) < limit
         ranked, total = self._run_counted(final, limit)
@@ -407,10 +408,10 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         """The plain query's best papers through the title union (CommonWordsSearch),
         and the share of papers its rarest word is in (which sizes the count's first
         slice); None when that way does not apply or cannot show its papers are the
-        best. The candidates come from the union alone (a filter in it would keep
-        tantivy from skipping blocks) and the filters apply when they are scored, so
-        only a topic many papers are in is taken this way: a rarer topic, a day range
-        or a source leaves too few of them, and makes the plain query cheap."""
+        best. The candidates come from the union alone and the filters apply when they
+        are scored, so only a topic many papers are in is taken this way: a rarer
+        topic, a day range or a source leaves too few of them, and makes the plain
+        query cheap."""
         if not match_all or since is not None or not source.everything:
             return None
         stems = self._common_words(query, fields)
@@ -425,8 +426,8 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
             return None
         matches = self.common_words_matches
         if len(stems) == 1 and topic is None:
-            # A topic makes a word's union an intersection, which tantivy does not skip
-            # through (ONE_WORD_MATCHES): at 1M `model` under llm, 580,000 matches, took
+            # A topic makes a word's union an intersection, dearer per match
+            # (ONE_WORD_MATCHES): at 1M `model` under llm, 580,000 matches, took
             # 42 ms plain and 22 this way.
             matches = self.one_word_matches
         if not self._likely_many(searcher, final, matches):
@@ -618,8 +619,8 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         if not match_all:
             # Any of the words (/related's key terms): one flat union of term queries,
             # not a union of per-word unions. Scores and matches are the same, but
-            # tantivy's block-max WAND only skips through a union of term queries (half
-            # the time at 1M papers).
+            # tantivy merges a nested union level by level, each inner union buffering
+            # its own window of documents: the flat one took half the time at 1M.
             clauses += self._any_term(terms, fields, boosts)
             terms = []
         # Terms and phrases are words of letters and digits only (bot.core.query), so
@@ -639,7 +640,8 @@ class SearchIndex(LonePhraseSearch, CommonWordsSearch):
         if not clauses:
             return None
         # One clause alone is its own query (the same papers and scores): tantivy then
-        # sees a union of term queries, which it can skip through, not a boolean of one.
+        # walks that union directly, not a boolean of one around it (a quarter less CPU
+        # at 3M).
         return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
     def _prefix_query(
