@@ -37,6 +37,21 @@ async def test_console_answers_search_preview_and_topics() -> None:
     assert "! no command /nonsense" in text
 
 
+async def test_console_keeps_quotes_so_a_phrase_is_searched_as_a_phrase() -> None:
+    """What is typed is the value, quotes included, as in Discord's box: `/help`
+    tells members to quote a phrase, and the console took the quotes off (a shell's
+    split), searching the words instead. The sample's papers hold `model` and
+    `language` often, never in that order."""
+    text = await console_output(
+        "/search query:model language",
+        '/search query:"model language"',
+        '/search query:"language model" since:3650d',
+    )
+    assert "for `model language`" in text and "Results 1–5 of" in text
+    assert 'No papers found for `"model language"`' in text
+    assert 'for `"language model" · since' in text  # an option after it leaves them be
+
+
 async def test_console_pages_and_opens_a_paper() -> None:
     text = await console_output("/search query:language model", "next", "open 1")
     assert "Results 1–5 of" in text and "Results 6–10 of" in text

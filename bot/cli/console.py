@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import shlex
 import sqlite3
 import sys
 import tempfile
@@ -178,11 +177,10 @@ class Console:
             self.say(line)
 
     async def run_command(self, line: str) -> Any:
-        try:
-            words = shlex.split(line[1:])
-        except ValueError:
-            words = line[1:].split()  # an unbalanced quote is just text, as in Discord
-        path, raw = _split_words(words)
+        # Split at whitespace only: as in Discord's box, what is typed is the value,
+        # quotes included, so `query:"state of the art"` searches the phrase (a shell's
+        # quoting took the quotes off and searched the words).
+        path, raw = _split_words(line[1:].split())
         if not path:
             raise ConsoleError("type a command, e.g. /search query:protein")
         name = " ".join(path)
@@ -272,7 +270,7 @@ def _split_words(words: list[str]) -> tuple[list[str], dict[str, str]]:
     """`digest subscribe channel:#x time:8` -> (["digest", "subscribe"], {...}).
 
     As in Discord's own box, an option's value runs until the next `name:`, so
-    `/search query:language model` needs no quotes."""
+    `/search query:language model` needs no quotes, and quotes typed stay in it."""
     path: list[str] = []
     options: dict[str, str] = {}
     current: str | None = None
