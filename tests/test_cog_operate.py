@@ -197,6 +197,27 @@ async def test_bad_topic_add_is_an_ephemeral_error(world, options, error) -> Non
     assert await bot.storage.guild_topics(ids.guild) == []
 
 
+@pytest.mark.parametrize("typed", ['"Protein design"', "“Protein design”", " 'Protein design' "])
+async def test_quotes_typed_around_a_topic_name_are_not_part_of_it(world, typed) -> None:
+    """Quotes typed out of habit around a name (Discord's box keeps them) are left out:
+    the topic is the one named without them, and a quote inside a name stays."""
+    fake, bot, ids = world
+    added = await run(fake, ids, "topic add", ids.admin, name=typed, keywords=PROTEIN_RULES)
+    assert "Topic **Protein design** (`protein-design`) added: " in added.content
+    assert [t.name for t in await bot.storage.guild_topics(ids.guild)] == ["Protein design"]
+    kept = await run(fake, ids, "topic add", ids.admin, name='The "X" files', keywords="protein")
+    assert 'The "X" files' in kept.content
+    # Named with quotes wherever a topic is named: followed, then removed.
+    followed = await run(fake, ids, "follow", ids.user, topic=typed)
+    assert followed.content.startswith("✅ Following topic Protein design")
+    author = await run(
+        fake, ids, "follow", ids.user, author=typed.replace("Protein design", "Ada Lovelace")
+    )
+    assert author.content.startswith("✅ Following author Ada Lovelace.")
+    asked = await run(fake, ids, "topic remove", ids.admin, name=typed)
+    assert asked.content.startswith("**Protein design** is followed by 1 member.")
+
+
 async def test_topic_admin_needs_manage_server(world) -> None:
     fake, bot, ids = world
     # Discord hides the commands from members without Manage Server...

@@ -60,3 +60,16 @@ def _words_unicode(text: str) -> list[str]:
 def _normalize_title_unicode(title: str) -> str:
     """`normalize_title` without the ASCII fast path (also the tests' reference)."""
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", title).casefold())
+
+
+# Pairs of quotes a name may arrive wrapped in: typed out of habit around a value that
+# needs none (`/topic add name:"Diffusion models"`), straight or curly.
+_WRAPPING_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}
+
+
+def unquoted(text: str) -> str:
+    """`text` stripped, without one pair of quotes wrapping all of it."""
+    text = text.strip()
+    if len(text) >= 2 and _WRAPPING_QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text

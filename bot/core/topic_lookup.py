@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.models import Topic
+from bot.core.text import unquoted
 
 MAX_SUGGESTIONS = 3
 SUGGEST_CUTOFF = 70.0  # rapidfuzz WRatio: below this a "did you mean" is noise
@@ -95,6 +96,10 @@ def find_exact(taxonomy: Iterable[Topic], text: str) -> Topic | None:
 def resolve_topic(taxonomy: Sequence[Topic], text: str) -> Topic:
     """The topic `text` names exactly; `UnknownTopic` with suggestions otherwise."""
     found = find_exact(taxonomy, text)
+    if found is None:
+        # Quotes typed around a name (Discord's box keeps them) are not part of it.
+        text = unquoted(text)
+        found = find_exact(taxonomy, text)
     if found is not None:
         return found
     typed = " ".join(text.split())

@@ -11,6 +11,7 @@ from bot.core.models import Topic
 from bot.core.payloads import MessagePayload
 from bot.core.ports import MemberFollows, Schedules
 from bot.core.subscriptions import Follow, FollowKind, UserDelivery, keyword_value
+from bot.core.text import unquoted
 from bot.core.topic_lookup import UnknownTopic, find_exact, key_of, resolve_topic, topic_key
 from bot.services.delivery import DeliveryService
 from bot.services.refusals import Refused
@@ -21,7 +22,7 @@ MAX_FOLLOWS = 25
 
 def author_follow(name: str) -> Follow:
     """The follow of an author by name; refused for a name with no letters."""
-    label = " ".join(name.split())
+    label = " ".join(unquoted(name).split())  # quotes typed around it are not in it
     key = author_key(label)
     if not key:
         raise Refused("An author's name needs letters.")

@@ -9,6 +9,7 @@ from bot.core.ingest import tag_stored_papers
 from bot.core.models import Topic
 from bot.core.ports import GuildTopicStore, IngestStore
 from bot.core.render import code_span, safe_inline
+from bot.core.text import unquoted
 from bot.core.topic_lookup import UnknownTopic, find_exact, resolve_topic
 from bot.core.topics import parse_keyword_list, slugify, validate_topic
 from bot.services.refusals import Refused
@@ -26,6 +27,7 @@ class ServerTopicService:
     async def new_topic(self, guild_id: int, name: str, keywords: str) -> Topic:
         """The topic `/topic add name keywords` would add (or replace); Refused when the
         server has too many, the name is a built-in's, or the keywords match nothing."""
+        name = unquoted(name)  # quotes typed around a name are not part of it
         existing = await self.topics.own(guild_id)
         slug = slugify(name)
         replaces = find_exact(existing, slug) is not None
