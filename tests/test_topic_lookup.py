@@ -112,6 +112,18 @@ def test_lists_keep_order_drop_repeats_and_allow_commas_in_names(taxonomy) -> No
     assert resolve_topic_list(taxonomy, " , ") == ()
 
 
+def test_names_in_quotes_are_the_names(taxonomy) -> None:
+    """Quotes typed around a name, alone or as an item of a list, are left out (and a
+    list holding one ends: it hung before)."""
+    assert topic_key(resolve_topic(taxonomy, '"Robotics"')) == "robotics"
+    assert topic_key(resolve_topic(taxonomy, " “speech-audio” ")) == "speech-audio"
+    found = resolve_topic_list(taxonomy, '"Robotics", ‘Folding, docking’ , speech-audio')
+    assert [topic_key(t) for t in found] == ["robotics", f"{GUILD}:folding", "speech-audio"]
+    with pytest.raises(UnknownTopic) as caught:
+        resolve_topic(taxonomy, '"speach"')
+    assert caught.value.typed == "speach"
+
+
 def test_a_list_fails_on_its_first_unknown_item(taxonomy) -> None:
     with pytest.raises(UnknownTopic) as caught:
         resolve_topic_list(taxonomy, "robotics, speach, zzzz")

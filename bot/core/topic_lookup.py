@@ -126,13 +126,15 @@ def resolve_topic_list(taxonomy: Sequence[Topic], text: str | None) -> tuple[Top
             start += 1
             continue
         for end in range(len(parts), start, -1):
-            topic = find_exact(taxonomy, ",".join(parts[start:end]))
+            run = ",".join(parts[start:end])
+            topic = find_exact(taxonomy, run) or find_exact(taxonomy, unquoted(run))
             if topic is not None:
                 found.setdefault(topic_key(topic), topic)
                 start = end
                 break
         else:
             resolve_topic(taxonomy, parts[start])  # raises, with suggestions
+            raise AssertionError("resolve_topic found what find_exact did not")
     return tuple(found.values())
 
 
