@@ -46,21 +46,30 @@ if TYPE_CHECKING:
 FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
 SORT_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in SearchSort]
 _RELATIVE = re.compile(r"(\d{1,4})\s*d(?:ays?)?", re.IGNORECASE)
+# A bare number is days back too (`7`, as people type it), up to three digits: four are
+# a year (`2024`, from its first day), as `paperbot import-arxiv-snapshot --since` reads.
+_BARE_DAYS = re.compile(r"(\d{1,3})")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-SINCE_HELP = "Use a date like `2026-03-14`, or a number of days back like `7d` or `30d`."
+SINCE_HELP = (
+    "Use a date like `2026-03-14`, a year like `2025`, or a number of days back like `7` or `30d`."
+)
 
 
 # --- pure helpers (tested directly) --------------------------------------------------------
 
 
 def parse_since(text: str | None, today: dt.date) -> dt.date | None:
-    """`since` as a date: ``YYYY-MM-DD`` or ``Nd`` (N days before ``today``)."""
+    """`since` as a date: ``YYYY-MM-DD``, a year (its first day), or ``Nd`` or ``N``
+    (N days before ``today``)."""
     if text is None or not text.strip():
         return None
     raw = text.strip()
-    relative = _RELATIVE.fullmatch(raw)
+    relative = _RELATIVE.fullmatch(raw) or _BARE_DAYS.fullmatch(raw)
     if relative:
         return today - dt.timedelta(days=int(relative[1]))
+    if _YEAR.fullmatch(raw):
+        raw = f"{raw}-01-01"
     if not _ISO_DAY.fullmatch(raw):
         raise UserError(f"I can't read {code_span(raw, 40)} as a date. {SINCE_HELP}")
     try:
@@ -134,7 +143,7 @@ class SearchCog(commands.Cog):
             "(optional with topic)"
         ),
         topic="Only papers in this topic (start typing to pick one)",
-        since="Only papers seen on or after this day: 2026-03-14, or 7d / 30d",
+        since="Only papers seen on or after this day: 2026-03-14, 2025, or days back: 7 / 30d",
         source="Only papers from hf, arxiv, or arXiv categories like arxiv:cs.CV,cs.LG (all: any)",
         author="Only this author's papers (start typing to pick one; accents and initials match)",
         sort="relevance: the query's words and meaning (default); for you: what you like first",

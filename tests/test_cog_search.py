@@ -453,6 +453,10 @@ TODAY = dt.date(2026, 3, 15)
         ("30d", dt.date(2026, 2, 13)),
         ("0d", TODAY),
         ("7 days", dt.date(2026, 3, 8)),
+        ("7", dt.date(2026, 3, 8)),  # a bare number, as people type it, is days back
+        (" 30 ", dt.date(2026, 2, 13)),
+        ("2025", dt.date(2025, 1, 1)),  # four digits are a year, from its first day
+        ("2026", dt.date(2026, 1, 1)),
     ],
 )
 def test_parse_since(text, expected) -> None:
@@ -460,7 +464,8 @@ def test_parse_since(text, expected) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["yesterday", "2026-3-1", "20260301", "2026-13-01", "-7d", "12345d"]
+    "text",
+    ["yesterday", "2026-3-1", "20260301", "2026-13-01", "-7d", "12345d", "1234", "2027", "-7"],
 )
 def test_parse_since_rejects(text) -> None:
     with pytest.raises(UserError):
