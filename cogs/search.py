@@ -29,6 +29,7 @@ from bot.core.render import (
     search_page_payload,
 )
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
+from bot.core.text import unquoted
 from bot.core.topic_lookup import topic_key
 from bot.discord_app.checks import expensive_command
 from bot.discord_app.command_helpers import author_autocomplete, resolve_topic, topic_choices
@@ -164,7 +165,7 @@ class SearchCog(commands.Cog):
         """Search papers by keywords, topic, source and/or author."""
         query = query.strip() if query and query.strip() else None
         sources = search_source(source)
-        author = author.strip() if author and author.strip() else None
+        author = unquoted(author) if author and unquoted(author) else None
         if author is not None and not author_key(author):
             raise UserError("An author's name needs letters.")
         if query is not None and parse_query(query).empty:

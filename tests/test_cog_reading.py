@@ -329,6 +329,24 @@ async def test_follow_author_with_autocomplete_over_stored_authors(world) -> Non
     assert gone.content == "Unfollowed that author."
 
 
+async def test_quotes_around_a_muted_name_are_not_part_of_it(world) -> None:
+    """Quotes typed around a topic's or an author's name (Discord's box keeps them) are
+    left out; around a keyword they mark a phrase, and stay."""
+    fake, bot, ids = world
+    [author] = (await with_authors(bot))[0].authors[:1]
+    for option in (
+        {"topic": '"Computer vision"'},
+        {"author": f"“{author}”"},
+        {"keyword": '"state space"'},
+    ):
+        await fake.invoke(ids.guild, ids.channel, ids.user, "mute", option)
+    text = (await fake.invoke(ids.guild, ids.channel, ids.user, "mutes", {})).embeds[0][
+        "description"
+    ]
+    for line in ("topic “Computer vision”", f"author “{author}”", 'keyword “"state space"”'):
+        assert line in text, text
+
+
 async def test_mutes_lists_the_members_own_mutes_privately(world) -> None:
     fake, bot, ids = world
     empty = await fake.invoke(ids.guild, ids.channel, ids.user, "mutes", {})

@@ -132,6 +132,12 @@ async def test_slash_search_by_author_with_autocomplete(tmp_path) -> None:
         assert not reply.ephemeral
         assert reply.content.startswith(f"Results 1–{min(count, 5)} of {count}")
         assert "by " in reply.content
+        # Quotes typed around the name are not part of it (Discord's box keeps them).
+        quoted = await fake.invoke(
+            ids.guild, ids.channel, ids.user, "search", {"author": f"“{name}”"}
+        )
+        assert quoted.content.startswith(f"Results 1–{min(count, 5)} of {count}")
+        assert f"by {name}" in quoted.content and "“" not in quoted.content.split("\n")[0]
         bad = await fake.invoke(ids.guild, ids.channel, ids.user, "search", {"author": "42"})
         assert bad.ephemeral and bad.content.endswith("An author's name needs letters.")
         await settle()

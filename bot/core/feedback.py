@@ -11,6 +11,7 @@ from enum import StrEnum
 from bot.core.authors import author_key
 from bot.core.models import StoredPaper, Topic
 from bot.core.subscriptions import keyword_value
+from bot.core.text import unquoted
 from bot.core.topics import compile_topics, parse_keyword_list
 
 
@@ -126,8 +127,9 @@ def mute_for(kind: MuteKind, text: str, topic_key: str | None = None) -> Mute:
     """The mute a member asked for; ValueError with the reason when it cannot match
     anything. A topic mute takes the resolved topic's key (`topic_key`)."""
     label = " ".join((text or "").split())
-    if kind is MuteKind.KEYWORD:
+    if kind is MuteKind.KEYWORD:  # quotes mark a phrase: they stay
         return Mute(kind, keyword_value(label), label)
+    label = unquoted(label)  # quotes typed around a topic's or an author's name
     if kind is MuteKind.TOPIC:
         if not topic_key:
             raise ValueError("a topic mute needs a topic")
