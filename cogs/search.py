@@ -165,7 +165,7 @@ class SearchCog(commands.Cog):
         """Search papers by keywords, topic, source and/or author."""
         query = query.strip() if query and query.strip() else None
         sources = search_source(source)
-        author = unquoted(author) if author and unquoted(author) else None
+        author = unquoted(author or "") or None
         if author is not None and not author_key(author):
             raise UserError("An author's name needs letters.")
         if query is not None and parse_query(query).empty:
