@@ -80,29 +80,26 @@ def find_exact(taxonomy: Iterable[Topic], text: str) -> Topic | None:
     """The topic whose key, slug or name is `text` (case and spacing ignored), else None.
 
     Keys first, then slugs, then names, each in taxonomy order (built-ins first), so a
-    server topic can never shadow a built-in one.
+    server topic can never shadow a built-in one. Quotes typed around the text (Discord's
+    box keeps them) are not part of it, unless a topic is named with them.
     """
-    wanted = _fold(text)
-    if not wanted:
-        return None
     topics = list(taxonomy)
-    for field in (topic_key, lambda t: t.slug, lambda t: t.name):
-        for topic in topics:
-            if _fold(field(topic)) == wanted:
-                return topic
+    for wanted in dict.fromkeys((_fold(text), _fold(unquoted(text)))):
+        if not wanted:
+            continue
+        for field in (topic_key, lambda t: t.slug, lambda t: t.name):
+            for topic in topics:
+                if _fold(field(topic)) == wanted:
+                    return topic
     return None
 
 
 def resolve_topic(taxonomy: Sequence[Topic], text: str) -> Topic:
     """The topic `text` names exactly; `UnknownTopic` with suggestions otherwise."""
     found = find_exact(taxonomy, text)
-    if found is None:
-        # Quotes typed around a name (Discord's box keeps them) are not part of it.
-        text = unquoted(text)
-        found = find_exact(taxonomy, text)
     if found is not None:
         return found
-    typed = " ".join(text.split())
+    typed = " ".join(unquoted(text).split())
     # A key no longer (or never) in this taxonomy, such as an autocomplete value picked
     # just before its topic was removed: echo its slug, never the key.
     key = _KEY.fullmatch(typed)
@@ -126,8 +123,7 @@ def resolve_topic_list(taxonomy: Sequence[Topic], text: str | None) -> tuple[Top
             start += 1
             continue
         for end in range(len(parts), start, -1):
-            run = ",".join(parts[start:end])
-            topic = find_exact(taxonomy, run) or find_exact(taxonomy, unquoted(run))
+            topic = find_exact(taxonomy, ",".join(parts[start:end]))
             if topic is not None:
                 found.setdefault(topic_key(topic), topic)
                 start = end
