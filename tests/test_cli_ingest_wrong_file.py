@@ -1,12 +1,15 @@
 """`paperbot ingest` given what it cannot ingest, as a subprocess: paths that do not
-exist create no database, and the arXiv metadata snapshot (plain or gzipped) is pointed
+exist create no database, and the arXiv metadata snapshot (plain, gzipped or as the zip
+download) is pointed
 to the command that imports it, in the one error line."""
 
 from __future__ import annotations
 
+import gzip
 import resource
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,17 @@ def test_the_snapshot_given_to_ingest_names_the_import_command(tmp_path, snapsho
     assert done.returncode == 1
     line = one_line(done.stderr)
     assert line.startswith(f"paperbot: {snapshot}: ") and line.endswith(HINT), line
+
+
+def test_the_zip_download_given_to_ingest_names_the_import_command(tmp_path) -> None:
+    archive = tmp_path / "arxiv.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(
+            "arxiv-metadata-oai-snapshot.json", gzip.decompress(SNAPSHOTS[1].read_bytes())
+        )
+    done = paperbot(tmp_path, "ingest", str(archive), "--db", "p.db")
+    assert done.returncode == 1
+    assert one_line(done.stderr).endswith(HINT), done.stderr
 
 
 def test_other_files_that_fail_get_no_such_hint(tmp_path) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import json
+import lzma
 import signal
 import sqlite3
 import subprocess
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -453,6 +456,45 @@ def test_a_gz_cut_short_is_one_line_and_keeps_what_was_committed(tmp_path, dbs) 
     whole = run_import(tmp_path, dbs, str(OAI_CS))
     assert whole.returncode == 0, whole.stderr
     assert dbs.rows("p.db", "SELECT COUNT(*) FROM papers") == [(1000,)]
+
+
+PAPER_ROWS = "SELECT arxiv_id, title, abstract, published FROM papers ORDER BY arxiv_id"
+
+
+def test_the_zip_download_and_other_compressions_import_as_the_gz_does(tmp_path) -> None:
+    # The format is the reader's alone, so SQLite stands for both backends here.
+    dbs = Databases("sqlite", tmp_path, None)
+    plain = gzip.decompress(OAI_CS.read_bytes())
+    archive = tmp_path / "arxiv.zip"  # as Kaggle serves the snapshot
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("arxiv-metadata-oai-snapshot.json", plain)
+    xz = tmp_path / "snapshot.json.xz"
+    xz.write_bytes(lzma.compress(plain))
+    assert run_import(tmp_path, dbs, str(OAI_CS), db="gz.db").returncode == 0
+    expected = dbs.rows("gz.db", PAPER_ROWS)
+    assert len(expected) == 1000
+    for path in (archive, xz):
+        done = run_import(tmp_path, dbs, str(path), db=f"{path.suffix[1:]}.db")
+        assert done.returncode == 0, done.stderr
+        assert "1,000 papers imported" in done.stdout
+        assert dbs.rows(f"{path.suffix[1:]}.db", PAPER_ROWS) == expected
+    # Killed mid-way, the archive resumes where its last batch ended.
+    process = start_cli(
+        ["import-arxiv-snapshot", str(archive), "--batch", "50", "--db", dbs.location("k.db")],
+        cwd=tmp_path,
+        env=clean_environment(),
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith(b"batch 3:"):
+            process.kill()
+            break
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    assert 150 <= dbs.rows("k.db", "SELECT COUNT(*) FROM papers")[0][0] < 1000
+    resumed = run_import(tmp_path, dbs, str(archive), "--batch", "50", db="k.db")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed at byte" in resumed.stdout
+    assert dbs.rows("k.db", PAPER_ROWS) == expected
 
 
 VECTOR_TABLES = (

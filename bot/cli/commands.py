@@ -171,7 +171,8 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
 def _snapshot_hint(source: str) -> str:
     """A pointer to the right command when a file that failed to ingest is the arXiv
     metadata snapshot (JSON lines of records, which no daily dump is); "" otherwise."""
-    from bot.services.snapshot_import import UNREADABLE, snapshot_problem
+    from bot.services.snapshot_file import UNREADABLE
+    from bot.services.snapshot_import import snapshot_problem
 
     try:
         if snapshot_problem(Path(source)) is not None:

@@ -22,10 +22,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "import-arxiv-snapshot",
         parents=[common],
-        help="import the arXiv metadata snapshot (JSON lines, optionally .gz): resumable, "
+        help="import the arXiv metadata snapshot (JSON lines; .gz, .bz2, .xz or the .zip "
+        "download as they are): resumable, "
         "announces nothing (no digest or DM), searchable when done",
     )
-    p.add_argument("file", metavar="FILE", help="arxiv-metadata-oai-snapshot.json(.gz)")
+    p.add_argument(
+        "file", metavar="FILE", help="arxiv-metadata-oai-snapshot.json, compressed or not"
+    )
     p.add_argument(
         "--categories",
         help="only papers in any of these categories: comma-separated globs, e.g. 'cs.*,stat.ML'",
@@ -55,11 +58,11 @@ def _filter(args: argparse.Namespace) -> SnapshotFilter:
 class _Progress:
     """A tqdm bar on a terminal; one line per batch on stderr otherwise."""
 
-    def __init__(self, path: Path, quiet: bool) -> None:
+    def __init__(self, path: Path, quiet: bool, compressed: bool) -> None:
         self.quiet = quiet
         self.bar: Any = None
         self.size = path.stat().st_size
-        self.gzipped = path.suffix == ".gz"
+        self.compressed = compressed
         self.last = 0
 
     def __call__(self, step: ImportProgress) -> None:
@@ -70,8 +73,8 @@ class _Progress:
             if self.bar is None:
                 from tqdm import tqdm
 
-                # A gzipped file's size is not what is read: count lines then, no ETA.
-                total = None if self.gzipped else self.size
+                # A compressed file's size is not what is read: count bytes, no ETA.
+                total = None if self.compressed else self.size
                 self.bar = tqdm(
                     total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr
                 )
@@ -137,7 +140,8 @@ def summary_json(path: Path, result: ImportResult) -> dict[str, object]:
 async def cmd_import_snapshot(args: argparse.Namespace) -> int:
     # Imported only for this command: the import brings numpy and the relevance engine,
     # which every other command's start-up would otherwise pay for.
-    from bot.services.snapshot_import import UNREADABLE, import_snapshot, snapshot_problem
+    from bot.services.snapshot_file import UNREADABLE, is_compressed
+    from bot.services.snapshot_import import import_snapshot, snapshot_problem
     from bot.services.snapshot_vectors import ImportVectors
 
     path = Path(args.file)
@@ -153,7 +157,7 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
         raise CliError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     if problem is not None:
         raise CliError(f"{path}: {problem}")  # before the database is opened: nothing written
-    progress = _Progress(path, args.quiet or args.json)
+    progress = _Progress(path, args.quiet or args.json, is_compressed(path))
     async with opened(args.db) as storage:
 
         async def vectors() -> int:

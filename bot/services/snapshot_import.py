@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gzip
 import hashlib
 import multiprocessing
 import os
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 
 from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
@@ -38,6 +36,7 @@ from bot.core.snapshot_import import (
 )
 from bot.services.freed_memory import release_freed_memory
 from bot.services.relevance import Analysis
+from bot.services.snapshot_file import open_snapshot
 from bot.services.snapshot_vectors import ImportVectors, analyse_papers
 
 # A chunk's prepared papers and, when the import encodes vectors, their analysis.
@@ -55,7 +54,7 @@ class ImportProgress:
 
     batch: int
     offset: int  # bytes read so far
-    size: int  # the file's size in bytes (compressed size for .gz: then `offset` is not)
+    size: int  # the file's size in bytes (when compressed, `offset` counts what is read)
     counts: ImportCounts
     papers_per_second: float
 
@@ -90,15 +89,6 @@ def file_fingerprint(path: Path, wanted: SnapshotFilter) -> str:
     return digest.hexdigest()[:32]
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return cast("IO[bytes]", gzip.open(path, "rb"))
-    return path.open("rb")
-
-
-# What reading a damaged file raises: OSError (a .gz that is not gzip), EOFError (a .gz
-# cut short, as a partial download is) and zlib.error (corrupt compressed data).
-UNREADABLE = (OSError, EOFError, zlib.error)
 # A line longer than this is no snapshot record (the longest are a few tens of kB).
 SNIFF_LINE_BYTES = 1024 * 1024
 
@@ -106,9 +96,9 @@ SNIFF_LINE_BYTES = 1024 * 1024
 def snapshot_problem(path: Path) -> str | None:
     """Why `path` cannot be the snapshot (see `not_a_snapshot`), read from its first
     non-blank lines before anything is written; None when it can be. OSError when it
-    cannot be read (or is a `.gz` that is not gzip)."""
+    cannot be read (or is not in the format its suffix names)."""
     lines: list[bytes] = []
-    with _open(path) as handle:
+    with open_snapshot(path) as handle:
         while len(lines) < SNIFF_LINES:
             line = handle.readline(SNIFF_LINE_BYTES)
             if not line:
@@ -121,7 +111,7 @@ def snapshot_problem(path: Path) -> str | None:
 def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[bytes], int]]:
     """(lines, offset after them) a batch at a time, from `offset` on."""
     if offset:
-        handle.seek(offset)  # gzip seeks by reading through: slow, but correct
+        handle.seek(offset)  # a compressed stream seeks by reading through
     lines: list[bytes] = []
     for line in handle:
         lines.append(line)
@@ -198,9 +188,9 @@ async def import_snapshot(
     batch: int = BATCH_LINES,
     vectors: ImportVectors | None = None,
 ) -> ImportResult:
-    """Import `path` (JSON lines, optionally gzipped) into `store`. `vectors` encodes
-    the relevance vectors of each batch's papers in its transaction; `encode_vectors`
-    (an async callable) catches up any left at the end."""
+    """Import `path` (JSON lines, perhaps compressed: `bot.services.snapshot_file`)
+    into `store`. `vectors` encodes the relevance vectors of each batch's papers in its
+    transaction; `encode_vectors` (an async callable) catches up any left at the end."""
     started = time.monotonic()
     fingerprint = await asyncio.to_thread(file_fingerprint, path, wanted)
     checkpoint = await store.import_checkpoint(fingerprint)
@@ -259,7 +249,7 @@ async def _write_batches(
     file."""
     written = 0
     try:
-        with _open(path) as handle:
+        with open_snapshot(path) as handle:
             batches = _batches(handle, offset, batch_lines)
             pending: list[tuple[list[concurrent.futures.Future[Prepared]], int, int]] = []
             number = 0
