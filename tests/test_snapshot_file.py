@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.snapshot_file import UNREADABLE, is_compressed, open_snapshot
+from bot.services.snapshot_file import UNREADABLE, open_snapshot
 from bot.services.snapshot_import import snapshot_problem
 
 DATA = Path(__file__).resolve().parent / "data" / "snapshot"
@@ -38,15 +38,18 @@ def write_as(tmp_path: Path, suffix: str, data: bytes) -> Path:
 @pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz", ".zip"])
 def test_each_form_reads_and_seeks_as_the_plain_file(tmp_path, suffix) -> None:
     path = write_as(tmp_path, suffix, REAL)
-    assert is_compressed(path) == (suffix != "")
-    with open_snapshot(path) as handle:
-        assert handle.read() == REAL
+    size = path.stat().st_size
+    with open_snapshot(path) as snapshot:
+        assert snapshot.consumed() == 0 or suffix == ".zip"  # a zip reads its directory
+        assert snapshot.lines.read() == REAL
+        # What a progress bar measures: the file's own bytes, all read by the end.
+        assert size - 100 <= snapshot.consumed() <= size
     # A resumed import seeks to the byte after its last committed batch.
     offsets = [0, REAL.index(b"\n") + 1, len(REAL) // 2, len(REAL)]
     for offset in offsets:
-        with open_snapshot(path) as handle:
-            handle.seek(offset)
-            assert handle.read(5000) == REAL[offset : offset + 5000]
+        with open_snapshot(path) as snapshot:
+            snapshot.lines.seek(offset)
+            assert snapshot.lines.read(5000) == REAL[offset : offset + 5000]
     assert snapshot_problem(path) is None
 
 
@@ -55,12 +58,12 @@ def test_a_zip_gives_its_one_json_file_whatever_else_it_holds(tmp_path) -> None:
         tmp_path / "download.zip",
         {"README.txt": b"the arXiv metadata snapshot\n", "data/snapshot.JSON": REAL},
     )
-    with open_snapshot(archive) as handle:
-        assert handle.read() == REAL
+    with open_snapshot(archive) as snapshot:
+        assert snapshot.lines.read() == REAL
     # One file alone is the snapshot, whatever its name.
     single = _zip(tmp_path / "single.zip", {"arxiv-metadata": REAL}, zipfile.ZIP_STORED)
-    with open_snapshot(single) as handle:
-        assert handle.read() == REAL
+    with open_snapshot(single) as snapshot:
+        assert snapshot.lines.read() == REAL
 
 
 @pytest.mark.parametrize(
@@ -91,6 +94,6 @@ def test_a_download_cut_short_is_unreadable_once_reached(tmp_path, suffix) -> No
     whole = write_as(tmp_path, suffix, REAL)
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
-    with pytest.raises(UNREADABLE), open_snapshot(cut) as handle:
-        while handle.read(65536):
+    with pytest.raises(UNREADABLE), open_snapshot(cut) as snapshot:
+        while snapshot.lines.read(65536):
             pass

@@ -11,9 +11,13 @@ import datetime as dt
 import gzip
 import json
 import lzma
+import os
+import pty
+import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -495,6 +499,47 @@ def test_the_zip_download_and_other_compressions_import_as_the_gz_does(tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed at byte" in resumed.stdout
     assert dbs.rows("k.db", PAPER_ROWS) == expected
+
+
+def test_on_a_terminal_a_compressed_file_has_a_percentage_and_time_left(tmp_path) -> None:
+    # The bar measures the file's own bytes, so a gzipped (or zipped) snapshot, the
+    # usual download, shows how far along it is and an ETA, as a plain one does.
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "import-arxiv-snapshot",
+            str(OAI_CS),
+            "--batch",
+            "100",
+            "--db",
+            str(tmp_path / "p.db"),
+        ],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, shown
+    assert b"1,000 papers imported" in stdout
+    assert re.search(rb" \d{1,2}%\|", shown), shown  # a percentage before the end
+    assert re.search(rb"\[\d\d:\d\d<\d\d:\d\d", shown), shown  # elapsed<left
+    assert b"100%|" in shown and b"1,000 papers" in shown, shown
 
 
 VECTOR_TABLES = (

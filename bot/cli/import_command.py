@@ -4,6 +4,7 @@ resumable, with a progress bar on a terminal and one line per batch otherwise.""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,11 +59,9 @@ def _filter(args: argparse.Namespace) -> SnapshotFilter:
 class _Progress:
     """A tqdm bar on a terminal; one line per batch on stderr otherwise."""
 
-    def __init__(self, path: Path, quiet: bool, compressed: bool) -> None:
+    def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.bar: Any = None
-        self.size = path.stat().st_size
-        self.compressed = compressed
         self.last = 0
 
     def __call__(self, step: ImportProgress) -> None:
@@ -73,13 +72,25 @@ class _Progress:
             if self.bar is None:
                 from tqdm import tqdm
 
-                # A compressed file's size is not what is read: count bytes, no ETA.
-                total = None if self.compressed else self.size
+                # Bytes of the file, compressed or not, so the bar has a percentage and
+                # an ETA; a resumed import starts at the bytes already imported.
+                self.last = step.consumed
+                sized = _stderr_has_size()
                 self.bar = tqdm(
-                    total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr
+                    total=step.size,
+                    initial=step.consumed,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    file=sys.stderr,
+                    # A terminal that gives no size (under `script`, some CI runners)
+                    # would have tqdm draw nothing at all.
+                    ncols=None if sized else 100,
+                    nrows=None if sized else 24,
                 )
-            self.bar.update(step.offset - self.last)
-            self.last = step.offset
+            else:
+                self.bar.update(step.consumed - self.last)
+                self.last = step.consumed
             self.bar.set_postfix_str(
                 f"{counts.imported + counts.merged:,} papers, {step.papers_per_second:,.0f}/s"
             )
@@ -95,6 +106,14 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _stderr_has_size() -> bool:
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        return False
+    return size.columns > 0 and size.lines > 0
 
 
 def summary_lines(path: Path, result: ImportResult) -> list[str]:
@@ -140,7 +159,7 @@ def summary_json(path: Path, result: ImportResult) -> dict[str, object]:
 async def cmd_import_snapshot(args: argparse.Namespace) -> int:
     # Imported only for this command: the import brings numpy and the relevance engine,
     # which every other command's start-up would otherwise pay for.
-    from bot.services.snapshot_file import UNREADABLE, is_compressed
+    from bot.services.snapshot_file import UNREADABLE
     from bot.services.snapshot_import import import_snapshot, snapshot_problem
     from bot.services.snapshot_vectors import ImportVectors
 
@@ -157,7 +176,7 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
         raise CliError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     if problem is not None:
         raise CliError(f"{path}: {problem}")  # before the database is opened: nothing written
-    progress = _Progress(path, args.quiet or args.json, is_compressed(path))
+    progress = _Progress(args.quiet or args.json)
     async with opened(args.db) as storage:
 
         async def vectors() -> int:

@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from bot.core.ingest import ingest_taxonomy
 from bot.core.models import Topic
@@ -36,7 +35,7 @@ from bot.core.snapshot_import import (
 )
 from bot.services.freed_memory import release_freed_memory
 from bot.services.relevance import Analysis
-from bot.services.snapshot_file import open_snapshot
+from bot.services.snapshot_file import SnapshotFile, open_snapshot
 from bot.services.snapshot_vectors import ImportVectors, analyse_papers
 
 # A chunk's prepared papers and, when the import encodes vectors, their analysis.
@@ -53,8 +52,9 @@ class ImportProgress:
     """What a progress display shows after each batch."""
 
     batch: int
-    offset: int  # bytes read so far
-    size: int  # the file's size in bytes (when compressed, `offset` counts what is read)
+    offset: int  # bytes of lines read so far (decompressed)
+    consumed: int  # bytes of the file read so far: what `size` measures
+    size: int  # the file's size in bytes
     counts: ImportCounts
     papers_per_second: float
 
@@ -98,9 +98,9 @@ def snapshot_problem(path: Path) -> str | None:
     non-blank lines before anything is written; None when it can be. OSError when it
     cannot be read (or is not in the format its suffix names)."""
     lines: list[bytes] = []
-    with open_snapshot(path) as handle:
+    with open_snapshot(path) as snapshot:
         while len(lines) < SNIFF_LINES:
-            line = handle.readline(SNIFF_LINE_BYTES)
+            line = snapshot.lines.readline(SNIFF_LINE_BYTES)
             if not line:
                 break
             if line.strip():
@@ -108,8 +108,12 @@ def snapshot_problem(path: Path) -> str | None:
     return not_a_snapshot(lines)
 
 
-def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[bytes], int]]:
-    """(lines, offset after them) a batch at a time, from `offset` on."""
+def _batches(
+    snapshot: SnapshotFile, offset: int, size: int
+) -> Iterator[tuple[list[bytes], int, int]]:
+    """(lines, offset after them, bytes of the file read by then) a batch at a time,
+    from `offset` on (an offset into the decompressed lines)."""
+    handle = snapshot.lines
     if offset:
         handle.seek(offset)  # a compressed stream seeks by reading through
     lines: list[bytes] = []
@@ -117,10 +121,10 @@ def _batches(handle: IO[bytes], offset: int, size: int) -> Iterator[tuple[list[b
         lines.append(line)
         offset += len(line)
         if len(lines) >= size:
-            yield lines, offset
+            yield lines, offset, snapshot.consumed()
             lines = []
     if lines:
-        yield lines, offset
+        yield lines, offset, snapshot.consumed()
 
 
 # -- worker processes ------------------------------------------------------------------------
@@ -249,9 +253,9 @@ async def _write_batches(
     file."""
     written = 0
     try:
-        with open_snapshot(path) as handle:
-            batches = _batches(handle, offset, batch_lines)
-            pending: list[tuple[list[concurrent.futures.Future[Prepared]], int, int]] = []
+        with open_snapshot(path) as snapshot:
+            batches = _batches(snapshot, offset, batch_lines)
+            pending: list[tuple[list[concurrent.futures.Future[Prepared]], int, int, int]] = []
             number = 0
             exhausted = False
             while True:
@@ -260,11 +264,11 @@ async def _write_batches(
                     if item is None:
                         exhausted = True
                         break
-                    lines, end = item
-                    pending.append((parsers.submit(lines), len(lines), end))
+                    lines, end, consumed = item
+                    pending.append((parsers.submit(lines), len(lines), end, consumed))
                 if not pending:
                     break
-                futures, line_count, end = pending.pop(0)
+                futures, line_count, end, consumed = pending.pop(0)
                 done_parts = [await asyncio.wrap_future(f) for f in futures]
                 parts = [part for part, _ in done_parts]
                 batch_counts = ImportCounts(
@@ -295,7 +299,9 @@ async def _write_batches(
                 if progress is not None:
                     elapsed = time.monotonic() - started
                     progress(
-                        ImportProgress(number, end, size, counts, written / max(elapsed, 1e-9))
+                        ImportProgress(
+                            number, end, consumed, size, counts, written / max(elapsed, 1e-9)
+                        )
                     )
             if number == 0:
                 # Nothing left to read (an empty file, or a resume at its end): record
