@@ -107,6 +107,20 @@ def test_dash_dash_searches_for_an_option_like_query(capsys, ingested) -> None:
     assert code == 0 and isinstance(json.loads(out), list)
 
 
+def test_a_search_with_nothing_since_its_date_counts_the_older_matches(capsys, ingested) -> None:
+    code, out, _ = run(capsys, "search", "protein", "--db", ingested, "--json")
+    older = len(json.loads(out))
+    assert code == 0 and older > 0
+    code, out, _ = run(capsys, "search", "protein", "--since", "2026-04-01", "--db", ingested)
+    assert code == 0
+    assert out.strip() == (
+        f'No papers found for "protein · since 2026-04-01", but {older} older papers'
+        " match: try an earlier date."
+    )
+    code, out, _ = run(capsys, "search", "zzzqqq", "--since", "2026-04-01", "--db", ingested)
+    assert "older" not in out and "Try fewer or different words" in out
+
+
 def test_search_by_topic_and_unknown_topic(capsys, ingested) -> None:
     code, out, _ = run(capsys, "topics", "--db", ingested, "--json")
     topics = json.loads(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 
 import pytest
 
@@ -18,6 +19,7 @@ from bot.discord_app.errors import UserError
 from cogs.search import parse_since, query_label, resolve_topic, topic_choices
 from tests.discord_harness import (
     SAMPLE_DAY,
+    add_members,
     bot_against_fake,
     bot_message_bodies,
     mention_leaks,
@@ -254,6 +256,23 @@ async def test_since_filters(world) -> None:
     later = await search(fake, ids, query="protein", since="2026-03-15")
     assert not later.ephemeral
     assert later.embeds == [] and later.content.startswith("No papers found")
+    # The words are right, the date is not: the reply says how many older papers
+    # match (all the sample's, a day earlier) rather than to reword the search.
+    # (Each search from another member: one member's searches are rate limited.)
+    members = add_members(fake, ids, 4)
+    every = await search(fake, ids, user=members[0], query="protein")
+    total = re.search(r" of (\d+) for", every.content)
+    assert total is not None, every.content
+    assert f"but {total[1]} older papers match: try an earlier date." in later.content
+    for user, options in (
+        (members[1], {"query": "zzzqqq"}),
+        (members[2], {"query": "protein", "author": "Nobody Atall"}),
+    ):
+        nothing = await search(fake, ids, user=user, since="2026-03-15", **options)
+        assert "Try fewer or different words" in nothing.content, options
+        assert "older" not in nothing.content, options
+    topic = await search(fake, ids, user=members[3], topic="robotics", since="2026-03-15")
+    assert "but 1 older paper matches: try an earlier date." in topic.content
 
 
 # A query with no words at all (`*`) is refused in one ephemeral line instead:

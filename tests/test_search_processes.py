@@ -56,6 +56,8 @@ def comparable(response: SearchResponse) -> tuple[object, ...]:
         full.corrected,
         full.corrections,
         full.every_word,
+        full.older,
+        full.older_exact,
     )
 
 
@@ -89,6 +91,7 @@ async def test_workers_give_the_replies_this_process_gives(sample_storage) -> No
             ("language model", {"topic": "llm"}),
             ("language model", {"since": SAMPLE_DAY}),
             ("learning", {"since": SAMPLE_DAY + dt.timedelta(days=1)}),
+            (None, {"topic": "robotics", "since": SAMPLE_DAY + dt.timedelta(days=1)}),
             ("reasoning", {"source": source}),
             (None, {"topic": "robotics"}),
             (None, {"source": source}),
@@ -99,6 +102,9 @@ async def test_workers_give_the_replies_this_process_gives(sample_storage) -> No
             theirs = await there.search(text, limit=50, explain_first=FIRST_PAGE, **options)
             assert comparable(theirs) == comparable(mine), (text, options)
             assert theirs.explained == mine.explained
+            # Nothing since a day after the sample's: the older matches are counted.
+            if "since" in options and options["since"] > SAMPLE_DAY:
+                assert theirs.older > 0 and not theirs.hits, (text, options)
     finally:
         await there.close()
 

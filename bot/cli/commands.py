@@ -320,7 +320,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
         return 0
     label = search_label(args.query, topic, args.since, source, author, max_chars=LABEL_CHARS)
     if not response.hits:
-        print(no_results_text(label))
+        print(no_results_text(label, older=response.older, older_exact=response.older_exact))
         return 0
     if named is None:  # an id names its paper: no count of matches to give
         header = results_header(

@@ -198,6 +198,11 @@ class SearchResponse:
     # Widened (too few papers held every word): how many of the `total` hold every word;
     # they rank first, papers holding some of the words follow. None: all of them do.
     every_word: int | None = None
+    # Nothing matched since the date asked for: how many papers match with no date
+    # limit (all of them older), so the reply can say to look further back. 0: none do,
+    # or no date was asked for.
+    older: int = 0
+    older_exact: bool = True  # False: `older` is a lower bound
     # A search may explain only the hits it shows first (its first page): the hits past
     # the first `explained` have no reasons yet (`why` is empty) until `explained_to`
     # gives them theirs with `explain_hit`. None: every hit is explained.

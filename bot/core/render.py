@@ -475,7 +475,7 @@ def search_page_payload(
         raise ValueError(f"per_page must be 1..{MAX_EMBEDS}, got {per_page}")
     hits = response.hits
     if not hits:
-        return empty_search_payload(query_label)
+        return empty_search_payload(query_label, response)
     pages = page_count(len(hits), per_page)
     page = min(max(page, 1), pages)
     start = (page - 1) * per_page
@@ -500,9 +500,12 @@ def search_page_payload(
     return {"content": header, "embeds": fit_group(builders), "allowed_mentions": no_mentions()}
 
 
-def empty_search_payload(query_label: str) -> MessagePayload:
-    """The reply when a search finds nothing."""
-    content = no_results_text(query_label, quote=code_span)
+def empty_search_payload(
+    query_label: str, response: SearchResponse | None = None
+) -> MessagePayload:
+    """The reply when a search finds nothing (saying so when older papers match)."""
+    older, exact = (response.older, response.older_exact) if response else (0, True)
+    content = no_results_text(query_label, quote=code_span, older=older, older_exact=exact)
     return {"content": content, "embeds": [], "allowed_mentions": no_mentions()}
 
 

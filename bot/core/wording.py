@@ -99,7 +99,20 @@ def widened_text(every_word: int) -> str:
     return f"{count_text(every_word)} {verb} every word, then papers with some of them"
 
 
-def no_results_text(label: str, *, quote: Quote = quoted) -> str:
+def no_results_text(
+    label: str, *, quote: Quote = quoted, older: int = 0, older_exact: bool = True
+) -> str:
+    """The reply to a search that found nothing. `older`: papers that match with no
+    date limit (none since the date asked for), which make the date, not the words,
+    the thing to change."""
+    if older:
+        count = total_text(older, older_exact)
+        verb = "matches" if older == 1 and older_exact else "match"
+        paper = "paper" if older == 1 and older_exact else "papers"
+        return (
+            f"No papers found for {quote(label)}, but {count} older {paper} {verb}: "
+            "try an earlier date."
+        )
     return f"No papers found for {quote(label)}. Try fewer or different words, or a topic."
 
 

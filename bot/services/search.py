@@ -214,6 +214,31 @@ class SearchService:
             answered = await self.elsewhere.search(text, options, version)
             if answered is not None:
                 return answered
+        response = await self._search_here(
+            text, topic, since, limit, topic_label, source, author, for_user, explain_first
+        )
+        if since is not None and not response.hits:
+            # Nothing that recent: say whether older papers match, so the member widens
+            # the date rather than rewording a search that is right.
+            older = await self._search_here(
+                text, topic, None, 1, topic_label, source, author, None, 0
+            )
+            if older.total:
+                response = replace(response, older=older.total, older_exact=older.total_exact)
+        return response
+
+    async def _search_here(
+        self,
+        text: str | None,
+        topic: str | None,
+        since: dt.date | None,
+        limit: int,
+        topic_label: str | None,
+        source: SourceFilter,
+        author: str | None,
+        for_user: int | None,
+        explain_first: int | None,
+    ) -> SearchResponse:
         limit = max(1, min(limit, MAX_LIMIT))
         query = parse_query(text or "")
         if author is not None:
