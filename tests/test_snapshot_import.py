@@ -501,6 +501,44 @@ def test_the_zip_download_and_other_compressions_import_as_the_gz_does(tmp_path)
     assert dbs.rows("k.db", PAPER_ROWS) == expected
 
 
+# The command as a plain child process, for what the fork server cannot give it: a
+# terminal for its stderr, a signal as a terminal sends it.
+IMPORT_COMMAND = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot"]
+
+
+def test_ctrl_c_says_the_same_command_resumes_and_it_does(tmp_path) -> None:
+    dbs = Databases("sqlite", tmp_path, None)
+    clean = run_import(tmp_path, dbs, str(OAI_CS), "--batch", "50", db="clean.db")
+    assert clean.returncode == 0, clean.stderr
+    process = subprocess.Popen(
+        [*IMPORT_COMMAND, str(OAI_CS), "--batch", "50", "--db", str(tmp_path / "i.db")],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # As a terminal's Ctrl-C reaches it, whatever the test runner does with SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith(b"batch 3:"):
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert process.returncode == 130, rest
+    last = rest.strip().splitlines()[-1]
+    assert "Traceback" not in rest, rest
+    assert last.startswith("paperbot: interrupted; the same command resumes"), rest
+    committed = dbs.rows("i.db", "SELECT COUNT(*) FROM papers")[0][0]
+    assert 150 <= committed < 1000
+    assert f"({committed:,} lines of the file)" in last  # one paper a line in this file
+    again = run_import(tmp_path, dbs, str(OAI_CS), "--batch", "50", db="i.db")
+    assert again.returncode == 0 and "resumed at byte" in again.stdout, again.stderr
+    assert dbs.content("i.db") == dbs.content("clean.db")
+
+
 def test_on_a_terminal_a_compressed_file_has_a_percentage_and_time_left(tmp_path) -> None:
     # The bar measures the file's own bytes, so a gzipped (or zipped) snapshot, the
     # usual download, shows how far along it is and an ETA, as a plain one does.

@@ -4,6 +4,7 @@ resumable, with a progress bar on a terminal and one line per batch otherwise.""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -63,8 +64,10 @@ class _Progress:
         self.quiet = quiet
         self.bar: Any = None
         self.last = 0
+        self.committed_lines = 0  # the file's lines in committed batches so far
 
     def __call__(self, step: ImportProgress) -> None:
+        self.committed_lines = step.counts.lines
         if self.quiet:
             return
         counts = step.counts
@@ -198,6 +201,14 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
             # The batches before the damage are committed; a rerun resumes after them.
             raise CliError(
                 f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+            ) from None
+        except asyncio.CancelledError:
+            # Ctrl-C (asyncio.run cancels this task): say that nothing is lost.
+            done = progress.committed_lines
+            raise CliError(
+                "interrupted; the same command resumes after the last committed batch"
+                + (f" ({done:,} lines of the file)" if done else ""),
+                exit_code=130,
             ) from None
         finally:
             progress.close()
