@@ -8,7 +8,6 @@ resolved publicly, and input errors must stay ephemeral.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -28,6 +27,8 @@ from bot.core.render import (
     search_label,
     search_page_payload,
 )
+from bot.core.since import SinceError, SinceProblem
+from bot.core.since import parse_since as read_since
 from bot.core.sources import ALL_SOURCES, SourceFilter, parse_source_filter, source_choices
 from bot.core.text import unquoted
 from bot.core.topic_lookup import topic_key
@@ -46,12 +47,6 @@ if TYPE_CHECKING:
 
 FETCH_LIMIT = 50  # hits fetched once per search and paged through in memory
 SORT_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in SearchSort]
-_RELATIVE = re.compile(r"(\d{1,4})\s*d(?:ays?)?", re.IGNORECASE)
-# A bare number is days back too (`7`, as people type it), up to three digits: four are
-# a year (`2024`, from its first day), as `paperbot import-arxiv-snapshot --since` reads.
-_BARE_DAYS = re.compile(r"(\d{1,3})")
-_YEAR = re.compile(r"(?:19|20)\d{2}")
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SINCE_HELP = (
     "Use a date like `2026-03-14`, a year like `2025`, or a number of days back like `7` or `30d`."
 )
@@ -61,25 +56,16 @@ SINCE_HELP = (
 
 
 def parse_since(text: str | None, today: dt.date) -> dt.date | None:
-    """`since` as a date: ``YYYY-MM-DD``, a year (its first day), or ``Nd`` or ``N``
-    (N days before ``today``)."""
-    if text is None or not text.strip():
-        return None
-    raw = text.strip()
-    relative = _RELATIVE.fullmatch(raw) or _BARE_DAYS.fullmatch(raw)
-    if relative:
-        return today - dt.timedelta(days=int(relative[1]))
-    if _YEAR.fullmatch(raw):
-        raw = f"{raw}-01-01"
-    if not _ISO_DAY.fullmatch(raw):
-        raise UserError(f"I can't read {code_span(raw, 40)} as a date. {SINCE_HELP}")
+    """`since` as a date (bot.core.since); a one-line UserError when it is none."""
     try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise UserError(f"{code_span(raw, 40)} is not a real date. {SINCE_HELP}") from None
-    if day > today:
-        raise UserError(f"{code_span(raw, 40)} is in the future. {SINCE_HELP}")
-    return day
+        return read_since(text, today)
+    except SinceError as exc:
+        typed = code_span(exc.text, 40)
+        if exc.problem == SinceProblem.UNREADABLE:
+            raise UserError(f"I can't read {typed} as a date. {SINCE_HELP}") from None
+        if exc.problem == SinceProblem.NOT_A_DAY:
+            raise UserError(f"{typed} is not a real date. {SINCE_HELP}") from None
+        raise UserError(f"{typed} is in the future. {SINCE_HELP}") from None
 
 
 def query_label(

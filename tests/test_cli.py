@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -119,6 +120,35 @@ def test_a_search_with_nothing_since_its_date_counts_the_older_matches(capsys, i
     )
     code, out, _ = run(capsys, "search", "zzzqqq", "--since", "2026-04-01", "--db", ingested)
     assert "older" not in out and "Try fewer or different words" in out
+
+
+def test_since_takes_what_slash_search_takes(capsys, ingested) -> None:
+    def urls(since: str) -> list[str]:
+        code, out, err = run(
+            capsys, "search", "model", "--since", since, "--db", ingested, "--json"
+        )
+        assert code == 0, err
+        return [hit["url"] for hit in json.loads(out)]
+
+    today = dt.datetime.now(dt.UTC).date()
+    back = (today - dt.date(2026, 3, 14)).days  # the sample's day, as days back
+    everything = urls("2026-03-14")
+    assert everything
+    assert urls(str(back)) == urls(f"{back}d") == urls(f"{back} days") == everything
+    assert urls("2026") == everything  # a year, from its first day
+    assert urls(str(back - 1)) == []  # a day later than the sample's
+    for bad, says in (
+        ("yesterday", "invalid date 'yesterday'"),
+        ("2026-13-01", "'2026-13-01' is not a real date"),
+        (str(today + dt.timedelta(days=1)), "is in the future"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(["search", "model", "--since", bad, "--db", ingested])
+        assert exc.value.code == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        [line] = err.strip().splitlines()
+        assert says in line and "days back (7 or 7d)" in line, line
 
 
 def test_search_by_topic_and_unknown_topic(capsys, ingested) -> None:

@@ -22,6 +22,7 @@ from bot.cli.commands import COMMANDS
 from bot.cli.errors import CliError, report_failure
 from bot.cli.settings import Settings, SettingsError
 from bot.cli.settings_table import ALL_SCOPES, DATABASE, DEFAULTS, LOGGING, SettingScope
+from bot.core.since import SinceError, SinceProblem, parse_since
 from bot.core.typed_ids import typed_id
 from bot.services.freed_memory import return_large_blocks
 
@@ -55,6 +56,20 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; use YYYY-MM-DD") from None
+
+
+def _since(text: str) -> dt.date | None:
+    try:
+        return parse_since(text, dt.datetime.now(dt.UTC).date())
+    except SinceError as exc:
+        why = {
+            SinceProblem.UNREADABLE: f"invalid date {text!r}",
+            SinceProblem.NOT_A_DAY: f"{text!r} is not a real date",
+            SinceProblem.FUTURE: f"{text!r} is in the future",
+        }[exc.problem]
+        raise argparse.ArgumentTypeError(
+            f"{why}; use YYYY-MM-DD, a year (2025) or days back (7 or 7d)"
+        ) from None
 
 
 def _web_address(text: str) -> str:
@@ -172,7 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("query", nargs="?", default=None, metavar="QUERY")
     p.add_argument("--topic", help="only papers on this topic (see `paperbot topics`)")
-    p.add_argument("--since", type=_date, help="only papers seen on or after this day")
+    p.add_argument(
+        "--since",
+        type=_since,
+        help="only papers seen on or after this day (2026-03-14), year (2025) or so many "
+        "days back (7 or 7d), as /search takes it",
+    )
     p.add_argument(
         "--source",
         help="only papers from hf, arxiv, or arXiv categories like arxiv:cs.CL,cs.LG (default all)",
