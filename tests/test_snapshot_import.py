@@ -530,10 +530,10 @@ def test_ctrl_c_says_the_same_command_resumes_and_it_does(tmp_path) -> None:
     assert process.returncode == 130, rest
     last = rest.strip().splitlines()[-1]
     assert "Traceback" not in rest, rest
-    assert last.startswith("paperbot: interrupted; the same command resumes"), rest
-    committed = dbs.rows("i.db", "SELECT COUNT(*) FROM papers")[0][0]
-    assert 150 <= committed < 1000
-    assert f"({committed:,} lines of the file)" in last  # one paper a line in this file
+    assert last == (
+        "paperbot: interrupted; the same command resumes after the last committed batch"
+    ), rest
+    assert 150 <= dbs.rows("i.db", "SELECT COUNT(*) FROM papers")[0][0] < 1000
     again = run_import(tmp_path, dbs, str(OAI_CS), "--batch", "50", db="i.db")
     assert again.returncode == 0 and "resumed at byte" in again.stdout, again.stderr
     assert dbs.content("i.db") == dbs.content("clean.db")

@@ -64,10 +64,8 @@ class _Progress:
         self.quiet = quiet
         self.bar: Any = None
         self.last = 0
-        self.committed_lines = 0  # the file's lines in committed batches so far
 
     def __call__(self, step: ImportProgress) -> None:
-        self.committed_lines = step.counts.lines
         if self.quiet:
             return
         counts = step.counts
@@ -203,11 +201,10 @@ async def cmd_import_snapshot(args: argparse.Namespace) -> int:
                 f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
             ) from None
         except asyncio.CancelledError:
-            # Ctrl-C (asyncio.run cancels this task): say that nothing is lost.
-            done = progress.committed_lines
+            # Ctrl-C (asyncio.run cancels this task): say that nothing is lost. (No count
+            # of lines: a batch whose commit was under way may still have committed.)
             raise CliError(
-                "interrupted; the same command resumes after the last committed batch"
-                + (f" ({done:,} lines of the file)" if done else ""),
+                "interrupted; the same command resumes after the last committed batch",
                 exit_code=130,
             ) from None
         finally:
