@@ -84,6 +84,7 @@ class _Progress:
                     unit_scale=True,
                     unit_divisor=1024,
                     file=sys.stderr,
+                    mininterval=0,  # one update a batch: each is worth showing
                     # A terminal that gives no size (under `script`, some CI runners)
                     # would have tqdm draw nothing at all.
                     ncols=None if sized else 100,
