@@ -544,17 +544,7 @@ def test_on_a_terminal_a_compressed_file_has_a_percentage_and_time_left(tmp_path
     # usual download, shows how far along it is and an ETA, as a plain one does.
     main, terminal = pty.openpty()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "import-arxiv-snapshot",
-            str(OAI_CS),
-            "--batch",
-            "100",
-            "--db",
-            str(tmp_path / "p.db"),
-        ],
+        [*IMPORT_COMMAND, str(OAI_CS), "--batch", "100", "--db", str(tmp_path / "p.db")],
         cwd=tmp_path,
         env=clean_environment(),
         stdin=subprocess.DEVNULL,
