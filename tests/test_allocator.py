@@ -38,16 +38,17 @@ print(round(held), round(anon() - before))
 """
 
 
-def retained_mb(setup: str) -> tuple[int, int]:
+def last_line(code: str) -> str:
+    """What a fresh interpreter running `code` prints last."""
     result = subprocess.run(
-        [sys.executable, "-c", setup + PATTERN],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert result.returncode == 0, result.stderr
-    held, retained = result.stdout.splitlines()[-1].split()
+    return result.stdout.splitlines()[-1]
+
+
+def retained_mb(setup: str) -> tuple[int, int]:
+    held, retained = last_line(setup + PATTERN).split()
     return int(held), int(retained)
 
 
@@ -101,15 +102,7 @@ print("fixed" if info().hblks > before else "raised")
 
 
 def threshold_after(setup: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", setup + THRESHOLD],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()[-1]
+    return last_line(setup + THRESHOLD)
 
 
 def test_the_threshold_probe_tells_the_two_apart() -> None:

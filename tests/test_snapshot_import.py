@@ -501,25 +501,27 @@ def test_the_zip_download_and_other_compressions_import_as_the_gz_does(tmp_path)
     assert dbs.rows("k.db", PAPER_ROWS) == expected
 
 
-# The command as a plain child process, for what the fork server cannot give it: a
-# terminal for its stderr, a signal as a terminal sends it.
-IMPORT_COMMAND = [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot"]
+def start_import(tmp_path: Path, *args: str, stderr: int) -> subprocess.Popen[bytes]:
+    """The import of OAI_CS as a plain child process, for what the fork server cannot
+    give it: a terminal for its stderr, Ctrl-C as a terminal sends it (whatever the test
+    runner does with SIGINT)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "import-arxiv-snapshot", str(OAI_CS), *args],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def test_ctrl_c_says_the_same_command_resumes_and_it_does(tmp_path) -> None:
     dbs = Databases("sqlite", tmp_path, None)
     clean = run_import(tmp_path, dbs, str(OAI_CS), "--batch", "50", db="clean.db")
     assert clean.returncode == 0, clean.stderr
-    process = subprocess.Popen(
-        [*IMPORT_COMMAND, str(OAI_CS), "--batch", "50", "--db", str(tmp_path / "i.db")],
-        cwd=tmp_path,
-        env=clean_environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # As a terminal's Ctrl-C reaches it, whatever the test runner does with SIGINT.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    db = str(tmp_path / "i.db")
+    process = start_import(tmp_path, "--batch", "50", "--db", db, stderr=subprocess.PIPE)
     assert process.stderr is not None
     for line in process.stderr:
         if line.startswith(b"batch 3:"):
@@ -543,14 +545,8 @@ def test_on_a_terminal_a_compressed_file_has_a_percentage_and_time_left(tmp_path
     # The bar measures the file's own bytes, so a gzipped (or zipped) snapshot, the
     # usual download, shows how far along it is and an ETA, as a plain one does.
     main, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [*IMPORT_COMMAND, str(OAI_CS), "--batch", "100", "--db", str(tmp_path / "p.db")],
-        cwd=tmp_path,
-        env=clean_environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-    )
+    db = str(tmp_path / "p.db")
+    process = start_import(tmp_path, "--batch", "100", "--db", db, stderr=terminal)
     os.close(terminal)
     shown = b""
     while True:
